@@ -1,0 +1,1 @@
+"""PMHA: migration health assessment service."""

@@ -1,0 +1,1 @@
+"""Users, their roles and sites, login sessions and API tokens."""

@@ -1,0 +1,138 @@
+"""Sign in and out; the admin's user management pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from marshmallow import fields, validate
+from werkzeug.wrappers import Response
+
+from pmha.accounts import service
+from pmha.accounts.web_auth import SESSION_KEY, policy
+from pmha.cases.models import Destination
+from pmha.core.auth import Actor, Role, actor, current_actor, require
+from pmha.core.db import get_session
+from pmha.core.errors import AppError
+from pmha.core.forms import app_error_fields, load_form
+from pmha.core.http import client_ip, request_id
+from pmha.core.schemas import StrictSchema
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("web.today")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "GET":
+        if current_actor(optional=True) is not None:
+            return redirect(_safe_next(request.args.get("next")))
+        return render_template("accounts/login.html", error=None, username="")
+    username = request.form.get("username", "")[:60]
+    password = request.form.get("password", "")[:200]
+    db = get_session()
+    user = service.authenticate(
+        db, username, password, ip=client_ip(), request_id=request_id(), policy=policy()
+    )
+    if user is None:
+        db.commit()  # keep the failure count and its audit event although the answer is 401
+        p = policy()
+        error = (
+            "Wrong username or password. After "
+            f"{p.lockout_threshold} failed attempts an account is locked for "
+            f"{p.lockout_minutes} minutes."
+        )
+        return render_template("accounts/login.html", error=error, username=username), 401
+    who = service.actor_for(user, ip=client_ip(), request_id=request_id(), via="session")
+    session.clear()
+    session[SESSION_KEY] = service.start_session(db, user, ip=client_ip(), actor=who)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    who = current_actor(optional=True)
+    secret = session.get(SESSION_KEY)
+    if who is not None and isinstance(secret, str):
+        service.end_session(get_session(), secret, who)
+    session.clear()
+    flash("You are signed out.")
+    return redirect(url_for("accounts.login"))
+
+
+class UserForm(StrictSchema):
+    username = fields.String(required=True, validate=validate.Length(min=2, max=60))
+    full_name = fields.String(required=True, validate=validate.Length(min=2, max=120))
+    password = fields.String(required=True, validate=validate.Length(min=12, max=200))
+    roles = fields.List(fields.Enum(Role, by_value=True), required=True,
+                        validate=validate.Length(min=1))
+    site_codes = fields.List(fields.String(), load_default=list)
+    destination = fields.Enum(Destination, by_value=True, load_default=None)
+
+
+def _users_page(form: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
+    db = get_session()
+    sites = service.sites(db)
+    codes = {s.id: s.code for s in sites}
+    users = [service.describe(u, codes) for u in service.list_users(db)]
+    return render_template(
+        "accounts/users.html", users=users, sites=sites, roles=list(Role),
+        destinations=list(Destination), form=form, errors=errors, nav="users",
+    ), status
+
+
+@bp.get("/admin/users")
+@require("users:manage")
+def users() -> Any:
+    return _users_page({}, {})
+
+
+@bp.post("/admin/users")
+@require("users:manage")
+def create_user() -> Any:
+    raw = {
+        "username": request.form.get("username", "").strip(),
+        "full_name": request.form.get("full_name", "").strip(),
+        "password": request.form.get("password", ""),
+        "roles": request.form.getlist("roles"),
+        "site_codes": request.form.getlist("site_codes"),
+    }
+    if request.form.get("destination"):
+        raw["destination"] = request.form["destination"]
+    data, errors = load_form(UserForm(), raw)
+    shown = {k: v for k, v in raw.items() if k != "password"}
+    if data is None:
+        return _users_page(shown, errors, 422)
+    try:
+        user = service.create_user(
+            get_session(), actor(), username=data["username"], full_name=data["full_name"],
+            password=data["password"], roles=data["roles"], site_codes=data["site_codes"],
+            destination=data["destination"].value if data["destination"] else None,
+        )
+    except AppError as exc:
+        return _users_page(shown, app_error_fields(exc), 422)
+    flash(f"User {user.username} created.")
+    return redirect(url_for("accounts.users"))
+
+
+def _user_action(username: str, act: str) -> Response:
+    db = get_session()
+    me: Actor = actor()
+    user = service.get_user(db, username)
+    if act == "unlock":
+        service.unlock(db, me, user)
+    elif act in {"activate", "deactivate"}:
+        service.set_active(db, me, user, act == "activate")
+    flash(f"{user.username}: {act}d." if act != "unlock" else f"{user.username}: unlocked.")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.post("/admin/users/<username>/<any(unlock, activate, deactivate):act>")
+@require("users:manage")
+def user_action(username: str, act: str) -> Response:
+    return _user_action(username, act)

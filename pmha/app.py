@@ -1,0 +1,65 @@
+"""The application factory: configuration, database, auth, jobs, blueprints from one list."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from flask_wtf.csrf import CSRFProtect
+
+from pmha.config import Config
+from pmha.core.auth import init_auth
+from pmha.core.db import init_db
+from pmha.core.http import init_http
+from pmha.core.tasks import init_celery
+
+
+def _blueprints() -> list[object]:
+    from pmha.accounts.views import bp as accounts_pages
+    from pmha.audit.views import bp as audit_pages
+    from pmha.cases.api import bp as cases_api
+    from pmha.cases.views import bp as cases_pages
+    from pmha.web.views import bp as web_pages
+
+    return [web_pages, accounts_pages, cases_pages, audit_pages, cases_api]
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(
+        __name__, template_folder="web/templates", static_folder="web/static"
+    )
+    app.config.update(config.flask_settings())
+    app.extensions["pmha.config"] = config
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Werkzeug's own access log prints full URLs with query strings; ours prints route patterns.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+    init_db(app, config.DATABASE_URL, config.AUDIT_KEY)
+    init_http(app)
+    from pmha.accounts.web_auth import actor_from_session, actor_from_token
+
+    init_auth(app, token_loader=actor_from_token, session_loader=actor_from_session)
+    init_celery(app, config)
+    csrf = CSRFProtect(app)
+
+    from pmha import tasks  # noqa: F401  (registers the job functions)
+
+    for bp in _blueprints():
+        app.register_blueprint(bp)  # type: ignore[arg-type]
+    from pmha.cases.api import bp as cases_api
+
+    csrf.exempt(cases_api)  # bearer tokens only, never cookies: nothing to forge
+
+    if config.BENCH_ENDPOINTS:
+        from pmha.web.bench import bp as bench
+
+        app.register_blueprint(bench)
+
+    @app.get("/api/openapi.json")
+    def openapi() -> Response:
+        from pmha.core.openapi import build_spec
+
+        return jsonify(build_spec(app))
+
+    return app

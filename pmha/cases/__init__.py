@@ -1,0 +1,1 @@
+"""Sites (assessment centres), family cases and applicants."""

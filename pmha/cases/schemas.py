@@ -1,0 +1,187 @@
+"""What the case and applicant API takes and gives, field by field."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+from typing import Any
+
+from pmha.cases.models import Destination, DocumentType, Programme, Relationship, Sex
+from pmha.cases.names import is_valid_name
+from pmha.core.schemas import (
+    PageArgs,
+    StrictSchema,
+    country_code,
+    date_in_range,
+    enum_field,
+    past_date_of_birth,
+    reference,
+    text,
+)
+
+
+def person_name(value: str) -> None:
+    if not is_valid_name(value):
+        raise ValidationError(
+            "Use letters (any script), spaces, hyphens, apostrophes or dots only."
+        )
+
+
+def _name(required: bool = True) -> fields.String:
+    return fields.String(
+        required=required,
+        allow_none=not required,
+        validate=[validate.Length(min=1, max=100), person_name],
+    )
+
+
+class DocumentIn(StrictSchema):
+    doc_type = enum_field(DocumentType, required=True)
+    number = fields.String(required=True, validate=reference)
+    issuing_country = fields.String(required=True, validate=country_code)
+    expiry_date = fields.Date(load_default=None, allow_none=True, validate=date_in_range)
+
+
+class ApplicantIn(StrictSchema):
+    family_name = _name()
+    given_names = _name()
+    family_name_original = _name(required=False)
+    given_names_original = _name(required=False)
+    dob = fields.Date(required=True, validate=past_date_of_birth)
+    dob_estimated = fields.Boolean(load_default=False)
+    sex = enum_field(Sex, required=True)
+    nationality = fields.String(required=True, validate=country_code)
+    relationship = enum_field(Relationship, required=True)
+    documents = fields.List(fields.Nested(DocumentIn), load_default=list,
+                            validate=validate.Length(max=10))
+    acknowledge_duplicates = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Register even though possible duplicates were reported."},
+    )
+
+
+class ApplicantUpdate(StrictSchema):
+    family_name = _name(required=False)
+    given_names = _name(required=False)
+    family_name_original = _name(required=False)
+    given_names_original = _name(required=False)
+    dob = fields.Date(validate=past_date_of_birth)
+    dob_estimated = fields.Boolean()
+    sex = enum_field(Sex)
+    nationality = fields.String(validate=country_code)
+    relationship = enum_field(Relationship)
+    documents = fields.List(fields.Nested(DocumentIn), validate=validate.Length(max=10))
+    version = fields.Integer(required=True, metadata={"description": "The version you read."})
+
+    @validates_schema
+    def _not_null(self, data: dict[str, Any], **_: Any) -> None:
+        for name in ("family_name", "given_names"):
+            if name in data and data[name] is None:
+                raise ValidationError("This name cannot be removed.", name)
+
+
+class CaseIn(StrictSchema):
+    site_code = fields.String(
+        load_default=None,
+        validate=validate.Length(min=2, max=8),
+        metadata={"description": "One of your sites; may be left out if you have only one."},
+    )
+    destination = enum_field(Destination, required=True)
+    programme = enum_field(Programme, required=True)
+    planned_departure = fields.Date(load_default=None, allow_none=True, validate=date_in_range)
+    external_ref = fields.String(load_default=None, allow_none=True, validate=reference)
+    principal = fields.Nested(ApplicantIn, required=True)
+
+    @validates_schema
+    def _principal_is_principal(self, data: dict[str, Any], **_: Any) -> None:
+        principal = data.get("principal")
+        if principal and principal.get("relationship") != Relationship.PRINCIPAL:
+            raise ValidationError(
+                {"relationship": ["The first applicant of a case is its principal."]},
+                "principal",
+            )
+
+
+class CaseUpdate(StrictSchema):
+    destination = enum_field(Destination)
+    programme = enum_field(Programme)
+    planned_departure = fields.Date(allow_none=True, validate=date_in_range)
+    external_ref = fields.String(allow_none=True, validate=reference)
+    version = fields.Integer(required=True, metadata={"description": "The version you read."})
+
+
+class CaseSearch(PageArgs):
+    q = fields.String(
+        load_default=None,
+        validate=validate.Length(min=1, max=100),
+        metadata={"description": "Name in Latin or original script; spacing and transliteration tolerant."},
+    )
+    case_number = fields.String(load_default=None, validate=validate.Length(min=1, max=24))
+    dob = fields.Date(load_default=None, validate=date_in_range)
+    destination = enum_field(Destination, load_default=None)
+
+
+class CaseListArgs(PageArgs):
+    destination = enum_field(Destination, load_default=None)
+
+
+class SiteOut(StrictSchema):
+    code = fields.String()
+    name = fields.String()
+    country = fields.String()
+
+
+class DocumentOut(StrictSchema):
+    doc_type = enum_field(DocumentType)
+    number = fields.String()
+    issuing_country = fields.String()
+    expiry_date = fields.Date(allow_none=True)
+
+
+class ApplicantOut(StrictSchema):
+    id = fields.UUID()
+    case_id = fields.UUID()
+    family_name = fields.String()
+    given_names = fields.String()
+    family_name_original = fields.String(allow_none=True)
+    given_names_original = fields.String(allow_none=True)
+    dob = fields.Date()
+    dob_estimated = fields.Boolean()
+    sex = enum_field(Sex)
+    nationality = fields.String()
+    relationship = enum_field(Relationship)
+    documents = fields.List(fields.Nested(DocumentOut))
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class CaseOut(StrictSchema):
+    id = fields.UUID()
+    case_number = fields.String()
+    external_ref = fields.String(allow_none=True)
+    site = fields.Nested(SiteOut)
+    destination = enum_field(Destination)
+    programme = enum_field(Programme)
+    planned_departure = fields.Date(allow_none=True)
+    applicants = fields.List(fields.Nested(ApplicantOut))
+    version = fields.Integer()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class CasePage(StrictSchema):
+    items = fields.List(fields.Nested(CaseOut))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+
+
+class DuplicateCandidate(StrictSchema):
+    applicant_id = fields.UUID()
+    case_id = fields.UUID()
+    case_number = fields.String()
+    family_name = fields.String()
+    given_names = fields.String()
+    family_name_original = fields.String(allow_none=True)
+    given_names_original = fields.String(allow_none=True)
+    dob = fields.Date()

@@ -1,0 +1,355 @@
+"""Case verbs: register families and applicants, read, update, search, find duplicates.
+
+Every verb takes the session and the actor; a case outside the actor's sites does not exist
+for them (NotFound). Reads and changes of identity data are audited in the same transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from pmha.cases import names
+from pmha.cases.models import (
+    Applicant,
+    FamilyCase,
+    IdentityDocument,
+    Relationship,
+    Site,
+)
+from pmha.core import audit
+from pmha.core.auth import Actor
+from pmha.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
+
+IDENTITY_FIELDS = (
+    "family_name", "given_names", "family_name_original", "given_names_original",
+    "dob", "dob_estimated", "sex", "nationality", "relationship",
+)
+CASE_FIELDS = ("destination", "programme", "planned_departure", "external_ref")
+
+
+class PossibleDuplicate(Conflict):
+    code = "applicants.possible_duplicate"
+    title = "This person may already be registered"
+
+
+@dataclass
+class Page:
+    items: list[FamilyCase]
+    page: int
+    per_page: int
+    total: int
+
+
+def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {f: getattr(obj, f) for f in fields}
+
+
+def _docs_snapshot(applicant: Applicant) -> list[tuple[str, str, str, Any]]:
+    return [(d.doc_type, d.number, d.issuing_country, d.expiry_date) for d in applicant.documents]
+
+
+def _site_for(session: Session, actor: Actor, site_code: str | None) -> Site:
+    mine = list(session.scalars(select(Site).where(Site.id.in_(actor.site_ids))))
+    if site_code is None:
+        if len(mine) == 1:
+            return mine[0]
+        raise ValidationFailed(errors={"site_code": ["Choose the site: you work at several."]})
+    for site in mine:
+        if site.code == site_code:
+            return site
+    raise ValidationFailed(errors={"site_code": ["Not one of your sites."]})
+
+
+def _next_case_number(session: Session, site: Site) -> str:
+    locked = session.execute(
+        select(Site).where(Site.id == site.id).with_for_update()
+    ).scalar_one()
+    locked.case_seq += 1
+    return f"{locked.code}-{locked.case_seq:06d}"
+
+
+def _reindex(applicant: Applicant) -> None:
+    parts = (applicant.family_name, applicant.given_names,
+             applicant.family_name_original, applicant.given_names_original)
+    applicant.search_text = names.search_text(*parts)
+    applicant.search_skeletons = names.search_skeletons(*parts)
+
+
+def _set_documents(applicant: Applicant, documents: list[dict[str, Any]]) -> None:
+    seen = set()
+    for i, doc in enumerate(documents):
+        key = (doc["doc_type"], doc["number"])
+        if key in seen:
+            raise ValidationFailed(errors={"documents": {str(i): ["Listed twice."]}})
+        seen.add(key)
+    applicant.documents = [IdentityDocument(**doc) for doc in documents]
+
+
+def find_duplicates(
+    session: Session, actor: Actor, data: dict[str, Any], exclude: uuid.UUID | None = None
+) -> list[Applicant]:
+    """Applicants in the actor's sites with the same date of birth and a matching name.
+
+    Names match in either script, ignoring spacing and common transliteration differences.
+    An estimated date of birth (either side) matches anywhere in the same year.
+    """
+    dob: date = data["dob"]
+    year = (date(dob.year, 1, 1), date(dob.year, 12, 31))
+    same_year = and_(Applicant.dob.between(*year))
+    dob_clause = (
+        same_year
+        if data.get("dob_estimated")
+        else or_(Applicant.dob == dob, and_(same_year, Applicant.dob_estimated.is_(True)))
+    )
+    stmt = (
+        select(Applicant)
+        .join(FamilyCase)
+        .where(FamilyCase.site_id.in_(actor.site_ids), dob_clause)
+        .options(selectinload(Applicant.case))
+        .limit(200)
+    )
+    if exclude is not None:
+        stmt = stmt.where(Applicant.id != exclude)
+    wanted = names.full_name_skeletons(data["family_name"], data["given_names"])
+    if data.get("family_name_original") or data.get("given_names_original"):
+        wanted |= names.full_name_skeletons(
+            data.get("family_name_original"), data.get("given_names_original")
+        )
+    found = []
+    for candidate in session.scalars(stmt):
+        theirs = names.full_name_skeletons(candidate.family_name, candidate.given_names)
+        theirs |= names.full_name_skeletons(
+            candidate.family_name_original, candidate.given_names_original
+        )
+        if names.names_match(wanted, theirs):
+            found.append(candidate)
+    return found
+
+
+def describe_candidates(candidates: list[Applicant]) -> list[dict[str, Any]]:
+    return [
+        {
+            "applicant_id": c.id,
+            "case_id": c.case_id,
+            "case_number": c.case.case_number,
+            "family_name": c.family_name,
+            "given_names": c.given_names,
+            "family_name_original": c.family_name_original,
+            "given_names_original": c.given_names_original,
+            "dob": c.dob,
+        }
+        for c in candidates
+    ]
+
+
+def _new_applicant(
+    session: Session, actor: Actor, case: FamilyCase, data: dict[str, Any]
+) -> Applicant:
+    data = dict(data)
+    acknowledged = data.pop("acknowledge_duplicates", False)
+    documents = data.pop("documents", [])
+    if data["relationship"] == Relationship.PRINCIPAL and case.principal is not None:
+        raise ValidationFailed(
+            errors={"relationship": ["This case already has a principal applicant."]}
+        )
+    if not acknowledged:
+        candidates = find_duplicates(session, actor, data)
+        if candidates:
+            from pmha.cases.schemas import DuplicateCandidate
+
+            raise PossibleDuplicate(
+                "A person with a matching name and date of birth is already registered. "
+                "Check the candidates; send acknowledge_duplicates=true if this is someone else.",
+                extra={"candidates": DuplicateCandidate(many=True).dump(
+                    describe_candidates(candidates))},
+            )
+    applicant = Applicant(case=case, **data)
+    _set_documents(applicant, documents)
+    _reindex(applicant)
+    session.add(applicant)
+    session.flush()
+    audit.record(
+        session, actor, "create", "applicant", applicant.id, site_id=case.site_id,
+        after={**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)},
+        details={"duplicates_acknowledged": True} if acknowledged else None,
+    )
+    return applicant
+
+
+def register_case(session: Session, actor: Actor, data: dict[str, Any]) -> FamilyCase:
+    """Register a family case with its principal applicant; the case number is issued here."""
+    data = dict(data)
+    site = _site_for(session, actor, data.pop("site_code", None))
+    principal = data.pop("principal")
+    case = FamilyCase(site=site, case_number=_next_case_number(session, site), **data)
+    session.add(case)
+    session.flush()
+    audit.record(session, actor, "create", "case", case.id, site_id=site.id,
+                 after=_snapshot(case, CASE_FIELDS))
+    try:
+        _new_applicant(session, actor, case, principal)
+    except ValidationFailed as exc:
+        raise ValidationFailed(errors={"principal": exc.errors}) from None
+    return case
+
+
+def add_applicant(
+    session: Session, actor: Actor, case_id: uuid.UUID, data: dict[str, Any]
+) -> Applicant:
+    """Add a family member to a case (duplicates are reported unless acknowledged)."""
+    case = _load_case(session, actor, case_id)
+    return _new_applicant(session, actor, case, data)
+
+
+def _case_query() -> Select[tuple[FamilyCase]]:
+    return select(FamilyCase).options(
+        selectinload(FamilyCase.applicants).selectinload(Applicant.documents)
+    )
+
+
+def _load_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
+    case = session.scalar(
+        _case_query().where(FamilyCase.id == case_id, FamilyCase.site_id.in_(actor.site_ids))
+    )
+    if case is None:
+        raise NotFound("No such case.", code="cases.not_found")
+    return case
+
+
+def get_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
+    """A case with its family members; the read is audited per person."""
+    case = _load_case(session, actor, case_id)
+    audit.record(session, actor, "read", "case", case.id, site_id=case.site_id,
+                 details={"applicants": [str(a.id) for a in case.applicants]})
+    return case
+
+
+def _check_version(record: Any, version: int) -> None:
+    if record.version != version:
+        raise StaleVersion(
+            f"You edited version {version}; the record is now at version {record.version}. "
+            "Reload it and apply your change again.",
+            extra={"current_version": record.version},
+        )
+
+
+def update_case(
+    session: Session, actor: Actor, case_id: uuid.UUID, data: dict[str, Any]
+) -> FamilyCase:
+    """Change a case's destination, programme, departure or reference (optimistic locking)."""
+    case = _load_case(session, actor, case_id)
+    _check_version(case, data.pop("version"))
+    before = _snapshot(case, CASE_FIELDS)
+    for name, value in data.items():
+        setattr(case, name, value)
+    session.flush()
+    audit.record(session, actor, "update", "case", case.id, site_id=case.site_id,
+                 before=before, after=_snapshot(case, CASE_FIELDS))
+    return case
+
+
+def _load_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Applicant:
+    applicant = session.scalar(
+        select(Applicant)
+        .join(FamilyCase)
+        .where(Applicant.id == applicant_id, FamilyCase.site_id.in_(actor.site_ids))
+        .options(selectinload(Applicant.documents))
+    )
+    if applicant is None:
+        raise NotFound("No such applicant.", code="applicants.not_found")
+    return applicant
+
+
+def get_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Applicant:
+    """One applicant's identity record (audited)."""
+    applicant = _load_applicant(session, actor, applicant_id)
+    audit.record(session, actor, "read", "applicant", applicant.id,
+                 site_id=applicant.case.site_id)
+    return applicant
+
+
+def update_applicant(
+    session: Session, actor: Actor, applicant_id: uuid.UUID, data: dict[str, Any]
+) -> Applicant:
+    """Correct an applicant's identity data (optimistic locking; changes audited as hashes)."""
+    applicant = _load_applicant(session, actor, applicant_id)
+    _check_version(applicant, data.pop("version"))
+    before = {**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)}
+    if data.get("relationship") == Relationship.PRINCIPAL and (
+        applicant.relationship != Relationship.PRINCIPAL and applicant.case.principal is not None
+    ):
+        raise ValidationFailed(
+            errors={"relationship": ["This case already has a principal applicant."]}
+        )
+    if applicant.relationship == Relationship.PRINCIPAL and data.get("relationship") not in (
+        None, Relationship.PRINCIPAL
+    ):
+        raise ValidationFailed(
+            errors={"relationship": ["Make another member principal first."]}
+        )
+    documents = data.pop("documents", None)
+    for name, value in data.items():
+        setattr(applicant, name, value)
+    if documents is not None:
+        _set_documents(applicant, documents)
+    _reindex(applicant)
+    session.flush()
+    after = {**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)}
+    audit.record(session, actor, "update", "applicant", applicant.id,
+                 site_id=applicant.case.site_id, before=before, after=after)
+    return applicant
+
+
+def search_cases(
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    case_number: str | None = None,
+    dob: date | None = None,
+    destination: str | None = None,
+    page: int = 1,
+    per_page: int = 25,
+) -> Page:
+    """Cases in the actor's sites whose members match a name (either script), DOB or number."""
+    where: list[Any] = [FamilyCase.site_id.in_(actor.site_ids)]
+    if destination:
+        where.append(FamilyCase.destination == destination)
+    if case_number:
+        where.append(FamilyCase.case_number.startswith(case_number.strip().upper(),
+                                                        autoescape=True))
+    member: list[Any] = []
+    if dob:
+        member.append(Applicant.dob == dob)
+    for folded, original, skel in names.query_terms(q or ""):
+        options = [Applicant.search_text.contains(original, autoescape=True)]
+        if folded:
+            options.append(Applicant.search_text.contains(folded, autoescape=True))
+        if len(skel) >= 3:
+            options.append(Applicant.search_skeletons.contains(f" {skel}", autoescape=True))
+        member.append(or_(*options))
+    if member:
+        where.append(FamilyCase.id.in_(select(Applicant.case_id).where(*member)))
+    total = session.scalar(select(func.count()).select_from(FamilyCase).where(*where)) or 0
+    items = list(
+        session.scalars(
+            _case_query()
+            .where(*where)
+            .order_by(FamilyCase.created_at.desc(), FamilyCase.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    audit.record(
+        session, actor, "search", "case", None,
+        details={"results": [str(c.id) for c in items], "total": total,
+                 "by": sorted(k for k, v in
+                              {"name": q, "case_number": case_number, "dob": dob}.items() if v)},
+    )
+    return Page(items, page, per_page, total)

@@ -1,0 +1,1 @@
+"""Shared mechanisms: database, errors, authentication, audit, jobs, HTTP helpers."""

@@ -1,0 +1,193 @@
+"""The edges of a request: request ids, JSON input, problem+json output, commit, safe logging."""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+import uuid
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
+from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from pmha.core.auth import is_api_request
+from pmha.core.errors import (
+    AppError,
+    BadRequest,
+    Conflict,
+    PayloadTooLarge,
+    StaleVersion,
+    Unauthenticated,
+    ValidationFailed,
+)
+
+log = logging.getLogger("pmha.http")
+
+PROBLEM = "application/problem+json"
+_HTTP_CODES = {
+    400: "request.invalid",
+    401: "auth.unauthenticated",
+    403: "auth.forbidden",
+    404: "not_found",
+    405: "request.method_not_allowed",
+    413: "request.too_large",
+    415: "request.unsupported_media_type",
+    429: "request.too_many",
+}
+
+
+def request_id() -> str:
+    rid: str | None = g.get("request_id")
+    if rid is None:
+        rid = uuid.uuid4().hex
+        g.request_id = rid
+    return rid
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def problem_response(error: AppError) -> Response:
+    response = jsonify(error.problem(request_id()))
+    response.status_code = error.status
+    response.mimetype = PROBLEM
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="pmha"'
+    return response
+
+
+def load_json(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
+    """Parse and validate the JSON body; any fault is a 4xx naming the field."""
+    if request.mimetype != "application/json":
+        raise AppError(
+            "Send the body as application/json.", code="request.unsupported_media_type"
+        ) from None
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("The body is not valid JSON.", code="request.malformed_json")
+    if not isinstance(data, dict):
+        raise ValidationFailed(errors={"_schema": ["The body must be a JSON object."]})
+    try:
+        loaded: dict[str, Any] = schema.load(data, partial=partial)
+    except ValidationError as exc:
+        raise ValidationFailed(errors=_messages(exc.messages)) from None
+    return loaded
+
+
+def load_args(schema: Schema) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = schema.load(request.args.to_dict())
+    except ValidationError as exc:
+        raise ValidationFailed(errors=_messages(exc.messages)) from None
+    return loaded
+
+
+def _messages(messages: Any) -> dict[str, Any]:
+    return messages if isinstance(messages, dict) else {"_schema": messages}
+
+
+def _commit(response: Response) -> Response:
+    """One transaction per request, committed here, at the edge, only when it succeeded."""
+    session = g.get("pmha_session")
+    if session is None:
+        return response
+    if response.status_code >= 400:
+        session.rollback()
+        return response
+    try:
+        session.commit()
+    except (StaleDataError, IntegrityError) as exc:
+        session.rollback()
+        error: AppError = StaleVersion() if isinstance(exc, StaleDataError) else Conflict(
+            "The change conflicts with data saved meanwhile.", code="conflict.integrity"
+        )
+        log.warning("commit refused: %s request_id=%s", type(exc).__name__, request_id())
+        return _error_response(error)
+    return response
+
+
+def _security_headers(response: Response) -> Response:
+    h = response.headers
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "no-referrer")
+    h.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'",
+    )
+    if not request.path.startswith("/static/"):
+        h["Cache-Control"] = "no-store"
+    h["X-Request-ID"] = request_id()
+    return response
+
+
+def _log_request(response: Response) -> Response:
+    # The route pattern, never the URL with its query string (search terms are identifying).
+    rule = request.url_rule.rule if request.url_rule else "<unmatched>"
+    elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+    log.info(
+        "%s %s %s %.1fms request_id=%s",
+        request.method, rule, response.status_code, elapsed, request_id(),
+    )
+    return response
+
+
+def _error_response(error: AppError) -> Response:
+    if is_api_request():
+        return problem_response(error)
+    if isinstance(error, Unauthenticated):
+        return redirect(url_for("accounts.login", next=request.path))  # type: ignore[return-value]
+    html = render_template("error.html", error=error, request_id=request_id())
+    return Response(html, status=error.status, mimetype="text/html")
+
+
+def _from_http(exc: HTTPException) -> AppError:
+    status = exc.code or 500
+    error: AppError = PayloadTooLarge(
+        "The request body is larger than this endpoint accepts."
+    ) if status == 413 else AppError(exc.description or exc.name)
+    error.status = status
+    error.title = exc.name
+    error.code = _HTTP_CODES.get(status, f"http.{status}")
+    if exc.__class__.__name__ == "CSRFError":
+        error.code = "auth.csrf_failed"
+        error.detail = "The form expired or was not sent from this site. Reload and try again."
+    return error
+
+
+def init_http(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        # A request may run inside an outer app context (tests, CLI): never inherit its state.
+        for key in ("pmha_actor", "pmha_session", "request_id"):
+            g.pop(key, None)
+        g.started = time.perf_counter()
+        request_id()
+
+    # after_request runs last-registered first: commit, then headers, then the log line.
+    app.after_request(_log_request)
+    app.after_request(_security_headers)
+    app.after_request(_commit)
+
+    @app.errorhandler(AppError)
+    def _app_error(exc: AppError) -> Response:
+        return _error_response(exc)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response:
+        return _error_response(_from_http(exc))
+
+    @app.errorhandler(Exception)
+    def _unhandled(exc: Exception) -> Response:
+        # Type and frames only: messages of driver errors can carry submitted values.
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        log.error("unhandled %s request_id=%s\n%s", type(exc).__name__, request_id(), frames)
+        error = AppError("Something went wrong on our side. Quote the request id to support.")
+        error.status, error.code, error.title = 500, "server.error", "Internal error"
+        return _error_response(error)

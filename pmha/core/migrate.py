@@ -1,0 +1,29 @@
+"""Run Alembic migrations from code (CLI, tests), on a URL or an open connection."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str | None = None, connection: Connection | None = None) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def upgrade(url: str | None = None, connection: Connection | None = None, rev: str = "head") -> None:
+    command.upgrade(alembic_config(url, connection), rev)
+
+
+def downgrade(url: str | None = None, connection: Connection | None = None, rev: str = "base") -> None:
+    command.downgrade(alembic_config(url, connection), rev)

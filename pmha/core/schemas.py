@@ -1,0 +1,59 @@
+"""Field helpers shared by every domain's marshmallow schemas."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import pycountry
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from pmha.core.db import utcnow
+
+EARLIEST_DOB = date(1900, 1, 1)
+_REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{0,39}$")
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error, never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def country_code(value: str) -> None:
+    if not isinstance(value, str) or pycountry.countries.get(alpha_2=value.upper()) is None:
+        raise ValidationError("Not an ISO 3166-1 alpha-2 country code (e.g. TR, SY, AF).")
+    if value != value.upper():
+        raise ValidationError("Write the country code in capitals (e.g. TR).")
+
+
+def reference(value: str) -> None:
+    if not _REFERENCE.match(value):
+        raise ValidationError("Use letters, digits, spaces, dots, slashes or dashes (max 40).")
+
+
+def past_date_of_birth(value: date) -> None:
+    if value > utcnow().date():
+        raise ValidationError("Date of birth cannot be in the future.")
+    if value < EARLIEST_DOB:
+        raise ValidationError("Date of birth cannot be before 1900-01-01.")
+
+
+def date_in_range(value: date) -> None:
+    if not date(1900, 1, 1) <= value <= date(2100, 12, 31):
+        raise ValidationError("Date must be between 1900 and 2100.")
+
+
+def enum_field(cls: Any, **kwargs: Any) -> fields.Enum:
+    return fields.Enum(cls, by_value=True, **kwargs)
+
+
+def text(max_length: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=max_length), **kwargs)
+
+
+class PageArgs(StrictSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))

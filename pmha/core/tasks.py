@@ -1,0 +1,69 @@
+"""Celery wired to the app: one transaction per task, jobs enqueued only after commit.
+
+With no broker configured (the embedded default) jobs run in-process, right after the commit that
+enqueued them, so `make run` needs nothing but Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from pmha.config import Config
+
+_AFTER_COMMIT = "pmha_after_commit_jobs"
+
+
+def init_celery(app: Flask, config: Config) -> Celery:
+    class AppTask(Task):  # type: ignore[misc]
+        acks_late = True
+        reject_on_worker_lost = True
+
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    celery = Celery(app.import_name, task_cls=AppTask)
+    celery.conf.update(
+        broker_url=config.BROKER_URL or "memory://",
+        result_backend=config.RESULT_BACKEND or (config.BROKER_URL or None),
+        task_always_eager=config.jobs_in_process,
+        task_eager_propagates=True,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        task_acks_late=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        result_expires=3600,
+        task_default_queue="pmha",
+    )
+    celery.set_default()
+    app.extensions["celery"] = celery
+    return celery
+
+
+def enqueue_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any) -> None:
+    """Send a job once this transaction commits; a rollback sends nothing.
+
+    Arguments must be ids and plain values: never ORM objects or health data.
+    """
+    for value in (*args, *kwargs.values()):
+        if not isinstance(value, str | int | float | bool | type(None)):
+            raise TypeError("task arguments must be ids and plain values")
+    session.info.setdefault(_AFTER_COMMIT, []).append((task, args, kwargs))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_jobs(session: Session) -> None:
+    for task, args, kwargs in session.info.pop(_AFTER_COMMIT, []):
+        task.apply_async(args=args, kwargs=kwargs)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_jobs(session: Session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)

@@ -1,0 +1,7 @@
+"""Imports every model module, so the metadata is complete (Alembic, tests)."""
+
+
+def load_all() -> None:
+    from pmha.accounts import models as _accounts  # noqa: F401
+    from pmha.cases import models as _cases  # noqa: F401
+    from pmha.core import audit as _audit  # noqa: F401

@@ -1,0 +1,1 @@
+"""Shared page layout, styles and the per-role "today" page."""

@@ -1,0 +1,63 @@
+"""The home ("today") page per role, the API docs page, and what every page template gets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template
+
+from pmha.core.auth import Role, actor, current_actor, require_login
+from pmha.core.openapi import build_spec
+
+bp = Blueprint("web", __name__)
+
+# What each role comes to the centre to do; later features add their queues to these cards.
+TODAY: dict[Role, list[tuple[str, str]]] = {
+    Role.PANEL_PHYSICIAN: [("Find a case", "cases.case_list"), ("Register a family", "cases.register")],
+    Role.NURSE: [("Find a case", "cases.case_list"), ("Register a family", "cases.register")],
+    Role.RADIOLOGIST: [("Find a case", "cases.case_list")],
+    Role.LAB_TECHNICIAN: [("Find a case", "cases.case_list")],
+    Role.OPERATIONS: [("Find a case", "cases.case_list"), ("Register a family", "cases.register")],
+    Role.DOT_WORKER: [("Find a case", "cases.case_list")],
+    Role.RECEIVING_AUTHORITY: [],
+    Role.AUDITOR: [("Search the audit trail", "audit.events")],
+    Role.ADMIN: [("Manage users", "accounts.users")],
+}
+
+ROLE_NOTES: dict[Role, str] = {
+    Role.PANEL_PHYSICIAN: "Exams to complete and sign will be listed here.",
+    Role.NURSE: "Today's vaccinations and observed doses will be listed here.",
+    Role.RADIOLOGIST: "Chest X-rays waiting for a reading will be listed here.",
+    Role.LAB_TECHNICIAN: "Specimens and results to record will be listed here.",
+    Role.OPERATIONS: "Departures and the families on them will be listed here.",
+    Role.DOT_WORKER: "Today's observed TB doses will be listed here.",
+    Role.RECEIVING_AUTHORITY: "Bundles received from assessment centres will be listed here.",
+    Role.AUDITOR: "",
+    Role.ADMIN: "",
+}
+
+
+@bp.app_context_processor
+def _page_context() -> dict[str, Any]:
+    return {"me": current_actor(optional=True), "nav": None}
+
+
+@bp.get("/")
+@require_login
+def today() -> str:
+    me = actor()
+    cards = [
+        (role, ROLE_NOTES[role], TODAY[role]) for role in sorted(me.roles) if role in TODAY
+    ]
+    return render_template("today.html", cards=cards, nav="today")
+
+
+@bp.get("/api/docs")
+def api_docs() -> str:
+    spec = build_spec(current_app._get_current_object())  # type: ignore[attr-defined]
+    return render_template("api_docs.html", spec=spec, nav="api")
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    return {"status": "ok"}, 200

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# What PMHA needs from the system beyond Python: Chromium for the browser tests, openssl for the
+# interoperability checks. Installed from Debian's packages when missing (needs root and apt-get).
+set -euo pipefail
+
+need=()
+[ -x /usr/bin/chromium ] || need+=(chromium)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "PMHA's tests need: ${need[*]}. Install them with your package manager" >&2
+  echo "(Debian/Ubuntu: sudo apt-get install ${need[*]}), then run make test again." >&2
+  exit 1
+fi
+echo "installing ${need[*]} from Debian's packages"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

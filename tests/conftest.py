@@ -1,0 +1,126 @@
+"""Test fixtures: a migrated database (SQLite by default, PostgreSQL with PMHA_TEST_DATABASE_URL),
+one transaction per test rolled back at the end, the app, and clients signed in by role."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, text
+from sqlalchemy.orm import Session
+
+from pmha.app import create_app
+from pmha.config import Config
+from pmha.core import migrate
+from pmha.core.db import database, make_engine
+from tests import factories
+
+
+def reset_database(url: str) -> None:
+    """An empty database: a fresh schema on PostgreSQL (the file is new on SQLite)."""
+    if url.startswith("sqlite"):
+        return
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def test_config(url: str, var_dir: Path, **overrides: Any) -> Config:
+    config = Config(
+        ENV="test", DATABASE_URL=url, VAR_DIR=str(var_dir), TESTING=True,
+        SECRET_KEY=secrets.token_urlsafe(32), AUDIT_KEY=secrets.token_urlsafe(32),
+        **overrides,
+    )
+    config.finish()
+    return config
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("PMHA_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    reset_database(database_url)
+    application = create_app(test_config(database_url, tmp_path_factory.mktemp("var")))
+    engine = database(application).engine
+    with engine.begin() as conn:
+        migrate.upgrade(connection=conn)
+    yield application
+    engine.dispose()
+
+
+@pytest.fixture()
+def connection(app: Flask) -> Iterator[Connection]:
+    """Everything a test does happens in one transaction that is rolled back afterwards."""
+    db = database(app)
+    conn = db.engine.connect()
+    outer = conn.begin()
+    original = db.session_factory
+    db.session_factory = db.sessions_for(conn, join_transaction_mode="create_savepoint")
+    try:
+        yield conn
+    finally:
+        db.session_factory = original
+        outer.rollback()
+        conn.close()
+
+
+@pytest.fixture()
+def session(app: Flask, connection: Connection) -> Iterator[Session]:
+    s = database(app).session_factory()
+    with app.app_context():
+        yield s
+    s.close()
+
+
+@pytest.fixture()
+def world(session: Session) -> factories.World:
+    """Two sites, one user per role at the first, a physician at the second, and tokens."""
+    w = factories.build_world(session)
+    session.commit()
+    return w
+
+
+@pytest.fixture()
+def client(app: Flask, connection: Connection) -> FlaskClient:
+    return app.test_client()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = factories.PASSWORD) -> Any:
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={"username": username, "password": password, "csrf_token": csrf_token(page.text)},
+    )
+
+
+@pytest.fixture()
+def signed_in(client: FlaskClient, world: factories.World) -> Any:
+    """signed_in(role) -> a client with that role's user signed in."""
+
+    def sign_in(role: str) -> FlaskClient:
+        response = login(client, world.users[role].username)
+        assert response.status_code == 302, response.text
+        return client
+
+    return sign_in
