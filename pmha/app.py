@@ -26,9 +26,7 @@ def _blueprints() -> list[object]:
 
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
-    app = Flask(
-        __name__, template_folder="web/templates", static_folder="web/static"
-    )
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config.update(config.flask_settings())
     app.extensions["pmha.config"] = config
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

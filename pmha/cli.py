@@ -67,11 +67,11 @@ def sites() -> None:
 @click.option("--country", required=True, help="ISO 3166-1 alpha-2, e.g. TR")
 def sites_create(code: str, name: str, country: str) -> None:
     """Add an assessment centre."""
+    from marshmallow import ValidationError
+
     from pmha.cases.models import Site
     from pmha.core.db import database
     from pmha.core.schemas import country_code
-
-    from marshmallow import ValidationError
 
     code = code.strip().upper()
     if not (2 <= len(code) <= 8 and code.isalnum()):
@@ -79,7 +79,7 @@ def sites_create(code: str, name: str, country: str) -> None:
     try:
         country_code(country)
     except ValidationError as exc:
-        raise click.ClickException(f"--country: {' '.join(exc.messages)}") from None  # type: ignore[arg-type]
+        raise click.ClickException(f"--country: {exc.messages}") from None
     app = _app()
     with database(app).transaction() as session:
         if session.scalar(select(Site.id).where(Site.code == code)):
@@ -107,13 +107,20 @@ def users() -> None:
 @users.command("create")
 @click.option("--username", required=True)
 @click.option("--full-name", required=True)
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice([r.value for r in Role]))
+@click.option(
+    "--role", "roles", multiple=True, required=True, type=click.Choice([r.value for r in Role])
+)
 @click.option("--site", "sites_", multiple=True, help="Site code; repeat for several")
 @click.option("--destination", help="For receiving_authority users: US, CA, AU, NZ or GB")
 @click.option("--password", help="Prompted for when left out", default=None)
-def users_create(username: str, full_name: str, roles: tuple[str, ...], sites_: tuple[str, ...],
-                 destination: str | None, password: str | None) -> None:
+def users_create(
+    username: str,
+    full_name: str,
+    roles: tuple[str, ...],
+    sites_: tuple[str, ...],
+    destination: str | None,
+    password: str | None,
+) -> None:
     """Create a user with roles at sites."""
     from pmha.accounts import service
     from pmha.core.db import database
@@ -124,9 +131,14 @@ def users_create(username: str, full_name: str, roles: tuple[str, ...], sites_: 
     try:
         with database(app).transaction() as session:
             service.create_user(
-                session, _operator(), username=username, full_name=full_name,
-                password=password or "", roles=[Role(r) for r in roles],
-                site_codes=[s.upper() for s in sites_], destination=destination,
+                session,
+                _operator(),
+                username=username,
+                full_name=full_name,
+                password=password or "",
+                roles=[Role(r) for r in roles],
+                site_codes=[s.upper() for s in sites_],
+                destination=destination,
             )
     except AppError as exc:
         raise _fail(exc) from None
@@ -184,7 +196,9 @@ def users_token(username: str, name: str, days: int) -> None:
     from pmha.accounts import service
 
     out: list[str] = []
-    _user_verb(username, lambda s, u: out.append(service.create_token(s, _operator(), u, name, days)))
+    _user_verb(
+        username, lambda s, u: out.append(service.create_token(s, _operator(), u, name, days))
+    )
     click.echo(out[0])
 
 
@@ -242,7 +256,8 @@ def audit_verify() -> None:
         return
     click.echo(
         f"audit chain BROKEN at event {result.broken_seq}: {result.reason} "
-        f"({result.events} events verified before it)", err=True,
+        f"({result.events} events verified before it)",
+        err=True,
     )
     sys.exit(1)
 

@@ -24,54 +24,116 @@ from pmha.config import Config
 from pmha.core.auth import Actor, Role
 from pmha.core.db import utcnow
 
-SITES = [("IST", "Istanbul Migration Health Assessment Centre", "TR"),
-         ("ANK", "Ankara Migration Health Assessment Centre", "TR")]
+SITES = [
+    ("IST", "Istanbul Migration Health Assessment Centre", "TR"),
+    ("ANK", "Ankara Migration Health Assessment Centre", "TR"),
+]
 
-# (Latin, original script) pairs by nationality: Syrian and Iraqi Arabic, Afghan Dari, Iranian Persian.
+# (Latin, original script) pairs by nationality:
+# Syrian and Iraqi Arabic, Afghan Dari, Iranian Persian.
 FAMILY = {
-    "SY": [("Haddad", "حداد"), ("Khalil", "خليل"), ("Nasser", "ناصر"), ("Darwish", "درويش"),
-           ("Hamdan", "حمدان"), ("Saleh", "صالح")],
+    "SY": [
+        ("Haddad", "حداد"),
+        ("Khalil", "خليل"),
+        ("Nasser", "ناصر"),
+        ("Darwish", "درويش"),
+        ("Hamdan", "حمدان"),
+        ("Saleh", "صالح"),
+    ],
     "IQ": [("Othman", "عثمان"), ("Jaber", "جابر"), ("Kadhim", "كاظم"), ("Abbas", "عباس")],
     "AF": [("Rahimi", "رحیمی"), ("Ahmadi", "احمدی"), ("Sultani", "سلطانی"), ("Noori", "نوری")],
     "IR": [("Karimi", "کریمی"), ("Qasemi", "قاسمی"), ("Mohammadi", "محمدی"), ("Tehrani", "تهرانی")],
 }
 MALE = {
-    "ar": [("Omar", "عمر"), ("Ahmad", "أحمد"), ("Khaled", "خالد"), ("Yusuf", "يوسف"),
-           ("Mustafa", "مصطفى"), ("Hassan", "حسن"), ("Bilal", "بلال"), ("Samir", "سمير")],
-    "fa": [("Reza", "رضا"), ("Farid", "فرید"), ("Jawad", "جواد"), ("Hamid", "حمید"),
-           ("Nasir", "ناصر"), ("Karim", "کریم")],
+    "ar": [
+        ("Omar", "عمر"),
+        ("Ahmad", "أحمد"),
+        ("Khaled", "خالد"),
+        ("Yusuf", "يوسف"),
+        ("Mustafa", "مصطفى"),
+        ("Hassan", "حسن"),
+        ("Bilal", "بلال"),
+        ("Samir", "سمير"),
+    ],
+    "fa": [
+        ("Reza", "رضا"),
+        ("Farid", "فرید"),
+        ("Jawad", "جواد"),
+        ("Hamid", "حمید"),
+        ("Nasir", "ناصر"),
+        ("Karim", "کریم"),
+    ],
 }
 FEMALE = {
-    "ar": [("Fatima", "فاطمة"), ("Aisha", "عائشة"), ("Layla", "ليلى"), ("Maryam", "مريم"),
-           ("Huda", "هدى"), ("Nour", "نور"), ("Amina", "أمينة"), ("Rana", "رنا")],
-    "fa": [("Zahra", "زهرا"), ("Shirin", "شیرین"), ("Parisa", "پریسا"), ("Sara", "سارا"),
-           ("Mina", "مینا"), ("Laleh", "لاله")],
+    "ar": [
+        ("Fatima", "فاطمة"),
+        ("Aisha", "عائشة"),
+        ("Layla", "ليلى"),
+        ("Maryam", "مريم"),
+        ("Huda", "هدى"),
+        ("Nour", "نور"),
+        ("Amina", "أمينة"),
+        ("Rana", "رنا"),
+    ],
+    "fa": [
+        ("Zahra", "زهرا"),
+        ("Shirin", "شیرین"),
+        ("Parisa", "پریسا"),
+        ("Sara", "سارا"),
+        ("Mina", "مینا"),
+        ("Laleh", "لاله"),
+    ],
 }
 LANGUAGE = {"SY": "ar", "IQ": "ar", "AF": "fa", "IR": "fa"}
 DESTINATIONS = ["US", "US", "CA", "CA", "AU", "GB", "NZ"]
 USERNAMES = {
-    Role.PANEL_PHYSICIAN: "physician", Role.NURSE: "nurse", Role.RADIOLOGIST: "radiologist",
-    Role.LAB_TECHNICIAN: "labtech", Role.OPERATIONS: "operations", Role.DOT_WORKER: "dotworker",
-    Role.RECEIVING_AUTHORITY: "authority", Role.AUDITOR: "auditor", Role.ADMIN: "admin",
+    Role.PANEL_PHYSICIAN: "physician",
+    Role.NURSE: "nurse",
+    Role.RADIOLOGIST: "radiologist",
+    Role.LAB_TECHNICIAN: "labtech",
+    Role.OPERATIONS: "operations",
+    Role.DOT_WORKER: "dotworker",
+    Role.RECEIVING_AUTHORITY: "authority",
+    Role.AUDITOR: "auditor",
+    Role.ADMIN: "admin",
 }
 
 
-def _person(rng: random.Random, nat: str, family: tuple[str, str], sex: str, age: int,
-            today: date, relationship: str) -> dict[str, Any]:
+def _person(
+    rng: random.Random,
+    nat: str,
+    family: tuple[str, str],
+    sex: str,
+    age: int,
+    today: date,
+    relationship: str,
+) -> dict[str, Any]:
     names = (MALE if sex == "male" else FEMALE)[LANGUAGE[nat]]
     given = rng.choice(names)
     estimated = rng.random() < 0.08
-    dob = date(today.year - age, 1, 1) if estimated else (
-        today - timedelta(days=age * 365 + rng.randint(0, 364)))
+    dob = (
+        date(today.year - age, 1, 1)
+        if estimated
+        else (today - timedelta(days=age * 365 + rng.randint(0, 364)))
+    )
     return {
-        "family_name": family[0], "given_names": given[0],
-        "family_name_original": family[1], "given_names_original": given[1],
-        "dob": dob, "dob_estimated": estimated, "sex": sex, "nationality": nat,
-        "relationship": relationship, "documents": [], "acknowledge_duplicates": True,
+        "family_name": family[0],
+        "given_names": given[0],
+        "family_name_original": family[1],
+        "given_names_original": given[1],
+        "dob": dob,
+        "dob_estimated": estimated,
+        "sex": sex,
+        "nationality": nat,
+        "relationship": relationship,
+        "documents": [],
+        "acknowledge_duplicates": True,
     }
 
 
-def synthetic_family(rng: random.Random, today: date) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def synthetic_family(
+    rng: random.Random, today: date
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A made-up case (with its principal) and its other members, as service inputs."""
     nat = rng.choice(list(FAMILY))
     family = rng.choice(FAMILY[nat])
@@ -81,16 +143,22 @@ def synthetic_family(rng: random.Random, today: date) -> tuple[dict[str, Any], l
     members = []
     if rng.random() < 0.8:
         other = "female" if sex == "male" else "male"
-        members.append(_person(rng, nat, family, other, max(18, age + rng.randint(-6, 4)),
-                               today, "spouse"))
+        members.append(
+            _person(rng, nat, family, other, max(18, age + rng.randint(-6, 4)), today, "spouse")
+        )
     for _ in range(rng.choice([0, 1, 2, 2, 3, 4])):
-        members.append(_person(rng, nat, family, rng.choice(["male", "female"]),
-                               rng.randint(0, 17), today, "child"))
+        members.append(
+            _person(
+                rng, nat, family, rng.choice(["male", "female"]), rng.randint(0, 17), today, "child"
+            )
+        )
     programme = "refugee" if rng.random() < 0.75 else "immigrant"
     case = {
-        "destination": rng.choice(DESTINATIONS), "programme": programme,
+        "destination": rng.choice(DESTINATIONS),
+        "programme": programme,
         "planned_departure": today + timedelta(days=rng.randint(20, 180)),
-        "external_ref": None, "principal": principal,
+        "external_ref": None,
+        "principal": principal,
     }
     return case, members
 
@@ -99,7 +167,9 @@ def _credentials_file() -> Path:
     return Path(Config.from_env().VAR_DIR) / "demo-users.txt"
 
 
-def seed(session: Session, families: int = 12, seed_value: int = 2016) -> list[tuple[str, str, str]] | None:
+def seed(
+    session: Session, families: int = 12, seed_value: int = 2016
+) -> list[tuple[str, str, str]] | None:
     """Seed into an empty database; returns (username, role, password) rows, or None if seeded."""
     if session.scalar(select(User.id).limit(1)) is not None:
         return None
@@ -112,15 +182,22 @@ def seed(session: Session, families: int = 12, seed_value: int = 2016) -> list[t
         username = USERNAMES[role]
         password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
         accounts.create_user(
-            session, system, username=username,
-            full_name=f"Demo {role.value.replace('_', ' ')}", password=password, roles=[role],
-            site_codes=[] if role in {Role.RECEIVING_AUTHORITY, Role.ADMIN, Role.AUDITOR} else ["IST"],
+            session,
+            system,
+            username=username,
+            full_name=f"Demo {role.value.replace('_', ' ')}",
+            password=password,
+            roles=[role],
+            site_codes=[]
+            if role in {Role.RECEIVING_AUTHORITY, Role.ADMIN, Role.AUDITOR}
+            else ["IST"],
             destination="US" if role == Role.RECEIVING_AUTHORITY else None,
         )
         created.append((username, role.value, password))
-    ops = Actor(None, "demo-seed", frozenset({Role.OPERATIONS}), frozenset(s.id for s in sites),
-                via="cli")
-    rng = random.Random(seed_value)
+    ops = Actor(
+        None, "demo-seed", frozenset({Role.OPERATIONS}), frozenset(s.id for s in sites), via="cli"
+    )
+    rng = random.Random(seed_value)  # noqa: S311 (synthetic data, not secrets)
     today = utcnow().date()
     for i in range(families):
         case_data, members = synthetic_family(rng, today)

@@ -36,8 +36,12 @@ def reset_database(url: str) -> None:
 
 def test_config(url: str, var_dir: Path, **overrides: Any) -> Config:
     config = Config(
-        ENV="test", DATABASE_URL=url, VAR_DIR=str(var_dir), TESTING=True,
-        SECRET_KEY=secrets.token_urlsafe(32), AUDIT_KEY=secrets.token_urlsafe(32),
+        ENV="test",
+        DATABASE_URL=url,
+        VAR_DIR=str(var_dir),
+        TESTING=True,
+        SECRET_KEY=secrets.token_urlsafe(32),
+        AUDIT_KEY=secrets.token_urlsafe(32),
         **overrides,
     )
     config.finish()

@@ -41,15 +41,25 @@ def build_world(session: Session) -> World:
     for role in Role:
         sites = [] if role in {Role.RECEIVING_AUTHORITY, Role.ADMIN, Role.AUDITOR} else ["IST"]
         user = accounts.create_user(
-            session, SYSTEM, username=f"t_{role.value}", full_name=f"Test {role.value}",
-            password=PASSWORD, roles=[role], site_codes=sites,
+            session,
+            SYSTEM,
+            username=f"t_{role.value}",
+            full_name=f"Test {role.value}",
+            password=PASSWORD,
+            roles=[role],
+            site_codes=sites,
             destination="US" if role == Role.RECEIVING_AUTHORITY else None,
         )
         world.users[role.value] = user
         world.tokens[role.value] = accounts.create_token(session, SYSTEM, user, "tests")
     foreign = accounts.create_user(
-        session, SYSTEM, username="t_foreign_physician", full_name="Test foreign physician",
-        password=PASSWORD, roles=[Role.PANEL_PHYSICIAN], site_codes=["ANK"],
+        session,
+        SYSTEM,
+        username="t_foreign_physician",
+        full_name="Test foreign physician",
+        password=PASSWORD,
+        roles=[Role.PANEL_PHYSICIAN],
+        site_codes=["ANK"],
     )
     world.users["foreign"] = foreign
     world.tokens["foreign"] = accounts.create_token(session, SYSTEM, foreign, "tests")

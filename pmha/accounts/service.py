@@ -46,9 +46,7 @@ def hash_password(password: str) -> str:
 
 def check_password_strength(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(
-            errors={"password": [f"Use at least {MIN_PASSWORD} characters."]}
-        )
+        raise ValidationFailed(errors={"password": [f"Use at least {MIN_PASSWORD} characters."]})
 
 
 def actor_for(user: User, *, ip: str | None, request_id: str | None, via: str) -> Actor:
@@ -108,7 +106,11 @@ def create_user(
     session.add(user)
     session.flush()
     audit.record(
-        session, actor, "create", "user", user.id,
+        session,
+        actor,
+        "create",
+        "user",
+        user.id,
         after={"username": username, "roles": sorted(roles), "sites": sorted(site_codes)},
     )
     return user
@@ -183,10 +185,9 @@ def user_for_session(session: Session, secret: str, policy: LoginPolicy) -> User
     if row is None or row.ended_at is not None or not row.user.active:
         return None
     now = utcnow()
-    if (
-        now - row.last_seen_at > timedelta(minutes=policy.idle_minutes)
-        or now - row.created_at > timedelta(hours=policy.max_hours)
-    ):
+    if now - row.last_seen_at > timedelta(
+        minutes=policy.idle_minutes
+    ) or now - row.created_at > timedelta(hours=policy.max_hours):
         row.ended_at = now
         return None
     if now - row.last_seen_at > timedelta(seconds=60):
@@ -253,8 +254,15 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> None
             )
         ):
             row.ended_at = utcnow()
-    audit.record(session, actor, "update", "user", user.id,
-                 before={"active": not active}, after={"active": active})
+    audit.record(
+        session,
+        actor,
+        "update",
+        "user",
+        user.id,
+        before={"active": not active},
+        after={"active": active},
+    )
 
 
 def unlock(session: Session, actor: Actor, user: User) -> None:
@@ -289,5 +297,3 @@ def describe(user: User, site_codes: dict[uuid.UUID, str]) -> dict[str, Any]:
         "locked": is_locked(user),
         "last_login_at": user.last_login_at,
     }
-
-

@@ -69,8 +69,9 @@ class UserForm(StrictSchema):
     username = fields.String(required=True, validate=validate.Length(min=2, max=60))
     full_name = fields.String(required=True, validate=validate.Length(min=2, max=120))
     password = fields.String(required=True, validate=validate.Length(min=12, max=200))
-    roles = fields.List(fields.Enum(Role, by_value=True), required=True,
-                        validate=validate.Length(min=1))
+    roles = fields.List(
+        fields.Enum(Role, by_value=True), required=True, validate=validate.Length(min=1)
+    )
     site_codes = fields.List(fields.String(), load_default=list)
     destination = fields.Enum(Destination, by_value=True, load_default=None)
 
@@ -81,8 +82,14 @@ def _users_page(form: dict[str, Any], errors: dict[str, list[str]], status: int 
     codes = {s.id: s.code for s in sites}
     users = [service.describe(u, codes) for u in service.list_users(db)]
     return render_template(
-        "accounts/users.html", users=users, sites=sites, roles=list(Role),
-        destinations=list(Destination), form=form, errors=errors, nav="users",
+        "accounts/users.html",
+        users=users,
+        sites=sites,
+        roles=list(Role),
+        destinations=list(Destination),
+        form=form,
+        errors=errors,
+        nav="users",
     ), status
 
 
@@ -110,8 +117,13 @@ def create_user() -> Any:
         return _users_page(shown, errors, 422)
     try:
         user = service.create_user(
-            get_session(), actor(), username=data["username"], full_name=data["full_name"],
-            password=data["password"], roles=data["roles"], site_codes=data["site_codes"],
+            get_session(),
+            actor(),
+            username=data["username"],
+            full_name=data["full_name"],
+            password=data["password"],
+            roles=data["roles"],
+            site_codes=data["site_codes"],
             destination=data["destination"].value if data["destination"] else None,
         )
     except AppError as exc:

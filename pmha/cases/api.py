@@ -26,8 +26,12 @@ def _page(result: service.Page) -> dict[str, Any]:
 
 @bp.get("/cases")
 @require("cases:read")
-@doc("List cases at your sites, newest first", query=schemas.CaseListArgs,
-     response=schemas.CasePage, errors=(422,))
+@doc(
+    "List cases at your sites, newest first",
+    query=schemas.CaseListArgs,
+    response=schemas.CasePage,
+    errors=(422,),
+)
 def list_cases() -> Any:
     args = load_args(schemas.CaseListArgs())
     return _page(service.search_cases(get_session(), actor(), **args))
@@ -35,9 +39,13 @@ def list_cases() -> Any:
 
 @bp.post("/cases/search")
 @require("cases:read")
-@doc("Search cases by member name (either script), date of birth or case number. "
-     "A POST, so that names never appear in URLs or access logs.",
-     body=schemas.CaseSearch, response=schemas.CasePage, errors=(400, 415, 422))
+@doc(
+    "Search cases by member name (either script), date of birth or case number. "
+    "A POST, so that names never appear in URLs or access logs.",
+    body=schemas.CaseSearch,
+    response=schemas.CasePage,
+    errors=(400, 415, 422),
+)
 def search_cases() -> Any:
     args = load_json(schemas.CaseSearch())
     return _page(service.search_cases(get_session(), actor(), **args))
@@ -45,8 +53,13 @@ def search_cases() -> Any:
 
 @bp.post("/cases")
 @require("cases:write")
-@doc("Register a family case with its principal applicant", body=schemas.CaseIn,
-     response=schemas.CaseOut, status=201, errors=(400, 409, 413, 415, 422))
+@doc(
+    "Register a family case with its principal applicant",
+    body=schemas.CaseIn,
+    response=schemas.CaseOut,
+    status=201,
+    errors=(400, 409, 413, 415, 422),
+)
 def create_case() -> Any:
     data = load_json(schemas.CaseIn())
     case = service.register_case(get_session(), actor(), data)
@@ -62,8 +75,12 @@ def read_case(case_id: uuid.UUID) -> Any:
 
 @bp.patch("/cases/<uuid:case_id>")
 @require("cases:write")
-@doc("Update a case; send the version you read (a stale version is a 409)",
-     body=schemas.CaseUpdate, response=schemas.CaseOut, errors=(400, 404, 409, 415, 422))
+@doc(
+    "Update a case; send the version you read (a stale version is a 409)",
+    body=schemas.CaseUpdate,
+    response=schemas.CaseOut,
+    errors=(400, 404, 409, 415, 422),
+)
 def update_case(case_id: uuid.UUID) -> Any:
     data = load_json(schemas.CaseUpdate())
     return _case_out.dump(service.update_case(get_session(), actor(), case_id, data))
@@ -71,9 +88,13 @@ def update_case(case_id: uuid.UUID) -> Any:
 
 @bp.post("/cases/<uuid:case_id>/applicants")
 @require("cases:write")
-@doc("Add a family member to a case; a possible duplicate is a 409 listing the candidates",
-     body=schemas.ApplicantIn, response=schemas.ApplicantOut, status=201,
-     errors=(400, 404, 409, 413, 415, 422))
+@doc(
+    "Add a family member to a case; a possible duplicate is a 409 listing the candidates",
+    body=schemas.ApplicantIn,
+    response=schemas.ApplicantOut,
+    status=201,
+    errors=(400, 404, 409, 413, 415, 422),
+)
 def add_applicant(case_id: uuid.UUID) -> Any:
     data = load_json(schemas.ApplicantIn())
     return _applicant_out.dump(service.add_applicant(get_session(), actor(), case_id, data)), 201
@@ -88,11 +109,12 @@ def read_applicant(applicant_id: uuid.UUID) -> Any:
 
 @bp.patch("/applicants/<uuid:applicant_id>")
 @require("cases:write")
-@doc("Correct an applicant's identity data; send the version you read",
-     body=schemas.ApplicantUpdate, response=schemas.ApplicantOut,
-     errors=(400, 404, 409, 415, 422))
+@doc(
+    "Correct an applicant's identity data; send the version you read",
+    body=schemas.ApplicantUpdate,
+    response=schemas.ApplicantOut,
+    errors=(400, 404, 409, 415, 422),
+)
 def update_applicant(applicant_id: uuid.UUID) -> Any:
     data = load_json(schemas.ApplicantUpdate())
-    return _applicant_out.dump(
-        service.update_applicant(get_session(), actor(), applicant_id, data)
-    )
+    return _applicant_out.dump(service.update_applicant(get_session(), actor(), applicant_id, data))

@@ -16,7 +16,8 @@ from unidecode import unidecode
 
 _SOFT = set("aeiouyhw'")
 _EQUIV = str.maketrans({"q": "k", "c": "k", "z": "s", "v": "f", "p": "b", "j": "g", "x": "ks"})
-ALLOWED_PUNCTUATION = set(" '-.’ʼ")
+# Straight and typographic apostrophes (U+2019, U+02BC) occur in transliterated names.
+ALLOWED_PUNCTUATION = set(" '-.\u2019\u02bc")
 MATCH_RATIO = 0.85
 
 

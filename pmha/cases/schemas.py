@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import ValidationError, fields, validate, validates_schema
 from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
 
 from pmha.cases.models import Destination, DocumentType, Programme, Relationship, Sex
 from pmha.cases.names import is_valid_name
@@ -15,7 +16,6 @@ from pmha.core.schemas import (
     enum_field,
     past_date_of_birth,
     reference,
-    text,
 )
 
 
@@ -51,8 +51,9 @@ class ApplicantIn(StrictSchema):
     sex = enum_field(Sex, required=True)
     nationality = fields.String(required=True, validate=country_code)
     relationship = enum_field(Relationship, required=True)
-    documents = fields.List(fields.Nested(DocumentIn), load_default=list,
-                            validate=validate.Length(max=10))
+    documents = fields.List(
+        fields.Nested(DocumentIn), load_default=list, validate=validate.Length(max=10)
+    )
     acknowledge_duplicates = fields.Boolean(
         load_default=False,
         metadata={"description": "Register even though possible duplicates were reported."},
@@ -113,7 +114,9 @@ class CaseSearch(PageArgs):
     q = fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=100),
-        metadata={"description": "Name in Latin or original script; spacing and transliteration tolerant."},
+        metadata={
+            "description": "Name in Latin or original script; spacing and transliteration tolerant."
+        },
     )
     case_number = fields.String(load_default=None, validate=validate.Length(min=1, max=24))
     dob = fields.Date(load_default=None, validate=date_in_range)

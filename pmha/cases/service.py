@@ -27,8 +27,15 @@ from pmha.core.auth import Actor
 from pmha.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 
 IDENTITY_FIELDS = (
-    "family_name", "given_names", "family_name_original", "given_names_original",
-    "dob", "dob_estimated", "sex", "nationality", "relationship",
+    "family_name",
+    "given_names",
+    "family_name_original",
+    "given_names_original",
+    "dob",
+    "dob_estimated",
+    "sex",
+    "nationality",
+    "relationship",
 )
 CASE_FIELDS = ("destination", "programme", "planned_departure", "external_ref")
 
@@ -67,16 +74,18 @@ def _site_for(session: Session, actor: Actor, site_code: str | None) -> Site:
 
 
 def _next_case_number(session: Session, site: Site) -> str:
-    locked = session.execute(
-        select(Site).where(Site.id == site.id).with_for_update()
-    ).scalar_one()
+    locked = session.execute(select(Site).where(Site.id == site.id).with_for_update()).scalar_one()
     locked.case_seq += 1
     return f"{locked.code}-{locked.case_seq:06d}"
 
 
 def _reindex(applicant: Applicant) -> None:
-    parts = (applicant.family_name, applicant.given_names,
-             applicant.family_name_original, applicant.given_names_original)
+    parts = (
+        applicant.family_name,
+        applicant.given_names,
+        applicant.family_name_original,
+        applicant.given_names_original,
+    )
     applicant.search_text = names.search_text(*parts)
     applicant.search_skeletons = names.search_skeletons(*parts)
 
@@ -166,8 +175,11 @@ def _new_applicant(
             raise PossibleDuplicate(
                 "A person with a matching name and date of birth is already registered. "
                 "Check the candidates; send acknowledge_duplicates=true if this is someone else.",
-                extra={"candidates": DuplicateCandidate(many=True).dump(
-                    describe_candidates(candidates))},
+                extra={
+                    "candidates": DuplicateCandidate(many=True).dump(
+                        describe_candidates(candidates)
+                    )
+                },
             )
     applicant = Applicant(case=case, **data)
     _set_documents(applicant, documents)
@@ -175,7 +187,12 @@ def _new_applicant(
     session.add(applicant)
     session.flush()
     audit.record(
-        session, actor, "create", "applicant", applicant.id, site_id=case.site_id,
+        session,
+        actor,
+        "create",
+        "applicant",
+        applicant.id,
+        site_id=case.site_id,
         after={**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)},
         details={"duplicates_acknowledged": True} if acknowledged else None,
     )
@@ -190,8 +207,15 @@ def register_case(session: Session, actor: Actor, data: dict[str, Any]) -> Famil
     case = FamilyCase(site=site, case_number=_next_case_number(session, site), **data)
     session.add(case)
     session.flush()
-    audit.record(session, actor, "create", "case", case.id, site_id=site.id,
-                 after=_snapshot(case, CASE_FIELDS))
+    audit.record(
+        session,
+        actor,
+        "create",
+        "case",
+        case.id,
+        site_id=site.id,
+        after=_snapshot(case, CASE_FIELDS),
+    )
     try:
         _new_applicant(session, actor, case, principal)
     except ValidationFailed as exc:
@@ -207,7 +231,7 @@ def add_applicant(
     return _new_applicant(session, actor, case, data)
 
 
-def _case_query() -> Select[tuple[FamilyCase]]:
+def _case_query() -> Select[FamilyCase]:
     return select(FamilyCase).options(
         selectinload(FamilyCase.applicants).selectinload(Applicant.documents)
     )
@@ -225,8 +249,15 @@ def _load_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase
 def get_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
     """A case with its family members; the read is audited per person."""
     case = _load_case(session, actor, case_id)
-    audit.record(session, actor, "read", "case", case.id, site_id=case.site_id,
-                 details={"applicants": [str(a.id) for a in case.applicants]})
+    audit.record(
+        session,
+        actor,
+        "read",
+        "case",
+        case.id,
+        site_id=case.site_id,
+        details={"applicants": [str(a.id) for a in case.applicants]},
+    )
     return case
 
 
@@ -249,8 +280,16 @@ def update_case(
     for name, value in data.items():
         setattr(case, name, value)
     session.flush()
-    audit.record(session, actor, "update", "case", case.id, site_id=case.site_id,
-                 before=before, after=_snapshot(case, CASE_FIELDS))
+    audit.record(
+        session,
+        actor,
+        "update",
+        "case",
+        case.id,
+        site_id=case.site_id,
+        before=before,
+        after=_snapshot(case, CASE_FIELDS),
+    )
     return case
 
 
@@ -269,8 +308,7 @@ def _load_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> 
 def get_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Applicant:
     """One applicant's identity record (audited)."""
     applicant = _load_applicant(session, actor, applicant_id)
-    audit.record(session, actor, "read", "applicant", applicant.id,
-                 site_id=applicant.case.site_id)
+    audit.record(session, actor, "read", "applicant", applicant.id, site_id=applicant.case.site_id)
     return applicant
 
 
@@ -288,11 +326,10 @@ def update_applicant(
             errors={"relationship": ["This case already has a principal applicant."]}
         )
     if applicant.relationship == Relationship.PRINCIPAL and data.get("relationship") not in (
-        None, Relationship.PRINCIPAL
+        None,
+        Relationship.PRINCIPAL,
     ):
-        raise ValidationFailed(
-            errors={"relationship": ["Make another member principal first."]}
-        )
+        raise ValidationFailed(errors={"relationship": ["Make another member principal first."]})
     documents = data.pop("documents", None)
     for name, value in data.items():
         setattr(applicant, name, value)
@@ -301,8 +338,16 @@ def update_applicant(
     _reindex(applicant)
     session.flush()
     after = {**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)}
-    audit.record(session, actor, "update", "applicant", applicant.id,
-                 site_id=applicant.case.site_id, before=before, after=after)
+    audit.record(
+        session,
+        actor,
+        "update",
+        "applicant",
+        applicant.id,
+        site_id=applicant.case.site_id,
+        before=before,
+        after=after,
+    )
     return applicant
 
 
@@ -322,8 +367,9 @@ def search_cases(
     if destination:
         where.append(FamilyCase.destination == destination)
     if case_number:
-        where.append(FamilyCase.case_number.startswith(case_number.strip().upper(),
-                                                        autoescape=True))
+        where.append(
+            FamilyCase.case_number.startswith(case_number.strip().upper(), autoescape=True)
+        )
     member: list[Any] = []
     if dob:
         member.append(Applicant.dob == dob)
@@ -347,9 +393,17 @@ def search_cases(
         )
     )
     audit.record(
-        session, actor, "search", "case", None,
-        details={"results": [str(c.id) for c in items], "total": total,
-                 "by": sorted(k for k, v in
-                              {"name": q, "case_number": case_number, "dob": dob}.items() if v)},
+        session,
+        actor,
+        "search",
+        "case",
+        None,
+        details={
+            "results": [str(c.id) for c in items],
+            "total": total,
+            "by": sorted(
+                k for k, v in {"name": q, "case_number": case_number, "dob": dob}.items() if v
+            ),
+        },
     )
     return Page(items, page, per_page, total)

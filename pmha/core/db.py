@@ -117,7 +117,9 @@ class Database:
     def sessions_for(self, bind: Any, **kwargs: Any) -> Callable[[], Session]:
         # Every session carries the audit key, so services can hash changed values.
         return sessionmaker(
-            bind=bind, expire_on_commit=False, info={"pmha_audit_key": self.audit_key.encode()},
+            bind=bind,
+            expire_on_commit=False,
+            info={"pmha_audit_key": self.audit_key.encode()},
             **kwargs,
         )
 

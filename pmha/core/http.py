@@ -103,8 +103,12 @@ def _commit(response: Response) -> Response:
         session.commit()
     except (StaleDataError, IntegrityError) as exc:
         session.rollback()
-        error: AppError = StaleVersion() if isinstance(exc, StaleDataError) else Conflict(
-            "The change conflicts with data saved meanwhile.", code="conflict.integrity"
+        error: AppError = (
+            StaleVersion()
+            if isinstance(exc, StaleDataError)
+            else Conflict(
+                "The change conflicts with data saved meanwhile.", code="conflict.integrity"
+            )
         )
         log.warning("commit refused: %s request_id=%s", type(exc).__name__, request_id())
         return _error_response(error)
@@ -133,7 +137,11 @@ def _log_request(response: Response) -> Response:
     elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
     log.info(
         "%s %s %s %.1fms request_id=%s",
-        request.method, rule, response.status_code, elapsed, request_id(),
+        request.method,
+        rule,
+        response.status_code,
+        elapsed,
+        request_id(),
     )
     return response
 
@@ -149,9 +157,11 @@ def _error_response(error: AppError) -> Response:
 
 def _from_http(exc: HTTPException) -> AppError:
     status = exc.code or 500
-    error: AppError = PayloadTooLarge(
-        "The request body is larger than this endpoint accepts."
-    ) if status == 413 else AppError(exc.description or exc.name)
+    error: AppError = (
+        PayloadTooLarge("The request body is larger than this endpoint accepts.")
+        if status == 413
+        else AppError(exc.description or exc.name)
+    )
     error.status = status
     error.title = exc.name
     error.code = _HTTP_CODES.get(status, f"http.{status}")

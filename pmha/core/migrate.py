@@ -21,9 +21,13 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return cfg
 
 
-def upgrade(url: str | None = None, connection: Connection | None = None, rev: str = "head") -> None:
+def upgrade(
+    url: str | None = None, connection: Connection | None = None, rev: str = "head"
+) -> None:
     command.upgrade(alembic_config(url, connection), rev)
 
 
-def downgrade(url: str | None = None, connection: Connection | None = None, rev: str = "base") -> None:
+def downgrade(
+    url: str | None = None, connection: Connection | None = None, rev: str = "base"
+) -> None:
     command.downgrade(alembic_config(url, connection), rev)

@@ -43,8 +43,13 @@ def doc(
 
     def decorate(fn: F) -> F:
         fn.pmha_doc = {  # type: ignore[attr-defined]
-            "summary": summary, "body": body, "response": response, "query": query,
-            "status": status, "errors": errors, "tag": tag,
+            "summary": summary,
+            "body": body,
+            "response": response,
+            "query": query,
+            "status": status,
+            "errors": errors,
+            "tag": tag,
         }
         return fn
 
@@ -54,7 +59,9 @@ def doc(
 def _problem(description: str) -> dict[str, Any]:
     return {
         "description": description,
-        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
     }
 
 
@@ -76,8 +83,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
         version="1",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "Migration health assessment. Authenticate with "
-                             "`Authorization: Bearer <token>` (see `pmha users token`)."},
+        info={
+            "description": "Migration health assessment. Authenticate with "
+            "`Authorization: Bearer <token>` (see `pmha users token`)."
+        },
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Problem", PROBLEM_SCHEMA)
@@ -99,8 +108,12 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 "responses": {},
             }
             params = [
-                {"in": "path", "name": name, "required": True,
-                 "schema": {"type": "string", "format": "uuid"}}
+                {
+                    "in": "path",
+                    "name": name,
+                    "required": True,
+                    "schema": {"type": "string", "format": "uuid"},
+                }
                 for name in rule.arguments
             ]
             if meta["query"] is not None:

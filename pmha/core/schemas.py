@@ -46,7 +46,7 @@ def date_in_range(value: date) -> None:
         raise ValidationError("Date must be between 1900 and 2100.")
 
 
-def enum_field(cls: Any, **kwargs: Any) -> fields.Enum:
+def enum_field(cls: Any, **kwargs: Any) -> fields.Enum[Any]:
     return fields.Enum(cls, by_value=True, **kwargs)
 
 

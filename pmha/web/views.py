@@ -12,13 +12,15 @@ from pmha.core.openapi import build_spec
 bp = Blueprint("web", __name__)
 
 # What each role comes to the centre to do; later features add their queues to these cards.
+FIND = ("Find a case", "cases.case_list")
+REGISTER = ("Register a family", "cases.register")
 TODAY: dict[Role, list[tuple[str, str]]] = {
-    Role.PANEL_PHYSICIAN: [("Find a case", "cases.case_list"), ("Register a family", "cases.register")],
-    Role.NURSE: [("Find a case", "cases.case_list"), ("Register a family", "cases.register")],
-    Role.RADIOLOGIST: [("Find a case", "cases.case_list")],
-    Role.LAB_TECHNICIAN: [("Find a case", "cases.case_list")],
-    Role.OPERATIONS: [("Find a case", "cases.case_list"), ("Register a family", "cases.register")],
-    Role.DOT_WORKER: [("Find a case", "cases.case_list")],
+    Role.PANEL_PHYSICIAN: [FIND, REGISTER],
+    Role.NURSE: [FIND, REGISTER],
+    Role.RADIOLOGIST: [FIND],
+    Role.LAB_TECHNICIAN: [FIND],
+    Role.OPERATIONS: [FIND, REGISTER],
+    Role.DOT_WORKER: [FIND],
     Role.RECEIVING_AUTHORITY: [],
     Role.AUDITOR: [("Search the audit trail", "audit.events")],
     Role.ADMIN: [("Manage users", "accounts.users")],
@@ -46,9 +48,7 @@ def _page_context() -> dict[str, Any]:
 @require_login
 def today() -> str:
     me = actor()
-    cards = [
-        (role, ROLE_NOTES[role], TODAY[role]) for role in sorted(me.roles) if role in TODAY
-    ]
+    cards = [(role, ROLE_NOTES[role], TODAY[role]) for role in sorted(me.roles) if role in TODAY]
     return render_template("today.html", cards=cards, nav="today")
 
 
