@@ -48,6 +48,19 @@ def test_config(url: str, var_dir: Path, **overrides: Any) -> Config:
     return config
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashing() -> Iterator[None]:
+    """argon2 at production cost takes ~0.1 s a hash; tests create many users."""
+    from argon2 import PasswordHasher
+
+    from pmha.accounts import service
+
+    original = service._hasher
+    service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    service._hasher = original
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("PMHA_TEST_DATABASE_URL")
@@ -85,9 +98,10 @@ def connection(app: Flask) -> Iterator[Connection]:
 
 @pytest.fixture()
 def session(app: Flask, connection: Connection) -> Iterator[Session]:
+    # No app context is pushed here: requests made by the test client must get their own,
+    # as they do in production (an outer context would share `g` between requests).
     s = database(app).session_factory()
-    with app.app_context():
-        yield s
+    yield s
     s.close()
 
 

@@ -377,8 +377,11 @@ def search_cases(
         options = [Applicant.search_text.contains(original, autoescape=True)]
         if folded:
             options.append(Applicant.search_text.contains(folded, autoescape=True))
-        if len(skel) >= 3:
-            options.append(Applicant.search_skeletons.contains(f" {skel}", autoescape=True))
+        if skel:
+            # Whole-word skeletons always; prefixes only once they are long enough to be specific.
+            options.append(Applicant.search_skeletons.contains(f" {skel} ", autoescape=True))
+            if len(skel) >= 4:
+                options.append(Applicant.search_skeletons.contains(f" {skel}", autoescape=True))
         member.append(or_(*options))
     if member:
         where.append(FamilyCase.id.in_(select(Applicant.case_id).where(*member)))
