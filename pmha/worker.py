@@ -2,5 +2,5 @@
 
 from pmha.app import create_app
 
-app = create_app()
-celery = app.extensions["celery"]
+flask_app = create_app()
+celery = flask_app.extensions["celery"]

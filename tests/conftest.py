@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from pmha.app import create_app
@@ -78,6 +80,24 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         migrate.upgrade(connection=conn)
     yield application
     engine.dispose()
+
+
+@pytest.fixture()
+def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A brand-new empty database of the same engine as the suite's (dropped afterwards)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    name = f"pmha_migrations_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, String, event, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
 
 from pmha.core.auth import Actor
 from pmha.core.db import Base, utcnow
@@ -132,6 +132,8 @@ def record(
 ) -> None:
     """Queue an audit event on this transaction; it is written (chained) when it commits."""
     changes = diff(session_key(session), before, after) if (before or after) else None
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even before any query, drops the event
     session.info.setdefault(_PENDING, []).append(
         AuditEvent(
             at=utcnow(),
@@ -174,9 +176,11 @@ def _chain_pending(session: Session) -> None:
     session.flush()
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous: SessionTransaction) -> None:
+    # A rolled-back transaction leaves no trace; an inner SAVEPOINT's rollback keeps the rest.
+    if not previous.nested:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from pmha.config import Config
 
@@ -55,6 +55,8 @@ def enqueue_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any)
     for value in (*args, *kwargs.values()):
         if not isinstance(value, str | int | float | bool | type(None)):
             raise TypeError("task arguments must be ids and plain values")
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, even before any query, drops the job
     session.info.setdefault(_AFTER_COMMIT, []).append((task, args, kwargs))
 
 
@@ -64,6 +66,8 @@ def _send_jobs(session: Session) -> None:
         task.apply_async(args=args, kwargs=kwargs)
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_jobs(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_jobs(session: Session, previous: SessionTransaction) -> None:
+    # Any rollback of the whole transaction (not of an inner SAVEPOINT) cancels its jobs.
+    if not previous.nested:
+        session.info.pop(_AFTER_COMMIT, None)
