@@ -1,4 +1,4 @@
-"""Migrations build the schema from an empty database on SQLite and PostgreSQL, and match the models."""
+"""Migrations build the schema from empty on SQLite and PostgreSQL, and match the models."""
 
 from __future__ import annotations
 
