@@ -89,7 +89,7 @@ def create_user(
     if Role.RECEIVING_AUTHORITY in roles:
         if destination not in {d.value for d in Destination}:
             errors["destination"] = ["A receiving authority needs its destination (US, CA, ...)."]
-    elif not sites and set(roles) - {Role.ADMIN, Role.AUDITOR}:
+    elif not site_codes and set(roles) - {Role.ADMIN, Role.AUDITOR}:
         errors["sites"] = ["Staff roles need at least one site."]
     if len(password) < MIN_PASSWORD:
         errors["password"] = [f"Use at least {MIN_PASSWORD} characters."]
