@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, Response, request
 
-from pmha.cases import schemas, service
+from pmha.cases import photos, schemas, service
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.http import load_args, load_json
@@ -118,3 +118,35 @@ def read_applicant(applicant_id: uuid.UUID) -> Any:
 def update_applicant(applicant_id: uuid.UUID) -> Any:
     data = load_json(schemas.ApplicantUpdate())
     return _applicant_out.dump(service.update_applicant(get_session(), actor(), applicant_id, data))
+
+
+@bp.put("/applicants/<uuid:applicant_id>/photo")
+@require("cases:write")
+@doc(
+    "Store or replace an applicant's photo: the body is the image (image/jpeg or image/png, "
+    "up to 8 MiB); it is re-encoded as JPEG without metadata",
+    response=schemas.PhotoOut,
+    errors=(404, 413, 415, 422),
+)
+def put_photo(applicant_id: uuid.UUID) -> Any:
+    request.max_content_length = photos.MAX_UPLOAD
+    photo = photos.set_photo(
+        get_session(), actor(), applicant_id, request.get_data(), request.mimetype
+    )
+    return schemas.PhotoOut().dump(photo)
+
+
+@bp.get("/applicants/<uuid:applicant_id>/photo")
+@require("cases:read")
+@doc("An applicant's photo (image/jpeg)", errors=(404,))
+def get_photo(applicant_id: uuid.UUID) -> Response:
+    photo = photos.get_photo(get_session(), actor(), applicant_id)
+    return Response(photo.data, mimetype=photo.content_type)
+
+
+@bp.delete("/applicants/<uuid:applicant_id>/photo")
+@require("cases:write")
+@doc("Remove an applicant's photo", status=204, errors=(404,))
+def delete_photo(applicant_id: uuid.UUID) -> Any:
+    photos.delete_photo(get_session(), actor(), applicant_id)
+    return "", 204

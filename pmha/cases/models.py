@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.orm import relationship as orm_relationship
 
-from pmha.core.db import Base, Timestamps, UUIDPk, str_enum
+from pmha.core.db import Base, Timestamps, UUIDPk, str_enum, utcnow
 
 
 class Destination(enum.StrEnum):
@@ -139,3 +139,19 @@ class IdentityDocument(UUIDPk, Base):
     applicant: Mapped[Applicant] = orm_relationship(back_populates="documents")
 
     __table_args__ = (UniqueConstraint("applicant_id", "doc_type", "number"),)
+
+
+class ApplicantPhoto(Base):
+    """The applicant's photo, re-encoded without metadata (see photos.py)."""
+
+    __tablename__ = "applicant_photos"
+
+    applicant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applicants.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_type: Mapped[str] = mapped_column(String(20))
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -188,3 +188,11 @@ class DuplicateCandidate(StrictSchema):
     family_name_original = fields.String(allow_none=True)
     given_names_original = fields.String(allow_none=True)
     dob = fields.Date()
+
+
+class PhotoOut(StrictSchema):
+    sha256 = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+    content_type = fields.String()
+    uploaded_at = fields.DateTime()

@@ -83,6 +83,12 @@ class PayloadTooLarge(AppError):
     title = "Request body too large"
 
 
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "request.unsupported_media_type"
+    title = "Unsupported media type"
+
+
 class ValidationFailed(AppError):
     status = 422
     code = "validation.failed"

@@ -22,6 +22,7 @@ from pmha.core.errors import (
     PayloadTooLarge,
     StaleVersion,
     Unauthenticated,
+    UnsupportedMediaType,
     ValidationFailed,
 )
 
@@ -64,9 +65,7 @@ def problem_response(error: AppError) -> Response:
 def load_json(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
     """Parse and validate the JSON body; any fault is a 4xx naming the field."""
     if request.mimetype != "application/json":
-        raise AppError(
-            "Send the body as application/json.", code="request.unsupported_media_type"
-        ) from None
+        raise UnsupportedMediaType("Send the body as application/json.")
     data = request.get_json(silent=True)
     if data is None:
         raise BadRequest("The body is not valid JSON.", code="request.malformed_json")
