@@ -283,6 +283,52 @@ def reset_password(session: Session, actor: Actor, user: User, password: str) ->
     audit.record(session, actor, "reset_password", "user", user.id)
 
 
+def update_access(
+    session: Session,
+    actor: Actor,
+    user: User,
+    *,
+    full_name: str,
+    roles: list[Role],
+    site_codes: list[str],
+    destination: str | None = None,
+) -> None:
+    """Change a user's name, roles and sites (the same rules as on creation)."""
+    errors: dict[str, list[str]] = {}
+    if not roles:
+        errors["roles"] = ["Give at least one role."]
+    found = list(session.scalars(select(Site).where(Site.code.in_(site_codes))))
+    missing = sorted(set(site_codes) - {s.code for s in found})
+    if missing:
+        errors["sites"] = [f"Unknown site code: {', '.join(missing)}."]
+    elif not site_codes and set(roles) - {Role.ADMIN, Role.AUDITOR, Role.RECEIVING_AUTHORITY}:
+        errors["sites"] = ["Staff roles need at least one site."]
+    if Role.RECEIVING_AUTHORITY in roles and destination not in {d.value for d in Destination}:
+        errors["destination"] = ["A receiving authority needs its destination (US, CA, ...)."]
+    if user.id == actor.user_id and Role.ADMIN not in roles:
+        errors["roles"] = ["You cannot remove your own admin role."]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    before = {
+        "full_name": user.full_name,
+        "roles": sorted(user.roles),
+        "sites": sorted(str(s) for s in user.site_ids),
+        "destination": user.destination,
+    }
+    user.full_name = full_name.strip()
+    user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
+    user.site_rows = [UserSite(site_id=s.id) for s in found]
+    user.destination = destination if Role.RECEIVING_AUTHORITY in roles else None
+    session.flush()
+    after = {
+        "full_name": user.full_name,
+        "roles": sorted(user.roles),
+        "sites": sorted(str(s) for s in user.site_ids),
+        "destination": user.destination,
+    }
+    audit.record(session, actor, "update", "user", user.id, before=before, after=after)
+
+
 def sites(session: Session) -> list[Site]:
     return list(session.scalars(select(Site).order_by(Site.code)))
 

@@ -148,3 +148,84 @@ def _user_action(username: str, act: str) -> Response:
 @require("users:manage")
 def user_action(username: str, act: str) -> Response:
     return _user_action(username, act)
+
+
+class AccessForm(StrictSchema):
+    full_name = fields.String(required=True, validate=validate.Length(min=2, max=120))
+    roles = fields.List(fields.Enum(Role, by_value=True), required=True)
+    site_codes = fields.List(fields.String(), load_default=list)
+    destination = fields.Enum(Destination, by_value=True, load_default=None)
+
+
+def _edit_page(
+    username: str, form: dict[str, Any], errors: dict[str, list[str]], status: int = 200
+) -> Any:
+    db = get_session()
+    user = service.get_user(db, username)
+    sites = service.sites(db)
+    codes = {s.id: s.code for s in sites}
+    shown = form or {
+        **service.describe(user, codes),
+        "site_codes": service.describe(user, codes)["sites"],
+        "destination": user.destination,
+    }
+    return render_template(
+        "accounts/user_edit.html",
+        user=service.describe(user, codes),
+        form=shown,
+        errors=errors,
+        sites=sites,
+        roles=list(Role),
+        destinations=list(Destination),
+        nav="users",
+    ), status
+
+
+@bp.get("/admin/users/<username>")
+@require("users:manage")
+def edit_user(username: str) -> Any:
+    return _edit_page(username, {}, {})
+
+
+@bp.post("/admin/users/<username>")
+@require("users:manage")
+def update_user(username: str) -> Any:
+    raw: dict[str, Any] = {
+        "full_name": request.form.get("full_name", "").strip(),
+        "roles": request.form.getlist("roles"),
+        "site_codes": request.form.getlist("site_codes"),
+    }
+    if request.form.get("destination"):
+        raw["destination"] = request.form["destination"]
+    data, errors = load_form(AccessForm(), raw)
+    if data is None:
+        return _edit_page(username, raw, errors, 422)
+    db = get_session()
+    user = service.get_user(db, username)
+    try:
+        service.update_access(
+            db,
+            actor(),
+            user,
+            full_name=data["full_name"],
+            roles=data["roles"],
+            site_codes=data["site_codes"],
+            destination=data["destination"].value if data["destination"] else None,
+        )
+    except AppError as exc:
+        return _edit_page(username, raw, app_error_fields(exc), 422)
+    flash(f"{user.username}: roles and sites saved.")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.post("/admin/users/<username>/password")
+@require("users:manage")
+def reset_password(username: str) -> Any:
+    db = get_session()
+    user = service.get_user(db, username)
+    try:
+        service.reset_password(db, actor(), user, request.form.get("password", ""))
+    except AppError as exc:
+        return _edit_page(username, {}, app_error_fields(exc), 422)
+    flash(f"{user.username}: password changed; their open sessions have ended.")
+    return redirect(url_for("accounts.users"))

@@ -161,3 +161,60 @@ def test_deactivated_user_cannot_sign_in_and_loses_tokens(client, world, session
     session.commit()
     assert login(client, "t_nurse").status_code == 401
     assert client.get("/api/v1/cases", headers=world.auth("nurse")).status_code == 401
+
+
+def test_admin_changes_roles_and_sites(client, world, signed_in, session):
+    c = signed_in("admin")
+    page = c.get("/admin/users/t_nurse")
+    assert page.status_code == 200
+    response = c.post(
+        "/admin/users/t_nurse",
+        data={
+            "full_name": "Test nurse",
+            "roles": ["nurse", "dot_worker"],
+            "site_codes": ["IST", "ANK"],
+            "csrf_token": csrf_token(page.text),
+        },
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    user = service.get_user(session, "t_nurse")
+    assert user.roles == {Role.NURSE, Role.DOT_WORKER}
+    assert user.site_ids == {world.home.id, world.other.id}
+
+
+def test_admin_role_change_errors_are_inline(client, world, signed_in, session):
+    c = signed_in("admin")
+    page = c.get("/admin/users/t_nurse")
+    response = c.post(
+        "/admin/users/t_nurse",
+        data={"full_name": "Test nurse", "roles": [], "csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code == 422
+    session.expire_all()
+    assert service.get_user(session, "t_nurse").roles == {Role.NURSE}
+
+
+def test_admin_resets_a_password_and_old_sessions_end(app, client, world, signed_in, session):
+    other = app.test_client()
+    assert login(other, "t_nurse").status_code == 302
+    c = signed_in("admin")
+    page = c.get("/admin/users/t_nurse")
+    response = c.post(
+        "/admin/users/t_nurse/password",
+        data={"password": "a-brand-new-password", "csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code == 302
+    assert other.get("/").status_code == 302  # signed out
+    assert login(app.test_client(), "t_nurse", "a-brand-new-password").status_code == 302
+
+
+def test_short_new_password_is_refused(client, world, signed_in):
+    c = signed_in("admin")
+    page = c.get("/admin/users/t_nurse")
+    response = c.post(
+        "/admin/users/t_nurse/password",
+        data={"password": "short", "csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code == 422
+    assert "12 characters" in response.text
