@@ -296,6 +296,8 @@ def upgrade() -> None:
         )
 
     _append_only()
+    # The chain's head exists from the start, so concurrent first appends lock it, not race for it.
+    op.execute("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '" + "0" * 64 + "')")
 
 
 def downgrade() -> None:
