@@ -2,46 +2,149 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
+from datetime import date
+from functools import cache
 from typing import Any
 
+import pycountry
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from pmha.cases import schemas, service
 from pmha.cases.models import Destination, DocumentType, Programme, Relationship, Sex, Site
 from pmha.core.auth import actor, require
-from pmha.core.db import get_session
+from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError
 from pmha.core.forms import app_error_fields, form_data, load_form
 
 bp = Blueprint("cases", __name__)
 
 APPLICANT_FIELDS = [
-    "family_name", "given_names", "family_name_original", "given_names_original",
-    "dob", "sex", "nationality", "relationship",
+    "family_name",
+    "given_names",
+    "family_name_original",
+    "given_names_original",
+    "dob",
+    "sex",
+    "nationality",
+    "relationship",
 ]
 CASE_FIELDS = ["site_code", "destination", "programme", "planned_departure", "external_ref"]
-DOC_FIELDS = {"doc_type": "doc_type", "doc_number": "number", "doc_country": "issuing_country",
-              "doc_expiry": "expiry_date"}
+DOC_FIELDS = {
+    "doc_type": "doc_type",
+    "doc_number": "number",
+    "doc_country": "issuing_country",
+    "doc_expiry": "expiry_date",
+}
 SEARCH_FIELDS = ["q", "case_number", "dob", "page"]
+COUNTRY_FIELDS = ("nationality", "doc_country")
+
+# What each form field is called on the page: the error summary and messages use these words.
+FIELD_LABELS = {
+    "site_code": "Site",
+    "destination": "Destination country",
+    "programme": "Programme",
+    "planned_departure": "Planned departure",
+    "external_ref": "Programme reference",
+    "family_name": "Family name",
+    "given_names": "Given names",
+    "family_name_original": "Family name in original script",
+    "given_names_original": "Given names in original script",
+    "dob": "Date of birth",
+    "sex": "Sex",
+    "nationality": "Nationality",
+    "relationship": "Relationship",
+    "doc_type": "Document type",
+    "doc_number": "Document number",
+    "doc_country": "Document issued by",
+    "doc_expiry": "Document expiry date",
+    "q": "Name",
+    "case_number": "Case number",
+    "page": "Page",
+}
+# Fields picked from a list: a missing one reads "Choose the ...", not "Enter the ...".
+CHOSEN_FIELDS = frozenset(
+    ("site_code", "destination", "programme", "sex", "nationality", "relationship", "doc_type")
+)
+MISSING_MESSAGES = {"doc_country": "Choose the country that issued the document."}
+_MISSING = "Missing data for required field."
+
+# Nationalities most often seen in resettlement and migration health work, offered first.
+COMMON_COUNTRIES = (
+    "AF", "CD", "ER", "ET", "IQ", "IR", "MM", "PS", "SD", "SO", "SS", "SY", "UA", "VE", "YE",
+)  # fmt: skip
 
 
 def _label(value: str) -> str:
     return value.replace("_", " ").capitalize()
 
 
-def _choices() -> dict[str, list[tuple[str, str]]]:
+@cache
+def _country_names() -> dict[str, str]:
+    names = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
+    # Sorted on the unaccented name, so that "Åland Islands" comes with the A's.
+    return dict(sorted(names.items(), key=lambda item: unicodedata.normalize("NFKD", item[1])))
+
+
+@bp.app_template_filter("country")
+def country_name(code: str | None) -> str:
+    """'SY' -> 'Syria'; an unknown code is shown as it is."""
+    return _country_names().get(code or "", code or "")
+
+
+@cache
+def _country_choices() -> dict[str, list[tuple[str, str]]]:
+    everything = [(code, f"{name} ({code})") for code, name in _country_names().items()]
+    common = [choice for choice in everything if choice[0] in COMMON_COUNTRIES]
+    return {"common": common, "all": everything}
+
+
+def _choices() -> dict[str, Any]:
     return {
-        "destination": [(d.value, d.value) for d in Destination],
+        "destination": [(d.value, f"{country_name(d.value)} ({d.value})") for d in Destination],
         "programme": [(p.value, _label(p.value)) for p in Programme],
         "sex": [(s.value, _label(s.value)) for s in Sex],
-        "relationship": [(r.value, _label(r.value)) for r in Relationship],
+        "member_relationship": [
+            (r.value, _label(r.value)) for r in Relationship if r != Relationship.PRINCIPAL
+        ],
         "doc_type": [(d.value, _label(d.value)) for d in DocumentType],
+        "countries": _country_choices(),
     }
 
 
-def _applicant_input(form: Any) -> dict[str, Any]:
+def _humane(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Marshmallow's 'Missing data for required field.' in the words of the page."""
+    out = {}
+    for name, messages in errors.items():
+        label = FIELD_LABELS.get(name, _label(name)).lower()
+        verb = "Choose" if name in CHOSEN_FIELDS else "Enter"
+        missing = MISSING_MESSAGES.get(name, f"{verb} the {label}.")
+        out[name] = [missing if m == _MISSING else m for m in messages]
+    return out
+
+
+def age_text(dob: date, today: date | None = None) -> str:
+    """'40 years'; under two, in months ('8 months'), as clinics count small children."""
+    today = today or utcnow().date()
+    months = (today.year - dob.year) * 12 + today.month - dob.month - (today.day < dob.day)
+    if months >= 24:
+        return f"{months // 12} years"
+    return "1 month" if months == 1 else f"{max(months, 0)} months"
+
+
+def _form_values(form: MultiDict[str, str]) -> MultiDict[str, str]:
+    """The submitted form with country codes in capitals (the API insists; people need not)."""
+    values = MultiDict(form)
+    for name in COUNTRY_FIELDS:
+        if name in values:
+            values[name] = values[name].strip().upper()
+    return values
+
+
+def _applicant_input(form: MultiDict[str, str]) -> dict[str, Any]:
     data = form_data(form, APPLICANT_FIELDS)
     data["dob_estimated"] = form.get("dob_estimated") == "y"
     data["acknowledge_duplicates"] = form.get("acknowledge_duplicates") == "y"
@@ -59,7 +162,7 @@ def _document_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
         if key.startswith("documents.0."):
             key = back.get(key.removeprefix("documents.0."), key)
         out[key] = messages
-    return out
+    return _humane(out)
 
 
 @bp.route("/cases", methods=["GET", "POST"])
@@ -73,7 +176,14 @@ def case_list() -> Any:
         page = service.search_cases(get_session(), actor(), **data)
     searched = any(raw.get(k) for k in ("q", "case_number", "dob"))
     return render_template(
-        "cases/list.html", page=page, form=raw, errors=errors, searched=searched, nav="cases"
+        "cases/list.html",
+        page=page,
+        form=raw,
+        errors=_humane(errors),
+        labels=FIELD_LABELS,
+        searched=searched,
+        age=age_text,
+        nav="cases",
     ), (422 if errors else 200)
 
 
@@ -81,20 +191,29 @@ def case_list() -> Any:
 @require("cases:read")
 def case_page(case_id: uuid.UUID) -> Any:
     case = service.get_case(get_session(), actor(), case_id)
-    return render_template("cases/case.html", case=case, nav="cases")
+    return render_template("cases/case.html", case=case, age=age_text, nav="cases")
 
 
 def _my_sites() -> list[Site]:
-    return list(get_session().scalars(select(Site).where(Site.id.in_(actor().site_ids))
-                                      .order_by(Site.code)))
+    mine = select(Site).where(Site.id.in_(actor().site_ids)).order_by(Site.code)
+    return list(get_session().scalars(mine))
 
 
-def _register_page(form: dict[str, Any], errors: dict[str, Any], candidates: Any = None,
-                   status: int = 200) -> Any:
+def _register_page(
+    form: MultiDict[str, str] | dict[str, Any],
+    errors: dict[str, list[str]],
+    candidates: Any = None,
+    status: int = 200,
+) -> Any:
     return render_template(
-        "cases/register.html", form=form, errors=errors, choices=_choices(),
+        "cases/register.html",
+        form=form,
+        errors=errors,
+        labels=FIELD_LABELS,
+        choices=_choices(),
         site_choices=[(s.code, f"{s.code} · {s.name}") for s in _my_sites()],
-        candidates=candidates, nav="register",
+        candidates=candidates,
+        nav="register",
     ), status
 
 
@@ -102,11 +221,11 @@ def _register_page(form: dict[str, Any], errors: dict[str, Any], candidates: Any
 @require("cases:write")
 def register() -> Any:
     if request.method == "GET":
-        return _register_page({"relationship": "principal"}, {})
-    form = request.form.to_dict()
-    principal = _applicant_input(request.form)
+        return _register_page({}, {})
+    form = _form_values(request.form)
+    principal = _applicant_input(form)
     principal["relationship"] = Relationship.PRINCIPAL.value
-    raw = {**form_data(request.form, CASE_FIELDS), "principal": principal}
+    raw = {**form_data(form, CASE_FIELDS), "principal": principal}
     data, errors = load_form(schemas.CaseIn(), raw)
     errors = _document_errors({k.removeprefix("principal."): v for k, v in errors.items()})
     if data is None:
@@ -118,15 +237,26 @@ def register() -> Any:
     except AppError as exc:
         fields = {k.removeprefix("principal."): v for k, v in app_error_fields(exc).items()}
         return _register_page(form, _document_errors(fields), status=exc.status)
-    flash(f"Case {case.case_number} registered. Add the other family members below.")
+    flash(f"Case {case.case_number} registered. Now add the other family members.")
     return redirect(url_for("cases.case_page", case_id=case.id))
 
 
-def _member_page(case: Any, form: dict[str, Any], errors: dict[str, Any],
-                 candidates: Any = None, status: int = 200) -> Any:
+def _member_page(
+    case: Any,
+    form: MultiDict[str, str] | dict[str, Any],
+    errors: dict[str, list[str]],
+    candidates: Any = None,
+    status: int = 200,
+) -> Any:
     return render_template(
-        "cases/member.html", case=case, form=form, errors=errors, choices=_choices(),
-        candidates=candidates, nav="cases",
+        "cases/member.html",
+        case=case,
+        form=form,
+        errors=errors,
+        labels=FIELD_LABELS,
+        choices=_choices(),
+        candidates=candidates,
+        nav="cases",
     ), status
 
 
@@ -137,8 +267,8 @@ def add_member(case_id: uuid.UUID) -> Any:
     case = service.get_case(db, actor(), case_id)
     if request.method == "GET":
         return _member_page(case, {}, {})
-    form = request.form.to_dict()
-    data, errors = load_form(schemas.ApplicantIn(), _applicant_input(request.form))
+    form = _form_values(request.form)
+    data, errors = load_form(schemas.ApplicantIn(), _applicant_input(form))
     if data is None:
         return _member_page(case, form, _document_errors(errors), status=422)
     try:
@@ -146,7 +276,7 @@ def add_member(case_id: uuid.UUID) -> Any:
     except service.PossibleDuplicate as exc:
         return _member_page(case, form, {}, candidates=exc.extra["candidates"], status=409)
     except AppError as exc:
-        return _member_page(case, form, _document_errors(app_error_fields(exc)),
-                            status=exc.status)
+        errors = _document_errors(app_error_fields(exc))
+        return _member_page(case, form, errors, status=exc.status)
     flash(f"{applicant.given_names} {applicant.family_name} added to case {case.case_number}.")
     return redirect(url_for("cases.case_page", case_id=case.id))

@@ -1,0 +1,119 @@
+"""Browser fixtures: the real app served over HTTP from its own committed SQLite file, and the
+system's Chromium driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from celery import _state as celery_state
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from werkzeug.serving import make_server
+
+from pmha.app import create_app
+from pmha.core import migrate
+from pmha.core.db import database
+from tests import factories
+from tests.conftest import test_config
+
+CHROMIUM = os.environ.get("PMHA_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# The laptop screen a clinic desk typically has.
+VIEWPORT = {"width": 1366, "height": 768}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+@dataclass
+class LiveServer:
+    url: str
+
+    def __call__(self, path: str) -> str:
+        return self.url + path
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on a free localhost port, in a thread, on a fresh migrated database file.
+
+    A browser only sees committed data, so this cannot use the rolled-back `connection` fixture.
+    """
+    tmp = tmp_path_factory.mktemp("e2e")
+    url = f"sqlite:///{tmp / 'e2e.db'}"
+    # create_app makes its Celery app the process default; give the previous one back afterwards
+    # so that tests running after these ones keep using the app they were built with.
+    previous_default = celery_state.default_app
+    previous_current = celery_state._tls.current_app
+    app = create_app(test_config(url, tmp / "var"))
+    db = database(app)
+    with db.engine.begin() as conn:
+        migrate.upgrade(connection=conn)
+    with app.app_context(), db.transaction() as session:
+        factories.build_world(session)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        db.engine.dispose()
+        celery_state.default_app = previous_default
+        celery_state._tls.current_app = previous_current
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no system Chromium at {CHROMIUM}")
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture()
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) per test, at laptop size."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    context.set_default_timeout(15_000)
+    expect.set_options(timeout=15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture()
+def shoot(page: Page, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """shoot("step-name") saves a full-page screenshot under test-artifacts/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    prefix = re.sub(r"[^a-z0-9]+", "-", request.node.name.lower()).strip("-")
+    counter = iter(range(1, 100))
+
+    def take(step: str) -> Path:
+        path = SCREENSHOTS / f"{prefix}-{next(counter):02d}-{step}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
