@@ -1,0 +1,1 @@
+"""Vaccination: records, requirements, waivers; `cdsi` is the forecasting engine (pure)."""

@@ -1,0 +1,179 @@
+"""Run the whole CDSi process for one patient: history, series, evaluation, forecast."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from pmha.vaccines.cdsi.data import supporting_data
+from pmha.vaccines.cdsi.dates import DATE_MAX, DATE_MIN, shift
+from pmha.vaccines.cdsi.evaluate import evaluate_series
+from pmha.vaccines.cdsi.forecasting import forecast_series
+from pmha.vaccines.cdsi.group import group_forecast
+from pmha.vaccines.cdsi.history import History, organise
+from pmha.vaccines.cdsi.model import (
+    AGED_OUT,
+    COMPLETE,
+    CONTRAINDICATED,
+    IMMUNE,
+    NOT_COMPLETE,
+    NOT_RECOMMENDED,
+    AntigenForecast,
+    Dose,
+    DoseEvaluation,
+    Forecast,
+    Patient,
+)
+from pmha.vaccines.cdsi.schema import Antigen, SupportingData
+from pmha.vaccines.cdsi.select import best_series, is_relevant
+from pmha.vaccines.cdsi.state import PatientSeries
+
+_US = {"US", "USA", "U.S.", "U.S.A.", "UNITED STATES"}
+_FALLBACK_ORDER = [CONTRAINDICATED, AGED_OUT, NOT_RECOMMENDED]
+
+
+def forecast(
+    patient: Patient,
+    doses: Iterable[Dose],
+    observations: Iterable[str] = (),
+    assessment_date: date | None = None,
+) -> Forecast:
+    """Evaluate every dose and forecast every vaccine group; raise CdsiInputError on bad input."""
+    data = supporting_data()
+    history = organise(
+        data, patient, list(doses), list(observations), assessment_date or date.today()
+    )
+    evaluations: list[DoseEvaluation] = []
+    by_antigen: dict[str, AntigenForecast] = {}
+    for antigen in data.antigens.values():
+        result, chosen = _antigen(data, history, antigen)
+        by_antigen[antigen.name] = result
+        evaluations += _evaluations(history, antigen.name, chosen)
+    evaluations.sort(key=lambda e: (e.dose_index, e.antigen))
+    groups = {
+        name: group_forecast(group, [by_antigen[a] for a in group.antigens if a in by_antigen])
+        for name, group in data.vaccine_groups.items()
+    }
+    return Forecast(history.assessment_date, tuple(evaluations), groups, history.notes)
+
+
+def _immune(antigen: Antigen, history: History) -> bool:
+    rules, codes = antigen.immunity, history.observations
+    if any(code in codes for code in rules.clinical_history_codes):
+        return True
+    if rules.birth_date is None or history.patient.dob >= rules.birth_date:
+        return False
+    if any(code in codes for code in rules.exclusion_codes):
+        return False
+    if rules.birth_country:
+        country = (history.patient.birth_country or "").strip().upper()
+        wanted = rules.birth_country.strip().upper()
+        return country == wanted or (wanted in _US and country in _US)
+    return True
+
+
+def _antigen(
+    data: SupportingData, history: History, antigen: Antigen
+) -> tuple[AntigenForecast, PatientSeries | None]:
+    dob, today, codes = history.patient.dob, history.assessment_date, history.observations
+    immune = _immune(antigen, history)
+    contraindicated = any(
+        c.observation_code in codes
+        and shift(dob, c.begin_age, DATE_MIN) <= today < shift(dob, c.end_age, DATE_MAX)
+        for c in antigen.group_contraindications
+    )
+    excluded = frozenset(
+        v.cvx
+        for c in antigen.vaccine_contraindications
+        if c.observation_code in codes
+        for v in c.vaccines
+        if shift(dob, v.begin_age, DATE_MIN) <= today < shift(dob, v.end_age, DATE_MAX)
+    )
+    groups: dict[str, list[PatientSeries]] = {}
+    for series in antigen.series:
+        if is_relevant(series, history):
+            groups.setdefault(series.group, []).append(PatientSeries.start(series, history, data))
+    chosen: list[PatientSeries] = []
+    completed: set[str] = set()
+    for key in sorted(groups, key=lambda g: (len(g), g)):
+        for ps in groups[key]:
+            ps.completed_groups = frozenset(completed)
+            evaluate_series(ps)
+            forecast_series(
+                ps, immune=immune, contraindicated=contraindicated, excluded_cvx=excluded
+            )
+        best = best_series(groups[key])
+        if best.status in (COMPLETE, IMMUNE):
+            completed.add(key)
+        chosen.append(best)
+    pick = _across_groups(chosen)
+    if pick is None:
+        status = IMMUNE if immune else NOT_RECOMMENDED
+        return AntigenForecast(
+            antigen.name, None, status, "No relevant patient series", None, None, None, None, None
+        ), None
+    return AntigenForecast(
+        antigen=antigen.name,
+        series=pick.series.name,
+        status=pick.status,
+        reason=pick.reason,
+        dose_number=pick.target + 1 if pick.status == NOT_COMPLETE else None,
+        earliest=pick.earliest,
+        recommended=pick.recommended,
+        past_due=pick.past_due,
+        latest=pick.latest,
+        interval_from_most_recent=pick.interval_from_most_recent,
+        vaccine_types=pick.vaccine_types,
+    ), pick
+
+
+def _across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
+    """The best series of the antigen, from the best series of each series group."""
+    if not chosen:
+        return None
+    done = [ps for ps in chosen if ps.status in (COMPLETE, IMMUNE)]
+    covered = {g for ps in done for g in ps.series.equivalent_series_groups}
+    open_ = [ps for ps in chosen if ps.status == NOT_COMPLETE and ps.series.group not in covered]
+    if open_:
+        return min(
+            open_, key=lambda ps: (ps.earliest or date.max, len(ps.series.group), ps.series.group)
+        )
+    if done:
+        return done[0]
+    for status in _FALLBACK_ORDER:
+        for ps in chosen:
+            if ps.status == status:
+                return ps
+    return chosen[0]
+
+
+def _evaluations(
+    history: History, antigen: str, chosen: PatientSeries | None
+) -> list[DoseEvaluation]:
+    if chosen is None:
+        return [
+            DoseEvaluation(
+                d.index,
+                d.date,
+                d.cvx_input,
+                antigen,
+                "Not evaluated",
+                "No relevant patient series",
+                None,
+                None,
+            )
+            for d in history.by_antigen.get(antigen, ())
+        ]
+    return [
+        DoseEvaluation(
+            dose_index=e.dose.index,
+            date=e.dose.date,
+            cvx=e.dose.cvx_input,
+            antigen=antigen,
+            status=e.status or "Not evaluated",
+            reason=e.reason,
+            series=chosen.series.name,
+            target_dose=None if e.target is None else e.target + 1,
+        )
+        for e in chosen.doses
+    ]

@@ -1,0 +1,127 @@
+"""Forecast the next target dose of one patient series (spec chapter 7)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pmha.vaccines.cdsi.dates import DATE_MAX, DATE_MIN, add_offset, shift
+from pmha.vaccines.cdsi.model import (
+    AGED_OUT,
+    COMPLETE,
+    CONTRAINDICATED,
+    IMMUNE,
+    NOT_COMPLETE,
+    NOT_RECOMMENDED,
+)
+from pmha.vaccines.cdsi.schema import SeriesDose
+from pmha.vaccines.cdsi.skip import FORECAST, can_skip
+from pmha.vaccines.cdsi.state import SATISFIED, SKIPPED, PatientSeries, in_effect
+
+ONE_DAY = timedelta(days=1)
+
+
+def forecast_series(
+    ps: PatientSeries, *, immune: bool, contraindicated: bool, excluded_cvx: frozenset[str]
+) -> None:
+    """Set the series status and, when another dose is due, its forecast dates."""
+    today = ps.history.assessment_date
+    total = len(ps.series.doses)
+    while ps.target < total:
+        dose = ps.series.doses[ps.target]
+        if not can_skip(ps, dose, FORECAST, today, None):
+            break
+        if ps.targets[ps.target] != SATISFIED:
+            ps.targets[ps.target] = SKIPPED
+        ps.target += 1
+    if immune:
+        ps.status, ps.reason = IMMUNE, "Patient has evidence of immunity"
+        return
+    if contraindicated:
+        ps.status, ps.reason = CONTRAINDICATED, "Patient has a contraindication"
+        return
+    if ps.target >= total:
+        if SATISFIED in ps.targets:
+            ps.status, ps.reason = COMPLETE, "Patient series is complete"
+        else:
+            ps.status, ps.reason = NOT_RECOMMENDED, "Not recommended due to past history"
+        return
+    target = ps.series.doses[ps.target]
+    if target.season_end is not None and today > target.season_end:
+        ps.status, ps.reason = NOT_RECOMMENDED, "Past seasonal recommendation end date"
+        return
+    types = tuple(
+        v.cvx for v in target.preferable_vaccines if v.forecast and v.cvx not in excluded_cvx
+    )
+    if excluded_cvx and not [v for v in target.preferable_vaccines if v.cvx not in excluded_cvx]:
+        ps.status, ps.reason = CONTRAINDICATED, "Patient has a contraindication"
+        return
+    _dates(ps, target, today)
+    ps.vaccine_types = types
+
+
+def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
+    ages = in_effect(target.ages, today)
+    age = ages[0] if ages else None
+    max_age = DATE_MAX if age is None else shift(ps.dob, age.max_age, DATE_MAX)
+    if today >= max_age:
+        ps.status, ps.reason = AGED_OUT, "Patient has exceeded the maximum age"
+        return
+    earliest = DATE_MIN if age is None else shift(ps.dob, age.min_age, DATE_MIN)
+    rec_interval: list[date] = []
+    due_interval: list[date] = []
+    override = False
+    for rule in in_effect(target.intervals, today):
+        reference = ps.reference_date(rule, None)
+        if reference is None:
+            continue
+        if rule.min is not None:
+            earliest = max(earliest, add_offset(reference, rule.min))
+        if rule.earliest_rec is not None:
+            rec_interval.append(add_offset(reference, rule.earliest_rec))
+        if rule.latest_rec is not None:
+            due_interval.append(add_offset(reference, rule.latest_rec))
+        if rule.from_most_recent and rule.min is not None:
+            ps.interval_from_most_recent = str(rule.min)
+        override = override or rule.override
+    earliest = _after_conflicts(ps, target, earliest)
+    if target.season_start is not None:
+        earliest = max(earliest, target.season_start)
+    if earliest >= max_age:
+        ps.status, ps.reason = (
+            AGED_OUT,
+            "Patient is unable to finish the series before the maximum age",
+        )
+        return
+    rec_age = None if age is None or override else age.earliest_rec_age
+    due_age = None if age is None or override else age.latest_rec_age
+    if rec_age is not None:
+        recommended = add_offset(ps.dob, rec_age)
+    elif rec_interval:
+        recommended = max(rec_interval)
+    else:
+        recommended = earliest
+    past_due: date | None = None
+    if due_age is not None:
+        past_due = add_offset(ps.dob, due_age) - ONE_DAY
+    elif due_interval:
+        past_due = max(due_interval) - ONE_DAY
+    ps.status, ps.reason = NOT_COMPLETE, "Patient series is not complete"
+    ps.earliest = earliest
+    ps.recommended = max(recommended, earliest)
+    ps.past_due = None if past_due is None else max(past_due, earliest)
+    ps.latest = None if max_age == DATE_MAX else max_age - ONE_DAY
+
+
+def _after_conflicts(ps: PatientSeries, target: SeriesDose, earliest: date) -> date:
+    """Push the earliest date past live-virus conflicts with doses already given (7.1)."""
+    forecast_cvx = {v.cvx for v in target.preferable_vaccines}
+    for cvx in forecast_cvx:
+        for conflict in ps.data.live_virus_conflicts.get(cvx, ()):
+            for previous in ps.history.doses:
+                if previous.cvx != conflict.previous_cvx:
+                    continue
+                begin = add_offset(previous.date, conflict.begin)
+                end = add_offset(previous.date, conflict.end)
+                if begin <= earliest < end:
+                    earliest = end
+    return earliest

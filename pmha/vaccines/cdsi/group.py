@@ -1,0 +1,64 @@
+"""Combine antigen forecasts into one vaccine-group forecast (spec chapter 9)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pmha.vaccines.cdsi.model import (
+    AGED_OUT,
+    COMPLETE,
+    CONTRAINDICATED,
+    IMMUNE,
+    NOT_COMPLETE,
+    NOT_RECOMMENDED,
+    AntigenForecast,
+    GroupForecast,
+)
+from pmha.vaccines.cdsi.schema import VaccineGroup
+
+
+def _pick(values: list[date | None], latest: bool) -> date | None:
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return max(present) if latest else min(present)
+
+
+def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> GroupForecast:
+    """One forecast for the group: due when any antigen is due (9.1 to 9.3)."""
+    statuses = [a.status for a in antigens]
+    due = [a for a in antigens if a.status == NOT_COMPLETE]
+    if due:
+        status = NOT_COMPLETE
+    elif statuses and all(s == IMMUNE for s in statuses):
+        status = IMMUNE
+    elif CONTRAINDICATED in statuses:
+        status = CONTRAINDICATED
+    elif COMPLETE in statuses:
+        status = COMPLETE
+    elif AGED_OUT in statuses:
+        status = AGED_OUT
+    else:
+        status = NOT_RECOMMENDED
+    if not due:
+        reason = next((a.reason for a in antigens if a.status == status), "")
+        return GroupForecast(
+            group.name, status, reason, None, None, None, None, None, (), tuple(antigens)
+        )
+    full = group.administer_full_group
+    driver = min(due, key=lambda a: a.earliest or date.max)
+    types: list[str] = []
+    for a in due:
+        types += [cvx for cvx in a.vaccine_types if cvx not in types]
+    return GroupForecast(
+        vaccine_group=group.name,
+        status=status,
+        reason=driver.reason,
+        dose_number=driver.dose_number,
+        earliest=_pick([a.earliest for a in due], full),
+        recommended=_pick([a.recommended for a in due], full),
+        past_due=_pick([a.past_due for a in due], full),
+        latest=_pick([a.latest for a in due], False),
+        vaccine_types=tuple(types),
+        antigens=tuple(antigens),
+    )

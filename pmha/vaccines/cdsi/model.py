@@ -1,0 +1,171 @@
+"""Inputs and outputs of the CDSi engine: plain frozen dataclasses, no behaviour beyond JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+# Evaluation statuses and reasons (CDSi Logic Specification, chapter 6).
+VALID = "Valid"
+NOT_VALID = "Not Valid"
+EXTRANEOUS = "Extraneous"
+SUB_STANDARD = "Sub-standard"
+
+TOO_YOUNG = "Age: too young"
+TOO_OLD = "Age: too old"
+INTERVAL_TOO_SOON = "Interval: too soon"
+INADVERTENT = "Inadvertent vaccine"
+LIVE_VIRUS_CONFLICT = "Live virus conflict"
+SERIES_COMPLETE = "Series already complete"
+NOT_PREFERABLE_OR_ALLOWABLE = "Not a preferable or allowable vaccine"
+
+# Series statuses (chapter 7 and 9).
+NOT_COMPLETE = "Not complete"
+COMPLETE = "Complete"
+IMMUNE = "Immune"
+CONTRAINDICATED = "Contraindicated"
+AGED_OUT = "Aged out"
+NOT_RECOMMENDED = "Not recommended"
+
+GENDERS = {"F": "Female", "M": "Male", "U": "Unknown", "X": "Unknown"}
+
+
+class CdsiInputError(ValueError):
+    """The input cannot be evaluated; `problems` names every bad item."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    dob: date
+    gender: str = "U"  # F, M or U (Female, Male, Unknown are accepted too)
+    birth_country: str | None = None  # only used for evidence of immunity by birth date
+
+
+@dataclass(frozen=True, slots=True)
+class Dose:
+    date: date | None
+    cvx: str
+    mvx: str | None = None
+    sub_standard: bool = False  # expired, recalled or a partial dose: never valid
+
+
+@dataclass(frozen=True, slots=True)
+class DoseEvaluation:
+    """How one administered dose counted for one antigen, in that antigen's best series."""
+
+    dose_index: int  # position of the dose in the input list
+    date: date
+    cvx: str
+    antigen: str
+    status: str
+    reason: str | None
+    series: str | None
+    target_dose: int | None  # the target dose it satisfied (1-based), when valid
+
+
+@dataclass(frozen=True, slots=True)
+class AntigenForecast:
+    antigen: str
+    series: str | None
+    status: str
+    reason: str
+    dose_number: int | None
+    earliest: date | None
+    recommended: date | None
+    past_due: date | None
+    latest: date | None
+    interval_from_most_recent: str | None = None
+    vaccine_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class GroupForecast:
+    vaccine_group: str
+    status: str
+    reason: str
+    dose_number: int | None
+    earliest: date | None
+    recommended: date | None
+    past_due: date | None
+    latest: date | None
+    vaccine_types: tuple[str, ...]
+    antigens: tuple[AntigenForecast, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    assessment_date: date
+    evaluations: tuple[DoseEvaluation, ...]
+    groups: Mapping[str, GroupForecast]
+    notes: tuple[str, ...] = field(default=())
+
+    def group_evaluation(
+        self, dose_index: int, antigens: tuple[str, ...]
+    ) -> tuple[str, str | None]:
+        """One status for a dose across the given antigens: the first that is not Valid wins."""
+        found = [e for e in self.evaluations if e.dose_index == dose_index]
+        relevant = [e for e in found if e.antigen in antigens] or found
+        for evaluation in relevant:
+            if evaluation.status != VALID:
+                return evaluation.status, evaluation.reason
+        return (VALID, None) if relevant else ("Not evaluated", None)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (dates as ISO strings)."""
+
+        def day(value: date | None) -> str | None:
+            return None if value is None else value.isoformat()
+
+        def antigen(a: AntigenForecast) -> dict[str, Any]:
+            return {
+                "antigen": a.antigen,
+                "series": a.series,
+                "status": a.status,
+                "reason": a.reason,
+                "dose_number": a.dose_number,
+                "earliest": day(a.earliest),
+                "recommended": day(a.recommended),
+                "past_due": day(a.past_due),
+                "latest": day(a.latest),
+                "interval_from_most_recent": a.interval_from_most_recent,
+                "vaccine_types": list(a.vaccine_types),
+            }
+
+        return {
+            "assessment_date": day(self.assessment_date),
+            "evaluations": [
+                {
+                    "dose": e.dose_index + 1,
+                    "date": day(e.date),
+                    "cvx": e.cvx,
+                    "antigen": e.antigen,
+                    "status": e.status,
+                    "reason": e.reason,
+                    "series": e.series,
+                    "target_dose": e.target_dose,
+                }
+                for e in self.evaluations
+            ],
+            "vaccine_groups": [
+                {
+                    "vaccine_group": g.vaccine_group,
+                    "status": g.status,
+                    "reason": g.reason,
+                    "dose_number": g.dose_number,
+                    "earliest": day(g.earliest),
+                    "recommended": day(g.recommended),
+                    "past_due": day(g.past_due),
+                    "latest": day(g.latest),
+                    "vaccine_types": list(g.vaccine_types),
+                    "antigens": [antigen(a) for a in g.antigens],
+                }
+                for g in self.groups.values()
+            ],
+            "notes": list(self.notes),
+        }

@@ -1,0 +1,146 @@
+"""Select relevant patient series and the best one per series group (spec chapters 5 and 8)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from pmha.vaccines.cdsi.dates import DATE_MAX, DATE_MIN, add_offset, shift
+from pmha.vaccines.cdsi.history import History
+from pmha.vaccines.cdsi.model import COMPLETE, CONTRAINDICATED, NOT_COMPLETE
+from pmha.vaccines.cdsi.schema import Series
+from pmha.vaccines.cdsi.state import SATISFIED, PatientSeries
+
+
+def is_relevant(series: Series, history: History) -> bool:
+    """Gender, and for risk series an indication the patient has at the assessment date."""
+    if series.required_genders and history.gender not in series.required_genders:
+        return False
+    if series.series_type != "Risk":
+        return True
+    dob, today = history.patient.dob, history.assessment_date
+    return any(
+        i.observation_code in history.observations
+        and shift(dob, i.begin_age, DATE_MIN) <= today < shift(dob, i.end_age, DATE_MAX)
+        for i in series.indications
+    )
+
+
+def _starts_in_window(ps: PatientSeries) -> bool:
+    valid = ps.valid_doses
+    start = valid[0].dose.date if valid else ps.history.assessment_date
+    begin = shift(ps.dob, ps.series.min_age_to_start, DATE_MIN)
+    return begin <= start < shift(ps.dob, ps.series.max_age_to_start, DATE_MAX)
+
+
+def _scorable(candidates: list[PatientSeries]) -> list[PatientSeries]:
+    scorable: list[PatientSeries] = []
+    risk = [ps for ps in candidates if ps.series.series_type == "Risk"]
+    if risk:
+        best = min(ps.series.priority for ps in risk)
+        scorable += [ps for ps in risk if ps.series.priority == best and _starts_in_window(ps)]
+    standard = [ps for ps in candidates if ps.series.series_type == "Standard"]
+    if any(ps.valid_doses for ps in standard):
+        scorable += [ps for ps in standard if ps.valid_doses and _starts_in_window(ps)]
+    elif not any(ps.series.default for ps in standard):
+        scorable += [ps for ps in standard if _starts_in_window(ps)]
+    scorable += [
+        ps for ps in candidates if ps.series.series_type == "Evaluation Only" and ps.is_complete
+    ]
+    return scorable
+
+
+def _in_process(ps: PatientSeries) -> bool:
+    return SATISFIED in ps.targets and ps.status == NOT_COMPLETE
+
+
+def best_series(group: list[PatientSeries]) -> PatientSeries:
+    """The prioritised patient series of one series group (8.1 to 8.5)."""
+    candidates = [ps for ps in group if ps.status != CONTRAINDICATED] or group
+    scorable = _scorable(candidates)
+    default = [ps for ps in candidates if ps.series.default]
+    if not scorable:
+        return default[0] if default else candidates[0]
+    if len(scorable) == 1:
+        return scorable[0]
+    complete = [ps for ps in scorable if ps.status == COMPLETE]
+    if len(complete) == 1:
+        return complete[0]
+    if len(complete) > 1:
+        _score_complete(complete)
+        return _highest(complete)
+    in_process = [ps for ps in scorable if _in_process(ps)]
+    if len(in_process) == 1:
+        return in_process[0]
+    if in_process:
+        _score_in_process(in_process)
+        return _highest(in_process)
+    scorable_default = [ps for ps in scorable if ps.series.default]
+    if scorable_default:
+        return scorable_default[0]
+    _score_not_started(scorable)
+    return _highest(scorable)
+
+
+def _highest(group: list[PatientSeries]) -> PatientSeries:
+    return min(group, key=lambda ps: (-ps.score, ps.series.preference))
+
+
+def _award(
+    group: list[PatientSeries], test: Callable[[PatientSeries], bool], points: int, *, tie: int = 0
+) -> None:
+    winners = [ps for ps in group if test(ps)]
+    for ps in group:
+        if ps in winners:
+            ps.score += points if len(winners) == 1 else tie
+        else:
+            ps.score -= points
+
+
+def _score_complete(group: list[PatientSeries]) -> None:
+    most = max(len(ps.valid_doses) for ps in group)
+    _award(group, lambda ps: len(ps.valid_doses) == most, 1)
+
+
+def _finish_date(ps: PatientSeries) -> date | None:
+    """Forecast finish: earliest date plus the minimum intervals of the remaining doses."""
+    if ps.earliest is None:
+        return None
+    finish = ps.earliest
+    for dose in ps.series.doses[ps.target + 1 :]:
+        minimums = [r.min for r in dose.intervals if r.from_previous and r.min is not None]
+        if minimums:
+            finish = add_offset(finish, minimums[0])
+    return finish
+
+
+def _completable(ps: PatientSeries) -> bool:
+    finish = _finish_date(ps)
+    if finish is None:
+        return False
+    last = ps.series.doses[-1]
+    max_age = last.ages[0].max_age if last.ages else None
+    return finish < shift(ps.dob, max_age, DATE_MAX)
+
+
+def _score_in_process(group: list[PatientSeries]) -> None:
+    def product_all_valid(ps: PatientSeries) -> bool:
+        return ps.series.product_path and len(ps.valid_doses) == len(ps.doses)
+
+    _award(group, product_all_valid, 2)
+    _award(group, _completable, 3)
+    most = max(len(ps.valid_doses) for ps in group)
+    _award(group, lambda ps: len(ps.valid_doses) == most, 2)
+    fewest = min(len(ps.series.doses) - ps.target for ps in group)
+    _award(group, lambda ps: len(ps.series.doses) - ps.target == fewest, 2)
+    finishes = [f for f in map(_finish_date, group) if f is not None]
+    first = min(finishes) if finishes else None
+    _award(group, lambda ps: first is not None and _finish_date(ps) == first, 1)
+
+
+def _score_not_started(group: list[PatientSeries]) -> None:
+    starts = [ps.earliest for ps in group if ps.earliest is not None]
+    first = min(starts) if starts else None
+    _award(group, lambda ps: first is not None and ps.earliest == first, 1)
+    _award(group, _completable, 1)
+    _award(group, lambda ps: not ps.series.product_path, 1)

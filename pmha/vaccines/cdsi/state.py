@@ -1,0 +1,116 @@
+"""The working state of one patient series while it is evaluated and forecast."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol, TypeVar
+
+from pmha.vaccines.cdsi.history import Administered, History
+from pmha.vaccines.cdsi.model import NOT_COMPLETE, NOT_VALID, VALID
+from pmha.vaccines.cdsi.schema import IntervalRule, Series, SupportingData
+
+SATISFIED = "satisfied"
+SKIPPED = "skipped"
+NOT_SATISFIED = "not satisfied"
+
+
+class _Dated(Protocol):
+    @property
+    def effective(self) -> date | None: ...
+
+    @property
+    def cessation(self) -> date | None: ...
+
+
+D = TypeVar("D", bound=_Dated)
+
+
+def in_effect(rules: Sequence[D], on: date) -> list[D]:
+    """The rules whose effective and cessation dates include `on`."""
+    return [
+        r
+        for r in rules
+        if (r.effective is None or r.effective <= on) and (r.cessation is None or on <= r.cessation)
+    ]
+
+
+@dataclass(slots=True)
+class Evaluated:
+    """An administered dose as this patient series sees it."""
+
+    dose: Administered
+    status: str | None = None
+    reason: str | None = None
+    target: int | None = None  # 0-based target dose it satisfied
+    inadvertent: bool = False
+
+    @property
+    def counts_as_previous(self) -> bool:
+        """A reference dose for intervals: Valid or Not Valid, never inadvertent (CALCDTINT-1)."""
+        return self.status in (VALID, NOT_VALID) and not self.inadvertent
+
+
+@dataclass(slots=True)
+class PatientSeries:
+    series: Series
+    history: History
+    data: SupportingData
+    doses: list[Evaluated] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
+    target: int = 0
+    completed_groups: frozenset[str] = frozenset()
+    # Forecast (chapter 7)
+    status: str = NOT_COMPLETE
+    reason: str = ""
+    earliest: date | None = None
+    recommended: date | None = None
+    past_due: date | None = None
+    latest: date | None = None
+    interval_from_most_recent: str | None = None
+    vaccine_types: tuple[str, ...] = ()
+    score: int = 0
+
+    @classmethod
+    def start(cls, series: Series, history: History, data: SupportingData) -> PatientSeries:
+        doses = [Evaluated(d) for d in history.by_antigen.get(series.target_disease, ())]
+        return cls(series, history, data, doses, [NOT_SATISFIED] * len(series.doses))
+
+    @property
+    def dob(self) -> date:
+        return self.history.patient.dob
+
+    @property
+    def valid_doses(self) -> list[Evaluated]:
+        return [d for d in self.doses if d.status == VALID]
+
+    @property
+    def is_complete(self) -> bool:
+        return NOT_SATISFIED not in self.targets and SATISFIED in self.targets
+
+    def previous(self, before: int | None) -> Evaluated | None:
+        """The most recent reference dose before position `before` (all doses when None)."""
+        stop = len(self.doses) if before is None else before
+        for candidate in reversed(self.doses[:stop]):
+            if candidate.counts_as_previous:
+                return candidate
+        return None
+
+    def reference_date(self, rule: IntervalRule, before: int | None) -> date | None:
+        """The date an interval counts from (CALCDTINT-1 to -4); None when it does not apply."""
+        if rule.from_previous:
+            found = self.previous(before)
+            return None if found is None else found.dose.date
+        if rule.from_target_dose is not None:
+            for candidate in self.doses:
+                if candidate.target == rule.from_target_dose - 1 and candidate.status == VALID:
+                    return candidate.dose.date
+            return None
+        if rule.from_most_recent:
+            stop = len(self.doses) if before is None else before
+            for candidate in reversed(self.doses[:stop]):
+                if candidate.dose.cvx in rule.from_most_recent and not candidate.inadvertent:
+                    return candidate.dose.date
+            return None
+        return None  # intervals from an observation's date: no dated observations as input
