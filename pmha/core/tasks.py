@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
-from flask import Flask
+from flask import Flask, appcontext_pushed
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -42,8 +42,14 @@ def init_celery(app: Flask, config: Config) -> Celery:
         result_expires=3600,
         task_default_queue="pmha",
     )
-    celery.set_default()
     app.extensions["celery"] = celery
+
+    # Jobs sent while this app is in context go through its Celery (and so its broker or the
+    # in-process runner), even when one process holds several apps (tests, tools).
+    def _make_current(sender: Flask, **_: Any) -> None:
+        celery.set_current()
+
+    appcontext_pushed.connect(_make_current, app, weak=False)
     return celery
 
 

@@ -41,7 +41,8 @@ def test_task_arguments_are_ids_and_plain_values(session):
 
 
 def test_audit_verification_job_runs_in_process(app, world):
-    result = verify_chain.delay().get(timeout=10)
+    with app.app_context():
+        result = verify_chain.delay().get(timeout=10)
     assert result["ok"] is True
     assert result["events"] > 0
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from celery import _state as celery_state
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -52,10 +51,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """
     tmp = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp / 'e2e.db'}"
-    # create_app makes its Celery app the process default; give the previous one back afterwards
-    # so that tests running after these ones keep using the app they were built with.
-    previous_default = celery_state.default_app
-    previous_current = celery_state._tls.current_app
     app = create_app(test_config(url, tmp / "var"))
     db = database(app)
     with db.engine.begin() as conn:
@@ -72,8 +67,6 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         thread.join(timeout=10)
         server.server_close()
         db.engine.dispose()
-        celery_state.default_app = previous_default
-        celery_state._tls.current_app = previous_current
 
 
 @pytest.fixture(scope="session")
