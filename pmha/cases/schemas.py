@@ -14,6 +14,7 @@ from pmha.core.schemas import (
     country_code,
     date_in_range,
     enum_field,
+    nationality_code,
     past_date_of_birth,
     reference,
 )
@@ -49,7 +50,11 @@ class ApplicantIn(StrictSchema):
     dob = fields.Date(required=True, validate=past_date_of_birth)
     dob_estimated = fields.Boolean(load_default=False)
     sex = enum_field(Sex, required=True)
-    nationality = fields.String(required=True, validate=country_code)
+    nationality = fields.String(
+        required=True,
+        validate=nationality_code,
+        metadata={"description": "ISO 3166-1 alpha-2; XX for stateless or unknown."},
+    )
     relationship = enum_field(Relationship, required=True)
     documents = fields.List(
         fields.Nested(DocumentIn), load_default=list, validate=validate.Length(max=10)
@@ -68,7 +73,7 @@ class ApplicantUpdate(StrictSchema):
     dob = fields.Date(validate=past_date_of_birth)
     dob_estimated = fields.Boolean()
     sex = enum_field(Sex)
-    nationality = fields.String(validate=country_code)
+    nationality = fields.String(validate=nationality_code)
     relationship = enum_field(Relationship)
     documents = fields.List(fields.Nested(DocumentIn), validate=validate.Length(max=10))
     version = fields.Integer(required=True, metadata={"description": "The version you read."})

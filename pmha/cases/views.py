@@ -19,6 +19,7 @@ from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError
 from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.schemas import STATELESS_OR_UNKNOWN
 
 bp = Blueprint("cases", __name__)
 
@@ -74,6 +75,7 @@ _MISSING = "Missing data for required field."
 
 # Nationalities most often seen in resettlement and migration health work, offered first.
 COMMON_COUNTRIES = (
+    STATELESS_OR_UNKNOWN,
     "AF", "CD", "ER", "ET", "IQ", "IR", "MM", "PS", "SD", "SO", "SS", "SY", "UA", "VE", "YE",
 )  # fmt: skip
 
@@ -85,6 +87,7 @@ def _label(value: str) -> str:
 @cache
 def _country_names() -> dict[str, str]:
     names = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
+    names[STATELESS_OR_UNKNOWN] = "Stateless or unknown"
     # Sorted on the unaccented name, so that "Åland Islands" comes with the A's.
     return dict(sorted(names.items(), key=lambda item: unicodedata.normalize("NFKD", item[1])))
 
@@ -99,6 +102,7 @@ def country_name(code: str | None) -> str:
 def _country_choices() -> dict[str, list[tuple[str, str]]]:
     everything = [(code, f"{name} ({code})") for code, name in _country_names().items()]
     common = [choice for choice in everything if choice[0] in COMMON_COUNTRIES]
+    everything = [c for c in everything if c[0] != STATELESS_OR_UNKNOWN]
     return {"common": common, "all": everything}
 
 
@@ -112,6 +116,10 @@ def _choices() -> dict[str, Any]:
         ],
         "doc_type": [(d.value, _label(d.value)) for d in DocumentType],
         "countries": _country_choices(),
+        "document_countries": {
+            group: [c for c in choices if c[0] != STATELESS_OR_UNKNOWN]
+            for group, choices in _country_choices().items()
+        },
     }
 
 

@@ -22,6 +22,16 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
+# ISO 3166-1 leaves XX to users; we use it for a stateless person or an unknown nationality
+# (common among refugees: Rohingya, Bidoon), rather than forcing a wrong country.
+STATELESS_OR_UNKNOWN = "XX"
+
+
+def nationality_code(value: str) -> None:
+    if value != STATELESS_OR_UNKNOWN:
+        country_code(value)
+
+
 def country_code(value: str) -> None:
     if not isinstance(value, str) or pycountry.countries.get(alpha_2=value.upper()) is None:
         raise ValidationError("Not an ISO 3166-1 alpha-2 country code (e.g. TR, SY, AF).")

@@ -158,3 +158,16 @@ def test_search_pages(session, world):
     second = service.search_cases(session, nurse, q="haddad", per_page=2, page=2)
     assert first.total == 3 and len(first.items) == 2 and len(second.items) == 1
     assert session.scalar(select(func.count()).select_from(Applicant)) == 3
+
+
+def test_stateless_or_unknown_nationality_is_recorded_as_xx(session, world):
+    nurse = world.actor("nurse")
+    case = make_case(session, nurse, principal=applicant_data(nationality="XX"))
+    assert case.applicants[0].nationality == "XX"
+    with pytest.raises(Exception, match="alpha-2"):
+        loaded(
+            ApplicantIn,
+            applicant_data(
+                documents=[{"doc_type": "passport", "number": "P1", "issuing_country": "XX"}]
+            ),
+        )
