@@ -12,6 +12,8 @@ from pmha.vaccines.cdsi.model import (
     IMMUNE,
     NOT_COMPLETE,
     NOT_RECOMMENDED,
+    NOT_VALID,
+    VALID,
 )
 from pmha.vaccines.cdsi.schema import SeriesDose
 from pmha.vaccines.cdsi.skip import FORECAST, can_skip
@@ -83,6 +85,9 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
         if rule.from_most_recent and rule.min is not None:
             ps.interval_from_most_recent = str(rule.min)
         override = override or rule.override
+    given = [e.dose.date for e in ps.doses if e.status in (VALID, NOT_VALID)]
+    if given:
+        earliest = max(earliest, given[-1])
     earliest = _after_conflicts(ps, target, earliest)
     if target.season_start is not None:
         earliest = max(earliest, target.season_start)

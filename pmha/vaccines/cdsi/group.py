@@ -45,7 +45,7 @@ def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> Grou
         return GroupForecast(
             group.name, status, reason, None, None, None, None, None, (), tuple(antigens)
         )
-    full = group.administer_full_group
+    full = True  # the latest date of the antigens due, per CDC's cases, whatever the flag
     driver = min(due, key=lambda a: a.earliest or date.max)
     types: list[str] = []
     for a in due:
@@ -55,9 +55,9 @@ def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> Grou
         status=status,
         reason=driver.reason,
         dose_number=driver.dose_number,
-        earliest=_pick([a.earliest for a in due], full),
-        recommended=_pick([a.recommended for a in due], full),
-        past_due=_pick([a.past_due for a in due], full),
+        earliest=_pick([a.earliest for a in due], True),
+        recommended=_pick([a.recommended for a in due], True),
+        past_due=_pick([a.past_due for a in due], True),
         latest=_pick([a.latest for a in due], False),
         vaccine_types=tuple(types),
         antigens=tuple(antigens),

@@ -1,0 +1,181 @@
+"""Read CDC's CDSi healthy test cases (v4.45 workbook) and compare a case with the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from pmha.vaccines.cdsi import CdsiInputError, Dose, Patient, forecast
+
+WORKBOOK = Path(__file__).parent / "data" / "cdsi-healthy-childhood-and-adult-test-cases-v4.45.xlsx"
+SHEET = "FITS Exported TestCases"
+
+# The workbook's vaccine group codes -> the supporting data's vaccine group names.
+GROUPS = {
+    "DTAP": "DTaP/Tdap/Td",
+    "POL": "Polio",
+    "HPV": "HPV",
+    "HIB": "Hib",
+    "COVID-19": "COVID-19",
+    "PCV": "Pneumococcal",
+    "HepB": "HepB",
+    "MMR": "MMR",
+    "VAR": "Varicella",
+    "ROTA": "Rotavirus",
+    "MCV": "Meningococcal",
+    "MENB": "Meningococcal B",
+    "ZOSTER": "Zoster",
+    "FLU": "Influenza",
+    "HepA": "HepA",
+    "RSV": "RSV",
+}
+
+
+@dataclass(frozen=True)
+class ExpectedDose:
+    date: date
+    cvx: str
+    mvx: str
+    status: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Case:
+    case_id: str
+    name: str
+    dob: date
+    gender: str
+    doses: tuple[ExpectedDose, ...]
+    assessment_date: date
+    vaccine_group: str
+    series_status: str
+    dose_number: int | None
+    earliest: date | None
+    recommended: date | None
+    past_due: date | None
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def _required_day(value: Any) -> date:
+    found = _day(value)
+    assert found is not None, value
+    return found
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def load_cases(path: Path = WORKBOOK) -> list[Case]:
+    """Every case in the workbook, in workbook order."""
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        rows = list(book[SHEET].iter_rows(values_only=True))
+    finally:
+        book.close()
+    header = [_text(h) for h in rows[0]]
+    cases = []
+    for raw in rows[1:]:
+        row = dict(zip(header, raw, strict=False))
+        if not _text(row.get("CDC_Test_ID")):
+            continue
+        doses = []
+        for n in range(1, 8):
+            given = _day(row.get(f"Date_Administered_{n}"))
+            if given is None:
+                continue
+            doses.append(
+                ExpectedDose(
+                    date=given,
+                    cvx=_text(row[f"CVX_{n}"]),
+                    mvx=_text(row[f"MVX_{n}"]),
+                    status=_text(row[f"Evaluation_Status_{n}"]),
+                    reason=_text(row[f"Evaluation_Reason_{n}"]) or None,
+                )
+            )
+        number = _text(row.get("Forecast_#"))
+        cases.append(
+            Case(
+                case_id=_text(row["CDC_Test_ID"]),
+                name=_text(row["Test_Case_Name"]),
+                dob=_required_day(row["DOB"]),
+                gender=_text(row["gender"]) or "U",
+                doses=tuple(doses),
+                assessment_date=_required_day(row["Assessment_Date"]),
+                vaccine_group=GROUPS[_text(row["Vaccine_Group"])],
+                series_status=_text(row["Series_Status"]),
+                dose_number=int(number) if number else None,
+                earliest=_day(row.get("Earliest_Date")),
+                recommended=_day(row.get("Recommended_Date")),
+                past_due=_day(row.get("Past_Due_Date")),
+            )
+        )
+    return cases
+
+
+def run_case(case: Case) -> Any:
+    """The engine's answer for a case (a Forecast), or the CdsiInputError it raised."""
+    try:
+        return forecast(
+            Patient(case.dob, case.gender),
+            [Dose(d.date, d.cvx, d.mvx or None) for d in case.doses],
+            (),
+            case.assessment_date,
+        )
+    except CdsiInputError as exc:
+        return exc
+
+
+def _same(expected: str | None, actual: str | None) -> bool:
+    return (expected or "").casefold() == (actual or "").casefold()
+
+
+def mismatches(case: Case, result: Any | None = None) -> list[str]:
+    """Differences between the expected and actual answers, one line each; [] when it passes."""
+    result = run_case(case) if result is None else result
+    if isinstance(result, CdsiInputError):
+        return [f"input rejected: {result}"]
+    from pmha.vaccines.cdsi.data import supporting_data
+
+    antigens = supporting_data().vaccine_groups[case.vaccine_group].antigens
+    problems = []
+    for index, dose in enumerate(case.doses):
+        status, reason = result.group_evaluation(index, antigens)
+        if not _same(dose.status, status) or (dose.reason and not _same(dose.reason, reason)):
+            problems.append(
+                f"dose {index + 1} ({dose.date}, CVX {dose.cvx}): expected "
+                f"{dose.status}/{dose.reason}, got {status}/{reason}"
+            )
+    group = result.groups[case.vaccine_group]
+    actual = {
+        "series status": group.status,
+        "forecast dose": group.dose_number,
+        "earliest": group.earliest,
+        "recommended": group.recommended,
+        "past due": group.past_due,
+    }
+    expected = {
+        "series status": case.series_status,
+        "forecast dose": case.dose_number,
+        "earliest": case.earliest,
+        "recommended": case.recommended,
+        "past due": case.past_due,
+    }
+    for key, want in expected.items():
+        got = actual[key]
+        same = _same(want, got) if isinstance(want, str) else want == got
+        if not same:
+            problems.append(f"{key}: expected {want}, got {got}")
+    return problems
