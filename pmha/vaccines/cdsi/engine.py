@@ -133,6 +133,9 @@ def _across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
     """The best series of the antigen, from the best series of each series group."""
     if not chosen:
         return None
+    # A series group the patient is too young to start (e.g. "Standard 50+") waits its turn.
+    started = [ps for ps in chosen if ps.valid_doses or _may_start(ps)]
+    chosen = started or chosen
     done = [ps for ps in chosen if ps.status in (COMPLETE, IMMUNE)]
     covered = {g for ps in done for g in ps.series.equivalent_series_groups}
     open_ = [ps for ps in chosen if ps.status == NOT_COMPLETE and ps.series.group not in covered]
@@ -147,6 +150,10 @@ def _across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
             if ps.status == status:
                 return ps
     return chosen[0]
+
+
+def _may_start(ps: PatientSeries) -> bool:
+    return ps.history.assessment_date >= shift(ps.dob, ps.series.min_age_to_start, DATE_MIN)
 
 
 def _evaluations(

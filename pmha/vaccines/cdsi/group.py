@@ -45,8 +45,11 @@ def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> Grou
         return GroupForecast(
             group.name, status, reason, None, None, None, None, None, (), tuple(antigens)
         )
-    full = True  # the latest date of the antigens due, per CDC's cases, whatever the flag
+    # All antigens at once (MMR): the latest of their dates. Otherwise (DTaP/Tdap/Td) the
+    # antigen due first drives the forecast; ties go to the group's first antigen.
     driver = min(due, key=lambda a: a.earliest or date.max)
+    if not group.administer_full_group:
+        due = [driver]
     types: list[str] = []
     for a in due:
         types += [cvx for cvx in a.vaccine_types if cvx not in types]
