@@ -71,7 +71,8 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
     earliest = DATE_MIN if age is None else shift(ps.dob, age.min_age, DATE_MIN)
     rec_interval: list[date] = []
     due_interval: list[date] = []
-    override = False
+    rec_override: list[date] = []
+    due_override: list[date] = []
     for rule in in_effect(target.intervals, today):
         reference = ps.reference_date(rule, None)
         if reference is None:
@@ -79,12 +80,15 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
         if rule.min is not None:
             earliest = max(earliest, add_offset(reference, rule.min))
         if rule.earliest_rec is not None:
-            rec_interval.append(add_offset(reference, rule.earliest_rec))
+            (rec_override if rule.override else rec_interval).append(
+                add_offset(reference, rule.earliest_rec)
+            )
         if rule.latest_rec is not None:
-            due_interval.append(add_offset(reference, rule.latest_rec))
+            (due_override if rule.override else due_interval).append(
+                add_offset(reference, rule.latest_rec)
+            )
         if rule.from_most_recent and rule.min is not None:
             ps.interval_from_most_recent = str(rule.min)
-        override = override or rule.override
     given = [e.dose.date for e in ps.doses if e.status in (VALID, NOT_VALID)]
     if given:
         earliest = max(earliest, given[-1])
@@ -97,16 +101,21 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
             "Patient is unable to finish the series before the maximum age",
         )
         return
-    rec_age = None if age is None or override else age.earliest_rec_age
-    due_age = None if age is None or override else age.latest_rec_age
-    if rec_age is not None:
+    # An interval marked "override" (catch-up) wins over the recommended ages.
+    rec_age = None if age is None else age.earliest_rec_age
+    due_age = None if age is None else age.latest_rec_age
+    if rec_override:
+        recommended = max(rec_override)
+    elif rec_age is not None:
         recommended = add_offset(ps.dob, rec_age)
     elif rec_interval:
         recommended = max(rec_interval)
     else:
         recommended = earliest
     past_due: date | None = None
-    if due_age is not None:
+    if due_override:
+        past_due = max(due_override) - ONE_DAY
+    elif due_age is not None:
         past_due = add_offset(ps.dob, due_age) - ONE_DAY
     elif due_interval:
         past_due = max(due_interval) - ONE_DAY

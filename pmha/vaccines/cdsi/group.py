@@ -57,7 +57,7 @@ def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> Grou
         vaccine_group=group.name,
         status=status,
         reason=driver.reason,
-        dose_number=driver.dose_number,
+        dose_number=max(a.dose_number or 0 for a in antigens if a.status == NOT_COMPLETE) or None,
         earliest=_pick([a.earliest for a in due], True),
         recommended=_pick([a.recommended for a in due], True),
         past_due=_pick([a.past_due for a in due], True),

@@ -108,13 +108,20 @@ class Forecast:
     def group_evaluation(
         self, dose_index: int, antigens: tuple[str, ...]
     ) -> tuple[str, str | None]:
-        """One status for a dose across the given antigens: the first that is not Valid wins."""
+        """One status for a dose across the given antigens: Not Valid, else Valid, else the rest.
+
+        A dose that counts for one antigen and is extraneous for another (a decennial Tdap
+        after the pertussis series is complete) is Valid for the group.
+        """
         found = [e for e in self.evaluations if e.dose_index == dose_index]
         relevant = [e for e in found if e.antigen in antigens] or found
-        for evaluation in relevant:
-            if evaluation.status != VALID:
-                return evaluation.status, evaluation.reason
-        return (VALID, None) if relevant else ("Not evaluated", None)
+        for wanted in (NOT_VALID, VALID):
+            for evaluation in relevant:
+                if evaluation.status == wanted:
+                    return evaluation.status, evaluation.reason
+        if relevant:
+            return relevant[0].status, relevant[0].reason
+        return "Not evaluated", None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary (dates as ISO strings)."""

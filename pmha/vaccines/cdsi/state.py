@@ -108,9 +108,13 @@ class PatientSeries:
                     return candidate.dose.date
             return None
         if rule.from_most_recent:
-            stop = len(self.doses) if before is None else before
-            for candidate in reversed(self.doses[:stop]):
-                if candidate.dose.cvx in rule.from_most_recent and not candidate.inadvertent:
-                    return candidate.dose.date
-            return None
+            # Any dose of the listed vaccines counts, whatever antigen it was recorded for.
+            limit = None if before is None else self.doses[before].dose
+            found_date = None
+            for given in self.history.doses:
+                if limit is not None and (given.date, given.index) >= (limit.date, limit.index):
+                    break
+                if given.cvx in rule.from_most_recent:
+                    found_date = given.date
+            return found_date
         return None  # intervals from an observation's date: no dated observations as input
