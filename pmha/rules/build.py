@@ -1,0 +1,272 @@
+"""From one parsed rule file to a compiled RuleSet, collecting every problem on the way."""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from types import MappingProxyType
+from typing import Any
+
+from pmha.rules import vocabulary as vocab
+from pmha.rules.conditions import Compiled, compile_condition
+from pmha.rules.dates import Period
+from pmha.rules.model import Cite, DateRule, Incidence, ItemRule, Node, OutcomeRule, RuleSet
+
+Problems = list[tuple[str, str]]
+
+
+def _label(section: str, index: int, entry: dict[str, Any]) -> str:
+    return f"{section}[{index}] ({entry['id']})"
+
+
+def _sources(value: Any) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _cite(entry: dict[str, Any]) -> Cite:
+    return Cite(
+        entry["id"],
+        _sources(entry["source"]),
+        entry["confidence"],
+        entry["note"],
+        entry["effective_from"],
+        entry["effective_until"],
+    )
+
+
+def _date_rule(raw: dict[str, Any] | None, where: str, problems: Problems) -> DateRule | None:
+    if raw is None:
+        return None
+    if raw["after"] and raw["before"]:
+        problems.append((where, "give after or before, not both"))
+    text = raw["after"] or raw["before"]
+    return DateRule(raw["anchor"], Period.parse(text) if text else None, -1 if raw["before"] else 1)
+
+
+def _condition(raw: Any, where: str, problems: Problems, reads: dict[str, set[str]]) -> Compiled:
+    compiled = compile_condition(raw, where, problems)
+    reads["codes"] |= compiled.codes
+    reads["kinds"] |= compiled.kinds
+    reads["names"] |= compiled.names
+    return compiled
+
+
+def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet | None, Problems]:
+    """Compile a file that passed the schema; semantic faults come back as (path, message)."""
+    problems: Problems = []
+    sources = data["sources"]
+    for section in ("tb_burden",):
+        if data[section] is not None:
+            _check_sources(data[section]["source"], sources, section, problems)
+    incidence: dict[str, Incidence] = {}
+    for i, row in enumerate(data["tb_incidence"]):
+        where = f"tb_incidence[{i}] ({row['country']})"
+        _check_sources(row["source"], sources, where, problems)
+        if row["country"] in incidence:
+            problems.append((where, f"country {row['country']} is listed twice"))
+        incidence[row["country"]] = Incidence(
+            row["country"], row["per_100k"], row["year"], _sources(row["source"])
+        )
+    deps: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+    items: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    order: list[tuple[str, str]] = []
+    uses_burden = False
+    for section in ("requirement", "vaccine", "outcome"):
+        for i, entry in enumerate(data[section]):
+            where = _label(section, i, entry)
+            _check_sources(entry["source"], sources, where, problems)
+            if entry["effective_until"] and entry["effective_until"] < entry["effective_from"]:
+                problems.append((f"{where}.effective_until", "is before effective_from"))
+            reads: dict[str, set[str]] = {"codes": set(), "kinds": set(), "names": set()}
+            when = _condition(entry["when"], f"{where}.when", problems, reads)
+            rule: ItemRule | OutcomeRule
+            if section == "outcome":
+                rule, key = _outcome(entry, where, when, problems), ("outcome", entry["kind"])
+            else:
+                blocked = None
+                if entry.get("blocked_when") is not None:
+                    blocked = _condition(
+                        entry["blocked_when"], f"{where}.blocked_when", problems, reads
+                    )
+                rule = _item(section, entry, where, when, blocked, problems)
+                key = (section, rule.code)
+            node_key = key
+            if node_key not in items:
+                order.append(node_key)
+            items[node_key].append((rule, entry["when"]))
+            deps[node_key] |= {("requirement", c) for c in reads["codes"]}
+            deps[node_key] |= {("outcome", k) for k in reads["kinds"]}
+            uses_burden = uses_burden or "tb_burden" in reads["names"]
+    if uses_burden and data["tb_burden"] is None:
+        problems.append(("tb_burden", "rules use tb_burden but the file sets no threshold"))
+    _check_versions(items, problems)
+    for node_key, needs in deps.items():
+        for need in sorted(needs - set(items)):
+            problems.append(
+                (
+                    f"{node_key[0]} {node_key[1]}",
+                    f"reads {need[0]} {need[1]!r}, which no rule in this file decides",
+                )
+            )
+    ordered = _topological(order, deps, problems)
+    if problems:
+        return None, problems
+    nodes = tuple(
+        Node(
+            key[0],
+            key[1],
+            tuple(r for r, _ in items[key] if isinstance(r, ItemRule)),
+            tuple(r for r, _ in items[key] if isinstance(r, OutcomeRule)),
+        )
+        for key in ordered
+    )
+    burden = data["tb_burden"]
+    meta = data["meta"]
+    ruleset = RuleSet.build(
+        nodes,
+        destination=meta["destination"],
+        version=meta["version"],
+        title=meta["title"],
+        file=file,
+        sha256=sha256,
+        programmes=frozenset(meta["programmes"]),
+        sources=MappingProxyType({k: MappingProxyType(v) for k, v in sources.items()}),
+        burden_threshold=burden["threshold_per_100k"] if burden else None,
+        burden_source=_sources(burden["source"]) if burden else (),
+        incidence=MappingProxyType(incidence),
+    )
+    return ruleset, problems
+
+
+def _item(
+    section: str,
+    entry: dict[str, Any],
+    where: str,
+    when: Compiled,
+    blocked: Compiled | None,
+    problems: Problems,
+) -> ItemRule:
+    code = entry["code"] if section == "requirement" else entry["vaccine"]
+    return ItemRule(
+        _cite(entry),
+        section,
+        code,
+        entry["status"],
+        when.test,
+        blocked.test if blocked else None,
+        entry.get("count"),
+        _date_rule(entry.get("due_by"), f"{where}.due_by", problems),
+        _date_rule(entry.get("not_before"), f"{where}.not_before", problems),
+        Period.parse(entry["valid_for"]) if entry.get("valid_for") else None,
+        frozenset(when.codes | when.names),
+    )
+
+
+def _outcome(entry: dict[str, Any], where: str, when: Compiled, problems: Problems) -> OutcomeRule:
+    kind = vocab.OUTCOME_KINDS[entry["kind"]]
+    if entry["value"] not in kind.values:
+        problems.append(
+            (
+                f"{where}.value",
+                f"{entry['value']!r} is not a {entry['kind']} value "
+                f"(use one of {', '.join(sorted(kind.values))})",
+            )
+        )
+    for value in entry["unless"]:
+        if value not in kind.values:
+            problems.append((f"{where}.unless", f"{value!r} is not a {entry['kind']} value"))
+    if entry["kind"] in when.kinds:
+        problems.append((f"{where}.when", "an outcome cannot read its own kind; use unless"))
+    return OutcomeRule(
+        _cite(entry),
+        entry["kind"],
+        entry["value"],
+        when.test,
+        frozenset(entry["unless"]),
+        entry["reason"],
+        tuple(entry["date"]) if entry["date"] else None,
+        Period.parse(entry["valid_for"]) if entry["valid_for"] else None,
+        entry["report_within_days"],
+        frozenset(when.codes | when.names),
+    )
+
+
+def _check_sources(value: Any, sources: dict[str, Any], where: str, problems: Problems) -> None:
+    for source in _sources(value):
+        if source not in sources:
+            problems.append((f"{where}.source", f"source {source!r} is not in the [sources] table"))
+
+
+def _check_versions(items: dict[tuple[str, str], list[Any]], problems: Problems) -> None:
+    """Dated entries of one rule id, or of one target with the same condition, must not overlap."""
+    for key, rules in items.items():
+        entries = [
+            (r.cite, r.value if isinstance(r, OutcomeRule) else "", repr(w)) for r, w in rules
+        ]
+        for i, (a, value_a, when_a) in enumerate(entries):
+            for b, value_b, when_b in entries[i + 1 :]:
+                same_id = a.id == b.id
+                same_rule = value_a == value_b and when_a == when_b
+                if (same_id or same_rule) and _overlap(a, b):
+                    what = (
+                        f"rule id {a.id!r}"
+                        if same_id
+                        else f"{key[0]} {key[1]!r} with the same condition ({a.id}, {b.id})"
+                    )
+                    problems.append(
+                        (
+                            f"{key[0]}s",
+                            f"{what}: effective dates overlap ({_span(a)} and {_span(b)})",
+                        )
+                    )
+    ids: dict[str, tuple[str, str]] = {}
+    for key, rules in items.items():
+        for rule, _ in rules:
+            if ids.setdefault(rule.cite.id, key) != key:
+                problems.append(
+                    (
+                        f"{key[0]}s",
+                        f"rule id {rule.cite.id!r} is used for {ids[rule.cite.id][1]!r} "
+                        f"and {key[1]!r}",
+                    )
+                )
+
+
+def _overlap(a: Cite, b: Cite) -> bool:
+    a_end, b_end = a.effective_until, b.effective_until
+    return (a_end is None or b.effective_from <= a_end) and (
+        b_end is None or a.effective_from <= b_end
+    )
+
+
+def _span(cite: Cite) -> str:
+    return f"{cite.effective_from} to {cite.effective_until or 'open'}"
+
+
+def _topological(
+    order: list[tuple[str, str]],
+    deps: dict[tuple[str, str], set[tuple[str, str]]],
+    problems: Problems,
+) -> list[tuple[str, str]]:
+    """Dependencies first, otherwise file order; a cycle is a problem."""
+    position = {key: i for i, key in enumerate(order)}
+    waiting = {key: {d for d in deps[key] if d in position and d != key} for key in order}
+    for key in order:
+        if key in deps[key] and key[0] != "outcome":
+            problems.append((f"{key[0]} {key[1]}", "a requirement cannot depend on its own result"))
+    ready = [position[k] for k, w in waiting.items() if not w]
+    heapq.heapify(ready)
+    out: list[tuple[str, str]] = []
+    while ready:
+        key = order[heapq.heappop(ready)]
+        out.append(key)
+        for other, needs in waiting.items():
+            if key in needs:
+                needs.discard(key)
+                if not needs:
+                    heapq.heappush(ready, position[other])
+    stuck = [k for k in order if k not in out]
+    if stuck:
+        names = ", ".join(f"{k[0]} {k[1]}" for k in stuck)
+        problems.append(("", f"circular dependency between {names}"))
+    return out

@@ -1,0 +1,211 @@
+"""plan(facts, rules, as_of): every requirement, vaccine and outcome for one applicant.
+
+Rules in force are chosen by the exam date (a technical instruction applies to exams done on or
+after its effective date); `as_of` decides whether results and validity periods have expired.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pmha.rules import vocabulary as vocab
+from pmha.rules.conditions import Context
+from pmha.rules.dates import Age
+from pmha.rules.facts import Facts, FactsError
+from pmha.rules.model import ItemRule, Node, OutcomeRule, RuleBook, RuleSet, anchor_date
+from pmha.rules.plan import Burden, Outcome, Plan, PlanItem, Reason
+
+_RANK = {vocab.REQUIRED: 2, vocab.CONDITIONAL: 1}
+
+
+def plan(facts: Facts, rules: RuleBook | RuleSet, as_of: date, *, check: bool = True) -> Plan:
+    """The plan for `facts` under the destination's rules; FactsError for impossible facts."""
+    if check:
+        errors = facts.errors()
+        if errors:
+            raise FactsError(errors)
+    ruleset = rules.for_destination(facts.destination) if isinstance(rules, RuleBook) else rules
+    if facts.destination != ruleset.destination:
+        raise FactsError({"destination": [f"These are the {ruleset.destination} rules."]})
+    if facts.programme not in ruleset.programmes:
+        covered = ", ".join(sorted(ruleset.programmes))
+        raise FactsError({"programme": [f"The {ruleset.destination} rules cover {covered}."]})
+    category, found = ruleset.burden(facts.exam_country)
+    warnings = []
+    if found is None and ruleset.incidence:
+        warnings.append(
+            f"exam country {facts.exam_country} is not in the TB incidence table: "
+            "what depends on the TB burden is planned as conditional"
+        )
+    age = Age.between(facts.dob, facts.exam_date)
+    ctx = Context(facts, age, category)
+    requirements: list[PlanItem] = []
+    vaccines: list[PlanItem] = []
+    outcomes: list[Outcome] = []
+    for node in ruleset.program(facts.exam_date):
+        if node.section == "outcome":
+            outcomes.append(_outcome(node, ctx, as_of))
+        elif node.section == "requirement":
+            requirements.append(_requirement(node, ctx, as_of))
+        else:
+            vaccines.append(_vaccine(node, ctx))
+    return Plan(
+        destination=ruleset.destination,
+        programme=facts.programme,
+        rules_version=ruleset.version,
+        rules_sha256=ruleset.sha256,
+        exam_date=facts.exam_date,
+        as_of=as_of,
+        age_years=age.years,
+        age_months=age.months,
+        burden=Burden(
+            category,
+            found.per_100k if found else None,
+            found.year if found else None,
+            found.source if found else (),
+        ),
+        requirements=tuple(requirements),
+        vaccines=tuple(vaccines),
+        outcomes=tuple(outcomes),
+        warnings=tuple(warnings),
+    )
+
+
+def _strongest(node: Node, ctx: Context) -> tuple[str | None, ItemRule | None]:
+    best_status: str | None = None
+    best: ItemRule | None = None
+    for rule in node.items:
+        value = rule.when(ctx)
+        if value is False:
+            continue
+        status = rule.status if value else vocab.CONDITIONAL
+        if best_status is None or _RANK[status] > _RANK[best_status]:
+            best_status, best = status, rule
+            if status == vocab.REQUIRED:
+                break
+    return best_status, best
+
+
+def _reason(rule: ItemRule | None, node: Node, detail: str) -> Reason:
+    rule = rule or (node.items[0] if node.items else None)
+    if rule is None:
+        return Reason(None, (), "no rule in force on the exam date")
+    return Reason(rule.cite.id, rule.cite.source, detail)
+
+
+def _requirement(node: Node, ctx: Context, as_of: date) -> PlanItem:
+    facts = ctx.facts
+    status, rule = _strongest(node, ctx)
+    code = node.name
+    result = facts.results.get(code)
+    valid_until = None
+    if result is not None:
+        keeper = rule or next((r for r in node.items if r.valid_for), None)
+        if keeper is not None and keeper.valid_for is not None:
+            valid_until = keeper.valid_for.after(result.date)
+        if valid_until is None or as_of <= valid_until or status is None:
+            ctx.status[code] = vocab.DONE
+            detail = f"result {result.value} on {result.date.isoformat()}"
+            return PlanItem(code, vocab.DONE, _reason(rule, node, detail), valid_until=valid_until)
+    if status is None:
+        ctx.status[code] = vocab.NOT_REQUIRED
+        return PlanItem(code, vocab.NOT_REQUIRED, _reason(None, node, "condition not met"))
+    assert rule is not None
+    awaiting: tuple[str, ...] = ()
+    detail = "condition met"
+    if status != rule.status:
+        awaiting = tuple(sorted(_awaited(rule.reads, ctx)))
+        detail = "depends on what is not known yet"
+    if result is not None and valid_until is not None:
+        detail = f"previous result expired on {valid_until.isoformat()}"
+    if code in facts.waivers:
+        status, detail = vocab.WAIVED, f"waived: {facts.waivers[code]}"
+    elif status == vocab.REQUIRED:
+        if code in facts.deferred:
+            status, detail = vocab.BLOCKED, "deferred by the applicant"
+        elif rule.blocked_when is not None and rule.blocked_when(ctx) is True:
+            status, detail = vocab.BLOCKED, "blocked: see the rule's note"
+    ctx.status[code] = status
+    return PlanItem(
+        code,
+        status,
+        Reason(rule.cite.id, rule.cite.source, detail),
+        due_by=rule.due_by.resolve(facts) if rule.due_by else None,
+        not_before=rule.not_before.resolve(facts) if rule.not_before else None,
+        count=rule.count,
+        note=rule.cite.note,
+        awaiting=awaiting,
+    )
+
+
+def _vaccine(node: Node, ctx: Context) -> PlanItem:
+    status, rule = _strongest(node, ctx)
+    if status is None or rule is None:
+        return PlanItem(node.name, vocab.NOT_REQUIRED, _reason(None, node, "condition not met"))
+    detail = "condition met" if status == rule.status else "depends on a fact not known yet"
+    return PlanItem(
+        node.name, status, Reason(rule.cite.id, rule.cite.source, detail), note=rule.cite.note
+    )
+
+
+def _outcome(node: Node, ctx: Context, as_of: date) -> Outcome:
+    kind = vocab.OUTCOME_KINDS[node.name]
+    values: list[str] = []
+    trace: list[str] = []
+    sources: list[str] = []
+    awaiting: set[str] = set()
+    chosen: OutcomeRule | None = None
+    pending = False
+    for rule in node.outcomes:
+        if values and not kind.multiple:
+            break
+        if not rule.unless.isdisjoint(values):
+            continue
+        value = rule.when(ctx)
+        if value is None:
+            pending = True
+            awaiting |= _awaited(rule.reads, ctx)
+        elif value:
+            values.append(rule.value)
+            trace.append(rule.cite.id)
+            sources += [s for s in rule.cite.source if s not in sources]
+            chosen = chosen or rule
+    if not values and not pending and kind.default is not None:
+        values.append(kind.default)
+    ctx.outcomes[node.name] = tuple(values)
+    if pending:
+        ctx.pending_kinds.add(node.name)
+    when = valid_until = None
+    expired = None
+    if chosen is not None and chosen.date:
+        when = next((d for d in (anchor_date(a, ctx.facts) for a in chosen.date) if d), None)
+        if when is not None and chosen.valid_for is not None:
+            valid_until = chosen.valid_for.after(when)
+            expired = as_of > valid_until
+    return Outcome(
+        kind=node.name,
+        values=tuple(values),
+        status="pending" if pending else "final",
+        trace=tuple(trace),
+        source=tuple(sources),
+        awaiting=tuple(sorted(awaiting)),
+        reason=chosen.reason if chosen else None,
+        date=when,
+        valid_until=valid_until,
+        expired=expired,
+        report_within_days=chosen.report_within_days if chosen else None,
+    )
+
+
+def _awaited(reads: frozenset[str], ctx: Context) -> set[str]:
+    """The facts not known yet and the requirements still open that a rule reads."""
+    out = set()
+    for name in reads:
+        if name in ctx.flags:
+            if ctx.flags[name] is None:
+                out.add(name)
+        elif ctx.status.get(name) in (vocab.REQUIRED, vocab.CONDITIONAL, vocab.BLOCKED):
+            out.add(name)
+        elif name == "tb_burden" and ctx.burden is None:
+            out.add("exam_country")
+    return out

@@ -1,0 +1,129 @@
+"""An applicant's facts as the engine sees them, and their validation (field -> messages)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from types import MappingProxyType
+from typing import Any
+
+from pmha.rules import vocabulary as vocab
+
+MAX_AGE_YEARS = 130
+MAX_GESTATION_WEEKS = 45
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+FLAGS = ("pregnant", "tb_history", "tb_contact", "tb_symptoms", "known_hiv", "extrapulmonary_tb")
+
+
+class FactsError(ValueError):
+    """Facts that cannot be planned; `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        lines = [f"{name}: {' '.join(messages)}" for name, messages in sorted(errors.items())]
+        super().__init__("invalid facts: " + "; ".join(lines))
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """A result so far: a value from the code's vocabulary (or a number, e.g. TST mm) and a date."""
+
+    value: str | float
+    date: date
+    treated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Flags left as None are not known yet: what depends on them is planned as conditional."""
+
+    dob: date
+    exam_date: date
+    sex: str
+    programme: str
+    destination: str
+    exam_country: str
+    pregnant: bool | None = None
+    gestation_weeks: int | None = None
+    tb_history: bool | None = None
+    tb_contact: bool | None = None
+    tb_symptoms: bool | None = None
+    known_hiv: bool | None = None
+    extrapulmonary_tb: bool | None = None
+    departure_date: date | None = None
+    results: Mapping[str, Result] = field(default_factory=lambda: _EMPTY)
+    waivers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    deferred: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Facts:
+        """Parse and validate JSON-shaped facts; raise FactsError listing every bad field."""
+        from pmha.rules.facts_parse import parse_facts
+
+        facts, errors = parse_facts(data)
+        if facts is not None:
+            errors.update(facts.errors())
+        if errors or facts is None:
+            raise FactsError(errors)
+        return facts
+
+    def errors(self) -> dict[str, list[str]]:
+        """Impossible or unknown values, by field. Empty when the facts can be planned."""
+        errors: dict[str, list[str]] = {}
+
+        def add(name: str, message: str) -> None:
+            errors.setdefault(name, []).append(message)
+
+        if self.exam_date < self.dob:
+            add("exam_date", "The exam date is before the date of birth.")
+        elif (self.exam_date.year - self.dob.year) > MAX_AGE_YEARS:
+            add("dob", f"The applicant would be over {MAX_AGE_YEARS} years old.")
+        if self.sex not in vocab.SEXES:
+            add("sex", f"Use one of {', '.join(sorted(vocab.SEXES))}.")
+        if self.programme not in vocab.PROGRAMMES:
+            add("programme", f"Use one of {', '.join(sorted(vocab.PROGRAMMES))}.")
+        if self.destination not in vocab.DESTINATIONS:
+            add("destination", f"Use one of {', '.join(sorted(vocab.DESTINATIONS))}.")
+        if not (len(self.exam_country) == 2 and self.exam_country.isalpha()):
+            add("exam_country", "Use an ISO 3166-1 alpha-2 code in capitals (e.g. TR).")
+        elif not self.exam_country.isupper():
+            add("exam_country", "Write the country code in capitals (e.g. TR).")
+        if self.sex == "male" and self.pregnant:
+            add("pregnant", "A male applicant cannot be pregnant.")
+        if self.gestation_weeks is not None:
+            if self.sex == "male":
+                add("gestation_weeks", "A male applicant has no gestation.")
+            elif not self.pregnant:
+                add("gestation_weeks", "Gestation is given but the applicant is not pregnant.")
+            if not 0 <= self.gestation_weeks <= MAX_GESTATION_WEEKS:
+                add("gestation_weeks", f"Use 0 to {MAX_GESTATION_WEEKS} weeks.")
+        if self.departure_date is not None and self.departure_date < self.exam_date:
+            add("departure_date", "The departure date is before the exam date.")
+        for code, result in self.results.items():
+            _check_result(code, result, self.dob, add)
+        for code, reason in self.waivers.items():
+            if code not in vocab.REQUIREMENT_CODES:
+                add(f"waivers.{code}", "Unknown requirement code.")
+            if reason not in vocab.WAIVER_REASONS:
+                add(f"waivers.{code}", f"Use one of {', '.join(sorted(vocab.WAIVER_REASONS))}.")
+        for code in sorted(self.deferred):
+            if code not in vocab.REQUIREMENT_CODES:
+                add("deferred", f"Unknown requirement code {code!r}.")
+        return errors
+
+
+def _check_result(code: str, result: Result, dob: date, add: Any) -> None:
+    if code not in vocab.RESULT_VALUES:
+        add(f"results.{code}", "Unknown requirement code.")
+        return
+    allowed = vocab.RESULT_VALUES[code]
+    if allowed is None:
+        if isinstance(result.value, bool) or not isinstance(result.value, int | float):
+            add(f"results.{code}.value", "Give a number (e.g. induration in mm).")
+        elif not 0 <= result.value <= 100:
+            add(f"results.{code}.value", "Use a number from 0 to 100.")
+    elif result.value not in allowed:
+        add(f"results.{code}.value", f"Use one of {', '.join(allowed)}.")
+    if result.date < dob:
+        add(f"results.{code}.date", "The result is dated before the date of birth.")

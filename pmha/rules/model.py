@@ -1,0 +1,178 @@
+"""Loaded, compiled, immutable rules: RuleSet (one destination) and RuleBook (all of them)."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from pmha.rules.conditions import Cond
+from pmha.rules.dates import Period
+from pmha.rules.facts import Facts
+
+
+@dataclass(frozen=True, slots=True)
+class DateRule:
+    """A date relative to an anchor: `{ anchor = "departure_date", before = "3d" }`."""
+
+    anchor: str
+    offset: Period | None = None
+    sign: int = 1
+
+    def resolve(self, facts: Facts) -> date | None:
+        start = anchor_date(self.anchor, facts)
+        if start is None or self.offset is None:
+            return start
+        return self.offset.after(start, self.sign)
+
+
+def anchor_date(anchor: str, facts: Facts) -> date | None:
+    if anchor == "exam_date":
+        return facts.exam_date
+    if anchor == "departure_date":
+        return facts.departure_date
+    if anchor == "dob":
+        return facts.dob
+    found = facts.results.get(anchor.removeprefix("result:"))
+    return None if found is None else found.date
+
+
+@dataclass(frozen=True, slots=True)
+class Cite:
+    id: str
+    source: tuple[str, ...]
+    confidence: str | None
+    note: str | None
+    effective_from: date
+    effective_until: date | None
+
+    def active_on(self, day: date) -> bool:
+        return self.effective_from <= day and (
+            self.effective_until is None or day <= self.effective_until
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRule:
+    """Makes a requirement (or a vaccine) required or conditional when its condition holds."""
+
+    cite: Cite
+    section: str  # "requirement" or "vaccine"
+    code: str
+    status: str
+    when: Cond
+    blocked_when: Cond | None = None
+    count: int | None = None
+    due_by: DateRule | None = None
+    not_before: DateRule | None = None
+    valid_for: Period | None = None
+    reads: frozenset[str] = frozenset()  # requirement codes and facts it reads, for `awaiting`
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeRule:
+    """Adds `value` to the outcome `kind` when its condition holds and no `unless` value is in."""
+
+    cite: Cite
+    kind: str
+    value: str
+    when: Cond
+    unless: frozenset[str] = frozenset()
+    reason: str | None = None
+    date: tuple[str, ...] | None = None
+    valid_for: Period | None = None
+    report_within_days: int | None = None
+    reads: frozenset[str] = frozenset()  # requirement codes and facts it reads, for `awaiting`
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One thing the plan decides, in dependency order: a requirement, vaccine or outcome kind."""
+
+    section: str  # "requirement", "vaccine" or "outcome"
+    name: str
+    items: tuple[ItemRule, ...] = ()
+    outcomes: tuple[OutcomeRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Incidence:
+    country: str
+    per_100k: float
+    year: int
+    source: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The rules of one destination, compiled; `program(day)` gives the nodes in force that day."""
+
+    destination: str
+    version: str
+    title: str
+    file: str
+    sha256: str
+    programmes: frozenset[str]
+    sources: Mapping[str, Mapping[str, str | None]]
+    burden_threshold: float | None
+    burden_source: tuple[str, ...]
+    incidence: Mapping[str, Incidence]
+    nodes: tuple[Node, ...]
+    _breaks: tuple[date, ...] = field(default=(), repr=False)
+    _programs: tuple[tuple[Node, ...], ...] = field(default=(), repr=False)
+
+    @classmethod
+    def build(cls, nodes: tuple[Node, ...], **attrs: object) -> RuleSet:
+        """Pre-compute, for each span between effective dates, the nodes with the rules in force."""
+        days: set[date] = set()
+        for node in nodes:
+            for cite in [r.cite for r in node.items] + [r.cite for r in node.outcomes]:
+                days.add(cite.effective_from)
+                if cite.effective_until is not None:
+                    days.add(cite.effective_until + timedelta(days=1))
+        breaks = tuple(sorted(days))
+        programs = tuple(_in_force(nodes, day) for day in [date.min, *breaks])
+        return cls(nodes=nodes, _breaks=breaks, _programs=programs, **attrs)  # type: ignore[arg-type]
+
+    def program(self, day: date) -> tuple[Node, ...]:
+        return self._programs[bisect.bisect_right(self._breaks, day)]
+
+    def burden(self, country: str) -> tuple[str | None, Incidence | None]:
+        found = self.incidence.get(country)
+        if found is None or self.burden_threshold is None:
+            return None, found
+        return ("high" if found.per_100k >= self.burden_threshold else "low"), found
+
+
+def _in_force(nodes: tuple[Node, ...], day: date) -> tuple[Node, ...]:
+    return tuple(
+        Node(
+            node.section,
+            node.name,
+            tuple(r for r in node.items if r.cite.active_on(day)),
+            tuple(r for r in node.outcomes if r.cite.active_on(day)),
+        )
+        for node in nodes
+    )
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """Every destination's RuleSet, loaded and validated together."""
+
+    rulesets: Mapping[str, RuleSet]
+
+    def for_destination(self, destination: str) -> RuleSet:
+        try:
+            return self.rulesets[destination]
+        except KeyError:
+            raise KeyError(f"no rule file for destination {destination!r}") from None
+
+    @property
+    def destinations(self) -> tuple[str, ...]:
+        return tuple(sorted(self.rulesets))
+
+    @property
+    def versions(self) -> dict[str, str]:
+        return {d: r.version for d, r in sorted(self.rulesets.items())}

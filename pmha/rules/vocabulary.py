@@ -1,0 +1,150 @@
+"""The codes rule files and facts may use (VOCABULARY.md), and what a result of each can be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DESTINATIONS = frozenset({"US", "CA", "AU", "NZ", "GB"})
+PROGRAMMES = frozenset(
+    {"immigrant", "refugee", "humanitarian", "temporary", "student", "family_reunification"}
+)
+SEXES = frozenset({"female", "male", "unknown"})
+
+# Plan statuses, strongest first where several rules speak about one requirement.
+REQUIRED = "required"
+CONDITIONAL = "conditional"
+NOT_REQUIRED = "not_required"
+DONE = "done"
+WAIVED = "waived"
+BLOCKED = "blocked"
+STATUSES = (REQUIRED, CONDITIONAL, NOT_REQUIRED, DONE, WAIVED, BLOCKED)
+RULE_STATUSES = frozenset({REQUIRED, CONDITIONAL})
+
+WAIVER_REASONS = frozenset(
+    {
+        "not_age_appropriate",
+        "contraindicated",
+        "insufficient_interval",
+        "not_routinely_available",
+        "not_flu_season",
+        "refused",
+        "religious_or_moral_waiver",
+        "evidence_of_immunity",
+    }
+)
+
+_POS_NEG = ("positive", "negative")
+_TB_OUTCOMES = (
+    "cured",
+    "treatment_completed",
+    "treatment_failed",
+    "lost_to_follow_up",
+    "died",
+    "not_evaluated",
+)
+_CXR = ("normal", "suggestive_of_tb", "other_abnormality")
+_DONE = ("completed", "normal", "abnormal")
+
+# Requirement code -> the values its result may take. None: a number (e.g. TST induration, mm).
+RESULT_VALUES: dict[str, tuple[str, ...] | None] = {
+    "medical_history": _DONE,
+    "physical_exam": _DONE,
+    "mental_health": _DONE,
+    "vaccination_review": ("completed",),
+    "chest_xray": _CXR,
+    "chest_xray_lateral": _CXR,
+    "igra": ("positive", "negative", "indeterminate"),
+    "tst": None,
+    "sputum_smear": ("positive", "negative", "inconclusive"),
+    "sputum_culture": ("positive", "negative", "inconclusive"),
+    "tb_naat": ("positive", "negative", "inconclusive"),
+    "dst": ("susceptible", "resistant"),
+    "syphilis_serology": ("non_reactive", "reactive", "reactive_previously_treated"),
+    "gonorrhea_naat": _POS_NEG,
+    "hiv_test": ("positive", "negative", "indeterminate"),
+    "pre_test_counselling": ("completed",),
+    "post_test_counselling": ("completed",),
+    "hbv_test": _POS_NEG,
+    "hcv_test": _POS_NEG,
+    "urinalysis": ("normal", "abnormal"),
+    "serum_creatinine": ("normal", "abnormal"),
+    "pregnancy_test": _POS_NEG,
+    "presumptive_treatment": ("given", "not_given"),
+    "specialist_referral": ("completed",),
+    "tb_treatment_dot": _TB_OUTCOMES,
+    "pdms": ("completed",),
+    "pec": (
+        "fit",
+        "fit_with_conditions",
+        "fit_with_escort",
+        "fit_with_medical_escort",
+        "unfit",
+        "deferred",
+    ),
+    "dhc": ("completed",),
+    "medical_escort": ("completed",),
+    "clearance": ("completed",),
+    "export": ("completed",),
+}
+REQUIREMENT_CODES = frozenset(RESULT_VALUES)
+
+# CDSi antigen names (../cdsi/supporting-data) that a rule file may require by vaccine.
+VACCINES = frozenset(
+    {
+        "COVID-19",
+        "Diphtheria",
+        "Tetanus",
+        "Pertussis",
+        "Polio",
+        "Measles",
+        "Mumps",
+        "Rubella",
+        "Rotavirus",
+        "Hib",
+        "HepA",
+        "HepB",
+        "Meningococcal",
+        "Varicella",
+        "Pneumococcal",
+        "Influenza",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeKind:
+    values: frozenset[str]
+    default: str | None
+    multiple: bool = False
+
+
+_CLASS = frozenset({"class_a", "class_b", "none"})
+OUTCOME_KINDS: dict[str, OutcomeKind] = {
+    "tb_class": OutcomeKind(
+        frozenset(
+            {
+                "none",
+                "class_a",
+                "class_a_waiver",
+                "class_b0",
+                "class_b1_pulmonary",
+                "class_b1_extrapulmonary",
+                "class_b2_ltbi",
+                "class_b3_contact",
+            }
+        ),
+        default="none",
+        multiple=True,
+    ),
+    "syphilis": OutcomeKind(_CLASS, default="none"),
+    "gonorrhea": OutcomeKind(_CLASS, default="none"),
+    "tb_certificate": OutcomeKind(frozenset({"issued", "not_issued"}), default=None),
+    "medical_surveillance": OutcomeKind(
+        frozenset({"medical_surveillance", "none"}), default="none"
+    ),
+    "tb_undertaking": OutcomeKind(
+        frozenset({"health_undertaking", "deferred_until_treated", "none"}), default="none"
+    ),
+    "exam_validity": OutcomeKind(frozenset({"valid"}), default=None),
+}
+CERTIFICATE_REASONS = frozenset({"confirmed_or_suspected_tb", "testing_postponed", "withdrawn"})
