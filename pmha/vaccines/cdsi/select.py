@@ -27,10 +27,13 @@ def is_relevant(series: Series, history: History) -> bool:
 
 
 def _starts_in_window(ps: PatientSeries) -> bool:
+    """A started series must have started before its maximum age to start; a series not
+    started yet must be startable today (its minimum age to start reached)."""
     valid = ps.valid_doses
     start = valid[0].dose.date if valid else ps.history.assessment_date
-    begin = shift(ps.dob, ps.series.min_age_to_start, DATE_MIN)
-    return begin <= start < shift(ps.dob, ps.series.max_age_to_start, DATE_MAX)
+    if start >= shift(ps.dob, ps.series.max_age_to_start, DATE_MAX):
+        return False
+    return bool(valid) or start >= shift(ps.dob, ps.series.min_age_to_start, DATE_MIN)
 
 
 def _scorable(candidates: list[PatientSeries]) -> list[PatientSeries]:
