@@ -57,9 +57,13 @@ def plan_for(book: RuleBook, destination: str, as_of: date | None = None, **over
 
 
 def check(result: Plan, expect: dict[str, Any]) -> None:
-    """expect: requirement code -> status, outcome kind -> list of values (or 'pending')."""
+    """expect: requirement code -> status; outcome kind -> final values, 'pending', or
+    ('pending', values) for values that stand while something is still awaited."""
     for key, wanted in expect.items():
-        if key in OUTCOME_KINDS:
+        if isinstance(wanted, tuple):
+            found = result.outcome(key)
+            assert (found.status, list(found.values)) == wanted, (key, found)
+        elif key in OUTCOME_KINDS:
             found = result.outcome(key)
             got: Any = (
                 "pending"
