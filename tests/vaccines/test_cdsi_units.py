@@ -1,0 +1,149 @@
+"""The CDSi engine's pieces: date arithmetic, the grace period, data, observations, bad input."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from click.testing import CliRunner
+
+from pmha.vaccines.cdsi import CdsiInputError, Dose, Patient, forecast
+from pmha.vaccines.cdsi.cli import vaccines
+from pmha.vaccines.cdsi.data import supporting_data
+from pmha.vaccines.cdsi.dates import Offset, add_offset, parse_data_date, parse_offset
+
+# CDSi Logic Specification, chapter 3 (CALCDT): years/months first, then weeks/days; a day
+# missing from the target month rolls to the 1st of the next month.
+DATE_ROWS = [
+    (date(2000, 1, 15), "6 weeks", date(2000, 2, 26)),
+    (date(2000, 1, 15), "12 months - 4 days", date(2001, 1, 11)),
+    (date(2000, 3, 31), "6 months", date(2000, 10, 1)),
+    (date(2000, 1, 31), "1 month", date(2000, 3, 1)),
+    (date(2000, 2, 29), "1 year", date(2001, 3, 1)),
+    (date(2000, 2, 29), "4 years", date(2004, 2, 29)),
+    (date(2000, 12, 31), "2 months", date(2001, 3, 1)),
+    (date(2000, 1, 1), "16 months + 4 weeks", date(2001, 5, 29)),
+    (date(2000, 1, 1), "4 years - 4 days", date(2003, 12, 28)),
+    (date(2000, 5, 31), "5 years - 3 months", date(2005, 3, 1)),
+    (date(2000, 1, 1), "0 days", date(2000, 1, 1)),
+]
+
+
+@pytest.mark.parametrize(("start", "text", "expected"), DATE_ROWS)
+def test_add_offset(start: date, text: str, expected: date) -> None:
+    assert add_offset(start, parse_offset(text)) == expected
+
+
+def test_parse_offset() -> None:
+    assert parse_offset(" 4 weeks - 4 days") == Offset(days=24)
+    assert parse_offset("1 year") == Offset(years=1)
+    with pytest.raises(ValueError, match="not a CDSi offset"):
+        parse_offset("four weeks")
+    assert parse_data_date("01/01/1957") == date(1957, 1, 1)
+    assert parse_data_date("20250701") == date(2025, 7, 1)
+
+
+def test_supporting_data_is_parsed_once_into_immutable_structures() -> None:
+    data = supporting_data()
+    assert supporting_data() is data
+    assert data.cvx_codes["3"].description == "MMR"
+    assert {a.antigen for a in data.cvx_codes["3"].associations} == {"Measles", "Mumps", "Rubella"}
+    assert data.vaccine_groups["MMR"].administer_full_group
+    first = data.antigens["Measles"].series[0].doses[0]
+    assert first.ages[0].abs_min_age == Offset(months=12, days=-4)  # the 4-day grace period
+    with pytest.raises(AttributeError):
+        first.dose_number = 2  # type: ignore[misc]
+
+
+def _mmr_dose_one(given: date) -> str:
+    dob = date(2020, 1, 15)
+    result = forecast(Patient(dob, "F"), [Dose(given, "03")], [], date(2022, 1, 1))
+    return result.group_evaluation(0, ("Measles", "Mumps", "Rubella"))[0]
+
+
+def test_four_day_grace_period_on_minimum_age() -> None:
+    assert _mmr_dose_one(date(2021, 1, 11)) == "Valid"  # 12 months - 4 days
+    assert _mmr_dose_one(date(2021, 1, 10)) == "Not Valid"  # 12 months - 5 days
+
+
+def test_live_virus_conflict() -> None:
+    dob = date(2020, 1, 15)
+    doses = [Dose(date(2021, 2, 1), "03"), Dose(date(2021, 2, 10), "21")]
+    result = forecast(Patient(dob, "M"), doses, [], date(2021, 6, 1))
+    assert result.group_evaluation(1, ("Varicella",)) == ("Not Valid", "Live virus conflict")
+
+
+def test_pregnancy_contraindicates_live_vaccines() -> None:
+    adult = Patient(date(1995, 6, 1), "F")
+    result = forecast(adult, [], ["007"], date(2025, 11, 10))
+    assert result.groups["MMR"].status == "Contraindicated"
+    assert result.groups["Varicella"].status == "Contraindicated"
+    assert result.groups["HepB"].status != "Contraindicated"
+    without = forecast(adult, [], [], date(2025, 11, 10))
+    assert without.groups["MMR"].status == "Not complete"
+
+
+def test_immunocompromised_patient_gets_the_risk_series() -> None:
+    adult = Patient(date(1990, 6, 1), "M")
+    result = forecast(adult, [], ["145"], date(2025, 11, 10))  # 145: HIV infection
+    pneumococcal = result.groups["Pneumococcal"].antigens[0]
+    assert pneumococcal.series is not None and "immunocompromised" in pneumococcal.series
+    assert pneumococcal.status == "Not complete"
+    healthy = forecast(adult, [], [], date(2025, 11, 10)).groups["Pneumococcal"].antigens[0]
+    assert healthy.series is None or "risk" not in healthy.series.lower()
+
+
+def test_evidence_of_immunity_by_birth_date_and_lab() -> None:
+    old = forecast(Patient(date(1950, 1, 1), "F"), [], [], date(2025, 11, 10))
+    assert old.groups["MMR"].status == "Immune"
+    lab = forecast(Patient(date(2000, 1, 1), "F"), [], ["023"], date(2025, 11, 10))
+    assert lab.groups["Varicella"].status == "Immune"
+
+
+def test_bad_input_names_every_item() -> None:
+    dob = date(2020, 1, 1)
+    doses = [
+        Dose(date(2019, 12, 1), "03"),
+        Dose(None, "08"),
+        Dose(date(2021, 1, 1), "nonsense"),
+        Dose(date(2030, 1, 1), "08"),
+    ]
+    with pytest.raises(CdsiInputError) as caught:
+        forecast(Patient(dob, "F"), doses, ["not-a-code"], date(2025, 1, 1))
+    text = "\n".join(caught.value.problems)
+    assert "dose 1" in text and "before the date of birth" in text
+    assert "dose 2" in text and "no date" in text
+    assert "dose 3" in text and "unknown CVX" in text
+    assert "dose 4" in text and "after the assessment date" in text
+    assert "'not-a-code'" in text
+
+
+def test_non_vaccine_cvx_is_left_out_with_a_note() -> None:
+    result = forecast(
+        Patient(date(2020, 1, 1), "F"), [Dose(date(2021, 1, 1), "998")], [], date(2022, 1, 1)
+    )
+    assert not result.evaluations
+    assert "no vaccine administered" in result.notes[0]
+
+
+def test_cli_prints_json_and_reports_bad_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / "pmha" / "vaccines" / "cdsi" / "example.json"
+    runner = CliRunner()
+    ok = runner.invoke(vaccines, ["forecast", str(example)])
+    assert ok.exit_code == 0, ok.output
+    body = json.loads(ok.output)
+    assert {g["vaccine_group"] for g in body["vaccine_groups"]} >= {"MMR", "DTaP/Tdap/Td"}
+    conflict = [e for e in body["evaluations"] if e["cvx"] == "21"]
+    assert conflict[0]["reason"] == "Live virus conflict"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"patient": {"dob": "2020-01-01"}, "doses": [{"cvx": "03"}]}))
+    failed = runner.invoke(vaccines, ["forecast", str(bad)])
+    assert failed.exit_code == 1
+    assert "doses" not in failed.output or "no date" in failed.output
+    assert "Traceback" not in failed.output
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert "not valid JSON" in runner.invoke(vaccines, ["forecast", str(broken)]).output
