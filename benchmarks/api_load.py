@@ -85,7 +85,7 @@ def recreate_database(url: str) -> None:
 @functools.cache
 def _index(*parts: str | None) -> tuple[str, str]:
     # The same derived columns the service writes (_reindex); the names repeat, so cache them.
-    return names.search_text(*parts), names.search_skeletons(*parts)
+    return names.search_text(*parts), names.search_keys(*parts)
 
 
 def _applicant_row(person: dict[str, Any], case_id: uuid.UUID, created: datetime) -> dict[str, Any]:

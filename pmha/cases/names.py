@@ -10,6 +10,7 @@ the consonant outline of the folded name, with sounds that transliterations swap
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from unidecode import unidecode
@@ -82,15 +83,77 @@ def search_text(*names: str | None) -> str:
     return (" " + " ".join(pieces) + " ")[:600]
 
 
-def search_skeletons(*names: str | None) -> str:
-    words = {skeleton(word) for name in names if name for word in name.split()}
-    words |= {skeleton(name) for name in names if name}
-    return (" " + " ".join(sorted(w for w in words if w)) + " ")[:600]
+def _is_latin(word: str) -> bool:
+    return all(unicodedata.name(ch, "").startswith("LATIN") for ch in word if ch.isalpha())
 
 
-def query_terms(q: str) -> list[tuple[str, str, str]]:
-    """For each word of a search: (folded, original-script casefold, skeleton)."""
+def vowel_key(word: str | None) -> str:
+    """Spelling key of a Latin name: vowels made one, doubles collapsed, a final 'h' after a
+    vowel dropped: Mohammed, Muhammad and Mohamad give 'mahamad'; Fatemeh and Fatima 'fatama'.
+    It keeps the vowel positions, so short names stay apart (Haddad 'hadad', Huda 'hada')."""
+    folded = fold(word).translate(_EQUIV)
+    out: list[str] = []
+    for ch in folded:
+        c = "a" if ch in "aeiouy" else ch
+        if not out or out[-1] != c:
+            out.append(c)
+    key = "".join(out)
+    return key[:-1] if len(key) > 2 and key.endswith("ah") else key
+
+
+# Cross-script matches go by consonant outline alone; with fewer consonants an outline names
+# too many different people (Haddad, Huda and Hadi all give 'ad': one consonant).
+CROSS_SCRIPT_MIN = 2
+
+
+def _specific(outline: str) -> bool:
+    consonants = len(outline) - (1 if outline.startswith("a") else 0)
+    return consonants >= CROSS_SCRIPT_MIN
+
+
+def search_keys(*names: str | None) -> str:
+    """Spelling-tolerant keys of every word (and whole name, for spacing) a search can match.
+
+    Latin words give `v:` spelling keys and `l:` outlines; other scripts give `o:` outlines, so
+    that a Latin query can find an Arabic-script name and the other way round.
+    """
+    keys: set[str] = set()
+    for name in names:
+        if not name:
+            continue
+        for word in [*name.replace("-", " ").split(), name.replace(" ", "").replace("-", "")]:
+            if _is_latin(word):
+                keys.add("v:" + vowel_key(word))
+                keys.add("l:" + skeleton(word))
+            else:
+                keys.add("o:" + skeleton(word))
+    return (" " + " ".join(sorted(k for k in keys if len(k) > 2)) + " ")[:600]
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    folded: str
+    original: str
+    keys: tuple[str, ...]
+
+
+def query_terms(q: str) -> list[QueryTerm]:
+    """Each word of a search, with the keys it may match in `search_keys`."""
     terms = []
     for word in q.split():
-        terms.append((fold(word), unicodedata.normalize("NFKC", word).casefold(), skeleton(word)))
+        if _is_latin(word):
+            keys = ["v:" + vowel_key(word)]
+            outline = skeleton(word)
+            if _specific(outline):
+                keys.append("o:" + outline)
+        else:
+            outline = skeleton(word)
+            keys = ["l:" + outline] if _specific(outline) else []
+        terms.append(
+            QueryTerm(
+                fold(word),
+                unicodedata.normalize("NFKC", word).casefold(),
+                tuple(k for k in keys if len(k) > 2),
+            )
+        )
     return terms

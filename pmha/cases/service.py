@@ -87,7 +87,7 @@ def _reindex(applicant: Applicant) -> None:
         applicant.given_names_original,
     )
     applicant.search_text = names.search_text(*parts)
-    applicant.search_skeletons = names.search_skeletons(*parts)
+    applicant.search_skeletons = names.search_keys(*parts)
 
 
 def _set_documents(applicant: Applicant, documents: list[dict[str, Any]]) -> None:
@@ -373,28 +373,35 @@ def search_cases(
     member: list[Any] = []
     if dob:
         member.append(Applicant.dob == dob)
-    for folded, original, skel in names.query_terms(q or ""):
-        options = [Applicant.search_text.contains(original, autoescape=True)]
-        if folded:
-            options.append(Applicant.search_text.contains(folded, autoescape=True))
-        if skel:
-            # Whole-word skeletons always; prefixes only once they are long enough to be specific.
-            options.append(Applicant.search_skeletons.contains(f" {skel} ", autoescape=True))
-            if len(skel) >= 4:
-                options.append(Applicant.search_skeletons.contains(f" {skel}", autoescape=True))
+    for term in names.query_terms(q or ""):
+        options = [Applicant.search_text.contains(term.original, autoescape=True)]
+        if term.folded:
+            options.append(Applicant.search_text.contains(term.folded, autoescape=True))
+        for key in term.keys:
+            # Whole keys always; prefixes only once they are long enough to be specific.
+            whole = f" {key} " if len(key) < 6 else f" {key}"
+            options.append(Applicant.search_skeletons.contains(whole, autoescape=True))
         member.append(or_(*options))
     if member:
         where.append(FamilyCase.id.in_(select(Applicant.case_id).where(*member)))
-    total = session.scalar(select(func.count()).select_from(FamilyCase).where(*where)) or 0
-    items = list(
-        session.scalars(
-            _case_query()
-            .where(*where)
-            .order_by(FamilyCase.created_at.desc(), FamilyCase.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
+    # One scan gives the page and the total (a window count), instead of a count and a page.
+    rows = session.execute(
+        select(FamilyCase.id, func.count().over())
+        .where(*where)
+        .order_by(FamilyCase.created_at.desc(), FamilyCase.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    if rows:
+        total = rows[0][1]
+        by_id = {
+            c.id: c
+            for c in session.scalars(_case_query().where(FamilyCase.id.in_([r[0] for r in rows])))
+        }
+        items = [by_id[r[0]] for r in rows]
+    else:
+        total = session.scalar(select(func.count()).select_from(FamilyCase).where(*where)) or 0
+        items = []
     audit.record(
         session,
         actor,

@@ -31,3 +31,11 @@ def downgrade(
     url: str | None = None, connection: Connection | None = None, rev: str = "base"
 ) -> None:
     command.downgrade(alembic_config(url, connection), rev)
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Leave PostgreSQL-only objects (trigram indexes, made by hand in migrations) out of
+    autogenerate's comparison: the models are engine-neutral."""
+    return not (type_ == "index" and name is not None and name.endswith("_trgm"))

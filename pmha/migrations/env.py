@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from pmha.core.db import Base
+from pmha.core.migrate import include_object
 from pmha.models import load_all
 
 load_all()
@@ -19,6 +20,7 @@ def run() -> None:
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
+            include_object=include_object,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():
@@ -33,6 +35,7 @@ def run() -> None:
         context.configure(
             connection=conn,
             target_metadata=target_metadata,
+            include_object=include_object,
             render_as_batch=conn.dialect.name == "sqlite",
         )
         with context.begin_transaction():

@@ -60,3 +60,49 @@ def test_search_text_holds_folded_and_original_forms():
     assert " alhassan " in text
     assert "الحسن" in text
     assert " omar " in text
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Mohammed", "Muhammad"), ("Mohamad", "Mohammed"), ("Fatemeh", "Fatima"),
+     ("Hadad", "Haddad"), ("Ahmed", "Ahmad"), ("Yousef", "Yusuf")],
+)
+def test_spelling_key_joins_spellings(a, b):
+    assert names.vowel_key(a) == names.vowel_key(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [("Haddad", "Huda"), ("Sara", "Zahra"), ("Ahmad", "Hamid"), ("Noori", "Nour"),
+     ("Karimi", "Karim")],
+)
+def test_spelling_key_keeps_short_names_apart(a, b):
+    assert names.vowel_key(a) != names.vowel_key(b)
+
+
+def search_matches(query: str, *stored: str) -> bool:
+    keys = names.search_keys(*stored)
+    text = names.search_text(*stored)
+    for term in names.query_terms(query):
+        hit = term.original in text or (term.folded and term.folded in text)
+        hit = hit or any(f" {k} " in keys or (len(k) >= 6 and f" {k}" in keys) for k in term.keys)
+        if not hit:
+            return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("query", "stored", "found"),
+    [
+        ("Muhammad", ("Haddad", "Mohammed", "حداد", "محمد"), True),
+        ("Abdulrahman", ("Nasser", "Abdul Rahman"), True),  # spacing
+        ("محمد", ("Haddad", "Mohammed"), True),
+        ("حداد", ("Haddad", "Omar"), False),  # one consonant: too vague to cross scripts
+        ("خليل", ("Khalil", "Omar"), True),  # Arabic query finds a Latin-only record
+        ("Khalil", ("X", "Y", "خليل", "عمر"), True),  # Latin query finds an Arabic-only record
+        ("Haddad", ("Nasser", "Huda", "ناصر", "هدى"), False),
+        ("Sara", ("Nasser", "Zahra"), False),
+    ],
+)
+def test_search_keys(query, stored, found):
+    assert search_matches(query, *stored) is found
