@@ -134,8 +134,8 @@ def _after_conflicts(ps: PatientSeries, target: SeriesDose, earliest: date) -> d
             for previous in ps.history.doses:
                 if previous.cvx != conflict.previous_cvx:
                     continue
-                begin = add_offset(previous.date, conflict.begin)
+                # Same day is no conflict; any later day before the conflict end is.
                 end = add_offset(previous.date, conflict.end)
-                if begin <= earliest < end:
+                if earliest < end and earliest != previous.date:
                     earliest = end
     return earliest
