@@ -274,5 +274,13 @@ def serve(host: str, port: int) -> None:
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
+def _register_domain_commands() -> None:
+    from pmha.vaccines.cdsi.cli import vaccines
+
+    main.add_command(vaccines)
+
+
+_register_domain_commands()
+
 if __name__ == "__main__":
     main()
