@@ -191,6 +191,27 @@ def _outcome(entry: dict[str, Any], where: str, when: Compiled, problems: Proble
     )
 
 
+def raw_problems(raw: dict[str, Any], reported: Problems) -> Problems:
+    """Source and condition faults in a file that failed the schema, so one run shows them all."""
+    problems: Problems = []
+    sources: dict[str, Any] = raw["sources"] if isinstance(raw.get("sources"), dict) else {}
+    for section in ("requirement", "vaccine", "outcome", "tb_incidence"):
+        entries = raw.get(section)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if not isinstance(entry, dict):
+                continue
+            where = f"{section}[{i}]" + (
+                f" ({entry['id']})" if isinstance(entry.get("id"), str) else ""
+            )
+            if isinstance(entry.get("source"), str | list):
+                _check_sources(entry["source"], sources, where, problems)
+            for key in ("when", "blocked_when"):
+                if key in entry:
+                    compile_condition(entry[key], f"{where}.{key}", problems)
+    seen = {path for path, _ in reported}
+    return [p for p in problems if p[0] not in seen]
+
+
 def _check_sources(value: Any, sources: dict[str, Any], where: str, problems: Problems) -> None:
     for source in _sources(value):
         if source not in sources:

@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from marshmallow import ValidationError
 
-from pmha.rules.build import build_ruleset
+from pmha.rules.build import build_ruleset, raw_problems
 from pmha.rules.errors import Problem, RuleFileError
 from pmha.rules.model import RuleBook, RuleSet
 from pmha.rules.schema import RuleFileSchema, flatten
@@ -26,7 +26,8 @@ def load_file(path: Path) -> tuple[RuleSet | None, list[Problem]]:
     try:
         data = RuleFileSchema().load(raw)
     except ValidationError as exc:
-        return None, [Problem(name, p, m) for p, m in flatten(exc.messages, raw)]
+        found = flatten(exc.messages, raw)
+        return None, [Problem(name, p, m) for p, m in found + raw_problems(raw, found)]
     problems = []
     if data["meta"]["destination"] != path.stem:
         problems.append(
