@@ -1,0 +1,518 @@
+"""Who may call what: every route of the app, with every role, anonymous, and a foreign site.
+
+The table below has one row per (endpoint, method) the app serves; a route without a row fails
+`test_every_route_has_a_row_in_the_table`. Each (route, caller) pair is its own test.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pmha.accounts import service as accounts
+from pmha.accounts.models import ApiToken
+from pmha.cases import photos
+from pmha.cases.models import Applicant, FamilyCase
+from pmha.core.auth import PERMISSIONS, Actor, Role, permissions_of
+from pmha.core.db import utcnow
+from pmha.core.http import PROBLEM
+from tests.conftest import csrf_token
+from tests.factories import PASSWORD, SYSTEM, World, applicant_data, case_data, make_case
+
+# --- the issue's examples, against the permission table itself -----------------------------------
+
+HEALTH_DATA_READS = sorted(p for p in PERMISSIONS if p.endswith(":read") and p != "audit:read")
+
+
+@pytest.mark.parametrize(
+    ("role", "permission", "allowed"),
+    [
+        (Role.NURSE, "exams:sign", False),
+        (Role.PANEL_PHYSICIAN, "exams:sign", True),
+        (Role.OPERATIONS, "labs:read", False),
+        (Role.LAB_TECHNICIAN, "labs:read", True),
+        (Role.RADIOLOGIST, "radiology:write", True),
+        (Role.NURSE, "radiology:write", False),
+        (Role.AUDITOR, "audit:read", True),
+        (Role.ADMIN, "audit:read", False),
+        (Role.ADMIN, "users:manage", True),
+        (Role.RECEIVING_AUTHORITY, "exports:import", True),
+        (Role.RECEIVING_AUTHORITY, "cases:read", False),
+        *[(Role.ADMIN, p, False) for p in HEALTH_DATA_READS],
+        *[(Role.AUDITOR, p, False) for p in HEALTH_DATA_READS],
+    ],
+    ids=lambda v: str(v) if not isinstance(v, bool) else ("may" if v else "may_not"),
+)
+def test_permission_table_matches_the_issue(role: Role, permission: str, allowed: bool) -> None:
+    who = Actor(None, "t", frozenset({role}), frozenset())
+    assert who.can(permission) is allowed
+
+
+@pytest.mark.parametrize(
+    ("role", "exactly"),
+    [
+        (Role.AUDITOR, ["audit:read"]),
+        (Role.ADMIN, ["users:manage"]),
+        (Role.RECEIVING_AUTHORITY, ["exports:import"]),
+    ],
+    ids=str,
+)
+def test_roles_outside_the_clinic_hold_only_their_one_permission(
+    role: Role, exactly: list[str]
+) -> None:
+    assert permissions_of(frozenset({role})) == exactly
+
+
+def test_an_unknown_permission_is_a_programming_error() -> None:
+    with pytest.raises(KeyError):
+        Actor(None, "t", frozenset(Role), frozenset()).can("cases:delete")
+
+
+# --- the route table -----------------------------------------------------------------------------
+
+ROLES = [r.value for r in Role]
+CALLERS = [*ROLES, "anonymous", "foreign"]  # foreign: a panel physician at the other site
+EVERY_ROLE = frozenset(ROLES)
+CASE_READERS = frozenset(
+    {"panel_physician", "nurse", "radiologist", "lab_technician", "operations", "dot_worker"}
+)
+CASE_WRITERS = frozenset({"panel_physician", "nurse", "operations"})
+ADMIN = frozenset({"admin"})
+AUDITOR = frozenset({"auditor"})
+
+PUBLIC, PAGE, API = "public", "page", "api"
+RECORD, RESULTS = "record", "results"  # how a foreign-site caller sees a row's home-site data
+
+
+@dataclass
+class Ctx:
+    world: World
+    case: FamilyCase  # at the home site
+    applicant: Applicant  # its principal
+    foreign_case: FamilyCase  # at the other site, same family name
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    method: str
+    kind: str
+    allowed: frozenset[str]  # roles that may call it (ignored for PUBLIC)
+    ok: int
+    url: Callable[[Ctx], str]
+    body: Callable[[Ctx], dict[str, Any]] | None = None
+    foreign: str | None = None  # RECORD: a 404 for home records; RESULTS: home records hidden
+    not_found: str | None = None  # the problem code of that 404
+    upload: Callable[[Ctx], bytes] | None = None  # a JPEG body instead of JSON
+    ok_signed_in: int | None = None  # when a signed-in caller gets another success status
+
+
+def _new_family(**overrides: Any) -> dict[str, Any]:
+    return case_data(
+        principal=applicant_data(
+            family_name="Nasser",
+            given_names="Layla",
+            family_name_original=None,
+            given_names_original=None,
+            dob="1990-06-01",
+            sex="female",
+            nationality="AF",
+        ),
+        **overrides,
+    )
+
+
+def _register_form(_: Ctx) -> dict[str, Any]:
+    return {
+        "destination": "CA",
+        "programme": "refugee",
+        "family_name": "Nasser",
+        "given_names": "Layla",
+        "dob": "1990-06-01",
+        "sex": "female",
+        "nationality": "AF",
+    }
+
+
+def _member_form(_: Ctx) -> dict[str, Any]:
+    return {
+        "family_name": "Haddad",
+        "given_names": "Sara",
+        "dob": "2016-02-02",
+        "sex": "female",
+        "nationality": "SY",
+        "relationship": "child",
+    }
+
+
+def _child(_: Ctx) -> dict[str, Any]:
+    return applicant_data(
+        given_names="Yusuf", given_names_original=None, dob="2014-07-07", relationship="child"
+    )
+
+
+def _case(c: Ctx) -> str:
+    return f"/api/v1/cases/{c.case.id}"
+
+
+def _applicant(c: Ctx) -> str:
+    return f"/api/v1/applicants/{c.applicant.id}"
+
+
+def _new_user(_: Ctx) -> dict[str, Any]:
+    return {
+        "username": "t_new_user",
+        "full_name": "New User",
+        "password": "a-long-password",
+        "roles": "nurse",
+        "site_codes": "IST",
+    }
+
+
+def jpeg(size: tuple[int, int] = (120, 160)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (120, 90, 60)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def _photo(c: Ctx) -> str:
+    return f"/api/v1/applicants/{c.applicant.id}/photo"
+
+
+def _case_change(c: Ctx) -> dict[str, Any]:
+    return {"version": c.case.version, "external_ref": "UNHCR-1"}
+
+
+def _applicant_change(c: Ctx) -> dict[str, Any]:
+    return {"version": c.applicant.version, "given_names": "Omar Khalil"}
+
+
+CASE_404 = {"foreign": RECORD, "not_found": "cases.not_found"}
+APPLICANT_404 = {"foreign": RECORD, "not_found": "applicants.not_found"}
+
+# fmt: off
+ROUTES: list[Route] = [
+    # endpoint, method, kind, roles allowed, success status, URL, then body and site scoping
+    Route("static", "GET", PUBLIC, EVERY_ROLE, 200, lambda c: "/static/pmha.css"),
+    Route("web.healthz", "GET", PUBLIC, EVERY_ROLE, 200, lambda c: "/healthz"),
+    Route("web.api_docs", "GET", PUBLIC, EVERY_ROLE, 200, lambda c: "/api/docs"),
+    Route("openapi", "GET", PUBLIC, EVERY_ROLE, 200, lambda c: "/api/openapi.json"),
+    Route("accounts.login", "GET", PUBLIC, EVERY_ROLE, 200, lambda c: "/login", ok_signed_in=302),
+    Route("accounts.login", "POST", PUBLIC, EVERY_ROLE, 302, lambda c: "/login",
+          body=lambda c: {"username": "t_nurse", "password": PASSWORD}),
+    Route("accounts.logout", "POST", PUBLIC, EVERY_ROLE, 302, lambda c: "/logout",
+          body=lambda c: {}),
+
+    Route("web.today", "GET", PAGE, EVERY_ROLE, 200, lambda c: "/"),
+    Route("cases.case_list", "GET", PAGE, CASE_READERS, 200, lambda c: "/cases",
+          foreign=RESULTS),
+    Route("cases.case_list", "POST", PAGE, CASE_READERS, 200, lambda c: "/cases",
+          body=lambda c: {"q": "Haddad"}, foreign=RESULTS),
+    Route("cases.case_page", "GET", PAGE, CASE_READERS, 200, lambda c: f"/cases/{c.case.id}",
+          foreign=RECORD),
+    Route("cases.register", "GET", PAGE, CASE_WRITERS, 200, lambda c: "/cases/new"),
+    Route("cases.register", "POST", PAGE, CASE_WRITERS, 302, lambda c: "/cases/new",
+          body=_register_form),
+    Route("cases.add_member", "GET", PAGE, CASE_WRITERS, 200,
+          lambda c: f"/cases/{c.case.id}/members/new", foreign=RECORD),
+    Route("cases.add_member", "POST", PAGE, CASE_WRITERS, 302,
+          lambda c: f"/cases/{c.case.id}/members/new", body=_member_form, foreign=RECORD),
+    Route("accounts.users", "GET", PAGE, ADMIN, 200, lambda c: "/admin/users"),
+    Route("accounts.create_user", "POST", PAGE, ADMIN, 302, lambda c: "/admin/users",
+          body=_new_user),
+    Route("accounts.user_action", "POST", PAGE, ADMIN, 302,
+          lambda c: "/admin/users/t_nurse/unlock", body=lambda c: {}),
+    Route("accounts.edit_user", "GET", PAGE, ADMIN, 200, lambda c: "/admin/users/t_nurse"),
+    Route("accounts.update_user", "POST", PAGE, ADMIN, 302, lambda c: "/admin/users/t_nurse",
+          body=lambda c: {"full_name": "Test nurse", "roles": "nurse", "site_codes": "IST"}),
+    Route("accounts.reset_password", "POST", PAGE, ADMIN, 302,
+          lambda c: "/admin/users/t_nurse/password",
+          body=lambda c: {"password": "another-long-password"}),
+    Route("audit.events", "GET", PAGE, AUDITOR, 200, lambda c: "/audit"),
+
+    Route("cases_api.list_cases", "GET", API, CASE_READERS, 200, lambda c: "/api/v1/cases",
+          foreign=RESULTS),
+    Route("cases_api.search_cases", "POST", API, CASE_READERS, 200,
+          lambda c: "/api/v1/cases/search", body=lambda c: {"q": "Haddad"}, foreign=RESULTS),
+    Route("cases_api.create_case", "POST", API, CASE_WRITERS, 201, lambda c: "/api/v1/cases",
+          body=lambda c: _new_family()),
+    Route("cases_api.read_case", "GET", API, CASE_READERS, 200, _case, **CASE_404),
+    Route("cases_api.update_case", "PATCH", API, CASE_WRITERS, 200, _case,
+          body=_case_change, **CASE_404),
+    Route("cases_api.add_applicant", "POST", API, CASE_WRITERS, 201,
+          lambda c: f"{_case(c)}/applicants", body=_child, **CASE_404),
+    Route("cases_api.read_applicant", "GET", API, CASE_READERS, 200, _applicant,
+          **APPLICANT_404),
+    Route("cases_api.update_applicant", "PATCH", API, CASE_WRITERS, 200, _applicant,
+          body=_applicant_change, **APPLICANT_404),
+    Route("cases_api.put_photo", "PUT", API, CASE_WRITERS, 200, _photo,
+          upload=lambda c: jpeg(), **APPLICANT_404),
+    Route("cases_api.get_photo", "GET", API, CASE_READERS, 200, _photo, **APPLICANT_404),
+    Route("cases_api.delete_photo", "DELETE", API, CASE_WRITERS, 204, _photo, **APPLICANT_404),
+]
+# fmt: on
+
+
+def _served(app: Flask) -> set[tuple[str, str]]:
+    return {
+        (rule.endpoint, method)
+        for rule in app.url_map.iter_rules()
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}
+    }
+
+
+def test_every_route_has_a_row_in_the_table(app: Flask) -> None:
+    table = {(r.endpoint, r.method) for r in ROUTES}
+    missing = sorted(_served(app) - table)
+    assert not missing, f"routes without a row in ROUTES (say who may call them): {missing}"
+    assert not sorted(table - _served(app)), "rows for routes the app no longer serves"
+    assert len(table) == len(ROUTES), "a route is listed twice"
+
+
+def test_every_protected_view_declares_its_permissions(app: Flask) -> None:
+    """The decorator the view carries grants exactly the roles the table expects."""
+    for route in ROUTES:
+        view = app.view_functions[route.endpoint]
+        declared = getattr(view, "pmha_permissions", None)
+        if route.kind == PUBLIC:
+            assert declared is None, route.endpoint
+            continue
+        assert declared is not None, f"{route.endpoint} has neither @require nor @require_login"
+        granted = set(EVERY_ROLE)
+        for permission in declared:
+            granted &= {r.value for r in PERMISSIONS[permission]}
+        assert granted == route.allowed, route.endpoint
+
+
+# --- one test per (route, caller) ----------------------------------------------------------------
+
+
+@pytest.fixture()
+def ctx(session: Session, world: World) -> Ctx:
+    case = make_case(session, world.actor("nurse"))
+    assert case.principal is not None
+    photos.set_photo(session, world.actor("nurse"), case.principal.id, jpeg(), "image/jpeg")
+    foreign_case = make_case(session, world.actor("foreign"))
+    session.commit()
+    return Ctx(world, case, case.principal, foreign_case)
+
+
+def _expected(route: Route, caller: str) -> str:
+    if route.kind == PUBLIC:
+        return "ok"
+    if caller == "anonymous":
+        return "unauthenticated"
+    role = "panel_physician" if caller == "foreign" else caller
+    if role not in route.allowed:
+        return "forbidden"
+    if caller == "foreign" and route.foreign == RECORD:
+        return "not_found"
+    return "ok"
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)[-1500:]
+    assert response.mimetype == PROBLEM
+    body: dict[str, Any] = response.get_json()
+    assert {"type", "title", "status", "detail", "code", "request_id"} <= set(body)
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"].endswith(code)
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body
+
+
+def _call(route: Route, caller: str, ctx: Ctx, client: FlaskClient, signed_in: Any) -> Any:
+    url = route.url(ctx)
+    is_api = url.startswith("/api/")
+    headers: dict[str, str] = {}
+    if caller != "anonymous":
+        if is_api:
+            headers = ctx.world.auth(caller)
+        else:
+            signed_in(caller)
+    kwargs: dict[str, Any] = {"headers": headers}
+    if route.upload is not None:
+        kwargs.update(data=route.upload(ctx), content_type="image/jpeg")
+    if route.body is not None:
+        body = route.body(ctx)
+        if is_api:
+            kwargs["json"] = body
+        else:
+            token_page = client.get("/" if caller != "anonymous" else "/login")
+            body["csrf_token"] = csrf_token(token_page.get_data(as_text=True))
+            token_page.close()
+            kwargs["data"] = body
+    return client.open(url, method=route.method, **kwargs)
+
+
+def _lister(route: Route, response: Any) -> Callable[[FamilyCase], bool]:
+    """Whether a case is among the results: by id on the API, by case number on a page."""
+    if route.kind == API:
+        ids = {item["id"] for item in response.get_json()["items"]}
+        return lambda case: str(case.id) in ids
+    text = response.get_data(as_text=True)
+    return lambda case: case.case_number in text
+
+
+@pytest.mark.parametrize(
+    ("route", "caller"),
+    [
+        pytest.param(route, caller, id=f"{route.method} {route.endpoint} as {caller}")
+        for route in ROUTES
+        for caller in CALLERS
+    ],
+)
+def test_route_access(
+    route: Route, caller: str, app: Flask, ctx: Ctx, client: FlaskClient, signed_in: Any
+) -> None:
+    path = urlsplit(route.url(ctx)).path
+    assert app.url_map.bind("localhost").match(path, method=route.method)[0] == route.endpoint
+
+    response = _call(route, caller, ctx, client, signed_in)
+    expected = _expected(route, caller)
+    is_api = path.startswith("/api/")
+    try:
+        if expected == "ok":
+            status = route.ok
+            if caller != "anonymous" and route.ok_signed_in is not None:
+                status = route.ok_signed_in
+            assert response.status_code == status, response.get_data(as_text=True)[-1500:]
+            if route.foreign == RESULTS:
+                listed = _lister(route, response)
+                mine, theirs = (
+                    (ctx.foreign_case, ctx.case)
+                    if caller == "foreign"
+                    else (ctx.case, ctx.foreign_case)
+                )
+                assert listed(mine), "a case of the caller's own site is missing"
+                assert not listed(theirs), "a case of another site was listed"
+        elif expected == "unauthenticated":
+            if is_api:
+                assert_problem(response, 401, "auth.unauthenticated")
+                assert response.headers["WWW-Authenticate"].startswith("Bearer")
+            else:
+                assert response.status_code == 302
+                assert response.headers["Location"].startswith("/login?next=")
+        elif expected == "forbidden":
+            if is_api:
+                assert_problem(response, 403, "auth.forbidden")
+            else:
+                assert response.status_code == 403
+                assert response.mimetype == "text/html"
+        else:
+            assert expected == "not_found"
+            if is_api:
+                assert route.not_found is not None
+                assert_problem(response, 404, route.not_found)
+            else:
+                assert response.status_code == 404
+                assert ctx.case.case_number not in response.get_data(as_text=True)
+    finally:
+        response.close()
+
+
+# --- credentials: bearer tokens on the API only, and only live ones ------------------------------
+
+
+def test_a_page_session_cookie_is_not_accepted_on_the_api(
+    client: FlaskClient, signed_in: Any, ctx: Ctx, session: Session
+) -> None:
+    signed_in("panel_physician")
+    assert client.get("/cases").status_code == 200  # the cookie works on pages
+    before = session.scalar(select(func.count()).select_from(FamilyCase))
+    for method, url, body in [
+        ("GET", "/api/v1/cases", None),
+        ("GET", f"/api/v1/cases/{ctx.case.id}", None),
+        ("POST", "/api/v1/cases", _new_family()),
+    ]:
+        response = client.open(url, method=method, json=body)
+        assert_problem(response, 401, "auth.unauthenticated")
+    assert session.scalar(select(func.count()).select_from(FamilyCase)) == before
+
+
+def test_a_bearer_token_is_not_accepted_on_pages(client: FlaskClient, ctx: Ctx) -> None:
+    response = client.get("/cases", headers=ctx.world.auth("panel_physician"))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def _token_row(session: Session, token: str) -> ApiToken:
+    row = session.get(ApiToken, uuid.UUID(hex=token.split("_")[1]))
+    assert row is not None
+    return row
+
+
+def test_a_live_token_is_accepted(client: FlaskClient, world: World) -> None:
+    assert client.get("/api/v1/cases", headers=world.auth("nurse")).status_code == 200
+
+
+def test_an_expired_token_is_401(client: FlaskClient, world: World, session: Session) -> None:
+    _token_row(session, world.tokens["nurse"]).expires_at = utcnow() - timedelta(seconds=1)
+    session.commit()
+    response = client.get("/api/v1/cases", headers=world.auth("nurse"))
+    assert_problem(response, 401, "auth.unauthenticated")
+
+
+def test_a_revoked_token_is_401(client: FlaskClient, world: World, session: Session) -> None:
+    _token_row(session, world.tokens["nurse"]).revoked_at = utcnow()
+    session.commit()
+    response = client.get("/api/v1/cases", headers=world.auth("nurse"))
+    assert_problem(response, 401, "auth.unauthenticated")
+
+
+def test_a_deactivated_users_token_is_401(
+    client: FlaskClient, world: World, session: Session
+) -> None:
+    accounts.set_active(session, SYSTEM, world.users["nurse"], False)
+    session.commit()
+    response = client.get("/api/v1/cases", headers=world.auth("nurse"))
+    assert_problem(response, 401, "auth.unauthenticated")
+
+
+def test_a_deactivated_users_page_session_ends(
+    client: FlaskClient, signed_in: Any, world: World, session: Session
+) -> None:
+    signed_in("nurse")
+    session.expire_all()  # signing in changed the user row
+    accounts.set_active(session, SYSTEM, world.users["nurse"], False)
+    session.commit()
+    response = client.get("/cases")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+MALFORMED: dict[str, Callable[[str], str]] = {
+    "empty": lambda t: "",
+    "scheme only": lambda t: "Bearer",
+    "blank token": lambda t: "Bearer   ",
+    "garbage": lambda t: "Bearer not-a-token",
+    "no scheme": lambda t: t,
+    "basic scheme": lambda t: "Basic dF9udXJzZTpjb3JyZWN0LWhvcnNlLWJhdHRlcnk=",
+    "token scheme": lambda t: f"Token {t}",
+    "bad id": lambda t: "Bearer pmha_zzzz_" + t.split("_", 2)[2],
+    "unknown id": lambda t: "Bearer pmha_" + "0" * 32 + "_" + t.split("_", 2)[2],
+    "wrong secret": lambda t: "Bearer " + t[:-4] + "AAAA",
+    "secret with suffix": lambda t: f"Bearer {t}x",
+    "two tokens": lambda t: f"Bearer {t} {t}",
+    "wrong prefix": lambda t: "Bearer pmhb_" + t.split("_", 1)[1],
+}
+
+
+@pytest.mark.parametrize("shape", list(MALFORMED))
+def test_a_malformed_token_is_401(client: FlaskClient, world: World, shape: str) -> None:
+    header = MALFORMED[shape](world.tokens["nurse"])
+    response = client.get("/api/v1/cases", headers={"Authorization": header})
+    assert_problem(response, 401, "auth.unauthenticated")
