@@ -14,7 +14,7 @@ from typing import Any
 
 from pmha.rules import vocabulary as vocab
 from pmha.rules.dates import Age, Period
-from pmha.rules.facts import FLAGS, Facts
+from pmha.rules.facts import Facts
 
 _PENDING = frozenset({vocab.REQUIRED, vocab.CONDITIONAL, vocab.BLOCKED})
 _NEEDED = frozenset({vocab.REQUIRED, vocab.BLOCKED, vocab.DONE})
@@ -30,10 +30,14 @@ class Context:
         self.facts = facts
         self.age = age
         self.burden = burden
-        flags = {name: getattr(facts, name) for name in FLAGS}
-        if facts.sex == "male":
-            flags["pregnant"] = False
-        self.flags: dict[str, bool | None] = flags
+        self.flags: dict[str, bool | None] = {
+            "pregnant": False if facts.sex == "male" else facts.pregnant,
+            "tb_history": facts.tb_history,
+            "tb_contact": facts.tb_contact,
+            "tb_symptoms": facts.tb_symptoms,
+            "known_hiv": facts.known_hiv,
+            "extrapulmonary_tb": facts.extrapulmonary_tb,
+        }
         self.status: dict[str, str] = {}
         self.outcomes: dict[str, tuple[str, ...]] = {}
         self.pending_kinds: set[str] = set()

@@ -43,10 +43,11 @@ def plan(facts: Facts, rules: RuleBook | RuleSet, as_of: date, *, check: bool = 
     vaccines: list[PlanItem] = []
     outcomes: list[Outcome] = []
     for node in ruleset.program(facts.exam_date):
-        if node.section == "outcome":
-            outcomes.append(_outcome(node, ctx, as_of))
-        elif node.section == "requirement":
+        section = node.section
+        if section == "requirement":
             requirements.append(_requirement(node, ctx, as_of))
+        elif section == "outcome":
+            outcomes.append(_outcome(node, ctx, as_of))
         else:
             vaccines.append(_vaccine(node, ctx))
     return Plan(
@@ -86,38 +87,51 @@ def _strongest(node: Node, ctx: Context) -> tuple[str | None, ItemRule | None]:
     return best_status, best
 
 
-def _reason(rule: ItemRule | None, node: Node, detail: str) -> Reason:
-    rule = rule or (node.items[0] if node.items else None)
-    if rule is None:
-        return Reason(None, (), "no rule in force on the exam date")
-    return Reason(rule.cite.id, rule.cite.source, detail)
-
-
 def _requirement(node: Node, ctx: Context, as_of: date) -> PlanItem:
     facts = ctx.facts
     status, rule = _strongest(node, ctx)
     code = node.name
-    result = facts.results.get(code)
+    result = facts.results.get(code) if facts.results else None
+    if result is None:
+        if rule is None:
+            ctx.status[code] = vocab.NOT_REQUIRED
+            return node.idle  # type: ignore[return-value]
+        if (
+            rule.met is not None
+            and status == vocab.REQUIRED
+            and rule.blocked_when is None
+            and code not in facts.waivers
+            and code not in facts.deferred
+        ):
+            ctx.status[code] = vocab.REQUIRED
+            return rule.met
+        assert status is not None
+        return _open(node, ctx, status, rule, None)
     valid_until = None
-    if result is not None:
-        keeper = rule or next((r for r in node.items if r.valid_for), None)
-        if keeper is not None and keeper.valid_for is not None:
-            valid_until = keeper.valid_for.after(result.date)
-        if valid_until is None or as_of <= valid_until or status is None:
-            ctx.status[code] = vocab.DONE
-            detail = f"result {result.value} on {result.date.isoformat()}"
-            return PlanItem(code, vocab.DONE, _reason(rule, node, detail), valid_until=valid_until)
-    if status is None:
-        ctx.status[code] = vocab.NOT_REQUIRED
-        return PlanItem(code, vocab.NOT_REQUIRED, _reason(None, node, "condition not met"))
-    assert rule is not None
+    keeper = rule or next((r for r in node.items if r.valid_for), None)
+    if keeper is not None and keeper.valid_for is not None:
+        valid_until = keeper.valid_for.after(result.date)
+    if valid_until is None or as_of <= valid_until or rule is None:
+        ctx.status[code] = vocab.DONE
+        detail = f"result {result.value} on {result.date.isoformat()}"
+        cite = rule or keeper or (node.items[0] if node.items else None)
+        reason = (
+            Reason(cite.cite.id, cite.cite.source, detail) if cite else Reason(None, (), detail)
+        )
+        return PlanItem(code, vocab.DONE, reason, valid_until=valid_until)
+    assert status is not None
+    return _open(node, ctx, status, rule, f"previous result expired on {valid_until.isoformat()}")
+
+
+def _open(node: Node, ctx: Context, status: str, rule: ItemRule, expired: str | None) -> PlanItem:
+    """A requirement that applies (or may apply) and has no valid result yet."""
+    facts, code = ctx.facts, node.name
     awaiting: tuple[str, ...] = ()
     detail = "condition met"
     if status != rule.status:
         awaiting = tuple(sorted(_awaited(rule.reads, ctx)))
         detail = "depends on what is not known yet"
-    if result is not None and valid_until is not None:
-        detail = f"previous result expired on {valid_until.isoformat()}"
+    detail = expired or detail
     if code in facts.waivers:
         status, detail = vocab.WAIVED, f"waived: {facts.waivers[code]}"
     elif status == vocab.REQUIRED:
@@ -140,12 +154,12 @@ def _requirement(node: Node, ctx: Context, as_of: date) -> PlanItem:
 
 def _vaccine(node: Node, ctx: Context) -> PlanItem:
     status, rule = _strongest(node, ctx)
-    if status is None or rule is None:
-        return PlanItem(node.name, vocab.NOT_REQUIRED, _reason(None, node, "condition not met"))
-    detail = "condition met" if status == rule.status else "depends on a fact not known yet"
-    return PlanItem(
-        node.name, status, Reason(rule.cite.id, rule.cite.source, detail), note=rule.cite.note
-    )
+    if rule is None:
+        return node.idle  # type: ignore[return-value]
+    if status == vocab.REQUIRED and rule.met is not None:
+        return rule.met
+    reason = Reason(rule.cite.id, rule.cite.source, "depends on a fact not known yet")
+    return PlanItem(node.name, vocab.CONDITIONAL, reason, note=rule.cite.note)
 
 
 def _outcome(node: Node, ctx: Context, as_of: date) -> Outcome:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from pmha.rules.conditions import Cond
 from pmha.rules.dates import Period
 from pmha.rules.facts import Facts
+from pmha.rules.plan import PlanItem, Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,14 @@ class ItemRule:
     not_before: DateRule | None = None
     valid_for: Period | None = None
     reads: frozenset[str] = frozenset()  # requirement codes and facts it reads, for `awaiting`
+    met: PlanItem | None = None  # the plan item when it applies plainly (pre-built: plans are hot)
+
+    def with_met_item(self) -> ItemRule:
+        if self.due_by or self.not_before or self.status != "required":
+            return self
+        reason = Reason(self.cite.id, self.cite.source, "condition met")
+        item = PlanItem(self.code, self.status, reason, count=self.count, note=self.cite.note)
+        return replace(self, met=item)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,7 @@ class Node:
     name: str
     items: tuple[ItemRule, ...] = ()
     outcomes: tuple[OutcomeRule, ...] = ()
+    idle: PlanItem | None = None  # the plan item when no rule applies (pre-built)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +156,26 @@ class RuleSet:
 
 
 def _in_force(nodes: tuple[Node, ...], day: date) -> tuple[Node, ...]:
-    return tuple(
-        Node(
-            node.section,
-            node.name,
-            tuple(r for r in node.items if r.cite.active_on(day)),
-            tuple(r for r in node.outcomes if r.cite.active_on(day)),
+    return tuple(_node_on(node, day) for node in nodes)
+
+
+def _node_on(node: Node, day: date) -> Node:
+    items = tuple(r.with_met_item() for r in node.items if r.cite.active_on(day))
+    idle = None
+    if node.section != "outcome":
+        first = items[0] if items else None
+        reason = (
+            Reason(first.cite.id, first.cite.source, "condition not met")
+            if first
+            else Reason(None, (), "no rule in force on the exam date")
         )
-        for node in nodes
+        idle = PlanItem(node.name, "not_required", reason)
+    return Node(
+        node.section,
+        node.name,
+        items,
+        tuple(r for r in node.outcomes if r.cite.active_on(day)),
+        idle,
     )
 
 
