@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify
 from flask_wtf.csrf import CSRFProtect
 
-from pmha.config import Config
+from pmha.config import Config, ConfigError
 from pmha.core.auth import init_auth
 from pmha.core.db import init_db
 from pmha.core.http import init_http
@@ -24,6 +24,18 @@ def _blueprints() -> list[object]:
     return [web_pages, accounts_pages, cases_pages, audit_pages, cases_api]
 
 
+def _load_rules(app: Flask, config: Config) -> None:
+    """The destination rule files, all valid or none: the service refuses to start otherwise."""
+    from pathlib import Path
+
+    from pmha.rules import RuleFileError, load_rules
+
+    try:
+        app.extensions["pmha.rules"] = load_rules(Path(config.RULES_DIR))
+    except RuleFileError as exc:
+        raise ConfigError(f"rule files in {config.RULES_DIR} are not valid:\n{exc}") from None
+
+
 def create_app(config: Config | None = None) -> Flask:
     config = config or Config.from_env()
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
@@ -33,6 +45,7 @@ def create_app(config: Config | None = None) -> Flask:
     # Werkzeug's own access log prints full URLs with query strings; ours prints route patterns.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
+    _load_rules(app, config)
     init_db(app, config.DATABASE_URL, config.AUDIT_KEY)
     init_http(app)
     from pmha.accounts.web_auth import actor_from_session, actor_from_token

@@ -275,8 +275,10 @@ def serve(host: str, port: int) -> None:
 
 
 def _register_domain_commands() -> None:
+    from pmha.rules.cli import rules
     from pmha.vaccines.cdsi.cli import vaccines
 
+    main.add_command(rules)
     main.add_command(vaccines)
 
 

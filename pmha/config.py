@@ -44,6 +44,7 @@ class Config:
     LOCKOUT_MINUTES: int = 15
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     PAGE_SIZE_MAX: int = 100
+    RULES_DIR: str = str(PROJECT_ROOT / "country_rules")
     BENCH_ENDPOINTS: bool = False
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

@@ -36,7 +36,7 @@ def reset_database(url: str) -> None:
     engine.dispose()
 
 
-def test_config(url: str, var_dir: Path, **overrides: Any) -> Config:
+def config_for_tests(url: str, var_dir: Path, **overrides: Any) -> Config:
     config = Config(
         ENV="test",
         DATABASE_URL=url,
@@ -74,7 +74,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     reset_database(database_url)
-    application = create_app(test_config(database_url, tmp_path_factory.mktemp("var")))
+    application = create_app(config_for_tests(database_url, tmp_path_factory.mktemp("var")))
     engine = database(application).engine
     with engine.begin() as conn:
         migrate.upgrade(connection=conn)

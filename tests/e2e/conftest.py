@@ -18,7 +18,7 @@ from pmha.app import create_app
 from pmha.core import migrate
 from pmha.core.db import database
 from tests import factories
-from tests.conftest import test_config
+from tests.conftest import config_for_tests
 
 CHROMIUM = os.environ.get("PMHA_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -51,7 +51,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """
     tmp = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp / 'e2e.db'}"
-    app = create_app(test_config(url, tmp / "var"))
+    app = create_app(config_for_tests(url, tmp / "var"))
     db = database(app)
     with db.engine.begin() as conn:
         migrate.upgrade(connection=conn)
