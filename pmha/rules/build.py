@@ -10,7 +10,16 @@ from typing import Any
 from pmha.rules import vocabulary as vocab
 from pmha.rules.conditions import Compiled, compile_condition
 from pmha.rules.dates import Period
-from pmha.rules.model import Cite, DateRule, Incidence, ItemRule, Node, OutcomeRule, RuleSet
+from pmha.rules.model import (
+    Cite,
+    Clearance,
+    DateRule,
+    Incidence,
+    ItemRule,
+    Node,
+    OutcomeRule,
+    RuleSet,
+)
 
 Problems = list[tuple[str, str]]
 
@@ -55,7 +64,7 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
     """Compile a file that passed the schema; semantic faults come back as (path, message)."""
     problems: Problems = []
     sources = data["sources"]
-    for section in ("tb_burden",):
+    for section in ("tb_burden", "clearance"):
         if data[section] is not None:
             _check_sources(data[section]["source"], sources, section, problems)
     incidence: dict[str, Incidence] = {}
@@ -134,6 +143,12 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         burden_threshold=burden["threshold_per_100k"] if burden else None,
         burden_source=_sources(burden["source"]) if burden else (),
         incidence=MappingProxyType(incidence),
+        clearance=Clearance(
+            family=data["clearance"]["family"],
+            hold=frozenset(data["clearance"]["hold"]),
+            conditions=frozenset(data["clearance"]["conditions"]),
+            source=_sources(data["clearance"]["source"]),
+        ),
     )
     return ruleset, problems
 

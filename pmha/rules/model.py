@@ -114,6 +114,16 @@ class Incidence:
     source: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Clearance:
+    """What the destination's outcomes mean for travel (`kind:value` strings)."""
+
+    family: str  # "all_travellers": one traveller's hold holds the family; or "each_traveller"
+    hold: frozenset[str]
+    conditions: frozenset[str]
+    source: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """The rules of one destination, compiled; `program(day)` gives the nodes in force that day."""
@@ -128,6 +138,7 @@ class RuleSet:
     burden_threshold: float | None
     burden_source: tuple[str, ...]
     incidence: Mapping[str, Incidence]
+    clearance: Clearance
     nodes: tuple[Node, ...]
     _breaks: tuple[date, ...] = field(default=(), repr=False)
     _programs: tuple[tuple[Node, ...], ...] = field(default=(), repr=False)

@@ -132,6 +132,26 @@ class OutcomeSchema(RuleSchema):
     report_within_days = fields.Integer(load_default=None, validate=validate.Range(min=1))
 
 
+def _outcome_value(text: str) -> None:
+    kind, _, value = text.partition(":")
+    found = vocab.OUTCOME_KINDS.get(kind)
+    if found is None:
+        raise ValidationError(f"unknown outcome kind {kind!r} (write kind:value)")
+    if value not in found.values:
+        raise ValidationError(f"{value!r} is not a value of {kind}")
+
+
+class ClearanceSchema(Cited):
+    """How outcomes decide travel: values that hold it, values that clear it with conditions,
+    and whether one traveller's hold holds the whole family."""
+
+    family = fields.String(
+        required=True, validate=validate.OneOf(["all_travellers", "each_traveller"])
+    )
+    hold = fields.List(fields.String(validate=_outcome_value), load_default=list)
+    conditions = fields.List(fields.String(validate=_outcome_value), load_default=list)
+
+
 class RuleFileSchema(Strict):
     meta = fields.Nested(MetaSchema, required=True)
     sources = fields.Dict(
@@ -146,6 +166,7 @@ class RuleFileSchema(Strict):
     requirement = fields.List(fields.Nested(RequirementSchema), load_default=list)
     vaccine = fields.List(fields.Nested(VaccineSchema), load_default=list)
     outcome = fields.List(fields.Nested(OutcomeSchema), load_default=list)
+    clearance = fields.Nested(ClearanceSchema, required=True)
 
 
 def flatten(messages: Any, raw: Any, path: str = "") -> list[tuple[str, str]]:

@@ -18,6 +18,11 @@ programmes = ["immigrant"]
 
 [sources]
 S1 = { title = "a source" }
+
+[clearance]
+family = "all_travellers"
+hold = ["tb_class:class_a"]
+source = ["S1"]
 """
 
 GOOD_RULE = """
@@ -38,6 +43,24 @@ def problems_of(tmp_path, text, name="NZ.toml"):
 
 def test_a_good_file_loads(tmp_path):
     assert problems_of(tmp_path, GOOD_RULE) == []
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            'hold = ["tb_class:class_a"]',
+            'hold = ["tb_class:class_z"]',
+            "'class_z' is not a value of tb_class",
+        ),
+        ('hold = ["tb_class:class_a"]', 'hold = ["tbclass"]', "unknown outcome kind"),
+        ('family = "all_travellers"', 'family = "everyone"', "clearance.family: Must be one of"),
+    ],
+)
+def test_clearance_section_faults_are_named(tmp_path, old, new, expected):
+    (tmp_path / "NZ.toml").write_text((HEAD + GOOD_RULE).replace(old, new))
+    _, problems = check_rules(tmp_path)
+    assert any(expected in str(p) for p in problems), problems
 
 
 @pytest.mark.parametrize(
