@@ -34,6 +34,8 @@ def login() -> Any:
             return redirect(_safe_next(request.args.get("next")))
         return render_template("accounts/login.html", error=None, username="")
     username = request.form.get("username", "")[:60]
+    if not username.isprintable():
+        username = ""  # a control character (NUL, ...) cannot be in any username: a failed sign-in
     password = request.form.get("password", "")[:200]
     db = get_session()
     user = service.authenticate(

@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from pmha.cases.models import Destination, DocumentType, Programme, Relationship, Sex
 from pmha.cases.names import is_valid_name
 from pmha.core.schemas import (
+    JsonPageArgs,
     PageArgs,
     StrictSchema,
     country_code,
@@ -17,6 +18,7 @@ from pmha.core.schemas import (
     nationality_code,
     past_date_of_birth,
     reference,
+    strict_integer,
 )
 
 
@@ -76,7 +78,7 @@ class ApplicantUpdate(StrictSchema):
     nationality = fields.String(validate=nationality_code)
     relationship = enum_field(Relationship)
     documents = fields.List(fields.Nested(DocumentIn), validate=validate.Length(max=10))
-    version = fields.Integer(required=True, metadata={"description": "The version you read."})
+    version = strict_integer(required=True, metadata={"description": "The version you read."})
 
     @validates_schema
     def _not_null(self, data: dict[str, Any], **_: Any) -> None:
@@ -112,10 +114,10 @@ class CaseUpdate(StrictSchema):
     programme = enum_field(Programme)
     planned_departure = fields.Date(allow_none=True, validate=date_in_range)
     external_ref = fields.String(allow_none=True, validate=reference)
-    version = fields.Integer(required=True, metadata={"description": "The version you read."})
+    version = strict_integer(required=True, metadata={"description": "The version you read."})
 
 
-class CaseSearch(PageArgs):
+class CaseSearch(JsonPageArgs):
     q = fields.String(
         load_default=None,
         validate=validate.Length(min=1, max=100),
@@ -126,6 +128,13 @@ class CaseSearch(PageArgs):
     case_number = fields.String(load_default=None, validate=validate.Length(min=1, max=24))
     dob = fields.Date(load_default=None, validate=date_in_range)
     destination = enum_field(Destination, load_default=None)
+
+
+class CaseSearchForm(CaseSearch):
+    """The search form on the cases page: its numbers arrive as text."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
 
 
 class CaseListArgs(PageArgs):

@@ -178,7 +178,7 @@ def _document_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
 def case_list() -> Any:
     # Searches are POSTed so that names and dates of birth never sit in URLs or logs.
     raw = form_data(request.form, SEARCH_FIELDS) if request.method == "POST" else {}
-    data, errors = load_form(schemas.CaseSearch(), raw)
+    data, errors = load_form(schemas.CaseSearchForm(), raw)
     page = None
     if data is not None:
         page = service.search_cases(get_session(), actor(), **data)

@@ -11,19 +11,19 @@ import hashlib
 import hmac
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String, event, select
-from sqlalchemy.orm import Mapped, Session, SessionTransaction, mapped_column
+from sqlalchemy import JSON, BigInteger, Index, SmallInteger, String, event, insert, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pmha.core.auth import Actor
-from pmha.core.db import Base, utcnow
+from pmha.core.db import Base, PendingQueue, utcnow
 
 GENESIS = "0" * 64
-_PENDING = "pmha_audit_pending"
+_PENDING = PendingQueue("pmha_audit_pending")
 _KEY = "pmha_audit_key"
 
 
@@ -44,6 +44,7 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    scheme: Mapped[int] = mapped_column(SmallInteger, server_default="1")
 
     __table_args__ = (
         Index("ix_audit_events_record", "record_type", "record_id"),
@@ -78,23 +79,43 @@ def value_hash(key: bytes, value: Any) -> str | None:
     return hmac.new(key, _canonical(value).encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def event_hash(row: AuditEvent) -> str:
-    payload = {
-        "seq": row.seq,
-        "at": row.at.isoformat(),
-        "actor_id": str(row.actor_id) if row.actor_id else None,
-        "actor_name": row.actor_name,
-        "action": row.action,
-        "record_type": row.record_type,
-        "record_id": row.record_id,
-        "site_id": str(row.site_id) if row.site_id else None,
-        "ip": row.ip,
-        "request_id": row.request_id,
-        "changes": row.changes,
-        "details": row.details,
-        "prev_hash": row.prev_hash,
-    }
+PAYLOAD_FIELDS = (
+    "at", "actor_id", "actor_name", "action", "record_type", "record_id", "site_id", "ip",
+    "request_id", "changes", "details",
+)  # fmt: skip
+CURRENT_SCHEME = 2
+
+
+def content_digest(row: Mapping[str, Any]) -> str:
+    """SHA-256 of what an event says (everything but its place in the chain)."""
+    payload = {name: row[name] for name in PAYLOAD_FIELDS}
+    payload["at"] = payload["at"].isoformat()
+    for name in ("actor_id", "site_id"):
+        payload[name] = str(payload[name]) if payload[name] else None
     return hashlib.sha256(_canonical(payload).encode()).hexdigest()
+
+
+def link_hash(key: bytes, seq: int, prev_hash: str, digest: str) -> str:
+    """The chain link (scheme 2): keyed with the audit key, which the database does not hold,
+    so that whoever can write to the database still cannot forge a consistent chain."""
+    message = f"v2|{seq}|{prev_hash}|{digest}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _legacy_hash(row: Mapping[str, Any]) -> str:
+    # Scheme 1 (the first events, before the chain was keyed): plain SHA-256 of the event.
+    payload = {name: row[name] for name in PAYLOAD_FIELDS}
+    payload.update(seq=row["seq"], at=row["at"].isoformat(), prev_hash=row["prev_hash"])
+    for name in ("actor_id", "site_id"):
+        payload[name] = str(payload[name]) if payload[name] else None
+    return hashlib.sha256(_canonical(payload).encode()).hexdigest()
+
+
+def expected_hash(key: bytes, row: AuditEvent) -> str:
+    values = {name: getattr(row, name) for name in (*PAYLOAD_FIELDS, "seq", "prev_hash")}
+    if row.scheme == 1:
+        return _legacy_hash(values)
+    return link_hash(key, row.seq, row.prev_hash, content_digest(values))
 
 
 def diff(
@@ -131,56 +152,49 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """Queue an audit event on this transaction; it is written (chained) when it commits."""
-    changes = diff(session_key(session), before, after) if (before or after) else None
-    if not session.in_transaction():
-        session.begin()  # so that a rollback, even before any query, drops the event
-    session.info.setdefault(_PENDING, []).append(
-        AuditEvent(
-            at=utcnow(),
-            actor_id=actor.user_id,
-            actor_name=actor.username,
-            action=action,
-            record_type=record_type,
-            record_id=str(record_id) if record_id is not None else None,
-            site_id=site_id,
-            ip=actor.ip,
-            request_id=actor.request_id,
-            changes=changes or None,
-            details=details,
-        )
-    )
-
-
-def record_reads(
-    session: Session, actor: Actor, record_type: str, rows: Iterable[tuple[Any, uuid.UUID | None]]
-) -> None:
-    for record_id, site_id in rows:
-        record(session, actor, "read", record_type, record_id, site_id=site_id)
+    key = session_key(session)
+    row: dict[str, Any] = {
+        "at": utcnow(),
+        "actor_id": actor.user_id,
+        "actor_name": actor.username,
+        "action": action,
+        "record_type": record_type,
+        "record_id": str(record_id) if record_id is not None else None,
+        "site_id": site_id,
+        "ip": actor.ip,
+        "request_id": actor.request_id,
+        "changes": (diff(key, before, after) or None) if (before or after) else None,
+        "details": details,
+    }
+    # Hashed now, outside the lock that chaining takes at commit.
+    row["digest"] = content_digest(row)
+    _PENDING.append(session, row)
 
 
 @event.listens_for(Session, "before_commit")
 def _chain_pending(session: Session) -> None:
-    pending: list[AuditEvent] = session.info.pop(_PENDING, [])
-    if not pending:
+    rows: list[dict[str, Any]] = _PENDING.take(session)
+    if not rows:
         return
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar()
+    key = session_key(session)
+    # The head row's lock serialises appends until this transaction commits: keep the work
+    # under it short (two statements, no ORM unit of work).
+    head = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+    ).first()
     if head is None:
-        head = AuditHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-    for row in pending:
-        row.seq = head.seq + 1
-        row.prev_hash = head.hash
-        row.hash = event_hash(row)
-        session.add(row)
-        head.seq, head.hash = row.seq, row.hash
-    session.flush()
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, previous: SessionTransaction) -> None:
-    # A rolled-back transaction leaves no trace; an inner SAVEPOINT's rollback keeps the rest.
-    if not previous.nested:
-        session.info.pop(_PENDING, None)
+        session.add(AuditHead(id=1, seq=0, hash=GENESIS))
+        session.flush()
+        seq, prev = 0, GENESIS
+    else:
+        seq, prev = head.seq, head.hash
+    for row in rows:
+        seq += 1
+        digest = row.pop("digest")
+        row.update(seq=seq, prev_hash=prev, scheme=CURRENT_SCHEME)
+        row["hash"] = prev = link_hash(key, seq, row["prev_hash"], digest)
+    session.execute(insert(AuditEvent), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev))
 
 
 @dataclass
@@ -193,17 +207,36 @@ class VerifyResult:
 
 def verify(session: Session, batch: int = 2000) -> VerifyResult:
     """Walk the chain; report the first event whose link, hash or sequence is wrong."""
+    key = session_key(session)
     expected_prev, expected_seq, count = GENESIS, 1, 0
     stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch)
-    for row in session.scalars(stmt):
-        if row.seq != expected_seq:
-            return VerifyResult(False, count, expected_seq, "missing event (sequence gap)")
-        if row.prev_hash != expected_prev:
-            return VerifyResult(False, count, row.seq, "link to the previous event is broken")
-        if event_hash(row) != row.hash:
-            return VerifyResult(False, count, row.seq, "event content does not match its hash")
-        expected_prev, expected_seq, count = row.hash, row.seq + 1, count + 1
+    result = session.scalars(stmt)
+    try:
+        for row in result:
+            if row.seq != expected_seq:
+                return VerifyResult(False, count, expected_seq, "missing event (sequence gap)")
+            if row.prev_hash != expected_prev:
+                return VerifyResult(False, count, row.seq, "link to the previous event is broken")
+            if not hmac.compare_digest(expected_hash(key, row), row.hash):
+                return VerifyResult(False, count, row.seq, "event content does not match its hash")
+            expected_prev, expected_seq, count = row.hash, row.seq + 1, count + 1
+    finally:
+        result.close()
     head = session.get(AuditHead, 1)
-    if head is not None and (head.seq != count or head.hash != expected_prev):
-        return VerifyResult(False, count, count + 1, "events after the last one were removed")
+    if head is not None and head.seq > count:
+        return VerifyResult(
+            False,
+            count,
+            count + 1,
+            f"events after the last one were removed (the head records {head.seq}, "
+            f"the chain ends at {count})",
+        )
+    if head is not None and (head.seq < count or head.hash != expected_prev):
+        return VerifyResult(
+            False,
+            count,
+            head.seq + 1,
+            "events were added without moving the head (the head records "
+            f"{head.seq}, the chain ends at {count})",
+        )
     return VerifyResult(True, count)

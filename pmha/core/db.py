@@ -12,7 +12,14 @@ from typing import Any, TypeVar
 from flask import Flask, current_app, g
 from sqlalchemy import DateTime, Engine, String, create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    Mapped,
+    Session,
+    SessionTransaction,
+    mapped_column,
+    sessionmaker,
+)
 from sqlalchemy.types import TypeDecorator
 
 E = TypeVar("E", bound=enum.Enum)
@@ -74,6 +81,41 @@ def str_enum(cls: type[E], length: int = 40) -> Any:
 
 def short_str(length: int = 200) -> String:
     return String(length)
+
+
+class PendingQueue:
+    """Items queued on a session's transaction, to act on at commit (audit events, jobs).
+
+    A rollback drops them; a SAVEPOINT's rollback drops only those queued inside it.
+    """
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        self.marks = key + ":marks"
+        event.listen(Session, "after_transaction_create", self._mark)
+        event.listen(Session, "after_soft_rollback", self._rollback)
+
+    def append(self, session: Session, item: Any) -> None:
+        if not session.in_transaction():
+            session.begin()  # so that a rollback, even before any query, drops the item
+        session.info.setdefault(self.key, []).append(item)
+
+    def take(self, session: Session) -> list[Any]:
+        session.info.pop(self.marks, None)
+        return session.info.pop(self.key, [])  # type: ignore[no-any-return]
+
+    def _mark(self, session: Session, transaction: SessionTransaction) -> None:
+        if transaction.nested:
+            queued = len(session.info.get(self.key, []))
+            session.info.setdefault(self.marks, {})[transaction] = queued
+
+    def _rollback(self, session: Session, previous: SessionTransaction) -> None:
+        if not previous.nested:
+            self.take(session)
+            return
+        mark = session.info.get(self.marks, {}).pop(previous, None)
+        if mark is not None and self.key in session.info:
+            del session.info[self.key][mark:]
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

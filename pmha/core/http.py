@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import traceback
@@ -66,9 +67,10 @@ def load_json(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
     """Parse and validate the JSON body; any fault is a 4xx naming the field."""
     if request.mimetype != "application/json":
         raise UnsupportedMediaType("Send the body as application/json.")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise BadRequest("The body is not valid JSON.", code="request.malformed_json")
+    try:
+        data = json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise BadRequest("The body is not valid JSON.", code="request.malformed_json") from None
     if not isinstance(data, dict):
         raise ValidationFailed(errors={"_schema": ["The body must be a JSON object."]})
     try:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from typing import Any
 
 import pycountry
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
 
 from pmha.core.db import utcnow
 
@@ -15,11 +16,52 @@ EARLIEST_DOB = date(1900, 1, 1)
 _REFERENCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./-]{0,39}$")
 
 
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+def _control_characters(value: Any, path: str, errors: dict[str, Any]) -> None:
+    if isinstance(value, str):
+        if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in value):
+            errors[path] = ["Contains a control character."]
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _control_characters(item, f"{path}.{key}" if path else str(key), errors)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _control_characters(item, f"{path}.{i}", errors)
+
+
 class StrictSchema(Schema):
-    """Unknown fields are an error, never silently dropped."""
+    """Unknown fields are an error, never silently dropped; control characters (NUL and the
+    like, which PostgreSQL refuses in text) are an error in any field, at any depth."""
 
     class Meta:
         unknown = RAISE
+
+    @pre_load
+    def _no_control_characters(self, data: Any, **_: Any) -> Any:
+        errors: dict[str, Any] = {}
+        _control_characters(data, "", errors)
+        if errors:
+            raise ValidationError(_nest(errors))
+        return data
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    """{"principal.family_name": [...]} -> {"principal": {"family_name": [...]}}."""
+    out: dict[str, Any] = {}
+    for path, messages in flat.items():
+        node = out
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = messages
+    return out
+
+
+def strict_integer(**kwargs: Any) -> fields.Integer:
+    """An integer in a JSON body: 1.5 or "1" is an error, not silently 1."""
+    return fields.Integer(strict=True, **kwargs)
 
 
 # ISO 3166-1 leaves XX to users; we use it for a stateless person or an unknown nationality
@@ -67,3 +109,10 @@ def text(max_length: int, **kwargs: Any) -> fields.String:
 class PageArgs(StrictSchema):
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
     per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=100))
+
+
+class JsonPageArgs(StrictSchema):
+    """Paging in a JSON body, where numbers are numbers."""
+
+    page = strict_integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = strict_integer(load_default=25, validate=validate.Range(min=1, max=100))

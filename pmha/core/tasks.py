@@ -11,11 +11,12 @@ from typing import Any
 from celery import Celery, Task
 from flask import Flask, appcontext_pushed
 from sqlalchemy import event
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from pmha.config import Config
+from pmha.core.db import PendingQueue
 
-_AFTER_COMMIT = "pmha_after_commit_jobs"
+_JOBS = PendingQueue("pmha_after_commit_jobs")
 
 
 def init_celery(app: Flask, config: Config) -> Celery:
@@ -61,19 +62,10 @@ def enqueue_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any)
     for value in (*args, *kwargs.values()):
         if not isinstance(value, str | int | float | bool | type(None)):
             raise TypeError("task arguments must be ids and plain values")
-    if not session.in_transaction():
-        session.begin()  # so that a rollback, even before any query, drops the job
-    session.info.setdefault(_AFTER_COMMIT, []).append((task, args, kwargs))
+    _JOBS.append(session, (task, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_jobs(session: Session) -> None:
-    for task, args, kwargs in session.info.pop(_AFTER_COMMIT, []):
+    for task, args, kwargs in _JOBS.take(session):
         task.apply_async(args=args, kwargs=kwargs)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_jobs(session: Session, previous: SessionTransaction) -> None:
-    # Any rollback of the whole transaction (not of an inner SAVEPOINT) cancels its jobs.
-    if not previous.nested:
-        session.info.pop(_AFTER_COMMIT, None)
