@@ -20,8 +20,9 @@ def _blueprints() -> list[object]:
     from pmha.cases.api import bp as cases_api
     from pmha.cases.views import bp as cases_pages
     from pmha.web.views import bp as web_pages
+    from pmha.workflow.api import bp as workflow_api
 
-    return [web_pages, accounts_pages, cases_pages, audit_pages, cases_api]
+    return [web_pages, accounts_pages, cases_pages, audit_pages, cases_api, workflow_api]
 
 
 def _load_rules(app: Flask, config: Config) -> None:
@@ -59,8 +60,10 @@ def create_app(config: Config | None = None) -> Flask:
     for bp in _blueprints():
         app.register_blueprint(bp)  # type: ignore[arg-type]
     from pmha.cases.api import bp as cases_api
+    from pmha.workflow.api import bp as workflow_api
 
-    csrf.exempt(cases_api)  # bearer tokens only, never cookies: nothing to forge
+    for api in (cases_api, workflow_api):
+        csrf.exempt(api)  # bearer tokens only, never cookies: nothing to forge
 
     if config.BENCH_ENDPOINTS:
         from pmha.web.bench import bp as bench

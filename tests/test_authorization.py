@@ -10,7 +10,7 @@ import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,6 +28,8 @@ from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import PERMISSIONS, Actor, Role, permissions_of
 from pmha.core.db import utcnow
 from pmha.core.http import PROBLEM
+from pmha.workflow import service as workflow
+from pmha.workflow.models import Step
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, SYSTEM, World, applicant_data, case_data, make_case
 
@@ -90,6 +92,10 @@ CASE_READERS = frozenset(
 )
 CASE_WRITERS = frozenset({"panel_physician", "nurse", "operations"})
 ADMIN = frozenset({"admin"})
+PHYSICIAN = frozenset({"panel_physician"})
+EXAM_READERS = frozenset({"panel_physician", "nurse", "radiologist"})
+EXAM_WRITERS = frozenset({"panel_physician", "nurse"})
+CLEARANCE_READERS = frozenset({"panel_physician", "nurse", "operations"})
 AUDITOR = frozenset({"auditor"})
 
 PUBLIC, PAGE, API = "public", "page", "api"
@@ -102,6 +108,7 @@ class Ctx:
     case: FamilyCase  # at the home site
     applicant: Applicant  # its principal
     foreign_case: FamilyCase  # at the other site, same family name
+    step: Step  # the principal's physical exam step
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,9 @@ class Route:
     not_found: str | None = None  # the problem code of that 404
     upload: Callable[[Ctx], bytes] | None = None  # a JPEG body instead of JSON
     ok_signed_in: int | None = None  # when a signed-in caller gets another success status
+    # Roles (of `allowed`) for which this body succeeds, when the record decides the rest:
+    # e.g. only a physician records a physical exam; others who may record results get 403.
+    succeeds: frozenset[str] | None = None
 
 
 def _new_family(**overrides: Any) -> dict[str, Any]:
@@ -261,6 +271,22 @@ ROUTES: list[Route] = [
           upload=lambda c: jpeg(), **APPLICANT_404),
     Route("cases_api.get_photo", "GET", API, CASE_READERS, 200, _photo, **APPLICANT_404),
     Route("cases_api.delete_photo", "DELETE", API, CASE_WRITERS, 204, _photo, **APPLICANT_404),
+    Route("workflow_api.read_workflow", "GET", API, EXAM_READERS, 200,
+          lambda c: f"{_applicant(c)}/workflow", **APPLICANT_404),
+    Route("workflow_api.put_facts", "PUT", API, EXAM_WRITERS, 200,
+          lambda c: f"{_applicant(c)}/facts", body=lambda c: {"tb_symptoms": False},
+          **APPLICANT_404),
+    Route("workflow_api.post_result", "POST", API, CASE_READERS, 201,
+          lambda c: f"{_applicant(c)}/results",
+          body=lambda c: {"code": "physical_exam", "value": "normal",
+                          "date": date.today().isoformat()},
+          succeeds=PHYSICIAN, **APPLICANT_404),
+    Route("workflow_api.transition", "POST", API, CASE_READERS, 200,
+          lambda c: f"/api/v1/steps/{c.step.id}/transition",
+          body=lambda c: {"to": "in_progress", "version": c.step.version},
+          succeeds=PHYSICIAN, foreign=RECORD, not_found="workflow.step_not_found"),
+    Route("workflow_api.case_clearance", "GET", API, CLEARANCE_READERS, 200,
+          lambda c: f"{_case(c)}/clearance", **CASE_404),
 ]
 # fmt: on
 
@@ -300,13 +326,16 @@ def test_every_protected_view_declares_its_permissions(app: Flask) -> None:
 
 
 @pytest.fixture()
-def ctx(session: Session, world: World) -> Ctx:
+def ctx(app: Flask, session: Session, world: World) -> Ctx:
     case = make_case(session, world.actor("nurse"))
     assert case.principal is not None
     photos.set_photo(session, world.actor("nurse"), case.principal.id, jpeg(), "image/jpeg")
     foreign_case = make_case(session, world.actor("foreign"))
+    rules = app.extensions["pmha.rules"]
+    plan = workflow.current(session, world.actor("panel_physician"), rules, case.principal.id)
+    step = next(s for s in plan.steps if s.code == "physical_exam")
     session.commit()
-    return Ctx(world, case, case.principal, foreign_case)
+    return Ctx(world, case, case.principal, foreign_case, step)
 
 
 def _expected(route: Route, caller: str) -> str:
@@ -315,7 +344,7 @@ def _expected(route: Route, caller: str) -> str:
     if caller == "anonymous":
         return "unauthenticated"
     role = "panel_physician" if caller == "foreign" else caller
-    if role not in route.allowed:
+    if role not in route.allowed or (route.succeeds is not None and role not in route.succeeds):
         return "forbidden"
     if caller == "foreign" and route.foreign == RECORD:
         return "not_found"

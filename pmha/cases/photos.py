@@ -15,7 +15,7 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from pmha.cases.models import ApplicantPhoto
-from pmha.cases.service import _load_applicant
+from pmha.cases.service import load_applicant
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
@@ -70,7 +70,7 @@ def set_photo(
     session: Session, actor: Actor, applicant_id: uuid.UUID, raw: bytes, content_type: str
 ) -> ApplicantPhoto:
     """Store (or replace) an applicant's photo, re-encoded as a JPEG without metadata."""
-    applicant = _load_applicant(session, actor, applicant_id)
+    applicant = load_applicant(session, actor, applicant_id)
     data, width, height = _normalise(raw, content_type)
     digest = hashlib.sha256(data).hexdigest()
     photo = session.get(ApplicantPhoto, applicant.id)
@@ -96,7 +96,7 @@ def set_photo(
 
 def get_photo(session: Session, actor: Actor, applicant_id: uuid.UUID) -> ApplicantPhoto:
     """An applicant's photo (the read is audited)."""
-    applicant = _load_applicant(session, actor, applicant_id)
+    applicant = load_applicant(session, actor, applicant_id)
     photo = session.get(ApplicantPhoto, applicant.id)
     if photo is None:
         raise NotFound("This applicant has no photo.", code="applicants.no_photo")
@@ -108,7 +108,7 @@ def get_photo(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Applic
 
 def delete_photo(session: Session, actor: Actor, applicant_id: uuid.UUID) -> None:
     """Remove an applicant's photo."""
-    applicant = _load_applicant(session, actor, applicant_id)
+    applicant = load_applicant(session, actor, applicant_id)
     photo = session.get(ApplicantPhoto, applicant.id)
     if photo is None:
         raise NotFound("This applicant has no photo.", code="applicants.no_photo")

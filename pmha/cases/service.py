@@ -227,7 +227,7 @@ def add_applicant(
     session: Session, actor: Actor, case_id: uuid.UUID, data: dict[str, Any]
 ) -> Applicant:
     """Add a family member to a case (duplicates are reported unless acknowledged)."""
-    case = _load_case(session, actor, case_id)
+    case = load_case(session, actor, case_id)
     return _new_applicant(session, actor, case, data)
 
 
@@ -237,7 +237,8 @@ def _case_query() -> Select[FamilyCase]:
     )
 
 
-def _load_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
+def load_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
+    """A case at one of the actor's sites (NotFound otherwise); the caller audits."""
     case = session.scalar(
         _case_query().where(FamilyCase.id == case_id, FamilyCase.site_id.in_(actor.site_ids))
     )
@@ -248,7 +249,7 @@ def _load_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase
 
 def get_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
     """A case with its family members; the read is audited per person."""
-    case = _load_case(session, actor, case_id)
+    case = load_case(session, actor, case_id)
     audit.record(
         session,
         actor,
@@ -274,7 +275,7 @@ def update_case(
     session: Session, actor: Actor, case_id: uuid.UUID, data: dict[str, Any]
 ) -> FamilyCase:
     """Change a case's destination, programme, departure or reference (optimistic locking)."""
-    case = _load_case(session, actor, case_id)
+    case = load_case(session, actor, case_id)
     _check_version(case, data.pop("version"))
     before = _snapshot(case, CASE_FIELDS)
     for name, value in data.items():
@@ -293,7 +294,8 @@ def update_case(
     return case
 
 
-def _load_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Applicant:
+def load_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Applicant:
+    """An applicant at one of the actor's sites (NotFound otherwise); the caller audits."""
     applicant = session.scalar(
         select(Applicant)
         .join(FamilyCase)
@@ -307,7 +309,7 @@ def _load_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> 
 
 def get_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Applicant:
     """One applicant's identity record (audited)."""
-    applicant = _load_applicant(session, actor, applicant_id)
+    applicant = load_applicant(session, actor, applicant_id)
     audit.record(session, actor, "read", "applicant", applicant.id, site_id=applicant.case.site_id)
     return applicant
 
@@ -316,7 +318,7 @@ def update_applicant(
     session: Session, actor: Actor, applicant_id: uuid.UUID, data: dict[str, Any]
 ) -> Applicant:
     """Correct an applicant's identity data (optimistic locking; changes audited as hashes)."""
-    applicant = _load_applicant(session, actor, applicant_id)
+    applicant = load_applicant(session, actor, applicant_id)
     _check_version(applicant, data.pop("version"))
     before = {**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)}
     if data.get("relationship") == Relationship.PRINCIPAL and (

@@ -64,8 +64,14 @@ def test_search_text_holds_folded_and_original_forms():
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("Mohammed", "Muhammad"), ("Mohamad", "Mohammed"), ("Fatemeh", "Fatima"),
-     ("Hadad", "Haddad"), ("Ahmed", "Ahmad"), ("Yousef", "Yusuf")],
+    [
+        ("Mohammed", "Muhammad"),
+        ("Mohamad", "Mohammed"),
+        ("Fatemeh", "Fatima"),
+        ("Hadad", "Haddad"),
+        ("Ahmed", "Ahmad"),
+        ("Yousef", "Yusuf"),
+    ],
 )
 def test_spelling_key_joins_spellings(a, b):
     assert names.vowel_key(a) == names.vowel_key(b)
@@ -73,8 +79,13 @@ def test_spelling_key_joins_spellings(a, b):
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("Haddad", "Huda"), ("Sara", "Zahra"), ("Ahmad", "Hamid"), ("Noori", "Nour"),
-     ("Karimi", "Karim")],
+    [
+        ("Haddad", "Huda"),
+        ("Sara", "Zahra"),
+        ("Ahmad", "Hamid"),
+        ("Noori", "Nour"),
+        ("Karimi", "Karim"),
+    ],
 )
 def test_spelling_key_keeps_short_names_apart(a, b):
     assert names.vowel_key(a) != names.vowel_key(b)

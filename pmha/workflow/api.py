@@ -1,0 +1,120 @@
+"""JSON API for plans, steps, results and clearance under /api/v1/."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.http import load_json
+from pmha.core.openapi import doc
+from pmha.rules import RuleBook
+from pmha.workflow import schemas, service
+
+bp = Blueprint("workflow_api", __name__, url_prefix="/api/v1")
+
+
+def rules() -> RuleBook:
+    return current_app.extensions["pmha.rules"]  # type: ignore[no-any-return]
+
+
+def dump_workflow(found: service.Workflow) -> dict[str, Any]:
+    return schemas.WorkflowOut().dump(  # type: ignore[no-any-return]
+        {
+            "applicant_id": found.applicant.id,
+            "rules_version": found.record.rules_version,
+            "planned_at": found.record.planned_at,
+            "clearance": found.decision.to_dict(),
+            "steps": sorted(found.steps, key=lambda s: s.code),
+            "plan": found.record.plan,
+            "problems": found.record.problems,
+        }
+    )
+
+
+@bp.get("/applicants/<uuid:applicant_id>/workflow")
+@require("exams:read")
+@doc(
+    "An applicant's plan, steps and clearance (re-planned first if anything changed)",
+    response=schemas.WorkflowOut,
+    errors=(404,),
+    tag="workflow",
+)
+def read_workflow(applicant_id: uuid.UUID) -> Any:
+    return dump_workflow(service.current(get_session(), actor(), rules(), applicant_id))
+
+
+@bp.put("/applicants/<uuid:applicant_id>/facts")
+@require("exams:write")
+@doc(
+    "Record the clinical facts the rules ask about (TB history, contact, symptoms, HIV, "
+    "pregnancy, exam date); send the version you read once they exist",
+    body=schemas.FactsIn,
+    response=schemas.WorkflowOut,
+    errors=(400, 404, 409, 415, 422),
+    tag="workflow",
+)
+def put_facts(applicant_id: uuid.UUID) -> Any:
+    data = load_json(schemas.FactsIn())
+    return dump_workflow(service.set_facts(get_session(), actor(), rules(), applicant_id, data))
+
+
+@bp.post("/applicants/<uuid:applicant_id>/results")
+@require("cases:read")
+@doc(
+    "Record a result for a step of the plan (the role needed depends on the test)",
+    body=schemas.ResultIn,
+    response=schemas.WorkflowOut,
+    status=201,
+    errors=(400, 404, 415, 422),
+    tag="workflow",
+)
+def post_result(applicant_id: uuid.UUID) -> Any:
+    data = load_json(schemas.ResultIn())
+    found = service.record_result(get_session(), actor(), rules(), applicant_id, data)
+    return dump_workflow(found), 201
+
+
+@bp.post("/steps/<uuid:step_id>/transition")
+@require("cases:read")
+@doc(
+    "Move a step: start it, waive it (with a reason), block it (with a note) or reopen it; "
+    "an illegal move is a 409 naming the allowed ones",
+    body=schemas.TransitionIn,
+    response=schemas.WorkflowOut,
+    errors=(400, 404, 409, 415, 422),
+    tag="workflow",
+)
+def transition(step_id: uuid.UUID) -> Any:
+    data = load_json(schemas.TransitionIn())
+    return dump_workflow(service.transition(get_session(), actor(), rules(), step_id, data))
+
+
+@bp.get("/cases/<uuid:case_id>/clearance")
+@require("clearance:read")
+@doc(
+    "Each traveller's clearance and the family's, with what still blocks it",
+    response=schemas.CaseClearanceOut,
+    errors=(404,),
+    tag="workflow",
+)
+def case_clearance(case_id: uuid.UUID) -> Any:
+    found = service.case_clearance(get_session(), actor(), rules(), case_id)
+    return schemas.CaseClearanceOut().dump(
+        {
+            "case_id": found.case.id,
+            "case_number": found.case.case_number,
+            "clearance": found.decision.to_dict(),
+            "members": [
+                {
+                    "applicant_id": w.applicant.id,
+                    "name": f"{w.applicant.given_names} {w.applicant.family_name}",
+                    "clearance": w.decision.to_dict(),
+                }
+                for w in found.members
+            ],
+        }
+    )

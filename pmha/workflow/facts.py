@@ -1,0 +1,62 @@
+"""From what the registry and the clinic recorded to the rule engine's Facts."""
+
+from __future__ import annotations
+
+from datetime import date
+from types import MappingProxyType
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pmha.cases.models import Applicant
+from pmha.rules import Facts, Result
+from pmha.rules import vocabulary as vocab
+from pmha.workflow.models import ClinicalFacts, Step, StepResult, StepState
+
+FLAGS = ("pregnant", "tb_history", "tb_contact", "tb_symptoms", "known_hiv", "extrapulmonary_tb")
+
+
+def latest_results(session: Session, applicant_id: object) -> dict[str, StepResult]:
+    rows = session.scalars(
+        select(StepResult)
+        .where(StepResult.applicant_id == applicant_id)
+        .order_by(StepResult.recorded_at)
+    )
+    return {row.code: row for row in rows}
+
+
+def result_value(code: str, value: str) -> str | float:
+    return float(value) if vocab.RESULT_VALUES.get(code, ()) is None else value
+
+
+def build_facts(
+    session: Session, applicant: Applicant, steps: list[Step], as_of: date
+) -> tuple[Facts, dict[str, list[str]]]:
+    """The applicant's facts and, if the rules cannot plan with them, what is wrong, by field."""
+    case = applicant.case
+    clinical = session.get(ClinicalFacts, applicant.id)
+    exam_date = clinical.exam_date if clinical and clinical.exam_date else as_of
+    results = {
+        code: Result(result_value(code, row.value), row.result_date, row.treated)
+        for code, row in latest_results(session, applicant.id).items()
+    }
+    waivers = {
+        s.code: s.waiver_reason
+        for s in steps
+        if s.state == StepState.WAIVED and s.waiver_reason in vocab.WAIVER_REASONS
+    }
+    departure = case.planned_departure
+    facts = Facts(
+        dob=applicant.dob,
+        exam_date=exam_date,
+        sex=applicant.sex.value,
+        programme=case.programme.value,
+        destination=case.destination.value,
+        exam_country=case.site.country,
+        departure_date=departure if departure and departure >= exam_date else None,
+        results=MappingProxyType(results),
+        waivers=MappingProxyType({k: v for k, v in waivers.items() if v}),
+        **{flag: getattr(clinical, flag) if clinical else None for flag in FLAGS},  # type: ignore[arg-type]
+        gestation_weeks=clinical.gestation_weeks if clinical else None,
+    )
+    return facts, facts.errors()

@@ -1,0 +1,99 @@
+"""What the workflow API takes and gives."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from pmha.core.schemas import StrictSchema, date_in_range, strict_integer
+from pmha.rules import vocabulary as vocab
+from pmha.workflow.models import StepState
+
+
+class FactsIn(StrictSchema):
+    exam_date = fields.Date(allow_none=True, validate=date_in_range)
+    pregnant = fields.Boolean(allow_none=True)
+    gestation_weeks = strict_integer(allow_none=True, validate=validate.Range(min=0, max=45))
+    tb_history = fields.Boolean(allow_none=True)
+    tb_contact = fields.Boolean(
+        allow_none=True, metadata={"description": "close contact in the past year"}
+    )
+    tb_symptoms = fields.Boolean(allow_none=True)
+    known_hiv = fields.Boolean(allow_none=True)
+    extrapulmonary_tb = fields.Boolean(allow_none=True)
+    version = strict_integer(
+        load_default=None, metadata={"description": "The version you read, once facts exist."}
+    )
+
+
+class ResultIn(StrictSchema):
+    code = fields.String(required=True, validate=validate.OneOf(sorted(vocab.RESULT_VALUES)))
+    value = fields.Raw(
+        required=True,
+        metadata={"description": "A value of the code's vocabulary, or a number (TST mm)."},
+    )
+    date = fields.Date(required=True, validate=date_in_range)
+    treated = fields.Boolean(load_default=False)
+
+
+class TransitionIn(StrictSchema):
+    to = fields.Enum(StepState, by_value=True, required=True)
+    waiver_reason = fields.String(
+        load_default=None, validate=validate.OneOf(sorted(vocab.WAIVER_REASONS))
+    )
+    note = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
+    version = strict_integer(required=True)
+
+
+class StepOut(StrictSchema):
+    id = fields.UUID()
+    code = fields.String()
+    state = fields.Enum(StepState, by_value=True)
+    planned_status = fields.String()
+    reason_rule = fields.String(allow_none=True)
+    reason_source = fields.List(fields.String())
+    reason_detail = fields.String()
+    due_by = fields.Date(allow_none=True)
+    not_before = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+    awaiting = fields.List(fields.String())
+    count = fields.Integer(allow_none=True)
+    waiver_reason = fields.String(allow_none=True)
+    note = fields.String(allow_none=True)
+    version = fields.Integer()
+
+
+class BlockerOut(StrictSchema):
+    kind = fields.String()
+    code = fields.String()
+    detail = fields.String()
+
+
+class DecisionOut(StrictSchema):
+    status = fields.String()
+    blockers = fields.List(fields.Nested(BlockerOut))
+    conditions = fields.List(fields.String())
+
+
+class WorkflowOut(StrictSchema):
+    applicant_id = fields.UUID()
+    rules_version = fields.String(allow_none=True)
+    planned_at = fields.DateTime()
+    clearance = fields.Nested(DecisionOut)
+    steps = fields.List(fields.Nested(StepOut))
+    plan = fields.Dict(
+        allow_none=True, metadata={"description": "The plan as the rule engine gave it."}
+    )
+    problems = fields.Dict(allow_none=True)
+
+
+class MemberClearanceOut(StrictSchema):
+    applicant_id = fields.UUID()
+    name = fields.String()
+    clearance = fields.Nested(DecisionOut)
+
+
+class CaseClearanceOut(StrictSchema):
+    case_id = fields.UUID()
+    case_number = fields.String()
+    clearance = fields.Nested(DecisionOut)
+    members = fields.List(fields.Nested(MemberClearanceOut))

@@ -1,0 +1,332 @@
+"""Workflow verbs: plan an applicant, record facts and results, move steps, decide clearance.
+
+Every verb takes the session, the actor and the rule book (from the app); plans are re-made
+whenever something they depend on changes, and each is kept with its rule version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pmha.cases import service as cases
+from pmha.cases.models import Applicant, FamilyCase
+from pmha.core import audit
+from pmha.core.auth import Actor
+from pmha.core.db import utcnow
+from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
+from pmha.rules import FactsError, Plan, RuleBook, plan
+from pmha.rules import vocabulary as vocab
+from pmha.workflow import clearance as cl
+from pmha.workflow.facts import FLAGS, build_facts
+from pmha.workflow.models import ClinicalFacts, PlanChange, PlanRecord, Step, StepResult, StepState
+from pmha.workflow.roles import permission_for
+from pmha.workflow.steps import check_transition, sync
+
+
+@dataclass
+class Workflow:
+    """An applicant's current plan, steps and clearance, as the pages and the API show them."""
+
+    applicant: Applicant
+    record: PlanRecord
+    steps: list[Step]
+    decision: cl.Decision
+
+
+def _steps(session: Session, applicant_id: uuid.UUID) -> list[Step]:
+    return list(session.scalars(select(Step).where(Step.applicant_id == applicant_id)))
+
+
+def _latest(session: Session, applicant_id: uuid.UUID) -> PlanRecord | None:
+    return session.scalar(
+        select(PlanRecord)
+        .where(PlanRecord.applicant_id == applicant_id)
+        .order_by(PlanRecord.planned_at.desc(), PlanRecord.id)
+        .limit(1)
+    )
+
+
+def _decide(
+    rules: RuleBook,
+    applicant: Applicant,
+    found: Plan | None,
+    problems: dict[str, list[str]] | None,
+    steps: list[Step],
+) -> cl.Decision:
+    try:
+        policy = rules.for_destination(applicant.case.destination.value).clearance
+    except KeyError:
+        policy = None
+    states = {s.code: (s.state.value, s.planned_status) for s in steps}
+    return cl.applicant_clearance(found, problems, states, policy)
+
+
+def replan(
+    session: Session,
+    actor: Actor,
+    rules: RuleBook,
+    applicant: Applicant,
+    trigger: str,
+    as_of: date | None = None,
+) -> Workflow:
+    """Plan the applicant again and bring their steps in line; the plan is kept on record."""
+    as_of = as_of or utcnow().date()
+    steps = _steps(session, applicant.id)
+    facts, problems = build_facts(session, applicant, steps, as_of)
+    found: Plan | None = None
+    if not problems:
+        try:
+            found = plan(facts, rules, as_of, check=False)
+        except (FactsError, KeyError) as exc:
+            problems = (
+                exc.errors
+                if isinstance(exc, FactsError)
+                else {"destination": [f"No rule file for {applicant.case.destination.value}."]}
+            )
+    if found is not None:
+        new, changes = sync(applicant.id, steps, found, hold_signed=trigger == "rules_update")
+        session.add_all(new)
+        session.add_all(changes)
+        steps += new
+    decision = _decide(rules, applicant, found, problems or None, steps)
+    record = PlanRecord(
+        applicant_id=applicant.id,
+        as_of=as_of,
+        trigger=trigger,
+        rules_version=found.rules_version if found else None,
+        rules_sha256=found.rules_sha256 if found else None,
+        clearance=decision.status,
+        blockers=[b.to_dict() for b in decision.blockers],
+        plan=found.to_dict() if found else None,
+        problems=problems or None,
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "plan",
+        "applicant",
+        applicant.id,
+        site_id=applicant.case.site_id,
+        details={
+            "rules_version": record.rules_version,
+            "clearance": decision.status,
+            "trigger": trigger,
+        },
+    )
+    return Workflow(applicant, record, steps, decision)
+
+
+def _stale(record: PlanRecord | None, applicant: Applicant, rules: RuleBook, today: date) -> str:
+    """Why the kept plan no longer holds ('' when it does)."""
+    if record is None:
+        return "first_plan"
+    if record.as_of < today:
+        return "new_day"
+    latest_change = max(applicant.updated_at, applicant.case.updated_at)
+    if latest_change > record.planned_at:
+        return "registry_change"
+    try:
+        sha = rules.for_destination(applicant.case.destination.value).sha256
+    except KeyError:
+        return ""
+    return "rules_update" if record.rules_sha256 not in (None, sha) else ""
+
+
+def current(session: Session, actor: Actor, rules: RuleBook, applicant_id: uuid.UUID) -> Workflow:
+    """The applicant's workflow, re-planned first if anything it depends on changed (audited)."""
+    applicant = cases.load_applicant(session, actor, applicant_id)
+    record = _latest(session, applicant.id)
+    why = _stale(record, applicant, rules, utcnow().date())
+    if why or record is None:
+        return replan(session, actor, rules, applicant, why or "first_plan")
+    steps = _steps(session, applicant.id)
+    audit.record(session, actor, "read", "workflow", applicant.id, site_id=applicant.case.site_id)
+    return Workflow(applicant, record, steps, _decision_of(record))
+
+
+def _decision_of(record: PlanRecord) -> cl.Decision:
+    blockers = tuple(cl.Blocker(**b) for b in record.blockers or [])
+    return cl.Decision(record.clearance, blockers)
+
+
+FACT_FIELDS = ("exam_date", "gestation_weeks", *FLAGS)
+
+
+def set_facts(
+    session: Session,
+    actor: Actor,
+    rules: RuleBook,
+    applicant_id: uuid.UUID,
+    data: dict[str, Any],
+) -> Workflow:
+    """Record the clinical facts the rules ask about (send `version` once they exist)."""
+    applicant = cases.load_applicant(session, actor, applicant_id)
+    facts = session.get(ClinicalFacts, applicant.id)
+    version = data.pop("version", None)
+    if facts is not None and version != facts.version:
+        raise StaleVersion(extra={"current_version": facts.version})
+    if facts is None:
+        facts = ClinicalFacts(applicant_id=applicant.id)
+        session.add(facts)
+    before = {f: getattr(facts, f) for f in FACT_FIELDS}
+    for name, value in data.items():
+        setattr(facts, name, value)
+    if data.get("exam_date") and data["exam_date"] < applicant.dob:
+        raise ValidationFailed(errors={"exam_date": ["The exam date is before the birth date."]})
+    facts.updated_by = actor.user_id
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "update",
+        "clinical_facts",
+        applicant.id,
+        site_id=applicant.case.site_id,
+        before=before,
+        after={f: getattr(facts, f) for f in FACT_FIELDS},
+    )
+    found = replan(session, actor, rules, applicant, "facts")
+    if found.record.problems:
+        raise ValidationFailed(errors=found.record.problems)
+    return found
+
+
+def record_result(
+    session: Session,
+    actor: Actor,
+    rules: RuleBook,
+    applicant_id: uuid.UUID,
+    data: dict[str, Any],
+) -> Workflow:
+    """Record a result for a step of the applicant's plan; the plan follows."""
+    code, value, day = data["code"], str(data["value"]), data["date"]
+    actor.check(permission_for(code))
+    found = current(session, actor, rules, applicant_id)  # the plan the result answers
+    applicant = found.applicant
+    step = next((s for s in found.steps if s.code == code), None)
+    if step is None or step.state == StepState.NOT_APPLICABLE:
+        raise ValidationFailed(errors={"code": ["This test is not in the applicant's plan."]})
+    allowed = vocab.RESULT_VALUES[code]
+    errors: dict[str, list[str]] = {}
+    if allowed is None:
+        try:
+            if not 0 <= float(value) <= 100:
+                raise ValueError
+        except ValueError:
+            errors["value"] = ["Give a number from 0 to 100 (e.g. induration in mm)."]
+    elif value not in allowed:
+        errors["value"] = [f"Use one of {', '.join(allowed)}."]
+    if day < applicant.dob:
+        errors["date"] = ["The result is dated before the date of birth."]
+    if day > utcnow().date():
+        errors["date"] = ["The result is dated in the future."]
+    if errors:
+        raise ValidationFailed(errors=errors)
+    session.add(
+        StepResult(
+            applicant_id=applicant.id,
+            code=code,
+            value=value,
+            result_date=day,
+            treated=bool(data.get("treated")),
+            recorded_by=actor.user_id,
+        )
+    )
+    step.state, step.changed_by = StepState.DONE, actor.user_id
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "result",
+        "workflow_step",
+        step.id,
+        site_id=applicant.case.site_id,
+        after={"code": code, "value": value},
+    )
+    return replan(session, actor, rules, applicant, "result")
+
+
+def transition(
+    session: Session,
+    actor: Actor,
+    rules: RuleBook,
+    step_id: uuid.UUID,
+    data: dict[str, Any],
+) -> Workflow:
+    """Move a step (start, waive with a reason, block, reopen); illegal moves are a 409."""
+    step = session.get(Step, step_id)
+    if step is None:
+        raise NotFound("No such step.", code="workflow.step_not_found")
+    try:
+        applicant = cases.load_applicant(session, actor, step.applicant_id)
+    except NotFound:
+        raise NotFound("No such step.", code="workflow.step_not_found") from None
+    actor.check(permission_for(step.code))
+    if data["version"] != step.version:
+        raise StaleVersion(extra={"current_version": step.version})
+    target = StepState(data["to"])
+    check_transition(step, target)
+    if target == StepState.WAIVED and not data.get("waiver_reason"):
+        raise ValidationFailed(errors={"waiver_reason": ["Say why the step is waived."]})
+    if target == StepState.BLOCKED and not data.get("note"):
+        raise ValidationFailed(errors={"note": ["Say what blocks the step."]})
+    before = {"state": step.state.value, "waiver_reason": step.waiver_reason}
+    step.state, step.changed_by = target, actor.user_id
+    step.waiver_reason = data.get("waiver_reason") if target == StepState.WAIVED else None
+    step.note = data.get("note")
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "update",
+        "workflow_step",
+        step.id,
+        site_id=applicant.case.site_id,
+        before=before,
+        after={"state": target.value, "waiver_reason": step.waiver_reason},
+    )
+    return replan(session, actor, rules, applicant, "step")
+
+
+@dataclass
+class CaseClearance:
+    case: FamilyCase
+    members: list[Workflow]
+    decision: cl.Decision
+
+
+def case_clearance(
+    session: Session, actor: Actor, rules: RuleBook, case_id: uuid.UUID
+) -> CaseClearance:
+    """Every traveller's clearance and the family's, by the destination's family rule."""
+    case = cases.load_case(session, actor, case_id)
+    members = [current(session, actor, rules, a.id) for a in case.applicants]
+    try:
+        family = rules.for_destination(case.destination.value).clearance.family
+    except KeyError:
+        family = "all_travellers"
+    decision = cl.case_clearance(
+        {f"{w.applicant.given_names} {w.applicant.family_name}": w.decision for w in members},
+        family,
+    )
+    return CaseClearance(case, members, decision)
+
+
+def pending_changes(session: Session, actor: Actor, applicant_id: uuid.UUID) -> list[PlanChange]:
+    """Changes a rule update would make to signed steps, awaiting a physician's review."""
+    applicant = cases.load_applicant(session, actor, applicant_id)
+    return list(
+        session.scalars(
+            select(PlanChange).where(
+                PlanChange.applicant_id == applicant.id, PlanChange.reviewed_at.is_(None)
+            )
+        )
+    )

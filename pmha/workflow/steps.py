@@ -1,0 +1,87 @@
+"""The state machine of a step, and bringing steps in line with a new plan."""
+
+from __future__ import annotations
+
+from pmha.core.errors import Conflict
+from pmha.rules import Plan, PlanItem
+from pmha.workflow.models import PlanChange, Step, StepState
+
+S = StepState
+# What a person may do to a step. `done` comes from recording a result; `not_applicable`
+# from the plan. A signed (done) step changes only by a newer result.
+TRANSITIONS: dict[StepState, frozenset[StepState]] = {
+    S.PENDING: frozenset({S.IN_PROGRESS, S.WAIVED, S.BLOCKED}),
+    S.IN_PROGRESS: frozenset({S.PENDING, S.WAIVED, S.BLOCKED}),
+    S.BLOCKED: frozenset({S.PENDING, S.IN_PROGRESS}),
+    S.WAIVED: frozenset({S.PENDING}),
+    S.DONE: frozenset(),
+    S.NOT_APPLICABLE: frozenset(),
+}
+FINISHED = frozenset({S.DONE, S.WAIVED})
+OPEN = frozenset({S.PENDING, S.IN_PROGRESS, S.BLOCKED})
+WANTED = frozenset({"required", "conditional", "blocked"})
+
+
+class IllegalTransition(Conflict):
+    code = "workflow.illegal_transition"
+    title = "That step cannot move there from where it is"
+
+
+def check_transition(step: Step, target: StepState) -> None:
+    allowed = TRANSITIONS[step.state]
+    if target not in allowed:
+        names = ", ".join(sorted(a.value for a in allowed)) or "none (record a result instead)"
+        raise IllegalTransition(
+            f"A step that is {step.state.value} cannot become {target.value}. Allowed: {names}.",
+            extra={"allowed": sorted(a.value for a in allowed)},
+        )
+
+
+def _apply_plan(step: Step, item: PlanItem) -> None:
+    step.planned_status = item.status
+    step.reason_rule = item.reason.rule
+    step.reason_source = list(item.reason.source)
+    step.reason_detail = item.reason.detail[:300]
+    step.due_by, step.not_before, step.valid_until = item.due_by, item.not_before, item.valid_until
+    step.awaiting = list(item.awaiting)
+    step.count = item.count
+
+
+def sync(
+    applicant_id: object, steps: list[Step], plan: Plan, *, hold_signed: bool
+) -> tuple[list[Step], list[PlanChange]]:
+    """Bring the steps in line with the plan: new ones for new requirements, not_applicable for
+    those no longer wanted. With `hold_signed` (a rule update), a done or waived step whose
+    planned status changes is left as it is and the change is returned for review."""
+    by_code = {s.code: s for s in steps}
+    new: list[Step] = []
+    changes: list[PlanChange] = []
+    for item in plan.requirements:
+        step = by_code.pop(item.code, None)
+        if step is None:
+            if item.status not in WANTED:
+                continue
+            step = Step(applicant_id=applicant_id, code=item.code, state=S.PENDING)
+            new.append(step)
+        if hold_signed and step.state in FINISHED and step.planned_status != item.status:
+            changes.append(
+                PlanChange(
+                    applicant_id=applicant_id,
+                    code=step.code,
+                    state=step.state.value,
+                    planned_before=step.planned_status,
+                    planned_after=item.status,
+                    rules_version=plan.rules_version,
+                )
+            )
+            continue
+        _apply_plan(step, item)
+        if item.status in WANTED and step.state == S.NOT_APPLICABLE:
+            step.state = S.PENDING
+        elif item.status not in WANTED | {"done", "waived"} and step.state in OPEN:
+            step.state = S.NOT_APPLICABLE
+    for step in by_code.values():  # no longer in the plan at all
+        if step.state in OPEN:
+            step.state = S.NOT_APPLICABLE
+            step.planned_status = "not_required"
+    return new, changes
