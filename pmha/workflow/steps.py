@@ -47,6 +47,19 @@ def _apply_plan(step: Step, item: PlanItem) -> None:
     step.count = item.count
 
 
+def _change(
+    applicant_id: object, code: str, state: str, before: str, item: PlanItem, plan: Plan
+) -> PlanChange:
+    return PlanChange(
+        applicant_id=applicant_id,
+        code=code,
+        state=state,
+        planned_before=before,
+        planned_after=item.status,
+        rules_version=plan.rules_version,
+    )
+
+
 def sync(
     applicant_id: object, steps: list[Step], plan: Plan, *, hold_signed: bool
 ) -> tuple[list[Step], list[PlanChange]]:
@@ -63,16 +76,15 @@ def sync(
                 continue
             step = Step(applicant_id=applicant_id, code=item.code, state=S.PENDING)
             new.append(step)
-        if hold_signed and step.state in FINISHED and step.planned_status != item.status:
+            if hold_signed:  # a new requirement for an open case: listed for review too
+                changes.append(_change(applicant_id, step.code, "new", "none", item, plan))
+        elif (
+            hold_signed
+            and step.state in FINISHED
+            and (step.planned_status != item.status or step.reason_rule != item.reason.rule)
+        ):
             changes.append(
-                PlanChange(
-                    applicant_id=applicant_id,
-                    code=step.code,
-                    state=step.state.value,
-                    planned_before=step.planned_status,
-                    planned_after=item.status,
-                    rules_version=plan.rules_version,
-                )
+                _change(applicant_id, step.code, step.state.value, step.planned_status, item, plan)
             )
             continue
         _apply_plan(step, item)
