@@ -21,8 +21,17 @@ def _blueprints() -> list[object]:
     from pmha.cases.views import bp as cases_pages
     from pmha.web.views import bp as web_pages
     from pmha.workflow.api import bp as workflow_api
+    from pmha.workflow.views import bp as workflow_pages
 
-    return [web_pages, accounts_pages, cases_pages, audit_pages, cases_api, workflow_api]
+    return [
+        web_pages,
+        accounts_pages,
+        cases_pages,
+        workflow_pages,
+        audit_pages,
+        cases_api,
+        workflow_api,
+    ]
 
 
 def _load_rules(app: Flask, config: Config) -> None:

@@ -96,6 +96,12 @@ PHYSICIAN = frozenset({"panel_physician"})
 EXAM_READERS = frozenset({"panel_physician", "nurse", "radiologist"})
 EXAM_WRITERS = frozenset({"panel_physician", "nurse"})
 CLEARANCE_READERS = frozenset({"panel_physician", "nurse", "operations"})
+# The case workflow page: whoever works on a step or reads clearance (what shows varies).
+WORKFLOW_READERS = frozenset(
+    {"panel_physician", "nurse", "radiologist", "lab_technician", "operations"}
+)
+RADIOLOGIST = frozenset({"radiologist"})
+LAB_WRITERS = frozenset({"panel_physician", "lab_technician"})
 AUDITOR = frozenset({"auditor"})
 
 PUBLIC, PAGE, API = "public", "page", "api"
@@ -287,6 +293,31 @@ ROUTES: list[Route] = [
           succeeds=PHYSICIAN, foreign=RECORD, not_found="workflow.step_not_found"),
     Route("workflow_api.case_clearance", "GET", API, CLEARANCE_READERS, 200,
           lambda c: f"{_case(c)}/clearance", **CASE_404),
+
+    Route("workflow.case_workflow", "GET", PAGE, WORKFLOW_READERS, 200,
+          lambda c: f"/cases/{c.case.id}/workflow", foreign=RECORD),
+    Route("workflow.record_result", "POST", PAGE, CASE_READERS, 302,
+          lambda c: f"/cases/{c.case.id}/workflow/applicants/{c.applicant.id}/results",
+          body=lambda c: {"code": "physical_exam", "value": "normal",
+                          "date": date.today().isoformat()},
+          succeeds=PHYSICIAN, foreign=RECORD),
+    Route("workflow.move_step", "POST", PAGE, CASE_READERS, 302,
+          lambda c: f"/cases/{c.case.id}/workflow/steps/{c.step.id}",
+          body=lambda c: {"to": "in_progress", "version": str(c.step.version)},
+          succeeds=PHYSICIAN, foreign=RECORD),
+    Route("workflow.record_facts", "POST", PAGE, EXAM_WRITERS, 302,
+          lambda c: f"/cases/{c.case.id}/workflow/applicants/{c.applicant.id}/facts",
+          body=lambda c: {"tb_symptoms": "no"}, foreign=RECORD),
+    Route("workflow.worklist_physician", "GET", PAGE, PHYSICIAN, 200,
+          lambda c: "/worklists/physician", foreign=RESULTS),
+    Route("workflow.worklist_nurse", "GET", PAGE, EXAM_WRITERS, 200,
+          lambda c: "/worklists/nurse"),
+    Route("workflow.worklist_radiology", "GET", PAGE, RADIOLOGIST, 200,
+          lambda c: "/worklists/radiology"),
+    Route("workflow.worklist_lab", "GET", PAGE, LAB_WRITERS, 200,
+          lambda c: "/worklists/lab", foreign=RESULTS),
+    Route("workflow.clearance_board", "GET", PAGE, CLEARANCE_READERS, 200,
+          lambda c: "/worklists/operations", foreign=RESULTS),
 ]
 # fmt: on
 
@@ -319,6 +350,9 @@ def test_every_protected_view_declares_its_permissions(app: Flask) -> None:
         granted = set(EVERY_ROLE)
         for permission in declared:
             granted &= {r.value for r in PERMISSIONS[permission]}
+        any_of = getattr(view, "pmha_any_permission", None)  # views open to several permissions
+        if any_of:
+            granted &= {r.value for p in any_of for r in PERMISSIONS[p]}
         assert granted == route.allowed, route.endpoint
 
 

@@ -15,11 +15,11 @@ bp = Blueprint("web", __name__)
 FIND = ("Find a case", "cases.case_list")
 REGISTER = ("Register a family", "cases.register")
 TODAY: dict[Role, list[tuple[str, str]]] = {
-    Role.PANEL_PHYSICIAN: [FIND, REGISTER],
-    Role.NURSE: [FIND, REGISTER],
-    Role.RADIOLOGIST: [FIND],
-    Role.LAB_TECHNICIAN: [FIND],
-    Role.OPERATIONS: [FIND, REGISTER],
+    Role.PANEL_PHYSICIAN: [("Physician worklist", "workflow.worklist_physician"), FIND, REGISTER],
+    Role.NURSE: [("Nurse worklist", "workflow.worklist_nurse"), FIND, REGISTER],
+    Role.RADIOLOGIST: [("Chest X-rays to read", "workflow.worklist_radiology"), FIND],
+    Role.LAB_TECHNICIAN: [("Lab worklist", "workflow.worklist_lab"), FIND],
+    Role.OPERATIONS: [("Clearance board", "workflow.clearance_board"), FIND, REGISTER],
     Role.DOT_WORKER: [FIND],
     Role.RECEIVING_AUTHORITY: [],
     Role.AUDITOR: [("Search the audit trail", "audit.events")],
@@ -27,11 +27,11 @@ TODAY: dict[Role, list[tuple[str, str]]] = {
 }
 
 ROLE_NOTES: dict[Role, str] = {
-    Role.PANEL_PHYSICIAN: "Exams to complete and sign will be listed here.",
-    Role.NURSE: "Today's vaccinations and observed doses will be listed here.",
-    Role.RADIOLOGIST: "Chest X-rays waiting for a reading will be listed here.",
-    Role.LAB_TECHNICIAN: "Specimens and results to record will be listed here.",
-    Role.OPERATIONS: "Departures and the families on them will be listed here.",
+    Role.PANEL_PHYSICIAN: "Exams, histories and follow-ups waiting for you, most urgent first.",
+    Role.NURSE: "Vaccination reviews, skin tests and counselling waiting for you.",
+    Role.RADIOLOGIST: "Chest X-rays waiting for a reading, most urgent first.",
+    Role.LAB_TECHNICIAN: "Lab results waiting to be recorded, most urgent first.",
+    Role.OPERATIONS: "Each family's medical clearance and what blocks it, by departure.",
     Role.DOT_WORKER: "Today's observed TB doses will be listed here.",
     Role.RECEIVING_AUTHORITY: "Bundles received from assessment centres will be listed here.",
     Role.AUDITOR: "",

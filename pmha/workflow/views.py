@@ -1,0 +1,554 @@
+"""Pages: a case's workflow (steps, results, clearance), the worklists and the clearance board."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+
+from pmha.cases.views import age_text
+from pmha.core.auth import Actor, actor, require
+from pmha.core.db import get_session, utcnow
+from pmha.core.errors import AppError, Conflict, Forbidden, NotFound, StaleVersion
+from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.rules import RuleBook
+from pmha.rules import vocabulary as vocab
+from pmha.workflow import clearance as cl
+from pmha.workflow import schemas, service
+from pmha.workflow.facts import FLAGS
+from pmha.workflow.models import Step, StepState
+from pmha.workflow.roles import PERMISSION, group_of
+from pmha.workflow.steps import TRANSITIONS, IllegalTransition
+
+bp = Blueprint("workflow", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Who may open a case's workflow page: anyone who works on its steps or reads its clearance.
+# What each of them then sees is narrowed by `_view_rights` (operations: no result values).
+WORKFLOW_READ = ("exams:read", "labs:read", "radiology:read", "clearance:read")
+# Which permission shows the result values of each group's steps.
+RESULT_READ = {
+    "physician": "exams:read",
+    "nurse": "exams:read",
+    "radiology": "radiology:read",
+    "lab": "labs:read",
+    "travel": "clearance:read",
+}
+WORKLISTS = {
+    "physician": ("exams:sign", "Physician worklist"),
+    "nurse": ("exams:write", "Nurse worklist"),
+    "radiology": ("radiology:write", "Chest X-rays to read"),
+    "lab": ("labs:write", "Lab worklist"),
+}
+TRI_STATE = {"yes": True, "no": False}
+
+# --- the words the pages use ----------------------------------------------------------------------
+
+LABELS = {
+    "medical_history": "Medical history",
+    "physical_exam": "Physical examination",
+    "mental_health": "Mental health assessment",
+    "vaccination_review": "Vaccination review",
+    "chest_xray": "Chest X-ray",
+    "chest_xray_lateral": "Chest X-ray, lateral view",
+    "igra": "TB blood test (IGRA)",
+    "tst": "TB skin test (TST)",
+    "sputum_smear": "Sputum smears",
+    "sputum_culture": "Sputum cultures",
+    "tb_naat": "TB molecular test (NAAT)",
+    "dst": "TB drug susceptibility test",
+    "syphilis_serology": "Syphilis blood test",
+    "gonorrhea_naat": "Gonorrhea test (NAAT)",
+    "hiv_test": "HIV test",
+    "pre_test_counselling": "HIV pre-test counselling",
+    "post_test_counselling": "HIV post-test counselling",
+    "hbv_test": "Hepatitis B test",
+    "hcv_test": "Hepatitis C test",
+    "urinalysis": "Urine test",
+    "serum_creatinine": "Serum creatinine",
+    "pregnancy_test": "Pregnancy test",
+    "presumptive_treatment": "Presumptive parasite treatment",
+    "specialist_referral": "Specialist referral",
+    "tb_treatment_dot": "TB treatment under DOT",
+    "pdms": "Pre-departure medical screening",
+    "pec": "Pre-embarkation check",
+    "dhc": "Departure health check",
+    "medical_escort": "Medical escort",
+    "clearance": "Clearance",
+    "export": "Export to the destination",
+}
+OUTCOMES = {
+    "tb_class": "TB classification",
+    "syphilis": "Syphilis",
+    "gonorrhea": "Gonorrhea",
+    "tb_certificate": "UK TB certificate",
+    "medical_surveillance": "Medical surveillance",
+    "tb_undertaking": "Health undertaking",
+    "exam_validity": "Exam validity",
+    "plan": "Plan",
+}
+VALUES = {"suggestive_of_tb": "Suggestive of TB", "igra": "IGRA", "tst": "TST",
+          "class_b2_ltbi": "Class B2 (LTBI)", "class_b3_contact": "Class B3 (contact)",
+          "class_b1_pulmonary": "Class B1 (pulmonary)", "class_b0": "Class B0",
+          "class_b1_extrapulmonary": "Class B1 (extrapulmonary)", "class_a": "Class A"}  # fmt: skip
+# status -> (badge text, CSS modifier)
+CLEARANCE = {
+    cl.CLEARED: ("Cleared", "ok"),
+    cl.WITH_CONDITIONS: ("Cleared with conditions", "ok"),
+    cl.PENDING: ("Pending", "wait"),
+    cl.TRAVEL_HOLD: ("Travel hold", "bad"),
+    cl.NOT_CLEARED: ("Not cleared", "bad"),
+    cl.EXPIRED: ("Expired", "bad"),
+}
+# target state -> (button text, what the flash says happened)
+MOVES = {
+    StepState.IN_PROGRESS: ("Start", "started"),
+    StepState.PENDING: ("Reopen", "reopened"),
+    StepState.WAIVED: ("Waive", "waived"),
+    StepState.BLOCKED: ("Block", "blocked"),
+}
+FACT_LABELS = {
+    "exam_date": "Exam date",
+    "tb_history": "Past TB disease",
+    "tb_contact": "Close contact with TB in the past year",
+    "tb_symptoms": "TB symptoms now",
+    "known_hiv": "Known HIV infection",
+    "extrapulmonary_tb": "Signs of extrapulmonary TB",
+    "pregnant": "Pregnant",
+    "gestation_weeks": "Weeks of gestation",
+    "version": "Version",
+}
+
+
+def label(code: str) -> str:
+    """'chest_xray' -> 'Chest X-ray'."""
+    return LABELS.get(code) or code.replace("_", " ").capitalize()
+
+
+def value_label(value: str) -> str:
+    return VALUES.get(value) or value.replace("_", " ").capitalize()
+
+
+def outcome_label(kind: str) -> str:
+    return OUTCOMES.get(kind) or label(kind)
+
+
+FACT_SHORT = {
+    "exam_date": "exam date",
+    "tb_history": "TB history",
+    "tb_contact": "TB contact",
+    "tb_symptoms": "TB symptoms",
+    "known_hiv": "HIV status",
+    "extrapulmonary_tb": "extrapulmonary TB signs",
+    "pregnant": "pregnancy",
+    "gestation_weeks": "gestation",
+}
+
+
+def awaited(codes: list[str] | tuple[str, ...]) -> str:
+    """Codes a decision waits for, in words: facts first, then tests."""
+    facts = [FACT_SHORT[c] for c in codes if c in FACT_SHORT]
+    tests = [label(c) for c in codes if c not in FACT_SHORT and c != "results"]
+    parts = []
+    if facts:
+        parts.append("the " + ", ".join(facts) + (" question" if len(facts) == 1 else " questions"))
+    if tests:
+        parts.append(", ".join(tests))
+    return " and ".join(parts) or "results"  # the engine's own "awaiting results"
+
+
+def blocker_groups(blockers: tuple[cl.Blocker, ...]) -> list[tuple[str, list[str]]]:
+    """What blocks a clearance, grouped into a few lines a nurse reads at a glance."""
+    holds: list[str] = []
+    todo: list[str] = []
+    blocked: list[str] = []
+    maybe: list[str] = []
+    waiting: list[str] = []
+    members: list[str] = []
+    for b in blockers:
+        if b.kind == "step":
+            if b.detail == "not done yet":
+                todo.append(label(b.code))
+            elif b.detail == "blocked":
+                blocked.append(label(b.code))
+            else:
+                maybe.append(label(b.code))
+        elif b.kind == "outcome" and b.detail.startswith("awaiting "):
+            codes = [c.strip() for c in b.detail.removeprefix("awaiting ").split(",")]
+            waiting.append(f"{outcome_label(b.code)} (needs {awaited(codes)})")
+        elif b.kind == "outcome":
+            holds.append(f"{outcome_label(b.code)}: {value_label(b.detail.replace(' ', '_'))}")
+        elif b.kind == "member":
+            members.append(f"{b.code}: {b.detail}")
+        else:
+            holds.append(b.detail[:1].upper() + b.detail[1:])
+    groups = [
+        ("Holds travel", holds),
+        ("Travellers not cleared", members),
+        ("Still to do", todo),
+        ("Blocked", blocked),
+        ("May still be needed", maybe),
+        ("Decisions waiting", waiting),
+    ]
+    return [(title, items) for title, items in groups if items]
+
+
+def move_names(states: list[str]) -> str:
+    names = [MOVES[StepState(s)][0].lower() for s in states if StepState(s) in MOVES]
+    return ", ".join(names) if names else "none (record a new result instead)"
+
+
+def rules() -> RuleBook:
+    return current_app.extensions["pmha.rules"]  # type: ignore[no-any-return]
+
+
+def require_any(*permissions: str) -> Callable[[F], F]:
+    """View decorator: 403 unless one of the caller's roles holds at least one permission."""
+
+    def decorate(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            who = actor()
+            if not any(who.can(p) for p in permissions):
+                raise Forbidden("Your role does not allow this page.", code="auth.forbidden")
+            return fn(*args, **kwargs)
+
+        wrapper.pmha_permissions = ()  # type: ignore[attr-defined]
+        wrapper.pmha_any_permission = permissions  # type: ignore[attr-defined]
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def can_see_workflow(who: Actor | None) -> bool:
+    return who is not None and any(who.can(p) for p in WORKFLOW_READ)
+
+
+@bp.app_template_global("can_see_workflow")
+def _can_see_workflow(who: Actor | None) -> bool:
+    return can_see_workflow(who)
+
+
+@dataclass
+class Failed:
+    """A form that was refused: which one, what was sent, and what is wrong, by field."""
+
+    target: str
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass
+class Rights:
+    clinical: bool  # reasons (rule, source, note)
+    plan: bool  # the plan's outcomes and traces: the physician's
+    facts: bool  # may record the clinical facts
+    read: frozenset[str]  # groups whose result values show
+    act: frozenset[str]  # groups whose steps this user may move or record
+
+
+def _view_rights(who: Actor) -> Rights:
+    return Rights(
+        clinical=any(who.can(p) for p in ("exams:read", "labs:read", "radiology:read")),
+        plan=who.can("exams:sign"),
+        facts=who.can("exams:write"),
+        read=frozenset(g for g, p in RESULT_READ.items() if who.can(p)),
+        act=frozenset(g for g, p in PERMISSION.items() if who.can(p)),
+    )
+
+
+def _plan_notes(record: Any) -> dict[str, dict[str, Any]]:
+    plan = record.plan or {}
+    return {item["code"]: item for item in plan.get("requirements", [])}
+
+
+def _order(record: Any) -> dict[str, int]:
+    return {code: i for i, code in enumerate(_plan_notes(record))}
+
+
+def next_action(w: service.Workflow, facts: Any, steps: list[Step]) -> str:
+    """What should happen next for this applicant, in words."""
+    status = w.decision.status
+    if facts is None or facts.exam_date is None:
+        return "Record the clinical facts (exam date, TB questions) — physician or nurse."
+    open_steps = [
+        s
+        for s in steps
+        if s.state in {StepState.PENDING, StepState.IN_PROGRESS, StepState.BLOCKED}
+        and group_of(s.code) != "travel"
+        and s.planned_status in {"required", "conditional", "blocked"}
+    ]
+    open_steps.sort(key=lambda s: s.planned_status != "required")  # stable: plan order kept
+    if open_steps:
+        s = open_steps[0]
+        who = {"physician": "physician", "nurse": "nurse", "radiology": "radiology", "lab": "lab"}
+        verb = "Unblock" if s.state == StepState.BLOCKED else "Record"
+        required = sum(1 for x in open_steps if x.planned_status == "required") - 1
+        more = f" (then {required} more to do)" if required > 0 else ""
+        return f"{verb}: {label(s.code)} — {who.get(group_of(s.code), 'physician')}{more}."
+    if status in {cl.CLEARED, cl.WITH_CONDITIONS}:
+        return "Medically cleared: ready for the travel checks."
+    blockers = [b for b in w.decision.blockers if b.kind == "outcome"]
+    if blockers:
+        return f"Waiting: {outcome_label(blockers[0].code)} — {blockers[0].detail}."
+    return "Nothing to record: see what blocks clearance."
+
+
+FORM_WORDS = {
+    **FACT_LABELS,
+    "code": "Test",
+    "value": "Result",
+    "date": "Date of the result",
+    "to": "Move",
+    "waiver_reason": "Reason for the waiver",
+    "note": "What blocks the step",
+}
+
+
+def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The refused form's errors for the summary at the top, each linked to its field."""
+    if failed is None:
+        return {}, {}
+    errors: dict[str, list[str]] = {}
+    words: dict[str, str] = {}
+    for name, messages in failed.errors.items():
+        if name.startswith("_") or name not in FORM_WORDS:
+            errors[name if name.startswith("_") else f"_{name}"] = messages
+            continue
+        key = f"{failed.target}-{name}"
+        errors[key] = messages
+        words[key] = FORM_WORDS[name]
+    return errors, words
+
+
+def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 200) -> Any:
+    db, me = get_session(), actor()
+    found = service.case_clearance(db, me, rules(), case_id)
+    details = service.member_details(db, found.members)
+    members = []
+    for w in found.members:
+        order = _order(w.record)
+        steps = sorted(w.steps, key=lambda s: (order.get(s.code, 999), s.code))
+        detail = details[w.applicant.id]
+        members.append(
+            {
+                "w": w,
+                "steps": [s for s in steps if s.state != StepState.NOT_APPLICABLE],
+                "not_needed": [s for s in steps if s.state == StepState.NOT_APPLICABLE],
+                "results": detail.results,
+                "facts": detail.facts,
+                "notes": _plan_notes(w.record),
+                "next": next_action(w, detail.facts, steps),
+            }
+        )
+    summary, words = _summary(failed)
+    return render_template(
+        "workflow/case.html",
+        found=found,
+        summary_errors=summary,
+        summary_labels=words,
+        age=age_text,
+        members=members,
+        rights=_view_rights(me),
+        failed=failed,
+        today=utcnow().date(),
+        result_values=vocab.RESULT_VALUES,
+        waiver_reasons=sorted(vocab.WAIVER_REASONS),
+        transitions=TRANSITIONS,
+        moves=MOVES,
+        flags=FLAGS,
+        fact_labels=FACT_LABELS,
+        clearance=CLEARANCE,
+        label=label,
+        value_label=value_label,
+        outcome_label=outcome_label,
+        blocker_groups=blocker_groups,
+        group_of=group_of,
+        nav="cases",
+    ), status
+
+
+@bp.get("/cases/<uuid:case_id>/workflow")
+@require_any(*WORKFLOW_READ)
+def case_workflow(case_id: uuid.UUID) -> Any:
+    return _case_page(case_id)
+
+
+def _done(case_id: uuid.UUID, applicant_id: uuid.UUID, found: service.Workflow, text: str) -> Any:
+    if found.applicant.case_id != case_id:
+        raise NotFound("No such case.", code="cases.not_found")  # rolled back: nothing kept
+    flash(text)
+    return redirect(url_for(".case_workflow", case_id=case_id, _anchor=f"m-{applicant_id}"))
+
+
+def _refused(case_id: uuid.UUID, failed: Failed, status: int) -> Any:
+    get_session().rollback()  # the page shows what is kept, not the refused change
+    return _case_page(case_id, failed, status)
+
+
+@bp.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/results")
+@require("cases:read")
+def record_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    raw = form_data(request.form, ["code", "value", "date"])
+    failed = Failed(f"r-{applicant_id}-{raw.get('code', '')}", raw)
+    data, errors = load_form(schemas.ResultIn(), raw)
+    if data is None:
+        failed.errors = _result_words(errors)
+        return _refused(case_id, failed, 422)
+    try:
+        found = service.record_result(get_session(), actor(), rules(), applicant_id, data)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        failed.errors = _result_words(app_error_fields(exc))
+        return _refused(case_id, failed, exc.status)
+    return _done(case_id, applicant_id, found, f"{label(data['code'])}: result recorded.")
+
+
+def _ints(raw: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Whole numbers typed into a form as numbers (the API's schemas take no strings)."""
+    out = dict(raw)
+    for name in names:
+        value = out.get(name)
+        if isinstance(value, str) and value.isascii() and value.isdigit():
+            out[name] = int(value)
+    return out
+
+
+def _result_words(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    words = {"value": "Choose the result.", "date": "Enter the date of the result.",
+             "code": "Choose the test."}  # fmt: skip
+    return {
+        k: [words.get(k, m) if m == "Missing data for required field." else m for m in v]
+        for k, v in errors.items()
+    }
+
+
+@bp.post("/cases/<uuid:case_id>/workflow/steps/<uuid:step_id>")
+@require("cases:read")
+def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
+    raw = form_data(request.form, ["to", "waiver_reason", "note", "version"])
+    failed = Failed(f"t-{step_id}", raw)
+    data, errors = load_form(schemas.TransitionIn(), _ints(raw, "version"))
+    if data is None:
+        failed.errors = errors
+        return _refused(case_id, failed, 422)
+    try:
+        found = service.transition(get_session(), actor(), rules(), step_id, data)
+    except IllegalTransition as exc:
+        allowed = move_names(exc.extra.get("allowed", []))
+        failed.errors = {
+            "_form": [f"That move is not allowed from where the step is now. Allowed: {allowed}."]
+        }
+        return _refused(case_id, failed, 409)
+    except StaleVersion:
+        failed.errors = {
+            "_form": ["Someone changed this step meanwhile: here it is as it is now. Try again."]
+        }
+        return _refused(case_id, failed, 409)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        failed.errors = app_error_fields(exc)
+        return _refused(case_id, failed, exc.status)
+    step = next(s for s in found.steps if s.id == step_id)
+    text = f"{label(step.code)}: {MOVES[data['to']][1]}."
+    return _done(case_id, found.applicant.id, found, text)
+
+
+@bp.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/facts")
+@require("exams:write")
+def record_facts(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    raw = form_data(request.form, ["exam_date", "gestation_weeks", "version"])
+    failed = Failed(f"f-{applicant_id}", {**raw, **{f: request.form.get(f, "") for f in FLAGS}})
+    for flag in FLAGS:
+        choice = request.form.get(flag, "")
+        if choice and choice not in TRI_STATE:
+            failed.errors[flag] = ["Choose yes, no or not asked."]
+        raw[flag] = TRI_STATE.get(choice)
+    raw.setdefault("exam_date", None)
+    raw.setdefault("gestation_weeks", None)
+    data, errors = load_form(schemas.FactsIn(), _ints(raw, "version", "gestation_weeks"))
+    if data is None or failed.errors:
+        failed.errors = {**errors, **failed.errors}
+        return _refused(case_id, failed, 422)
+    try:
+        found = service.set_facts(get_session(), actor(), rules(), applicant_id, data)
+    except (Forbidden, NotFound):
+        raise
+    except Conflict:
+        failed.errors = {
+            "_form": ["Someone changed these facts meanwhile: here they are as they are now."]
+        }
+        return _refused(case_id, failed, 409)
+    except AppError as exc:
+        failed.errors = app_error_fields(exc)
+        return _refused(case_id, failed, exc.status)
+    return _done(case_id, applicant_id, found, "Clinical facts recorded; the plan follows them.")
+
+
+# --- worklists ------------------------------------------------------------------------------------
+
+
+def _worklist_view(group: str, permission: str, title: str) -> Callable[[], Any]:
+    @require(permission)
+    def view() -> Any:
+        db, me = get_session(), actor()
+        service.plan_unplanned(db, me, rules())
+        items = service.worklist(db, me, group)
+        return render_template(
+            "workflow/worklist.html",
+            items=items,
+            group=group,
+            title=title,
+            label=label,
+            today=utcnow().date(),
+            nav="today",
+        )
+
+    view.__name__ = f"worklist_{group}"
+    return view
+
+
+for _group, (_permission, _title) in WORKLISTS.items():
+    bp.add_url_rule(
+        f"/worklists/{_group}",
+        endpoint=f"worklist_{_group}",
+        view_func=_worklist_view(_group, _permission, _title),
+    )
+
+SORTS = {
+    "departure": "Departure, soonest first",
+    "-departure": "Departure, latest first",
+    "status": "Clearance, most blocked first",
+}
+
+
+@bp.get("/worklists/operations")
+@require("clearance:read")
+def clearance_board() -> Any:
+    db, me = get_session(), actor()
+    sort = request.args.get("sort", "departure")
+    if sort not in SORTS:
+        sort = "departure"
+    service.plan_unplanned(db, me, rules())
+    rows = service.clearance_board(db, me, rules())
+    if sort == "-departure":
+        dated = [r for r in rows if r.case.planned_departure]
+        rows = dated[::-1] + [r for r in rows if not r.case.planned_departure]
+    elif sort == "status":
+        rows.sort(key=lambda r: cl.ORDER.index(r.decision.status))
+    return render_template(
+        "workflow/board.html",
+        rows=rows,
+        sort=sort,
+        sorts=SORTS,
+        clearance=CLEARANCE,
+        blocker_groups=blocker_groups,
+        today=utcnow().date(),
+        nav="today",
+    )
