@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# What PMHA needs from the system beyond Python: Chromium for the browser tests, openssl for the
-# interoperability checks. Installed from Debian's packages when missing (needs root and apt-get).
+# What PMHA needs from the system beyond Python: Chromium for the browser tests, openssl and
+# dicom3tools (dciodvfy, an independent DICOM validator) for the interoperability checks.
+# Installed from Debian's packages when missing (needs root and apt-get).
 set -euo pipefail
 
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
