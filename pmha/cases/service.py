@@ -7,11 +7,9 @@ for them (NotFound). Reads and changes of identity data are audited in the same 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from pmha.cases import names
@@ -22,6 +20,11 @@ from pmha.cases.models import (
     Relationship,
     Site,
 )
+from pmha.cases.search import Page as Page
+from pmha.cases.search import case_query
+from pmha.cases.search import describe_candidates as describe_candidates
+from pmha.cases.search import find_duplicates as find_duplicates
+from pmha.cases.search import search_cases as search_cases
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
@@ -43,14 +46,6 @@ CASE_FIELDS = ("destination", "programme", "planned_departure", "external_ref")
 class PossibleDuplicate(Conflict):
     code = "applicants.possible_duplicate"
     title = "This person may already be registered"
-
-
-@dataclass
-class Page:
-    items: list[FamilyCase]
-    page: int
-    per_page: int
-    total: int
 
 
 def _snapshot(obj: Any, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -98,63 +93,6 @@ def _set_documents(applicant: Applicant, documents: list[dict[str, Any]]) -> Non
             raise ValidationFailed(errors={"documents": {str(i): ["Listed twice."]}})
         seen.add(key)
     applicant.documents = [IdentityDocument(**doc) for doc in documents]
-
-
-def find_duplicates(
-    session: Session, actor: Actor, data: dict[str, Any], exclude: uuid.UUID | None = None
-) -> list[Applicant]:
-    """Applicants in the actor's sites with the same date of birth and a matching name.
-
-    Names match in either script, ignoring spacing and common transliteration differences.
-    An estimated date of birth (either side) matches anywhere in the same year.
-    """
-    dob: date = data["dob"]
-    year = (date(dob.year, 1, 1), date(dob.year, 12, 31))
-    same_year = and_(Applicant.dob.between(*year))
-    dob_clause = (
-        same_year
-        if data.get("dob_estimated")
-        else or_(Applicant.dob == dob, and_(same_year, Applicant.dob_estimated.is_(True)))
-    )
-    stmt = (
-        select(Applicant)
-        .join(FamilyCase)
-        .where(FamilyCase.site_id.in_(actor.site_ids), dob_clause)
-        .options(selectinload(Applicant.case))
-        .limit(200)
-    )
-    if exclude is not None:
-        stmt = stmt.where(Applicant.id != exclude)
-    wanted = names.full_name_skeletons(data["family_name"], data["given_names"])
-    if data.get("family_name_original") or data.get("given_names_original"):
-        wanted |= names.full_name_skeletons(
-            data.get("family_name_original"), data.get("given_names_original")
-        )
-    found = []
-    for candidate in session.scalars(stmt):
-        theirs = names.full_name_skeletons(candidate.family_name, candidate.given_names)
-        theirs |= names.full_name_skeletons(
-            candidate.family_name_original, candidate.given_names_original
-        )
-        if names.names_match(wanted, theirs):
-            found.append(candidate)
-    return found
-
-
-def describe_candidates(candidates: list[Applicant]) -> list[dict[str, Any]]:
-    return [
-        {
-            "applicant_id": c.id,
-            "case_id": c.case_id,
-            "case_number": c.case.case_number,
-            "family_name": c.family_name,
-            "given_names": c.given_names,
-            "family_name_original": c.family_name_original,
-            "given_names_original": c.given_names_original,
-            "dob": c.dob,
-        }
-        for c in candidates
-    ]
 
 
 def _new_applicant(
@@ -231,16 +169,10 @@ def add_applicant(
     return _new_applicant(session, actor, case, data)
 
 
-def _case_query() -> Select[FamilyCase]:
-    return select(FamilyCase).options(
-        selectinload(FamilyCase.applicants).selectinload(Applicant.documents)
-    )
-
-
 def load_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
     """A case at one of the actor's sites (NotFound otherwise); the caller audits."""
     case = session.scalar(
-        _case_query().where(FamilyCase.id == case_id, FamilyCase.site_id.in_(actor.site_ids))
+        case_query().where(FamilyCase.id == case_id, FamilyCase.site_id.in_(actor.site_ids))
     )
     if case is None:
         raise NotFound("No such case.", code="cases.not_found")
@@ -351,71 +283,3 @@ def update_applicant(
         after=after,
     )
     return applicant
-
-
-def search_cases(
-    session: Session,
-    actor: Actor,
-    *,
-    q: str | None = None,
-    case_number: str | None = None,
-    dob: date | None = None,
-    destination: str | None = None,
-    page: int = 1,
-    per_page: int = 25,
-) -> Page:
-    """Cases in the actor's sites whose members match a name (either script), DOB or number."""
-    where: list[Any] = [FamilyCase.site_id.in_(actor.site_ids)]
-    if destination:
-        where.append(FamilyCase.destination == destination)
-    if case_number:
-        where.append(
-            FamilyCase.case_number.startswith(case_number.strip().upper(), autoescape=True)
-        )
-    member: list[Any] = []
-    if dob:
-        member.append(Applicant.dob == dob)
-    for term in names.query_terms(q or ""):
-        options = [Applicant.search_text.contains(term.original, autoescape=True)]
-        if term.folded:
-            options.append(Applicant.search_text.contains(term.folded, autoescape=True))
-        for key in term.keys:
-            # Whole keys always; prefixes only once they are long enough to be specific.
-            whole = f" {key} " if len(key) < 6 else f" {key}"
-            options.append(Applicant.search_skeletons.contains(whole, autoescape=True))
-        member.append(or_(*options))
-    if member:
-        where.append(FamilyCase.id.in_(select(Applicant.case_id).where(*member)))
-    # One scan gives the page and the total (a window count), instead of a count and a page.
-    rows = session.execute(
-        select(FamilyCase.id, func.count().over())
-        .where(*where)
-        .order_by(FamilyCase.created_at.desc(), FamilyCase.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
-    if rows:
-        total = rows[0][1]
-        by_id = {
-            c.id: c
-            for c in session.scalars(_case_query().where(FamilyCase.id.in_([r[0] for r in rows])))
-        }
-        items = [by_id[r[0]] for r in rows]
-    else:
-        total = session.scalar(select(func.count()).select_from(FamilyCase).where(*where)) or 0
-        items = []
-    audit.record(
-        session,
-        actor,
-        "search",
-        "case",
-        None,
-        details={
-            "results": [str(c.id) for c in items],
-            "total": total,
-            "by": sorted(
-                k for k, v in {"name": q, "case_number": case_number, "dob": dob}.items() if v
-            ),
-        },
-    )
-    return Page(items, page, per_page, total)
