@@ -13,7 +13,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from pmha.accounts.models import ApiToken, LoginSession, User, UserRole, UserSite
 from pmha.cases.models import Destination, Site
@@ -34,6 +34,14 @@ class LoginPolicy:
     lockout_minutes: int = 15
     idle_minutes: int = 30
     max_hours: int = 12
+
+
+def _with_access(user: Any) -> tuple[Any, ...]:
+    """Load a caller's user with roles and sites in the same query: it runs on every request."""
+    return (
+        joinedload(user).joinedload(User.role_rows),
+        joinedload(user).joinedload(User.site_rows),
+    )
 
 
 def _sha256(value: str) -> str:
@@ -181,7 +189,15 @@ def end_session(session: Session, secret: str, actor: Actor) -> None:
 
 def user_for_session(session: Session, secret: str, policy: LoginPolicy) -> User | None:
     """The user of a live login session; idle or too-old sessions end here."""
-    row = session.scalar(select(LoginSession).where(LoginSession.secret_hash == _sha256(secret)))
+    row = (
+        session.execute(
+            select(LoginSession)
+            .where(LoginSession.secret_hash == _sha256(secret))
+            .options(*_with_access(LoginSession.user))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if row is None or row.ended_at is not None or not row.user.active:
         return None
     now = utcnow()
@@ -220,7 +236,14 @@ def user_for_token(session: Session, value: str) -> User | None:
         token_id = uuid.UUID(hex=parts[1])
     except ValueError:
         return None
-    token = session.get(ApiToken, token_id)
+    # unique(): joined collections come as several rows; all of them make the user complete.
+    token = (
+        session.execute(
+            select(ApiToken).where(ApiToken.id == token_id).options(*_with_access(ApiToken.user))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if token is None or not hmac.compare_digest(token.secret_hash, _sha256(parts[2])):
         return None
     now = utcnow()

@@ -218,3 +218,20 @@ def test_short_new_password_is_refused(client, world, signed_in):
     )
     assert response.status_code == 422
     assert "12 characters" in response.text
+
+
+def test_a_token_carries_every_role_and_site_of_its_user(session, world):
+    user = world.users["nurse"]
+    service.update_access(
+        session,
+        SYSTEM,
+        user,
+        full_name="Test nurse",
+        roles=[Role.NURSE, Role.DOT_WORKER],
+        site_codes=["IST", "ANK"],
+    )
+    session.commit()
+    session.expunge_all()
+    found = service.user_for_token(session, world.tokens["nurse"])
+    assert found.roles == {Role.NURSE, Role.DOT_WORKER}
+    assert found.site_ids == {world.home.id, world.other.id}
