@@ -23,6 +23,11 @@ from pmha.cases.models import Site
 from pmha.config import Config
 from pmha.core.auth import Actor, Role
 from pmha.core.db import utcnow
+from pmha.rules import RuleBook
+from pmha.rules import vocabulary as vocab
+from pmha.workflow import service as workflow
+from pmha.workflow.models import StepState
+from pmha.workflow.roles import group_of
 
 SITES = [
     ("IST", "Istanbul Migration Health Assessment Centre", "TR"),
@@ -163,14 +168,94 @@ def synthetic_family(
     return case, members
 
 
+# Who records each group's results in the demo (roles.py decides who may).
+RECORDERS = {
+    "physician": Role.PANEL_PHYSICIAN,
+    "nurse": Role.NURSE,
+    "radiology": Role.RADIOLOGIST,
+    "lab": Role.LAB_TECHNICIAN,
+}
+NO_TB = {"tb_history": False, "tb_contact": False, "tb_symptoms": False, "known_hiv": False,
+         "extrapulmonary_tb": False}  # fmt: skip
+# How far each family has got, by its place in the seed: most cleared, some pending, one with a
+# chest X-ray suggestive of TB awaiting sputum, one with Class A TB holding the whole family.
+UNTOUCHED, EXAMINED, CLEARED, SUGGESTIVE, CLASS_A = (
+    "untouched", "examined", "cleared", "suggestive", "class_a"
+)  # fmt: skip
+STORY = {4: SUGGESTIVE, 5: CLASS_A}
+CYCLE = (UNTOUCHED, EXAMINED, CLEARED, CLEARED)
+
+
+def _good_value(code: str) -> str:
+    """The reassuring result of a test: normal, negative, non-reactive or completed."""
+    allowed = vocab.RESULT_VALUES[code]
+    if allowed is None:
+        return "3"  # TST induration, mm
+    for value in ("normal", "negative", "non_reactive", "completed", "given"):
+        if value in allowed:
+            return value
+    return allowed[0]
+
+
+def _progress(
+    session: Session,
+    actors: dict[Role, Actor],
+    rules: RuleBook,
+    applicant: Any,
+    story: str,
+    today: date,
+) -> None:
+    """Plan an applicant and record facts and results as far as the family's story goes."""
+    physician = actors[Role.PANEL_PHYSICIAN]
+    found = workflow.current(session, physician, rules, applicant.id)
+    if story == UNTOUCHED:
+        return
+    facts: dict[str, Any] = {"exam_date": today, **NO_TB}
+    if applicant.sex.value == "female":
+        facts["pregnant"] = False
+    found = workflow.set_facts(session, physician, rules, applicant.id, facts)
+
+    def record(code: str, value: str) -> workflow.Workflow:
+        who = actors[RECORDERS.get(group_of(code), Role.PANEL_PHYSICIAN)]
+        data = {"code": code, "value": value, "date": today}
+        return workflow.record_result(session, who, rules, applicant.id, data)
+
+    if story == EXAMINED:
+        for code in ("medical_history", "physical_exam", "mental_health"):
+            if any(s.code == code and s.state == StepState.PENDING for s in found.steps):
+                found = record(code, "normal")
+        return
+    adult = any(s.code == "chest_xray" for s in found.steps)
+    if story in {SUGGESTIVE, CLASS_A} and adult:
+        found = record("chest_xray", "suggestive_of_tb")
+        if story == CLASS_A:
+            found = record("sputum_smear", "positive")
+            found = record("sputum_culture", "positive")
+    held = {"sputum_smear", "sputum_culture", "tb_naat", "dst", "tb_treatment_dot"}
+    for _ in range(40):  # follow-ups appear as results arrive; each pass records one
+        todo = [
+            s
+            for s in found.steps
+            if s.state == StepState.PENDING
+            and s.planned_status == "required"
+            and group_of(s.code) != "travel"
+            and not (story in {SUGGESTIVE, CLASS_A} and adult and s.code in held)
+        ]
+        if not todo:
+            return
+        found = record(todo[0].code, _good_value(todo[0].code))
+
+
 def _credentials_file() -> Path:
     return Path(Config.from_env().VAR_DIR) / "demo-users.txt"
 
 
 def seed(
-    session: Session, families: int = 12, seed_value: int = 2016
+    session: Session, families: int = 12, seed_value: int = 2016, rules: RuleBook | None = None
 ) -> list[tuple[str, str, str]] | None:
-    """Seed into an empty database; returns (username, role, password) rows, or None if seeded."""
+    """Seed into an empty database; returns (username, role, password) rows, or None if seeded.
+
+    Every applicant is planned, and most families carry facts and results (see STORY)."""
     if session.scalar(select(User.id).limit(1)) is not None:
         return None
     system = Actor.system("demo-seed")
@@ -197,14 +282,30 @@ def seed(
     ops = Actor(
         None, "demo-seed", frozenset({Role.OPERATIONS}), frozenset(s.id for s in sites), via="cli"
     )
+    if rules is None:
+        from pmha.rules import load_rules
+
+        rules = load_rules(Path(Config.from_env().RULES_DIR))
+    site_ids = frozenset(s.id for s in sites)
+    clinic = {role: Actor(None, "demo-seed", frozenset({role}), site_ids, via="cli")
+              for role in RECORDERS.values()}  # fmt: skip
     rng = random.Random(seed_value)  # noqa: S311 (synthetic data, not secrets)
     today = utcnow().date()
     for i in range(families):
         case_data, members = synthetic_family(rng, today)
         case_data["site_code"] = "IST" if i % 4 else "ANK"
+        story = STORY.get(i, CYCLE[i % len(CYCLE)])
+        if story in {SUGGESTIVE, CLASS_A}:
+            case_data["destination"] = "US"  # the CDC TB algorithm, as the brief sets it out
         case = cases.register_case(session, ops, case_data)
         for member in members:
             cases.add_applicant(session, ops, case.id, member)
+        session.flush()
+        session.expire_all()  # the inputs were plain strings: read the enums back
+        for n, applicant in enumerate(case.applicants):
+            # Only the principal carries the TB finding; the rest of the family is well.
+            told = story if n == 0 or story not in {SUGGESTIVE, CLASS_A} else CLEARED
+            _progress(session, clinic, rules, applicant, told, today)
     path = _credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

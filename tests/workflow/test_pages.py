@@ -487,3 +487,25 @@ def test_the_today_page_links_each_role_to_its_worklist(as_role: Any, world: Wor
 def test_the_case_page_links_to_its_workflow(as_role: Any, case: Any) -> None:
     assert f'href="{wf(case)}"' in page_of(as_role("nurse"), f"/cases/{case.id}")
     assert f'href="{wf(case)}"' not in page_of(as_role("dot_worker"), f"/cases/{case.id}")
+
+
+def test_demo_seed_plans_everyone_with_a_spread_of_clearances(
+    app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from pmha import demo
+    from pmha.cases.models import Applicant, Site
+    from pmha.core.auth import Actor, Role
+
+    monkeypatch.setenv("PMHA_VAR_DIR", str(tmp_path))  # the demo passwords file goes here
+    demo.seed(session, families=6, rules=app.extensions["pmha.rules"])
+    planned = session.scalar(select(func.count(func.distinct(PlanRecord.applicant_id))))
+    assert planned == count(session, Applicant)
+    sites = frozenset(session.scalars(select(Site.id)))
+    ops = Actor(None, "t", frozenset({Role.OPERATIONS}), sites)
+    board = service.clearance_board(session, ops)
+    statuses = {row.decision.status for row in board}
+    assert {"cleared", "pending", "travel_hold"} <= statuses
+    held = next(row for row in board if row.decision.status == "travel_hold")
+    assert len(held.members) > 1 or held.members[0][1].status == "travel_hold"
+    results = {r.value for r in session.scalars(select(StepResult))}
+    assert "suggestive_of_tb" in results
