@@ -147,3 +147,20 @@ def test_cli_prints_json_and_reports_bad_input(tmp_path) -> None:  # type: ignor
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     assert "not valid JSON" in runner.invoke(vaccines, ["forecast", str(broken)]).output
+
+
+# Seasonal doses are numbered within the season (CDC cases 2013-0168, 2016-0012, 2025-0056):
+# last season's doses do not count, this season's do.
+SEASON_ROWS = [
+    ([date(2024, 10, 1), date(2024, 11, 1)], date(2025, 9, 1), 1),  # both last season
+    ([date(2024, 12, 1), date(2025, 9, 1)], date(2025, 9, 2), 2),  # one this season, two due
+]
+
+
+@pytest.mark.parametrize(("given", "today", "number"), SEASON_ROWS)
+def test_influenza_doses_are_numbered_within_the_season(
+    given: list[date], today: date, number: int
+) -> None:
+    doses = [Dose(day, "150") for day in given]
+    result = forecast(Patient(date(2023, 6, 1), "F"), doses, [], today)
+    assert result.groups["Influenza"].dose_number == number

@@ -26,7 +26,7 @@ from pmha.vaccines.cdsi.model import (
 )
 from pmha.vaccines.cdsi.schema import Antigen, SupportingData
 from pmha.vaccines.cdsi.select import best_series, is_relevant
-from pmha.vaccines.cdsi.state import SATISFIED, PatientSeries
+from pmha.vaccines.cdsi.state import PatientSeries
 
 _US = {"US", "USA", "U.S.", "U.S.A.", "UNITED STATES"}
 _FALLBACK_ORDER = [CONTRAINDICATED, AGED_OUT, NOT_RECOMMENDED]
@@ -117,9 +117,7 @@ def _antigen(
         series=pick.series.name,
         status=pick.status,
         reason=pick.reason,
-        dose_number=pick.targets[: pick.target].count(SATISFIED) + 1
-        if pick.status == NOT_COMPLETE
-        else None,
+        dose_number=pick.forecast_dose_number() if pick.status == NOT_COMPLETE else None,
         earliest=pick.earliest,
         recommended=pick.recommended,
         past_due=pick.past_due,
