@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 from flask_wtf.csrf import CSRFProtect
 
 from pmha.config import Config, ConfigError
@@ -14,11 +14,12 @@ from pmha.core.http import init_http
 from pmha.core.tasks import init_celery
 
 
-def _blueprints() -> list[object]:
+def _blueprints() -> list[Blueprint]:
     from pmha.accounts.views import bp as accounts_pages
     from pmha.audit.views import bp as audit_pages
     from pmha.cases.api import bp as cases_api
     from pmha.cases.views import bp as cases_pages
+    from pmha.exams.api import bp as exams_api
     from pmha.web.views import bp as web_pages
     from pmha.workflow.api import bp as workflow_api
     from pmha.workflow.views import bp as workflow_pages
@@ -31,6 +32,7 @@ def _blueprints() -> list[object]:
         audit_pages,
         cases_api,
         workflow_api,
+        exams_api,
     ]
 
 
@@ -67,12 +69,9 @@ def create_app(config: Config | None = None) -> Flask:
     from pmha import tasks  # noqa: F401  (registers the job functions)
 
     for bp in _blueprints():
-        app.register_blueprint(bp)  # type: ignore[arg-type]
-    from pmha.cases.api import bp as cases_api
-    from pmha.workflow.api import bp as workflow_api
-
-    for api in (cases_api, workflow_api):
-        csrf.exempt(api)  # bearer tokens only, never cookies: nothing to forge
+        app.register_blueprint(bp)
+        if (bp.url_prefix or "").startswith("/api/"):
+            csrf.exempt(bp)  # bearer tokens only, never cookies: nothing to forge
 
     if config.BENCH_ENDPOINTS:
         from pmha.web.bench import bp as bench

@@ -28,6 +28,8 @@ from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import PERMISSIONS, Actor, Role, permissions_of
 from pmha.core.db import utcnow
 from pmha.core.http import PROBLEM
+from pmha.exams import service as exams
+from pmha.exams.models import ExamSection, SectionKind
 from pmha.workflow import service as workflow
 from pmha.workflow.models import Step
 from tests.conftest import csrf_token
@@ -115,6 +117,7 @@ class Ctx:
     applicant: Applicant  # its principal
     foreign_case: FamilyCase  # at the other site, same family name
     step: Step  # the principal's physical exam step
+    draft: ExamSection  # a draft of the principal's recommendations; a signed mental health
 
 
 @dataclass(frozen=True)
@@ -293,6 +296,20 @@ ROUTES: list[Route] = [
           succeeds=PHYSICIAN, foreign=RECORD, not_found="workflow.step_not_found"),
     Route("workflow_api.case_clearance", "GET", API, CLEARANCE_READERS, 200,
           lambda c: f"{_case(c)}/clearance", **CASE_404),
+    Route("exams_api.read_record", "GET", API, EXAM_READERS, 200,
+          lambda c: f"{_applicant(c)}/exam", **APPLICANT_404),
+    Route("exams_api.save_draft", "PUT", API, EXAM_WRITERS, 200,
+          lambda c: f"{_applicant(c)}/exam/recommendations",
+          body=lambda c: {"data": {"work_arrangements": "no heavy lifting"},
+                          "version": c.draft.version},
+          **APPLICANT_404),
+    Route("exams_api.sign", "POST", API, EXAM_WRITERS, 200,
+          lambda c: f"{_applicant(c)}/exam/recommendations/sign",
+          body=lambda c: {"version": c.draft.version}, succeeds=PHYSICIAN, **APPLICANT_404),
+    Route("exams_api.amend", "POST", API, EXAM_WRITERS, 201,
+          lambda c: f"{_applicant(c)}/exam/mental_health/amend",
+          body=lambda c: {"reason": "score entered in the wrong field"}, succeeds=PHYSICIAN,
+          **APPLICANT_404),
 
     Route("workflow.case_workflow", "GET", PAGE, WORKFLOW_READERS, 200,
           lambda c: f"/cases/{c.case.id}/workflow", foreign=RECORD),
@@ -368,8 +385,28 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
     rules = app.extensions["pmha.rules"]
     plan = workflow.current(session, world.actor("panel_physician"), rules, case.principal.id)
     step = next(s for s in plan.steps if s.code == "physical_exam")
+    physician = world.actor("panel_physician")
+    draft = exams.save_draft(
+        session,
+        physician,
+        case.principal.id,
+        SectionKind.RECOMMENDATIONS,
+        {"special_schooling": False},
+        None,
+    )
+    mental = exams.save_draft(
+        session,
+        physician,
+        case.principal.id,
+        SectionKind.MENTAL_HEALTH,
+        {"classification": "none"},
+        None,
+    )
+    exams.sign(
+        session, physician, rules, case.principal.id, SectionKind.MENTAL_HEALTH, mental.version
+    )
     session.commit()
-    return Ctx(world, case, case.principal, foreign_case, step)
+    return Ctx(world, case, case.principal, foreign_case, step, draft)
 
 
 def _expected(route: Route, caller: str) -> str:

@@ -10,6 +10,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema
+from werkzeug.routing import UUIDConverter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,6 +78,13 @@ _ERROR_TEXT = {
 }
 
 
+def _path_type(rule: Any, name: str) -> dict[str, str]:
+    converter = rule._converters.get(name)  # werkzeug keeps each argument's converter here
+    if isinstance(converter, UUIDConverter):
+        return {"type": "string", "format": "uuid"}
+    return {"type": "string"}
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
     spec = APISpec(
         title="PMHA API",
@@ -108,13 +116,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 "responses": {},
             }
             params = [
-                {
-                    "in": "path",
-                    "name": name,
-                    "required": True,
-                    "schema": {"type": "string", "format": "uuid"},
-                }
-                for name in rule.arguments
+                {"in": "path", "name": name, "required": True, "schema": _path_type(rule, name)}
+                for name in sorted(rule.arguments)
             ]
             if meta["query"] is not None:
                 params.append({"in": "query", "schema": meta["query"]})

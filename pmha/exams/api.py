@@ -1,0 +1,145 @@
+"""JSON API for the exam record: sections with drafts, sign-off and amendments."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, current_app
+from marshmallow import fields, validate
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.errors import ValidationFailed
+from pmha.core.http import load_json
+from pmha.core.openapi import doc
+from pmha.core.schemas import StrictSchema, strict_integer
+from pmha.exams import service
+from pmha.exams.models import SectionKind, SectionStatus
+from pmha.exams.sections import bmi
+
+bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
+
+
+class DraftIn(StrictSchema):
+    data = fields.Dict(
+        required=True, metadata={"description": "The section's fields (see /api/docs)."}
+    )
+    version = strict_integer(load_default=None, metadata={"description": "The draft's version."})
+
+
+class SignIn(StrictSchema):
+    version = strict_integer(required=True)
+
+
+class AmendIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=5, max=500))
+
+
+class SectionOut(StrictSchema):
+    id = fields.UUID()
+    kind = fields.Enum(SectionKind, by_value=True)
+    number = fields.Integer()
+    status = fields.Enum(SectionStatus, by_value=True)
+    data = fields.Dict()
+    signed_by_name = fields.String(allow_none=True)
+    signed_at = fields.DateTime(allow_none=True)
+    amends_id = fields.UUID(allow_none=True)
+    amendment_reason = fields.String(allow_none=True)
+    version = fields.Integer()
+    derived = fields.Dict(metadata={"description": "BMI, implied mental health class"})
+
+
+class RecordOut(StrictSchema):
+    sections = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(SectionOut)))
+
+
+def _kind(name: str) -> SectionKind:
+    try:
+        return SectionKind(name)
+    except ValueError:
+        raise ValidationFailed(
+            errors={"kind": [f"Use one of {', '.join(k.value for k in SectionKind)}."]}
+        ) from None
+
+
+SECTION_FIELDS = ("id", "kind", "number", "status", "data", "signed_by_name", "signed_at",
+                  "amends_id", "amendment_reason", "version")  # fmt: skip
+
+
+def _dump(section: Any) -> dict[str, Any]:
+    derived: dict[str, Any] = {}
+    if section.kind == SectionKind.PHYSICAL_EXAM:
+        derived["bmi"] = bmi(section.data)
+    implied = service.implied_classification(section)
+    if implied is not None:
+        derived["implied_classification"] = implied
+    out: dict[str, Any] = SectionOut().dump(
+        {**{name: getattr(section, name) for name in SECTION_FIELDS}, "derived": derived}
+    )
+    return out
+
+
+@bp.get("/applicants/<uuid:applicant_id>/exam")
+@require("exams:read")
+@doc(
+    "The applicant's exam record: every section, every version",
+    response=RecordOut,
+    errors=(404,),
+    tag="exams",
+)
+def read_record(applicant_id: uuid.UUID) -> Any:
+    found = service.record(get_session(), actor(), applicant_id)
+    return {"sections": {k.value: [_dump(s) for s in v] for k, v in found.items()}}
+
+
+@bp.put("/applicants/<uuid:applicant_id>/exam/<kind>")
+@require("exams:write")
+@doc(
+    "Save the section's draft (medical_history, physical_exam, mental_health, "
+    "specialist_referral, recommendations, counselling); a signed section is a 409",
+    body=DraftIn,
+    response=SectionOut,
+    errors=(400, 404, 409, 415, 422),
+    tag="exams",
+)
+def save_draft(applicant_id: uuid.UUID, kind: str) -> Any:
+    body = load_json(DraftIn())
+    section = service.save_draft(
+        get_session(), actor(), applicant_id, _kind(kind), body["data"], body["version"]
+    )
+    return _dump(section)
+
+
+@bp.post("/applicants/<uuid:applicant_id>/exam/<kind>/sign")
+@require("exams:write")
+@doc(
+    "Sign the section's draft: it becomes immutable and feeds the plan",
+    body=SignIn,
+    response=SectionOut,
+    errors=(400, 404, 409, 415, 422),
+    tag="exams",
+)
+def sign(applicant_id: uuid.UUID, kind: str) -> Any:
+    body = load_json(SignIn())
+    rules = current_app.extensions["pmha.rules"]
+    section = service.sign(
+        get_session(), actor(), rules, applicant_id, _kind(kind), body["version"]
+    )
+    return _dump(section)
+
+
+@bp.post("/applicants/<uuid:applicant_id>/exam/<kind>/amend")
+@require("exams:write")
+@doc(
+    "Open an amendment of a signed section, with its reason",
+    body=AmendIn,
+    response=SectionOut,
+    status=201,
+    errors=(400, 404, 415, 422),
+    tag="exams",
+)
+def amend(applicant_id: uuid.UUID, kind: str) -> Any:
+    body = load_json(AmendIn())
+    section = service.amend(get_session(), actor(), applicant_id, _kind(kind), body["reason"])
+    return _dump(section), 201
