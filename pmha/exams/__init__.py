@@ -1,0 +1,1 @@
+"""Clinical record: exams, labs and radiology."""
