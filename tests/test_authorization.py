@@ -28,7 +28,9 @@ from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import PERMISSIONS, Actor, Role, permissions_of
 from pmha.core.db import utcnow
 from pmha.core.http import PROBLEM
+from pmha.exams import lab_service
 from pmha.exams import service as exams
+from pmha.exams.labs import LabOrder
 from pmha.exams.models import ExamSection, SectionKind
 from pmha.workflow import service as workflow
 from pmha.workflow.models import Step
@@ -98,6 +100,7 @@ PHYSICIAN = frozenset({"panel_physician"})
 EXAM_READERS = frozenset({"panel_physician", "nurse", "radiologist"})
 EXAM_WRITERS = frozenset({"panel_physician", "nurse"})
 CLEARANCE_READERS = frozenset({"panel_physician", "nurse", "operations"})
+LAB_READERS = frozenset({"panel_physician", "nurse", "lab_technician"})
 # The case workflow page: whoever works on a step or reads clearance (what shows varies).
 WORKFLOW_READERS = frozenset(
     {"panel_physician", "nurse", "radiologist", "lab_technician", "operations"}
@@ -118,6 +121,7 @@ class Ctx:
     foreign_case: FamilyCase  # at the other site, same family name
     step: Step  # the principal's physical exam step
     draft: ExamSection  # a draft of the principal's recommendations; a signed mental health
+    order: LabOrder  # the principal's first sputum smear specimen
 
 
 @dataclass(frozen=True)
@@ -306,6 +310,20 @@ ROUTES: list[Route] = [
     Route("exams_api.sign", "POST", API, EXAM_WRITERS, 200,
           lambda c: f"{_applicant(c)}/exam/recommendations/sign",
           body=lambda c: {"version": c.draft.version}, succeeds=PHYSICIAN, **APPLICANT_404),
+    Route("exams_api.read_labs", "GET", API, LAB_READERS, 200,
+          lambda c: f"{_applicant(c)}/labs", **APPLICANT_404),
+    Route("exams_api.order_tests", "POST", API, EXAM_WRITERS, 201,
+          lambda c: f"{_applicant(c)}/lab-orders", body=lambda c: {"codes": ["syphilis_serology"]},
+          **APPLICANT_404),
+    Route("exams_api.record_lab_result", "POST", API, CASE_READERS, 201,
+          lambda c: f"/api/v1/lab-orders/{c.order.id}/result",
+          body=lambda c: {"value": "negative", "date": date.today().isoformat()},
+          succeeds=frozenset({"panel_physician", "lab_technician"}), foreign=RECORD,
+          not_found="labs.order_not_found"),
+    Route("exams_api.record_consent", "POST", API, EXAM_WRITERS, 201,
+          lambda c: f"{_applicant(c)}/consents",
+          body=lambda c: {"kind": "hiv_test", "given": True, "date": date.today().isoformat()},
+          **APPLICANT_404),
     Route("exams_api.amend", "POST", API, EXAM_WRITERS, 201,
           lambda c: f"{_applicant(c)}/exam/mental_health/amend",
           body=lambda c: {"reason": "score entered in the wrong field"}, succeeds=PHYSICIAN,
@@ -405,8 +423,11 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
     exams.sign(
         session, physician, rules, case.principal.id, SectionKind.MENTAL_HEALTH, mental.version
     )
+    order = lab_service.order_tests(session, physician, rules, case.principal.id, ["sputum_smear"])[
+        0
+    ]
     session.commit()
-    return Ctx(world, case, case.principal, foreign_case, step, draft)
+    return Ctx(world, case, case.principal, foreign_case, step, draft, order)
 
 
 def _expected(route: Route, caller: str) -> str:
