@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from pmha.cases import service as cases
@@ -415,8 +415,8 @@ def _urgency(item: WorkItem) -> tuple[date, date, Any]:
 
 
 def worklist(session: Session, actor: Actor, group: str) -> list[WorkItem]:
-    """Applicants at the actor's sites with steps of this group still to do, most urgent first
-    (earliest due date, then earliest departure, then waiting longest)."""
+    """Applicants at the actor's sites with required steps of this group to do or in progress,
+    most urgent first (earliest due date, then earliest departure, then waiting longest)."""
     codes = GROUPS[group]
     rows = session.execute(
         select(Step, Applicant, FamilyCase)
@@ -425,7 +425,11 @@ def worklist(session: Session, actor: Actor, group: str) -> list[WorkItem]:
         .where(
             FamilyCase.site_id.in_(actor.site_ids),
             Step.code.in_(codes),
-            Step.state.in_([StepState.PENDING, StepState.IN_PROGRESS]),
+            # Conditional steps still waiting on another result are nobody's work yet.
+            or_(
+                and_(Step.state == StepState.PENDING, Step.planned_status == "required"),
+                Step.state == StepState.IN_PROGRESS,
+            ),
         )
         .order_by(Step.created_at, Step.code)
     )
