@@ -164,3 +164,13 @@ def test_influenza_doses_are_numbered_within_the_season(
     doses = [Dose(day, "150") for day in given]
     result = forecast(Patient(date(2023, 6, 1), "F"), doses, [], today)
     assert result.groups["Influenza"].dose_number == number
+
+
+def test_a_dose_failing_several_checks_gives_every_reason() -> None:
+    # 12 months + 28 days (too young for dose 2) and 27 days after dose 1 (too soon).
+    doses = [Dose(date(2025, 10, 14), "21"), Dose(date(2025, 11, 10), "21")]
+    result = forecast(Patient(date(2024, 10, 13), "F"), doses, [], date(2025, 11, 10))
+    found = result.group_dose(1, ("Varicella",))
+    assert found is not None
+    assert (found.status, found.reason) == ("Not Valid", "Age: too young")
+    assert found.reasons == ("Age: too young", "Interval: too soon")

@@ -152,11 +152,17 @@ def mismatches(case: Case, result: Any | None = None) -> list[str]:
     antigens = supporting_data().vaccine_groups[case.vaccine_group].antigens
     problems = []
     for index, dose in enumerate(case.doses):
-        status, reason = result.group_evaluation(index, antigens)
-        if not _same(dose.status, status) or (dose.reason and not _same(dose.reason, reason)):
+        found = result.group_dose(index, antigens)
+        status = "Not evaluated" if found is None else found.status
+        # A Not Valid dose may fail several checks at once (too young AND too soon): the
+        # specification gives every reason, CDC's row names one of them.
+        reasons = () if found is None else (found.reasons or (found.reason,))
+        reason_ok = not dose.reason or any(_same(dose.reason, r) for r in reasons)
+        if not _same(dose.status, status) or not reason_ok:
+            got = "; ".join(r for r in reasons if r) or None
             problems.append(
                 f"dose {index + 1} ({dose.date}, CVX {dose.cvx}): expected "
-                f"{dose.status}/{dose.reason}, got {status}/{reason}"
+                f"{dose.status}/{dose.reason}, got {status}/{got}"
             )
     group = result.groups[case.vaccine_group]
     actual = {

@@ -181,6 +181,7 @@ def _evaluations(
             reason=e.reason,
             series=chosen.series.name,
             target_dose=None if e.target is None else e.target + 1,
+            reasons=e.reasons or ((e.reason,) if e.reason else ()),
         )
         for e in chosen.doses
     ]

@@ -43,8 +43,9 @@ def evaluate_series(ps: PatientSeries) -> None:
         target_dose = ps.series.doses[ps.target]
         failure = _failure(ps, target_dose, evaluated, position)
         if failure is not None:
-            evaluated.status, evaluated.reason = failure
-            evaluated.inadvertent = failure[1] == INADVERTENT
+            evaluated.status, evaluated.reasons = failure
+            evaluated.reason = failure[1][0]
+            evaluated.inadvertent = failure[1] == (INADVERTENT,)
             continue
         evaluated.status, evaluated.target = VALID, ps.target
         ps.targets[ps.target] = SATISFIED
@@ -54,27 +55,34 @@ def evaluate_series(ps: PatientSeries) -> None:
 
 def _failure(
     ps: PatientSeries, target: SeriesDose, evaluated: Evaluated, position: int
-) -> tuple[str, str] | None:
+) -> tuple[str, tuple[str, ...]] | None:
+    """Why the dose does not satisfy the target dose, or None when it does.
+
+    Every check is made and every failing one named, as the specification's "satisfy target
+    dose" table does ("not valid, with evaluation reasons"): a dose both too young and too
+    soon after the previous one fails for both reasons, and either is a right answer.
+    """
     dose = evaluated.dose
     if dose.cvx in target.inadvertent_cvx:
-        return NOT_VALID, INADVERTENT
+        return NOT_VALID, (INADVERTENT,)
+    reasons: list[str] = []
     ages = in_effect(target.ages, dose.date)
     if ages:
         age = ages[0]
         if dose.date < shift(ps.dob, age.abs_min_age, DATE_MIN):
-            return NOT_VALID, TOO_YOUNG
-        if dose.date >= shift(ps.dob, age.max_age, DATE_MAX):
-            return EXTRANEOUS, TOO_OLD
+            reasons.append(TOO_YOUNG)
+        elif dose.date >= shift(ps.dob, age.max_age, DATE_MAX):
+            return EXTRANEOUS, (TOO_OLD,)
     if not _interval_ok(ps, target, dose.date, position):
-        return NOT_VALID, INTERVAL_TOO_SOON
+        reasons.append(INTERVAL_TOO_SOON)
     if _live_virus_conflict(ps, evaluated, position):
-        return NOT_VALID, LIVE_VIRUS_CONFLICT
+        reasons.append(LIVE_VIRUS_CONFLICT)
     if not (
         _matches(ps, target.preferable_vaccines, evaluated, trade_name=True)
         or _matches(ps, target.allowable_vaccines, evaluated, trade_name=False)
     ):
-        return NOT_VALID, NOT_PREFERABLE_OR_ALLOWABLE
-    return None
+        reasons.append(NOT_PREFERABLE_OR_ALLOWABLE)
+    return (NOT_VALID, tuple(reasons)) if reasons else None
 
 
 def _interval_ok(ps: PatientSeries, target: SeriesDose, when: date, position: int) -> bool:

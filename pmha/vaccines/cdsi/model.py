@@ -67,6 +67,7 @@ class DoseEvaluation:
     reason: str | None
     series: str | None
     target_dose: int | None  # the target dose it satisfied (1-based), when valid
+    reasons: tuple[str, ...] = ()  # every reason it is not valid; `reason` is the first
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +109,13 @@ class Forecast:
     def group_evaluation(
         self, dose_index: int, antigens: tuple[str, ...]
     ) -> tuple[str, str | None]:
-        """One status for a dose across the given antigens: Not Valid, else Valid, else the rest.
+        """One status and reason for a dose across the given antigens (see `group_dose`)."""
+        found = self.group_dose(dose_index, antigens)
+        return ("Not evaluated", None) if found is None else (found.status, found.reason)
+
+    def group_dose(self, dose_index: int, antigens: tuple[str, ...]) -> DoseEvaluation | None:
+        """The evaluation that speaks for a dose across the given antigens: Not Valid, else
+        Valid, else the first one.
 
         A dose that counts for one antigen and is extraneous for another (a decennial Tdap
         after the pertussis series is complete) is Valid for the group.
@@ -118,10 +125,8 @@ class Forecast:
         for wanted in (NOT_VALID, VALID):
             for evaluation in relevant:
                 if evaluation.status == wanted:
-                    return evaluation.status, evaluation.reason
-        if relevant:
-            return relevant[0].status, relevant[0].reason
-        return "Not evaluated", None
+                    return evaluation
+        return relevant[0] if relevant else None
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dictionary (dates as ISO strings)."""
@@ -154,6 +159,7 @@ class Forecast:
                     "antigen": e.antigen,
                     "status": e.status,
                     "reason": e.reason,
+                    "reasons": list(e.reasons),
                     "series": e.series,
                     "target_dose": e.target_dose,
                 }

@@ -43,6 +43,7 @@ class Evaluated:
     dose: Administered
     status: str | None = None
     reason: str | None = None
+    reasons: tuple[str, ...] = ()  # every failing check when Not Valid; reason is the first
     target: int | None = None  # 0-based target dose it satisfied
     inadvertent: bool = False
 
