@@ -163,32 +163,51 @@ def _vaccine(node: Node, ctx: Context) -> PlanItem:
 
 
 def _outcome(node: Node, ctx: Context, as_of: date) -> Outcome:
-    kind = vocab.OUTCOME_KINDS[node.name]
-    values: list[str] = []
-    trace: list[str] = []
-    sources: list[str] = []
-    awaiting: set[str] = set()
-    chosen: OutcomeRule | None = None
-    pending = False
+    # Most kinds end with no rule firing, or one, and none waiting: their outcome is pre-built.
+    fired: list[OutcomeRule] | None = None
+    undecided: list[OutcomeRule] | None = None
     for rule in node.outcomes:
-        if values and not kind.multiple:
-            break
-        if not rule.unless.isdisjoint(values):
-            continue
+        if fired is not None:
+            if not node.multiple:
+                break
+            if rule.unless and not rule.unless.isdisjoint([r.value for r in fired]):
+                continue
         value = rule.when(ctx)
         if value is None:
-            pending = True
-            awaiting |= _awaited(rule.reads, ctx)
+            if undecided is None:
+                undecided = [rule]
+            else:
+                undecided.append(rule)
         elif value:
-            values.append(rule.value)
-            trace.append(rule.cite.id)
-            sources += [s for s in rule.cite.source if s not in sources]
-            chosen = chosen or rule
-    if not values and not pending and kind.default is not None:
-        values.append(kind.default)
-    ctx.outcomes[node.name] = tuple(values)
-    if pending:
+            if fired is None:
+                fired = [rule]
+            else:
+                fired.append(rule)
+    found: Outcome | None = None
+    if undecided is None:
+        if fired is None:
+            found = node.settled
+        elif len(fired) == 1:
+            found = fired[0].alone
+    else:
         ctx.pending_kinds.add(node.name)
+    if found is None:
+        found = _derived(node.name, fired or [], undecided or [], ctx, as_of)
+    ctx.outcomes[node.name] = found.values
+    return found
+
+
+def _derived(
+    kind: str, fired: list[OutcomeRule], undecided: list[OutcomeRule], ctx: Context, as_of: date
+) -> Outcome:
+    """The outcome built from the rules that fired and those still waiting for something."""
+    sources: list[str] = []
+    for rule in fired:
+        sources += [s for s in rule.cite.source if s not in sources]
+    awaiting: set[str] = set()
+    for rule in undecided:
+        awaiting |= _awaited(rule.reads, ctx)
+    chosen = fired[0] if fired else None
     when = valid_until = None
     expired = None
     if chosen is not None and chosen.date:
@@ -197,10 +216,10 @@ def _outcome(node: Node, ctx: Context, as_of: date) -> Outcome:
             valid_until = chosen.valid_for.after(when)
             expired = as_of > valid_until
     return Outcome(
-        kind=node.name,
-        values=tuple(values),
-        status="pending" if pending else "final",
-        trace=tuple(trace),
+        kind=kind,
+        values=tuple(r.value for r in fired),
+        status="pending" if undecided else "final",
+        trace=tuple(r.cite.id for r in fired),
         source=tuple(sources),
         awaiting=tuple(sorted(awaiting)),
         reason=chosen.reason if chosen else None,

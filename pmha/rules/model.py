@@ -7,10 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from pmha.rules import vocabulary as vocab
 from pmha.rules.conditions import Cond
 from pmha.rules.dates import Period
 from pmha.rules.facts import Facts
-from pmha.rules.plan import PlanItem, Reason
+from pmha.rules.plan import Outcome, PlanItem, Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,21 @@ class OutcomeRule:
     valid_for: Period | None = None
     report_within_days: int | None = None
     reads: frozenset[str] = frozenset()  # requirement codes and facts it reads, for `awaiting`
+    alone: Outcome | None = None  # the outcome when it alone fires and none waits (pre-built)
+
+    def with_alone_outcome(self) -> OutcomeRule:
+        if self.date:  # the outcome's date comes from the applicant's facts
+            return self
+        alone = Outcome(
+            kind=self.kind,
+            values=(self.value,),
+            status="final",
+            trace=(self.cite.id,),
+            source=self.cite.source,
+            reason=self.reason,
+            report_within_days=self.report_within_days,
+        )
+        return replace(self, alone=alone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +120,10 @@ class Node:
     items: tuple[ItemRule, ...] = ()
     outcomes: tuple[OutcomeRule, ...] = ()
     idle: PlanItem | None = None  # the plan item when no rule applies (pre-built)
+    # Outcome kinds only (pre-built): the outcome when no rule fires and none waits, and
+    # whether the kind holds several values.
+    settled: Outcome | None = None
+    multiple: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +192,15 @@ def _in_force(nodes: tuple[Node, ...], day: date) -> tuple[Node, ...]:
 
 def _node_on(node: Node, day: date) -> Node:
     items = tuple(r.with_met_item() for r in node.items if r.cite.active_on(day))
-    idle = None
-    if node.section != "outcome":
+    outcomes = tuple(r.with_alone_outcome() for r in node.outcomes if r.cite.active_on(day))
+    idle = settled = None
+    multiple = False
+    if node.section == "outcome":
+        kind = vocab.OUTCOME_KINDS[node.name]
+        multiple = kind.multiple
+        values = () if kind.default is None else (kind.default,)
+        settled = Outcome(node.name, values, "final", (), ())
+    else:
         first = items[0] if items else None
         reason = (
             Reason(first.cite.id, first.cite.source, "condition not met")
@@ -181,13 +208,7 @@ def _node_on(node: Node, day: date) -> Node:
             else Reason(None, (), "no rule in force on the exam date")
         )
         idle = PlanItem(node.name, "not_required", reason)
-    return Node(
-        node.section,
-        node.name,
-        items,
-        tuple(r for r in node.outcomes if r.cite.active_on(day)),
-        idle,
-    )
+    return Node(node.section, node.name, items, outcomes, idle, settled, multiple)
 
 
 @dataclass(frozen=True)
