@@ -103,9 +103,15 @@ def _antigen(
                 ps, immune=immune, contraindicated=contraindicated, excluded_cvx=excluded
             )
         best = best_series(groups[key])
+        if best is None:
+            continue
         if best.status in (COMPLETE, IMMUNE):
             completed.add(key)
         chosen.append(best)
+    if not chosen and groups:
+        # No group has a series to forecast from: its doses are still shown, as evaluated
+        # by the first series of the first group.
+        chosen = [next(iter(groups.values()))[0]]
     pick = _across_groups(chosen)
     if pick is None:
         status = IMMUNE if immune else NOT_RECOMMENDED

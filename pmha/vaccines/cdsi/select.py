@@ -57,13 +57,18 @@ def _in_process(ps: PatientSeries) -> bool:
     return SATISFIED in ps.targets and ps.status == NOT_COMPLETE
 
 
-def best_series(group: list[PatientSeries]) -> PatientSeries:
-    """The prioritised patient series of one series group (8.1 to 8.5)."""
+def best_series(group: list[PatientSeries]) -> PatientSeries | None:
+    """The prioritised patient series of one series group (8.1 to 8.5).
+
+    None when no series of the group is scorable and none is the default: an unfinished
+    "Evaluation Only" series (a Twinrix schedule given to a patient without the risk) is
+    never the series to forecast from.
+    """
     candidates = [ps for ps in group if ps.status != CONTRAINDICATED] or group
     scorable = _scorable(candidates)
     default = [ps for ps in candidates if ps.series.default]
     if not scorable:
-        return default[0] if default else candidates[0]
+        return default[0] if default else None
     if len(scorable) == 1:
         return scorable[0]
     complete = [ps for ps in scorable if ps.status == COMPLETE]
