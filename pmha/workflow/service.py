@@ -6,14 +6,13 @@ whenever something they depend on changes, and each is kept with its rule versio
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, load_only, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
 from pmha.cases.models import Applicant, FamilyCase
@@ -26,7 +25,7 @@ from pmha.rules import vocabulary as vocab
 from pmha.workflow import clearance as cl
 from pmha.workflow.facts import FLAGS, build_facts
 from pmha.workflow.models import ClinicalFacts, PlanChange, PlanRecord, Step, StepResult, StepState
-from pmha.workflow.roles import GROUPS, permission_for
+from pmha.workflow.roles import permission_for
 from pmha.workflow.steps import check_transition, sync
 
 
@@ -150,10 +149,11 @@ def current(session: Session, actor: Actor, rules: RuleBook, applicant_id: uuid.
         return replan(session, actor, rules, applicant, why or "first_plan")
     steps = _steps(session, applicant.id)
     audit.record(session, actor, "read", "workflow", applicant.id, site_id=applicant.case.site_id)
-    return Workflow(applicant, record, steps, _decision_of(record))
+    return Workflow(applicant, record, steps, decision_of(record))
 
 
-def _decision_of(record: PlanRecord) -> cl.Decision:
+def decision_of(record: PlanRecord) -> cl.Decision:
+    """The clearance decision kept with a plan record."""
     blockers = tuple(cl.Blocker(**b) for b in record.blockers or [])
     return cl.Decision(record.clearance, blockers)
 
@@ -331,186 +331,3 @@ def pending_changes(session: Session, actor: Actor, applicant_id: uuid.UUID) -> 
             )
         )
     )
-
-
-# --- lists: worklists and the clearance board, read from the kept plans --------------------------
-
-
-def _latest_records(session: Session, applicant_ids: Any) -> dict[uuid.UUID, PlanRecord]:
-    """The latest plan of each applicant, in one query (only the columns a list shows)."""
-    ranked = (
-        select(
-            PlanRecord.id,
-            func.row_number()
-            .over(
-                partition_by=PlanRecord.applicant_id,
-                order_by=(PlanRecord.planned_at.desc(), PlanRecord.id),
-            )
-            .label("rank"),
-        )
-        .where(PlanRecord.applicant_id.in_(applicant_ids))
-        .subquery()
-    )
-    rows = session.scalars(
-        select(PlanRecord)
-        .join(ranked, ranked.c.id == PlanRecord.id)
-        .where(ranked.c.rank == 1)
-        .options(
-            load_only(
-                PlanRecord.applicant_id,
-                PlanRecord.planned_at,
-                PlanRecord.as_of,
-                PlanRecord.clearance,
-                PlanRecord.blockers,
-            )
-        )
-    )
-    return {r.applicant_id: r for r in rows}
-
-
-def plan_unplanned(session: Session, actor: Actor, rules: RuleBook, limit: int = 200) -> int:
-    """Plan the applicants at the actor's sites that were never planned (at most `limit`).
-
-    Worklists read the kept steps; an applicant registered but never opened has none yet.
-    """
-    never = (
-        select(Applicant)
-        .join(FamilyCase)
-        .where(
-            FamilyCase.site_id.in_(actor.site_ids),
-            ~select(PlanRecord.id).where(PlanRecord.applicant_id == Applicant.id).exists(),
-        )
-        .order_by(Applicant.created_at)
-        .limit(limit)
-    )
-    found = list(session.scalars(never))
-    for applicant in found:
-        replan(session, actor, rules, applicant, "first_plan")
-    return len(found)
-
-
-@dataclass
-class WorkItem:
-    """One applicant on a worklist, with the steps of that list still to do."""
-
-    applicant: Applicant
-    case: FamilyCase
-    steps: list[Step]
-
-    @property
-    def due_by(self) -> date | None:
-        return min((s.due_by for s in self.steps if s.due_by), default=None)
-
-    @property
-    def waiting_since(self) -> Any:
-        return min(s.created_at for s in self.steps)
-
-
-def _urgency(item: WorkItem) -> tuple[date, date, Any]:
-    return (
-        item.due_by or date.max,
-        item.case.planned_departure or date.max,
-        item.waiting_since,
-    )
-
-
-def worklist(session: Session, actor: Actor, group: str) -> list[WorkItem]:
-    """Applicants at the actor's sites with required steps of this group to do or in progress,
-    most urgent first (earliest due date, then earliest departure, then waiting longest)."""
-    codes = GROUPS[group]
-    rows = session.execute(
-        select(Step, Applicant, FamilyCase)
-        .join(Applicant, Applicant.id == Step.applicant_id)
-        .join(FamilyCase, FamilyCase.id == Applicant.case_id)
-        .where(
-            FamilyCase.site_id.in_(actor.site_ids),
-            Step.code.in_(codes),
-            # Conditional steps still waiting on another result are nobody's work yet.
-            or_(
-                and_(Step.state == StepState.PENDING, Step.planned_status == "required"),
-                Step.state == StepState.IN_PROGRESS,
-            ),
-        )
-        .order_by(Step.created_at, Step.code)
-    )
-    items: dict[uuid.UUID, WorkItem] = {}
-    for step, applicant, case in rows:
-        item = items.setdefault(applicant.id, WorkItem(applicant, case, []))
-        item.steps.append(step)
-    ordered = sorted(items.values(), key=_urgency)
-    audit.record(
-        session, actor, "read", "worklist", None, details={"group": group, "rows": len(ordered)}
-    )
-    return ordered
-
-
-@dataclass
-class BoardRow:
-    """A family case on the clearance board."""
-
-    case: FamilyCase
-    members: list[tuple[Applicant, cl.Decision]]
-    decision: cl.Decision
-    planned_on: date | None  # the oldest of its members' kept plans
-
-
-def clearance_board(
-    session: Session, actor: Actor, rules: RuleBook | None = None, limit: int = 500
-) -> list[BoardRow]:
-    """Cases at the actor's sites with each member's kept clearance and the family's, by
-    planned departure (none last). Two queries; nothing is re-planned here."""
-    case_rows = session.scalars(
-        select(FamilyCase)
-        .where(FamilyCase.site_id.in_(actor.site_ids))
-        .options(selectinload(FamilyCase.applicants))
-        .order_by(FamilyCase.planned_departure.is_(None), FamilyCase.planned_departure)
-        .limit(limit)
-    ).all()
-    ids = [a.id for c in case_rows for a in c.applicants]
-    records = _latest_records(session, ids) if ids else {}
-    board: list[BoardRow] = []
-    for case in case_rows:
-        members: list[tuple[Applicant, cl.Decision]] = []
-        for a in case.applicants:
-            record = records.get(a.id)
-            decision = (
-                _decision_of(record)
-                if record is not None
-                else cl.Decision(cl.PENDING, (cl.Blocker("plan", "plan", "not planned yet"),))
-            )
-            members.append((a, decision))
-        family = "all_travellers"
-        if rules is not None:
-            with contextlib.suppress(KeyError):
-                family = rules.for_destination(case.destination.value).clearance.family
-        decision = cl.case_clearance(
-            {f"{a.given_names} {a.family_name}": d for a, d in members}, family
-        )
-        dates = [records[a.id].as_of for a in case.applicants if a.id in records]
-        board.append(BoardRow(case, members, decision, min(dates, default=None)))
-    audit.record(session, actor, "read", "clearance_board", None, details={"rows": len(board)})
-    return board
-
-
-@dataclass
-class MemberDetail:
-    """What the case workflow page shows beside an applicant's workflow."""
-
-    results: dict[str, StepResult]
-    facts: ClinicalFacts | None
-
-
-def member_details(session: Session, members: list[Workflow]) -> dict[uuid.UUID, MemberDetail]:
-    """The latest result per code and the clinical facts of workflows already loaded (and so
-    already checked against the actor's sites and audited by `current`)."""
-    ids = [w.applicant.id for w in members]
-    if not ids:
-        return {}
-    out = {i: MemberDetail({}, None) for i in ids}
-    for row in session.scalars(
-        select(StepResult).where(StepResult.applicant_id.in_(ids)).order_by(StepResult.recorded_at)
-    ):
-        out[row.applicant_id].results[row.code] = row
-    for facts in session.scalars(select(ClinicalFacts).where(ClinicalFacts.applicant_id.in_(ids))):
-        out[facts.applicant_id].facts = facts
-    return out

@@ -18,7 +18,7 @@ from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.rules import RuleBook
 from pmha.rules import vocabulary as vocab
 from pmha.workflow import clearance as cl
-from pmha.workflow import schemas, service
+from pmha.workflow import lists, schemas, service
 from pmha.workflow.facts import FLAGS
 from pmha.workflow.models import Step, StepState
 from pmha.workflow.roles import PERMISSION, group_of
@@ -328,7 +328,7 @@ def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str
 def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 200) -> Any:
     db, me = get_session(), actor()
     found = service.case_clearance(db, me, rules(), case_id)
-    details = service.member_details(db, found.members)
+    details = lists.member_details(db, found.members)
     members = []
     for w in found.members:
         order = _order(w.record)
@@ -498,8 +498,8 @@ def _worklist_view(group: str, permission: str, title: str) -> Callable[[], Any]
     @require(permission)
     def view() -> Any:
         db, me = get_session(), actor()
-        service.plan_unplanned(db, me, rules())
-        items = service.worklist(db, me, group)
+        lists.plan_unplanned(db, me, rules())
+        items = lists.worklist(db, me, group)
         return render_template(
             "workflow/worklist.html",
             items=items,
@@ -535,8 +535,8 @@ def clearance_board() -> Any:
     sort = request.args.get("sort", "departure")
     if sort not in SORTS:
         sort = "departure"
-    service.plan_unplanned(db, me, rules())
-    rows = service.clearance_board(db, me, rules())
+    lists.plan_unplanned(db, me, rules())
+    rows = lists.clearance_board(db, me, rules())
     if sort == "-departure":
         dated = [r for r in rows if r.case.planned_departure]
         rows = dated[::-1] + [r for r in rows if not r.case.planned_departure]

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from pmha.workflow import service
+from pmha.workflow import lists, service
 from pmha.workflow.models import ClinicalFacts, PlanRecord, Step, StepResult, StepState
 from tests.conftest import csrf_token, login
 from tests.factories import World, applicant_data, loaded, make_case
@@ -502,7 +502,7 @@ def test_demo_seed_plans_everyone_with_a_spread_of_clearances(
     assert planned == count(session, Applicant)
     sites = frozenset(session.scalars(select(Site.id)))
     ops = Actor(None, "t", frozenset({Role.OPERATIONS}), sites)
-    board = service.clearance_board(session, ops)
+    board = lists.clearance_board(session, ops)
     statuses = {row.decision.status for row in board}
     assert {"cleared", "pending", "travel_hold"} <= statuses
     held = next(row for row in board if row.decision.status == "travel_hold")
