@@ -30,7 +30,14 @@ def forecast_series(
     total = len(ps.series.doses)
     while ps.target < total:
         dose = ps.series.doses[ps.target]
-        if not can_skip(ps, dose, FORECAST, today, None):
+        # A skip is checked on the assessment date and again on the earliest date the dose
+        # could be given ("not required for those 7 years or older at the earliest
+        # forecasted date for next dose"): a child turning 7 before then moves on to the
+        # catch-up doses for 7 and older.
+        if not (
+            can_skip(ps, dose, FORECAST, today, None)
+            or can_skip(ps, dose, FORECAST, max(today, _earliest(ps, dose, today)), None)
+        ):
             break
         if ps.targets[ps.target] != SATISFIED:
             ps.targets[ps.target] = SKIPPED
@@ -68,7 +75,7 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
     if today >= max_age:
         ps.status, ps.reason = AGED_OUT, "Patient has exceeded the maximum age"
         return
-    earliest = DATE_MIN if age is None else shift(ps.dob, age.min_age, DATE_MIN)
+    earliest = _earliest(ps, target, today)
     rec_interval: list[date] = []
     due_interval: list[date] = []
     rec_override: list[date] = []
@@ -77,8 +84,6 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
         reference = ps.reference_date(rule, None)
         if reference is None:
             continue
-        if rule.min is not None:
-            earliest = max(earliest, add_offset(reference, rule.min))
         if rule.earliest_rec is not None:
             (rec_override if rule.override else rec_interval).append(
                 add_offset(reference, rule.earliest_rec)
@@ -89,12 +94,6 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
             )
         if rule.from_most_recent and rule.min is not None:
             ps.interval_from_most_recent = str(rule.min)
-    given = [e.dose.date for e in ps.doses if e.status in (VALID, NOT_VALID)]
-    if given:
-        earliest = max(earliest, given[-1])
-    earliest = _after_conflicts(ps, target, earliest)
-    if target.season_start is not None:
-        earliest = max(earliest, target.season_start)
     if earliest >= max_age:
         ps.status, ps.reason = (
             AGED_OUT,
@@ -124,6 +123,24 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
     ps.recommended = max(recommended, earliest)
     ps.past_due = None if past_due is None else max(past_due, earliest)
     ps.latest = None if max_age == DATE_MAX else max_age - ONE_DAY
+
+
+def _earliest(ps: PatientSeries, target: SeriesDose, today: date) -> date:
+    """The earliest date the target dose may be given (7.1): the latest of its minimum age,
+    minimum intervals, the last dose given, live-virus conflicts and the season start."""
+    ages = in_effect(target.ages, today)
+    earliest = shift(ps.dob, ages[0].min_age, DATE_MIN) if ages else DATE_MIN
+    for rule in in_effect(target.intervals, today):
+        reference = ps.reference_date(rule, None)
+        if reference is not None and rule.min is not None:
+            earliest = max(earliest, add_offset(reference, rule.min))
+    given = [e.dose.date for e in ps.doses if e.status in (VALID, NOT_VALID)]
+    if given:
+        earliest = max(earliest, given[-1])
+    earliest = _after_conflicts(ps, target, earliest)
+    if target.season_start is not None:
+        earliest = max(earliest, target.season_start)
+    return earliest
 
 
 def _after_conflicts(ps: PatientSeries, target: SeriesDose, earliest: date) -> date:
