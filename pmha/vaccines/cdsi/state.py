@@ -93,7 +93,9 @@ class PatientSeries:
     def forecast_dose_number(self) -> int:
         """The number of the dose to give next, as CDC's forecasts count it.
 
-        Satisfied target doses are counted, skipped ones are not. A seasonal target dose
+        Valid doses are counted (each satisfied one target dose, or the recurring one again:
+        a second decennial Td booster is dose 8 after seven), skipped target doses are not.
+        A seasonal target dose
         (influenza, COVID-19) is counted within its season: only valid doses given on or
         after the season's start date count, so a child who finished last season's doses
         is due dose 1 of this season, and one who had one of two doses this season, dose 2.
@@ -102,7 +104,7 @@ class PatientSeries:
         if target is not None and target.season_start is not None:
             start = target.season_start
             return 1 + sum(1 for d in self.valid_doses if d.dose.date >= start)
-        return self.targets[: self.target].count(SATISFIED) + 1
+        return len(self.valid_doses) + 1
 
     def previous(self, before: int | None) -> Evaluated | None:
         """The most recent reference dose before position `before` (all doses when None)."""
