@@ -33,7 +33,7 @@ from pmha.exams import service as exams
 from pmha.exams.labs import LabOrder
 from pmha.exams.models import ExamSection, SectionKind
 from pmha.workflow import service as workflow
-from pmha.workflow.models import Step
+from pmha.workflow.models import PlanChange, Step
 from tests.conftest import csrf_token
 from tests.factories import PASSWORD, SYSTEM, World, applicant_data, case_data, make_case
 
@@ -122,6 +122,7 @@ class Ctx:
     step: Step  # the principal's physical exam step
     draft: ExamSection  # a draft of the principal's recommendations; a signed mental health
     order: LabOrder  # the principal's first sputum smear specimen
+    change: PlanChange  # a rule update's change to the principal's plan, awaiting review
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,15 @@ ROUTES: list[Route] = [
     Route("workflow.record_facts", "POST", PAGE, EXAM_WRITERS, 302,
           lambda c: f"/cases/{c.case.id}/workflow/applicants/{c.applicant.id}/facts",
           body=lambda c: {"tb_symptoms": "no"}, foreign=RECORD),
+    Route("workflow.review_change", "POST", PAGE, PHYSICIAN, 302,
+          lambda c: f"/cases/{c.case.id}/workflow/changes/{c.change.id}",
+          body=lambda c: {"decision": "keep"}, foreign=RECORD),
+    Route("workflow_api.plan_changes", "GET", API, PHYSICIAN, 200,
+          lambda c: f"{_applicant(c)}/plan-changes", **APPLICANT_404),
+    Route("workflow_api.review_change", "POST", API, PHYSICIAN, 200,
+          lambda c: f"/api/v1/plan-changes/{c.change.id}/review",
+          body=lambda c: {"decision": "keep"}, foreign=RECORD,
+          not_found="workflow.change_not_found"),
     Route("workflow.worklist_physician", "GET", PAGE, PHYSICIAN, 200,
           lambda c: "/worklists/physician", foreign=RESULTS),
     Route("workflow.worklist_nurse", "GET", PAGE, EXAM_WRITERS, 200,
@@ -426,8 +436,17 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
     order = lab_service.order_tests(session, physician, rules, case.principal.id, ["sputum_smear"])[
         0
     ]
+    change = PlanChange(
+        applicant_id=case.principal.id,
+        code="hcv_test",
+        state="new",
+        planned_before="none",
+        planned_after="required",
+        rules_version="t",
+    )
+    session.add(change)
     session.commit()
-    return Ctx(world, case, case.principal, foreign_case, step, draft, order)
+    return Ctx(world, case, case.principal, foreign_case, step, draft, order, change)
 
 
 def _expected(route: Route, caller: str) -> str:

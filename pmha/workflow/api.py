@@ -118,3 +118,32 @@ def case_clearance(case_id: uuid.UUID) -> Any:
             ],
         }
     )
+
+
+@bp.get("/applicants/<uuid:applicant_id>/plan-changes")
+@require("exams:sign")
+@doc(
+    "Changes a rule update would make to signed steps, and new requirements, awaiting review",
+    response=schemas.PlanChangeOut,
+    errors=(404,),
+    tag="workflow",
+)
+def plan_changes(applicant_id: uuid.UUID) -> Any:
+    changes = service.pending_changes(get_session(), actor(), applicant_id)
+    return {"changes": schemas.PlanChangeOut(many=True).dump(changes)}
+
+
+@bp.post("/plan-changes/<uuid:change_id>/review")
+@require("exams:sign")
+@doc(
+    "Review a change: accept (reopen the step under the new rules) or keep",
+    body=schemas.ReviewIn,
+    response=schemas.WorkflowOut,
+    errors=(400, 404, 415, 422),
+    tag="workflow",
+)
+def review_change(change_id: uuid.UUID) -> Any:
+    data = load_json(schemas.ReviewIn())
+    return dump_workflow(
+        service.review_change(get_session(), actor(), rules(), change_id, data["decision"])
+    )

@@ -97,3 +97,21 @@ class CaseClearanceOut(StrictSchema):
     case_number = fields.String()
     clearance = fields.Nested(DecisionOut)
     members = fields.List(fields.Nested(MemberClearanceOut))
+
+
+class PlanChangeOut(StrictSchema):
+    id = fields.UUID()
+    code = fields.String()
+    state = fields.String(metadata={"description": "the step's state, or 'new'"})
+    planned_before = fields.String()
+    planned_after = fields.String()
+    rules_version = fields.String()
+    detected_at = fields.DateTime()
+
+
+class ReviewIn(StrictSchema):
+    decision = fields.String(required=True, validate=validate.OneOf(["accept", "keep"]))
+
+
+class PlanChangesOut(StrictSchema):
+    changes = fields.List(fields.Nested(PlanChangeOut))

@@ -331,3 +331,42 @@ def pending_changes(session: Session, actor: Actor, applicant_id: uuid.UUID) -> 
             )
         )
     )
+
+
+def review_change(
+    session: Session, actor: Actor, rules: RuleBook, change_id: uuid.UUID, decision: str
+) -> Workflow:
+    """A physician's review of a rule update's change: `accept` reopens a signed step the new
+    rules still want (it must be done again under them); `keep` leaves the record as it is."""
+    actor.check("exams:sign")
+    change = session.get(PlanChange, change_id)
+    if change is None or change.reviewed_at is not None:
+        raise NotFound("No such change to review.", code="workflow.change_not_found")
+    try:
+        applicant = cases.load_applicant(session, actor, change.applicant_id)
+    except NotFound:
+        raise NotFound("No such change to review.", code="workflow.change_not_found") from None
+    if decision not in {"accept", "keep"}:
+        raise ValidationFailed(errors={"decision": ["Use accept or keep."]})
+    step = session.scalar(
+        select(Step).where(Step.applicant_id == applicant.id, Step.code == change.code)
+    )
+    if (
+        decision == "accept"
+        and step is not None
+        and step.state in (StepState.DONE, StepState.WAIVED)
+        and change.planned_after in ("required", "conditional")
+    ):
+        step.state, step.changed_by = StepState.PENDING, actor.user_id
+    change.decision, change.reviewed_by, change.reviewed_at = decision, actor.user_id, utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "review",
+        "plan_change",
+        change.id,
+        site_id=applicant.case.site_id,
+        after={"decision": decision},
+    )
+    return replan(session, actor, rules, applicant, "review")

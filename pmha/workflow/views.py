@@ -194,6 +194,9 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
         members.append(
             {
                 "w": w,
+                "changes": service.pending_changes(db, me, w.applicant.id)
+                if me.can("exams:sign")
+                else [],
                 "steps": [s for s in steps if s.state != StepState.NOT_APPLICABLE],
                 "not_needed": [s for s in steps if s.state == StepState.NOT_APPLICABLE],
                 "results": detail.results,
@@ -314,6 +317,15 @@ def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
         return _refused(case_id, failed, exc.status)
     step = next(s for s in found.steps if s.id == step_id)
     text = f"{label(step.code)}: {MOVES[data['to']][1]}."
+    return _done(case_id, found.applicant.id, found, text)
+
+
+@bp.post("/cases/<uuid:case_id>/workflow/changes/<uuid:change_id>")
+@require("exams:sign")
+def review_change(case_id: uuid.UUID, change_id: uuid.UUID) -> Any:
+    decision = request.form.get("decision", "")
+    found = service.review_change(get_session(), actor(), rules(), change_id, decision)
+    text = "Change accepted: the step is open again." if decision == "accept" else "Kept as it was."
     return _done(case_id, found.applicant.id, found, text)
 
 

@@ -134,3 +134,71 @@ def test_case_clearance_over_the_api(client, world, session):
     body = response.json
     assert body["clearance"]["status"] == "pending"
     assert body["members"][0]["clearance"]["blockers"]
+
+
+def test_accepting_a_change_reopens_the_signed_step(session, world, rules, adult):
+    physician = world.actor("panel_physician")
+    service.record_result(
+        session,
+        world.actor("radiologist"),
+        rules,
+        adult.id,
+        {"code": "chest_xray", "value": "normal", "date": TODAY},
+    )
+    # the updated rules also re-cite the X-ray under a new rule id: a change to a signed step
+    session.add(
+        PlanChange(
+            applicant_id=adult.id,
+            code="chest_xray",
+            state="done",
+            planned_before="done",
+            planned_after="required",
+            rules_version="2099.01.01-test",
+        )
+    )
+    session.flush()
+    change = service.pending_changes(session, physician, adult.id)[0]
+    found = service.review_change(session, physician, rules, change.id, "accept")
+    xray = next(s for s in found.steps if s.code == "chest_xray")
+    assert xray.state == StepState.PENDING  # to be done again under the new rules
+    assert service.pending_changes(session, physician, adult.id) == []
+
+
+def test_review_is_for_physicians_and_names_a_bad_decision(session, world, rules, adult):
+    from pmha.core.errors import Forbidden, ValidationFailed
+
+    session.add(
+        PlanChange(
+            applicant_id=adult.id,
+            code="hcv_test",
+            state="new",
+            planned_before="none",
+            planned_after="required",
+            rules_version="t",
+        )
+    )
+    session.flush()
+    change = service.pending_changes(session, world.actor("panel_physician"), adult.id)[0]
+    with pytest.raises(Forbidden):
+        service.review_change(session, world.actor("nurse"), rules, change.id, "keep")
+    with pytest.raises(ValidationFailed):
+        service.review_change(session, world.actor("panel_physician"), rules, change.id, "maybe")
+    service.review_change(session, world.actor("panel_physician"), rules, change.id, "keep")
+    assert service.pending_changes(session, world.actor("panel_physician"), adult.id) == []
+
+
+def test_the_workflow_page_lists_changes_for_review(client, world, session, signed_in, adult):
+    session.add(
+        PlanChange(
+            applicant_id=adult.id,
+            code="hcv_test",
+            state="new",
+            planned_before="none",
+            planned_after="required",
+            rules_version="t",
+        )
+    )
+    session.commit()
+    page = signed_in("panel_physician").get(f"/cases/{adult.case_id}/workflow")
+    assert page.status_code == 200
+    assert "The rules changed" in page.text
