@@ -217,6 +217,7 @@ def gunicorn(
         "PMHA_BROKER_URL": BROKER_URL,
         "PMHA_SECRET_KEY": secrets.token_urlsafe(36),  # 48 characters
         "PMHA_AUDIT_KEY": audit_key,
+        "PMHA_STORAGE_DIR": tempfile.mkdtemp(prefix="pmha-bench-storage-"),
         "PMHA_BENCH_ENDPOINTS": "1",
     }
     cmd = [

@@ -45,6 +45,7 @@ class Config:
     MAX_CONTENT_LENGTH: int = 1024 * 1024
     PAGE_SIZE_MAX: int = 100
     RULES_DIR: str = str(PROJECT_ROOT / "country_rules")
+    STORAGE_DIR: str = ""  # X-ray files; the embedded default is var/storage
     BENCH_ENDPOINTS: bool = False
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -84,7 +85,7 @@ class Config:
         if self.production:
             missing = [
                 "PMHA_" + name
-                for name in ("DATABASE_URL", "BROKER_URL", "SECRET_KEY", "AUDIT_KEY")
+                for name in ("DATABASE_URL", "BROKER_URL", "SECRET_KEY", "AUDIT_KEY", "STORAGE_DIR")
                 if not getattr(self, name)
             ]
             if missing:
@@ -98,6 +99,8 @@ class Config:
         if not self.DATABASE_URL:
             var_dir.mkdir(parents=True, exist_ok=True)
             self.DATABASE_URL = f"sqlite:///{var_dir / 'pmha.db'}"
+        if not self.STORAGE_DIR:
+            self.STORAGE_DIR = str(var_dir / "storage")
         if not self.SECRET_KEY:
             self.SECRET_KEY = _secret_file(var_dir, "secret_key")
         if not self.AUDIT_KEY:

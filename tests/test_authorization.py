@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,13 +29,15 @@ from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import PERMISSIONS, Actor, Role, permissions_of
 from pmha.core.db import utcnow
 from pmha.core.http import PROBLEM
-from pmha.exams import lab_service
+from pmha.exams import lab_service, radiology
 from pmha.exams import service as exams
 from pmha.exams.labs import LabOrder
 from pmha.exams.models import ExamSection, SectionKind
+from pmha.exams.radiology import XrayStudy
 from pmha.workflow import service as workflow
 from pmha.workflow.models import PlanChange, Step
 from tests.conftest import csrf_token
+from tests.exams import dicom_factory
 from tests.factories import PASSWORD, SYSTEM, World, applicant_data, case_data, make_case
 
 # --- the examples, against the permission table itself -----------------------------------
@@ -101,6 +104,7 @@ EXAM_READERS = frozenset({"panel_physician", "nurse", "radiologist"})
 EXAM_WRITERS = frozenset({"panel_physician", "nurse"})
 CLEARANCE_READERS = frozenset({"panel_physician", "nurse", "operations"})
 LAB_READERS = frozenset({"panel_physician", "nurse", "lab_technician"})
+RADIOLOGY_READERS = frozenset({"panel_physician", "radiologist"})
 # The case workflow page: whoever works on a step or reads clearance (what shows varies).
 WORKFLOW_READERS = frozenset(
     {"panel_physician", "nurse", "radiologist", "lab_technician", "operations"}
@@ -123,6 +127,7 @@ class Ctx:
     draft: ExamSection  # a draft of the principal's recommendations; a signed mental health
     order: LabOrder  # the principal's first sputum smear specimen
     change: PlanChange  # a rule update's change to the principal's plan, awaiting review
+    study: XrayStudy  # the principal's chest X-ray
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,8 @@ class Route:
     body: Callable[[Ctx], dict[str, Any]] | None = None
     foreign: str | None = None  # RECORD: a 404 for home records; RESULTS: home records hidden
     not_found: str | None = None  # the problem code of that 404
-    upload: Callable[[Ctx], bytes] | None = None  # a JPEG body instead of JSON
+    upload: Callable[[Ctx], bytes] | None = None  # a file body instead of JSON
+    upload_type: str = "image/jpeg"
     ok_signed_in: int | None = None  # when a signed-in caller gets another success status
     # Roles (of `allowed`) for which this body succeeds, when the record decides the rest:
     # e.g. only a physician records a physical exam; others who may record results get 403.
@@ -325,6 +331,17 @@ ROUTES: list[Route] = [
           lambda c: f"{_applicant(c)}/consents",
           body=lambda c: {"kind": "hiv_test", "given": True, "date": date.today().isoformat()},
           **APPLICANT_404),
+    Route("exams_api.upload_xray", "POST", API, RADIOLOGIST, 201,
+          lambda c: f"{_applicant(c)}/xrays", upload=lambda c: dicom_factory.make(),
+          upload_type="application/dicom", **APPLICANT_404),
+    Route("exams_api.list_xrays", "GET", API, RADIOLOGY_READERS, 200,
+          lambda c: f"{_applicant(c)}/xrays", **APPLICANT_404),
+    Route("exams_api.xray_preview", "GET", API, RADIOLOGY_READERS, 200,
+          lambda c: f"/api/v1/xrays/{c.study.id}/preview.png", foreign=RECORD,
+          not_found="exams.xray_not_found"),
+    Route("exams_api.read_xray", "POST", API, RADIOLOGIST, 201,
+          lambda c: f"/api/v1/xrays/{c.study.id}/reading", body=lambda c: {"findings": []},
+          foreign=RECORD, not_found="exams.xray_not_found"),
     Route("exams_api.amend", "POST", API, EXAM_WRITERS, 201,
           lambda c: f"{_applicant(c)}/exam/mental_health/amend",
           body=lambda c: {"reason": "score entered in the wrong field"}, succeeds=PHYSICIAN,
@@ -445,8 +462,15 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
         rules_version="t",
     )
     session.add(change)
+    study = radiology.upload(
+        session,
+        world.actor("radiologist"),
+        case.principal.id,
+        dicom_factory.make(),
+        Path(app.extensions["pmha.config"].STORAGE_DIR),
+    )
     session.commit()
-    return Ctx(world, case, case.principal, foreign_case, step, draft, order, change)
+    return Ctx(world, case, case.principal, foreign_case, step, draft, order, change, study)
 
 
 def _expected(route: Route, caller: str) -> str:
@@ -485,7 +509,7 @@ def _call(route: Route, caller: str, ctx: Ctx, client: FlaskClient, signed_in: A
             signed_in(caller)
     kwargs: dict[str, Any] = {"headers": headers}
     if route.upload is not None:
-        kwargs.update(data=route.upload(ctx), content_type="image/jpeg")
+        kwargs.update(data=route.upload(ctx), content_type=route.upload_type)
     if route.body is not None:
         body = route.body(ctx)
         if is_api:

@@ -18,7 +18,14 @@ def test_embedded_default_is_sqlite_with_generated_secrets(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "missing", ["PMHA_DATABASE_URL", "PMHA_BROKER_URL", "PMHA_SECRET_KEY", "PMHA_AUDIT_KEY"]
+    "missing",
+    [
+        "PMHA_DATABASE_URL",
+        "PMHA_BROKER_URL",
+        "PMHA_SECRET_KEY",
+        "PMHA_AUDIT_KEY",
+        "PMHA_STORAGE_DIR",
+    ],
 )
 def test_production_refuses_to_start_without(missing):
     env = {
@@ -27,6 +34,7 @@ def test_production_refuses_to_start_without(missing):
         "PMHA_BROKER_URL": "redis://cache:6379/0",
         "PMHA_SECRET_KEY": STRONG,
         "PMHA_AUDIT_KEY": STRONG,
+        "PMHA_STORAGE_DIR": "/srv/pmha/storage",
     }
     del env[missing]
     with pytest.raises(ConfigError, match=missing):
@@ -34,7 +42,12 @@ def test_production_refuses_to_start_without(missing):
 
 
 def test_production_refuses_sqlite_and_weak_secrets():
-    base = {"PMHA_ENV": "production", "PMHA_BROKER_URL": "redis://c", "PMHA_AUDIT_KEY": STRONG}
+    base = {
+        "PMHA_ENV": "production",
+        "PMHA_BROKER_URL": "redis://c",
+        "PMHA_AUDIT_KEY": STRONG,
+        "PMHA_STORAGE_DIR": "/srv/pmha/storage",
+    }
     with pytest.raises(ConfigError, match="PostgreSQL"):
         Config.from_env(
             environ={**base, "PMHA_DATABASE_URL": "sqlite:///x.db", "PMHA_SECRET_KEY": STRONG}
