@@ -174,3 +174,16 @@ def test_a_dose_failing_several_checks_gives_every_reason() -> None:
     assert found is not None
     assert (found.status, found.reason) == ("Not Valid", "Age: too young")
     assert found.reasons == ("Age: too young", "Interval: too soon")
+
+
+def test_a_single_antigen_measles_dose_leaves_mmr_dose_one_due() -> None:
+    # MMR is given all at once: dose 1 is due for mumps and rubella now, no earlier than the
+    # live-virus interval after the measles dose (CDC case 2013-0531).
+    dob = date(2024, 11, 10)
+    result = forecast(Patient(dob, "F"), [Dose(date(2025, 11, 10), "05")], [], date(2025, 11, 10))
+    mmr = result.groups["MMR"]
+    assert (mmr.dose_number, mmr.earliest, mmr.recommended) == (
+        1,
+        date(2025, 12, 10),
+        date(2025, 12, 10),
+    )

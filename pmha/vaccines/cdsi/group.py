@@ -24,6 +24,12 @@ def _pick(values: list[date | None], latest: bool) -> date | None:
     return max(present) if latest else min(present)
 
 
+def _not_before(value: date | None, floor: date | None) -> date | None:
+    if value is None or floor is None:
+        return value
+    return max(value, floor)
+
+
 def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> GroupForecast:
     """One forecast for the group: due when any antigen is due (9.1 to 9.3)."""
     statuses = [a.status for a in antigens]
@@ -53,14 +59,24 @@ def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> Grou
     types: list[str] = []
     for a in due:
         types += [cvx for cvx in a.vaccine_types if cvx not in types]
+    full = group.administer_full_group
+    # The group's dose number: with all antigens at once (MMR) a dose counts only when it
+    # carried them all, so the antigen with the fewest doses numbers it (a single-antigen
+    # measles dose leaves MMR dose 1 due); otherwise (DTaP/Tdap/Td) any dose carrying one
+    # of them counts (a Td after five DTaP is dose 6 of the group), so the most.
+    numbers = [a.dose_number for a in (due if full else antigens) if a.status == NOT_COMPLETE]
+    present = [n for n in numbers if n is not None]
+    earliest = _pick([a.earliest for a in due], True)
+    # All at once: the dose is due as soon as any antigen is due, but not before the
+    # group's earliest date (the latest antigen's).
     return GroupForecast(
         vaccine_group=group.name,
         status=status,
         reason=driver.reason,
-        dose_number=max(a.dose_number or 0 for a in antigens if a.status == NOT_COMPLETE) or None,
-        earliest=_pick([a.earliest for a in due], True),
-        recommended=_pick([a.recommended for a in due], True),
-        past_due=_pick([a.past_due for a in due], True),
+        dose_number=(min(present) if full else max(present)) if present else None,
+        earliest=earliest,
+        recommended=_not_before(_pick([a.recommended for a in due], not full), earliest),
+        past_due=_not_before(_pick([a.past_due for a in due], not full), earliest),
         latest=_pick([a.latest for a in due], False),
         vaccine_types=tuple(types),
         antigens=tuple(antigens),
