@@ -20,6 +20,8 @@ def _blueprints() -> list[Blueprint]:
     from pmha.cases.api import bp as cases_api
     from pmha.cases.views import bp as cases_pages
     from pmha.exams.api import bp as exams_api
+    from pmha.exams.lab_api import bp as labs_api
+    from pmha.exams.radiology_api import bp as radiology_api
     from pmha.web.views import bp as web_pages
     from pmha.workflow.api import bp as workflow_api
     from pmha.workflow.views import bp as workflow_pages
@@ -33,6 +35,8 @@ def _blueprints() -> list[Blueprint]:
         cases_api,
         workflow_api,
         exams_api,
+        labs_api,
+        radiology_api,
     ]
 
 

@@ -1,0 +1,151 @@
+"""JSON API for laboratory orders, results and consent."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, current_app
+from marshmallow import fields, validate
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.http import load_json
+from pmha.core.openapi import doc
+from pmha.core.schemas import StrictSchema, date_in_range
+from pmha.exams import lab_service, labs
+
+bp = Blueprint("labs_api", __name__, url_prefix="/api/v1")
+
+
+class OrderIn(StrictSchema):
+    codes = fields.List(
+        fields.String(validate=validate.OneOf(labs.LAB_CODES)),
+        required=True,
+        validate=validate.Length(min=1, max=len(labs.LAB_CODES)),
+    )
+
+
+class LabResultIn(StrictSchema):
+    value = fields.Raw(required=True, metadata={"description": "the code's value, or mm for TST"})
+    date = fields.Date(required=True, validate=date_in_range)
+    details = fields.Nested(
+        "LabDetailsIn",
+        load_default=dict,
+        metadata={"description": "TST: placed_on and read_on; others: optional notes"},
+    )
+
+
+class LabDetailsIn(StrictSchema):
+    placed_on = fields.Date(validate=date_in_range)
+    read_on = fields.Date(validate=date_in_range)
+    titre = fields.String(validate=validate.Regexp(r"^1:\d{1,5}$"))
+    method = fields.String(validate=validate.Length(max=60))
+    collection_method = fields.String(
+        validate=validate.OneOf(["spontaneous", "induced", "gastric_aspirate", "bronchoscopy"])
+    )
+    note = fields.String(validate=validate.Length(max=500))
+
+
+class ConsentIn(StrictSchema):
+    kind = fields.Enum(labs.ConsentKind, by_value=True, required=True)
+    given = fields.Boolean(required=True)
+    date = fields.Date(required=True, validate=date_in_range)
+
+
+class OrderOut(StrictSchema):
+    id = fields.UUID()
+    code = fields.String()
+    specimen = fields.Integer()
+    status = fields.String()
+    ordered_at = fields.DateTime()
+    result = fields.Dict(allow_none=True)
+
+
+class LabsOut(StrictSchema):
+    orders = fields.List(fields.Nested(OrderOut))
+
+
+def _order(order: Any, result: Any) -> dict[str, Any]:
+    out: dict[str, Any] = OrderOut().dump(
+        {
+            "id": order.id,
+            "code": order.code,
+            "specimen": order.specimen,
+            "status": order.status.value,
+            "ordered_at": order.ordered_at,
+            "result": None
+            if result is None
+            else {
+                "value": result.value,
+                "date": result.result_date.isoformat(),
+                "details": result.details,
+            },
+        }
+    )
+    return out
+
+
+@bp.get("/applicants/<uuid:applicant_id>/labs")
+@require("labs:read")
+@doc("The applicant's lab orders and results", response=LabsOut, errors=(404,), tag="labs")
+def read_labs(applicant_id: uuid.UUID) -> Any:
+    found = lab_service.labs(get_session(), actor(), applicant_id)
+    return {"orders": [_order(o, r) for o, r in found]}
+
+
+@bp.post("/applicants/<uuid:applicant_id>/lab-orders")
+@require("exams:write")
+@doc(
+    "Order tests of the applicant's plan (sputum: three specimens); a test outside the plan "
+    "is a 422",
+    body=OrderIn,
+    response=LabsOut,
+    status=201,
+    errors=(400, 404, 415, 422),
+    tag="labs",
+)
+def order_tests(applicant_id: uuid.UUID) -> Any:
+    body = load_json(OrderIn())
+    made = lab_service.order_tests(
+        get_session(), actor(), current_app.extensions["pmha.rules"], applicant_id, body["codes"]
+    )
+    return {"orders": [_order(o, None) for o in made]}, 201
+
+
+@bp.post("/lab-orders/<uuid:order_id>/result")
+@require("cases:read")
+@doc(
+    "Record the result of an ordered test (the role needed depends on the test); a result "
+    "dated before its order, or an HIV result without consent, is a 422",
+    body=LabResultIn,
+    response=OrderOut,
+    status=201,
+    errors=(400, 404, 409, 415, 422),
+    tag="labs",
+)
+def record_lab_result(order_id: uuid.UUID) -> Any:
+    body = load_json(LabResultIn())
+    session = get_session()
+    result = lab_service.record_result(
+        session, actor(), current_app.extensions["pmha.rules"], order_id, body
+    )
+    order = session.get(labs.LabOrder, result.order_id)
+    return _order(order, result), 201
+
+
+@bp.post("/applicants/<uuid:applicant_id>/consents")
+@require("exams:write")
+@doc(
+    "Record the applicant's consent or refusal (HIV test, chest X-ray in pregnancy)",
+    body=ConsentIn,
+    status=201,
+    errors=(400, 404, 415, 422),
+    tag="labs",
+)
+def record_consent(applicant_id: uuid.UUID) -> Any:
+    body = load_json(ConsentIn())
+    consent = lab_service.record_consent(
+        get_session(), actor(), applicant_id, body["kind"], body["given"], body["date"]
+    )
+    return {"id": str(consent.id), "kind": consent.kind.value, "given": consent.given}, 201
