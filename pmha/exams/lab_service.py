@@ -141,7 +141,8 @@ def record_consent(
     return consent
 
 
-def _has_consent(session: Session, applicant_id: uuid.UUID, kind: ConsentKind) -> bool:
+def has_consent(session: Session, applicant_id: uuid.UUID, kind: ConsentKind) -> bool:
+    """Whether the applicant's latest answer to this consent was yes."""
     latest = session.scalar(
         select(Consent)
         .where(Consent.applicant_id == applicant_id, Consent.kind == kind)
@@ -190,7 +191,7 @@ def record_result(
         errors["date"] = ["The result is dated before the test was ordered."]
     elif day > utcnow().date():
         errors["date"] = ["The result is dated in the future."]
-    if order.code == "hiv_test" and not _has_consent(session, applicant.id, ConsentKind.HIV_TEST):
+    if order.code == "hiv_test" and not has_consent(session, applicant.id, ConsentKind.HIV_TEST):
         errors["consent"] = ["Record the applicant's consent to an HIV test first."]
     if errors:
         raise ValidationFailed(errors=errors)

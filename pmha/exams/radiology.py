@@ -22,8 +22,11 @@ from pmha.core.auth import Actor
 from pmha.core.db import Base, UUIDPk, utcnow
 from pmha.core.errors import NotFound, ValidationFailed
 from pmha.exams import dicom
+from pmha.exams.lab_service import has_consent
+from pmha.exams.labs import ConsentKind
 from pmha.rules import RuleBook
 from pmha.workflow import service as workflow
+from pmha.workflow.models import ClinicalFacts
 
 # DS-3030 chest X-ray findings [S8], by what they mean for the applicant.
 SUGGESTS_TB = (
@@ -96,6 +99,18 @@ def upload(
     """Validate and keep a chest X-ray: original, previews and a de-identified copy."""
     actor.check("radiology:write")
     applicant = cases.load_applicant(session, actor, applicant_id)
+    facts = session.get(ClinicalFacts, applicant.id)
+    if (
+        facts is not None
+        and facts.pregnant
+        and not has_consent(session, applicant.id, ConsentKind.CHEST_XRAY_IN_PREGNANCY)
+    ):
+        # US TI: a pregnant applicant may be X-rayed with consent and shielding [S24]
+        raise ValidationFailed(
+            errors={
+                "consent": ["The applicant is pregnant: record her consent to a chest X-ray first."]
+            }
+        )
     info = dicom.inspect(data)
     if session.scalar(select(XrayStudy.id).where(XrayStudy.instance_uid == info.sop_instance_uid)):
         raise ValidationFailed("This image was uploaded already.", code="exams.dicom.duplicate")

@@ -133,3 +133,44 @@ def test_the_radiology_api_round_trip(client, world, session, adult):
     assert upload(client, world, adult.id, factory.make(), role="nurse").status_code == 403
     other = upload(client, world, adult.id, factory.make(), content_type="text/plain")
     assert other.status_code == 415
+
+
+def test_a_pregnant_applicant_is_x_rayed_only_with_her_consent(session, world, rules, storage):
+    """US TI: a pregnant applicant may have the X-ray with consent and shielding [S24]."""
+    from datetime import date
+
+    from pmha.core.errors import ValidationFailed
+    from pmha.exams import lab_service
+    from pmha.exams.labs import ConsentKind
+
+    woman = make_case(
+        session,
+        world.actor("nurse"),
+        principal=applicant_data(
+            family_name="Khalil",
+            given_names="Layla",
+            sex="female",
+            dob="1992-04-04",
+            family_name_original=None,
+            given_names_original=None,
+        ),
+    ).applicants[0]
+    workflow.set_facts(
+        session,
+        world.actor("panel_physician"),
+        rules,
+        woman.id,
+        dict(NO_TB, pregnant=True, gestation_weeks=20),
+    )
+    with pytest.raises(ValidationFailed) as exc:
+        radiology.upload(session, world.actor("radiologist"), woman.id, factory.make(), storage)
+    assert "consent" in exc.value.errors
+    lab_service.record_consent(
+        session,
+        world.actor("nurse"),
+        woman.id,
+        ConsentKind.CHEST_XRAY_IN_PREGNANCY,
+        True,
+        date.today(),
+    )
+    assert radiology.upload(session, world.actor("radiologist"), woman.id, factory.make(), storage)
