@@ -12,9 +12,11 @@ from pmha.core.db import get_session
 from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.rules import RuleBook
-from pmha.workflow import schemas, service
+from pmha.workflow import lists, schemas, service
+from pmha.workflow.roles import WORKLIST_PERMISSION
 
 bp = Blueprint("workflow_api", __name__, url_prefix="/api/v1")
+
 
 
 def rules() -> RuleBook:
@@ -146,4 +148,79 @@ def review_change(change_id: uuid.UUID) -> Any:
     data = load_json(schemas.ReviewIn())
     return dump_workflow(
         service.review_change(get_session(), actor(), rules(), change_id, data["decision"])
+    )
+
+
+def _name(applicant: Any) -> str:
+    return f"{applicant.given_names} {applicant.family_name}"
+
+
+def _worklist_api(group: str, permission: str) -> Any:
+    @require(permission)
+    @doc(
+        f"The {group} worklist: applicants at your sites with its steps to do, most urgent first",
+        response=schemas.WorklistOut,
+        tag="workflow",
+    )
+    def view() -> Any:
+        session, me = get_session(), actor()
+        lists.plan_unplanned(session, me, rules())
+        items = lists.worklist(session, me, group)
+        return schemas.WorklistOut().dump(
+            {
+                "items": [
+                    {
+                        "applicant_id": i.applicant.id,
+                        "case_id": i.case.id,
+                        "case_number": i.case.case_number,
+                        "name": _name(i.applicant),
+                        "planned_departure": i.case.planned_departure,
+                        "due_by": i.due_by,
+                        "steps": i.steps,
+                    }
+                    for i in items
+                ]
+            }
+        )
+
+    view.__name__ = f"worklist_{group}"
+    return view
+
+
+for _group, _permission in WORKLIST_PERMISSION.items():
+    bp.add_url_rule(
+        f"/worklists/{_group}",
+        endpoint=f"worklist_{_group}",
+        view_func=_worklist_api(_group, _permission),
+    )
+
+
+@bp.get("/clearance-board")
+@require("clearance:read")
+@doc(
+    "Families at your sites with each traveller's clearance and the family's",
+    response=schemas.BoardOut,
+    tag="workflow",
+)
+def clearance_board() -> Any:
+    session, me = get_session(), actor()
+    lists.plan_unplanned(session, me, rules())
+    rows = lists.clearance_board(session, me, rules())
+    return schemas.BoardOut().dump(
+        {
+            "cases": [
+                {
+                    "case_id": r.case.id,
+                    "case_number": r.case.case_number,
+                    "destination": r.case.destination.value,
+                    "planned_departure": r.case.planned_departure,
+                    "clearance": r.decision.to_dict(),
+                    "members": [
+                        {"applicant_id": a.id, "name": _name(a), "clearance": d.to_dict()}
+                        for a, d in r.members
+                    ],
+                }
+                for r in rows
+            ]
+        }
     )

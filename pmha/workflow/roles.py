@@ -41,3 +41,12 @@ def group_of(code: str) -> str:
 def permission_for(code: str) -> str:
     """The permission needed to record a result for, or move, a step with this code."""
     return PERMISSION[group_of(code)]
+
+
+# Who works each list (pages and API alike).
+WORKLIST_PERMISSION = {
+    "physician": "exams:sign",
+    "nurse": "exams:write",
+    "radiology": "radiology:write",
+    "lab": "labs:write",
+}

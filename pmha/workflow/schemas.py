@@ -115,3 +115,37 @@ class ReviewIn(StrictSchema):
 
 class PlanChangesOut(StrictSchema):
     changes = fields.List(fields.Nested(PlanChangeOut))
+
+
+class WorkStepOut(StrictSchema):
+    id = fields.UUID()
+    code = fields.String()
+    state = fields.Enum(StepState, by_value=True)
+    due_by = fields.Date(allow_none=True)
+
+
+class WorkItemOut(StrictSchema):
+    applicant_id = fields.UUID()
+    case_id = fields.UUID()
+    case_number = fields.String()
+    name = fields.String()
+    planned_departure = fields.Date(allow_none=True)
+    due_by = fields.Date(allow_none=True)
+    steps = fields.List(fields.Nested(WorkStepOut))
+
+
+class WorklistOut(StrictSchema):
+    items = fields.List(fields.Nested(WorkItemOut))
+
+
+class BoardRowOut(StrictSchema):
+    case_id = fields.UUID()
+    case_number = fields.String()
+    destination = fields.String()
+    planned_departure = fields.Date(allow_none=True)
+    clearance = fields.Nested(DecisionOut)
+    members = fields.List(fields.Nested(MemberClearanceOut))
+
+
+class BoardOut(StrictSchema):
+    cases = fields.List(fields.Nested(BoardRowOut))

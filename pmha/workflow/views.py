@@ -31,7 +31,7 @@ from pmha.workflow.labels import (
     value_label,
 )
 from pmha.workflow.models import Step, StepState
-from pmha.workflow.roles import PERMISSION, group_of
+from pmha.workflow.roles import PERMISSION, WORKLIST_PERMISSION, group_of
 from pmha.workflow.steps import TRANSITIONS, IllegalTransition
 
 bp = Blueprint("workflow", __name__)
@@ -48,12 +48,13 @@ RESULT_READ = {
     "lab": "labs:read",
     "travel": "clearance:read",
 }
-WORKLISTS = {
-    "physician": ("exams:sign", "Physician worklist"),
-    "nurse": ("exams:write", "Nurse worklist"),
-    "radiology": ("radiology:write", "Chest X-rays to read"),
-    "lab": ("labs:write", "Lab worklist"),
+TITLES = {
+    "physician": "Physician worklist",
+    "nurse": "Nurse worklist",
+    "radiology": "Chest X-rays to read",
+    "lab": "Lab worklist",
 }
+WORKLISTS = {group: (WORKLIST_PERMISSION[group], title) for group, title in TITLES.items()}
 TRI_STATE = {"yes": True, "no": False}
 
 # --- the words the pages use ----------------------------------------------------------------------
