@@ -24,11 +24,25 @@ _SETTLED = frozenset({vocab.DONE, vocab.NOT_REQUIRED, vocab.WAIVED})
 class Context:
     """What conditions read while one applicant is planned."""
 
-    __slots__ = ("age", "burden", "facts", "flags", "outcomes", "pending_kinds", "status")
+    __slots__ = (
+        "age",
+        "burden",
+        "days",
+        "facts",
+        "flags",
+        "months",
+        "outcomes",
+        "pending_kinds",
+        "results",
+        "status",
+    )
 
     def __init__(self, facts: Facts, age: Age, burden: str | None) -> None:
         self.facts = facts
+        self.results = facts.results
         self.age = age
+        self.months = age.months  # read by every age condition: plain attributes are cheapest
+        self.days = age.days
         self.burden = burden
         self.flags: dict[str, bool | None] = {
             "pregnant": False if facts.sex == "male" else facts.pregnant,
@@ -63,13 +77,34 @@ def always(ctx: Context) -> bool | None:
     return True
 
 
-def all_of(conds: list[Cond]) -> Cond:
+def all_of(conds: list[Cond], definite: int = 0) -> Cond:
+    """Three-valued AND; the first `definite` conditions never answer None."""
     if len(conds) == 1:
         return conds[0]
+    if definite == len(conds):
+        if definite == 2:
+            first, second = conds
+
+            def both(ctx: Context) -> bool | None:
+                return first(ctx) and second(ctx)
+
+            return both
+
+        def every(ctx: Context) -> bool | None:
+            for cond in conds:  # noqa: SIM110 (a generator costs more on this hot path)
+                if not cond(ctx):
+                    return False
+            return True
+
+        return every
+    sure, unsure = conds[:definite], conds[definite:]
 
     def test(ctx: Context) -> bool | None:
+        for cond in sure:
+            if not cond(ctx):
+                return False
         unknown = False
-        for cond in conds:
+        for cond in unsure:
             value = cond(ctx)
             if value is False:
                 return False
@@ -80,10 +115,18 @@ def all_of(conds: list[Cond]) -> Cond:
     return test
 
 
-def any_of(conds: list[Cond]) -> Cond:
+def any_of(conds: list[Cond], definite: int = 0) -> Cond:
+    """Three-valued OR; the first `definite` conditions never answer None."""
+    if len(conds) == 1:
+        return conds[0]
+    sure, unsure = conds[:definite], conds[definite:]
+
     def test(ctx: Context) -> bool | None:
+        for cond in sure:
+            if cond(ctx):
+                return True
         unknown = False
-        for cond in conds:
+        for cond in unsure:
             value = cond(ctx)
             if value is True:
                 return True
@@ -102,50 +145,75 @@ def negate(cond: Cond) -> Cond:
     return test
 
 
-def awaited(code: str) -> Cond:
-    """False when no result for `code` will come, None while one may still come."""
-
+def negate_definite(cond: Cond) -> Cond:
     def test(ctx: Context) -> bool | None:
-        return None if ctx.status.get(code) in _PENDING else False
+        return not cond(ctx)
 
     return test
 
 
+# Predicates that never answer "not known yet"; combinators test them first, which changes no
+# answer (conditions have no side effects) but settles most conditions without the others.
+DEFINITE = frozenset({"age", "sex", "programme", "exam_country", "exam_month", "status"})
+
+# A condition before it becomes a closure: (combinator, children) or ("test", cond, definite).
+Tree = tuple[str, Any, bool]
+
+
 def compile_condition(raw: Any, path: str, problems: list[tuple[str, str]]) -> Compiled:
     """Compile a condition table; each fault is appended to `problems` as (key path, message)."""
+    compiled = Compiled(always)
+    compiled.test = _emit(_tree(raw, path, problems, compiled))[0]
+    return compiled
+
+
+def _tree(raw: Any, path: str, problems: list[tuple[str, str]], compiled: Compiled) -> Tree:
     from pmha.rules.predicates import PREDICATES
 
-    compiled = Compiled(always)
     if not isinstance(raw, dict):
         problems.append((path, 'a condition must be a table, e.g. { age = { from = "15y" } }'))
-        return compiled
-    conds: list[Cond] = []
+        return ("test", always, True)
+    parts: list[Tree] = []
     for key, value in raw.items():
         where = f"{path}.{key}"
         if key in ("all_of", "any_of"):
             if not isinstance(value, list) or not value:
                 problems.append((where, f"{key} takes a non-empty list of conditions"))
                 continue
-            parts = [compile_condition(v, f"{where}[{i}]", problems) for i, v in enumerate(value)]
-            for part in parts:
-                compiled.merge(part)
-            tests = [part.test for part in parts]
-            conds.append(all_of(tests) if key == "all_of" else any_of(tests))
+            children = [_tree(v, f"{where}[{i}]", problems, compiled) for i, v in enumerate(value)]
+            parts.append((key, children, False))
         elif key == "not":
-            part = compile_condition(value, where, problems)
-            compiled.merge(part)
-            conds.append(negate(part.test))
+            parts.append(("not", _tree(value, where, problems, compiled), False))
         elif key in PREDICATES:
             compiled.names.add(key)
             try:
-                conds.append(PREDICATES[key](value, compiled))
+                parts.append(("test", PREDICATES[key](value, compiled), key in DEFINITE))
             except ValueError as exc:
                 problems.append((where, str(exc)))
         else:
             known = ", ".join(sorted([*PREDICATES, "all_of", "any_of", "not"]))
             problems.append((where, f"unknown condition {key!r} (known: {known})"))
-    compiled.test = all_of(conds) if conds else always
-    return compiled
+    return ("all_of", parts, False) if parts else ("test", always, True)
+
+
+def _emit(tree: Tree) -> tuple[Cond, bool]:
+    """The closure for `tree` and whether it always answers True or False."""
+    op, arg, definite = tree
+    if op == "test":
+        return arg, definite
+    if op == "not":
+        cond, definite = _emit(arg)
+        return (negate_definite(cond) if definite else negate(cond)), definite
+    # all_of inside all_of (any_of inside any_of) is one list: both are associative.
+    children: list[Tree] = []
+    for child in arg:
+        children += child[1] if child[0] == op else [child]
+    emitted = [_emit(child) for child in children]
+    sure = [cond for cond, definite in emitted if definite]
+    unsure = [cond for cond, definite in emitted if not definite]
+    if op == "all_of":
+        return all_of(sure + unsure, len(sure)), not unsure
+    return any_of(sure + unsure, len(sure)), not unsure
 
 
 def flag_predicate(name: str) -> Callable[[Any, Compiled], Cond]:
@@ -157,7 +225,10 @@ def flag_predicate(name: str) -> Callable[[Any, Compiled], Cond]:
             fact = ctx.flags[name]
             return None if fact is None else fact is value
 
-        return test
+        def holds(ctx: Context) -> bool | None:
+            return ctx.flags[name]  # True, False or None: the answer itself
+
+        return holds if value else test
 
     return build
 

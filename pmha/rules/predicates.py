@@ -8,12 +8,12 @@ from typing import Any
 from pmha.rules import vocabulary as vocab
 from pmha.rules.conditions import (
     _NEEDED,
+    _PENDING,
     _SETTLED,
     Compiled,
     Cond,
     Context,
     all_of,
-    awaited,
     flag_predicate,
     period_range,
 )
@@ -39,6 +39,47 @@ def _code(value: Any) -> str:
 
 def age(value: Any, compiled: Compiled) -> Cond:
     start, end = period_range(value, "ages like '15y', '6m', '6w'")
+    # A period is whole months or whole days (Period.parse never mixes them), so each bound
+    # compares one of the context's two age figures, as Age.at_least does.
+    if start is not None and end is not None and bool(start.months) == bool(end.months):
+        low, high = (start.months, end.months) if start.months else (start.days, end.days)
+        if start.months:
+
+            def in_months(ctx: Context) -> bool | None:
+                return low <= ctx.months < high
+
+            return in_months
+
+        def in_days(ctx: Context) -> bool | None:
+            return low <= ctx.days < high
+
+        return in_days
+    if start is not None and end is None:
+        low = start.months or start.days
+        if start.months:
+
+            def from_months(ctx: Context) -> bool | None:
+                return ctx.months >= low
+
+            return from_months
+
+        def from_days(ctx: Context) -> bool | None:
+            return ctx.days >= low
+
+        return from_days
+    if start is None and end is not None:
+        high = end.months or end.days
+        if end.months:
+
+            def below_months(ctx: Context) -> bool | None:
+                return ctx.months < high
+
+            return below_months
+
+        def below_days(ctx: Context) -> bool | None:
+            return ctx.days < high
+
+        return below_days
 
     def test(ctx: Context) -> bool | None:
         if start is not None and not ctx.age.at_least(start):
@@ -97,7 +138,8 @@ def exam_month(value: Any, compiled: Compiled) -> Cond:
     return test
 
 
-def _result_test(code: str, spec: Any) -> Callable[[Result], bool]:
+def _result_test(code: str, spec: Any) -> Callable[[Result], bool] | frozenset[str]:
+    """How a result must match: its set of values when the spec is only that, else a test."""
     allowed = vocab.RESULT_VALUES[code]
     if not isinstance(spec, dict):
         spec = {"in": spec}
@@ -116,6 +158,8 @@ def _result_test(code: str, spec: Any) -> Callable[[Result], bool]:
     treated = spec.get("treated")
     if treated is not None and not isinstance(treated, bool):
         raise ValueError(f"{code}: treated takes true or false")
+    if values is not None and set(spec) == {"in"}:
+        return values
 
     def matches(result: Result) -> bool:
         if values is not None and result.value not in values:
@@ -140,12 +184,24 @@ def result(value: Any, compiled: Compiled) -> Cond:
     return all_of(tests)
 
 
-def _result(code: str, matches: Callable[[Result], bool]) -> Cond:
-    pending = awaited(code)
+def _result(code: str, matches: Callable[[Result], bool] | frozenset[str]) -> Cond:
+    # A missing result is False when none will come, None while one may (conditions.awaited).
+    if isinstance(matches, frozenset):
+        values = matches
+
+        def value_in(ctx: Context) -> bool | None:
+            found = ctx.results.get(code)
+            if found is None:
+                return None if ctx.status.get(code) in _PENDING else False
+            return found.value in values
+
+        return value_in
 
     def test(ctx: Context) -> bool | None:
-        found = ctx.facts.results.get(code)
-        return pending(ctx) if found is None else matches(found)
+        found = ctx.results.get(code)
+        if found is None:
+            return None if ctx.status.get(code) in _PENDING else False
+        return matches(found)
 
     return test
 
