@@ -10,8 +10,12 @@ from datetime import date, timedelta
 _PERIOD = re.compile(r"^(\d{1,4})([ymwd])$")
 
 
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def days_in_month(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
+    # calendar.monthrange also works out the weekday; planning only needs the length.
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
 
 
 def add_months(start: date, months: int) -> date:
@@ -42,6 +46,10 @@ class Period:
         return cls(days=number * (7 if unit == "w" else 1))
 
     def after(self, start: date, sign: int = 1) -> date:
+        if not self.days:
+            return add_months(start, sign * self.months)
+        if not self.months:
+            return start + timedelta(days=sign * self.days)
         return add_months(start, sign * self.months) + timedelta(days=sign * self.days)
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 import pytest
 
-from pmha.rules.dates import Age, Period, add_months, completed_months
+from pmha.rules.dates import Age, Period, add_months, completed_months, days_in_month
 from tests.rules.conftest import plan_for
 
 
@@ -25,6 +26,13 @@ from tests.rules.conftest import plan_for
 )
 def test_add_months_clamps_to_month_end(start, months, expected):
     assert add_months(start, months) == expected
+
+
+def test_month_lengths_match_the_calendar():
+    # Leap years by the Gregorian rules: 1900 is not one, 2000 is.
+    for year in (1900, 1999, 2000, 2023, 2024, 2100):
+        for month in range(1, 13):
+            assert days_in_month(year, month) == calendar.monthrange(year, month)[1]
 
 
 def test_periods():
