@@ -18,6 +18,7 @@ from pmha.rules.model import (
     ItemRule,
     Node,
     OutcomeRule,
+    Reads,
     RuleSet,
 )
 
@@ -173,7 +174,7 @@ def _item(
         _date_rule(entry.get("due_by"), f"{where}.due_by", problems),
         _date_rule(entry.get("not_before"), f"{where}.not_before", problems),
         Period.parse(entry["valid_for"]) if entry.get("valid_for") else None,
-        frozenset(when.codes | when.names),
+        Reads.of(when.codes | when.names),
     )
 
 
@@ -202,7 +203,7 @@ def _outcome(entry: dict[str, Any], where: str, when: Compiled, problems: Proble
         tuple(entry["date"]) if entry["date"] else None,
         Period.parse(entry["valid_for"]) if entry["valid_for"] else None,
         entry["report_within_days"],
-        frozenset(when.codes | when.names),
+        Reads.of(when.codes | when.names),
     )
 
 

@@ -11,11 +11,22 @@ from datetime import date
 from pmha.rules import vocabulary as vocab
 from pmha.rules.conditions import Context
 from pmha.rules.dates import Age
-from pmha.rules.facts import Facts, FactsError
-from pmha.rules.model import ItemRule, Node, OutcomeRule, RuleBook, RuleSet, anchor_date
+from pmha.rules.facts import Facts, FactsError, Result
+from pmha.rules.model import (
+    ItemRule,
+    Node,
+    OutcomeRule,
+    Reads,
+    RuleBook,
+    RuleSet,
+    anchor_date,
+    remember,
+)
 from pmha.rules.plan import Burden, Outcome, Plan, PlanItem, Reason
 
 _RANK = {vocab.REQUIRED: 2, vocab.CONDITIONAL: 1}
+_OPEN = frozenset({vocab.REQUIRED, vocab.CONDITIONAL, vocab.BLOCKED})
+_NO_BURDEN = Burden(None, None, None, ())
 
 
 def plan(facts: Facts, rules: RuleBook | RuleSet, as_of: date, *, check: bool = True) -> Plan:
@@ -30,13 +41,15 @@ def plan(facts: Facts, rules: RuleBook | RuleSet, as_of: date, *, check: bool = 
     if facts.programme not in ruleset.programmes:
         covered = ", ".join(sorted(ruleset.programmes))
         raise FactsError({"programme": [f"The {ruleset.destination} rules cover {covered}."]})
-    category, found = ruleset.burden(facts.exam_country)
-    warnings = []
-    if found is None and ruleset.incidence:
-        warnings.append(
-            f"exam country {facts.exam_country} is not in the TB incidence table: "
-            "what depends on the TB burden is planned as conditional"
-        )
+    category, burden = ruleset.burden_record(facts.exam_country)
+    warnings: tuple[str, ...] = ()
+    if burden is None:
+        burden = _NO_BURDEN
+        if ruleset.incidence:
+            warnings = (
+                f"exam country {facts.exam_country} is not in the TB incidence table: "
+                "what depends on the TB burden is planned as conditional",
+            )
     age = Age.between(facts.dob, facts.exam_date)
     ctx = Context(facts, age, category)
     requirements: list[PlanItem] = []
@@ -59,16 +72,11 @@ def plan(facts: Facts, rules: RuleBook | RuleSet, as_of: date, *, check: bool = 
         as_of=as_of,
         age_years=age.years,
         age_months=age.months,
-        burden=Burden(
-            category,
-            found.per_100k if found else None,
-            found.year if found else None,
-            found.source if found else (),
-        ),
+        burden=burden,
         requirements=tuple(requirements),
         vaccines=tuple(vaccines),
         outcomes=tuple(outcomes),
-        warnings=tuple(warnings),
+        warnings=warnings,
     )
 
 
@@ -89,9 +97,18 @@ def _strongest(node: Node, ctx: Context) -> tuple[str | None, ItemRule | None]:
 
 def _requirement(node: Node, ctx: Context, as_of: date) -> PlanItem:
     facts = ctx.facts
-    status, rule = _strongest(node, ctx)
+    items = node.items
+    status: str | None = None
+    rule: ItemRule | None = None
+    if len(items) == 1:  # most requirements: one rule in force, no ranking needed
+        only = items[0]
+        value = only.when(ctx)
+        if value is not False:
+            status, rule = (only.status if value else vocab.CONDITIONAL), only
+    else:
+        status, rule = _strongest(node, ctx)
     code = node.name
-    result = facts.results.get(code) if facts.results else None
+    result = ctx.results.get(code) if ctx.results else None
     if result is None:
         if rule is None:
             ctx.status[code] = vocab.NOT_REQUIRED
@@ -107,20 +124,32 @@ def _requirement(node: Node, ctx: Context, as_of: date) -> PlanItem:
             return rule.met
         assert status is not None
         return _open(node, ctx, status, rule, None)
-    valid_until = None
-    keeper = rule or next((r for r in node.items if r.valid_for), None)
-    if keeper is not None and keeper.valid_for is not None:
-        valid_until = keeper.valid_for.after(result.date)
+    # The done item depends on the rule, the result's value and its date only: memoised.
+    # (Numbers are not: 10 and 10.0 are one key but read differently.)
+    key = (id(rule), result.value, result.date) if result.value.__class__ is str else None
+    found = node.done.get(key) if key is not None else None
+    if found is None:
+        found = _done(node, rule, result)
+        if key is not None:
+            remember(node.done, key, found)
+    valid_until, item = found
     if valid_until is None or as_of <= valid_until or rule is None:
         ctx.status[code] = vocab.DONE
-        detail = f"result {result.value} on {result.date.isoformat()}"
-        cite = rule or keeper or (node.items[0] if node.items else None)
-        reason = (
-            Reason(cite.cite.id, cite.cite.source, detail) if cite else Reason(None, (), detail)
-        )
-        return PlanItem(code, vocab.DONE, reason, valid_until=valid_until)
+        return item
     assert status is not None
     return _open(node, ctx, status, rule, f"previous result expired on {valid_until.isoformat()}")
+
+
+def _done(node: Node, rule: ItemRule | None, result: Result) -> tuple[date | None, PlanItem]:
+    """A result's expiry date and the plan item that shows it done."""
+    valid_until = None
+    keeper = rule or node.keeper
+    if keeper is not None and keeper.valid_for is not None:
+        valid_until = keeper.valid_for.after(result.date)
+    detail = f"result {result.value} on {result.date.isoformat()}"
+    cite = rule or keeper or (node.items[0] if node.items else None)
+    reason = Reason(cite.cite.id, cite.cite.source, detail) if cite else Reason(None, (), detail)
+    return valid_until, PlanItem(node.name, vocab.DONE, reason, valid_until=valid_until)
 
 
 def _open(node: Node, ctx: Context, status: str, rule: ItemRule, expired: str | None) -> PlanItem:
@@ -153,7 +182,15 @@ def _open(node: Node, ctx: Context, status: str, rule: ItemRule, expired: str | 
 
 
 def _vaccine(node: Node, ctx: Context) -> PlanItem:
-    status, rule = _strongest(node, ctx)
+    status: str | None = None
+    rule: ItemRule | None = None
+    if len(node.items) == 1:
+        only = node.items[0]
+        value = only.when(ctx)
+        if value is not False:
+            status, rule = (only.status if value else vocab.CONDITIONAL), only
+    else:
+        status, rule = _strongest(node, ctx)
     if rule is None:
         return node.idle  # type: ignore[return-value]
     if status == vocab.REQUIRED and rule.met is not None:
@@ -188,12 +225,24 @@ def _outcome(node: Node, ctx: Context, as_of: date) -> Outcome:
         if fired is None:
             found = node.settled
         elif len(fired) == 1:
-            found = fired[0].alone
+            found = fired[0].alone or _dated(fired[0], ctx, as_of)
     else:
         ctx.pending_kinds.add(node.name)
     if found is None:
         found = _derived(node.name, fired or [], undecided or [], ctx, as_of)
     ctx.outcomes[node.name] = found.values
+    return found
+
+
+def _dated(rule: OutcomeRule, ctx: Context, as_of: date) -> Outcome | None:
+    """The outcome of a rule with a date when it alone fires: it depends on the date and as_of."""
+    when = next((d for d in (anchor_date(a, ctx.facts) for a in rule.date or ()) if d), None)
+    if when is None:
+        return None
+    found = rule.dated.get((when, as_of))
+    if found is None:
+        found = _derived(rule.kind, [rule], [], ctx, as_of)
+        remember(rule.dated, (when, as_of), found)
     return found
 
 
@@ -206,7 +255,7 @@ def _derived(
         sources += [s for s in rule.cite.source if s not in sources]
     awaiting: set[str] = set()
     for rule in undecided:
-        awaiting |= _awaited(rule.reads, ctx)
+        awaiting.update(_awaited(rule.reads, ctx))
     chosen = fired[0] if fired else None
     when = valid_until = None
     expired = None
@@ -230,15 +279,11 @@ def _derived(
     )
 
 
-def _awaited(reads: frozenset[str], ctx: Context) -> set[str]:
+def _awaited(reads: Reads, ctx: Context) -> list[str]:
     """The facts not known yet and the requirements still open that a rule reads."""
-    out = set()
-    for name in reads:
-        if name in ctx.flags:
-            if ctx.flags[name] is None:
-                out.add(name)
-        elif ctx.status.get(name) in (vocab.REQUIRED, vocab.CONDITIONAL, vocab.BLOCKED):
-            out.add(name)
-        elif name == "tb_burden" and ctx.burden is None:
-            out.add("exam_country")
+    flags, status = ctx.flags, ctx.status
+    out = [name for name in reads.flags if flags[name] is None]
+    out += [code for code in reads.codes if status.get(code) in _OPEN]
+    if reads.burden and ctx.burden is None:
+        out.append("exam_country")
     return out

@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from types import MappingProxyType
+from typing import TypeVar
 
 from pmha.rules import vocabulary as vocab
 from pmha.rules.conditions import Cond
 from pmha.rules.dates import Period
-from pmha.rules.facts import Facts
-from pmha.rules.plan import Outcome, PlanItem, Reason
+from pmha.rules.facts import FLAGS, Facts
+from pmha.rules.plan import Burden, Outcome, PlanItem, Reason
+
+Day = date  # `date` is also a field name below
+MEMO_LIMIT = 4096  # entries per memo; a full memo starts again empty
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def remember(memo: dict[K, V], key: K, value: V) -> None:
+    """Keep `value` for `key`. A memo only holds what its key fully decides, so it never goes
+    stale; it is bounded, and shared by concurrent plans (each write is one dict operation)."""
+    if len(memo) >= MEMO_LIMIT:
+        memo.clear()
+    memo[key] = value
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +55,23 @@ def anchor_date(anchor: str, facts: Facts) -> date | None:
         return facts.dob
     found = facts.results.get(anchor.removeprefix("result:"))
     return None if found is None else found.date
+
+
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """What a rule's condition reads that may be not known yet, for `awaiting`."""
+
+    flags: tuple[str, ...] = ()  # applicant flags
+    codes: tuple[str, ...] = ()  # requirement codes (their status or result)
+    burden: bool = False  # the exam country's TB burden
+
+    @classmethod
+    def of(cls, names: set[str]) -> Reads:
+        return cls(
+            tuple(sorted(n for n in names if n in FLAGS)),
+            tuple(sorted(n for n in names if n in vocab.REQUIREMENT_CODES)),
+            "tb_burden" in names,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +103,7 @@ class ItemRule:
     due_by: DateRule | None = None
     not_before: DateRule | None = None
     valid_for: Period | None = None
-    reads: frozenset[str] = frozenset()  # requirement codes and facts it reads, for `awaiting`
+    reads: Reads = Reads()
     met: PlanItem | None = None  # the plan item when it applies plainly (pre-built: plans are hot)
 
     def with_met_item(self) -> ItemRule:
@@ -93,8 +127,12 @@ class OutcomeRule:
     date: tuple[str, ...] | None = None
     valid_for: Period | None = None
     report_within_days: int | None = None
-    reads: frozenset[str] = frozenset()  # requirement codes and facts it reads, for `awaiting`
+    reads: Reads = Reads()
     alone: Outcome | None = None  # the outcome when it alone fires and none waits (pre-built)
+    # When the outcome has a date: (date, as_of) -> the outcome when it alone fires.
+    dated: dict[tuple[Day, Day], Outcome] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def with_alone_outcome(self) -> OutcomeRule:
         if self.date:  # the outcome's date comes from the applicant's facts
@@ -124,6 +162,11 @@ class Node:
     # whether the kind holds several values.
     settled: Outcome | None = None
     multiple: bool = False
+    keeper: ItemRule | None = None  # the first rule with a validity period
+    # (id of the deciding rule, result value, result date) -> (valid_until, done item).
+    done: dict[tuple[int, str, date], tuple[date | None, PlanItem]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +205,7 @@ class RuleSet:
     nodes: tuple[Node, ...]
     _breaks: tuple[date, ...] = field(default=(), repr=False)
     _programs: tuple[tuple[Node, ...], ...] = field(default=(), repr=False)
+    _burdens: Mapping[str, tuple[str | None, Burden]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def build(cls, nodes: tuple[Node, ...], **attrs: object) -> RuleSet:
@@ -174,7 +218,14 @@ class RuleSet:
                     days.add(cite.effective_until + timedelta(days=1))
         breaks = tuple(sorted(days))
         programs = tuple(_in_force(nodes, day) for day in [date.min, *breaks])
-        return cls(nodes=nodes, _breaks=breaks, _programs=programs, **attrs)  # type: ignore[arg-type]
+        ruleset = cls(nodes=nodes, _breaks=breaks, _programs=programs, **attrs)  # type: ignore[arg-type]
+        # Each exam country's plan record, built once (frozen: nothing here can change later).
+        burdens = {}
+        for country, found in ruleset.incidence.items():
+            category = ruleset.burden(country)[0]
+            burdens[country] = category, Burden(category, found.per_100k, found.year, found.source)
+        object.__setattr__(ruleset, "_burdens", MappingProxyType(burdens))
+        return ruleset
 
     def program(self, day: date) -> tuple[Node, ...]:
         return self._programs[bisect.bisect_right(self._breaks, day)]
@@ -184,6 +235,13 @@ class RuleSet:
         if found is None or self.burden_threshold is None:
             return None, found
         return ("high" if found.per_100k >= self.burden_threshold else "low"), found
+
+    def burden_record(self, country: str) -> tuple[str | None, Burden | None]:
+        """The burden category and the plan's record of it; (None, None) outside the table."""
+        return self._burdens.get(country, _NO_BURDEN)
+
+
+_NO_BURDEN: tuple[str | None, Burden | None] = (None, None)
 
 
 def _in_force(nodes: tuple[Node, ...], day: date) -> tuple[Node, ...]:
@@ -208,7 +266,8 @@ def _node_on(node: Node, day: date) -> Node:
             else Reason(None, (), "no rule in force on the exam date")
         )
         idle = PlanItem(node.name, "not_required", reason)
-    return Node(node.section, node.name, items, outcomes, idle, settled, multiple)
+    keeper = next((r for r in items if r.valid_for), None)
+    return Node(node.section, node.name, items, outcomes, idle, settled, multiple, keeper)
 
 
 @dataclass(frozen=True)
