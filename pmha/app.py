@@ -22,6 +22,7 @@ def _blueprints() -> list[Blueprint]:
     from pmha.exams.api import bp as exams_api
     from pmha.exams.lab_api import bp as labs_api
     from pmha.exams.radiology_api import bp as radiology_api
+    from pmha.exams.views import bp as exams_pages
     from pmha.web.views import bp as web_pages
     from pmha.workflow.api import bp as workflow_api
     from pmha.workflow.views import bp as workflow_pages
@@ -31,6 +32,7 @@ def _blueprints() -> list[Blueprint]:
         accounts_pages,
         cases_pages,
         workflow_pages,
+        exams_pages,
         audit_pages,
         cases_api,
         workflow_api,

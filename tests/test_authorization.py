@@ -229,6 +229,11 @@ def _applicant_change(c: Ctx) -> dict[str, Any]:
     return {"version": c.applicant.version, "given_names": "Omar Khalil"}
 
 
+def _record(c: Ctx, tail: str) -> str:
+    """A page of the principal's clinical record."""
+    return f"/cases/{c.case.id}/applicants/{c.applicant.id}/{tail}"
+
+
 CASE_404 = {"foreign": RECORD, "not_found": "cases.not_found"}
 APPLICANT_404 = {"foreign": RECORD, "not_found": "applicants.not_found"}
 
@@ -346,6 +351,46 @@ ROUTES: list[Route] = [
           lambda c: f"{_applicant(c)}/exam/mental_health/amend",
           body=lambda c: {"reason": "score entered in the wrong field"}, succeeds=PHYSICIAN,
           **APPLICANT_404),
+
+    Route("exams.record", "GET", PAGE, EXAM_READERS, 200, lambda c: _record(c, "exam"),
+          foreign=RECORD),
+    Route("exams.save_section", "POST", PAGE, EXAM_WRITERS, 302,
+          lambda c: _record(c, "exam/recommendations"),
+          body=lambda c: {"work_arrangements": "no heavy lifting", "action": "sign",
+                          "version": str(c.draft.version)},
+          succeeds=PHYSICIAN, foreign=RECORD),
+    Route("exams.amend_section", "POST", PAGE, EXAM_WRITERS, 302,
+          lambda c: _record(c, "exam/mental_health/amend"),
+          body=lambda c: {"reason": "score entered in the wrong field"}, succeeds=PHYSICIAN,
+          foreign=RECORD),
+    Route("exams.labs", "GET", PAGE, LAB_READERS, 200, lambda c: _record(c, "labs"),
+          foreign=RECORD),
+    Route("exams.order_tests", "POST", PAGE, EXAM_WRITERS, 302,
+          lambda c: _record(c, "labs/orders"), body=lambda c: {"codes": "syphilis_serology"},
+          foreign=RECORD),
+    Route("exams.record_lab_result", "POST", PAGE, LAB_READERS, 302,
+          lambda c: _record(c, "labs/results"),
+          body=lambda c: {"order": str(c.order.id), "value": "negative",
+                          "date": date.today().isoformat()},
+          succeeds=frozenset({"panel_physician", "lab_technician"}), foreign=RECORD),
+    Route("exams.record_consent", "POST", PAGE, EXAM_WRITERS, 302,
+          lambda c: _record(c, "labs/consents"),
+          body=lambda c: {"kind": "hiv_test", "given": "yes", "date": date.today().isoformat()},
+          foreign=RECORD),
+    Route("exams.xrays", "GET", PAGE, RADIOLOGY_READERS, 200, lambda c: _record(c, "xrays"),
+          foreign=RECORD),
+    Route("exams.upload_xray", "POST", PAGE, RADIOLOGIST, 302, lambda c: _record(c, "xrays"),
+          body=lambda c: {"file": (io.BytesIO(dicom_factory.make()), "chest.dcm")},
+          foreign=RECORD),
+    Route("exams.viewer", "GET", PAGE, RADIOLOGY_READERS, 200,
+          lambda c: f"/xrays/{c.study.id}", foreign=RECORD),
+    Route("exams.xray_image", "GET", PAGE, RADIOLOGY_READERS, 200,
+          lambda c: f"/xrays/{c.study.id}/image.png", foreign=RECORD),
+    Route("exams.xray_thumbnail", "GET", PAGE, RADIOLOGY_READERS, 200,
+          lambda c: f"/xrays/{c.study.id}/thumbnail.png", foreign=RECORD),
+    Route("exams.read_xray", "POST", PAGE, RADIOLOGIST, 302,
+          lambda c: f"/xrays/{c.study.id}/reading", body=lambda c: {"normal": "y"},
+          foreign=RECORD),
 
     Route("workflow.case_workflow", "GET", PAGE, WORKFLOW_READERS, 200,
           lambda c: f"/cases/{c.case.id}/workflow", foreign=RECORD),

@@ -1,0 +1,98 @@
+"""What the record's pages share: the blueprint, the applicant's header and tabs, refused forms."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app
+
+from pmha.cases import service as cases
+from pmha.cases.models import Applicant
+from pmha.cases.views import age_text
+from pmha.core.auth import Actor, actor
+from pmha.core.db import get_session
+from pmha.core.errors import NotFound
+from pmha.rules import RuleBook
+
+bp = Blueprint("exams", __name__)
+
+# The record's tabs: (endpoint, words, the permission that shows it).
+TABS = (
+    ("exams.record", "Exam record", "exams:read"),
+    ("exams.labs", "Labs", "labs:read"),
+    ("exams.xrays", "Chest X-rays", "radiology:read"),
+)
+
+
+def rules() -> RuleBook:
+    return current_app.extensions["pmha.rules"]  # type: ignore[no-any-return]
+
+
+def storage() -> Path:
+    return Path(current_app.extensions["pmha.config"].STORAGE_DIR)
+
+
+def applicant_of(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Applicant:
+    """The applicant, at one of the caller's sites and in this case (404 otherwise).
+
+    The service verb the page calls next audits the read of what it shows."""
+    applicant = cases.load_applicant(get_session(), actor(), applicant_id)
+    if applicant.case_id != case_id:
+        raise NotFound("No such applicant.", code="applicants.not_found")
+    return applicant
+
+
+def tabs(who: Actor) -> list[tuple[str, str]]:
+    return [(endpoint, text) for endpoint, text, permission in TABS if who.can(permission)]
+
+
+@dataclass
+class Failed:
+    """A refused form: which one, what was sent, and what is wrong, by field."""
+
+    target: str
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def page_context(applicant: Applicant, current: str) -> dict[str, Any]:
+    return {
+        "a": applicant,
+        "case": applicant.case,
+        "age": age_text,
+        "tabs": tabs(actor()),
+        "current_tab": current,
+        "nav": "cases",
+    }
+
+
+def refused() -> None:
+    """Forget the refused change, so that the page shows what is kept (and nothing is written)."""
+    get_session().rollback()
+
+
+def version_of(raw: str | None) -> int | None:
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
+@bp.app_template_global("latest_xray")
+def latest_xray(applicant_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the applicant's latest chest X-ray, for a worklist's link to its viewer.
+
+    Only for applicants a list has already loaded for this user (at their sites); the viewer
+    itself checks and audits."""
+    from sqlalchemy import select
+
+    from pmha.exams.radiology import XrayStudy
+
+    found: uuid.UUID | None = get_session().scalar(
+        select(XrayStudy.id)
+        .where(XrayStudy.applicant_id == applicant_id)
+        .order_by(XrayStudy.uploaded_at.desc())
+        .limit(1)
+    )
+    return found

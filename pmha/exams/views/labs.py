@@ -1,0 +1,236 @@
+"""The labs page: order the plan's tests, record consent, record each order's result."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from marshmallow import fields, validate
+from sqlalchemy import select
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session, utcnow
+from pmha.core.errors import AppError, Forbidden, NotFound
+from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.schemas import StrictSchema, date_in_range
+from pmha.exams import lab_service, labs
+from pmha.exams.lab_api import LabDetailsIn
+from pmha.exams.views.common import Failed, applicant_of, bp, page_context, refused, rules
+from pmha.rules import vocabulary as vocab
+from pmha.workflow import service as workflow
+from pmha.workflow.labels import label, value_label
+from pmha.workflow.models import StepState
+from pmha.workflow.roles import permission_for
+
+COLLECTION_METHODS = {
+    "spontaneous": "Spontaneous",
+    "induced": "Induced",
+    "gastric_aspirate": "Gastric aspirate",
+    "bronchoscopy": "Bronchoscopy",
+}
+CONSENTS = {
+    labs.ConsentKind.HIV_TEST: "HIV test",
+    labs.ConsentKind.CHEST_XRAY_IN_PREGNANCY: "Chest X-ray in pregnancy",
+}
+STATUS_WORDS = {
+    "ordered": "Ordered",
+    "collected": "Collected",
+    "resulted": "Resulted",
+    "cancelled": "Cancelled",
+}
+WORDS = {
+    "value": "Result",
+    "date": "Date of the result",
+    "placed_on": "TST placed on",
+    "read_on": "TST read on",
+    "titre": "Titre",
+    "collection_method": "Collection method",
+    "details": "TST dates",
+    "consent": "Consent",
+    "order": "Order",
+    "codes": "Tests",
+    "kind": "Consent for",
+    "given": "Answer",
+    "note": "Note",
+}
+
+
+class ResultForm(StrictSchema):
+    order = fields.UUID(required=True)
+    value = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    date = fields.Date(required=True, validate=date_in_range)
+    placed_on = fields.Date(validate=date_in_range)
+    read_on = fields.Date(validate=date_in_range)
+    titre = fields.String(validate=validate.Regexp(r"^1:\d{1,5}$", error="Write a titre as 1:8."))
+    collection_method = fields.String(validate=validate.OneOf(list(COLLECTION_METHODS)))
+    note = fields.String(validate=validate.Length(max=500))
+
+
+class ConsentForm(StrictSchema):
+    kind = fields.Enum(labs.ConsentKind, by_value=True, required=True)
+    given = fields.String(required=True, validate=validate.OneOf(["yes", "no"]))
+    date = fields.Date(required=True, validate=date_in_range)
+
+
+def _planned_labs(applicant_id: uuid.UUID) -> dict[str, bool]:
+    """The plan's laboratory tests: code -> only if needed (conditional)."""
+    found = workflow.current(get_session(), actor(), rules(), applicant_id)
+    return {
+        s.code: s.planned_status == "conditional"
+        for s in found.steps
+        if s.code in labs.LAB_CODES and s.state != StepState.NOT_APPLICABLE
+    }
+
+
+def _consents(applicant_id: uuid.UUID) -> list[labs.Consent]:
+    # Read with the orders (lab_service.labs audits that read); no service lists consents yet.
+    return list(
+        get_session().scalars(
+            select(labs.Consent)
+            .where(labs.Consent.applicant_id == applicant_id)
+            .order_by(labs.Consent.recorded_at.desc())
+        )
+    )
+
+
+def _page(
+    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
+) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    me = actor()
+    orders = lab_service.labs(get_session(), me, applicant.id)
+    ordered = {o.code for o, _ in orders if o.status != labs.OrderStatus.CANCELLED}
+    planned = _planned_labs(applicant.id)
+    summary: dict[str, list[str]] = {}
+    words: dict[str, str] = {}
+    if failed is not None:
+        for name, messages in failed.errors.items():
+            key = name if name.startswith("_") else f"{failed.target}-{name}"
+            summary[key] = messages
+            words[key] = WORDS.get(name, name)
+    return render_template(
+        "exams/labs.html",
+        orders=orders,
+        planned=planned,
+        ordered=ordered,
+        consents=_consents(applicant.id),
+        consent_kinds=CONSENTS,
+        can_order=me.can("exams:write"),
+        can_result={o.id: me.can(permission_for(o.code)) for o, _ in orders},
+        result_values=vocab.RESULT_VALUES,
+        methods=COLLECTION_METHODS,
+        status_words=STATUS_WORDS,
+        failed=failed,
+        summary_errors=summary,
+        summary_labels=words,
+        label=label,
+        value_label=value_label,
+        today=utcnow().date(),
+        **page_context(applicant, "exams.labs"),
+    ), status
+
+
+def _back(case_id: uuid.UUID, applicant_id: uuid.UUID, text: str, anchor: str) -> Any:
+    flash(text)
+    return redirect(url_for(".labs", case_id=case_id, applicant_id=applicant_id, _anchor=anchor))
+
+
+@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs", endpoint="labs")
+@require("labs:read")
+def labs_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    return _page(case_id, applicant_id)
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/orders")
+@require("exams:write")
+def order_tests(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    codes = request.form.getlist("codes")
+    failed = Failed("order", {"codes": codes})
+    if not codes:
+        failed.errors = {"codes": ["Tick the tests to order."]}
+        return _page(case_id, applicant_id, failed, 422)
+    try:
+        made = lab_service.order_tests(get_session(), actor(), rules(), applicant.id, codes)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _page(case_id, applicant_id, failed, exc.status)
+    names = ", ".join(dict.fromkeys(label(o.code) for o in made)) or "nothing new"
+    return _back(case_id, applicant_id, f"Ordered: {names}.", "orders")
+
+
+def _details(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in LabDetailsIn().fields if k in data}
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/results")
+@require("labs:read")
+def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    names = ["order", "value", "date", "placed_on", "read_on", "titre", "collection_method", "note"]
+    raw = form_data(request.form, names)
+    failed = Failed(f"result-{raw.get('order', '')}", raw)
+    data, errors = load_form(ResultForm(), raw)
+    if data is None:
+        failed.errors = errors
+        return _page(case_id, applicant_id, failed, 422)
+    db, me = get_session(), actor()
+    order = db.get(labs.LabOrder, data["order"])
+    if order is None or order.applicant_id != applicant.id:
+        # Another applicant's order (or none): refused here, whatever that applicant is.
+        failed.target = "result"
+        failed.errors = {"order": ["This is not one of this applicant's lab orders."]}
+        return _page(case_id, applicant_id, failed, 422)
+    body = {"value": data["value"], "date": data["date"], "details": _details(data)}
+    try:
+        result = lab_service.record_result(db, me, rules(), order.id, body)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _page(case_id, applicant_id, failed, exc.status)
+    text = f"{label(order.code)}"
+    if order.code in labs.SPECIMENS and labs.SPECIMENS[order.code] > 1:
+        text += f", specimen {order.specimen}"
+    return _back(
+        case_id,
+        applicant_id,
+        f"{text}: result {value_label(result.value)} recorded.",
+        f"o-{order.id}",
+    )
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/consents")
+@require("exams:write")
+def record_consent(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    raw = form_data(request.form, ["kind", "given", "date"])
+    failed = Failed("consent", raw)
+    data, errors = load_form(ConsentForm(), raw)
+    if data is None:
+        failed.errors = {
+            k: ["Choose one." if m == "Missing data for required field." else m for m in v]
+            for k, v in errors.items()
+        }
+        return _page(case_id, applicant_id, failed, 422)
+    day: date = data["date"]
+    try:
+        consent = lab_service.record_consent(
+            get_session(), actor(), applicant.id, data["kind"], data["given"] == "yes", day
+        )
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _page(case_id, applicant_id, failed, exc.status)
+    answer = "given" if consent.given else "refused"
+    return _back(
+        case_id, applicant_id, f"Consent to {CONSENTS[consent.kind]}: {answer}.", "consent"
+    )

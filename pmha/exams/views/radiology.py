@@ -1,0 +1,195 @@
+"""Chest X-ray pages: upload and list an applicant's studies; view one and record its reading."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from pmha.cases import service as cases
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.errors import AppError, Forbidden, NotFound
+from pmha.core.forms import app_error_fields
+from pmha.exams import dicom
+from pmha.exams import radiology as xr
+from pmha.exams.views.common import (
+    Failed,
+    applicant_of,
+    bp,
+    page_context,
+    refused,
+    rules,
+    storage,
+)
+from pmha.workflow.labels import value_label
+
+# The DS-3030 finding groups, by what they mean for the applicant.
+GROUPS = (
+    ("tb", "Suggests TB — needs smears", xr.SUGGESTS_TB),
+    ("other", "Does not need smears (Class B other)", xr.OTHER_ABNORMALITY),
+    ("none", "No follow-up", xr.NO_FOLLOW_UP),
+)
+FINDING_WORDS = {
+    "infiltrate_or_consolidation": "Infiltrate or consolidation",
+    "reticular_markings_fibrosis": "Reticular markings suggesting fibrosis",
+    "cavitary_lesion": "Cavitary lesion",
+    "nodule_or_mass_poorly_defined": "Nodule or mass with poorly defined margins",
+    "pleural_effusion": "Pleural effusion",
+    "hilar_or_mediastinal_adenopathy": "Hilar or mediastinal adenopathy",
+    "miliary_findings": "Miliary findings",
+    "discrete_linear_opacity": "Discrete linear opacity",
+    "discrete_nodule_without_calcification": "Discrete nodule without calcification",
+    "volume_loss_or_retraction": "Volume loss or retraction",
+    "irregular_thick_pleural_reaction": "Irregular thick pleural reaction",
+    "cardiac": "Cardiac abnormality",
+    "musculoskeletal": "Musculoskeletal abnormality",
+    "other_abnormality": "Other abnormality",
+    "smooth_pleural_thickening": "Smooth pleural thickening",
+    "diaphragmatic_tenting": "Diaphragmatic tenting",
+    "calcified_nodules_or_nodes": "Calcified nodules or lymph nodes",
+    "minor_musculoskeletal": "Minor musculoskeletal findings",
+}
+DECISIONS = {
+    "suggestive_of_tb": ("Suggests TB: sputum smears and cultures needed", "bad"),
+    "other_abnormality": ("Other abnormality (Class B other): no smears needed", "wait"),
+    "normal": ("No finding needing follow-up", "ok"),
+}
+UPLOAD_WORDS = {"file": "Chest X-ray file"}
+
+
+def _list_page(
+    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
+) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    me = actor()
+    found = xr.studies(get_session(), me, applicant.id)
+    summary = {
+        f"upload-{k}" if not k.startswith("_") else k: v
+        for k, v in (failed.errors.items() if failed else [])
+    }
+    return render_template(
+        "exams/xrays.html",
+        studies=found[::-1],
+        can_upload=me.can("radiology:write"),
+        failed=failed,
+        summary_errors=summary,
+        summary_labels={"upload-file": UPLOAD_WORDS["file"]},
+        decisions=DECISIONS,
+        max_mib=dicom.MAX_BYTES // (1024 * 1024),
+        **page_context(applicant, "exams.xrays"),
+    ), status
+
+
+@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/xrays", endpoint="xrays")
+@require("radiology:read")
+def xrays_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    return _list_page(case_id, applicant_id)
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/xrays")
+@require("radiology:write")
+def upload_xray(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    failed = Failed("upload")
+    request.max_content_length = dicom.MAX_BYTES + 64 * 1024  # the file and the form around it
+    upload = request.files.get("file")  # a larger body is a 413 here
+    data = upload.read() if upload is not None else b""
+    if not data:
+        failed.errors = {"file": ["Choose the chest X-ray's DICOM file."]}
+        return _list_page(case_id, applicant_id, failed, 422)
+    try:
+        study = xr.upload(get_session(), actor(), applicant.id, data, storage())
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = {"file": [exc.detail]} if not exc.errors else app_error_fields(exc)
+        return _list_page(case_id, applicant_id, failed, exc.status)
+    flash("Chest X-ray uploaded. Read it below.")
+    return redirect(url_for(".viewer", study_id=study.id))
+
+
+def _viewer(study_id: uuid.UUID, failed: Failed | None = None, status: int = 200) -> Any:
+    db, me = get_session(), actor()
+    study = xr.load_study(db, me, study_id)
+    applicant = cases.load_applicant(db, me, study.applicant_id)
+    found = dict(xr.studies(db, me, applicant.id))  # audited: the applicant's X-rays are read
+    readings = list(
+        db.scalars(
+            select(xr.XrayReading)
+            .where(xr.XrayReading.study_id == study.id)
+            .order_by(xr.XrayReading.read_at.desc())
+        )
+    )
+    chosen = failed.values.get("findings", []) if failed else []
+    return render_template(
+        "exams/viewer.html",
+        study=study,
+        latest=found.get(study),
+        readings=readings,
+        groups=GROUPS,
+        finding_words=FINDING_WORDS,
+        decisions=DECISIONS,
+        value_label=value_label,
+        chosen=chosen,
+        failed=failed,
+        summary_errors={k: v for k, v in (failed.errors.items() if failed else [])},
+        can_read=me.can("radiology:write"),
+        **page_context(applicant, "exams.xrays"),
+    ), status
+
+
+@bp.get("/xrays/<uuid:study_id>")
+@require("radiology:read")
+def viewer(study_id: uuid.UUID) -> Any:
+    return _viewer(study_id)
+
+
+def _png(study_id: uuid.UUID, thumbnail: bool) -> Response:
+    png = xr.preview(get_session(), actor(), study_id, storage(), thumbnail=thumbnail)
+    return Response(png, mimetype="image/png")
+
+
+@bp.get("/xrays/<uuid:study_id>/image.png")
+@require("radiology:read")
+def xray_image(study_id: uuid.UUID) -> Response:
+    return _png(study_id, thumbnail=False)
+
+
+@bp.get("/xrays/<uuid:study_id>/thumbnail.png")
+@require("radiology:read")
+def xray_thumbnail(study_id: uuid.UUID) -> Response:
+    return _png(study_id, thumbnail=True)
+
+
+@bp.post("/xrays/<uuid:study_id>/reading")
+@require("radiology:write")
+def read_xray(study_id: uuid.UUID) -> Any:
+    findings = request.form.getlist("findings")
+    comments = request.form.get("comments", "").strip()
+    failed = Failed("reading", {"findings": findings, "comments": comments})
+    if len(comments) > 2000:
+        failed.errors = {"comments": ["Keep the comments under 2,000 characters."]}
+        return _viewer(study_id, failed, 422)
+    if not findings and request.form.get("normal") != "y":
+        failed.errors = {"findings": ["Tick the findings, or tick “No abnormal finding”."]}
+        return _viewer(study_id, failed, 422)
+    try:
+        reading = xr.read(
+            get_session(),
+            actor(),
+            rules(),
+            study_id,
+            {"findings": findings, "comments": comments or None},
+        )
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _viewer(study_id, failed, exc.status)
+    flash(f"Reading recorded: {DECISIONS[reading.decision][0]}.")
+    return redirect(url_for(".viewer", study_id=study_id))

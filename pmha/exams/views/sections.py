@@ -1,0 +1,226 @@
+"""The exam record page: one panel per section, with its form, sign-off, amendment and history."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.errors import AppError, Forbidden, NotFound, StaleVersion
+from pmha.core.forms import app_error_fields
+from pmha.exams import service
+from pmha.exams.models import ExamSection, SectionKind
+from pmha.exams.sections import SIGN_PERMISSION, bmi
+from pmha.exams.views import form
+from pmha.exams.views.common import (
+    Failed,
+    applicant_of,
+    bp,
+    page_context,
+    refused,
+    rules,
+    version_of,
+)
+
+TITLES = {
+    SectionKind.MEDICAL_HISTORY: "Medical and immunization history",
+    SectionKind.PHYSICAL_EXAM: "Physical examination",
+    SectionKind.MENTAL_HEALTH: "Mental health evaluation",
+    SectionKind.SPECIALIST_REFERRAL: "Specialist referral",
+    SectionKind.RECOMMENDATIONS: "Recommendations for schooling, work and daily living",
+    SectionKind.COUNSELLING: "Health education and counselling",
+}
+SHORT = {
+    SectionKind.MEDICAL_HISTORY: "History",
+    SectionKind.PHYSICAL_EXAM: "Physical",
+    SectionKind.MENTAL_HEALTH: "Mental health",
+    SectionKind.SPECIALIST_REFERRAL: "Referral",
+    SectionKind.RECOMMENDATIONS: "Recommendations",
+    SectionKind.COUNSELLING: "Counselling",
+}
+STALE = (
+    "Someone saved this section meanwhile: here it is as it is now. Your changes were not saved."
+)
+
+
+@dataclass
+class Panel:
+    """One section on the page: its versions, the one in force, and what this user may do."""
+
+    kind: SectionKind
+    title: str
+    versions: list[ExamSection]
+    current: ExamSection | None
+    values: dict[str, Any]
+    can_write: bool
+    can_sign: bool
+
+    @property
+    def state(self) -> str:
+        return self.current.status.value if self.current else "not_started"
+
+    @property
+    def older(self) -> list[ExamSection]:
+        return [v for v in self.versions if v is not self.current][::-1]
+
+    @property
+    def amending(self) -> ExamSection | None:
+        """The signed version an open draft amends."""
+        if self.current is None or self.current.amends_id is None:
+            return None
+        return next((v for v in self.versions if v.id == self.current.amends_id), None)
+
+    def derived(self, section: ExamSection | None) -> dict[str, Any]:
+        if section is None:
+            return {}
+        out: dict[str, Any] = {}
+        if self.kind == SectionKind.PHYSICAL_EXAM:
+            out["bmi"] = bmi(section.data)
+        implied = service.implied_classification(section)
+        if implied is not None:
+            out["implied"] = implied
+        return out
+
+
+def _panels(record: dict[SectionKind, list[ExamSection]], failed: Failed | None) -> list[Panel]:
+    me = actor()
+    out = []
+    for kind in SectionKind:
+        versions = record.get(kind, [])
+        current = versions[-1] if versions else None
+        if failed is not None and failed.target == kind.value:
+            values = failed.values
+        elif current is not None:
+            values = form.to_values(kind, current.data)
+        else:
+            values = {}
+        out.append(
+            Panel(
+                kind=kind,
+                title=TITLES[kind],
+                versions=versions,
+                current=current,
+                values=values,
+                can_write=me.can("exams:write"),
+                can_sign=me.can(SIGN_PERMISSION[kind]),
+            )
+        )
+    return out
+
+
+def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The refused form's errors for the summary at the top, each linked to its field."""
+    if failed is None:
+        return {}, {}
+    errors: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    kind = SectionKind(failed.target.removeprefix("amend-")) if failed.target != "_stale" else None
+    for name, messages in failed.errors.items():
+        if name.startswith("_") or kind is None:
+            errors[name] = messages
+            continue
+        key = f"{failed.target}-{name}"
+        errors[key] = messages
+        labels[key] = "Reason" if failed.target.startswith("amend-") else form.label_of(kind, name)
+    return errors, labels
+
+
+def _page(
+    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
+) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    record = service.record(get_session(), actor(), applicant.id)
+    summary, labels = _summary(failed)
+    return render_template(
+        "exams/record.html",
+        panels=_panels(record, failed),
+        failed=failed,
+        summary_errors=summary,
+        summary_labels=labels,
+        forms=form.FORMS,
+        row_counts=form.row_counts,
+        choice_words=form.choice_words,
+        short=SHORT,
+        **page_context(applicant, "exams.record"),
+    ), status
+
+
+def _kind(name: str) -> SectionKind:
+    try:
+        return SectionKind(name)
+    except ValueError:
+        raise NotFound("No such section.", code="exams.no_section") from None
+
+
+@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam")
+@require("exams:read")
+def record(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    return _page(case_id, applicant_id)
+
+
+def _back(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: SectionKind, text: str) -> Any:
+    flash(text)
+    return redirect(
+        url_for(".record", case_id=case_id, applicant_id=applicant_id, _anchor=f"sec-{kind.value}")
+    )
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>")
+@require("exams:write")
+def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
+    """Save the draft; with action=sign, save it and sign it (one transaction)."""
+    section_kind, me, db = _kind(kind), actor(), get_session()
+    signing = request.form.get("action") == "sign"
+    if signing:
+        me.check(SIGN_PERMISSION[section_kind])  # before anything is saved
+    applicant = applicant_of(case_id, applicant_id)
+    failed = Failed(section_kind.value, request.form.to_dict())
+    try:
+        data = form.to_data(section_kind, request.form)
+        draft = service.save_draft(
+            db, me, applicant.id, section_kind, data, version_of(request.form.get("version"))
+        )
+        if signing:
+            service.sign(db, me, rules(), applicant.id, section_kind, draft.version)
+    except (Forbidden, NotFound):
+        raise
+    except (StaleVersion, service.SectionSigned) as exc:
+        refused()
+        message = STALE if isinstance(exc, StaleVersion) else exc.detail
+        stale = Failed("_stale", {}, {"_form": [message]})
+        return _page(case_id, applicant_id, stale, 409)
+    except AppError as exc:
+        refused()
+        failed.errors = form.humane(section_kind, app_error_fields(exc))
+        return _page(case_id, applicant_id, failed, exc.status)
+    title = TITLES[section_kind]
+    return _back(
+        case_id,
+        applicant_id,
+        section_kind,
+        f"{title}: signed." if signing else f"{title}: draft saved.",
+    )
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>/amend")
+@require("exams:write")
+def amend_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
+    section_kind, me = _kind(kind), actor()
+    applicant = applicant_of(case_id, applicant_id)
+    reason = request.form.get("reason", "")
+    failed = Failed(f"amend-{section_kind.value}", {"reason": reason})
+    try:
+        service.amend(get_session(), me, applicant.id, section_kind, reason)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        errors = app_error_fields(exc)
+        failed.errors = {("reason" if k == "kind" else k): v for k, v in errors.items()}
+        return _page(case_id, applicant_id, failed, exc.status)
+    text = f"{TITLES[section_kind]}: amendment opened. Change what needs changing, then sign it."
+    return _back(case_id, applicant_id, section_kind, text)
