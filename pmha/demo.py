@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import random
 import secrets
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,9 @@ from pmha.cases.models import Site
 from pmha.config import Config
 from pmha.core.auth import Actor, Role
 from pmha.core.db import utcnow
+from pmha.exams import radiology, synthetic
+from pmha.exams import service as exams
+from pmha.exams.models import SectionKind
 from pmha.rules import RuleBook
 from pmha.rules import vocabulary as vocab
 from pmha.workflow import service as workflow
@@ -197,6 +201,61 @@ def _good_value(code: str) -> str:
     return allowed[0]
 
 
+@dataclass
+class Showcase:
+    """What the exam pages show off: signed sections for a few examined adults, and one chest
+    X-ray uploaded and awaiting the radiologist's reading."""
+
+    physician: Actor
+    radiologist: Actor
+    storage: Path
+    signed: int = 2
+    xrays: int = 1
+
+
+def _history(applicant: Any) -> dict[str, Any]:
+    return {
+        "tb_history": False,
+        "tb_contact_past_year": False,
+        "tb_symptoms": {
+            k: False
+            for k in ("cough_3_weeks", "haemoptysis", "fever", "night_sweats", "weight_loss")
+        },
+        "known_hiv": False,
+        "extrapulmonary_tb": False,
+        "pregnant": False if applicant.sex.value == "female" else None,
+        "medications": "None",
+        "allergies": "None known",
+    }
+
+
+PHYSICAL = {
+    "vitals": {"temperature_c": 36.7, "pulse_bpm": 74, "respiratory_rate": 14,
+               "systolic_mmhg": 122, "diastolic_mmhg": 78, "spo2_percent": 98,
+               "height_cm": 171, "weight_kg": 68},
+    "systems": {s: {"status": "normal"} for s in ("general", "heart", "lungs", "abdomen",
+                                                  "lymph_nodes", "skin")},
+    "overall": "normal",
+}  # fmt: skip
+
+
+def _sign_sections(
+    session: Session, show: Showcase, rules: RuleBook, applicant: Any, today: date
+) -> None:
+    """History and physical signed by the demo physician (feeding the plan, as on the page);
+    then, for the first of them, a synthetic chest X-ray uploaded and not yet read."""
+    for kind, data in ((SectionKind.MEDICAL_HISTORY, _history(applicant)),
+                       (SectionKind.PHYSICAL_EXAM, PHYSICAL)):  # fmt: skip
+        draft = exams.save_draft(session, show.physician, applicant.id, kind, data, None)
+        exams.sign(session, show.physician, rules, applicant.id, kind, draft.version)
+    show.signed -= 1
+    if show.xrays > 0:
+        name = f"{applicant.family_name.upper()}^{applicant.given_names.upper()}"
+        image = synthetic.chest_xray(name, applicant.sex.value, today, seed=show.xrays)
+        radiology.upload(session, show.radiologist, applicant.id, image, show.storage)
+        show.xrays -= 1
+
+
 def _progress(
     session: Session,
     actors: dict[Role, Actor],
@@ -204,6 +263,7 @@ def _progress(
     applicant: Any,
     story: str,
     today: date,
+    show: Showcase | None = None,
 ) -> None:
     """Plan an applicant and record facts and results as far as the family's story goes."""
     physician = actors[Role.PANEL_PHYSICIAN]
@@ -220,12 +280,17 @@ def _progress(
         data = {"code": code, "value": value, "date": today}
         return workflow.record_result(session, who, rules, applicant.id, data)
 
+    adult = any(s.code == "chest_xray" for s in found.steps)
+    # The demo's physician and radiologist work at IST: they sign and upload there.
+    at_ist = applicant.case.site.code == "IST"
+    if story == EXAMINED and show is not None and show.signed > 0 and adult and at_ist:
+        _sign_sections(session, show, rules, applicant, today)
+        return
     if story == EXAMINED:
         for code in ("medical_history", "physical_exam", "mental_health"):
             if any(s.code == code and s.state == StepState.PENDING for s in found.steps):
                 found = record(code, "normal")
         return
-    adult = any(s.code == "chest_xray" for s in found.steps)
     if story in {SUGGESTIVE, CLASS_A} and adult:
         found = record("chest_xray", "suggestive_of_tb")
         if story == CLASS_A:
@@ -250,8 +315,16 @@ def _credentials_file() -> Path:
     return Path(Config.from_env().VAR_DIR) / "demo-users.txt"
 
 
+def _as_user(user: User) -> Actor:
+    return accounts.actor_for(user, ip=None, request_id=None, via="cli")
+
+
 def seed(
-    session: Session, families: int = 12, seed_value: int = 2016, rules: RuleBook | None = None
+    session: Session,
+    families: int = 12,
+    seed_value: int = 2016,
+    rules: RuleBook | None = None,
+    storage: Path | None = None,
 ) -> list[tuple[str, str, str]] | None:
     """Seed into an empty database; returns (username, role, password) rows, or None if seeded.
 
@@ -263,10 +336,11 @@ def seed(
     session.add_all(sites)
     session.flush()
     created: list[tuple[str, str, str]] = []
+    users: dict[Role, User] = {}
     for role in Role:
         username = USERNAMES[role]
         password = "-".join(secrets.token_urlsafe(4) for _ in range(3))
-        accounts.create_user(
+        users[role] = accounts.create_user(
             session,
             system,
             username=username,
@@ -289,6 +363,11 @@ def seed(
     site_ids = frozenset(s.id for s in sites)
     clinic = {role: Actor(None, "demo-seed", frozenset({role}), site_ids, via="cli")
               for role in RECORDERS.values()}  # fmt: skip
+    show = Showcase(
+        physician=_as_user(users[Role.PANEL_PHYSICIAN]),
+        radiologist=_as_user(users[Role.RADIOLOGIST]),
+        storage=Path(Config.from_env().STORAGE_DIR if storage is None else storage),
+    )
     rng = random.Random(seed_value)  # noqa: S311 (synthetic data, not secrets)
     today = utcnow().date()
     for i in range(families):
@@ -305,7 +384,7 @@ def seed(
         for n, applicant in enumerate(case.applicants):
             # Only the principal carries the TB finding; the rest of the family is well.
             told = story if n == 0 or story not in {SUGGESTIVE, CLASS_A} else CLEARED
-            _progress(session, clinic, rules, applicant, told, today)
+            _progress(session, clinic, rules, applicant, told, today, show)
     path = _credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

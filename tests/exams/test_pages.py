@@ -749,3 +749,27 @@ def test_signing_the_history_is_seen_by_the_exam_service(
     record = exams.record(session, world.actor("panel_physician"), adult.id)
     assert record[SectionKind.MEDICAL_HISTORY][0].status == SectionStatus.SIGNED
 
+
+# --- demo data ------------------------------------------------------------------------------------
+
+
+def test_the_demo_has_signed_sections_and_an_xray_to_read(
+    app: Any, session: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from pmha import demo
+
+    monkeypatch.setenv("PMHA_VAR_DIR", str(tmp_path))  # the demo passwords file goes here
+    demo.seed(session, families=6, rules=app.extensions["pmha.rules"], storage=tmp_path / "s")
+    signed = session.scalars(
+        select(ExamSection).where(ExamSection.status == SectionStatus.SIGNED)
+    ).all()
+    by_kind = {(s.applicant_id, s.kind) for s in signed}
+    people = {applicant for applicant, _ in by_kind}
+    assert len(people) == 2
+    for person in people:
+        assert (person, SectionKind.PHYSICAL_EXAM) in by_kind
+        assert (person, SectionKind.MEDICAL_HISTORY) in by_kind
+    [study] = session.scalars(select(XrayStudy)).all()
+    assert study.applicant_id in people
+    assert count(session, XrayReading) == 0
+    assert list((tmp_path / "s" / "previews").rglob("*.png"))
