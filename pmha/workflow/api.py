@@ -18,7 +18,6 @@ from pmha.workflow.roles import WORKLIST_PERMISSION
 bp = Blueprint("workflow_api", __name__, url_prefix="/api/v1")
 
 
-
 def rules() -> RuleBook:
     return current_app.extensions["pmha.rules"]  # type: ignore[no-any-return]
 
