@@ -48,6 +48,21 @@ def updated_rules(tmp_path):
     return load_rules(folder)
 
 
+def held_change(session, applicant, code, *, state, before, after, version="t"):
+    """A rule update's change awaiting review, as re-planning would hold it."""
+    session.add(
+        PlanChange(
+            applicant_id=applicant.id,
+            code=code,
+            state=state,
+            planned_before=before,
+            planned_after=after,
+            rules_version=version,
+        )
+    )
+    session.flush()
+
+
 @pytest.fixture()
 def adult(session, world):
     return make_case(session, world.actor("nurse"), principal=applicant_data()).applicants[0]
@@ -146,17 +161,15 @@ def test_accepting_a_change_reopens_the_signed_step(session, world, rules, adult
         {"code": "chest_xray", "value": "normal", "date": TODAY},
     )
     # the updated rules also re-cite the X-ray under a new rule id: a change to a signed step
-    session.add(
-        PlanChange(
-            applicant_id=adult.id,
-            code="chest_xray",
-            state="done",
-            planned_before="done",
-            planned_after="required",
-            rules_version="2099.01.01-test",
-        )
+    held_change(
+        session,
+        adult,
+        "chest_xray",
+        state="done",
+        before="done",
+        after="required",
+        version="2099.01.01-test",
     )
-    session.flush()
     change = service.pending_changes(session, physician, adult.id)[0]
     found = service.review_change(session, physician, rules, change.id, "accept")
     xray = next(s for s in found.steps if s.code == "chest_xray")
@@ -167,17 +180,7 @@ def test_accepting_a_change_reopens_the_signed_step(session, world, rules, adult
 def test_review_is_for_physicians_and_names_a_bad_decision(session, world, rules, adult):
     from pmha.core.errors import Forbidden, ValidationFailed
 
-    session.add(
-        PlanChange(
-            applicant_id=adult.id,
-            code="hcv_test",
-            state="new",
-            planned_before="none",
-            planned_after="required",
-            rules_version="t",
-        )
-    )
-    session.flush()
+    held_change(session, adult, "hcv_test", state="new", before="none", after="required")
     change = service.pending_changes(session, world.actor("panel_physician"), adult.id)[0]
     with pytest.raises(Forbidden):
         service.review_change(session, world.actor("nurse"), rules, change.id, "keep")
@@ -188,16 +191,7 @@ def test_review_is_for_physicians_and_names_a_bad_decision(session, world, rules
 
 
 def test_the_workflow_page_lists_changes_for_review(client, world, session, signed_in, adult):
-    session.add(
-        PlanChange(
-            applicant_id=adult.id,
-            code="hcv_test",
-            state="new",
-            planned_before="none",
-            planned_after="required",
-            rules_version="t",
-        )
-    )
+    held_change(session, adult, "hcv_test", state="new", before="none", after="required")
     session.commit()
     page = signed_in("panel_physician").get(f"/cases/{adult.case_id}/workflow")
     assert page.status_code == 200
