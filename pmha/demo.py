@@ -24,8 +24,9 @@ from pmha.cases.models import Site
 from pmha.config import Config
 from pmha.core.auth import Actor, Role
 from pmha.core.db import utcnow
-from pmha.exams import radiology, synthetic
+from pmha.exams import radiology
 from pmha.exams import service as exams
+from pmha.exams.dicom import synthetic
 from pmha.exams.models import SectionKind
 from pmha.rules import RuleBook
 from pmha.rules import vocabulary as vocab

@@ -209,6 +209,8 @@ def _feed_rules(
             rules,
             applicant.id,
             {
+                # the history is taken at the exam: its signing dates the exam, if not yet
+                "exam_date": facts.exam_date if facts and facts.exam_date else utcnow().date(),
                 "tb_history": data.get("tb_history"),
                 "tb_contact": data.get("tb_contact_past_year"),
                 "tb_symptoms": any(symptoms.values()) if symptoms else None,

@@ -1,4 +1,5 @@
 """A synthetic chest X-ray (CR, PA) for demonstration data: an invented person, drawn pixels.
+It lives in the adapter package because only the adapter imports pydicom.
 
 Built the way the tests' DICOM factory builds its files, so that it passes the adapter's
 validation (pmha.exams.dicom) and carries the CR Image IOD's mandatory modules.
