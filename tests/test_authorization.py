@@ -29,8 +29,9 @@ from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import PERMISSIONS, Actor, Role, permissions_of
 from pmha.core.db import utcnow
 from pmha.core.http import PROBLEM
-from pmha.exams import lab_service, radiology
+from pmha.exams import attachments, lab_service, radiology
 from pmha.exams import service as exams
+from pmha.exams.attachments import Attachment
 from pmha.exams.labs import LabOrder
 from pmha.exams.models import ExamSection, SectionKind
 from pmha.exams.radiology import XrayStudy
@@ -103,6 +104,7 @@ PHYSICIAN = frozenset({"panel_physician"})
 EXAM_READERS = frozenset({"panel_physician", "nurse", "radiologist"})
 EXAM_WRITERS = frozenset({"panel_physician", "nurse"})
 CLEARANCE_READERS = frozenset({"panel_physician", "nurse", "operations"})
+REPORT_PDF = b"%PDF-1.4\n% synthetic specialist report\n%%EOF\n"
 LAB_READERS = frozenset({"panel_physician", "nurse", "lab_technician"})
 RADIOLOGY_READERS = frozenset({"panel_physician", "radiologist"})
 # The case workflow page: whoever works on a step or reads clearance (what shows varies).
@@ -128,6 +130,7 @@ class Ctx:
     order: LabOrder  # the principal's first sputum smear specimen
     change: PlanChange  # a rule update's change to the principal's plan, awaiting review
     study: XrayStudy  # the principal's chest X-ray
+    report: Attachment  # a specialist's report on the principal's record
 
 
 @dataclass(frozen=True)
@@ -347,6 +350,16 @@ ROUTES: list[Route] = [
     Route("radiology_api.read_xray", "POST", API, RADIOLOGIST, 201,
           lambda c: f"/api/v1/xrays/{c.study.id}/reading", body=lambda c: {"findings": []},
           foreign=RECORD, not_found="exams.xray_not_found"),
+    Route("exams_api.attach", "POST", API, EXAM_WRITERS, 201,
+          lambda c: f"{_applicant(c)}/attachments/specialist_report",
+          upload=lambda c: REPORT_PDF, upload_type="application/pdf", **APPLICANT_404),
+    Route("exams_api.attachment", "GET", API, EXAM_READERS, 200,
+          lambda c: f"/api/v1/attachments/{c.report.id}", foreign=RECORD,
+          not_found="exams.attachment_not_found"),
+    Route("exams.attach_report", "POST", PAGE, EXAM_WRITERS, 302,
+          lambda c: f"/cases/{c.case.id}/applicants/{c.applicant.id}/exam/"
+                    "specialist_referral/report",
+          body=lambda c: {"file": (io.BytesIO(REPORT_PDF), "report.pdf")}, foreign=RECORD),
     Route("exams_api.amend", "POST", API, EXAM_WRITERS, 201,
           lambda c: f"{_applicant(c)}/exam/mental_health/amend",
           body=lambda c: {"reason": "score entered in the wrong field"}, succeeds=PHYSICIAN,
@@ -525,7 +538,16 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
         Path(app.extensions["pmha.config"].STORAGE_DIR),
     )
     session.commit()
-    return Ctx(world, case, case.principal, foreign_case, step, draft, order, change, study)
+    report = attachments.attach(
+        session,
+        physician,
+        case.principal.id,
+        "specialist_report",
+        REPORT_PDF,
+        Path(app.extensions["pmha.config"].STORAGE_DIR),
+    )
+    session.commit()
+    return Ctx(world, case, case.principal, foreign_case, step, draft, order, change, study, report)
 
 
 def _expected(route: Route, caller: str) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app, request
 from marshmallow import fields, validate
 
 from pmha.core.auth import actor, require
@@ -14,7 +15,7 @@ from pmha.core.errors import ValidationFailed
 from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema, strict_integer
-from pmha.exams import service
+from pmha.exams import attachments, service
 from pmha.exams.models import SectionKind, SectionStatus
 from pmha.exams.sections import bmi
 
@@ -143,3 +144,36 @@ def amend(applicant_id: uuid.UUID, kind: str) -> Any:
     body = load_json(AmendIn())
     section = service.amend(get_session(), actor(), applicant_id, _kind(kind), body["reason"])
     return _dump(section), 201
+
+
+@bp.post("/applicants/<uuid:applicant_id>/attachments/<purpose>")
+@require("exams:write")
+@doc(
+    "Attach a document to the record (purpose: specialist_report); the body is the file "
+    "(PDF, JPEG or PNG, up to 20 MiB)",
+    status=201,
+    errors=(404, 413, 422),
+    tag="exams",
+)
+def attach(applicant_id: uuid.UUID, purpose: str) -> Any:
+    request.max_content_length = attachments.MAX_BYTES
+    found = attachments.attach(
+        get_session(), actor(), applicant_id, purpose, request.get_data(), _storage()
+    )
+    return {"id": str(found.id), "media_type": found.media_type, "sha256": found.sha256}, 201
+
+
+@bp.get("/attachments/<uuid:attachment_id>")
+@require("exams:read")
+@doc("An attached document's content", errors=(404,), tag="exams")
+def attachment(attachment_id: uuid.UUID) -> Response:
+    found, data = attachments.content(get_session(), actor(), attachment_id, _storage())
+    return Response(
+        data,
+        mimetype=found.media_type,
+        headers={"Content-Disposition": f'inline; filename="{found.id}"'},
+    )
+
+
+def _storage() -> Path:
+    return Path(current_app.extensions["pmha.config"].STORAGE_DIR)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.errors import AppError, Forbidden, NotFound, StaleVersion
+from pmha.core.errors import AppError, Forbidden, NotFound, StaleVersion, ValidationFailed
 from pmha.core.forms import app_error_fields
-from pmha.exams import service
+from pmha.exams import attachments, service
 from pmha.exams.models import ExamSection, SectionKind
 from pmha.exams.sections import SIGN_PERMISSION, bmi
 from pmha.exams.views import form
@@ -118,6 +119,8 @@ def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str
         return {}, {}
     errors: dict[str, list[str]] = {}
     labels: dict[str, str] = {}
+    if failed.target == "report":  # the report upload: one field, labelled on the page
+        return {"report": failed.errors.get("file", [])}, {"report": "Specialist's report"}
     kind = SectionKind(failed.target.removeprefix("amend-")) if failed.target != "_stale" else None
     for name, messages in failed.errors.items():
         if name.startswith("_") or kind is None:
@@ -137,6 +140,8 @@ def _page(
     summary, labels = _summary(failed)
     return render_template(
         "exams/record.html",
+        reports=attachments.listed(get_session(), actor(), applicant.id),
+        rights_write=actor().can("exams:write"),
         panels=_panels(record, failed),
         failed=failed,
         summary_errors=summary,
@@ -224,3 +229,23 @@ def amend_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any
         return _page(case_id, applicant_id, failed, exc.status)
     text = f"{TITLES[section_kind]}: amendment opened. Change what needs changing, then sign it."
     return _back(case_id, applicant_id, section_kind, text)
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/specialist_referral/report")
+@require("exams:write")
+def attach_report(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    request.max_content_length = attachments.MAX_BYTES + 64 * 1024  # the file and its form
+    upload = request.files.get("file")
+    data = upload.read() if upload is not None else b""
+    storage = Path(current_app.extensions["pmha.config"].STORAGE_DIR)
+    try:
+        attachments.attach(get_session(), actor(), applicant.id, "specialist_report", data, storage)
+    except ValidationFailed as exc:
+        return _page(case_id, applicant_id, Failed("report", errors=dict(exc.errors or {})), 422)
+    return _back(
+        case_id,
+        applicant_id,
+        SectionKind.SPECIALIST_REFERRAL,
+        "The specialist's report is attached.",
+    )
