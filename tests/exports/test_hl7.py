@@ -390,3 +390,25 @@ def test_registry_extract_from_another_system_is_read_tolerantly():
     assert records[0].occurred_at == dt.date(2013, 3, 4) and records[0].amount is None
     assert records[1].lot == "V1" and records[1].mvx == "MSD" and records[1].route == "SC"
     assert records[1].immunization_id == "R-2"
+
+
+# --- the compiled hl7apy structure check ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("|CP|A", "|CP~PA|A", "RXA-20"),  # does not repeat
+        ("RXA|0|1|20250310|20250310|", "RXA|0|1|20250310||", "RXA-4"),  # required in v2.5.1
+        ("|0.5|mL", "|0,5|mL", "RXA-6"),  # NM
+        ("||F", "||", "OBX-11"),  # required
+        ("ORC|RE||IMM-1^IOMTR", "ORC|RE||IMM-1^IOMTR\rRXR|IM", "VXU_V04"),  # order
+    ],
+)
+def test_structure_check_agrees_with_hl7apy(old, new, field):
+    from pmha.exports.hl7.structure import check_structure
+
+    text = build(ADMINISTERED).replace(old, new, 1)
+    assert any(p.field == field for p in check_structure(text)), check_structure(text)
+    with pytest.raises(Hl7Error):
+        validate_strict(text)

@@ -57,7 +57,7 @@ def _segments(text: str) -> list[_Segment]:
         message: Any = parse_message(
             text, validation_level=VALIDATION_LEVEL.TOLERANT, find_groups=False
         )
-    except HL7apyException as exc:
+    except (HL7apyException, ValueError) as exc:
         raise Hl7Error.one("MSH", f"cannot be read as HL7 v2: {exc}") from None
     chars = message.encoding_chars
     out = []

@@ -75,6 +75,14 @@ def _check_value(field: str, spec: FieldSpec, value: str, problems: list[Problem
             problems.append(Problem(field, f"is not a sequence number: {first!r}"))
 
 
+@cache
+def _required(name: str) -> tuple[int, ...]:
+    return tuple(n for n, spec in enumerate(segment_spec(name), start=1) if spec.required)
+
+
+_PLAIN = frozenset({"ST", "ID", "IS", "TX", "FT"})  # no format to check beyond the components
+
+
 def check_segment(text: str, problems: list[Problem]) -> str:
     """Check one segment against hl7apy's definition; returns the segment's name."""
     name = text[:3]
@@ -84,22 +92,27 @@ def check_segment(text: str, problems: list[Problem]) -> str:
         problems.append(Problem(name, "is not an HL7 v2.5.1 segment"))
         return name
     values = text.split("|")
-    if name in ("MSH", "FHS", "BHS"):
-        values = [name, "|", *values[1:]]  # field 1 is the separator itself
+    header = name in ("MSH", "FHS", "BHS")
+    if header:
+        values[0:1] = [name, "|"]  # field 1 is the separator itself
     if len(values) - 1 > len(specs):
         problems.append(Problem(name, f"has {len(values) - 1} fields, at most {len(specs)}"))
-    for position, spec in enumerate(specs, start=1):
-        value = values[position] if position < len(values) else ""
-        field = f"{name}-{position}"
+        values = values[: len(specs) + 1]
+    for position in _required(name):
+        if position >= len(values) or not values[position]:
+            problems.append(Problem(f"{name}-{position}", "is required"))
+    for position in range(3 if header else 1, len(values)):
+        value = values[position]
         if not value:
-            if spec.required:
-                problems.append(Problem(field, "is required"))
             continue
-        if position <= 2 and name in ("MSH", "FHS", "BHS"):
-            continue
+        spec = specs[position - 1]
         if not spec.repeats and "~" in value:
-            problems.append(Problem(field, "does not repeat"))
-        _check_value(field, spec, value, problems)
+            problems.append(Problem(f"{name}-{position}", "does not repeat"))
+        elif spec.components == 1 and spec.datatype in _PLAIN:
+            if "^" in value:
+                problems.append(Problem(f"{name}-{position}", "has components, it takes none"))
+        else:
+            _check_value(f"{name}-{position}", spec, value, problems)
     return name
 
 
@@ -120,7 +133,7 @@ def validate_strict(text: str) -> None:
     try:
         message = parse_message(text, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
         message.validate()
-    except HL7apyException as exc:
+    except (HL7apyException, ValueError) as exc:  # hl7apy's data type factories raise ValueError
         detail = str(exc)
         match = _REFERENCE.search(detail)
         field = f"{match.group(1)}-{match.group(2)}" if match else "VXU_V04"
