@@ -45,6 +45,20 @@ class LabDetailsIn(StrictSchema):
         validate=validate.OneOf(["spontaneous", "induced", "gastric_aspirate", "bronchoscopy"])
     )
     note = fields.String(validate=validate.Length(max=500))
+    # syphilis (reverse algorithm): each assay, and what the applicant says of past treatment
+    treponemal = fields.String(validate=validate.OneOf(["reactive", "non_reactive"]))
+    non_treponemal = fields.String(validate=validate.OneOf(["reactive", "non_reactive"]))
+    treatment_history = fields.String(validate=validate.Length(max=500))
+    # sputum culture: the date the culture was final (cultures take up to 8 weeks)
+    final_on = fields.Date(validate=date_in_range)
+    # IGRA (DS-3030): the assay and its values
+    assay = fields.String(validate=validate.OneOf(["QFT-Plus", "QFT-GIT", "T-SPOT.TB"]))
+    nil = fields.Float(validate=validate.Range(min=0, max=100))
+    tb1 = fields.Float(validate=validate.Range(min=0, max=100))
+    tb2 = fields.Float(validate=validate.Range(min=0, max=100))
+    mitogen = fields.Float(validate=validate.Range(min=0, max=100))
+    # HIV: pre-test counselling comes before the result
+    pre_test_counselling_on = fields.Date(validate=date_in_range)
 
 
 class ConsentIn(StrictSchema):

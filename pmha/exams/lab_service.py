@@ -191,6 +191,17 @@ def record_result(
         errors["date"] = ["The result is dated before the test was ordered."]
     elif day > utcnow().date():
         errors["date"] = ["The result is dated in the future."]
+    if order.code == "hiv_test":
+        counselled = details.get("pre_test_counselling_on")
+        if not isinstance(counselled, date) or counselled > day:
+            errors["details"] = ["Give the date of pre-test counselling (on or before the result)."]
+    final = details.get("final_on")
+    if (
+        order.code == "sputum_culture"
+        and isinstance(final, date)
+        and final < order.ordered_at.date()
+    ):
+        errors["details"] = ["The culture cannot be final before it was ordered."]
     if order.code == "hiv_test" and not has_consent(session, applicant.id, ConsentKind.HIV_TEST):
         errors["consent"] = ["Record the applicant's consent to an HIV test first."]
     if errors:

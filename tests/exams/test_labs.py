@@ -192,7 +192,7 @@ def test_tst_is_read_48_to_72_hours_after_placement(session, world, rules, child
 
 
 def test_an_hiv_result_needs_consent(session, world, rules):
-    """An HIV test the plan asks for needs the applicant's consent before its result."""
+    """An HIV test needs the applicant's consent and pre-test counselling before its result."""
     case = make_case(
         session,
         world.actor("nurse"),
@@ -208,9 +208,12 @@ def test_an_hiv_result_needs_consent(session, world, rules):
         session, world.actor("panel_physician"), rules, applicant.id, ["hiv_test"]
     )[0]
     with pytest.raises(ValidationFailed) as exc:
-        result(session, world, rules, order, "negative")
+        result(session, world, rules, order, "negative", pre_test_counselling_on=TODAY)
     assert "consent" in exc.value.errors
     lab_service.record_consent(
         session, world.actor("nurse"), applicant.id, ConsentKind.HIV_TEST, True, TODAY
     )
-    result(session, world, rules, order, "negative")
+    with pytest.raises(ValidationFailed) as exc:  # consented, but not counselled first
+        result(session, world, rules, order, "negative")
+    assert "details" in exc.value.errors
+    result(session, world, rules, order, "negative", pre_test_counselling_on=TODAY)

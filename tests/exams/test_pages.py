@@ -595,7 +595,11 @@ def test_an_hiv_result_needs_consent_recorded_on_the_page(
         {"kind": "hiv_test", "given": "yes", "date": TODAY.isoformat()},
     )
     assert response.status_code == 302
-    assert labs_post(client, applicant, "results", body).status_code == 302
+    response = labs_post(client, applicant, "results", body)
+    assert response.status_code == 422  # consent given, but no pre-test counselling date
+    assert "pre-test counselling" in response.text
+    counselled = {**body, "pre_test_counselling_on": TODAY.isoformat()}
+    assert labs_post(client, applicant, "results", counselled).status_code == 302
     assert "HIV test: <strong>given</strong>" in client.get(url(applicant, "labs")).text
 
 

@@ -46,6 +46,12 @@ WORDS = {
     "placed_on": "TST placed on",
     "read_on": "TST read on",
     "titre": "Titre",
+    "treponemal": "Treponemal test",
+    "non_treponemal": "Non-treponemal test",
+    "treatment_history": "Past treatment",
+    "final_on": "Culture final on",
+    "assay": "Assay",
+    "pre_test_counselling_on": "Pre-test counselling",
     "collection_method": "Collection method",
     "details": "TST dates",
     "consent": "Consent",
@@ -66,6 +72,12 @@ class ResultForm(StrictSchema):
     titre = fields.String(validate=validate.Regexp(r"^1:\d{1,5}$", error="Write a titre as 1:8."))
     collection_method = fields.String(validate=validate.OneOf(list(COLLECTION_METHODS)))
     note = fields.String(validate=validate.Length(max=500))
+    treponemal = fields.String(validate=validate.OneOf(["reactive", "non_reactive"]))
+    non_treponemal = fields.String(validate=validate.OneOf(["reactive", "non_reactive"]))
+    treatment_history = fields.String(validate=validate.Length(max=500))
+    final_on = fields.Date(validate=date_in_range)
+    assay = fields.String(validate=validate.OneOf(["QFT-Plus", "QFT-GIT", "T-SPOT.TB"]))
+    pre_test_counselling_on = fields.Date(validate=date_in_range)
 
 
 class ConsentForm(StrictSchema):
@@ -172,7 +184,9 @@ def _details(data: dict[str, Any]) -> dict[str, Any]:
 @require("labs:read")
 def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
-    names = ["order", "value", "date", "placed_on", "read_on", "titre", "collection_method", "note"]
+    names = ["order", "value", "date", "placed_on", "read_on", "titre", "collection_method", "note",
+             "treponemal", "non_treponemal", "treatment_history", "final_on", "assay",
+             "pre_test_counselling_on"]  # fmt: skip
     raw = form_data(request.form, names)
     failed = Failed(f"result-{raw.get('order', '')}", raw)
     data, errors = load_form(ResultForm(), raw)
