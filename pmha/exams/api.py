@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from marshmallow import fields, validate
 
 from pmha.core.auth import actor, require
@@ -18,6 +18,7 @@ from pmha.core.schemas import StrictSchema, strict_integer
 from pmha.exams import attachments, service
 from pmha.exams.models import SectionKind, SectionStatus
 from pmha.exams.sections import bmi
+from pmha.web.context import rulebook, storage
 
 bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
 
@@ -123,7 +124,7 @@ def save_draft(applicant_id: uuid.UUID, kind: str) -> Any:
 )
 def sign(applicant_id: uuid.UUID, kind: str) -> Any:
     body = load_json(SignIn())
-    rules = current_app.extensions["pmha.rules"]
+    rules = rulebook()
     section = service.sign(
         get_session(), actor(), rules, applicant_id, _kind(kind), body["version"]
     )
@@ -176,4 +177,4 @@ def attachment(attachment_id: uuid.UUID) -> Response:
 
 
 def _storage() -> Path:
-    return Path(current_app.extensions["pmha.config"].STORAGE_DIR)
+    return storage()

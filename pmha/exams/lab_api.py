@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 from marshmallow import fields, validate
 
 from pmha.core.auth import actor, require
@@ -14,6 +14,7 @@ from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema, date_in_range
 from pmha.exams import lab_service, labs
+from pmha.web.context import rulebook
 
 bp = Blueprint("labs_api", __name__, url_prefix="/api/v1")
 
@@ -121,9 +122,7 @@ def read_labs(applicant_id: uuid.UUID) -> Any:
 )
 def order_tests(applicant_id: uuid.UUID) -> Any:
     body = load_json(OrderIn())
-    made = lab_service.order_tests(
-        get_session(), actor(), current_app.extensions["pmha.rules"], applicant_id, body["codes"]
-    )
+    made = lab_service.order_tests(get_session(), actor(), rulebook(), applicant_id, body["codes"])
     return {"orders": [_order(o, None) for o in made]}, 201
 
 
@@ -141,9 +140,7 @@ def order_tests(applicant_id: uuid.UUID) -> Any:
 def record_lab_result(order_id: uuid.UUID) -> Any:
     body = load_json(LabResultIn())
     session = get_session()
-    result = lab_service.record_result(
-        session, actor(), current_app.extensions["pmha.rules"], order_id, body
-    )
+    result = lab_service.record_result(session, actor(), rulebook(), order_id, body)
     order = session.get(labs.LabOrder, result.order_id)
     return _order(order, result), 201
 

@@ -6,7 +6,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from marshmallow import fields, validate
 
 from pmha.core.auth import actor, require
@@ -16,12 +16,13 @@ from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema
 from pmha.exams import dicom, radiology
+from pmha.web.context import rulebook, storage
 
 bp = Blueprint("radiology_api", __name__, url_prefix="/api/v1")
 
 
 def _storage() -> Path:
-    return Path(current_app.extensions["pmha.config"].STORAGE_DIR)
+    return storage()
 
 
 class StudyOut(StrictSchema):
@@ -145,5 +146,5 @@ def xray_preview(study_id: uuid.UUID) -> Response:
 def read_xray(study_id: uuid.UUID) -> Any:
     body = load_json(ReadingIn())
     session = get_session()
-    reading = radiology.read(session, actor(), current_app.extensions["pmha.rules"], study_id, body)
+    reading = radiology.read(session, actor(), rulebook(), study_id, body)
     return _study(radiology.load_study(session, actor(), study_id), reading), 201

@@ -5,21 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.http import load_json
 from pmha.core.openapi import doc
-from pmha.rules import RuleBook
+from pmha.web.context import rulebook
 from pmha.workflow import lists, schemas, service
 from pmha.workflow.roles import WORKLIST_PERMISSION
 
 bp = Blueprint("workflow_api", __name__, url_prefix="/api/v1")
-
-
-def rules() -> RuleBook:
-    return current_app.extensions["pmha.rules"]  # type: ignore[no-any-return]
 
 
 def dump_workflow(found: service.Workflow) -> dict[str, Any]:
@@ -45,7 +41,7 @@ def dump_workflow(found: service.Workflow) -> dict[str, Any]:
     tag="workflow",
 )
 def read_workflow(applicant_id: uuid.UUID) -> Any:
-    return dump_workflow(service.current(get_session(), actor(), rules(), applicant_id))
+    return dump_workflow(service.current(get_session(), actor(), rulebook(), applicant_id))
 
 
 @bp.put("/applicants/<uuid:applicant_id>/facts")
@@ -60,7 +56,7 @@ def read_workflow(applicant_id: uuid.UUID) -> Any:
 )
 def put_facts(applicant_id: uuid.UUID) -> Any:
     data = load_json(schemas.FactsIn())
-    return dump_workflow(service.set_facts(get_session(), actor(), rules(), applicant_id, data))
+    return dump_workflow(service.set_facts(get_session(), actor(), rulebook(), applicant_id, data))
 
 
 @bp.post("/applicants/<uuid:applicant_id>/results")
@@ -75,7 +71,7 @@ def put_facts(applicant_id: uuid.UUID) -> Any:
 )
 def post_result(applicant_id: uuid.UUID) -> Any:
     data = load_json(schemas.ResultIn())
-    found = service.record_result(get_session(), actor(), rules(), applicant_id, data)
+    found = service.record_result(get_session(), actor(), rulebook(), applicant_id, data)
     return dump_workflow(found), 201
 
 
@@ -91,7 +87,7 @@ def post_result(applicant_id: uuid.UUID) -> Any:
 )
 def transition(step_id: uuid.UUID) -> Any:
     data = load_json(schemas.TransitionIn())
-    return dump_workflow(service.transition(get_session(), actor(), rules(), step_id, data))
+    return dump_workflow(service.transition(get_session(), actor(), rulebook(), step_id, data))
 
 
 @bp.get("/cases/<uuid:case_id>/clearance")
@@ -103,7 +99,7 @@ def transition(step_id: uuid.UUID) -> Any:
     tag="workflow",
 )
 def case_clearance(case_id: uuid.UUID) -> Any:
-    found = service.case_clearance(get_session(), actor(), rules(), case_id)
+    found = service.case_clearance(get_session(), actor(), rulebook(), case_id)
     return schemas.CaseClearanceOut().dump(
         {
             "case_id": found.case.id,
@@ -146,7 +142,7 @@ def plan_changes(applicant_id: uuid.UUID) -> Any:
 def review_change(change_id: uuid.UUID) -> Any:
     data = load_json(schemas.ReviewIn())
     return dump_workflow(
-        service.review_change(get_session(), actor(), rules(), change_id, data["decision"])
+        service.review_change(get_session(), actor(), rulebook(), change_id, data["decision"])
     )
 
 
@@ -163,7 +159,7 @@ def _worklist_api(group: str, permission: str) -> Any:
     )
     def view() -> Any:
         session, me = get_session(), actor()
-        lists.plan_unplanned(session, me, rules())
+        lists.plan_unplanned(session, me, rulebook())
         items = lists.worklist(session, me, group)
         return schemas.WorklistOut().dump(
             {
@@ -203,8 +199,8 @@ for _group, _permission in WORKLIST_PERMISSION.items():
 )
 def clearance_board() -> Any:
     session, me = get_session(), actor()
-    lists.plan_unplanned(session, me, rules())
-    rows = lists.clearance_board(session, me, rules())
+    lists.plan_unplanned(session, me, rulebook())
+    rows = lists.clearance_board(session, me, rulebook())
     return schemas.BoardOut().dump(
         {
             "cases": [

@@ -8,15 +8,15 @@ from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pmha.cases.views import age_text
 from pmha.core.auth import Actor, actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Conflict, Forbidden, NotFound, StaleVersion
 from pmha.core.forms import app_error_fields, form_data, load_form
-from pmha.rules import RuleBook
 from pmha.rules import vocabulary as vocab
+from pmha.web.context import rulebook
 from pmha.workflow import clearance as cl
 from pmha.workflow import lists, schemas, service
 from pmha.workflow.facts import FLAGS
@@ -58,10 +58,6 @@ WORKLISTS = {group: (WORKLIST_PERMISSION[group], title) for group, title in TITL
 TRI_STATE = {"yes": True, "no": False}
 
 # --- the words the pages use ----------------------------------------------------------------------
-
-
-def rules() -> RuleBook:
-    return current_app.extensions["pmha.rules"]  # type: ignore[no-any-return]
 
 
 def require_any(*permissions: str) -> Callable[[F], F]:
@@ -185,7 +181,7 @@ def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str
 
 def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 200) -> Any:
     db, me = get_session(), actor()
-    found = service.case_clearance(db, me, rules(), case_id)
+    found = service.case_clearance(db, me, rulebook(), case_id)
     details = lists.member_details(db, found.members)
     members = []
     for w in found.members:
@@ -261,7 +257,7 @@ def record_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         failed.errors = _result_words(errors)
         return _refused(case_id, failed, 422)
     try:
-        found = service.record_result(get_session(), actor(), rules(), applicant_id, data)
+        found = service.record_result(get_session(), actor(), rulebook(), applicant_id, data)
     except (Forbidden, NotFound):
         raise
     except AppError as exc:
@@ -299,7 +295,7 @@ def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
         failed.errors = errors
         return _refused(case_id, failed, 422)
     try:
-        found = service.transition(get_session(), actor(), rules(), step_id, data)
+        found = service.transition(get_session(), actor(), rulebook(), step_id, data)
     except IllegalTransition as exc:
         allowed = move_names(exc.extra.get("allowed", []))
         failed.errors = {
@@ -325,7 +321,7 @@ def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
 @require("exams:sign")
 def review_change(case_id: uuid.UUID, change_id: uuid.UUID) -> Any:
     decision = request.form.get("decision", "")
-    found = service.review_change(get_session(), actor(), rules(), change_id, decision)
+    found = service.review_change(get_session(), actor(), rulebook(), change_id, decision)
     text = "Change accepted: the step is open again." if decision == "accept" else "Kept as it was."
     return _done(case_id, found.applicant.id, found, text)
 
@@ -347,7 +343,7 @@ def record_facts(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         failed.errors = {**errors, **failed.errors}
         return _refused(case_id, failed, 422)
     try:
-        found = service.set_facts(get_session(), actor(), rules(), applicant_id, data)
+        found = service.set_facts(get_session(), actor(), rulebook(), applicant_id, data)
     except (Forbidden, NotFound):
         raise
     except Conflict:
@@ -368,7 +364,7 @@ def _worklist_view(group: str, permission: str, title: str) -> Callable[[], Any]
     @require(permission)
     def view() -> Any:
         db, me = get_session(), actor()
-        lists.plan_unplanned(db, me, rules())
+        lists.plan_unplanned(db, me, rulebook())
         items = lists.worklist(db, me, group)
         return render_template(
             "workflow/worklist.html",
@@ -405,8 +401,8 @@ def clearance_board() -> Any:
     sort = request.args.get("sort", "departure")
     if sort not in SORTS:
         sort = "departure"
-    lists.plan_unplanned(db, me, rules())
-    rows = lists.clearance_board(db, me, rules())
+    lists.plan_unplanned(db, me, rulebook())
+    rows = lists.clearance_board(db, me, rulebook())
     if sort == "-departure":
         dated = [r for r in rows if r.case.planned_departure]
         rows = dated[::-1] + [r for r in rows if not r.case.planned_departure]

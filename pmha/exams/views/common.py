@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from pmha.cases import service as cases
 from pmha.cases.models import Applicant
@@ -15,7 +14,6 @@ from pmha.cases.views import age_text
 from pmha.core.auth import Actor, actor
 from pmha.core.db import get_session
 from pmha.core.errors import NotFound
-from pmha.rules import RuleBook
 
 bp = Blueprint("exams", __name__)
 
@@ -25,14 +23,6 @@ TABS = (
     ("exams.labs", "Labs", "labs:read"),
     ("exams.xrays", "Chest X-rays", "radiology:read"),
 )
-
-
-def rules() -> RuleBook:
-    return current_app.extensions["pmha.rules"]  # type: ignore[no-any-return]
-
-
-def storage() -> Path:
-    return Path(current_app.extensions["pmha.config"].STORAGE_DIR)
 
 
 def applicant_of(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Applicant:

@@ -17,8 +17,9 @@ from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.core.schemas import StrictSchema, date_in_range
 from pmha.exams import lab_service, labs
 from pmha.exams.lab_api import LabDetailsIn
-from pmha.exams.views.common import Failed, applicant_of, bp, page_context, refused, rules
+from pmha.exams.views.common import Failed, applicant_of, bp, page_context, refused
 from pmha.rules import vocabulary as vocab
+from pmha.web.context import rulebook
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import label, value_label
 from pmha.workflow.models import StepState
@@ -88,7 +89,7 @@ class ConsentForm(StrictSchema):
 
 def _planned_labs(applicant_id: uuid.UUID) -> dict[str, bool]:
     """The plan's laboratory tests: code -> only if needed (conditional)."""
-    found = workflow.current(get_session(), actor(), rules(), applicant_id)
+    found = workflow.current(get_session(), actor(), rulebook(), applicant_id)
     return {
         s.code: s.planned_status == "conditional"
         for s in found.steps
@@ -165,7 +166,7 @@ def order_tests(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         failed.errors = {"codes": ["Tick the tests to order."]}
         return _page(case_id, applicant_id, failed, 422)
     try:
-        made = lab_service.order_tests(get_session(), actor(), rules(), applicant.id, codes)
+        made = lab_service.order_tests(get_session(), actor(), rulebook(), applicant.id, codes)
     except (Forbidden, NotFound):
         raise
     except AppError as exc:
@@ -202,7 +203,7 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         return _page(case_id, applicant_id, failed, 422)
     body = {"value": data["value"], "date": data["date"], "details": _details(data)}
     try:
-        result = lab_service.record_result(db, me, rules(), order.id, body)
+        result = lab_service.record_result(db, me, rulebook(), order.id, body)
     except (Forbidden, NotFound):
         raise
     except AppError as exc:

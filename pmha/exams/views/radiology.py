@@ -15,15 +15,8 @@ from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields
 from pmha.exams import dicom
 from pmha.exams import radiology as xr
-from pmha.exams.views.common import (
-    Failed,
-    applicant_of,
-    bp,
-    page_context,
-    refused,
-    rules,
-    storage,
-)
+from pmha.exams.views.common import Failed, applicant_of, bp, page_context, refused
+from pmha.web.context import rulebook, storage
 from pmha.workflow.labels import value_label
 
 # The DS-3030 finding groups, by what they mean for the applicant.
@@ -181,7 +174,7 @@ def read_xray(study_id: uuid.UUID) -> Any:
         reading = xr.read(
             get_session(),
             actor(),
-            rules(),
+            rulebook(),
             study_id,
             {"findings": findings, "comments": comments or None},
         )

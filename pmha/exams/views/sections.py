@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
@@ -23,9 +22,9 @@ from pmha.exams.views.common import (
     bp,
     page_context,
     refused,
-    rules,
     version_of,
 )
+from pmha.web.context import rulebook, storage
 
 TITLES = {
     SectionKind.MEDICAL_HISTORY: "Medical and immunization history",
@@ -190,7 +189,7 @@ def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
             db, me, applicant.id, section_kind, data, version_of(request.form.get("version"))
         )
         if signing:
-            service.sign(db, me, rules(), applicant.id, section_kind, draft.version)
+            service.sign(db, me, rulebook(), applicant.id, section_kind, draft.version)
     except (Forbidden, NotFound):
         raise
     except (StaleVersion, service.SectionSigned) as exc:
@@ -238,9 +237,9 @@ def attach_report(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     request.max_content_length = attachments.MAX_BYTES + 64 * 1024  # the file and its form
     upload = request.files.get("file")
     data = upload.read() if upload is not None else b""
-    storage = Path(current_app.extensions["pmha.config"].STORAGE_DIR)
+    where = storage()
     try:
-        attachments.attach(get_session(), actor(), applicant.id, "specialist_report", data, storage)
+        attachments.attach(get_session(), actor(), applicant.id, "specialist_report", data, where)
     except ValidationFailed as exc:
         return _page(case_id, applicant_id, Failed("report", errors=dict(exc.errors or {})), 422)
     return _back(
