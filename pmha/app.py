@@ -23,6 +23,7 @@ def _blueprints() -> list[Blueprint]:
     from pmha.exams.lab_api import bp as labs_api
     from pmha.exams.radiology_api import bp as radiology_api
     from pmha.exams.views import bp as exams_pages
+    from pmha.vaccines.api import bp as vaccines_api
     from pmha.web.views import bp as web_pages
     from pmha.workflow.api import bp as workflow_api
     from pmha.workflow.views import bp as workflow_pages
@@ -39,6 +40,7 @@ def _blueprints() -> list[Blueprint]:
         exams_api,
         labs_api,
         radiology_api,
+        vaccines_api,
     ]
 
 

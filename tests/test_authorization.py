@@ -35,6 +35,9 @@ from pmha.exams.attachments import Attachment
 from pmha.exams.labs import LabOrder
 from pmha.exams.models import ExamSection, SectionKind
 from pmha.exams.radiology import XrayStudy
+from pmha.vaccines import records as vaccinations
+from pmha.vaccines import stock
+from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
 from pmha.workflow import service as workflow
 from pmha.workflow.models import PlanChange, Step
 from tests.conftest import csrf_token
@@ -114,6 +117,7 @@ WORKFLOW_READERS = frozenset(
 RADIOLOGIST = frozenset({"radiologist"})
 LAB_WRITERS = frozenset({"panel_physician", "lab_technician"})
 AUDITOR = frozenset({"auditor"})
+VACCINATORS = frozenset({"panel_physician", "nurse"})
 
 PUBLIC, PAGE, API = "public", "page", "api"
 RECORD, RESULTS = "record", "results"  # how a foreign-site caller sees a row's home-site data
@@ -131,6 +135,8 @@ class Ctx:
     change: PlanChange  # a rule update's change to the principal's plan, awaiting review
     study: XrayStudy  # the principal's chest X-ray
     report: Attachment  # a specialist's report on the principal's record
+    lot: VaccineLot  # a Tdap lot in the home site's stock
+    vaccination: VaccinationRecord  # a historical MMR dose of the principal
 
 
 @dataclass(frozen=True)
@@ -448,6 +454,29 @@ ROUTES: list[Route] = [
           lambda c: "/api/v1/worklists/lab", foreign=RESULTS),
     Route("workflow_api.clearance_board", "GET", API, CLEARANCE_READERS, 200,
           lambda c: "/api/v1/clearance-board", foreign=RESULTS),
+
+    Route("vaccines_api.list_vaccinations", "GET", API, VACCINATORS, 200,
+          lambda c: f"{_applicant(c)}/vaccinations", **APPLICANT_404),
+    Route("vaccines_api.record_vaccination", "POST", API, VACCINATORS, 201,
+          lambda c: f"{_applicant(c)}/vaccinations",
+          body=lambda c: {"kind": "administered", "cvx": "115", "lot_id": str(c.lot.id),
+                          "given_at": utcnow().isoformat(), "amount": "0.5", "unit": "mL",
+                          "route": "IM", "body_site": "LD"},
+          **APPLICANT_404),
+    Route("vaccines_api.correct_vaccination", "POST", API, VACCINATORS, 200,
+          lambda c: f"/api/v1/vaccinations/{c.vaccination.id}/correction",
+          body=lambda c: {"reason": "entered on the wrong applicant",
+                          "version": c.vaccination.version},
+          foreign=RECORD, not_found="vaccines.record_not_found"),
+    Route("vaccines_api.list_lots", "GET", API, VACCINATORS, 200,
+          lambda c: "/api/v1/vaccine-lots"),
+    Route("vaccines_api.receive_lot", "POST", API, VACCINATORS, 201,
+          lambda c: "/api/v1/vaccine-lots",
+          body=lambda c: {"cvx": "03", "mvx": "MSD", "lot": "AUTH2", "expiry": "2099-01-01",
+                          "quantity": 10, "received_on": date.today().isoformat()}),
+    Route("vaccines_api.lot_recall", "GET", API, VACCINATORS, 200,
+          lambda c: f"/api/v1/vaccine-lots/{c.lot.id}/recall", foreign=RECORD,
+          not_found="vaccines.lot_not_found"),
 ]
 # fmt: on
 
@@ -547,7 +576,25 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
         Path(app.extensions["pmha.config"].STORAGE_DIR),
     )
     session.commit()
-    return Ctx(world, case, case.principal, foreign_case, step, draft, order, change, study, report)
+    nurse = world.actor("nurse")
+    lot = stock.receive_lot(
+        session,
+        nurse,
+        {"cvx": "115", "mvx": "SKB", "lot": "AUTH1", "expiry": date(2099, 1, 1),
+         "quantity": 5, "received_on": date.today()},
+    )  # fmt: skip
+    vaccination = vaccinations.record_vaccination(
+        session,
+        nurse,
+        case.principal.id,
+        {"kind": RecordKind.HISTORICAL, "cvx": "03", "date": date(2000, 1, 1),
+         "information_source": "03"},
+    )  # fmt: skip
+    session.commit()
+    return Ctx(
+        world, case, case.principal, foreign_case, step, draft, order, change, study, report,
+        lot, vaccination,
+    )  # fmt: skip
 
 
 def _expected(route: Route, caller: str) -> str:

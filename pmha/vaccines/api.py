@@ -1,0 +1,146 @@
+"""JSON API for vaccination records, vaccine stock and lot recalls."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.http import load_json
+from pmha.core.openapi import doc
+from pmha.exports.codes import CVX
+from pmha.vaccines import records, stock
+from pmha.vaccines.models import VaccinationRecord, VaccineLot
+from pmha.vaccines.schemas import (
+    CorrectionIn,
+    LotIn,
+    LotOut,
+    LotsOut,
+    RecallOut,
+    VaccinationIn,
+    VaccinationOut,
+    VaccinationsOut,
+)
+
+bp = Blueprint("vaccines_api", __name__, url_prefix="/api/v1")
+
+_RECORD_FIELDS = [
+    name for name in VaccinationOut().fields if name not in {"kind", "vaccine", "date", "id"}
+]
+
+
+def _record(r: VaccinationRecord) -> dict[str, Any]:
+    data = {name: getattr(r, name) for name in _RECORD_FIELDS}
+    data.update(
+        id=r.id,
+        kind=r.kind.value,
+        vaccine=CVX.get(r.cvx, ""),
+        date=r.occurred_on,
+        immunity_evidence=r.immunity_evidence.value if r.immunity_evidence else None,
+    )
+    out: dict[str, Any] = VaccinationOut().dump(data)
+    return out
+
+
+def _lot(lot: VaccineLot) -> dict[str, Any]:
+    out: dict[str, Any] = LotOut().dump(lot)
+    return out
+
+
+@bp.get("/applicants/<uuid:applicant_id>/vaccinations")
+@require("vaccines:read")
+@doc(
+    "The applicant's vaccination records, corrections included",
+    response=VaccinationsOut,
+    errors=(404,),
+    tag="vaccines",
+)
+def list_vaccinations(applicant_id: uuid.UUID) -> Any:
+    found = records.records(get_session(), actor(), applicant_id)
+    return {"records": [_record(r) for r in found]}
+
+
+@bp.post("/applicants/<uuid:applicant_id>/vaccinations")
+@require("vaccines:write")
+@doc(
+    "Record a dose given here (from a lot in stock), a historical or sub-potent dose, a "
+    "refusal or evidence of immunity; a check that fails (unknown CVX/MVX, expired or exhausted "
+    "lot, future date, same vaccine twice a day, live vaccine in pregnancy, live-vaccine "
+    "spacing, TB test, departure) is a 422 naming the field",
+    body=VaccinationIn,
+    response=VaccinationOut,
+    status=201,
+    errors=(400, 404, 415, 422),
+    tag="vaccines",
+)
+def record_vaccination(applicant_id: uuid.UUID) -> Any:
+    body = load_json(VaccinationIn())
+    made = records.record_vaccination(get_session(), actor(), applicant_id, body)
+    return _record(made), 201
+
+
+@bp.post("/vaccinations/<uuid:record_id>/correction")
+@require("vaccines:write")
+@doc(
+    "Mark an erroneous vaccination record deleted, with the reason (it is never erased)",
+    body=CorrectionIn,
+    response=VaccinationOut,
+    errors=(400, 404, 409, 415, 422),
+    tag="vaccines",
+)
+def correct_vaccination(record_id: uuid.UUID) -> Any:
+    body = load_json(CorrectionIn())
+    fixed = records.correct(get_session(), actor(), record_id, body["reason"], body["version"])
+    return _record(fixed)
+
+
+@bp.get("/vaccine-lots")
+@require("vaccines:read")
+@doc("The vaccine lots of your sites", response=LotsOut, tag="vaccines")
+def list_lots() -> Any:
+    return {"lots": [_lot(lot) for lot in stock.lots(get_session(), actor())]}
+
+
+@bp.post("/vaccine-lots")
+@require("vaccines:write")
+@doc(
+    "Receive a lot into a site's stock; an unknown CVX/MVX is a 422, a lot already held a 409",
+    body=LotIn,
+    response=LotOut,
+    status=201,
+    errors=(400, 409, 415, 422),
+    tag="vaccines",
+)
+def receive_lot() -> Any:
+    body = load_json(LotIn())
+    return _lot(stock.receive_lot(get_session(), actor(), body)), 201
+
+
+@bp.get("/vaccine-lots/<uuid:lot_id>/recall")
+@require("vaccines:read")
+@doc(
+    "Every applicant of your sites who received a dose from this lot",
+    response=RecallOut,
+    errors=(404,),
+    tag="vaccines",
+)
+def lot_recall(lot_id: uuid.UUID) -> Any:
+    session = get_session()
+    found = stock.recall(session, actor(), lot_id)
+    lot = session.get(VaccineLot, lot_id)
+    assert lot is not None
+    return {
+        "lot": _lot(lot),
+        "applicants": [
+            {
+                "applicant_id": str(a.id),
+                "case_id": str(a.case_id),
+                "family_name": a.family_name,
+                "given_names": a.given_names,
+            }
+            for a in found
+        ],
+    }

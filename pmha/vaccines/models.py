@@ -1,0 +1,93 @@
+"""Vaccination records (doses given here, historical doses, refusals, evidence of immunity,
+sub-potent doses) and the vaccine lots each site holds.
+
+A record is never erased: a correction marks it deleted with a reason (HL7 RXA-21 `D`).
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pmha.core.db import Base, UUIDPk, str_enum, utcnow
+
+
+class RecordKind(enum.StrEnum):
+    """The same values as pmha.exports.immunization.RecordKind (the VXU patterns)."""
+
+    ADMINISTERED = "administered"
+    HISTORICAL = "historical"
+    REFUSED = "refused"
+    SUBPOTENT = "subpotent"
+    EVIDENCE_OF_IMMUNITY = "evidence_of_immunity"
+
+
+class ImmunityEvidence(enum.StrEnum):
+    LAB_RESULT = "lab_result"
+    PHYSICIAN_DIAGNOSIS = "physician_diagnosis"
+
+
+GIVEN_HERE = frozenset({RecordKind.ADMINISTERED, RecordKind.SUBPOTENT})
+
+
+class VaccineLot(UUIDPk, Base):
+    """A lot received at a site; `quantity_left` counts doses and only goes down."""
+
+    __tablename__ = "vaccine_lots"
+
+    site_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("sites.id"), index=True)
+    cvx: Mapped[str] = mapped_column(String(4))
+    mvx: Mapped[str] = mapped_column(String(4))
+    lot: Mapped[str] = mapped_column(String(20))
+    expiry: Mapped[date]
+    quantity_received: Mapped[int] = mapped_column(Integer)
+    quantity_left: Mapped[int] = mapped_column(Integer)
+    received_on: Mapped[date]
+    received_by: Mapped[uuid.UUID | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("site_id", "cvx", "mvx", "lot"),)
+
+
+class VaccinationRecord(UUIDPk, Base):
+    __tablename__ = "vaccination_records"
+
+    applicant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applicants.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[RecordKind] = mapped_column(str_enum(RecordKind, 24))
+    cvx: Mapped[str] = mapped_column(String(4))
+    occurred_on: Mapped[date]
+    given_at: Mapped[datetime | None]  # date and time, for a dose given here
+    mvx: Mapped[str | None] = mapped_column(String(4))
+    lot_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("vaccine_lots.id"), index=True)
+    lot: Mapped[str | None] = mapped_column(String(20))
+    lot_expiry: Mapped[date | None]
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    unit: Mapped[str | None] = mapped_column(String(10))
+    route: Mapped[str | None] = mapped_column(String(4))
+    body_site: Mapped[str | None] = mapped_column(String(6))
+    vis_published: Mapped[date | None]
+    vis_given_on: Mapped[date | None]
+    administered_by: Mapped[uuid.UUID | None]
+    information_source: Mapped[str | None] = mapped_column(String(2))  # NIP001
+    refusal_reason: Mapped[str | None] = mapped_column(String(2))  # NIP002
+    immunity_evidence: Mapped[ImmunityEvidence | None] = mapped_column(
+        str_enum(ImmunityEvidence, 24)
+    )
+    immunity_disease: Mapped[str | None] = mapped_column(String(18))  # SNOMED CT
+    pregnancy_override: Mapped[str | None] = mapped_column(String(300))
+    outbreak_override: Mapped[str | None] = mapped_column(String(300))
+    recorded_by: Mapped[uuid.UUID | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+    deleted_by: Mapped[uuid.UUID | None]
+    deleted_reason: Mapped[str | None] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,315 @@
+"""Vaccination record verbs: list, record (with the checks at the point of giving), correct.
+
+The checks (BRIEF §1.5-1.6, §7.4) name the field at fault; nothing is written when one fails.
+Clinical facts (pregnancy) and TB test dates are read from the workflow and lab tables, which
+have no read-only service verb for them yet.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pmha.cases import service as cases
+from pmha.cases.models import Applicant
+from pmha.core import audit
+from pmha.core.auth import Actor
+from pmha.core.db import utcnow
+from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
+from pmha.exams.labs import LabOrder, LabResult, OrderStatus
+from pmha.exports.codes import CVX, MVX, NIP001, NIP002, NO_VACCINE_ADMINISTERED
+from pmha.vaccines import live, stock
+from pmha.vaccines.models import GIVEN_HERE, RecordKind, VaccinationRecord, VaccineLot
+from pmha.workflow.models import ClinicalFacts
+
+# Doses that count: a sub-potent dose does not, so repeating it the same day is not a duplicate.
+COUNTED = (RecordKind.ADMINISTERED, RecordKind.HISTORICAL)
+DOSES = (RecordKind.ADMINISTERED, RecordKind.HISTORICAL, RecordKind.SUBPOTENT)
+
+
+@dataclass
+class _Errors:
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    code: str | None = None
+
+    def add(self, name: str, message: str, code: str) -> None:
+        self.fields.setdefault(name, []).append(message)
+        self.code = self.code or code
+
+    def raise_any(self) -> None:
+        if self.fields:
+            raise ValidationFailed(errors=self.fields, code=self.code)
+
+
+def _active(session: Session, applicant_id: uuid.UUID) -> list[VaccinationRecord]:
+    return list(
+        session.scalars(
+            select(VaccinationRecord)
+            .where(
+                VaccinationRecord.applicant_id == applicant_id,
+                VaccinationRecord.deleted_at.is_(None),
+            )
+            .order_by(VaccinationRecord.occurred_on, VaccinationRecord.recorded_at)
+        )
+    )
+
+
+def records(session: Session, actor: Actor, applicant_id: uuid.UUID) -> list[VaccinationRecord]:
+    """The applicant's vaccination records, deleted ones included (audited read)."""
+    applicant = cases.load_applicant(session, actor, applicant_id)
+    found = list(
+        session.scalars(
+            select(VaccinationRecord)
+            .where(VaccinationRecord.applicant_id == applicant.id)
+            .order_by(VaccinationRecord.occurred_on, VaccinationRecord.recorded_at)
+        )
+    )
+    audit.record(
+        session, actor, "read", "vaccinations", applicant.id, site_id=applicant.case.site_id
+    )
+    return found
+
+
+def _tb_test_dates(session: Session, applicant_id: uuid.UUID) -> list[date]:
+    """When each IGRA/TST was done: the TST's placement, else collection, else the result."""
+    rows = session.execute(
+        select(LabOrder, LabResult)
+        .outerjoin(LabResult, LabResult.order_id == LabOrder.id)
+        .where(
+            LabOrder.applicant_id == applicant_id,
+            LabOrder.code.in_(live.TB_TESTS),
+            LabOrder.status != OrderStatus.CANCELLED,
+        )
+    )
+    dates = []
+    for order, result in rows:
+        placed = (result.details or {}).get("placed_on") if result is not None else None
+        if isinstance(placed, str):
+            dates.append(date.fromisoformat(placed))
+        elif order.collected_on is not None:
+            dates.append(order.collected_on)
+        elif result is not None:
+            dates.append(result.result_date)
+    return dates
+
+
+def _check_codes(kind: RecordKind, data: dict[str, Any], errors: _Errors) -> None:
+    cvx = data.get("cvx")
+    if kind is RecordKind.EVIDENCE_OF_IMMUNITY:
+        if cvx not in (None, NO_VACCINE_ADMINISTERED):
+            errors.add("cvx", "Evidence of immunity is recorded with CVX 998.", "vaccines.cvx")
+    elif cvx not in CVX or cvx in (NO_VACCINE_ADMINISTERED, "999"):
+        errors.add("cvx", "Not a known CVX vaccine code.", "vaccines.unknown_cvx")
+    if data.get("mvx") is not None and data["mvx"] not in MVX:
+        errors.add("mvx", "Not a known MVX manufacturer code.", "vaccines.unknown_mvx")
+    if kind is RecordKind.HISTORICAL and data.get("information_source") not in set(NIP001) - {"00"}:
+        errors.add(
+            "information_source",
+            "Give where the historical dose is known from (NIP001 01 to 08).",
+            "vaccines.information_source",
+        )
+    if kind is RecordKind.REFUSED and data.get("refusal_reason") not in NIP002:
+        errors.add("refusal_reason", "Give the refusal reason (NIP002).", "vaccines.refusal_reason")
+    if kind is RecordKind.EVIDENCE_OF_IMMUNITY and not (
+        data.get("immunity_evidence") and data.get("immunity_disease")
+    ):
+        errors.add(
+            "immunity_disease",
+            "Give the evidence (lab result or physician diagnosis) and the disease's SNOMED code.",
+            "vaccines.immunity_evidence",
+        )
+
+
+def _check_given_here(
+    session: Session,
+    applicant: Applicant,
+    data: dict[str, Any],
+    day: date,
+    lot: VaccineLot | None,
+    existing: list[VaccinationRecord],
+    errors: _Errors,
+) -> None:
+    when = "given_at"
+    for name in ("amount", "unit", "route", "body_site"):
+        if data.get(name) is None:
+            errors.add(name, "Required for a dose given here.", "vaccines.missing")
+    if lot is None:
+        errors.add("lot_id", "No such lot in this site's stock.", "vaccines.lot_unknown")
+        return
+    if lot.cvx != data.get("cvx"):
+        errors.add("lot_id", f"This lot is of CVX {lot.cvx}.", "vaccines.lot_mismatch")
+    if data.get("mvx") is not None and lot.mvx != data["mvx"]:
+        errors.add("mvx", f"This lot is made by {lot.mvx}.", "vaccines.lot_mismatch")
+    if lot.expiry < day:
+        errors.add(
+            "lot_id", f"Lot {lot.lot} expired on {lot.expiry.isoformat()}.", "vaccines.lot_expired"
+        )
+    elif lot.quantity_left <= 0:
+        errors.add("lot_id", f"Lot {lot.lot} has no doses left.", "vaccines.lot_exhausted")
+    cvx = lot.cvx
+    if not live.is_live(cvx):
+        return
+    facts = session.get(ClinicalFacts, applicant.id)
+    if facts is not None and facts.pregnant and not data.get("pregnancy_override"):
+        errors.add(
+            "pregnancy_override",
+            "A live vaccine is contraindicated in pregnancy: record the reason to give it anyway.",
+            "vaccines.live_in_pregnancy",
+        )
+    departure = applicant.case.planned_departure
+    if (
+        departure is not None
+        and day <= departure < day + timedelta(days=live.DEPARTURE_DAYS)
+        and not data.get("outbreak_override")
+    ):
+        errors.add(
+            "outbreak_override",
+            f"No live vaccine within 4 weeks of departure ({departure.isoformat()}) unless an "
+            "outbreak is declared: record it to give the dose.",
+            "vaccines.live_before_departure",
+        )
+    if not live.interferes(cvx):
+        return
+    for other in existing:
+        gap = abs((other.occurred_on - day).days)
+        if other.kind in DOSES and live.interferes(other.cvx) and 0 < gap < live.SPACING_DAYS:
+            errors.add(
+                when,
+                f"Another live vaccine (CVX {other.cvx}) was given on "
+                f"{other.occurred_on.isoformat()}: give live vaccines the same day or "
+                f"{live.SPACING_DAYS} days apart.",
+                "vaccines.live_spacing",
+            )
+            break
+    for tested in _tb_test_dates(session, applicant.id):
+        if 0 < (tested - day).days < live.SPACING_DAYS:
+            errors.add(
+                when,
+                f"An IGRA/TST was done on {tested.isoformat()}: a TB test is done the same day "
+                f"as a live vaccine or {live.SPACING_DAYS} days after it.",
+                "vaccines.tb_test_after_live",
+            )
+            break
+
+
+def record_vaccination(
+    session: Session, actor: Actor, applicant_id: uuid.UUID, data: dict[str, Any]
+) -> VaccinationRecord:
+    """Record a dose given here, a historical or sub-potent dose, a refusal or evidence of
+    immunity; a dose given here takes one dose from its lot."""
+    applicant = cases.load_applicant(session, actor, applicant_id)
+    kind: RecordKind = data["kind"]
+    errors = _Errors()
+    given_at: datetime | None = data.get("given_at")
+    when = "given_at" if kind in GIVEN_HERE else "date"
+    day: date | None = given_at.date() if given_at is not None else data.get("date")
+    if kind in GIVEN_HERE and given_at is None:
+        errors.add("given_at", "Give the date and time the dose was given.", "vaccines.missing")
+    elif kind not in GIVEN_HERE and data.get("date") is None:
+        errors.add("date", "Give the date.", "vaccines.missing")
+    if kind in GIVEN_HERE and given_at is not None and given_at > utcnow():
+        errors.add("given_at", "The dose cannot be given in the future.", "vaccines.future_date")
+    elif day is not None and day > utcnow().date():
+        errors.add(when, "The date cannot be in the future.", "vaccines.future_date")
+    elif day is not None and day < applicant.dob:
+        errors.add(when, "The date is before the applicant's birth.", "vaccines.before_birth")
+    _check_codes(kind, data, errors)
+    existing = _active(session, applicant.id)
+    cvx = data.get("cvx")
+    if (
+        day is not None
+        and kind in COUNTED
+        and any(r.kind in COUNTED and r.cvx == cvx and r.occurred_on == day for r in existing)
+    ):
+        errors.add(
+            "cvx",
+            f"A dose of CVX {cvx} is already recorded on {day.isoformat()}.",
+            "vaccines.duplicate_dose",
+        )
+    lot: VaccineLot | None = None
+    if kind in GIVEN_HERE and day is not None:
+        lot_id = data.get("lot_id")
+        lot = session.get(VaccineLot, lot_id) if lot_id is not None else None
+        if lot is not None and lot.site_id != applicant.case.site_id:
+            lot = None
+        _check_given_here(session, applicant, data, day, lot, existing, errors)
+    errors.raise_any()
+    assert day is not None
+    if lot is not None:
+        lot = stock.take_dose(session, lot.id, applicant.case.site_id, day)
+    record = VaccinationRecord(
+        applicant_id=applicant.id,
+        kind=kind,
+        cvx=NO_VACCINE_ADMINISTERED if kind is RecordKind.EVIDENCE_OF_IMMUNITY else cvx,
+        occurred_on=day,
+        given_at=given_at,
+        mvx=lot.mvx if lot is not None else data.get("mvx"),
+        lot_id=lot.id if lot is not None else None,
+        lot=lot.lot if lot is not None else data.get("lot"),
+        lot_expiry=lot.expiry if lot is not None else None,
+        amount=data.get("amount") if kind in GIVEN_HERE else None,
+        unit=data.get("unit") if kind in GIVEN_HERE else None,
+        route=data.get("route") if kind in GIVEN_HERE else None,
+        body_site=data.get("body_site") if kind in GIVEN_HERE else None,
+        vis_published=data.get("vis_published"),
+        vis_given_on=data.get("vis_given_on"),
+        administered_by=actor.user_id if kind in GIVEN_HERE else None,
+        information_source="00" if kind in GIVEN_HERE else data.get("information_source"),
+        refusal_reason=data.get("refusal_reason") if kind is RecordKind.REFUSED else None,
+        immunity_evidence=data.get("immunity_evidence"),
+        immunity_disease=data.get("immunity_disease"),
+        pregnancy_override=data.get("pregnancy_override"),
+        outbreak_override=data.get("outbreak_override"),
+        recorded_by=actor.user_id,
+    )
+    session.add(record)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "create",
+        "vaccination",
+        record.id,
+        site_id=applicant.case.site_id,
+        details={"kind": kind.value, "lot_id": str(record.lot_id) if record.lot_id else None},
+    )
+    return record
+
+
+def correct(
+    session: Session, actor: Actor, record_id: uuid.UUID, reason: str, version: int
+) -> VaccinationRecord:
+    """Mark an erroneous record deleted, with the reason; it stays on file (never erased)."""
+    record = session.get(VaccinationRecord, record_id)
+    if record is None:
+        raise NotFound("No such vaccination record.", code="vaccines.record_not_found")
+    try:
+        applicant = cases.load_applicant(session, actor, record.applicant_id)
+    except NotFound:
+        raise NotFound("No such vaccination record.", code="vaccines.record_not_found") from None
+    if record.version != version:
+        raise StaleVersion("The record was changed by someone else; reload it.")
+    if record.deleted_at is not None:
+        raise ValidationFailed(
+            errors={"reason": ["This record is already marked deleted."]},
+            code="vaccines.already_deleted",
+        )
+    record.deleted_at = utcnow()
+    record.deleted_by = actor.user_id
+    record.deleted_reason = reason
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "delete",
+        "vaccination",
+        record.id,
+        site_id=applicant.case.site_id,
+        after={"deleted_reason": reason},
+    )
+    return record
