@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -255,3 +256,28 @@ def _tell_the_plan(
             order.applicant_id,
             {"code": order.code, "value": value, "date": day},
         )
+
+
+def tb_test_dates(session: Session, applicant_id: uuid.UUID, codes: Collection[str]) -> list[date]:
+    """When each of the applicant's TB tests (IGRA, TST) was done: a TST's placement, else the
+    specimen's collection, else the result's date. (Vaccination reads this: a live vaccine
+    and a TB test must be given the same day or 28 days apart.)"""
+    rows = session.execute(
+        select(LabOrder, LabResult)
+        .outerjoin(LabResult, LabResult.order_id == LabOrder.id)
+        .where(
+            LabOrder.applicant_id == applicant_id,
+            LabOrder.code.in_(codes),
+            LabOrder.status != OrderStatus.CANCELLED,
+        )
+    )
+    dates = []
+    for order, result in rows:
+        placed = (result.details or {}).get("placed_on") if result is not None else None
+        if isinstance(placed, str):
+            dates.append(date.fromisoformat(placed))
+        elif order.collected_on is not None:
+            dates.append(order.collected_on)
+        elif result is not None:
+            dates.append(result.result_date)
+    return dates

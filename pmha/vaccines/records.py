@@ -1,8 +1,7 @@
 """Vaccination record verbs: list, record (with the checks at the point of giving), correct.
 
 The checks (BRIEF §1.5-1.6, §7.4) name the field at fault; nothing is written when one fails.
-Clinical facts (pregnancy) and TB test dates are read from the workflow and lab tables, which
-have no read-only service verb for them yet.
+Clinical facts (pregnancy) and TB test dates come from the workflow and lab services.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
-from pmha.exams.labs import LabOrder, LabResult, OrderStatus
+from pmha.exams import lab_service
 from pmha.exports.codes import CVX, MVX, NIP001, NIP002, NO_VACCINE_ADMINISTERED
 from pmha.vaccines import live, stock
 from pmha.vaccines.models import GIVEN_HERE, RecordKind, VaccinationRecord, VaccineLot
-from pmha.workflow.models import ClinicalFacts
+from pmha.workflow import service as workflow
 
 # Doses that count: a sub-potent dose does not, so repeating it the same day is not a duplicate.
 COUNTED = (RecordKind.ADMINISTERED, RecordKind.HISTORICAL)
@@ -73,29 +72,6 @@ def records(session: Session, actor: Actor, applicant_id: uuid.UUID) -> list[Vac
         session, actor, "read", "vaccinations", applicant.id, site_id=applicant.case.site_id
     )
     return found
-
-
-def _tb_test_dates(session: Session, applicant_id: uuid.UUID) -> list[date]:
-    """When each IGRA/TST was done: the TST's placement, else collection, else the result."""
-    rows = session.execute(
-        select(LabOrder, LabResult)
-        .outerjoin(LabResult, LabResult.order_id == LabOrder.id)
-        .where(
-            LabOrder.applicant_id == applicant_id,
-            LabOrder.code.in_(live.TB_TESTS),
-            LabOrder.status != OrderStatus.CANCELLED,
-        )
-    )
-    dates = []
-    for order, result in rows:
-        placed = (result.details or {}).get("placed_on") if result is not None else None
-        if isinstance(placed, str):
-            dates.append(date.fromisoformat(placed))
-        elif order.collected_on is not None:
-            dates.append(order.collected_on)
-        elif result is not None:
-            dates.append(result.result_date)
-    return dates
 
 
 def _check_codes(kind: RecordKind, data: dict[str, Any], errors: _Errors) -> None:
@@ -154,7 +130,7 @@ def _check_given_here(
     cvx = lot.cvx
     if not live.is_live(cvx):
         return
-    facts = session.get(ClinicalFacts, applicant.id)
+    facts = workflow.clinical_facts(session, applicant.id)
     if facts is not None and facts.pregnant and not data.get("pregnancy_override"):
         errors.add(
             "pregnancy_override",
@@ -186,7 +162,7 @@ def _check_given_here(
                 "vaccines.live_spacing",
             )
             break
-    for tested in _tb_test_dates(session, applicant.id):
+    for tested in lab_service.tb_test_dates(session, applicant.id, live.TB_TESTS):
         if 0 < (tested - day).days < live.SPACING_DAYS:
             errors.add(
                 when,

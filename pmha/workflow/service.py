@@ -370,3 +370,9 @@ def review_change(
         after={"decision": decision},
     )
     return replan(session, actor, rules, applicant, "review")
+
+
+def clinical_facts(session: Session, applicant_id: uuid.UUID) -> ClinicalFacts | None:
+    """The clinical facts recorded for the applicant (None before any): for other domains'
+    checks, e.g. a live vaccine for a pregnant applicant. The caller has checked the site."""
+    return session.get(ClinicalFacts, applicant_id)
