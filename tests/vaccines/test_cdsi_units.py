@@ -12,6 +12,8 @@ from pmha.vaccines.cdsi import CdsiInputError, Dose, Patient, forecast
 from pmha.vaccines.cdsi.cli import vaccines
 from pmha.vaccines.cdsi.data import supporting_data
 from pmha.vaccines.cdsi.dates import Offset, add_offset, parse_data_date, parse_offset
+from pmha.vaccines.cdsi.group import group_forecast
+from pmha.vaccines.cdsi.model import AntigenForecast
 
 # CDSi Logic Specification, chapter 3 (CALCDT): years/months first, then weeks/days; a day
 # missing from the target month rolls to the 1st of the next month.
@@ -187,3 +189,47 @@ def test_a_single_antigen_measles_dose_leaves_mmr_dose_one_due() -> None:
         date(2025, 12, 10),
         date(2025, 12, 10),
     )
+
+
+def _antigen_forecast(antigen: str, earliest: date, *, priority: bool) -> AntigenForecast:
+    return AntigenForecast(
+        antigen,
+        f"{antigen} series",
+        "Not complete",
+        "",
+        5,
+        earliest,
+        earliest,
+        None,
+        None,
+        priority=priority,
+    )
+
+
+def test_multiple_antigen_group_earliest_date_follows_multiantvg_1() -> None:
+    dtap = supporting_data().vaccine_groups["DTaP/Tdap/Td"]
+    pertussis = date(2018, 6, 5)
+    diphtheria = date(2025, 6, 5)
+    last_dt = date(2019, 12, 26)
+    # A priority forecast (every preferable interval flagged): the earliest of the earliest
+    # dates, not before the last dose of a vaccine in the group (a DT counts).
+    with_priority = group_forecast(
+        dtap,
+        [
+            _antigen_forecast("Diphtheria", diphtheria, priority=False),
+            _antigen_forecast("Pertussis", pertussis, priority=True),
+        ],
+        last_dt,
+    )
+    assert with_priority.earliest == last_dt
+    assert with_priority.recommended == last_dt
+    # No priority forecast: the latest of the earliest dates.
+    without = group_forecast(
+        dtap,
+        [
+            _antigen_forecast("Diphtheria", diphtheria, priority=False),
+            _antigen_forecast("Pertussis", pertussis, priority=False),
+        ],
+        last_dt,
+    )
+    assert without.earliest == diphtheria

@@ -8,7 +8,7 @@ from datetime import date
 from pmha.vaccines.cdsi.data import supporting_data
 from pmha.vaccines.cdsi.dates import DATE_MAX, DATE_MIN, shift
 from pmha.vaccines.cdsi.evaluate import evaluate_series
-from pmha.vaccines.cdsi.forecasting import forecast_series
+from pmha.vaccines.cdsi.forecasting import forecast_series, is_priority
 from pmha.vaccines.cdsi.group import group_forecast
 from pmha.vaccines.cdsi.history import History, organise
 from pmha.vaccines.cdsi.model import (
@@ -51,10 +51,20 @@ def forecast(
         evaluations += _evaluations(history, antigen.name, chosen)
     evaluations.sort(key=lambda e: (e.dose_index, e.antigen))
     groups = {
-        name: group_forecast(group, [by_antigen[a] for a in group.antigens if a in by_antigen])
+        name: group_forecast(
+            group,
+            [by_antigen[a] for a in group.antigens if a in by_antigen],
+            _last_given(history, group.antigens),
+        )
         for name, group in data.vaccine_groups.items()
     }
     return Forecast(history.assessment_date, tuple(evaluations), groups, history.notes)
+
+
+def _last_given(history: History, antigens: tuple[str, ...]) -> date | None:
+    """The latest date a dose of a vaccine belonging to the group was given (MULTIANTVG-1)."""
+    dates = [d.date for a in antigens for d in history.by_antigen.get(a, ())]
+    return max(dates, default=None)
 
 
 def _immune(antigen: Antigen, history: History) -> bool:
@@ -130,6 +140,7 @@ def _antigen(
         latest=pick.latest,
         interval_from_most_recent=pick.interval_from_most_recent,
         vaccine_types=pick.vaccine_types,
+        priority=is_priority(pick),
     ), pick
 
 

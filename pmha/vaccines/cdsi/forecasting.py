@@ -68,6 +68,16 @@ def forecast_series(
     ps.vaccine_types = types
 
 
+def is_priority(ps: PatientSeries) -> bool:
+    """FORECASTPRIORITY-1: the forecast is a priority patient series forecast when its target
+    dose has at least one preferable interval and every one carries the interval priority
+    flag (the spec's 'Y'; the supporting data writes it "override")."""
+    if ps.status != NOT_COMPLETE or ps.target >= len(ps.series.doses):
+        return False
+    intervals = in_effect(ps.series.doses[ps.target].intervals, ps.history.assessment_date)
+    return bool(intervals) and all(rule.override for rule in intervals)
+
+
 def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
     ages = in_effect(target.ages, today)
     age = ages[0] if ages else None
@@ -78,20 +88,14 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
     earliest = _earliest(ps, target, today)
     rec_interval: list[date] = []
     due_interval: list[date] = []
-    rec_override: list[date] = []
-    due_override: list[date] = []
     for rule in in_effect(target.intervals, today):
         reference = ps.reference_date(rule, None)
         if reference is None:
             continue
         if rule.earliest_rec is not None:
-            (rec_override if rule.override else rec_interval).append(
-                add_offset(reference, rule.earliest_rec)
-            )
+            rec_interval.append(add_offset(reference, rule.earliest_rec))
         if rule.latest_rec is not None:
-            (due_override if rule.override else due_interval).append(
-                add_offset(reference, rule.latest_rec)
-            )
+            due_interval.append(add_offset(reference, rule.latest_rec))
         if rule.from_most_recent and rule.min is not None:
             ps.interval_from_most_recent = str(rule.min)
     if earliest >= max_age:
@@ -100,21 +104,18 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
             "Patient is unable to finish the series before the maximum age",
         )
         return
-    # An interval marked "override" (catch-up) wins over the recommended ages.
+    # FORECASTDT-2/3: the recommended age, else the latest recommended interval; the
+    # interval priority flag plays no part here (it marks a priority forecast, 9.3).
     rec_age = None if age is None else age.earliest_rec_age
     due_age = None if age is None else age.latest_rec_age
-    if rec_override:
-        recommended = max(rec_override)
-    elif rec_age is not None:
+    if rec_age is not None:
         recommended = add_offset(ps.dob, rec_age)
     elif rec_interval:
         recommended = max(rec_interval)
     else:
         recommended = earliest
     past_due: date | None = None
-    if due_override:
-        past_due = max(due_override) - ONE_DAY
-    elif due_age is not None:
+    if due_age is not None:
         past_due = add_offset(ps.dob, due_age) - ONE_DAY
     elif due_interval:
         past_due = max(due_interval) - ONE_DAY

@@ -30,8 +30,12 @@ def _not_before(value: date | None, floor: date | None) -> date | None:
     return max(value, floor)
 
 
-def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> GroupForecast:
-    """One forecast for the group: due when any antigen is due (9.1 to 9.3)."""
+def group_forecast(
+    group: VaccineGroup, antigens: list[AntigenForecast], last_given: date | None = None
+) -> GroupForecast:
+    """One forecast for the group: due when any antigen is due (9.1 to 9.3).
+
+    `last_given` is the latest date a dose of a vaccine belonging to the group was given."""
     statuses = [a.status for a in antigens]
     due = [a for a in antigens if a.status == NOT_COMPLETE]
     if due:
@@ -51,9 +55,10 @@ def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> Grou
         return GroupForecast(
             group.name, status, reason, None, None, None, None, None, (), tuple(antigens)
         )
-    # All antigens at once (MMR): the latest of their dates. Otherwise (DTaP/Tdap/Td) the
-    # antigen due first drives the forecast; ties go to the group's first antigen.
+    # The antigen due first gives the reason and, unless all antigens are given at once
+    # (MMR), the vaccine types; ties go to the group's first antigen.
     driver = min(due, key=lambda a: a.earliest or date.max)
+    contained = due
     if not group.administer_full_group:
         due = [driver]
     types: list[str] = []
@@ -66,18 +71,33 @@ def group_forecast(group: VaccineGroup, antigens: list[AntigenForecast]) -> Grou
     # of them counts (a Td after five DTaP is dose 6 of the group), so the most.
     numbers = [a.dose_number for a in (due if full else antigens) if a.status == NOT_COMPLETE]
     present = [n for n in numbers if n is not None]
-    earliest = _pick([a.earliest for a in due], True)
-    # All at once: the dose is due as soon as any antigen is due, but not before the
-    # group's earliest date (the latest antigen's).
+    earliest = (
+        _group_earliest(contained, last_given)
+        if len(group.antigens) > 1
+        else _pick([a.earliest for a in contained], False)
+    )
     return GroupForecast(
         vaccine_group=group.name,
         status=status,
         reason=driver.reason,
         dose_number=(min(present) if full else max(present)) if present else None,
         earliest=earliest,
-        recommended=_not_before(_pick([a.recommended for a in due], not full), earliest),
-        past_due=_not_before(_pick([a.past_due for a in due], not full), earliest),
-        latest=_pick([a.latest for a in due], False),
+        # FORECASTVG-2 to 4: the earliest recommended and past-due dates of the contained
+        # forecasts, not before the group's earliest date; the earliest latest date.
+        recommended=_not_before(_pick([a.recommended for a in contained], False), earliest),
+        past_due=_not_before(_pick([a.past_due for a in contained], False), earliest),
+        latest=_pick([a.latest for a in contained], False),
         vaccine_types=tuple(types),
         antigens=tuple(antigens),
     )
+
+
+def _group_earliest(contained: list[AntigenForecast], last_given: date | None) -> date | None:
+    """MULTIANTVG-1: the earliest date of a multiple antigen vaccine group.
+
+    With a priority patient series forecast among them (FORECASTPRIORITY-1), the later of the
+    earliest of the contained forecasts' earliest dates and the last dose given of a vaccine in
+    the group; otherwise the latest of their earliest dates."""
+    if any(a.priority for a in contained):
+        return _not_before(_pick([a.earliest for a in contained], False), last_given)
+    return _pick([a.earliest for a in contained], True)

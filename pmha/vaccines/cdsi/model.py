@@ -83,6 +83,8 @@ class AntigenForecast:
     latest: date | None
     interval_from_most_recent: str | None = None
     vaccine_types: tuple[str, ...] = ()
+    # FORECASTPRIORITY-1: every preferable interval of the target dose has the priority flag.
+    priority: bool = False
 
 
 @dataclass(frozen=True, slots=True)
