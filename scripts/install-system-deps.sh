@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What PMHA needs from the system beyond Python: Chromium for the browser tests, openssl and
-# dicom3tools (dciodvfy, an independent DICOM validator) for the interoperability checks.
+# dicom3tools (dciodvfy, an independent DICOM validator) for the interoperability checks,
+# poppler-utils (pdftoppm: PDFs looked at as images in tests) and the DejaVu fonts for PDFs.
 # Installed from Debian's packages when missing (needs root and apt-get).
 set -euo pipefail
 
@@ -8,6 +9,8 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
