@@ -1,0 +1,112 @@
+"""FHIR R4 Immunization from `pmha.exports.immunization` records (the same ones the VXU carries).
+
+Administered: status completed, primarySource true. Historical: primarySource false and
+reportOrigin from the NIP001 source. Refused: status not-done with statusReason (PATOBJ, RELIG
+for a religious exemption). Sub-potent: completed with isSubpotent. Evidence of immunity:
+not-done with statusReason IMMUNE and the disease (SNOMED CT) as reasonCode (CVX 998).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pmha.exports.codes import CVX as CVX_NAMES
+from pmha.exports.codes import HL70162, HL70163
+from pmha.exports.codes import MVX as MVX_NAMES
+from pmha.exports.codes import NIP001 as NIP001_NAMES
+from pmha.exports.codes import NIP002 as NIP002_NAMES
+from pmha.exports.fhir.common import (
+    ACT_REASON,
+    CVX,
+    IMMUNIZATION_ORIGIN,
+    MVX,
+    NIP001,
+    NIP002,
+    PMHA_IMMUNIZATION,
+    SNOMED,
+    UCUM,
+    V2_0162,
+    V2_0163,
+    Resource,
+    coding,
+    concept,
+    date_text,
+    stable_id,
+)
+from pmha.exports.immunization import ImmunizationRecord, RecordKind
+
+# NIP001 historical source -> immunization-origin (provider, record, recall, school).
+_ORIGIN = {"02": "provider", "03": "record", "04": "recall", "05": "record", "06": "record",
+           "07": "school", "08": "record"}  # fmt: skip
+# NIP002 refusal reason -> v3 ActReason: a religious exemption is RELIG, the others objections.
+_REFUSAL = {"01": ("RELIG", "religious objection")}
+_OBJECTION = ("PATOBJ", "patient objection")
+
+
+def immunization(record: ImmunizationRecord, patient: Resource) -> Resource:
+    """One Immunization resource for `record`, about `patient` (a Patient resource)."""
+    res: dict[str, Any] = {
+        "resourceType": "Immunization",
+        "id": stable_id("Immunization", record.immunization_id),
+        "identifier": [{"system": PMHA_IMMUNIZATION, "value": record.immunization_id}],
+        "status": "completed",
+        "vaccineCode": concept(CVX, record.cvx, CVX_NAMES.get(record.cvx, record.vaccine_name)),
+        "patient": {"reference": f"urn:uuid:{patient['id']}"},
+        "occurrenceDateTime": date_text(record.occurred_at),
+        "primarySource": record.kind in (RecordKind.ADMINISTERED, RecordKind.SUBPOTENT),
+    }
+    if record.kind == RecordKind.REFUSED:
+        code, display = _REFUSAL.get(record.refusal_reason, _OBJECTION)
+        reason = concept(ACT_REASON, code, display)
+        if record.refusal_reason:
+            reason["coding"].append(
+                coding(NIP002, record.refusal_reason, NIP002_NAMES.get(record.refusal_reason, ""))
+            )
+        res.update(status="not-done", statusReason=reason)
+    elif record.kind == RecordKind.EVIDENCE_OF_IMMUNITY:
+        res.update(status="not-done", statusReason=concept(ACT_REASON, "IMMUNE", "immunity"))
+        if record.immunity_disease:
+            res["reasonCode"] = [concept(SNOMED, record.immunity_disease)]
+    elif record.kind == RecordKind.SUBPOTENT:
+        res["isSubpotent"] = True
+    if record.kind == RecordKind.HISTORICAL:
+        source = record.information_source
+        origin: dict[str, Any] = {"coding": [coding(NIP001, source, NIP001_NAMES.get(source, ""))]}
+        if source in _ORIGIN:
+            origin["coding"].insert(0, coding(IMMUNIZATION_ORIGIN, _ORIGIN[source]))
+        res["reportOrigin"] = origin
+    if record.mvx:
+        res["manufacturer"] = {
+            "identifier": {"system": MVX, "value": record.mvx},
+            "display": MVX_NAMES.get(record.mvx, record.mvx),
+        }
+    if record.lot:
+        res["lotNumber"] = record.lot
+    if record.lot_expiry is not None:
+        res["expirationDate"] = record.lot_expiry.isoformat()
+    if record.route:
+        res["route"] = concept(V2_0162, record.route, HL70162.get(record.route, ""))
+    if record.site:
+        res["site"] = concept(V2_0163, record.site, HL70163.get(record.site, ""))
+    if record.amount is not None and record.unit:
+        res["doseQuantity"] = {
+            "value": float(record.amount),
+            "unit": record.unit,
+            "system": UCUM,
+            "code": record.unit,
+        }
+    if record.provider is not None:
+        res["performer"] = [{"actor": {"identifier": {"value": record.provider.id}}}]
+    if record.location is not None:
+        res["location"] = {"display": record.location.name or record.location.id}
+    if record.vis:
+        res["education"] = [
+            {
+                "publicationDate": v.published.isoformat(),
+                "presentationDate": v.presented.isoformat(),
+            }
+            for v in record.vis
+        ]
+    if record.dose_number is not None:
+        res["protocolApplied"] = [{"doseNumberPositiveInt": record.dose_number}]
+    return res
