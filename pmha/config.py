@@ -46,6 +46,7 @@ class Config:
     PAGE_SIZE_MAX: int = 100
     RULES_DIR: str = str(PROJECT_ROOT / "country_rules")
     STORAGE_DIR: str = ""  # X-ray files; the embedded default is var/storage
+    CERTIFICATE_KEY: str = ""  # Ed25519 PEM signing travel certificates; dev: made under storage
     BENCH_ENDPOINTS: bool = False
     TESTING: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,236 @@
+"""JSON API for departures, the departure board, fitness checks, escorts, certificates,
+follow-up and presumptive treatment; and the public certificate verification."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.http import load_json
+from pmha.core.openapi import doc
+from pmha.travel import certificates, checks, departures, handover, schemas
+from pmha.travel.rows import traveller_rows
+from pmha.travel.signing import token
+
+bp = Blueprint("travel_api", __name__, url_prefix="/api/v1")
+TAG = "travel"
+
+
+def _departure(d: Any) -> dict[str, Any]:
+    out: dict[str, Any] = schemas.DepartureOut().dump(d)
+    return out
+
+
+@bp.get("/departures")
+@require("clearance:read")
+@doc("Upcoming departures at your sites", tag=TAG)
+def list_departures() -> Any:
+    found = departures.list_departures(get_session(), actor())
+    return {"departures": [{**_departure(d), "cases": n} for d, n in found]}
+
+
+@bp.post("/departures")
+@require("travel:write")
+@doc(
+    "Create a departure; a flight in the past or a carrier with no rule in the destination's "
+    "file is a 422",
+    body=schemas.DepartureIn,
+    response=schemas.DepartureOut,
+    status=201,
+    errors=(400, 415, 422),
+    tag=TAG,
+)
+def create_departure() -> Any:
+    body = load_json(schemas.DepartureIn())
+    return _departure(departures.create_departure(get_session(), actor(), body)), 201
+
+
+@bp.get("/departures/<uuid:departure_id>/board")
+@require("clearance:read")
+@doc(
+    "The departure board: each traveller's clearance, blockers, due checks and escort",
+    response=schemas.BoardOut,
+    errors=(404,),
+    tag=TAG,
+)
+def board(departure_id: uuid.UUID) -> Any:
+    found = departures.board(get_session(), actor(), departure_id)
+    rows = [
+        {
+            k: v
+            for k, v in r.items()
+            if not k.startswith("_") and k not in {"certifiable", "family_status"}
+        }
+        for r in traveller_rows(found)
+    ]
+    return schemas.BoardOut().dump(
+        {
+            "departure": found.departure,
+            "travellers": rows,
+            "ready": found.ready,
+            "total": found.travellers,
+        }
+    )
+
+
+@bp.post("/departures/<uuid:departure_id>/cases")
+@require("travel:write")
+@doc(
+    "Book a family case on the departure (its planned departure follows)",
+    body=schemas.BookingIn,
+    status=201,
+    errors=(400, 404, 409, 415, 422),
+    tag=TAG,
+)
+def book_case(departure_id: uuid.UUID) -> Any:
+    body = load_json(schemas.BookingIn())
+    departures.book_case(get_session(), actor(), departure_id, body["case_id"])
+    return {"departure_id": str(departure_id), "case_id": str(body["case_id"])}, 201
+
+
+@bp.post("/applicants/<uuid:applicant_id>/fitness-checks")
+@require("exams:sign")
+@doc(
+    "Record a PDMS, PEC or DHC with the suggested outcome and the physician's (an override "
+    "needs a reason); a check dated after the flight is a 422",
+    body=schemas.CheckIn,
+    response=schemas.CheckOut,
+    status=201,
+    errors=(400, 404, 409, 415, 422),
+    tag=TAG,
+)
+def record_check(applicant_id: uuid.UUID) -> Any:
+    body = load_json(schemas.CheckIn())
+    found = checks.record_check(get_session(), actor(), applicant_id, body)
+    return schemas.CheckOut().dump(
+        {
+            **{k: getattr(found, k) for k in ("id", "checked_at", "reasons", "in_window")},
+            "kind": found.kind.value,
+            "suggested": found.suggested.value,
+            "outcome": found.outcome.value,
+        }
+    ), 201
+
+
+@bp.put("/applicants/<uuid:applicant_id>/escort")
+@require("travel:write")
+@doc(
+    "Arrange the traveller's escort on their departure (type, MEDIF, plan, equipment)",
+    body=schemas.EscortIn,
+    errors=(400, 404, 409, 415, 422),
+    tag=TAG,
+)
+def set_escort(applicant_id: uuid.UUID) -> Any:
+    body = load_json(schemas.EscortIn())
+    escort = checks.set_escort(get_session(), actor(), applicant_id, body)
+    return {
+        "id": str(escort.id),
+        "escort_type": escort.escort_type.value,
+        "medif_status": escort.medif_status.value,
+        "version": escort.version,
+    }
+
+
+@bp.post("/applicants/<uuid:applicant_id>/certificate")
+@require("travel:write")
+@doc(
+    "Issue the traveller's clearance certificate (409 travel.clearance_blocked while any "
+    "blocker is open)",
+    response=schemas.CertificateOut,
+    status=201,
+    errors=(404, 409),
+    tag=TAG,
+)
+def issue_certificate(applicant_id: uuid.UUID) -> Any:
+    cert = certificates.issue_certificate(get_session(), actor(), applicant_id)
+    return schemas.CertificateOut().dump(
+        {
+            "code": cert.code,
+            "valid_until": cert.valid_until,
+            "revoked": cert.revoked_at is not None,
+            "statement": cert.statement,
+            "token": token(cert.statement, cert.signature),
+        }
+    ), 201
+
+
+@bp.get("/applicants/<uuid:applicant_id>/certificate.pdf")
+@require("travel:write")
+@doc("The traveller's clearance certificate as PDF", errors=(404, 409), tag=TAG)
+def certificate_pdf(applicant_id: uuid.UUID) -> Any:
+    data = certificates.render_certificate(get_session(), actor(), applicant_id)
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": "inline; filename=certificate.pdf"},
+    )
+
+
+@bp.get("/applicants/<uuid:applicant_id>/follow-up")
+@require("clearance:read")
+@doc(
+    "The post-arrival handover: follow-ups, medications in progress, escort notes",
+    errors=(404,),
+    tag=TAG,
+)
+def follow_up(applicant_id: uuid.UUID) -> Any:
+    return {"items": handover.follow_up(get_session(), actor(), applicant_id)}
+
+
+@bp.post("/follow-ups/<uuid:follow_up_id>/completion")
+@require("exports:import")
+@doc(
+    "The receiving side records a post-arrival follow-up as done",
+    body=schemas.FollowUpDoneIn,
+    errors=(400, 404, 415, 422),
+    tag=TAG,
+)
+def complete_follow_up(follow_up_id: uuid.UUID) -> Any:
+    body = load_json(schemas.FollowUpDoneIn())
+    row = handover.complete_follow_up(get_session(), actor(), follow_up_id, body)
+    return {
+        "id": str(row.id),
+        "completed_on": row.completed_on.isoformat() if row.completed_on else None,
+    }
+
+
+@bp.post("/applicants/<uuid:applicant_id>/treatments")
+@require("exams:write")
+@doc(
+    "Record presumptive treatment given under the rule file (drug, dose, date)",
+    body=schemas.TreatmentIn,
+    status=201,
+    errors=(400, 404, 415, 422),
+    tag=TAG,
+)
+def record_treatment(applicant_id: uuid.UUID) -> Any:
+    body = load_json(schemas.TreatmentIn())
+    row = handover.record_treatment(get_session(), actor(), applicant_id, body)
+    return {
+        "id": str(row.id),
+        "rule": row.rule_id,
+        "drug": row.drug,
+        "dose": row.dose,
+        "given_on": row.given_on.isoformat(),
+    }, 201
+
+
+@bp.post("/certificates/verify")
+@doc(
+    "Verify a certificate's code or QR token: valid, revoked, expired, unknown or forged "
+    "(public; shows no health details)",
+    body=schemas.VerifyIn,
+    response=schemas.VerificationOut,
+    errors=(400, 415, 422),
+    tag=TAG,
+)
+def verify() -> Any:
+    body = load_json(schemas.VerifyIn())
+    found = certificates.verify(get_session(), body["code"])
+    return schemas.VerificationOut().dump(
+        {"status": found.status, "statement": found.statement, "revoked_on": found.revoked_on}
+    )

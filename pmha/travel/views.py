@@ -1,0 +1,382 @@
+"""Pages: departures, the departure board (sort, filter, CSV), a traveller's checks, escort and
+certificate, and the public certificate verification page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from marshmallow import fields, validate
+from sqlalchemy import select
+
+from pmha.cases.models import FamilyCase
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.errors import AppError, NotFound
+from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.schemas import StrictSchema
+from pmha.travel import certificates, checks, departures, handover, schemas
+from pmha.travel.models import CheckKind, EscortType, Fitness, MedifStatus, Mobility
+from pmha.travel.policy import COMMUNICABLE, MENTAL_STATES
+from pmha.travel.rows import FILTERS, SORTS, select_rows, to_csv, traveller_rows
+from pmha.travel.status import CHECK_NAMES
+from pmha.workflow.labels import CLEARANCE, blocker_groups
+
+bp = Blueprint("travel", __name__)
+
+FITNESS = {
+    "fit": ("Fit to travel", "ok"),
+    "fit_with_conditions": ("Fit with conditions", "ok"),
+    "fit_with_escort": ("Fit with escort", "wait"),
+    "fit_with_medical_escort": ("Fit with medical escort", "wait"),
+    "deferred": ("Deferred", "bad"),
+    "unfit": ("Unfit to travel", "bad"),
+}
+MOBILITY = {
+    "none": "Walks unaided",
+    "WCHR": "WCHR: wheelchair to the aircraft door",
+    "WCHS": "WCHS: wheelchair, cannot climb steps",
+    "WCHC": "WCHC: immobile, carried to the seat",
+    "stretcher": "Stretcher",
+}
+ESCORTS = {"non_medical": "Non-medical escort", "nurse": "Nurse", "doctor": "Doctor"}
+MEDIF = {
+    "not_needed": "Not needed",
+    "to_send": "To send",
+    "sent": "Sent, awaiting airline",
+    "approved": "Approved by the airline",
+    "refused": "Refused by the airline",
+}
+
+
+class DepartureForm(StrictSchema):
+    carrier = fields.String(required=True)
+    flight_number = fields.String(required=True)
+    departs_at = fields.String(required=True)
+    route = fields.String(required=True)
+    destination = fields.String(required=True)
+
+
+class BookForm(StrictSchema):
+    case_number = fields.String(required=True, validate=validate.Length(min=3, max=24))
+
+
+def _common(**extra: Any) -> dict[str, Any]:
+    return {"clearance": CLEARANCE, "fitness": FITNESS, "nav": "departures", **extra}
+
+
+def _when(text: str) -> datetime:
+    """A datetime-local input, read as UTC (the page says so)."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@bp.get("/departures")
+@require("clearance:read")
+def departure_list() -> Any:
+    found = departures.list_departures(get_session(), actor())
+    return render_template(
+        "travel/departures.html", departures=found, form={}, errors={}, **_common()
+    )
+
+
+@bp.post("/departures")
+@require("travel:write")
+def create_departure() -> Any:
+    form = form_data(request.form, list(DepartureForm._declared_fields))
+    errors: dict[str, list[str]] = {}
+    data, errors = load_form(DepartureForm(), form)
+    if data is not None:
+        try:
+            data["departs_at"] = _when(data["departs_at"]).isoformat()
+        except ValueError:
+            errors = {"departs_at": ["Give the date and time of departure."]}
+        else:
+            body, errors = load_form(schemas.DepartureIn(), data)
+            if body is not None:
+                try:
+                    made = departures.create_departure(get_session(), actor(), body)
+                except AppError as exc:
+                    errors = app_error_fields(exc)
+                else:
+                    flash(f"Departure {made.label} created.")
+                    return redirect(url_for("travel.departure_board", departure_id=made.id))
+    found = departures.list_departures(get_session(), actor())
+    return render_template(
+        "travel/departures.html", departures=found, form=form, errors=errors, **_common()
+    ), 422
+
+
+def _board_page(
+    departure_id: uuid.UUID, errors: dict[str, list[str]] | None = None, status: int = 200
+) -> Any:
+    found = departures.board(get_session(), actor(), departure_id)
+    sort = request.args.get("sort", "case")
+    show = request.args.get("show", "all")
+    rows = select_rows(
+        traveller_rows(found), sort if sort in SORTS else "case", show if show in FILTERS else "all"
+    )
+    return render_template(
+        "travel/board.html",
+        board=found,
+        rows=rows,
+        sort=sort,
+        show=show,
+        sorts=SORTS,
+        filters=FILTERS,
+        counts=found.counts(),
+        blocker_groups=blocker_groups,
+        errors=errors or {},
+        **_common(),
+    ), status
+
+
+@bp.get("/departures/<uuid:departure_id>")
+@require("clearance:read")
+def departure_board(departure_id: uuid.UUID) -> Any:
+    return _board_page(departure_id)
+
+
+@bp.get("/departures/<uuid:departure_id>/board.csv")
+@require("clearance:read")
+def board_csv(departure_id: uuid.UUID) -> Any:
+    found = departures.board(get_session(), actor(), departure_id)
+    text = to_csv(select_rows(traveller_rows(found), "case", "all"))
+    return Response(
+        text,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=departure-{departure_id}.csv"},
+    )
+
+
+@bp.post("/departures/<uuid:departure_id>/cases")
+@require("travel:write")
+def book_case(departure_id: uuid.UUID) -> Any:
+    db, me = get_session(), actor()
+    departures.load_departure(db, me, departure_id)
+    data, errors = load_form(BookForm(), form_data(request.form, ["case_number"]))
+    if data is not None:
+        case = db.scalar(
+            select(FamilyCase).where(
+                FamilyCase.case_number == data["case_number"].strip().upper(),
+                FamilyCase.site_id.in_(me.site_ids),
+            )
+        )
+        if case is None:
+            errors = {"case_number": ["No case with this number at your sites."]}
+        else:
+            try:
+                departures.book_case(db, me, departure_id, case.id)
+            except AppError as exc:
+                errors = {"case_number": [m for v in app_error_fields(exc).values() for m in v]}
+            else:
+                flash(f"Case {case.case_number} booked on this departure.")
+                return redirect(url_for("travel.departure_board", departure_id=departure_id))
+    return _board_page(departure_id, errors, 422)
+
+
+def _traveller_page(
+    departure_id: uuid.UUID,
+    applicant_id: uuid.UUID,
+    failed: tuple[str, dict[str, list[str]], dict[str, Any]] | None = None,
+    status: int = 200,
+) -> Any:
+    db, me = get_session(), actor()
+    departure = departures.load_departure(db, me, departure_id)
+    booked, row, applicant, traveller = departures.traveller_on_board(db, me, applicant_id)
+    if booked.id != departure.id:
+        raise NotFound("No such traveller on this departure.", code="travel.not_on_departure")
+    history = checks.checks_of(db, me, applicant.id) if me.can("exams:read") else []
+    follow = handover.follow_up(db, me, applicant.id)
+    rule, given = (
+        handover.suggested_treatment(db, me, applicant.id) if me.can("exams:read") else (None, [])
+    )
+    target, errors, form = failed or ("", {}, {})
+    return render_template(
+        "travel/traveller.html",
+        departure=departure,
+        row=row,
+        a=applicant,
+        t=traveller,
+        cert=row.certificates.get(applicant.id),
+        history=history,
+        follow=follow,
+        rule=rule,
+        given=given,
+        target=target,
+        errors=errors,
+        form=form,
+        blocker_groups=blocker_groups,
+        kinds=[(k.value, CHECK_NAMES[k.value]) for k in CheckKind],
+        symptoms=COMMUNICABLE,
+        mental=MENTAL_STATES,
+        mobility=MOBILITY,
+        escorts=ESCORTS,
+        medif=MEDIF,
+        outcomes=[f.value for f in Fitness],
+        now=datetime.now(UTC),
+        mobility_values=[m.value for m in Mobility],
+        escort_values=[e.value for e in EscortType],
+        medif_values=[m.value for m in MedifStatus],
+        outcome_options=[("suggested", "As the rules suggest")]
+        + [(k, v[0]) for k, v in FITNESS.items()],
+        escort_version=checks.escort_version(db, departure.id, applicant.id),
+        **_common(),
+    ), status
+
+
+@bp.get("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>")
+@require("clearance:read")
+def traveller(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    return _traveller_page(departure_id, applicant_id)
+
+
+CHECK_FIELDS = [
+    "kind",
+    "checked_at",
+    "temperature_c",
+    "pulse",
+    "systolic",
+    "diastolic",
+    "spo2",
+    "pregnancy_weeks",
+    "mobility",
+    "mental_state",
+    "journey_medications",
+    "outcome",
+    "override_reason",
+]
+
+
+@bp.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/check")
+@require("exams:sign")
+def record_check(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    departures.load_departure(get_session(), actor(), departure_id)
+    form = form_data(request.form, CHECK_FIELDS)
+    data: dict[str, Any] = dict(form)
+    errors: dict[str, list[str]] = {}
+    try:
+        if "checked_at" in data:
+            data["checked_at"] = _when(data["checked_at"]).isoformat()
+    except ValueError:
+        errors["checked_at"] = ["Give the date and time of the check."]
+    for name in ("pulse", "systolic", "diastolic", "spo2", "pregnancy_weeks"):
+        if name in data:
+            try:
+                data[name] = int(data[name])
+            except ValueError:
+                errors[name] = ["Give a whole number."]
+    data["symptoms"] = request.form.getlist("symptoms")
+    data["oxygen"] = request.form.get("oxygen") == "y"
+    data["pregnancy_multiple"] = request.form.get("pregnancy_multiple") == "y"
+    if data.get("outcome") == "suggested":
+        data.pop("outcome")
+    body = None
+    if not errors:
+        body, errors = load_form(schemas.CheckIn(), data)
+    if body is not None:
+        try:
+            found = checks.record_check(get_session(), actor(), applicant_id, body)
+        except AppError as exc:
+            errors = app_error_fields(exc)
+        else:
+            flash(
+                f"{CHECK_NAMES[found.kind.value]} recorded: {FITNESS[found.outcome.value][0]}."
+                + ("" if found.in_window else " It is outside its window: it does not count.")
+            )
+            return redirect(
+                url_for("travel.traveller", departure_id=departure_id, applicant_id=applicant_id)
+            )
+    return _traveller_page(departure_id, applicant_id, ("check", errors, form), 422)
+
+
+@bp.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/escort")
+@require("travel:write")
+def set_escort(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    departures.load_departure(get_session(), actor(), departure_id)
+    form = form_data(
+        request.form,
+        ["escort_type", "medif_status", "plan", "handover_note", "equipment", "version"],
+    )
+    data: dict[str, Any] = dict(form)
+    data["equipment"] = [e.strip() for e in form.get("equipment", "").split(",") if e.strip()]
+    if "version" in data:
+        data["version"] = int(data["version"]) if data["version"].isdigit() else -1
+    body, errors = load_form(schemas.EscortIn(), data)
+    if body is not None:
+        try:
+            checks.set_escort(get_session(), actor(), applicant_id, body)
+        except AppError as exc:
+            errors = app_error_fields(exc)
+        else:
+            flash("Escort saved.")
+            return redirect(
+                url_for("travel.traveller", departure_id=departure_id, applicant_id=applicant_id)
+            )
+    return _traveller_page(departure_id, applicant_id, ("escort", errors, form), 422)
+
+
+@bp.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/certificate")
+@require("travel:write")
+def issue_certificate(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    departures.load_departure(get_session(), actor(), departure_id)
+    try:
+        cert = certificates.issue_certificate(get_session(), actor(), applicant_id)
+    except AppError as exc:
+        return _traveller_page(
+            departure_id, applicant_id, ("certificate", app_error_fields(exc), {}), exc.status
+        )
+    flash(f"Certificate {cert.code} issued.")
+    return redirect(
+        url_for("travel.traveller", departure_id=departure_id, applicant_id=applicant_id)
+    )
+
+
+@bp.get("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/certificate.pdf")
+@require("travel:write")
+def certificate_pdf(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    departures.load_departure(get_session(), actor(), departure_id)
+    data = certificates.render_certificate(get_session(), actor(), applicant_id)
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": "inline; filename=certificate.pdf"},
+    )
+
+
+@bp.post("/departures/<uuid:departure_id>/cases/<uuid:case_id>/certificates.pdf")
+@require("travel:write")
+def case_certificates(departure_id: uuid.UUID, case_id: uuid.UUID) -> Any:
+    departures.load_departure(get_session(), actor(), departure_id)
+    try:
+        data = certificates.render_case_certificates(get_session(), actor(), case_id)
+    except AppError as exc:
+        return _board_page(departure_id, app_error_fields(exc), exc.status)
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": "attachment; filename=certificates.pdf"},
+    )
+
+
+VERIFY_WORDS = {
+    "valid": ("Valid", "ok", "The certificate stands: the traveller below is cleared to travel."),
+    "revoked": ("Revoked", "bad", "The certificate was revoked: do not accept it."),
+    "expired": ("Expired", "bad", "The certificate's validity has ended."),
+    "unknown": ("Not found", "bad", "No certificate has this code. Check the code and try again."),
+    "forged": ("Not genuine", "bad", "The signature does not match: the document was altered."),
+}
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+def verify() -> Any:
+    result = None
+    code = ""
+    if request.method == "POST":
+        code = request.form.get("code", "").strip()[:2000]
+        if code:
+            result = certificates.verify(get_session(), code)
+    return render_template(
+        "travel/verify.html", result=result, code=code, words=VERIFY_WORDS, nav="verify"
+    )
