@@ -30,6 +30,7 @@ from pmha.exams.dicom import synthetic
 from pmha.exams.models import SectionKind
 from pmha.rules import RuleBook
 from pmha.rules import vocabulary as vocab
+from pmha.tb_dot import demo as tb_demo
 from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
@@ -386,6 +387,7 @@ def seed(
             # Only the principal carries the TB finding; the rest of the family is well.
             told = story if n == 0 or story not in {SUGGESTIVE, CLASS_A} else CLEARED
             _progress(session, clinic, rules, applicant, told, today, show)
+    tb_demo.seed(session, clinic, rules, today)
     path = _credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

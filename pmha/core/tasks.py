@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask, appcontext_pushed
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -17,6 +18,16 @@ from pmha.config import Config
 from pmha.core.db import PendingQueue
 
 _JOBS = PendingQueue("pmha_after_commit_jobs")
+
+
+# Periodic jobs for `celery -A pmha.worker beat` (add one entry per job; tasks take no arguments
+# that identify anyone).
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "tb-dot-nightly-check": {
+        "task": "pmha.tb_dot.nightly_check",
+        "schedule": crontab(hour=1, minute=30),
+    },
+}
 
 
 def init_celery(app: Flask, config: Config) -> Celery:
@@ -43,6 +54,7 @@ def init_celery(app: Flask, config: Config) -> Celery:
         result_expires=3600,
         task_default_queue="pmha",
     )
+    celery.conf.beat_schedule = dict(BEAT_SCHEDULE)
     app.extensions["celery"] = celery
 
     # Jobs sent while this app is in context go through its Celery (and so its broker or the

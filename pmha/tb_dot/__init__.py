@@ -1,0 +1,1 @@
+"""TB classification, treatment episodes under DOT, adherence and clearance gating."""

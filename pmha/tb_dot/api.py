@@ -1,0 +1,227 @@
+"""JSON API for TB classification, treatment episodes, DOT doses and sputum checks."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint
+from marshmallow import fields, validate
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.http import load_json
+from pmha.core.openapi import doc
+from pmha.core.schemas import StrictSchema, date_in_range, strict_integer
+from pmha.tb_dot import adherence, classify, regimens, service, summary
+from pmha.tb_dot.context import catalogue
+from pmha.web.context import rulebook
+
+bp = Blueprint("tb_dot_api", __name__, url_prefix="/api/v1")
+RESULT = validate.OneOf(["positive", "negative", "inconclusive"])
+
+
+class PhaseIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.OneOf(["intensive", "continuation"]))
+    drugs = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    doses = strict_integer(required=True, validate=validate.Range(min=1, max=1000))
+
+
+class EpisodeIn(StrictSchema):
+    diagnosed_on = fields.Date(required=True, validate=date_in_range)
+    site = fields.String(required=True, validate=validate.OneOf(regimens.SITES))
+    susceptibility = fields.String(required=True, validate=validate.OneOf(regimens.SUSCEPTIBILITY))
+    resistance = fields.String(validate=validate.Length(max=200))
+    cavitation = fields.Boolean(load_default=False)
+    weight_kg = fields.Float(validate=validate.Range(min=1, max=300))
+    regimen = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "a code of the destination's catalogue, or `custom`"},
+    )
+    phases = fields.List(fields.Nested(PhaseIn), validate=validate.Length(min=1, max=2))
+    start_date = fields.Date(required=True, validate=date_in_range)
+    dot_site = fields.String(load_default="centre", validate=validate.OneOf(["centre", "referral"]))
+    referral_centre = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class DoseIn(StrictSchema):
+    date = fields.Date(required=True, validate=date_in_range)
+    status = fields.String(required=True, validate=validate.OneOf(adherence.STATUSES))
+    description = fields.String(validate=validate.Length(max=500))
+
+
+class SputumIn(StrictSchema):
+    collected_on = fields.Date(required=True, validate=date_in_range)
+    smear = fields.String(validate=RESULT)
+    culture = fields.String(validate=RESULT)
+
+
+class CloseIn(StrictSchema):
+    outcome = fields.String(required=True, validate=validate.OneOf(adherence.OUTCOMES))
+    note = fields.String(validate=validate.Length(max=500))
+    version = strict_integer(required=True)
+
+
+class ConfirmIn(StrictSchema):
+    note = fields.String(validate=validate.Length(max=500))
+
+
+class TreatmentOut(StrictSchema):
+    episode = fields.Dict()
+    adherence = fields.Dict()
+
+
+class SummaryOut(StrictSchema):
+    applicant_id = fields.String()
+    classification = fields.Dict()
+    episode = fields.Dict(allow_none=True)
+    adherence = fields.Dict(allow_none=True)
+    outcome = fields.Dict(allow_none=True)
+
+
+class DoseOut(StrictSchema):
+    id = fields.UUID()
+    date = fields.Date()
+    status = fields.String()
+
+
+class ListOut(StrictSchema):
+    patients = fields.List(fields.Dict())
+
+
+def _treatment(found: service.Treatment) -> dict[str, Any]:
+    out: dict[str, Any] = TreatmentOut().dump(
+        {"episode": summary.episode_dict(found), "adherence": found.progress.to_dict()}
+    )
+    return out
+
+
+@bp.get("/applicants/<uuid:applicant_id>/tb")
+@require("tb_dot:read")
+@doc(
+    "The applicant's TB classification (per the destination's rules, with its trace), latest "
+    "treatment episode, adherence and outcome",
+    response=SummaryOut,
+    errors=(404,),
+    tag="tb_dot",
+)
+def read_tb(applicant_id: uuid.UUID) -> Any:
+    found = summary.tb_summary(get_session(), actor(), applicant_id, rulebook(), catalogue())
+    return SummaryOut().dump(found)
+
+
+@bp.post("/applicants/<uuid:applicant_id>/tb/classification")
+@require("exams:sign")
+@doc(
+    "Confirm the TB classification the rules derive now (kept with the rule version)",
+    body=ConfirmIn,
+    status=201,
+    errors=(400, 404, 409, 415, 422),
+    tag="tb_dot",
+)
+def confirm_classification(applicant_id: uuid.UUID) -> Any:
+    body = load_json(ConfirmIn())
+    found = classify.confirm(get_session(), actor(), rulebook(), applicant_id, body.get("note"))
+    return found.to_dict(), 201
+
+
+@bp.post("/applicants/<uuid:applicant_id>/tb-episodes")
+@require("exams:sign")
+@doc(
+    "Start TB treatment under DOT; a regimen the applicant is not eligible for is a 422",
+    body=EpisodeIn,
+    response=TreatmentOut,
+    status=201,
+    errors=(400, 404, 409, 415, 422),
+    tag="tb_dot",
+)
+def start_episode(applicant_id: uuid.UUID) -> Any:
+    body = load_json(EpisodeIn())
+    found = service.start_episode(get_session(), actor(), catalogue(), applicant_id, body)
+    return _treatment(found), 201
+
+
+@bp.post("/tb-episodes/<uuid:episode_id>/doses")
+@require("tb_dot:write")
+@doc(
+    "Record one scheduled dose (observed, missed, self_administered, refused, adverse_event); "
+    "a second entry for the same day is a 409, a date before the start or in the future a 422",
+    body=DoseIn,
+    response=DoseOut,
+    status=201,
+    errors=(400, 404, 409, 415, 422),
+    tag="tb_dot",
+)
+def record_dose(episode_id: uuid.UUID) -> Any:
+    body = load_json(DoseIn())
+    made = service.record_dose(get_session(), actor(), catalogue(), episode_id, body)
+    return DoseOut().dump({"id": made.id, "date": made.dose_date, "status": made.status.value}), 201
+
+
+@bp.post("/tb-episodes/<uuid:episode_id>/sputum")
+@require("tb_dot:write")
+@doc(
+    "Record a monthly sputum check (smear and/or culture)",
+    body=SputumIn,
+    response=TreatmentOut,
+    status=201,
+    errors=(400, 404, 409, 415, 422),
+    tag="tb_dot",
+)
+def record_sputum(episode_id: uuid.UUID) -> Any:
+    body = load_json(SputumIn())
+    found = service.record_sputum(get_session(), actor(), catalogue(), episode_id, body)
+    return _treatment(found), 201
+
+
+@bp.post("/tb-episodes/<uuid:episode_id>/close")
+@require("exams:sign")
+@doc(
+    "Close the episode with its WHO outcome; the workflow re-plans (e.g. Class A -> B0). "
+    "Closing as completed or cured with doses outstanding is a 422",
+    body=CloseIn,
+    response=TreatmentOut,
+    errors=(400, 404, 409, 415, 422),
+    tag="tb_dot",
+)
+def close_episode(episode_id: uuid.UUID) -> Any:
+    body = load_json(CloseIn())
+    found, planned = service.close_episode(
+        get_session(), actor(), rulebook(), catalogue(), episode_id, body
+    )
+    out = _treatment(found)
+    out["clearance"] = planned.decision.to_dict()
+    return out
+
+
+@bp.get("/dot-list")
+@require("tb_dot:read")
+@doc("Today's DOT list at the caller's sites", response=ListOut, tag="tb_dot")
+def dot_list() -> Any:
+    rows = summary.dot_list(get_session(), actor(), catalogue())
+    return {
+        "patients": [
+            {
+                "applicant_id": str(r.applicant.id),
+                "episode_id": str(r.episode.id),
+                "case_number": r.case_number,
+                "regimen": r.episode.regimen_code,
+                "phase": r.treatment.progress.current.name
+                if r.treatment.progress.current
+                else None,
+                "doses_taken": r.treatment.progress.taken,
+                "doses_total": r.treatment.progress.total,
+                "today": r.today,
+                "alerts": r.alerts,
+            }
+            for r in rows
+        ]
+    }
+
+
+@bp.get("/tb-programme")
+@require("tb_dot:read")
+@doc("Programme summary: patients on treatment, adherence, conversions, outcomes", tag="tb_dot")
+def programme() -> Any:
+    return summary.programme_summary(get_session(), actor(), catalogue())

@@ -1,0 +1,208 @@
+"""The TB regimen catalogue and adherence rules, read from each destination's rule file
+(`[tb_treatment]`, checked by `pmha rules check`), and the eligibility checks of a regimen.
+
+Pure: no Flask, no database. Nothing clinical is a constant here: it all comes from the files.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from pmha.rules.dates import Age, Period
+from pmha.rules.schema import TbRegimenSchema, TbTreatmentSchema
+
+CUSTOM = "custom"  # a regimen the physician writes (drug-resistant TB)
+SITES = ("pulmonary", "extrapulmonary")
+SUSCEPTIBILITY = ("susceptible", "resistant", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    name: str
+    drugs: str
+    doses: int
+    within_days: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "drugs": self.drugs,
+            "doses": self.doses,
+            "within_days": self.within_days,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class WeightBand:
+    from_kg: float
+    below_kg: float | None
+    dose: str
+
+    def fits(self, weight_kg: float) -> bool:
+        return self.from_kg <= weight_kg and (self.below_kg is None or weight_kg < self.below_kg)
+
+
+@dataclass(frozen=True, slots=True)
+class Eligibility:
+    min_age: Period | None = None
+    min_weight_kg: float | None = None
+    sites: tuple[str, ...] | None = None
+    susceptibility: tuple[str, ...] | None = None
+    pregnant: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    continuation_doses: int
+    within_days: int
+    cavitation: bool
+    positive_culture_month: int
+
+
+@dataclass(frozen=True, slots=True)
+class Regimen:
+    code: str
+    title: str
+    phases: tuple[Phase, ...]
+    eligibility: Eligibility = Eligibility()
+    weight_bands: tuple[WeightBand, ...] = ()
+    extension: Extension | None = None
+    source: tuple[str, ...] = ()
+    confidence: str | None = None
+
+    def dose_for(self, weight_kg: float | None) -> str | None:
+        """The weight-band dose to show the nurse (None: no band fits, or no weight)."""
+        if weight_kg is None:
+            return None
+        return next((b.dose for b in self.weight_bands if b.fits(weight_kg)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class TreatmentRules:
+    destination: str
+    taken: frozenset[str]
+    interruption_alert_after: int
+    lost_to_follow_up_after: Period
+    sputum_every: Period
+    sputum_grace_days: int
+    failure_positive_from_month: int
+    custom_within_factor: float
+    regimens: Mapping[str, Regimen] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    """What a regimen's eligibility is checked against, on the start date."""
+
+    dob: date
+    start: date
+    weight_kg: float | None
+    site: str
+    susceptibility: str
+    pregnant: bool | None
+
+
+def _regimen(raw: dict[str, Any]) -> Regimen:
+    elig = raw["eligibility"] or {}
+    ext = raw["extension"]
+    source = raw["source"]
+    return Regimen(
+        code=raw["code"],
+        title=raw["title"],
+        phases=tuple(Phase(**p) for p in raw["phases"]),
+        eligibility=Eligibility(
+            min_age=Period.parse(elig["min_age"]) if elig.get("min_age") else None,
+            min_weight_kg=elig.get("min_weight_kg"),
+            sites=tuple(elig["sites"]) if elig.get("sites") else None,
+            susceptibility=tuple(elig["susceptibility"]) if elig.get("susceptibility") else None,
+            pregnant=elig.get("pregnant"),
+        ),
+        weight_bands=tuple(WeightBand(**b) for b in raw["weight_bands"]),
+        extension=Extension(**ext) if ext else None,
+        source=(source,) if isinstance(source, str) else tuple(source),
+        confidence=raw["confidence"],
+    )
+
+
+def rules_from(destination: str, raw: dict[str, Any]) -> TreatmentRules:
+    """A `[tb_treatment]` table (as loaded by the schema) compiled."""
+    return TreatmentRules(
+        destination=destination,
+        taken=frozenset(raw["taken"]),
+        interruption_alert_after=raw["interruption_alert_after"],
+        lost_to_follow_up_after=Period.parse(raw["lost_to_follow_up_after"]),
+        sputum_every=Period.parse(raw["sputum_every"]),
+        sputum_grace_days=raw["sputum_grace_days"],
+        failure_positive_from_month=raw["failure_positive_from_month"],
+        custom_within_factor=raw["custom_within_factor"],
+        regimens=MappingProxyType({r["code"]: _regimen(r) for r in raw["regimen"]}),
+    )
+
+
+_CACHE: dict[tuple[str, float, int], Mapping[str, TreatmentRules]] = {}
+
+
+def load_catalogue(directory: Path | str) -> Mapping[str, TreatmentRules]:
+    """Each destination's treatment rules, from the rule files that carry a `[tb_treatment]`
+    table (the files were checked when the app started; this re-reads only that table)."""
+    folder = Path(directory)
+    files = sorted(folder.glob("*.toml"))
+    key = (str(folder), max((f.stat().st_mtime for f in files), default=0.0), len(files))
+    if key in _CACHE:
+        return _CACHE[key]
+    found: dict[str, TreatmentRules] = {}
+    for path in files:
+        raw = tomllib.loads(path.read_text("utf-8"))
+        table = raw.get("tb_treatment")
+        if table is None:
+            continue
+        loaded = TbTreatmentSchema().load(table)
+        sources = raw.get("sources", {})
+        for regimen in table.get("regimen", []):
+            cited = regimen.get("source", [])
+            cites = [cited] if isinstance(cited, str) else cited
+            missing = [s for s in cites if s not in sources]
+            if missing:
+                raise ValueError(f"{path.name}: tb_treatment regimen cites unknown {missing}")
+        found[path.stem] = rules_from(path.stem, loaded)
+    result = MappingProxyType(found)
+    _CACHE.clear()
+    _CACHE[key] = result
+    return result
+
+
+def custom_regimen(phases: list[dict[str, Any]], factor: float) -> Regimen:
+    """A physician's regimen (drug-resistant TB): each phase's window is its doses x factor."""
+    built = tuple(
+        Phase(p["name"], p["drugs"], p["doses"], max(p["doses"], round(p["doses"] * factor)))
+        for p in phases
+    )
+    raw = {"code": CUSTOM, "title": "Custom regimen", "phases": [p.to_dict() for p in built]}
+    TbRegimenSchema(only=("code", "title", "phases")).load(raw)
+    return Regimen(CUSTOM, "Custom regimen (drug-resistant TB)", built)
+
+
+def ineligible(regimen: Regimen, who: Patient) -> dict[str, list[str]]:
+    """Why the patient may not take this regimen, by field (empty: eligible)."""
+    rule = regimen.eligibility
+    errors: dict[str, list[str]] = {}
+    if rule.min_age is not None and not Age.between(who.dob, who.start).at_least(rule.min_age):
+        errors["regimen"] = [f"{regimen.code} is for applicants of the minimum age or over."]
+    floor = rule.min_weight_kg
+    if floor is not None and (who.weight_kg is None or who.weight_kg < floor):
+        errors["weight_kg"] = [f"{regimen.code} needs a weight of {floor:g} kg or more."]
+    if rule.sites is not None and who.site not in rule.sites:
+        errors["site"] = [f"{regimen.code} is for {' or '.join(rule.sites)} TB only."]
+    if rule.susceptibility is not None and who.susceptibility not in rule.susceptibility:
+        errors["susceptibility"] = [f"{regimen.code} is for drug-susceptible TB only."]
+    if rule.pregnant is False and who.pregnant is not False:
+        errors["pregnant"] = [
+            f"{regimen.code} is not given in pregnancy: record that the applicant is not pregnant."
+        ]
+    return errors

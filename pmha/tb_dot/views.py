@@ -1,0 +1,271 @@
+"""TB pages: today's DOT list, an applicant's TB page (classification, treatment and its
+adherence chart), the referral letter, and the programme summary."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session, utcnow
+from pmha.core.errors import AppError, Forbidden, NotFound
+from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.exams.views.common import Failed, applicant_of, page_context, refused
+from pmha.tb_dot import api, chart, classify, letter, service, summary
+from pmha.tb_dot.context import catalogue
+from pmha.web.context import rulebook
+from pmha.workflow.labels import CLEARANCE, label, outcome_label, value_label
+
+bp = Blueprint("tb_dot", __name__)
+
+DOSE_WORDS = chart.WORDS
+OUTCOME_WORDS = {
+    "cured": "Cured",
+    "treatment_completed": "Treatment completed",
+    "treatment_failed": "Treatment failed",
+    "lost_to_follow_up": "Lost to follow-up",
+    "died": "Died",
+    "not_evaluated": "Not evaluated (e.g. transferred out)",
+}
+FLAG_WORDS = {
+    "lost_to_follow_up": ("Lost to follow-up: 2 months without a dose", "bad"),
+    "interruption": ("Treatment interrupted", "bad"),
+    "missed_dose": ("Missed dose", "wait"),
+    "sputum_overdue": ("Sputum check overdue", "wait"),
+    "phase_late": ("Phase past its window", "bad"),
+    "doses_complete": ("All doses taken: ready to close", "ok"),
+}
+
+
+def _episode_page(episode_id: uuid.UUID) -> Any:
+    episode = service.load_episode(get_session(), actor(), episode_id)
+    applicant = service.episode_applicant(episode)
+    return redirect(
+        url_for(".applicant", case_id=applicant.case_id, applicant_id=applicant.id, _anchor="dot")
+    )
+
+
+def _page(
+    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
+) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    db, me = get_session(), actor()
+    found = classify.classify(db, me, rulebook(), applicant.id)
+    episode = service.latest_episode(db, applicant.id)
+    treatment = drawn = None
+    alerts: list[Any] = []
+    if episode is not None:
+        treatment = service.get_treatment(db, me, catalogue(), episode.id)
+        drawn = chart.build(treatment.episode, treatment.progress, utcnow().date())
+        alerts = summary.alerts(db, episode)
+    rules = catalogue().get(applicant.case.destination.value)
+    return render_template(
+        "tb_dot/applicant.html",
+        found=found,
+        t=treatment,
+        chart=drawn,
+        alerts=alerts,
+        flags=summary._flags(treatment) if treatment else [],
+        flag_words=FLAG_WORDS,
+        regimens=rules.regimens if rules else {},
+        dose_words=DOSE_WORDS,
+        outcome_words=OUTCOME_WORDS,
+        clearance_words=CLEARANCE,
+        failed=failed,
+        label=label,
+        value_label=value_label,
+        outcome_label=outcome_label,
+        today=utcnow().date(),
+        can_sign=me.can("exams:sign"),
+        can_write=me.can("tb_dot:write"),
+        **page_context(applicant, "tb_dot.applicant"),
+    ), status
+
+
+@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/tb", endpoint="applicant")
+@require("tb_dot:read")
+def applicant_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    return _page(case_id, applicant_id)
+
+
+def _refused(case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed, exc: AppError) -> Any:
+    refused()
+    failed.errors = app_error_fields(exc)
+    return _page(case_id, applicant_id, failed, exc.status)
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/tb/confirm")
+@require("exams:sign")
+def confirm(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    raw = form_data(request.form, ["note"])
+    try:
+        classify.confirm(get_session(), actor(), rulebook(), applicant.id, raw.get("note"))
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        return _refused(case_id, applicant_id, Failed("confirm", raw), exc)
+    flash("TB classification confirmed.")
+    return redirect(url_for(".applicant", case_id=case_id, applicant_id=applicant_id))
+
+
+EPISODE_FIELDS = ["diagnosed_on", "site", "susceptibility", "resistance", "cavitation",
+                  "weight_kg", "regimen", "start_date", "dot_site", "referral_centre"]  # fmt: skip
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/tb/episodes")
+@require("exams:sign")
+def start(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    raw = form_data(request.form, EPISODE_FIELDS)
+    failed = Failed("start", raw)
+    body = dict(raw)
+    if body.get("cavitation"):
+        body["cavitation"] = body["cavitation"] == "yes"
+    drugs = [request.form.get(f"phase{i}_drugs", "").strip() for i in (1, 2)]
+    doses = [request.form.get(f"phase{i}_doses", "").strip() for i in (1, 2)]
+    if body.get("regimen") == "custom":
+        names = ("intensive", "continuation")
+        body["phases"] = [
+            {
+                "name": names[i],
+                "drugs": drugs[i],
+                "doses": int(doses[i]) if doses[i].isdigit() else 0,
+            }
+            for i in (0, 1)
+            if drugs[i] or doses[i]
+        ]
+    data, errors = load_form(api.EpisodeIn(), body)
+    if data is None:
+        failed.errors = errors
+        return _page(case_id, applicant_id, failed, 422)
+    try:
+        service.start_episode(get_session(), actor(), catalogue(), applicant.id, data)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        return _refused(case_id, applicant_id, failed, exc)
+    flash("Treatment started.")
+    return redirect(
+        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="dot")
+    )
+
+
+@bp.post("/dot/episodes/<uuid:episode_id>/doses")
+@require("tb_dot:write")
+def record_dose(episode_id: uuid.UUID) -> Any:
+    raw = form_data(request.form, ["date", "status", "description", "back"])
+    back = raw.pop("back", "")
+    raw.setdefault("date", utcnow().date().isoformat())
+    episode = service.load_episode(get_session(), actor(), episode_id)
+    applicant = service.episode_applicant(episode)
+    data, errors = load_form(api.DoseIn(), raw)
+    failed = Failed("dose", raw, errors)
+    if data is not None:
+        try:
+            service.record_dose(get_session(), actor(), catalogue(), episode.id, data)
+        except (Forbidden, NotFound):
+            raise
+        except AppError as exc:
+            refused()
+            failed.errors = app_error_fields(exc)
+    if failed.errors:
+        if back == "list":
+            return _list(failed, episode_id, 422)
+        return _page(applicant.case_id, applicant.id, failed, 422)
+    flash(f"Dose of {raw['date']} recorded: {DOSE_WORDS[raw['status']].lower()}.")
+    if back == "list":
+        return redirect(url_for(".dot_list", _anchor=f"e-{episode_id}"))
+    return redirect(
+        url_for(".applicant", case_id=applicant.case_id, applicant_id=applicant.id, _anchor="dot")
+    )
+
+
+@bp.post("/dot/episodes/<uuid:episode_id>/sputum")
+@require("tb_dot:write")
+def record_sputum(episode_id: uuid.UUID) -> Any:
+    raw = form_data(request.form, ["collected_on", "smear", "culture"])
+    episode = service.load_episode(get_session(), actor(), episode_id)
+    applicant = service.episode_applicant(episode)
+    failed = Failed("sputum", raw)
+    data, errors = load_form(api.SputumIn(), raw)
+    if data is None:
+        failed.errors = errors
+        return _page(applicant.case_id, applicant.id, failed, 422)
+    try:
+        found = service.record_sputum(get_session(), actor(), catalogue(), episode.id, data)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        return _refused(applicant.case_id, applicant.id, failed, exc)
+    text = "Sputum check recorded."
+    if found.episode.extended:
+        text += " The continuation phase is extended (cavitation and a positive culture)."
+    flash(text)
+    return _episode_page(episode_id)
+
+
+@bp.post("/dot/episodes/<uuid:episode_id>/close")
+@require("exams:sign")
+def close(episode_id: uuid.UUID) -> Any:
+    raw = form_data(request.form, ["outcome", "note", "version"])
+    episode = service.load_episode(get_session(), actor(), episode_id)
+    applicant = service.episode_applicant(episode)
+    failed = Failed("close", raw)
+    data, errors = load_form(api.CloseIn(), raw)
+    if data is None:
+        failed.errors = errors
+        return _page(applicant.case_id, applicant.id, failed, 422)
+    try:
+        _, planned = service.close_episode(
+            get_session(), actor(), rulebook(), catalogue(), episode.id, data
+        )
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        return _refused(applicant.case_id, applicant.id, failed, exc)
+    words = CLEARANCE.get(planned.decision.status, (planned.decision.status, ""))[0]
+    flash(f"Treatment closed: {OUTCOME_WORDS[data['outcome']].lower()}. Clearance now: {words}.")
+    return redirect(url_for(".applicant", case_id=applicant.case_id, applicant_id=applicant.id))
+
+
+@bp.get("/dot/episodes/<uuid:episode_id>/referral-letter.pdf")
+@require("tb_dot:read")
+def referral_letter(episode_id: uuid.UUID) -> Any:
+    found = service.get_treatment(get_session(), actor(), catalogue(), episode_id)
+    body = letter.referral_letter(found)
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": "inline; filename=dot-referral.pdf"},
+    )
+
+
+def _list(failed: Failed | None = None, target: uuid.UUID | None = None, status: int = 200) -> Any:
+    rows = summary.dot_list(get_session(), actor(), catalogue())
+    return render_template(
+        "tb_dot/list.html",
+        rows=rows,
+        failed=failed,
+        target=target,
+        flag_words=FLAG_WORDS,
+        dose_words=DOSE_WORDS,
+        today=utcnow().date(),
+        can_write=actor().can("tb_dot:write"),
+        nav="dot",
+    ), status
+
+
+@bp.get("/dot", endpoint="dot_list")
+@require("tb_dot:read")
+def dot_list_page() -> Any:
+    return _list()
+
+
+@bp.get("/dot/programme")
+@require("tb_dot:read")
+def programme() -> Any:
+    found = summary.programme_summary(get_session(), actor(), catalogue())
+    return render_template("tb_dot/programme.html", s=found, outcome_words=OUTCOME_WORDS, nav="dot")
