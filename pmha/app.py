@@ -23,6 +23,8 @@ def _blueprints() -> list[Blueprint]:
     from pmha.exams.lab_api import bp as labs_api
     from pmha.exams.radiology_api import bp as radiology_api
     from pmha.exams.views import bp as exams_pages
+    from pmha.tb_dot.api import bp as tb_dot_api
+    from pmha.tb_dot.views import bp as tb_dot_pages
     from pmha.travel.api import bp as travel_api
     from pmha.travel.views import bp as travel_pages
     from pmha.vaccines.api import bp as vaccines_api
@@ -43,6 +45,8 @@ def _blueprints() -> list[Blueprint]:
         labs_api,
         radiology_api,
         vaccines_api,
+        tb_dot_pages,
+        tb_dot_api,
         travel_pages,
         travel_api,
     ]

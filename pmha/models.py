@@ -10,6 +10,7 @@ def load_all() -> None:
     from pmha.exams import models as _exams  # noqa: F401
     from pmha.exams import radiology as _radiology  # noqa: F401
     from pmha.exports import models as _exports  # noqa: F401
+    from pmha.tb_dot import models as _tb_dot  # noqa: F401
     from pmha.travel import models as _travel  # noqa: F401
     from pmha.vaccines import models as _vaccines  # noqa: F401
     from pmha.workflow import models as _workflow  # noqa: F401

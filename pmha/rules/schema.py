@@ -262,6 +262,76 @@ class TravelSchema(Cited):
             raise ValidationError(errors)
 
 
+class TbPhaseSchema(Strict):
+    """A phase of a TB regimen: its drugs, its daily doses, the days allowed to take them."""
+
+    name = fields.String(required=True, validate=validate.OneOf(["intensive", "continuation"]))
+    drugs = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    doses = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
+    within_days = fields.Integer(required=True, validate=validate.Range(min=1, max=2000))
+
+
+class TbWeightBandSchema(Strict):
+    from_kg = fields.Float(required=True, validate=validate.Range(min=0, max=300))
+    below_kg = fields.Float(load_default=None, validate=validate.Range(min=0, max=300))
+    dose = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TbEligibilitySchema(Strict):
+    min_age = fields.String(load_default=None, validate=_period)
+    min_weight_kg = fields.Float(load_default=None, validate=validate.Range(min=0, max=300))
+    sites = fields.List(
+        fields.String(validate=validate.OneOf(["pulmonary", "extrapulmonary"])), load_default=None
+    )
+    susceptibility = fields.List(
+        fields.String(validate=validate.OneOf(["susceptible", "resistant", "unknown"])),
+        load_default=None,
+    )
+    pregnant = fields.Boolean(load_default=None)
+
+
+class TbExtensionSchema(Strict):
+    """Extend the continuation phase (cavitation and a positive culture at month N)."""
+
+    continuation_doses = fields.Integer(required=True, validate=validate.Range(min=1, max=1000))
+    within_days = fields.Integer(required=True, validate=validate.Range(min=1, max=2000))
+    cavitation = fields.Boolean(load_default=True)
+    positive_culture_month = fields.Integer(required=True, validate=validate.Range(min=1, max=12))
+
+
+class TbRegimenSchema(Cited):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9/.+-]{1,20}$"))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    phases = fields.List(
+        fields.Nested(TbPhaseSchema), required=True, validate=validate.Length(min=1, max=2)
+    )
+    eligibility = fields.Nested(TbEligibilitySchema, load_default=None)
+    weight_bands = fields.List(fields.Nested(TbWeightBandSchema), load_default=list)
+    extension = fields.Nested(TbExtensionSchema, load_default=None)
+
+
+class TbTreatmentSchema(Cited):
+    """TB treatment under DOT (pmha.tb_dot): the regimen catalogue and the adherence rules."""
+
+    taken = fields.List(
+        fields.String(
+            validate=validate.OneOf(
+                ["observed", "missed", "self_administered", "refused", "adverse_event"]
+            )
+        ),
+        load_default=lambda: ["observed"],
+    )
+    interruption_alert_after = fields.Integer(required=True, validate=validate.Range(min=1))
+    lost_to_follow_up_after = fields.String(required=True, validate=_period)
+    sputum_every = fields.String(required=True, validate=_period)
+    sputum_grace_days = fields.Integer(load_default=7, validate=validate.Range(min=0, max=60))
+    failure_positive_from_month = fields.Integer(
+        required=True, validate=validate.Range(min=1, max=24)
+    )
+    custom_within_factor = fields.Float(load_default=1.5, validate=validate.Range(min=1, max=5))
+    regimen = fields.List(fields.Nested(TbRegimenSchema), required=True)
+
+
 class RuleFileSchema(Strict):
     meta = fields.Nested(MetaSchema, required=True)
     sources = fields.Dict(
@@ -277,6 +347,7 @@ class RuleFileSchema(Strict):
     vaccine = fields.List(fields.Nested(VaccineSchema), load_default=list)
     outcome = fields.List(fields.Nested(OutcomeSchema), load_default=list)
     clearance = fields.Nested(ClearanceSchema, required=True)
+    tb_treatment = fields.Nested(TbTreatmentSchema, load_default=None)
     travel = fields.Nested(TravelSchema, load_default=None)
 
     @pre_load
