@@ -23,6 +23,7 @@ def _blueprints() -> list[Blueprint]:
     from pmha.exams.lab_api import bp as labs_api
     from pmha.exams.radiology_api import bp as radiology_api
     from pmha.exams.views import bp as exams_pages
+    from pmha.exports.views import bp as exports_pages
     from pmha.tb_dot.api import bp as tb_dot_api
     from pmha.tb_dot.views import bp as tb_dot_pages
     from pmha.travel.api import bp as travel_api
@@ -38,6 +39,7 @@ def _blueprints() -> list[Blueprint]:
         cases_pages,
         workflow_pages,
         exams_pages,
+        exports_pages,
         audit_pages,
         cases_api,
         workflow_api,

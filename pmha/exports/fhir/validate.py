@@ -52,8 +52,8 @@ RULES: dict[str, tuple[tuple[str, ...], dict[str, frozenset[str]]]] = {
     ),
 }  # fmt: skip
 _DATES = {"birthDate", "expirationDate", "recordedDate", "publicationDate", "presentationDate"}
-_DATETIMES = {"date", "timestamp", "issued", "started"}
-_EITHER = {"occurrenceDateTime", "effectiveDateTime"}
+_INSTANTS = {"timestamp", "issued"}  # instant: a full time with its zone
+_DATETIMES = {"date", "started", "occurrenceDateTime", "effectiveDateTime"}  # any precision
 
 
 def _walk(value: Any, path: str) -> Iterator[tuple[str, str, Any]]:
@@ -71,12 +71,12 @@ def _check_values(resource: dict[str, Any], where: str) -> list[str]:
     for path, key, value in _walk(resource, where):
         if key in _DATES and not (isinstance(value, str) and _DATE.match(value)):
             problems.append(f"{path}.{key}: not a FHIR date")
-        elif key in _DATETIMES and not (isinstance(value, str) and _DATETIME.match(value)):
-            problems.append(f"{path}.{key}: not a FHIR dateTime with a time zone")
-        elif key in _EITHER and not (
+        elif key in _INSTANTS and not (isinstance(value, str) and _DATETIME.match(value)):
+            problems.append(f"{path}.{key}: not a FHIR instant (a time with its zone)")
+        elif key in _DATETIMES and not (
             isinstance(value, str) and (_DATE.match(value) or _DATETIME.match(value))
         ):
-            problems.append(f"{path}.{key}: not a FHIR date or dateTime")
+            problems.append(f"{path}.{key}: not a FHIR dateTime")
         elif key == "coding":
             for i, c in enumerate(value if isinstance(value, list) else [None]):
                 if not (isinstance(c, dict) and isinstance(c.get("system"), str)

@@ -1,0 +1,253 @@
+"""What goes into a case's bundle: a list of parts, each a file with its media type.
+
+Each contributor is a function from the case being exported to parts; other domains (travel's
+clearance certificate, TB follow-up) plug theirs in by adding to `CONTRIBUTORS`. A part marked
+`stable=False` (a PDF with its own creation date) is left out of the content key, so that the
+same case content gives the same bundle id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pmha.cases.models import Applicant, FamilyCase
+from pmha.core.auth import Actor
+from pmha.exams import dicom, lab_service, radiology
+from pmha.exams import service as exams
+from pmha.exams.models import SectionKind, SectionStatus
+from pmha.exports import fhir, hl7
+from pmha.exports.immunization import Facility
+from pmha.rules import RuleBook
+from pmha.vaccines import records as vaccinations
+from pmha.vaccines.export import patient_of, to_immunization_records
+from pmha.workflow import service as workflow
+from pmha.workflow.labels import CLEARANCE, OUTCOMES, label, value_label
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str  # path inside the zip: ids only, never names
+    media_type: str
+    data: bytes
+    stable: bool = True
+
+
+@dataclass
+class Export:
+    """The case being exported, and what contributors learn about it along the way."""
+
+    session: Session
+    actor: Actor
+    rules: RuleBook
+    storage: Path
+    case: FamilyCase
+    as_of: dt.datetime = field(default_factory=lambda: dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    rule_versions: set[str] = field(default_factory=set)
+    travellers: list[dict[str, Any]] = field(default_factory=list)
+
+
+Contributor = Callable[[Export], list[Part]]
+
+# TB classes that call for an evaluation after arrival (US: B1, B2, B3 and a Class A waiver).
+FOLLOW_UP_CLASSES = frozenset({"class_a_waiver", "class_b1_pulmonary", "class_b1_extrapulmonary",
+                               "class_b2_ltbi", "class_b3_contact"})  # fmt: skip
+CLASSIFIED = ("tb_class", "syphilis", "gonorrhea")
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1).encode()
+
+
+def _traveller(a: Applicant) -> fhir.Traveller:
+    original = " ".join(x for x in (a.given_names_original, a.family_name_original) if x)
+    return fhir.Traveller(
+        id=str(a.id),
+        family_name=a.family_name,
+        given_names=a.given_names,
+        birth_date=a.dob,
+        sex=a.sex.value,
+        nationality=a.nationality,
+        documents=tuple((d.doc_type.value, d.number, d.issuing_country) for d in a.documents),
+        original_name=original,
+    )
+
+
+def _classifications(plan: dict[str, Any] | None, mental: str | None) -> list[fhir.Classification]:
+    out = []
+    for found in (plan or {}).get("outcomes", []):
+        if found["kind"] in CLASSIFIED and found.get("values"):
+            value = found["values"][0]
+            out.append(
+                fhir.Classification(
+                    kind=found["kind"],
+                    kind_name=OUTCOMES.get(found["kind"], found["kind"]),
+                    value=value,
+                    value_name=value_label(value),
+                    status=found["status"],
+                    date=dt.date.fromisoformat(found["date"]) if found.get("date") else None,
+                )
+            )
+    if mental and mental != "none":
+        out.append(
+            fhir.Classification(
+                "mental_health", "Mental health", mental, value_label(mental), "final"
+            )
+        )
+    return out
+
+
+def _follow_up(plan: dict[str, Any] | None) -> list[str]:
+    """What the destination is asked to do after arrival, from the plan's outcomes."""
+    out = []
+    for found in (plan or {}).get("outcomes", []):
+        value = (found.get("values") or [None])[0]
+        if found["kind"] == "tb_class" and value in FOLLOW_UP_CLASSES:
+            out.append(f"TB evaluation after arrival ({value_label(value)})")
+        elif found["kind"] == "medical_surveillance" and value not in (None, "none"):
+            days = found.get("report_within_days")
+            within = f" within {days} days" if days else ""
+            out.append(f"Report for medical surveillance{within}")
+        elif found["kind"] == "tb_undertaking" and value not in (None, "none"):
+            out.append(f"Health undertaking ({value_label(value)})")
+    return out
+
+
+def _signed(sections: dict[SectionKind, list[Any]], kind: SectionKind) -> Any:
+    signed = [s for s in sections.get(kind, []) if s.status == SectionStatus.SIGNED]
+    return signed[-1] if signed else None
+
+
+def clinical_summary(ex: Export) -> list[Part]:
+    """Per traveller: the FHIR document, the VXU and the original chest X-rays."""
+    parts: list[Part] = []
+    site = ex.case.site
+    for a in ex.case.applicants:
+        flow = workflow.current(ex.session, ex.actor, ex.rules, a.id)
+        ex.as_of = max(ex.as_of, flow.record.planned_at)
+        if flow.record.rules_version:
+            ex.rule_versions.add(f"{ex.case.destination.value} {flow.record.rules_version}")
+        subject = fhir.patient(_traveller(a))
+        entries: list[dict[str, Any]] = []
+        records = vaccinations.records(ex.session, ex.actor, a.id)
+        immunizations = to_immunization_records(a, records)
+        entries += [fhir.immunization(r, subject) for r in immunizations]
+        for order, result in lab_service.labs(ex.session, ex.actor, a.id):
+            if result is not None:
+                entries.append(
+                    fhir.lab_observation(
+                        fhir.LabResult(
+                            str(result.id),
+                            order.code,
+                            label(order.code),
+                            result.value,
+                            value_label(result.value),
+                            result.result_date,
+                            order.specimen,
+                        ),
+                        subject,
+                    )
+                )
+        sections = exams.record(ex.session, ex.actor, a.id)
+        physical = _signed(sections, SectionKind.PHYSICAL_EXAM)
+        if physical is not None and physical.signed_at is not None:
+            vitals = physical.data.get("vitals") or {}
+            entries += fhir.vital_observations(
+                str(physical.id), vitals, physical.signed_at, subject
+            )
+        mental = _signed(sections, SectionKind.MENTAL_HEALTH)
+        classes = _classifications(
+            flow.record.plan, mental.data.get("classification") if mental is not None else None
+        )
+        entries += [fhir.condition(c, subject) for c in classes]
+        for study, reading in radiology.studies(ex.session, ex.actor, a.id):
+            name = f"dicom/{study.sha256}.dcm"
+            xray = fhir.ChestXray(
+                study.study_uid,
+                study.series_uid,
+                study.instance_uid,
+                study.sop_class_uid,
+                study.modality,
+                study.acquired_on,
+                name,
+                reading.decision if reading else "",
+                tuple(reading.findings) if reading else (),
+                reading.read_at if reading else None,
+            )
+            imaging, report = fhir.imaging(xray, subject)
+            entries += [imaging, *([report] if report else [])]
+            data = dicom.path_for(study.sha256, ex.storage / "dicom").read_bytes()
+            parts.append(Part(name, "application/dicom", data))
+        decision = flow.decision
+        follow = _follow_up(flow.record.plan)
+        status_name = CLEARANCE.get(decision.status, (decision.status, ""))[0]
+        clear = fhir.Clearance(
+            decision.status,
+            status_name,
+            flow.record.planned_at,
+            flow.record.rules_version or "",
+            decision.conditions,
+            tuple(follow),
+        )
+        entries.append(fhir.clearance(clear, subject))
+        plan_of_care = fhir.follow_up(clear, subject)
+        if plan_of_care is not None:
+            entries.append(plan_of_care)
+        document = fhir.bundle(subject, entries, f"{site.code} {site.name}", flow.record.planned_at)
+        parts.append(Part(f"fhir/{a.id}.json", "application/fhir+json", _json(document)))
+        if immunizations:
+            vxu = hl7.build_vxu(
+                patient_of(a, site.code),
+                immunizations,
+                Facility(site.code, site.name, "PMHA"),
+                Facility(ex.case.destination.value, "", "PHA"),
+                uuid.UUID(str(a.id)).hex[:20],
+                flow.record.planned_at,
+            )
+            parts.append(Part(f"hl7/{a.id}.hl7", "application/hl7-v2", vxu.encode()))
+        ex.travellers.append(
+            {
+                "id": str(a.id),
+                "fhir": f"fhir/{a.id}.json",
+                "clearance": decision.status,
+                "classifications": [f"{c.kind}:{c.value}" for c in classes],
+                "follow_up": follow,
+            }
+        )
+    return parts
+
+
+def _optional(module: str, name: str) -> Callable[..., bytes] | None:
+    """A public function of another domain, when that domain is installed yet."""
+    try:
+        found = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+    return found if callable(found) else None
+
+
+def vaccination_records(ex: Export) -> list[Part]:
+    """The vaccination record PDF of each traveller (the vaccines domain renders it)."""
+    render = _optional("pmha.vaccines.record_pdf", "render_record")
+    if render is None:
+        return []
+    return [
+        Part(
+            f"pdf/vaccination-record-{a.id}.pdf",
+            "application/pdf",
+            render(ex.session, ex.actor, a.id, rules=ex.rules),
+            stable=False,
+        )
+        for a in ex.case.applicants
+    ]
+
+
+CONTRIBUTORS: list[Contributor] = [clinical_summary, vaccination_records]

@@ -1,0 +1,155 @@
+"""Pages: a case's export bundles (build with progress, download, log) for the sending centre,
+and for a receiving authority the upload of a bundle, the arrival list and an arrival's view."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+
+from pmha.cases import service as cases
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.errors import AppError
+from pmha.exports import receive, service
+from pmha.exports.models import ExportBundle, JobState
+from pmha.web.context import storage
+from pmha.workflow.labels import CLEARANCE, value_label
+
+bp = Blueprint("exports", __name__)
+
+STEPS = {
+    "queued": "Waiting for a worker",
+    "collecting": "Collecting the record",
+    "packing": "Packing the files",
+    "signing and encrypting": "Signing and encrypting",
+    "writing": "Writing the bundle",
+    "done": "Ready",
+    "failed": "Failed",
+}
+ERRORS = {
+    "exports.no_authority_certificate": "No certificate of the receiving authority is registered.",
+    "exports.no_signing_key": "This centre has no signing key.",
+    "exports.invalid_content": "Part of the record could not be written in the export formats.",
+}
+
+
+def _labels(values: list[str]) -> list[str]:
+    out = []
+    for item in values:
+        kind, _, value = item.partition(":")
+        out.append(f"{kind.replace('_', ' ')}: {value_label(value)}")
+    return out
+
+
+@bp.get("/cases/<uuid:case_id>/exports", endpoint="case_exports")
+@require("exports:create")
+def case_exports(case_id: uuid.UUID) -> Any:
+    db, me = get_session(), actor()
+    case = cases.load_case(db, me, case_id)
+    found = service.case_exports(db, me, case.id)
+    running = any(j.state in (JobState.QUEUED, JobState.RUNNING) for j in found.jobs)
+    return render_template(
+        "exports/case.html",
+        case=case,
+        jobs=found.jobs,
+        bundles=found.bundles,
+        running=running,
+        steps=STEPS,
+        errors=ERRORS,
+        nav="cases",
+    )
+
+
+@bp.post("/cases/<uuid:case_id>/exports", endpoint="request_export")
+@require("exports:create")
+def request_export(case_id: uuid.UUID) -> Any:
+    try:
+        service.request_export(get_session(), actor(), case_id)
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        get_session().rollback()
+        flash(exc.detail, "error")
+        return redirect(url_for(".case_exports", case_id=case_id))
+    flash("The bundle is being built.")
+    return redirect(url_for(".case_exports", case_id=case_id))
+
+
+@bp.get("/exports/<uuid:bundle_id>/download", endpoint="download")
+@require("exports:create")
+def download(bundle_id: uuid.UUID) -> Any:
+    data = service.download(get_session(), actor(), bundle_id, storage())
+    return Response(
+        data,
+        mimetype="application/pkcs7-mime",
+        headers={"Content-Disposition": f'attachment; filename="{bundle_id}.p7m"'},
+    )
+
+
+@bp.post("/exports/<uuid:bundle_id>/log", endpoint="log_event")
+@require("exports:create")
+def log_event(bundle_id: uuid.UUID) -> Any:
+    db = get_session()
+    try:
+        entry = service.log_event(db, actor(), bundle_id, request.form.get("event", ""))
+    except AppError as exc:
+        if exc.status == 404:
+            raise
+        db.rollback()
+        flash("Choose delivered or acknowledged.", "error")
+        return redirect(request.referrer or url_for("web.today"))
+    bundle = db.get(ExportBundle, entry.bundle_id)
+    assert bundle is not None
+    flash(f"Recorded: {entry.event.value}.")
+    return redirect(url_for(".case_exports", case_id=bundle.case_id))
+
+
+def _arrivals_page(error: str | None = None, status: int = 200) -> Any:
+    rows = receive.arrivals(get_session(), actor())
+    return render_template(
+        "exports/arrivals.html",
+        rows=rows,
+        error=error,
+        clearance=CLEARANCE,
+        labels=_labels,
+        nav="arrivals",
+    ), status
+
+
+@bp.get("/arrivals", endpoint="arrivals")
+@require("exports:import")
+def arrivals() -> Any:
+    return _arrivals_page()
+
+
+@bp.post("/arrivals", endpoint="import_bundle")
+@require("exports:import")
+def import_bundle() -> Any:
+    request.max_content_length = receive.MAX_ENVELOPE + 64 * 1024
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _arrivals_page("Choose a bundle file (.p7m) to import.", 422)
+    db = get_session()
+    try:
+        row = receive.import_bundle(db, actor(), upload.read(), storage())
+    except AppError as exc:
+        db.rollback()
+        return _arrivals_page(exc.detail, exc.status)
+    flash("The bundle was verified and imported.")
+    return redirect(url_for(".arrival", import_id=row.id))
+
+
+@bp.get("/arrivals/<uuid:import_id>", endpoint="arrival")
+@require("exports:import")
+def arrival(import_id: uuid.UUID) -> Any:
+    found, travellers = receive.arrival(get_session(), actor(), import_id)
+    return render_template(
+        "exports/arrival.html",
+        b=found,
+        travellers=travellers,
+        clearance=CLEARANCE,
+        labels=_labels,
+        nav="arrivals",
+    )

@@ -1,0 +1,209 @@
+"""Building a case's bundle: contents, idempotency, crash safety, the log, and the import."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pmha.core.errors import NotFound
+from pmha.exports import build, envelope, fhir, receive, service
+from pmha.exports.models import (
+    ExportBundle,
+    ExportJob,
+    ExportLogEntry,
+    ImportedTraveller,
+    JobState,
+)
+from tests.exports import keyring
+
+
+def export(session: Session, world, case_id) -> ExportJob:
+    job = service.request_export(session, world.actor("panel_physician"), case_id)
+    session.commit()  # the job runs in-process after the commit
+    session.refresh(job)
+    return job
+
+
+def opened(storage: Path, bundle_id) -> dict[str, bytes]:
+    data = build.bundle_path(storage, bundle_id).read_bytes()
+    signed = envelope.decrypt(data, [keyring.pair("US authority")])
+    content = envelope.verify(signed, [keyring.pair("PMHA IST test centre").certificate]).content
+    return receive.unpack(content)
+
+
+def test_a_case_exports_to_a_signed_encrypted_bundle(session, world, export_case):
+    job = export(session, world, export_case.case.id)
+    assert job.state == JobState.DONE, job.error_code
+    assert job.progress == 100
+    files = opened(export_case.storage, job.bundle_id)
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["bundle_id"] == str(job.bundle_id)
+    assert manifest["case"]["destination"] == "US"
+    assert manifest["sending_site"]["code"] == "IST"
+    assert len(manifest["travellers"]) == 2
+    assert manifest["rule_versions"]
+    listed = {f["path"]: f for f in manifest["files"]}
+    assert set(listed) == set(files) - {"manifest.json"}
+    for name, entry in listed.items():
+        assert hashlib.sha256(files[name]).hexdigest() == entry["sha256"]
+    kinds = {name.split("/")[0] for name in listed}
+    assert {"fhir", "hl7", "dicom"} <= kinds
+    for name in listed:
+        if name.startswith("fhir/"):
+            assert fhir.check_bundle(json.loads(files[name])) == []
+
+
+def test_the_fhir_summary_holds_the_records(session, world, export_case):
+    job = export(session, world, export_case.case.id)
+    files = opened(export_case.storage, job.bundle_id)
+    principal = export_case.case.principal
+    document = json.loads(files[f"fhir/{principal.id}.json"])
+    kinds = [e["resource"]["resourceType"] for e in document["entry"]]
+    assert kinds[0] == "Composition"
+    for kind in ("Patient", "Immunization", "Observation", "ImagingStudy"):
+        assert kind in kinds
+    patient = next(
+        e["resource"] for e in document["entry"] if e["resource"]["resourceType"] == "Patient"
+    )
+    assert patient["name"][0]["family"] == principal.family_name
+    clearance = [
+        e["resource"]
+        for e in document["entry"]
+        if e["resource"].get("code", {}).get("coding", [{}])[0].get("code") == "clearance"
+    ]
+    assert len(clearance) == 1
+
+
+def test_file_names_and_the_manifest_paths_carry_no_identity(session, world, export_case):
+    job = export(session, world, export_case.case.id)
+    files = opened(export_case.storage, job.bundle_id)
+    principal = export_case.case.principal
+    for name in files:
+        assert principal.family_name.lower() not in name.lower()
+    assert principal.family_name not in build.bundle_path(export_case.storage, job.bundle_id).name
+
+
+def test_the_same_content_gives_the_same_bundle(session, world, export_case):
+    first = export(session, world, export_case.case.id)
+    second = export(session, world, export_case.case.id)
+    assert second.state == JobState.DONE
+    assert first.bundle_id == second.bundle_id
+    assert session.scalar(select(func.count()).select_from(ExportBundle)) == 1
+    found = list((export_case.storage / "exports").glob(f"*{first.bundle_id}*"))
+    assert [p.name for p in found] == [f"{first.bundle_id}.p7m"]
+
+
+def test_a_crash_after_writing_leaves_one_bundle_on_rerun(
+    app, session, world, export_case, monkeypatch
+):
+    """A worker killed between the rename and the commit: the re-run finds the file."""
+    from pmha.core.db import database
+
+    monkeypatch.setattr(service, "enqueue_after_commit", lambda *a, **k: None)
+    job = service.request_export(session, world.actor("panel_physician"), export_case.case.id)
+    session.commit()
+    original, calls = build._finish, []
+
+    def crash_once(db, job_id, c, data):
+        calls.append(job_id)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # a killed worker: the last transaction never commits
+        return original(db, job_id, c, data)
+
+    monkeypatch.setattr(build, "_finish", crash_once)
+    rules = app.extensions["pmha.rules"]
+    folder = export_case.storage / "exports"
+    before = set(folder.glob("*")) if folder.exists() else set()
+    with app.app_context():
+        with pytest.raises(KeyboardInterrupt):
+            build.run(database(app), job.id, rules, export_case.storage)
+        session.expire_all()
+        assert session.get(ExportJob, job.id).state == JobState.RUNNING
+        assert session.scalar(select(func.count()).select_from(ExportBundle)) == 0
+        written = sorted(set(folder.glob("*")) - before)
+        assert len(written) == 1 and written[0].suffix == ".p7m"  # no partial file beside it
+        bundle_id = build.run(database(app), job.id, rules, export_case.storage)
+    assert written[0].name == f"{bundle_id}.p7m"
+    assert sorted(set(folder.glob("*")) - before) == written
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(ExportBundle)) == 1
+    assert session.get(ExportJob, job.id).state == JobState.DONE
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    target = tmp_path / "exports" / "b.p7m"
+    build.write_atomically(target, b"x" * 1000)
+    assert target.read_bytes() == b"x" * 1000
+    assert sorted(p.name for p in target.parent.iterdir()) == ["b.p7m"]
+
+
+def test_without_an_authority_certificate_nothing_is_queued(session, world):
+    from pmha.core.errors import Conflict
+    from tests.factories import make_case
+
+    case = make_case(session, world.actor("nurse"), destination="CA")
+    session.commit()
+    with pytest.raises(Conflict) as caught:
+        service.request_export(session, world.actor("panel_physician"), case.id)
+    assert caught.value.code == "exports.no_authority_certificate"
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(ExportJob)) == 0
+
+
+def test_another_sites_case_cannot_be_exported(session, world, export_case):
+    with pytest.raises(NotFound):
+        service.request_export(session, world.actor("foreign"), export_case.case.id)
+
+
+def test_the_log_records_download_delivery_and_acknowledgement(session, world, export_case):
+    job = export(session, world, export_case.case.id)
+    ops = world.actor("operations")
+    service.download(session, ops, job.bundle_id, export_case.storage)
+    service.log_event(session, ops, job.bundle_id, "delivered")
+    service.log_event(session, ops, job.bundle_id, "acknowledged")
+    events = [
+        e.event.value
+        for e in session.scalars(
+            select(ExportLogEntry)
+            .where(ExportLogEntry.bundle_id == job.bundle_id)
+            .order_by(ExportLogEntry.at)
+        )
+    ]
+    assert events == ["created", "downloaded", "delivered", "acknowledged"]
+
+
+def test_the_bundle_imports_on_the_receiving_side(session, world, export_case):
+    job = export(session, world, export_case.case.id)
+    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    authority = world.actor("receiving_authority")
+    row = receive.import_bundle(session, authority, data, export_case.storage)
+    assert row.id == job.bundle_id
+    travellers = session.scalars(
+        select(ImportedTraveller).where(ImportedTraveller.import_id == row.id)
+    ).all()
+    assert {t.given_names for t in travellers} == {
+        a.given_names for a in export_case.case.applicants
+    }
+    listed = receive.arrivals(session, authority)
+    assert len(listed) == 2
+    assert all(t.clearance for _, t in listed)
+
+
+def test_the_zip_is_deterministic_for_the_same_parts():
+    from pmha.exports.parts import Part
+
+    parts = [
+        Part("fhir/a.json", "application/fhir+json", b"{}"),
+        Part("dicom/x.dcm", "application/dicom", b"D"),
+    ]
+    manifest = {"schema_version": "1", "files": []}
+    assert build.pack(parts, manifest) == build.pack(list(reversed(parts)), manifest)
+    names = zipfile.ZipFile(io.BytesIO(build.pack(parts, manifest))).namelist()
+    assert names[0] == "manifest.json"
