@@ -29,6 +29,7 @@ def _blueprints() -> list[Blueprint]:
     from pmha.travel.api import bp as travel_api
     from pmha.travel.views import bp as travel_pages
     from pmha.vaccines.api import bp as vaccines_api
+    from pmha.vaccines.views import bp as vaccines_pages
     from pmha.web.views import bp as web_pages
     from pmha.workflow.api import bp as workflow_api
     from pmha.workflow.views import bp as workflow_pages
@@ -40,6 +41,7 @@ def _blueprints() -> list[Blueprint]:
         workflow_pages,
         exams_pages,
         exports_pages,
+        vaccines_pages,
         audit_pages,
         cases_api,
         workflow_api,

@@ -31,6 +31,7 @@ from pmha.exams.models import SectionKind
 from pmha.rules import RuleBook
 from pmha.rules import vocabulary as vocab
 from pmha.tb_dot import demo as tb_demo
+from pmha.vaccines import demo as vaccine_demo
 from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
@@ -387,6 +388,7 @@ def seed(
             # Only the principal carries the TB finding; the rest of the family is well.
             told = story if n == 0 or story not in {SUGGESTIVE, CLASS_A} else CLEARED
             _progress(session, clinic, rules, applicant, told, today, show)
+    vaccine_demo.seed(session, clinic[Role.NURSE], ops, rules, rng, today, synthetic_family)
     tb_demo.seed(session, clinic, rules, today)
     path = _credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,8 @@ from pmha.workflow.models import PlanChange, Step
 from tests.conftest import csrf_token
 from tests.exams import dicom_factory
 from tests.factories import PASSWORD, SYSTEM, World, applicant_data, case_data, make_case
+from tests.tb_dot.helpers import authorization_episode as tb_episode
+from tests.tb_dot.helpers import tb_episode_body
 
 # --- the issue's examples, against the permission table itself -----------------------------------
 
@@ -118,6 +120,7 @@ RADIOLOGIST = frozenset({"radiologist"})
 LAB_WRITERS = frozenset({"panel_physician", "lab_technician"})
 AUDITOR = frozenset({"auditor"})
 VACCINATORS = frozenset({"panel_physician", "nurse"})
+TB_DOT = frozenset({"panel_physician", "nurse", "dot_worker"})
 
 PUBLIC, PAGE, API = "public", "page", "api"
 RECORD, RESULTS = "record", "results"  # how a foreign-site caller sees a row's home-site data
@@ -477,6 +480,89 @@ ROUTES: list[Route] = [
     Route("vaccines_api.lot_recall", "GET", API, VACCINATORS, 200,
           lambda c: f"/api/v1/vaccine-lots/{c.lot.id}/recall", foreign=RECORD,
           not_found="vaccines.lot_not_found"),
+    Route("vaccines.applicant", "GET", PAGE, VACCINATORS, 200,
+          lambda c: _record(c, "vaccinations"), foreign=RECORD),
+    Route("vaccines.record", "POST", PAGE, VACCINATORS, 302,
+          lambda c: _record(c, "vaccinations"),
+          body=lambda c: {"kind": "administered", "cvx": "115", "lot_id": str(c.lot.id),
+                          "given_at": "now", "amount": "0.50", "unit": "mL", "route": "IM",
+                          "body_site": "LD"},
+          foreign=RECORD),
+    Route("vaccines.correct", "POST", PAGE, VACCINATORS, 302,
+          lambda c: _record(c, f"vaccinations/{c.vaccination.id}/correct"),
+          body=lambda c: {"reason": "entered on the wrong applicant",
+                          "version": str(c.vaccination.version)},
+          foreign=RECORD),
+    Route("vaccines.record_pdf", "GET", PAGE, VACCINATORS, 200,
+          lambda c: _record(c, "vaccinations/record.pdf"), foreign=RECORD),
+    Route("vaccines.queue", "GET", PAGE, VACCINATORS, 200, lambda c: "/vaccinations"),
+    Route("vaccines.stock", "GET", PAGE, VACCINATORS, 200, lambda c: "/vaccinations/stock"),
+    Route("vaccines.receive", "POST", PAGE, VACCINATORS, 302, lambda c: "/vaccinations/stock",
+          body=lambda c: {"cvx": "03", "mvx": "MSD", "lot": "PAGE2", "expiry": "2099-01-01",
+                          "quantity": "10", "received_on": date.today().isoformat()}),
+    Route("vaccines.recall", "GET", PAGE, VACCINATORS, 200,
+          lambda c: f"/vaccinations/stock/{c.lot.id}/recall", foreign=RECORD),
+    Route("tb_dot_api.read_tb", "GET", API, TB_DOT, 200, lambda c: f"{_applicant(c)}/tb",
+          **APPLICANT_404),
+    Route("tb_dot_api.confirm_classification", "POST", API, PHYSICIAN, 201,
+          lambda c: f"{_applicant(c)}/tb/classification", body=lambda c: {}, **APPLICANT_404),
+    Route("tb_dot_api.start_episode", "POST", API, PHYSICIAN, 201,
+          lambda c: f"{_applicant(c)}/tb-episodes", body=lambda c: tb_episode_body(),
+          **APPLICANT_404),
+    Route("tb_dot_api.record_dose", "POST", API, TB_DOT, 201,
+          lambda c: f"/api/v1/tb-episodes/{tb_episode(c).id}/doses",
+          body=lambda c: {"date": date.today().isoformat(), "status": "observed"},
+          foreign=RECORD, not_found="tb_dot.episode_not_found"),
+    Route("tb_dot_api.record_sputum", "POST", API, TB_DOT, 201,
+          lambda c: f"/api/v1/tb-episodes/{tb_episode(c).id}/sputum",
+          body=lambda c: {"collected_on": date.today().isoformat(), "smear": "negative"},
+          foreign=RECORD, not_found="tb_dot.episode_not_found"),
+    Route("tb_dot_api.close_episode", "POST", API, PHYSICIAN, 200,
+          lambda c: f"/api/v1/tb-episodes/{tb_episode(c).id}/close",
+          body=lambda c: {"outcome": "not_evaluated", "note": "transferred out",
+                          "version": tb_episode(c).version},
+          foreign=RECORD, not_found="tb_dot.episode_not_found"),
+    Route("tb_dot_api.dot_list", "GET", API, TB_DOT, 200, lambda c: "/api/v1/dot-list"),
+    Route("tb_dot_api.programme", "GET", API, TB_DOT, 200, lambda c: "/api/v1/tb-programme"),
+    Route("tb_dot.applicant", "GET", PAGE, TB_DOT, 200, lambda c: _record(c, "tb"),
+          foreign=RECORD),
+    Route("tb_dot.confirm", "POST", PAGE, PHYSICIAN, 302, lambda c: _record(c, "tb/confirm"),
+          body=lambda c: {}, foreign=RECORD),
+    Route("tb_dot.start", "POST", PAGE, PHYSICIAN, 302, lambda c: _record(c, "tb/episodes"),
+          body=lambda c: tb_episode_body(), foreign=RECORD),
+    Route("tb_dot.record_dose", "POST", PAGE, TB_DOT, 302,
+          lambda c: f"/dot/episodes/{tb_episode(c).id}/doses",
+          body=lambda c: {"status": "observed"}, foreign=RECORD),
+    Route("tb_dot.record_sputum", "POST", PAGE, TB_DOT, 302,
+          lambda c: f"/dot/episodes/{tb_episode(c).id}/sputum",
+          body=lambda c: {"collected_on": date.today().isoformat(), "culture": "negative"},
+          foreign=RECORD),
+    Route("tb_dot.close", "POST", PAGE, PHYSICIAN, 302,
+          lambda c: f"/dot/episodes/{tb_episode(c).id}/close",
+          body=lambda c: {"outcome": "not_evaluated", "note": "transferred out",
+                          "version": str(tb_episode(c).version)},
+          foreign=RECORD),
+    Route("tb_dot.referral_letter", "GET", PAGE, TB_DOT, 200,
+          lambda c: f"/dot/episodes/{tb_episode(c).id}/referral-letter.pdf", foreign=RECORD),
+    Route("tb_dot.dot_list", "GET", PAGE, TB_DOT, 200, lambda c: "/dot"),
+    Route("tb_dot.programme", "GET", PAGE, TB_DOT, 200, lambda c: "/dot/programme"),
+    Route("exports.case_exports", "GET", PAGE, frozenset({"panel_physician", "operations"}), 200,
+          lambda c: f"/cases/{c.case.id}/exports", foreign=RECORD),
+    Route("exports.request_export", "POST", PAGE, frozenset({"panel_physician", "operations"}),
+          302, lambda c: f"/cases/{c.case.id}/exports", body=lambda c: {}, foreign=RECORD),
+    # The bundle row has no file here: its download answers 404 (exports.file_missing).
+    Route("exports.download", "GET", PAGE, frozenset({"panel_physician", "operations"}), 404,
+          lambda c: f"/exports/{_export_bundle(c)}/download", foreign=RECORD),
+    Route("exports.log_event", "POST", PAGE, frozenset({"panel_physician", "operations"}), 302,
+          lambda c: f"/exports/{_export_bundle(c)}/log", body=lambda c: {"event": "delivered"},
+          foreign=RECORD),
+    Route("exports.arrivals", "GET", PAGE, frozenset({"receiving_authority"}), 200,
+          lambda c: "/arrivals"),
+    # Not a bundle: refused (422) after the permission check.
+    Route("exports.import_bundle", "POST", PAGE, frozenset({"receiving_authority"}), 422,
+          lambda c: "/arrivals", body=lambda c: {"file": (io.BytesIO(b"not a bundle"), "b.p7m")}),
+    Route("exports.arrival", "GET", PAGE, frozenset({"receiving_authority"}), 200,
+          lambda c: f"/arrivals/{_imported_bundle(c)}"),
 ]
 # fmt: on
 
@@ -803,3 +889,45 @@ def test_a_malformed_token_is_401(client: FlaskClient, world: World, shape: str)
     header = MALFORMED[shape](world.tokens["nurse"])
     response = client.get("/api/v1/cases", headers={"Authorization": header})
     assert_problem(response, 401, "auth.unauthenticated")
+
+
+def _export_bundle(c: Ctx) -> uuid.UUID:
+    """An export bundle row of the home case (made once per test)."""
+    from sqlalchemy.orm import object_session
+
+    from pmha.exports.models import ExportBundle
+
+    found = getattr(c, "export_bundle", None)
+    if found is None:
+        session = object_session(c.case)
+        assert session is not None
+        found = ExportBundle(
+            id=uuid.uuid4(), case_id=c.case.id, site_id=c.case.site_id, destination="US",
+            content_sha256="0" * 64, envelope_sha256="0" * 64, size_bytes=1, files=1,
+            recipient_fingerprint="0" * 64,
+        )  # fmt: skip
+        session.add(found)
+        session.commit()
+        c.export_bundle = found  # type: ignore[attr-defined]
+    return found.id
+
+
+def _imported_bundle(c: Ctx) -> uuid.UUID:
+    """A bundle imported by the US authority (made once per test)."""
+    from sqlalchemy.orm import object_session
+
+    from pmha.exports.models import ImportedBundle
+
+    found = getattr(c, "imported_bundle", None)
+    if found is None:
+        session = object_session(c.case)
+        assert session is not None
+        found = ImportedBundle(
+            id=uuid.uuid4(), destination="US", sending_site="IST test", signer_fingerprint="0" * 64,
+            signed_at=utcnow(), case_number="IST-T-1", manifest={"files": []},
+            envelope_sha256="0" * 64,
+        )  # fmt: skip
+        session.add(found)
+        session.commit()
+        c.imported_bundle = found  # type: ignore[attr-defined]
+    return found.id

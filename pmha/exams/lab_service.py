@@ -27,6 +27,8 @@ from pmha.exams.labs import (
 )
 from pmha.rules import RuleBook
 from pmha.rules import vocabulary as vocab
+from pmha.vaccines import given
+from pmha.vaccines.live import TB_TESTS
 from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import permission_for
@@ -203,6 +205,13 @@ def record_result(
         and final < order.ordered_at.date()
     ):
         errors["details"] = ["The culture cannot be final before it was ordered."]
+    if order.code in TB_TESTS:
+        tested = details.get("placed_on") if isinstance(details.get("placed_on"), date) else None
+        too_soon = given.tb_test_too_soon(
+            session, applicant.id, tested or order.collected_on or day
+        )
+        if too_soon:
+            errors["date"] = [too_soon]
     if order.code == "hiv_test" and not has_consent(session, applicant.id, ConsentKind.HIV_TEST):
         errors["consent"] = ["Record the applicant's consent to an HIV test first."]
     if errors:

@@ -23,6 +23,10 @@ class Reason:
     def to_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "source": list(self.source), "detail": self.detail}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reason:
+        return cls(data.get("rule"), tuple(data.get("source") or ()), data.get("detail", ""))
+
 
 @dataclass(frozen=True, slots=True)
 class PlanItem:
@@ -52,6 +56,24 @@ class PlanItem:
         if self.note:
             out["note"] = self.note
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> PlanItem:
+        """The item as kept with a plan record (the inverse of to_dict)."""
+        days = {
+            name: date.fromisoformat(data[name])
+            for name in ("due_by", "not_before", "valid_until")
+            if data.get(name)
+        }
+        return cls(
+            data["code"],
+            data["status"],
+            Reason.from_dict(data.get("reason") or {}),
+            count=data.get("count"),
+            note=data.get("note"),
+            awaiting=tuple(data.get("awaiting") or ()),
+            **days,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@ vaccines "varicella, OPV, MMR, MMRV" not for >= 28 days after one [C S15]). CVX 
 
 from __future__ import annotations
 
+from pmha.vaccines.cdsi.data import normalise_cvx, supporting_data
+
 # Live attenuated vaccines (pregnancy contraindication, departure window): BRIEF §7.1 codes of
 # vaccines that are live (MMR family, varicella, OPV, BCG, yellow fever, oral typhoid, LAIV,
 # live cholera, rotavirus).
@@ -34,6 +36,20 @@ INTERFERING: frozenset[str] = frozenset(
 SPACING_DAYS = 28  # BRIEF §7.4: "a full 28 days"; §1.6 ">= 28 days"
 DEPARTURE_DAYS = 28  # BRIEF §1.6: "not routinely given < 4 weeks before departure"
 TB_TESTS = ("igra", "tst")  # BRIEF §7.4: same day as a live vaccine or >= 28 days after it
+
+
+def antigens(cvx: str) -> frozenset[str]:
+    """The antigens a CVX code covers, from CDC's CDSi supporting data (MMRV: measles, mumps,
+    rubella, varicella); an unmapped code covers itself only."""
+    found = supporting_data().cvx_codes.get(normalise_cvx(cvx))
+    if found is None or not found.associations:
+        return frozenset({f"CVX {cvx}"})
+    return frozenset(a.antigen for a in found.associations)
+
+
+def overlaps(first: str, second: str) -> bool:
+    """Two doses of the same antigen on one day (MMR and MMRV, say) are one dose too many."""
+    return first == second or bool(antigens(first) & antigens(second))
 
 
 def is_live(cvx: str) -> bool:

@@ -23,6 +23,7 @@ from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
 from pmha.exams import lab_service
 from pmha.exports.codes import CVX, MVX, NIP001, NIP002, NO_VACCINE_ADMINISTERED
 from pmha.vaccines import live, stock
+from pmha.vaccines.dosing import NO_BODY_SITE
 from pmha.vaccines.models import GIVEN_HERE, RecordKind, VaccinationRecord, VaccineLot
 from pmha.workflow import service as workflow
 
@@ -111,7 +112,10 @@ def _check_given_here(
     errors: _Errors,
 ) -> None:
     when = "given_at"
-    for name in ("amount", "unit", "route", "body_site"):
+    needed = ["amount", "unit", "route"]
+    if data.get("route") not in NO_BODY_SITE:
+        needed.append("body_site")  # oral and nasal doses have no RXR-2 site
+    for name in needed:
         if data.get(name) is None:
             errors.add(name, "Required for a dose given here.", "vaccines.missing")
     if lot is None:
@@ -136,6 +140,14 @@ def _check_given_here(
             "pregnancy_override",
             "A live vaccine is contraindicated in pregnancy: record the reason to give it anyway.",
             "vaccines.live_in_pregnancy",
+        )
+    immunosuppressed = data.get("immunosuppressed") or (facts is not None and facts.known_hiv)
+    if immunosuppressed and not data.get("immunosuppression_override"):
+        errors.add(
+            "immunosuppression_override",
+            "A live vaccine is contraindicated in immunosuppression (screening answer or known "
+            "HIV infection): record the physician's reason to give it anyway.",
+            "vaccines.live_in_immunosuppression",
         )
     departure = applicant.case.planned_departure
     if (
@@ -197,16 +209,27 @@ def record_vaccination(
     _check_codes(kind, data, errors)
     existing = _active(session, applicant.id)
     cvx = data.get("cvx")
-    if (
-        day is not None
-        and kind in COUNTED
-        and any(r.kind in COUNTED and r.cvx == cvx and r.occurred_on == day for r in existing)
-    ):
-        errors.add(
-            "cvx",
-            f"A dose of CVX {cvx} is already recorded on {day.isoformat()}.",
-            "vaccines.duplicate_dose",
+    if day is not None and kind in COUNTED and isinstance(cvx, str):
+        same_day = next(
+            (
+                r
+                for r in existing
+                if r.kind in COUNTED and r.occurred_on == day and live.overlaps(r.cvx, cvx)
+            ),
+            None,
         )
+        if same_day is not None:
+            what = (
+                f"A dose of CVX {cvx}"
+                if same_day.cvx == cvx
+                else f"CVX {same_day.cvx} ({CVX.get(same_day.cvx, '')}), which covers the same "
+                "antigens,"
+            )
+            errors.add(
+                "cvx",
+                f"{what} is already recorded on {day.isoformat()}.",
+                "vaccines.duplicate_dose",
+            )
     lot: VaccineLot | None = None
     if kind in GIVEN_HERE and day is not None:
         lot_id = data.get("lot_id")
@@ -241,6 +264,8 @@ def record_vaccination(
         immunity_disease=data.get("immunity_disease"),
         pregnancy_override=data.get("pregnancy_override"),
         outbreak_override=data.get("outbreak_override"),
+        immunosuppressed=data.get("immunosuppressed") if kind in GIVEN_HERE else None,
+        immunosuppression_override=data.get("immunosuppression_override"),
         recorded_by=actor.user_id,
     )
     session.add(record)

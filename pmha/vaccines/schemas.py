@@ -45,6 +45,10 @@ class VaccinationIn(StrictSchema):
     )
     pregnancy_override = fields.String(validate=_REASON)
     outbreak_override = fields.String(validate=_REASON)
+    immunosuppressed = fields.Boolean(
+        metadata={"description": "screening before a live vaccine: immunosuppressed?"}
+    )
+    immunosuppression_override = fields.String(validate=_REASON)
 
 
 class CorrectionIn(StrictSchema):
@@ -76,6 +80,8 @@ class VaccinationOut(StrictSchema):
     immunity_disease = fields.String(allow_none=True)
     pregnancy_override = fields.String(allow_none=True)
     outbreak_override = fields.String(allow_none=True)
+    immunosuppressed = fields.Boolean(allow_none=True)
+    immunosuppression_override = fields.String(allow_none=True)
     deleted_at = fields.DateTime(allow_none=True)
     deleted_reason = fields.String(allow_none=True)
     version = fields.Integer()

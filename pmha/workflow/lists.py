@@ -100,10 +100,13 @@ def _urgency(item: WorkItem) -> tuple[date, date, Any]:
     )
 
 
-def worklist(session: Session, actor: Actor, group: str) -> list[WorkItem]:
-    """Applicants at the actor's sites with required steps of this group to do or in progress,
-    most urgent first (earliest due date, then earliest departure, then waiting longest)."""
-    codes = GROUPS[group]
+def worklist(
+    session: Session, actor: Actor, group: str, only: frozenset[str] | None = None
+) -> list[WorkItem]:
+    """Applicants at the actor's sites with required steps of this group (or only of the codes
+    `only` names) to do or in progress, most urgent first (earliest due date, then earliest
+    departure, then waiting longest)."""
+    codes = GROUPS[group] if only is None else GROUPS[group] & only
     rows = session.execute(
         select(Step, Applicant, FamilyCase)
         .join(Applicant, Applicant.id == Step.applicant_id)

@@ -22,6 +22,7 @@ TABS = (
     ("exams.record", "Exam record", "exams:read"),
     ("exams.labs", "Labs", "labs:read"),
     ("exams.xrays", "Chest X-rays", "radiology:read"),
+    ("vaccines.applicant", "Vaccinations", "vaccines:read"),
 )
 
 

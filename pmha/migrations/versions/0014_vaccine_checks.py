@@ -1,13 +1,12 @@
-"""vaccine_checks
+"""vaccine checks: immunosuppression screening before a live vaccine
 
 Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-21
 """
 
-from alembic import op  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
-import pmha.core.db  # noqa: F401
+from alembic import op
+import sqlalchemy as sa
 
 
 revision = "0014"
@@ -17,8 +16,14 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("vaccination_records") as batch:
+        batch.add_column(sa.Column("immunosuppressed", sa.Boolean(), nullable=True))
+        batch.add_column(
+            sa.Column("immunosuppression_override", sa.String(length=300), nullable=True)
+        )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("vaccination_records") as batch:
+        batch.drop_column("immunosuppression_override")
+        batch.drop_column("immunosuppressed")

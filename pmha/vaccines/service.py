@@ -1,0 +1,201 @@
+"""What the nurse sees for an applicant: the history, CDSi's forecast, and the destination's
+vaccine requirements with their waivers, plus the lots in stock that can be given today.
+
+The plan comes from the workflow (its latest plan record, re-planned when stale); the forecast
+from the CDSi engine fed with the applicant's active records and what the clinic knows (pregnancy,
+evidence of immunity as CDSi observations); the requirements from `requirements.requirements`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from pmha.cases import service as cases
+from pmha.cases.models import Applicant
+from pmha.core.auth import Actor
+from pmha.core.db import utcnow
+from pmha.rules import RuleBook
+from pmha.rules.plan import PlanItem
+from pmha.vaccines import live
+from pmha.vaccines.cdsi.data import supporting_data
+from pmha.vaccines.cdsi.engine import forecast as cdsi_forecast
+from pmha.vaccines.cdsi.model import CdsiInputError, Dose, Forecast, Patient
+from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
+from pmha.vaccines.records import records as vaccination_records
+from pmha.vaccines.requirements import (
+    GIVE_TODAY,
+    RequirementsError,
+    VaccineRequirement,
+    requirements,
+)
+from pmha.vaccines.seasons import CDSI_GROUPS
+from pmha.workflow import service as workflow
+
+# NIP002 refusal reasons -> the waiver they stand for (01: religious exemption).
+_REFUSAL_WAIVER = {"01": "religious_or_moral_waiver"}
+PREGNANT = "007"  # CDSi observation "Pregnant"
+IMMUNOCOMPROMISED = "003"  # CDSi observation "Immunocompromised"
+_SEX = {"female": "F", "male": "M"}
+
+
+@dataclass
+class Overview:
+    applicant: Applicant
+    as_of: date
+    records: list[VaccinationRecord]  # every record, those marked deleted included
+    destination: str
+    programme: str
+    rules_version: str | None
+    forecast: Forecast | None = None
+    requirements: list[VaccineRequirement] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # why something could not be computed
+    lots: dict[str, list[VaccineLot]] = field(default_factory=dict)  # usable, by CVX
+
+    @property
+    def active(self) -> list[VaccinationRecord]:
+        return [r for r in self.records if r.deleted_at is None]
+
+    def lots_for(self, vaccine: str) -> list[VaccineLot]:
+        """Usable lots of a vaccine that covers this rule-file vaccine's antigen, soonest to
+        expire first (MMR and MMRV lots both serve Measles)."""
+        antigen = CDSI_GROUPS[vaccine][1] if vaccine in CDSI_GROUPS else None
+        found = [
+            lot
+            for lots in self.lots.values()
+            for lot in lots
+            if antigen is not None and antigen in live.antigens(lot.cvx)
+        ]
+        return sorted(found, key=lambda lot: (lot.expiry, lot.lot))
+
+    def give_today(self) -> list[VaccineRequirement]:
+        return [r for r in self.requirements if r.status == GIVE_TODAY]
+
+
+@cache
+def _observation_by_snomed() -> Mapping[str, str]:
+    """SNOMED CT code -> CDSi observation code (evidence of immunity, conditions)."""
+    out: dict[str, str] = {}
+    for obs in supporting_data().observations.values():
+        for code, system, _text in obs.coded_values:
+            if system.upper() == "SNOMED":
+                out.setdefault(code, obs.code)
+    return out
+
+
+def _doses(active: Iterable[VaccinationRecord]) -> list[Dose]:
+    return [
+        Dose(r.occurred_on, r.cvx, r.mvx, sub_standard=r.kind is RecordKind.SUBPOTENT)
+        for r in active
+        if r.kind in (RecordKind.ADMINISTERED, RecordKind.HISTORICAL, RecordKind.SUBPOTENT)
+    ]
+
+
+def _observations(active: Iterable[VaccinationRecord], pregnant: bool | None) -> list[str]:
+    by_snomed = _observation_by_snomed()
+    found = [
+        by_snomed[r.immunity_disease]
+        for r in active
+        if r.kind is RecordKind.EVIDENCE_OF_IMMUNITY
+        and r.immunity_disease is not None
+        and r.immunity_disease in by_snomed
+    ]
+    if pregnant:
+        found.append(PREGNANT)
+    screened = [r for r in active if r.immunosuppressed is not None and r.given_at is not None]
+    if screened and max(screened, key=lambda r: r.given_at or r.recorded_at).immunosuppressed:
+        found.append(IMMUNOCOMPROMISED)
+    return found
+
+
+def _vaccines_of(cvx: str) -> set[str]:
+    """The rule-file vaccine names whose CDSi antigen a CVX code covers."""
+    antigens = live.antigens(cvx)
+    return {name for name, (_group, antigen) in CDSI_GROUPS.items() if antigen in antigens}
+
+
+def recorded_waivers(active: Iterable[VaccinationRecord]) -> dict[str, str]:
+    """Refusals as waivers by rule-file vaccine: `refused`, or `religious_or_moral_waiver` for a
+    religious exemption (NIP002 01)."""
+    out: dict[str, str] = {}
+    for r in active:
+        if r.kind is RecordKind.REFUSED:
+            for vaccine in _vaccines_of(r.cvx):
+                out[vaccine] = _REFUSAL_WAIVER.get(r.refusal_reason or "", "refused")
+    return out
+
+
+def usable_lots(session: Session, site_id: uuid.UUID, day: date) -> dict[str, list[VaccineLot]]:
+    rows = session.scalars(
+        select(VaccineLot)
+        .where(
+            VaccineLot.site_id == site_id,
+            VaccineLot.expiry >= day,
+            VaccineLot.quantity_left > 0,
+        )
+        .order_by(VaccineLot.expiry, VaccineLot.lot)
+    )
+    out: dict[str, list[VaccineLot]] = {}
+    for lot in rows:
+        out.setdefault(lot.cvx, []).append(lot)
+    return out
+
+
+def overview(
+    session: Session,
+    actor: Actor,
+    rules: RuleBook,
+    applicant_id: uuid.UUID,
+    as_of: date | None = None,
+) -> Overview:
+    """The applicant's vaccination overview (audited reads of the records and the workflow)."""
+    as_of = as_of or utcnow().date()
+    applicant = cases.load_applicant(session, actor, applicant_id)
+    found = vaccination_records(session, actor, applicant.id)
+    flow = workflow.current(session, actor, rules, applicant.id)
+    plan = flow.record.plan or {}
+    view = Overview(
+        applicant=applicant,
+        as_of=as_of,
+        records=found,
+        destination=applicant.case.destination.value,
+        programme=applicant.case.programme.value,
+        rules_version=flow.record.rules_version,
+        lots=usable_lots(session, applicant.case.site_id, as_of),
+    )
+    facts = workflow.clinical_facts(session, applicant.id)
+    try:
+        view.forecast = cdsi_forecast(
+            Patient(applicant.dob, _SEX.get(applicant.sex.value, "U")),
+            _doses(view.active),
+            _observations(view.active, facts.pregnant if facts else None),
+            as_of,
+        )
+    except CdsiInputError as exc:
+        view.problems.append(f"The forecast could not be computed: {exc}")
+        return view
+    if not plan:
+        problems = flow.record.problems or {}
+        view.problems.append(
+            "The destination's requirements wait for the plan: "
+            + ("; ".join(f"{k}: {', '.join(v)}" for k, v in problems.items()) or "not planned")
+        )
+        return view
+    items = [PlanItem.from_dict(item) for item in plan.get("vaccines", [])]
+    try:
+        view.requirements = requirements(
+            items,
+            view.forecast,
+            applicant.case.site.country,
+            as_of,
+            waivers=recorded_waivers(view.active),
+        )
+    except RequirementsError as exc:
+        view.problems.append(f"The requirements could not be computed: {exc}")
+    return view

@@ -1,0 +1,320 @@
+"""The nurse's pages: today's vaccination queue, an applicant's vaccinations (history, forecast,
+requirements and one-click doses from a lot), the stock, a lot's recall list and the printable
+vaccination record."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from pmha.cases.models import Site
+from pmha.cases.views import age_text
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session, utcnow
+from pmha.core.errors import AppError, Forbidden, NotFound
+from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.exams.views.common import Failed, applicant_of, page_context, refused, version_of
+from pmha.exports.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
+from pmha.vaccines import dosing, live, records, service, stock
+from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
+from pmha.vaccines.record_pdf import render_record
+from pmha.vaccines.requirements import STATUSES
+from pmha.vaccines.schemas import CorrectionIn, LotIn, VaccinationIn
+from pmha.web.context import rulebook
+from pmha.workflow import lists
+from pmha.workflow import service as workflow
+from pmha.workflow.labels import value_label
+
+bp = Blueprint("vaccines", __name__)
+
+STATUS_WORDS = {
+    "done": "Done",
+    "give_today": "Give today",
+    "due_now": "Due, not yet",
+    "waived": "Waived",
+    "not_required": "Not required",
+    "conditional": "Waits for a fact",
+}
+assert set(STATUS_WORDS) == set(STATUSES)
+KIND_WORDS = {
+    RecordKind.ADMINISTERED: "Given here",
+    RecordKind.HISTORICAL: "From papers",
+    RecordKind.REFUSED: "Refused",
+    RecordKind.SUBPOTENT: "Sub-potent",
+    RecordKind.EVIDENCE_OF_IMMUNITY: "Immune",
+}
+DOSE_FIELDS = ["kind", "cvx", "lot_id", "given_at", "date", "lot", "amount", "unit", "route",
+               "body_site", "information_source", "refusal_reason", "immunity_evidence",
+               "immunity_disease", "pregnancy_override", "outbreak_override", "immunosuppressed",
+               "immunosuppression_override", "mvx"]  # fmt: skip
+WORDS = {
+    "cvx": "Vaccine",
+    "lot_id": "Lot",
+    "given_at": "Given at",
+    "date": "Date",
+    "amount": "Amount",
+    "route": "Route",
+    "body_site": "Site",
+    "information_source": "Source",
+    "refusal_reason": "Refusal reason",
+    "immunity_disease": "Immune to",
+    "immunity_evidence": "Evidence",
+    "pregnancy_override": "Reason to give in pregnancy",
+    "outbreak_override": "Outbreak declared",
+    "immunosuppression_override": "Reason to give despite immunosuppression",
+    "reason": "Reason",
+}
+# Vaccines a nurse picks for a record of papers or a refusal: the commonly given ones first.
+COMMON_CVX = ["03", "94", "21", "20", "106", "115", "10", "110", "120", "08", "43", "83", "17",
+              "133", "152", "62", "165", "114", "136", "141", "88", "208", "213", "02", "19",
+              "116", "119", "37", "25", "09", "113", "139"]  # fmt: skip
+
+
+def _lists() -> dict[str, Any]:
+    common = [c for c in COMMON_CVX if c in CVX]
+    return {
+        "cvx_choices": [(c, f"{CVX[c]} (CVX {c})") for c in common],
+        "sources": {k: v for k, v in NIP001.items() if k != "00"},
+        "refusals": NIP002,
+        "immunity": dosing.IMMUNITY,
+        "routes": HL70162,
+        "body_sites": HL70163,
+        "mvx": MVX,
+        "status_words": STATUS_WORDS,
+        "kind_words": KIND_WORDS,
+        "vaccine_name": dosing.name,
+        "is_live": live.is_live,
+        "defaults": dosing.defaults,
+        "value_label": value_label,
+    }
+
+
+def _page(
+    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
+) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    view = service.overview(get_session(), actor(), rulebook(), applicant.id)
+    summary: dict[str, list[str]] = {}
+    words: dict[str, str] = {}
+    if failed is not None:
+        for name, messages in failed.errors.items():
+            key = name if name.startswith("_") else f"{failed.target}-{name}"
+            summary[key] = messages
+            words[key] = WORDS.get(name, name.replace("_", " "))
+    facts = workflow.clinical_facts(get_session(), applicant.id)
+    return render_template(
+        "vaccines/applicant.html",
+        view=view,
+        facts=facts,
+        failed=failed,
+        summary_errors=summary,
+        summary_labels=words,
+        can_write=actor().can("vaccines:write"),
+        today=utcnow().date(),
+        now=utcnow(),
+        **_lists(),
+        **page_context(applicant, "vaccines.applicant"),
+    ), status
+
+
+@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations", endpoint="applicant")
+@require("vaccines:read")
+def applicant_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    return _page(case_id, applicant_id)
+
+
+def _dose_input(raw: dict[str, Any]) -> dict[str, Any]:
+    """The form as the API's input: `now` for a dose given this minute, ticks as booleans."""
+    data = dict(raw)
+    if data.get("kind") in ("administered", "subpotent") and not data.get("given_at"):
+        data["given_at"] = "now"
+    if data.get("given_at") == "now":
+        data["given_at"] = utcnow().replace(microsecond=0).isoformat()
+    elif data.get("given_at"):
+        data["given_at"] = f"{data['given_at']}:00+00:00" if len(data["given_at"]) == 16 else ""
+    if "immunosuppressed" in data:
+        data["immunosuppressed"] = data["immunosuppressed"] == "yes"
+    return data
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations", endpoint="record")
+@require("vaccines:write")
+def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    raw = form_data(request.form, DOSE_FIELDS)
+    target = request.form.get("form", "dose")[:60]
+    failed = Failed(target, raw)
+    data, errors = load_form(VaccinationIn(), _dose_input(raw))
+    if data is None:
+        failed.errors = errors
+        return _page(case_id, applicant_id, failed, 422)
+    try:
+        made = records.record_vaccination(get_session(), actor(), applicant.id, data)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _page(case_id, applicant_id, failed, exc.status)
+    flash(f"{KIND_WORDS[made.kind]}: {dosing.name(made.cvx)} on {made.occurred_on} recorded.")
+    return redirect(
+        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="history")
+    )
+
+
+@bp.post(
+    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/<uuid:record_id>/correct",
+    endpoint="correct",
+)
+@require("vaccines:write")
+def correct_record(case_id: uuid.UUID, applicant_id: uuid.UUID, record_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    raw = form_data(request.form, ["reason", "version"])
+    failed = Failed(f"correct-{record_id}", raw)
+    data, errors = load_form(
+        CorrectionIn(), {**raw, "version": version_of(raw.get("version"))} if raw else raw
+    )
+    found = get_session().get(VaccinationRecord, record_id)
+    if found is None or found.applicant_id != applicant.id:
+        raise NotFound("No such vaccination record.", code="vaccines.record_not_found")
+    if data is None:
+        failed.errors = errors
+        return _page(case_id, applicant_id, failed, 422)
+    try:
+        records.correct(get_session(), actor(), record_id, data["reason"], data["version"])
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _page(case_id, applicant_id, failed, exc.status)
+    flash("The record is marked as entered in error; it stays on file.")
+    return redirect(
+        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="history")
+    )
+
+
+@bp.get(
+    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/record.pdf",
+    endpoint="record_pdf",
+)
+@require("vaccines:read")
+def record_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    body = render_record(get_session(), actor(), applicant.id, rules=rulebook())
+    # A generic file name: nothing identifying in names that browsers and disks keep.
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": 'inline; filename="vaccination-record.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/vaccinations", endpoint="queue")
+@require("vaccines:read")
+def queue() -> Any:
+    db, me = get_session(), actor()
+    lists.plan_unplanned(db, me, rulebook())
+    items = lists.worklist(db, me, "nurse", only=frozenset({"vaccination_review"}))
+    today = utcnow().date()
+    given_today = db.scalar(
+        select(func.count(VaccinationRecord.id)).where(
+            VaccinationRecord.kind == RecordKind.ADMINISTERED,
+            VaccinationRecord.occurred_on == today,
+            VaccinationRecord.deleted_at.is_(None),
+            VaccinationRecord.administered_by == me.user_id,
+        )
+    )
+    low = [lot for lot in stock.lots(db, me) if _low(lot, today)]
+    return render_template(
+        "vaccines/queue.html",
+        items=items,
+        given_today=given_today or 0,
+        low=low,
+        today=today,
+        age=age_text,
+        vaccine_name=dosing.name,
+        nav="vaccinations",
+    )
+
+
+def _low(lot: VaccineLot, today: date) -> bool:
+    return lot.quantity_left > 0 and (lot.quantity_left <= 5 or (lot.expiry - today).days <= 30)
+
+
+def _stock_page(failed: Failed | None = None, status: int = 200) -> Any:
+    db, me = get_session(), actor()
+    today = utcnow().date()
+    return render_template(
+        "vaccines/stock.html",
+        lots=stock.lots(db, me),
+        sites=_sites(me),
+        failed=failed,
+        today=today,
+        can_write=me.can("vaccines:write"),
+        cvx_choices=[(c, f"{CVX[c]} (CVX {c})") for c in COMMON_CVX if c in CVX],
+        mvx=MVX,
+        vaccine_name=dosing.name,
+        nav="vaccinations",
+    ), status
+
+
+def _sites(me: Any) -> list[Site]:
+    return list(
+        get_session().scalars(select(Site).where(Site.id.in_(me.site_ids)).order_by(Site.code))
+    )
+
+
+@bp.get("/vaccinations/stock", endpoint="stock")
+@require("vaccines:read")
+def stock_page() -> Any:
+    return _stock_page()
+
+
+@bp.post("/vaccinations/stock", endpoint="receive")
+@require("vaccines:write")
+def receive() -> Any:
+    raw = form_data(
+        request.form, ["site_code", "cvx", "mvx", "lot", "expiry", "quantity", "received_on"]
+    )
+    failed = Failed("lot", raw)
+    typed = dict(raw)
+    if "quantity" in typed:
+        typed["quantity"] = version_of(typed["quantity"]) or typed["quantity"]
+    data, errors = load_form(LotIn(), typed)
+    if data is None:
+        failed.errors = errors
+        return _stock_page(failed, 422)
+    try:
+        lot = stock.receive_lot(get_session(), actor(), data)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _stock_page(failed, exc.status)
+    flash(f"Lot {lot.lot} of {dosing.name(lot.cvx)}: {lot.quantity_received} doses received.")
+    return redirect(url_for(".stock"))
+
+
+@bp.get("/vaccinations/stock/<uuid:lot_id>/recall", endpoint="recall")
+@require("vaccines:read")
+def recall(lot_id: uuid.UUID) -> Any:
+    db, me = get_session(), actor()
+    applicants = stock.recall(db, me, lot_id)
+    lot = next(lot for lot in stock.lots(db, me) if lot.id == lot_id)
+    return render_template(
+        "vaccines/recall.html",
+        lot=lot,
+        applicants=applicants,
+        age=age_text,
+        vaccine_name=dosing.name,
+        nav="vaccinations",
+    )
