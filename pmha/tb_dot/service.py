@@ -34,6 +34,7 @@ from pmha.tb_dot.models import (
     TbEpisode,
 )
 from pmha.workflow import service as workflow
+from pmha.workflow.models import StepState
 
 Catalogue = Mapping[str, rg.TreatmentRules]
 
@@ -377,11 +378,15 @@ def close_episode(
         site_id=episode.site_id,
         after={"outcome": outcome},
     )
-    planned = workflow.record_result(
-        session,
-        actor,
-        rules,
-        episode.applicant_id,
-        {"code": "tb_treatment_dot", "value": outcome, "date": today},
-    )
+    planned = workflow.current(session, actor, rules, episode.applicant_id)
+    if any(s.code == "tb_treatment_dot" and s.state != StepState.NOT_APPLICABLE
+           for s in planned.steps):  # fmt: skip
+        planned = workflow.record_result(
+            session,
+            actor,
+            rules,
+            episode.applicant_id,
+            {"code": "tb_treatment_dot", "value": outcome, "date": today},
+        )
+    # Otherwise the destination's rules did not ask for this treatment: it is kept here only.
     return _treatment(episode, catalogue, today), planned

@@ -64,7 +64,7 @@ def dot_list(
             select(Applicant, FamilyCase.case_number)
             .join(FamilyCase)
             .where(Applicant.id.in_([e.applicant_id for e in episodes]))
-        ).tuples()
+        )
     }
     for episode in episodes:
         applicant, number = people[episode.applicant_id]

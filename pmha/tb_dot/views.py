@@ -12,7 +12,7 @@ from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
-from pmha.exams.views.common import Failed, applicant_of, page_context, refused
+from pmha.exams.views.common import Failed, applicant_of, page_context, refused, version_of
 from pmha.tb_dot import api, chart, classify, letter, service, summary
 from pmha.tb_dot.context import catalogue
 from pmha.web.context import rulebook
@@ -214,7 +214,8 @@ def close(episode_id: uuid.UUID) -> Any:
     episode = service.load_episode(get_session(), actor(), episode_id)
     applicant = service.episode_applicant(episode)
     failed = Failed("close", raw)
-    data, errors = load_form(api.CloseIn(), raw)
+    body = {**raw, "version": version_of(raw.get("version"))}
+    data, errors = load_form(api.CloseIn(), body)
     if data is None:
         failed.errors = errors
         return _page(applicant.case_id, applicant.id, failed, 422)

@@ -120,7 +120,9 @@ def authorization_episode(ctx: Any) -> Any:
             ctx.world.actor("panel_physician"),
             load_catalogue(_rules_dir()),
             ctx.applicant.id,
-            episode_data(start_date=TODAY - dt.timedelta(days=3)),
+            episode_data(
+                start_date=TODAY - dt.timedelta(days=3), diagnosed_on=TODAY - dt.timedelta(days=5)
+            ),
         ).episode
         session.commit()
         ctx._tb_episode = found
@@ -131,3 +133,10 @@ def _rules_dir() -> str:
     from pmha.config import PROJECT_ROOT
 
     return str(PROJECT_ROOT / "country_rules")
+
+
+def tb_episode_body() -> dict[str, Any]:
+    """A JSON or form body that starts treatment (2HRZE/4HR from today)."""
+    data = episode_data()
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in data.items()
+            if k != "cavitation"}  # fmt: skip

@@ -48,8 +48,9 @@ def test_class_a_is_treated_under_dot_then_reclassified_b0_and_cleared(
     # Six months ago: 182 daily doses, four not observed, so one dose is left for today.
     total = 56 + 126
     begun = TODAY - dt.timedelta(days=total + len(demo.NOT_OBSERVED) - 1)
-    treatment = start(session, app, world, applicant, start_date=begun,
-                      diagnosed_on=begun - dt.timedelta(days=2))
+    treatment = start(
+        session, app, world, applicant, start_date=begun, diagnosed_on=begun - dt.timedelta(days=2)
+    )
     assert treatment.dose == "4 tablets a day (HRZE 75/150/400/275; HR 75/150)"  # 58 kg band
     dot = world.actor("dot_worker")
     demo.generate_doses(session, dot, treatment.episode, TODAY - dt.timedelta(days=1),
