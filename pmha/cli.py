@@ -277,11 +277,13 @@ def serve(host: str, port: int) -> None:
 def _register_domain_commands() -> None:
     from pmha.exports.cli import exports, import_command
     from pmha.rules.cli import rules
+    from pmha.travel.cli import verify
     from pmha.vaccines.cdsi.cli import vaccines
 
     main.add_command(exports)
     main.add_command(import_command)
     main.add_command(rules)
+    main.add_command(verify)
     main.add_command(vaccines)
 
 

@@ -31,6 +31,7 @@ from pmha.exams.models import SectionKind
 from pmha.rules import RuleBook
 from pmha.rules import vocabulary as vocab
 from pmha.tb_dot import demo as tb_demo
+from pmha.travel import demo as travel_demo
 from pmha.vaccines import demo as vaccine_demo
 from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
@@ -390,6 +391,7 @@ def seed(
             _progress(session, clinic, rules, applicant, told, today, show)
     vaccine_demo.seed(session, clinic[Role.NURSE], ops, rules, rng, today, synthetic_family)
     tb_demo.seed(session, clinic, rules, today)
+    travel_demo.seed(session, clinic, ops, rules, rng, today, synthetic_family)
     path = _credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

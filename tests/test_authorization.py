@@ -43,6 +43,7 @@ from pmha.workflow.models import PlanChange, Step
 from tests.conftest import csrf_token
 from tests.exams import dicom_factory
 from tests.factories import PASSWORD, SYSTEM, World, applicant_data, case_data, make_case
+from tests.travel import routes as travel_routes
 from tests.tb_dot.helpers import authorization_episode as tb_episode
 from tests.tb_dot.helpers import tb_episode_body
 from tests.tb_dot.helpers import authorization_episode as tb_episode
@@ -122,6 +123,7 @@ RADIOLOGIST = frozenset({"radiologist"})
 LAB_WRITERS = frozenset({"panel_physician", "lab_technician"})
 AUDITOR = frozenset({"auditor"})
 VACCINATORS = frozenset({"panel_physician", "nurse"})
+TRAVEL_WRITERS = frozenset({"panel_physician", "operations"})
 TB_DOT = frozenset({"panel_physician", "nurse", "dot_worker"})
 TB_DOT = frozenset({"panel_physician", "nurse", "dot_worker"})
 
@@ -610,6 +612,71 @@ ROUTES: list[Route] = [
           lambda c: f"/dot/episodes/{tb_episode(c).id}/referral-letter.pdf", foreign=RECORD),
     Route("tb_dot.dot_list", "GET", PAGE, TB_DOT, 200, lambda c: "/dot"),
     Route("tb_dot.programme", "GET", PAGE, TB_DOT, 200, lambda c: "/dot/programme"),
+    # departures (pmha/travel): the home case booked on a home-site departure (tests/travel/routes.py);
+    # its principal is not cleared, so a certificate is refused (409) and no treatment applies (422)
+    Route("travel.departure_list", "GET", PAGE, CLEARANCE_READERS, 200, lambda c: "/departures"),
+    Route("travel.create_departure", "POST", PAGE, TRAVEL_WRITERS, 302, lambda c: "/departures",
+          body=lambda c: travel_routes.new_departure(api=False)),
+    Route("travel.departure_board", "GET", PAGE, CLEARANCE_READERS, 200,
+          lambda c: travel_routes.dep_url(c), foreign=RECORD),
+    Route("travel.board_csv", "GET", PAGE, CLEARANCE_READERS, 200,
+          lambda c: travel_routes.dep_url(c, "/board.csv"), foreign=RECORD),
+    Route("travel.book_case", "POST", PAGE, TRAVEL_WRITERS, 302,
+          lambda c: travel_routes.dep_url(c, "/cases"),
+          body=lambda c: {"case_number": c.case.case_number}, foreign=RECORD),
+    Route("travel.traveller", "GET", PAGE, CLEARANCE_READERS, 200,
+          lambda c: travel_routes.traveller_url(c), foreign=RECORD),
+    Route("travel.record_check", "POST", PAGE, PHYSICIAN, 302,
+          lambda c: travel_routes.traveller_url(c, "/check"),
+          body=lambda c: travel_routes.pec(api=False), foreign=RECORD),
+    Route("travel.set_escort", "POST", PAGE, TRAVEL_WRITERS, 302,
+          lambda c: travel_routes.traveller_url(c, "/escort"),
+          body=lambda c: {"escort_type": "non_medical"}, foreign=RECORD),
+    Route("travel.issue_certificate", "POST", PAGE, TRAVEL_WRITERS, 409,
+          lambda c: travel_routes.traveller_url(c, "/certificate"), body=lambda c: {},
+          foreign=RECORD),
+    Route("travel.certificate_pdf", "GET", PAGE, TRAVEL_WRITERS, 409,
+          lambda c: travel_routes.traveller_url(c, "/certificate.pdf"), foreign=RECORD),
+    Route("travel.case_certificates", "POST", PAGE, TRAVEL_WRITERS, 409,
+          lambda c: travel_routes.dep_url(c, f"/cases/{c.case.id}/certificates.pdf"),
+          body=lambda c: {}, foreign=RECORD),
+    Route("travel.verify", "GET", PUBLIC, EVERY_ROLE, 200, lambda c: "/verify"),
+    Route("travel.verify", "POST", PUBLIC, EVERY_ROLE, 200, lambda c: "/verify",
+          body=lambda c: {"code": "TRV-AAAA-BBBB-CCCC"}),
+    Route("travel_api.list_departures", "GET", API, CLEARANCE_READERS, 200,
+          lambda c: "/api/v1/departures"),
+    Route("travel_api.create_departure", "POST", API, TRAVEL_WRITERS, 201,
+          lambda c: "/api/v1/departures", body=lambda c: travel_routes.new_departure(api=True)),
+    Route("travel_api.board", "GET", API, CLEARANCE_READERS, 200,
+          lambda c: "/api" + "/v1" + travel_routes.dep_url(c, "/board"), foreign=RECORD,
+          not_found="travel.departure_not_found"),
+    Route("travel_api.book_case", "POST", API, TRAVEL_WRITERS, 201,
+          lambda c: "/api/v1" + travel_routes.dep_url(c, "/cases"),
+          body=lambda c: {"case_id": str(c.case.id)}, foreign=RECORD,
+          not_found="travel.departure_not_found"),
+    Route("travel_api.record_check", "POST", API, PHYSICIAN, 201,
+          lambda c: (travel_routes.departure(c), f"{_applicant(c)}/fitness-checks")[1],
+          body=lambda c: travel_routes.pec(api=True), **APPLICANT_404),
+    Route("travel_api.set_escort", "PUT", API, TRAVEL_WRITERS, 200,
+          lambda c: (travel_routes.departure(c), f"{_applicant(c)}/escort")[1],
+          body=lambda c: {"escort_type": "non_medical"}, **APPLICANT_404),
+    Route("travel_api.issue_certificate", "POST", API, TRAVEL_WRITERS, 409,
+          lambda c: (travel_routes.departure(c), f"{_applicant(c)}/certificate")[1],
+          body=lambda c: {}, **APPLICANT_404),
+    Route("travel_api.certificate_pdf", "GET", API, TRAVEL_WRITERS, 409,
+          lambda c: (travel_routes.departure(c), f"{_applicant(c)}/certificate.pdf")[1],
+          **APPLICANT_404),
+    Route("travel_api.follow_up", "GET", API, CLEARANCE_READERS, 200,
+          lambda c: f"{_applicant(c)}/follow-up", **APPLICANT_404),
+    Route("travel_api.complete_follow_up", "POST", API, frozenset({"receiving_authority"}), 200,
+          lambda c: travel_routes.follow_up_url(c),
+          body=lambda c: {"completed_on": date.today().isoformat()}),
+    Route("travel_api.record_treatment", "POST", API, EXAM_WRITERS, 422,
+          lambda c: f"{_applicant(c)}/treatments",
+          body=lambda c: {"drug": "albendazole", "dose": "400 mg",
+                          "given_on": date.today().isoformat()}, **APPLICANT_404),
+    Route("travel_api.verify", "POST", PUBLIC, EVERY_ROLE, 200,
+          lambda c: "/api/v1/certificates/verify", body=lambda c: {"code": "TRV-AAAA-BBBB-CCCC"}),
 ]
 # fmt: on
 

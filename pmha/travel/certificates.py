@@ -159,7 +159,7 @@ def _page(doc: Document, cert: Certificate, languages: tuple[str, ...], verify_u
                 (t["name"], s["who"]["name"]),
                 (t["dob"], s["who"]["dob"]),
                 (t["case"], s["who"]["case"]),
-                (t["destination"], destination_name(s["to"], lang)),
+                (t["destination"], destination_name(s["to"], lang, bare=True)),
                 (t["flight"], f"{s['flight']}, {s['departs']}"),
                 (t["until"], s["until"]),
             ],

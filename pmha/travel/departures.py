@@ -109,7 +109,7 @@ def list_departures(session: Session, actor: Actor, *, upcoming: bool = True) ->
     )
     if upcoming:
         query = query.where(Departure.departs_at > utcnow())
-    return list(session.execute(query).tuples())
+    return [(d, n) for d, n in session.execute(query)]
 
 
 def book_case(

@@ -19,8 +19,7 @@ TEXTS: dict[str, dict[str, str]] = {
         ),
         "revoked": "REVOKED: this certificate no longer stands",
         "verify": (
-            "Verify at {url} or with `pmha verify {code}`; "
-            "the QR code holds the signed statement."
+            "Verify at {url} or with `pmha verify {code}`; the QR code holds the signed statement."
         ),
     },
     "fr": {
@@ -63,5 +62,14 @@ _DESTINATIONS = {
 }
 
 
-def destination_name(code: str, lang: str) -> str:
-    return _DESTINATIONS.get(lang, {}).get(code, code)
+_BARE = {
+    "en": {"US": "United States", "CA": "Canada", "AU": "Australia", "NZ": "New Zealand",
+           "GB": "United Kingdom"},
+    "fr": {"US": "États-Unis", "CA": "Canada", "AU": "Australie", "NZ": "Nouvelle-Zélande",
+           "GB": "Royaume-Uni"},
+}  # fmt: skip
+
+
+def destination_name(code: str, lang: str, *, bare: bool = False) -> str:
+    """The destination in a sentence ("pour le Canada"), or as a field value (bare)."""
+    return (_BARE if bare else _DESTINATIONS).get(lang, {}).get(code, code)

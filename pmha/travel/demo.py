@@ -1,0 +1,206 @@
+"""Demo departures: one US flight from IST in two days carrying a family in every state the
+board shows (ready, PEC due, exam pending, expiring before the flight, unfit at the PEC with its
+certificate revoked, stretcher with a medical escort whose MEDIF is pending, held by the family
+rule), and a Canadian flight whose travellers have bilingual certificates. Synthetic data."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Flask, has_app_context
+from sqlalchemy.orm import Session
+
+from pmha.cases import service as cases
+from pmha.core.auth import Actor, Role
+from pmha.rules import RuleBook, add_months
+from pmha.rules import vocabulary as vocab
+from pmha.travel import certificates, checks, departures
+from pmha.workflow import service as workflow
+from pmha.workflow.models import StepState
+from pmha.workflow.roles import group_of
+
+NO_TB = {
+    "tb_history": False,
+    "tb_contact": False,
+    "tb_symptoms": False,
+    "known_hiv": False,
+    "extrapulmonary_tb": False,
+    "pregnant": False,
+}
+ROLE = {"radiology": Role.RADIOLOGIST, "lab": Role.LAB_TECHNICIAN, "nurse": Role.NURSE}
+# The families of the US flight, one per state, in the order they are booked.
+STATES = ("ready", "pec_due", "exam_pending", "expires", "unfit", "escort", "family_hold")
+
+
+@contextmanager
+def _app(rules: RuleBook) -> Iterator[None]:
+    """The travel verbs read the rules from the running app; `pmha demo seed` has none."""
+    if has_app_context():
+        yield
+        return
+    from pmha.config import Config
+
+    app = Flask("pmha-demo")
+    app.extensions["pmha.rules"] = rules
+    app.extensions["pmha.config"] = Config.from_env()
+    with app.app_context():
+        yield
+
+
+def _good(code: str) -> str:
+    allowed = vocab.RESULT_VALUES[code]
+    if allowed is None:
+        return "0"
+    return next(
+        (v for v in ("normal", "negative", "non_reactive", "completed", "given") if v in allowed),
+        allowed[0],
+    )
+
+
+def complete_exam(
+    session: Session, clinic: dict[Role, Actor], rules: RuleBook, applicant_id: Any, day: date
+) -> None:
+    """Facts and a reassuring result for every open required step (synthetic)."""
+    found = workflow.set_facts(
+        session, clinic[Role.PANEL_PHYSICIAN], rules, applicant_id, {**NO_TB, "exam_date": day}
+    )
+    while True:
+        todo = [
+            s
+            for s in found.steps
+            if s.state == StepState.PENDING
+            and s.planned_status == "required"
+            and group_of(s.code) != "travel"
+        ]
+        if not todo:
+            return
+        code = todo[0].code
+        who = clinic[ROLE.get(group_of(code), Role.PANEL_PHYSICIAN)]
+        found = workflow.record_result(
+            session, who, rules, applicant_id, {"code": code, "value": _good(code), "date": day}
+        )
+
+
+def seed(
+    session: Session,
+    clinic: dict[Role, Actor],
+    operations: Actor,
+    rules: RuleBook,
+    rng: random.Random,
+    today: date,
+    family: Callable[[random.Random, date], tuple[dict[str, Any], list[dict[str, Any]]]],
+) -> None:
+    """The demo departures (see the module docstring). `family` is pmha.demo.synthetic_family."""
+    physician = clinic[Role.PANEL_PHYSICIAN]
+    with _app(rules):
+        now = datetime.now(UTC).replace(second=0, microsecond=0)
+        us = departures.create_departure(
+            session,
+            operations,
+            {
+                "carrier": "TK",
+                "flight_number": "1",
+                "departs_at": now + timedelta(hours=50),
+                "route": "IST-ORD",
+                "destination": "US",
+                "site_id": _ist(operations, session),
+            },
+        )
+        for state in STATES:
+            case_data, members = family(rng, today)
+            case_data.update(destination="US", programme="refugee", site_code="IST")
+            if state != "family_hold":
+                members = members[:1]
+            case = cases.register_case(session, operations, case_data)
+            for member in members:
+                cases.add_applicant(session, operations, case.id, member)
+            session.flush()
+            session.expire_all()
+            departures.book_case(session, operations, us.id, case.id)
+            _make(session, clinic, physician, operations, rules, state, case, today, now)
+        ca = departures.create_departure(
+            session,
+            operations,
+            {
+                "carrier": "TK",
+                "flight_number": "17",
+                "departs_at": now + timedelta(days=9),
+                "route": "IST-YYZ",
+                "destination": "CA",
+                "site_id": _ist(operations, session),
+            },
+        )
+        case_data, members = family(rng, today)
+        case_data.update(destination="CA", programme="immigrant", site_code="IST")
+        case = cases.register_case(session, operations, case_data)
+        session.flush()
+        session.expire_all()
+        departures.book_case(session, operations, ca.id, case.id)
+        for a in case.applicants:
+            complete_exam(session, clinic, rules, a.id, today)
+        certificates.issue_case_certificates(session, operations, case.id)
+
+
+def _ist(actor: Actor, session: Session) -> Any:
+    from sqlalchemy import select
+
+    from pmha.cases.models import Site
+
+    return session.scalar(select(Site.id).where(Site.code == "IST"))
+
+
+def _make(
+    session: Session,
+    clinic: dict[Role, Actor],
+    physician: Actor,
+    operations: Actor,
+    rules: RuleBook,
+    state: str,
+    case: Any,
+    today: date,
+    now: datetime,
+) -> None:
+    people = list(case.applicants)
+    principal = people[0]
+    if state == "exam_pending":
+        return
+    day = add_months(today, -6) + timedelta(days=1) if state == "expires" else today
+    for a in people if state != "family_hold" else people[:1]:
+        complete_exam(session, clinic, rules, a.id, day)
+    pec: dict[str, Any] = {
+        "kind": "pec",
+        "checked_at": now - timedelta(minutes=30),
+        "temperature_c": 36.7,
+        "pulse": 78,
+        "spo2": 98,
+    }
+    if state == "ready":
+        for a in people:
+            checks.record_check(session, physician, a.id, pec)
+        certificates.issue_case_certificates(session, operations, case.id)
+    elif state == "unfit":
+        certificates.issue_certificate(session, operations, principal.id)
+        checks.record_check(
+            session,
+            physician,
+            principal.id,
+            {**pec, "temperature_c": 38.9, "symptoms": ["fever", "rash"]},
+        )
+    elif state == "escort":
+        checks.record_check(session, physician, principal.id, {**pec, "mobility": "stretcher"})
+        checks.set_escort(
+            session,
+            operations,
+            principal.id,
+            {
+                "escort_type": "nurse",
+                "medif_status": "sent",
+                "plan": "Nurse escort IST-ORD",
+                "equipment": ["stretcher", "oxygen concentrator"],
+                "handover_note": "Ambulance booked at ORD arrivals",
+            },
+        )

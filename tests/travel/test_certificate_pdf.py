@@ -1,0 +1,71 @@
+"""The certificate PDF: rendered to PNG with pdftoppm (looked at during development) and read
+back with pdftotext: English, plus French for Canada; the code; no health details."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from pmha.travel import certificates
+from tests.travel.helpers import booked, clear, departure, family
+
+pytestmark = pytest.mark.usefixtures("in_app")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "certificates"
+
+
+def _render(pdf: bytes, name: str) -> tuple[Path, str]:
+    if not shutil.which("pdftoppm"):
+        pytest.fail("pdftoppm is missing: run scripts/install-system-deps.sh (poppler-utils)")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "70", "-singlefile", str(path), str(ARTIFACTS / name)],
+        check=True,
+    )
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    return ARTIFACTS / f"{name}.png", text
+
+
+@pytest.mark.parametrize(("destination", "french"), [("CA", True), ("US", False)])
+def test_the_certificate_prints_in_the_destinations_languages(
+    session, world, rules, destination, french
+):
+    dep = departure(session, world, destination=destination, days=2)
+    case = booked(
+        session, world, dep, family(session, world, destination=destination, programme="immigrant")
+    )
+    a = case.applicants[0]
+    clear(session, world, rules, a.id)
+    pdf = certificates.render_certificate(session, world.actor("operations"), a.id)
+    assert pdf.startswith(b"%PDF")
+    png, text = _render(pdf, f"certificate-{destination}")
+    cert = certificates.issue_certificate(session, world.actor("operations"), a.id)
+    assert cert.code in text and "HADDAD, Omar" in text
+    assert "Fitness-to-travel clearance" in text
+    assert ("Autorisation de voyager" in text) is french
+    assert ("pour le Canada" in text) if french else ("for the United States" in text)
+    for word in ("TB", "tuberculosis", "class", "negative", "x-ray"):
+        assert word.lower() not in text.lower()
+    with Image.open(png) as image:
+        assert image.size[0] > 500 and image.size[1] > 700  # an A4 page
+        assert image.convert("L").getextrema()[0] < 50  # something is printed on it
+
+
+def test_a_case_prints_one_page_per_traveller(session, world, rules):
+    dep = departure(session, world, days=2)
+    case = booked(session, world, dep, family(session, world, children=1))
+    for a in case.applicants:
+        clear(session, world, rules, a.id)
+    pdf = certificates.render_case_certificates(session, world.actor("operations"), case.id)
+    path = ARTIFACTS / "case.pdf"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           2" in info

@@ -1,0 +1,239 @@
+"""Departures and the board: validity against the flight, check windows, fitness outcomes,
+escorts, the family rule, certificates (issue, refuse, revoke, verify) and bad input.
+
+Sources: BRIEF 1.6 [S19] (PEC 24-72 h before departure, all US refugees; exam no more than
+6 months before departure, repeated if it expires first), 1.7 [S20] (US validity 6 months),
+3 [S28f] (Canada 12 months), 5.1 [S31a] (PEC outcomes, escorts), VOCABULARY (family rule).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from pmha.core.errors import Conflict, NotFound, ValidationFailed
+from pmha.rules import add_months
+from pmha.travel import certificates, checks, departures
+from pmha.travel.models import Certificate, Departure, Escort, FitnessCheck
+from pmha.workflow import clearance as cl
+from tests.travel.helpers import booked, clear, departure, family
+
+pytestmark = pytest.mark.usefixtures("in_app")
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def count(session, model):
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def row_of(session, world, dep, applicant_id):
+    board = departures.board(session, world.actor("operations"), dep.id)
+    for row in board.rows:
+        for a, t in row.travellers:
+            if a.id == applicant_id:
+                return board, row, t
+    raise AssertionError("not on the board")
+
+
+def pec(session, world, applicant_id, at=None, **data):
+    body = {"kind": "pec", "checked_at": at or NOW - timedelta(minutes=5), **data}
+    return checks.record_check(session, world.actor("panel_physician"), applicant_id, body)
+
+
+@pytest.fixture()
+def ready_single(session, world, rules):
+    """A US refugee, cleared, on a flight in 2 days: the PEC is all that is left."""
+    dep = departure(session, world, days=2)
+    case = booked(session, world, dep, family(session, world))
+    clear(session, world, rules, case.applicants[0].id)
+    return dep, case.applicants[0]
+
+
+def test_a_cleared_traveller_needs_a_pec_in_its_window_then_is_ready(session, world, ready_single):
+    dep, a = ready_single
+    board, row, t = row_of(session, world, dep, a.id)
+    assert t.medical.status in {cl.CLEARED, cl.WITH_CONDITIONS}
+    assert t.due and t.due[0].startswith("Pre-embarkation check from")  # all US refugees [S19]
+    assert board.ready == 0 and a.id in row.readiness.certifiable
+    check = pec(session, world, a.id, temperature_c=36.8)
+    assert check.suggested.value == "fit" and check.in_window
+    board, row, t = row_of(session, world, dep, a.id)
+    assert not t.due and board.ready == 1
+
+
+def test_a_pec_before_its_window_does_not_count(session, world, rules):
+    dep = departure(session, world, days=5)  # window: 72 h before departure [S19]
+    case = booked(session, world, dep, family(session, world))
+    clear(session, world, rules, case.applicants[0].id)
+    check = pec(session, world, case.applicants[0].id)
+    assert not check.in_window
+    _, _, t = row_of(session, world, dep, case.applicants[0].id)
+    assert t.due and t.fitness is None
+
+
+def test_a_pec_dated_after_the_flight_or_in_the_future_is_refused(session, world, ready_single):
+    dep, a = ready_single
+    before = count(session, FitnessCheck)
+    with pytest.raises(ValidationFailed) as exc:
+        pec(session, world, a.id, at=dep.departs_at + timedelta(hours=1))
+    assert "after the flight" in exc.value.errors["checked_at"][0]
+    with pytest.raises(ValidationFailed) as exc:
+        pec(session, world, a.id, at=NOW + timedelta(hours=1))
+    assert "future" in exc.value.errors["checked_at"][0]
+    assert count(session, FitnessCheck) == before
+
+
+def test_the_physician_overrides_the_suggestion_only_with_a_reason(session, world, ready_single):
+    _, a = ready_single
+    with pytest.raises(ValidationFailed) as exc:
+        pec(session, world, a.id, mobility="WCHR", outcome="fit")
+    assert "override_reason" in exc.value.errors
+    found = pec(
+        session,
+        world,
+        a.id,
+        mobility="WCHR",
+        outcome="fit",
+        override_reason="walks the cabin with a stick",
+    )
+    assert (found.suggested.value, found.outcome.value) == ("fit_with_conditions", "fit")
+
+
+def test_the_exam_expiring_before_the_flight_blocks_travel(session, world, rules):
+    dep = departure(session, world, days=30)
+    case = booked(session, world, dep, family(session, world))
+    exam = add_months(date.today(), -6) + timedelta(days=10)  # US: 6 months [S20]
+    clear(session, world, rules, case.applicants[0].id, exam_date=exam)
+    _, row, t = row_of(session, world, dep, case.applicants[0].id)
+    assert t.valid_until is not None and t.valid_until < dep.departs_at.date()
+    assert t.decision.status == cl.EXPIRED
+    assert any(b.code == "exam_validity" for b in t.decision.blockers)
+    assert case.applicants[0].id not in row.readiness.certifiable
+
+
+def test_one_member_pending_holds_the_family_and_no_certificate_is_written(session, world, rules):
+    dep = departure(session, world)
+    case = booked(session, world, dep, family(session, world, children=1))
+    principal, _child = case.applicants
+    clear(session, world, rules, principal.id)  # the child's exam is not done
+    _, row, t = row_of(session, world, dep, principal.id)
+    assert t.cleared and principal.id not in row.readiness.certifiable  # US: all_travellers
+    before = count(session, Certificate)
+    with pytest.raises(Conflict) as exc:
+        certificates.issue_certificate(session, world.actor("operations"), principal.id)
+    assert exc.value.code == "travel.clearance_blocked"
+    assert count(session, Certificate) == before
+
+
+def test_an_unfit_pec_revokes_the_certificate(session, world, ready_single):
+    dep, a = ready_single
+    ops = world.actor("operations")
+    cert = certificates.issue_certificate(session, ops, a.id)
+    assert certificates.issue_certificate(session, ops, a.id).id == cert.id  # one stands
+    assert certificates.verify(session, cert.code).status == "valid"
+    pec(session, world, a.id, symptoms=["rash"])  # infectious disease: unfit [S32j]
+    assert certificates.verify(session, cert.code).status == "revoked"
+    _, _row, t = row_of(session, world, dep, a.id)
+    assert t.decision.status == cl.TRAVEL_HOLD and t.fitness == "unfit"
+    with pytest.raises(Conflict):
+        certificates.issue_certificate(session, ops, a.id)
+
+
+def test_a_medical_escort_must_be_arranged_and_approved(session, world, ready_single):
+    dep, a = ready_single
+    pec(session, world, a.id, mobility="stretcher")
+    _, _, t = row_of(session, world, dep, a.id)
+    assert t.escort_needed == "medical" and t.decision.status == cl.PENDING
+    ops = world.actor("operations")
+    with pytest.raises(ValidationFailed):
+        checks.set_escort(session, ops, a.id, {"escort_type": "nurse"})  # no plan
+    assert count(session, Escort) == 0
+    escort = checks.set_escort(
+        session,
+        ops,
+        a.id,
+        {"escort_type": "nurse", "plan": "Nurse at seat", "medif_status": "sent"},
+    )
+    _, _, t = row_of(session, world, dep, a.id)
+    assert [b.code for b in t.decision.blockers] == ["medif"]
+    checks.set_escort(
+        session,
+        ops,
+        a.id,
+        {
+            "escort_type": "nurse",
+            "plan": "Nurse at seat",
+            "medif_status": "approved",
+            "equipment": ["stretcher"],
+            "version": escort.version,
+        },
+    )
+    _, row, t = row_of(session, world, dep, a.id)
+    assert not t.decision.blockers and a.id in row.readiness.ready
+
+
+def test_verification_tells_forged_and_unknown_apart(session, world, ready_single):
+    from pmha.travel.signing import parse_token, token
+
+    _, a = ready_single
+    cert = certificates.issue_certificate(session, world.actor("operations"), a.id)
+    good = token(cert.statement, cert.signature)
+    assert certificates.verify(session, good).status == "valid"
+    statement, signature = parse_token(good)
+    statement["until"] = "2099-12-31"
+    assert certificates.verify(session, token(statement, signature)).status == "forged"
+    assert certificates.verify(session, "TRV-AAAA-BBBB-CCCC").status == "unknown"
+    assert "tb" not in str(cert.statement).lower()  # who, what, until: no health details
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"departs_at": NOW - timedelta(hours=1)}, "departs_at"),  # a flight in the past
+        ({"carrier": "ZZ"}, "carrier"),  # no carrier rule in the US file
+    ],
+)
+def test_bad_departures_are_refused_and_nothing_is_written(session, world, change, field):
+    before = count(session, Departure)
+    data = {
+        "carrier": "TK",
+        "flight_number": "1",
+        "departs_at": NOW + timedelta(days=1),
+        "route": "IST-ORD",
+        "destination": "US",
+        **change,
+    }
+    with pytest.raises(ValidationFailed) as exc:
+        departures.create_departure(session, world.actor("operations"), data)
+    assert field in exc.value.errors
+    assert count(session, Departure) == before
+
+
+def test_booking_sets_the_planned_departure_and_checks_the_destination(session, world):
+    dep = departure(session, world, days=3)
+    case = booked(session, world, dep, family(session, world))
+    assert case.planned_departure == dep.departs_at.date()
+    other = family(
+        session,
+        world,
+        destination="CA",
+        given_names="Zaid",
+        family_name="Nouri",
+        given_names_original=None,
+        family_name_original=None,
+        dob="1979-01-01",
+    )
+    with pytest.raises(ValidationFailed):
+        departures.book_case(session, world.actor("operations"), dep.id, other.id)
+    second = departure(session, world, days=4)
+    with pytest.raises(Conflict):
+        departures.book_case(session, world.actor("operations"), second.id, case.id)
+
+
+def test_another_sites_departure_is_not_found(session, world):
+    dep = departure(session, world)
+    with pytest.raises(NotFound) as exc:
+        departures.board(session, world.actor("foreign"), dep.id)
+    assert exc.value.code == "travel.departure_not_found"

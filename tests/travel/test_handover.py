@@ -1,0 +1,109 @@
+"""Post-arrival handover and presumptive treatment.
+
+Sources: BRIEF 3 [S28e, S28h] (Canada: medical surveillance, report within 30 days of entry),
+1.3 [S2, S3] (US Class B1: evaluation by the local health department after arrival), 1.6
+[S16] (presumptive treatment: none for refugees processed in Turkiye).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from pmha.core.errors import NotFound, ValidationFailed
+from pmha.travel import certificates, handover
+from pmha.travel.models import Treatment
+from tests.travel.helpers import booked, clear, departure, family
+from tests.travel.test_departures import count, pec
+
+pytestmark = pytest.mark.usefixtures("in_app")
+
+
+def test_canada_surveillance_is_due_30_days_after_arrival(session, world, rules):
+    dep = departure(session, world, destination="CA", carrier="TK", days=2)
+    case = booked(
+        session, world, dep, family(session, world, destination="CA", programme="immigrant")
+    )
+    a = case.applicants[0]
+    clear(session, world, rules, a.id, facts={"tb_history": True})
+    items = handover.follow_up(session, world.actor("operations"), a.id)
+    surveillance = [i for i in items if i["rule"] == "ca.arrival.surveillance"]
+    assert surveillance, items
+    assert surveillance[0]["within_days"] == 30
+    assert surveillance[0]["due_by"] == (dep.departs_at.date() + timedelta(days=30)).isoformat()
+
+
+def test_the_handover_carries_medications_and_escort_notes(session, world, rules):
+    from pmha.travel import checks
+
+    dep = departure(session, world, days=2)
+    case = booked(session, world, dep, family(session, world))
+    a = case.applicants[0]
+    clear(session, world, rules, a.id)
+    pec(session, world, a.id, journey_medications="insulin glargine 10 units at night")
+    checks.set_escort(
+        session,
+        world.actor("operations"),
+        a.id,
+        {"escort_type": "non_medical", "handover_note": "meet at gate B"},
+    )
+    kinds = {i["kind"]: i["what"] for i in handover.follow_up(session, world.actor("nurse"), a.id)}
+    assert kinds["medications"].startswith("insulin")
+    assert kinds["escort_handover"] == "meet at gate B"
+
+
+def test_issuing_a_certificate_keeps_follow_up_records_the_receiving_side_completes(
+    session, world, rules
+):
+    dep = departure(session, world, destination="CA", days=2)
+    case = booked(
+        session, world, dep, family(session, world, destination="CA", programme="immigrant")
+    )
+    a = case.applicants[0]
+    clear(session, world, rules, a.id, facts={"tb_history": True})
+    certificates.issue_certificate(session, world.actor("operations"), a.id)
+    items = handover.follow_up(session, world.actor("operations"), a.id)
+    record = next(i for i in items if i["rule"] == "ca.arrival.surveillance")
+    assert record["id"] and record["completed_on"] is None
+    receiver = world.actor("receiving_authority")
+    import uuid
+    from dataclasses import replace
+
+    canada = replace(receiver, destination="CA")
+    with pytest.raises(NotFound):
+        handover.complete_follow_up(
+            session,
+            replace(receiver, destination="US"),
+            uuid.UUID(record["id"]),
+            {"completed_on": date.today()},
+        )
+    with pytest.raises(ValidationFailed):
+        handover.complete_follow_up(
+            session,
+            canada,
+            uuid.UUID(record["id"]),
+            {"completed_on": date.today() + timedelta(days=2)},
+        )
+    done = handover.complete_follow_up(
+        session, canada, uuid.UUID(record["id"]), {"completed_on": date.today(), "note": "seen"}
+    )
+    assert done.completed_on == date.today()
+
+
+def test_presumptive_treatment_the_rule_says_none_for_turkiye(session, world):
+    case = family(session, world)  # exam country TR (the IST site)
+    rule, _given = handover.suggested_treatment(
+        session, world.actor("nurse"), case.applicants[0].id
+    )
+    assert rule is not None and rule.id == "us.presumptive.none_tr_lb" and not rule.drugs
+    before = count(session, Treatment)
+    with pytest.raises(ValidationFailed) as exc:
+        handover.record_treatment(
+            session,
+            world.actor("nurse"),
+            case.applicants[0].id,
+            {"drug": "albendazole", "dose": "400 mg", "given_on": date.today()},
+        )
+    assert "drug" in exc.value.errors
+    assert count(session, Treatment) == before
