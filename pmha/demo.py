@@ -390,6 +390,7 @@ def seed(
             told = story if n == 0 or story not in {SUGGESTIVE, CLASS_A} else CLEARED
             _progress(session, clinic, rules, applicant, told, today, show)
     vaccine_demo.seed(session, clinic[Role.NURSE], ops, rules, rng, today, synthetic_family)
+    __import__("pmha.exports.demo").exports.demo.seed(session, system, sites)
     tb_demo.seed(session, clinic, rules, today)
     travel_demo.seed(session, clinic, ops, rules, rng, today, synthetic_family)
     path = _credentials_file()

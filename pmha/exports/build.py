@@ -48,8 +48,10 @@ def bundle_path(storage: Path, bundle_id: uuid.UUID) -> Path:
 def content_key(parts: Sequence[Part], manifest: dict[str, Any]) -> str:
     """SHA-256 over what the bundle says: the stable parts and the manifest's facts."""
     digest = hashlib.sha256()
-    facts = {k: manifest[k] for k in ("schema_version", "case", "sending_site", "travellers",
-                                      "rule_versions")}  # fmt: skip
+    facts = {
+        k: manifest[k]
+        for k in ("schema_version", "case", "sending_site", "travellers", "rule_versions")
+    }
     digest.update(json.dumps(facts, sort_keys=True).encode())
     for part in sorted(parts, key=lambda p: p.name):
         if part.stable:
@@ -147,8 +149,15 @@ def _job_actor(session: Session, job: ExportJob) -> Actor:
 
 
 class Collected:
-    def __init__(self, parts: list[Part], manifest: dict[str, Any], bundle_id: uuid.UUID,
-                 recipient: Any, signer: envelope.KeyPair, existing: bool) -> None:  # fmt: skip
+    def __init__(
+        self,
+        parts: list[Part],
+        manifest: dict[str, Any],
+        bundle_id: uuid.UUID,
+        recipient: Any,
+        signer: envelope.KeyPair,
+        existing: bool,
+    ) -> None:
         self.parts, self.manifest, self.bundle_id = parts, manifest, bundle_id
         self.recipient, self.signer, self.existing = recipient, signer, existing
 
@@ -174,8 +183,15 @@ def _collect(db: Database, job_id: uuid.UUID, rules: RuleBook, storage: Path) ->
         manifest["content_sha256"] = key
         existing = s.get(ExportBundle, bundle_id) is not None
         cert = envelope.load_certificate(recipient.cert_pem.encode())
-        audit.record(s, actor, "export", "case", case.id, site_id=case.site_id,
-                     details={"bundle_id": str(bundle_id), "job_id": str(job_id)})  # fmt: skip
+        audit.record(
+            s,
+            actor,
+            "export",
+            "case",
+            case.id,
+            site_id=case.site_id,
+            details={"bundle_id": str(bundle_id), "job_id": str(job_id)},
+        )
         return Collected(parts, manifest, bundle_id, cert, signer, existing)
 
 
@@ -198,8 +214,14 @@ def _finish(db: Database, job_id: uuid.UUID, c: Collected, envelope_bytes: bytes
                 )
             )
             s.flush()
-            s.add(ExportLogEntry(bundle_id=c.bundle_id, event=LogEvent.CREATED,
-                                 actor_id=job.requested_by, actor_name="export job"))  # fmt: skip
+            s.add(
+                ExportLogEntry(
+                    bundle_id=c.bundle_id,
+                    event=LogEvent.CREATED,
+                    actor_id=job.requested_by,
+                    actor_name="export job",
+                )
+            )
         job.bundle_id = c.bundle_id
         job.state, job.step, job.progress, job.error_code = JobState.DONE, "done", 100, None
 

@@ -27,8 +27,12 @@ def exports() -> None:
     "purpose", type=click.Choice(["signing", "encryption", "decryption", "trusted_sender"])
 )
 @click.argument("certificate", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="the private key (PEM), for signing and decryption")  # fmt: skip
+@click.option(
+    "--key",
+    "key_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="the private key (PEM), for signing and decryption",
+)
 @click.option("--destination", help="the authority's destination (US, CA, ...)")
 @click.option("--site", "site_code", help="the centre's site code, for a signing key")
 @click.option("--use-from", type=click.DateTime(["%Y-%m-%d"]), help="rotation: first day of use")
@@ -58,11 +62,15 @@ def add_certificate(
                 raise click.ClickException(f"No site {site_code}.")
         try:
             row = keys.add_certificate(
-                session, _operator(), Purpose(purpose), certificate.read_bytes(),
+                session,
+                _operator(),
+                Purpose(purpose),
+                certificate.read_bytes(),
                 key_pem=key_file.read_bytes() if key_file else None,
-                destination=destination, site_id=site_id,
+                destination=destination,
+                site_id=site_id,
                 use_from=use_from.date() if use_from else None,
-            )  # fmt: skip
+            )
         except AppError as exc:
             raise _fail(exc) from None
         click.echo(
@@ -80,8 +88,10 @@ def list_certificates() -> None:
     app = _app()
     with app.app_context(), database(app).transaction() as session:
         for row in keys.certificates(session):
-            click.echo(f"{row.purpose.value:15} {row.destination or '--':3} {row.use_from} "
-                       f"{row.not_after:%Y-%m-%d} {row.fingerprint[:16]} {row.label}")  # fmt: skip
+            click.echo(
+                f"{row.purpose.value:15} {row.destination or '--':3} {row.use_from} "
+                f"{row.not_after:%Y-%m-%d} {row.fingerprint[:16]} {row.label}"
+            )
 
 
 @click.command("import")
@@ -95,8 +105,14 @@ def import_command(bundle: Path, destination: str) -> None:
     from pmha.web.context import storage
 
     app = _app()
-    actor = Actor(None, "cli:import", frozenset({Role.RECEIVING_AUTHORITY}), frozenset(),
-                  via="cli", destination=destination)  # fmt: skip
+    actor = Actor(
+        None,
+        "cli:import",
+        frozenset({Role.RECEIVING_AUTHORITY}),
+        frozenset(),
+        via="cli",
+        destination=destination,
+    )
     with app.app_context(), database(app).transaction() as session:
         try:
             row = receive.import_bundle(session, actor, bundle.read_bytes(), storage())

@@ -70,7 +70,11 @@ def add_certificate(
     fingerprint = envelope.fingerprint(cert)
     if session.scalar(
         select(ExportCertificate.id).where(
-            ExportCertificate.purpose == purpose, ExportCertificate.fingerprint == fingerprint
+            ExportCertificate.purpose == purpose,
+            ExportCertificate.fingerprint == fingerprint,
+            ExportCertificate.destination == destination
+            if destination
+            else ExportCertificate.destination.is_(None),
         )
     ):
         raise Conflict("This certificate is registered already.", code="exports.duplicate")

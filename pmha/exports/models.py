@@ -51,7 +51,7 @@ class ExportCertificate(UUIDPk, Base):
     use_from: Mapped[date]  # rotation: the newest certificate in use from its start date
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    __table_args__ = (UniqueConstraint("purpose", "fingerprint"),)
+    __table_args__ = (UniqueConstraint("purpose", "destination", "fingerprint"),)
 
 
 class ExportJob(UUIDPk, Base):

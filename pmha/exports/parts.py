@@ -58,8 +58,15 @@ class Export:
 Contributor = Callable[[Export], list[Part]]
 
 # TB classes that call for an evaluation after arrival (US: B1, B2, B3 and a Class A waiver).
-FOLLOW_UP_CLASSES = frozenset({"class_a_waiver", "class_b1_pulmonary", "class_b1_extrapulmonary",
-                               "class_b2_ltbi", "class_b3_contact"})  # fmt: skip
+FOLLOW_UP_CLASSES = frozenset(
+    {
+        "class_a_waiver",
+        "class_b1_pulmonary",
+        "class_b1_extrapulmonary",
+        "class_b2_ltbi",
+        "class_b3_contact",
+    }
+)
 CLASSIFIED = ("tb_class", "syphilis", "gonorrhea")
 
 

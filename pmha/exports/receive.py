@@ -226,8 +226,9 @@ def import_bundle(session: Session, actor: Actor, data: bytes, storage: Path) ->
     for name, content in opened.files.items():
         if name.startswith(("dicom/", "pdf/")):
             write_atomically(storage / "imports" / hashlib.sha256(content).hexdigest(), content)
-    audit.record(session, actor, "import", "imported_bundle", row.id,
-                 details={"files": len(opened.files)})  # fmt: skip
+    audit.record(
+        session, actor, "import", "imported_bundle", row.id, details={"files": len(opened.files)}
+    )
     return row
 
 

@@ -42,8 +42,15 @@ def request_export(session: Session, actor: Actor, case_id: uuid.UUID) -> Export
     )
     session.add(job)
     session.flush()
-    audit.record(session, actor, "create", "export_job", job.id, site_id=case.site_id,
-                 details={"case_id": str(case.id)})  # fmt: skip
+    audit.record(
+        session,
+        actor,
+        "create",
+        "export_job",
+        job.id,
+        site_id=case.site_id,
+        details={"case_id": str(case.id)},
+    )
     enqueue_after_commit(session, build_bundle, str(job.id))
     return job
 
@@ -99,8 +106,14 @@ def download(session: Session, actor: Actor, bundle_id: uuid.UUID, storage: Path
     path = build.bundle_path(storage, found.id)
     if not path.exists():
         raise NotFound("The bundle's file is missing; build it again.", code="exports.file_missing")
-    session.add(ExportLogEntry(bundle_id=found.id, event=LogEvent.DOWNLOADED,
-                               actor_id=actor.user_id, actor_name=actor.username))  # fmt: skip
+    session.add(
+        ExportLogEntry(
+            bundle_id=found.id,
+            event=LogEvent.DOWNLOADED,
+            actor_id=actor.user_id,
+            actor_name=actor.username,
+        )
+    )
     audit.record(session, actor, "download", "export_bundle", found.id, site_id=found.site_id)
     return path.read_bytes()
 
@@ -110,8 +123,9 @@ def log_event(session: Session, actor: Actor, bundle_id: uuid.UUID, event: str) 
     found = _bundle(session, actor, bundle_id)
     if event not in {e.value for e in MANUAL_EVENTS}:
         raise ValidationFailed(errors={"event": ["Choose delivered or acknowledged."]})
-    entry = ExportLogEntry(bundle_id=found.id, event=LogEvent(event), actor_id=actor.user_id,
-                           actor_name=actor.username)  # fmt: skip
+    entry = ExportLogEntry(
+        bundle_id=found.id, event=LogEvent(event), actor_id=actor.user_id, actor_name=actor.username
+    )
     session.add(entry)
     session.flush()
     audit.record(session, actor, event, "export_bundle", found.id, site_id=found.site_id)

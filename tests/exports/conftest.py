@@ -40,9 +40,20 @@ def export_case(app: Flask, session: Session, world: World, storage: Path) -> Ex
 
     nurse, physician = world.actor("nurse"), world.actor("panel_physician")
     case = make_case(session, nurse, destination="US")
-    cases.add_applicant(session, nurse, case.id, loaded(ApplicantIn, applicant_data(
-        given_names="Yusuf", given_names_original=None, dob="2014-07-07",
-        relationship="child")))  # fmt: skip
+    cases.add_applicant(
+        session,
+        nurse,
+        case.id,
+        loaded(
+            ApplicantIn,
+            applicant_data(
+                given_names="Yusuf",
+                given_names_original=None,
+                dob="2014-07-07",
+                relationship="child",
+            ),
+        ),
+    )
     session.flush()
     session.expire_all()
     rules = app.extensions["pmha.rules"]
@@ -53,9 +64,17 @@ def export_case(app: Flask, session: Session, world: World, storage: Path) -> Ex
     order = lab_service.order_tests(session, physician, rules, principal, ["syphilis_serology"])[0]
     result = {"value": "non_reactive", "date": date.today(), "details": {}}
     lab_service.record_result(session, world.actor("lab_technician"), rules, order.id, result)
-    vaccinations.record_vaccination(session, nurse, principal, {
-        "kind": RecordKind.HISTORICAL, "cvx": "03", "date": date(2000, 1, 1),
-        "information_source": "03"})  # fmt: skip
+    vaccinations.record_vaccination(
+        session,
+        nurse,
+        principal,
+        {
+            "kind": RecordKind.HISTORICAL,
+            "cvx": "03",
+            "date": date(2000, 1, 1),
+            "information_source": "03",
+        },
+    )
     keyring.install(session, world)
     session.commit()
     return Exported(case, storage)

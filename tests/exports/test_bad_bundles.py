@@ -66,11 +66,16 @@ def test_a_tampered_byte_is_refused(session, world, export_case, sealed, where):
     position = int(len(data) * where) if where > 0 else len(data) + where
     data[position] ^= 0x01
     with pytest.raises(AppError) as caught:
-        receive.import_bundle(session, world.actor("receiving_authority"), bytes(data),
-                              export_case.storage)  # fmt: skip
+        receive.import_bundle(
+            session, world.actor("receiving_authority"), bytes(data), export_case.storage
+        )
     session.rollback()
-    assert caught.value.code in {"exports.malformed", "exports.wrong_recipient",
-                                 "exports.bad_signature", "exports.bad_zip"}  # fmt: skip
+    assert caught.value.code in {
+        "exports.malformed",
+        "exports.wrong_recipient",
+        "exports.bad_signature",
+        "exports.bad_zip",
+    }
     assert session.scalar(select(func.count()).select_from(ImportedBundle)) == 0
 
 
@@ -92,11 +97,18 @@ def test_an_expired_signing_certificate_is_refused(session, world, export_case, 
     # Trusted by the authority (registered before it expired; the registry refuses expired
     # certificates now, so the row is added directly), used to sign after its end date.
     cert = old.certificate
-    session.add(ExportCertificate(
-        purpose=Purpose.TRUSTED_SENDER, destination="US", label="expired centre",
-        fingerprint=envelope.fingerprint(cert), cert_pem=envelope.cert_pem(cert).decode(),
-        not_before=cert.not_valid_before_utc, not_after=cert.not_valid_after_utc,
-        use_from=cert.not_valid_before_utc.date()))  # fmt: skip
+    session.add(
+        ExportCertificate(
+            purpose=Purpose.TRUSTED_SENDER,
+            destination="US",
+            label="expired centre",
+            fingerprint=envelope.fingerprint(cert),
+            cert_pem=envelope.cert_pem(cert).decode(),
+            not_before=cert.not_valid_before_utc,
+            not_after=cert.not_valid_after_utc,
+            use_from=cert.not_valid_before_utc.date(),
+        )
+    )
     session.commit()
     stale = reseal(inner(sealed), signer=old)
     with pytest.raises(AppError) as caught:
@@ -126,8 +138,9 @@ def test_a_manifest_whose_hashes_do_not_match_is_refused(session, world, export_
     files = receive.unpack(inner(sealed))
     name = next(n for n in files if n.startswith("fhir/"))
     files[name] = files[name].replace(b'"final"', b'"amended"', 1)
-    detail = refused(session, world, export_case.storage, reseal(rezip(files)),
-                     "exports.hash_mismatch")  # fmt: skip
+    detail = refused(
+        session, world, export_case.storage, reseal(rezip(files)), "exports.hash_mismatch"
+    )
     assert "hash" in detail
 
 

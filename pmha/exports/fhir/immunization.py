@@ -36,8 +36,15 @@ from pmha.exports.fhir.common import (
 from pmha.exports.immunization import ImmunizationRecord, RecordKind
 
 # NIP001 historical source -> immunization-origin (provider, record, recall, school).
-_ORIGIN = {"02": "provider", "03": "record", "04": "recall", "05": "record", "06": "record",
-           "07": "school", "08": "record"}  # fmt: skip
+_ORIGIN = {
+    "02": "provider",
+    "03": "record",
+    "04": "recall",
+    "05": "record",
+    "06": "record",
+    "07": "school",
+    "08": "record",
+}
 # NIP002 refusal reason -> v3 ActReason: a religious exemption is RELIG, the others objections.
 _REFUSAL = {"01": ("RELIG", "religious objection")}
 _OBJECTION = ("PATOBJ", "patient objection")

@@ -21,36 +21,77 @@ RULES: dict[str, tuple[tuple[str, ...], dict[str, frozenset[str]]]] = {
         ("status", "type", "date", "author", "title"),
         {"status": frozenset({"preliminary", "final", "amended", "entered-in-error"})},
     ),
-    "Patient": (("identifier", "name", "birthDate"), {
-        "gender": frozenset({"male", "female", "other", "unknown"})}),
+    "Patient": (
+        ("identifier", "name", "birthDate"),
+        {"gender": frozenset({"male", "female", "other", "unknown"})},
+    ),
     "Immunization": (
         ("status", "vaccineCode", "patient"),
         {"status": frozenset({"completed", "entered-in-error", "not-done"})},
     ),
     "Observation": (
         ("status", "code"),
-        {"status": frozenset({"registered", "preliminary", "final", "amended", "corrected",
-                              "cancelled", "entered-in-error", "unknown"})},
+        {
+            "status": frozenset(
+                {
+                    "registered",
+                    "preliminary",
+                    "final",
+                    "amended",
+                    "corrected",
+                    "cancelled",
+                    "entered-in-error",
+                    "unknown",
+                }
+            )
+        },
     ),
     "Condition": (("subject", "code"), {}),
     "DiagnosticReport": (
         ("status", "code"),
-        {"status": frozenset({"registered", "partial", "preliminary", "final", "amended",
-                              "corrected", "appended", "cancelled", "entered-in-error",
-                              "unknown"})},
+        {
+            "status": frozenset(
+                {
+                    "registered",
+                    "partial",
+                    "preliminary",
+                    "final",
+                    "amended",
+                    "corrected",
+                    "appended",
+                    "cancelled",
+                    "entered-in-error",
+                    "unknown",
+                }
+            )
+        },
     ),
     "ImagingStudy": (
         ("status", "subject"),
-        {"status": frozenset({"registered", "available", "cancelled", "entered-in-error",
-                              "unknown"})},
+        {
+            "status": frozenset(
+                {"registered", "available", "cancelled", "entered-in-error", "unknown"}
+            )
+        },
     ),
     "CarePlan": (
         ("status", "intent", "subject"),
-        {"status": frozenset({"draft", "active", "on-hold", "revoked", "completed",
-                              "entered-in-error", "unknown"}),
-         "intent": frozenset({"proposal", "plan", "order", "option"})},
+        {
+            "status": frozenset(
+                {
+                    "draft",
+                    "active",
+                    "on-hold",
+                    "revoked",
+                    "completed",
+                    "entered-in-error",
+                    "unknown",
+                }
+            ),
+            "intent": frozenset({"proposal", "plan", "order", "option"}),
+        },
     ),
-}  # fmt: skip
+}
 _DATES = {"birthDate", "expirationDate", "recordedDate", "publicationDate", "presentationDate"}
 _INSTANTS = {"timestamp", "issued"}  # instant: a full time with its zone
 _DATETIMES = {"date", "started", "occurrenceDateTime", "effectiveDateTime"}  # any precision
@@ -79,8 +120,12 @@ def _check_values(resource: dict[str, Any], where: str) -> list[str]:
             problems.append(f"{path}.{key}: not a FHIR dateTime")
         elif key == "coding":
             for i, c in enumerate(value if isinstance(value, list) else [None]):
-                if not (isinstance(c, dict) and isinstance(c.get("system"), str)
-                        and isinstance(c.get("code"), str) and c["code"].strip()):  # fmt: skip
+                if not (
+                    isinstance(c, dict)
+                    and isinstance(c.get("system"), str)
+                    and isinstance(c.get("code"), str)
+                    and c["code"].strip()
+                ):
                     problems.append(f"{path}.coding[{i}]: needs a system and a code")
     return problems
 

@@ -65,7 +65,7 @@ def upgrade() -> None:
             ["sites.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("purpose", "fingerprint"),
+        sa.UniqueConstraint("purpose", "destination", "fingerprint"),
     )
     op.create_index(
         op.f("ix_export_certificates_destination"),
