@@ -49,8 +49,6 @@ def _blueprints() -> list[Blueprint]:
         labs_api,
         radiology_api,
         vaccines_api,
-        travel_pages,
-        travel_api,
         tb_dot_pages,
         tb_dot_api,
         travel_pages,

@@ -46,8 +46,6 @@ from tests.factories import PASSWORD, SYSTEM, World, applicant_data, case_data, 
 from tests.travel import routes as travel_routes
 from tests.tb_dot.helpers import authorization_episode as tb_episode
 from tests.tb_dot.helpers import tb_episode_body
-from tests.tb_dot.helpers import authorization_episode as tb_episode
-from tests.tb_dot.helpers import tb_episode_body
 
 # --- the examples, against the permission table itself -----------------------------------
 
@@ -124,7 +122,6 @@ LAB_WRITERS = frozenset({"panel_physician", "lab_technician"})
 AUDITOR = frozenset({"auditor"})
 VACCINATORS = frozenset({"panel_physician", "nurse"})
 TRAVEL_WRITERS = frozenset({"panel_physician", "operations"})
-TB_DOT = frozenset({"panel_physician", "nurse", "dot_worker"})
 TB_DOT = frozenset({"panel_physician", "nurse", "dot_worker"})
 
 PUBLIC, PAGE, API = "public", "page", "api"
@@ -568,50 +565,6 @@ ROUTES: list[Route] = [
           lambda c: "/arrivals", body=lambda c: {"file": (io.BytesIO(b"not a bundle"), "b.p7m")}),
     Route("exports.arrival", "GET", PAGE, frozenset({"receiving_authority"}), 200,
           lambda c: f"/arrivals/{_imported_bundle(c)}"),
-    Route("tb_dot_api.read_tb", "GET", API, TB_DOT, 200, lambda c: f"{_applicant(c)}/tb",
-          **APPLICANT_404),
-    Route("tb_dot_api.confirm_classification", "POST", API, PHYSICIAN, 201,
-          lambda c: f"{_applicant(c)}/tb/classification", body=lambda c: {}, **APPLICANT_404),
-    Route("tb_dot_api.start_episode", "POST", API, PHYSICIAN, 201,
-          lambda c: f"{_applicant(c)}/tb-episodes", body=lambda c: tb_episode_body(),
-          **APPLICANT_404),
-    Route("tb_dot_api.record_dose", "POST", API, TB_DOT, 201,
-          lambda c: f"/api/v1/tb-episodes/{tb_episode(c).id}/doses",
-          body=lambda c: {"date": date.today().isoformat(), "status": "observed"},
-          foreign=RECORD, not_found="tb_dot.episode_not_found"),
-    Route("tb_dot_api.record_sputum", "POST", API, TB_DOT, 201,
-          lambda c: f"/api/v1/tb-episodes/{tb_episode(c).id}/sputum",
-          body=lambda c: {"collected_on": date.today().isoformat(), "smear": "negative"},
-          foreign=RECORD, not_found="tb_dot.episode_not_found"),
-    Route("tb_dot_api.close_episode", "POST", API, PHYSICIAN, 200,
-          lambda c: f"/api/v1/tb-episodes/{tb_episode(c).id}/close",
-          body=lambda c: {"outcome": "not_evaluated", "note": "transferred out",
-                          "version": tb_episode(c).version},
-          foreign=RECORD, not_found="tb_dot.episode_not_found"),
-    Route("tb_dot_api.dot_list", "GET", API, TB_DOT, 200, lambda c: "/api/v1/dot-list"),
-    Route("tb_dot_api.programme", "GET", API, TB_DOT, 200, lambda c: "/api/v1/tb-programme"),
-    Route("tb_dot.applicant", "GET", PAGE, TB_DOT, 200, lambda c: _record(c, "tb"),
-          foreign=RECORD),
-    Route("tb_dot.confirm", "POST", PAGE, PHYSICIAN, 302, lambda c: _record(c, "tb/confirm"),
-          body=lambda c: {}, foreign=RECORD),
-    Route("tb_dot.start", "POST", PAGE, PHYSICIAN, 302, lambda c: _record(c, "tb/episodes"),
-          body=lambda c: tb_episode_body(), foreign=RECORD),
-    Route("tb_dot.record_dose", "POST", PAGE, TB_DOT, 302,
-          lambda c: f"/dot/episodes/{tb_episode(c).id}/doses",
-          body=lambda c: {"status": "observed"}, foreign=RECORD),
-    Route("tb_dot.record_sputum", "POST", PAGE, TB_DOT, 302,
-          lambda c: f"/dot/episodes/{tb_episode(c).id}/sputum",
-          body=lambda c: {"collected_on": date.today().isoformat(), "culture": "negative"},
-          foreign=RECORD),
-    Route("tb_dot.close", "POST", PAGE, PHYSICIAN, 302,
-          lambda c: f"/dot/episodes/{tb_episode(c).id}/close",
-          body=lambda c: {"outcome": "not_evaluated", "note": "transferred out",
-                          "version": str(tb_episode(c).version)},
-          foreign=RECORD),
-    Route("tb_dot.referral_letter", "GET", PAGE, TB_DOT, 200,
-          lambda c: f"/dot/episodes/{tb_episode(c).id}/referral-letter.pdf", foreign=RECORD),
-    Route("tb_dot.dot_list", "GET", PAGE, TB_DOT, 200, lambda c: "/dot"),
-    Route("tb_dot.programme", "GET", PAGE, TB_DOT, 200, lambda c: "/dot/programme"),
     # departures (pmha/travel): the home case booked on a home-site departure (tests/travel/routes.py);
     # its principal is not cleared, so a certificate is refused (409) and no treatment applies (422)
     Route("travel.departure_list", "GET", PAGE, CLEARANCE_READERS, 200, lambda c: "/departures"),

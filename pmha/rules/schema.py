@@ -163,105 +163,6 @@ class ClearanceSchema(Cited):
     conditions = fields.List(fields.String(validate=_outcome_value), load_default=list)
 
 
-# --- departures (pmha/travel): check windows, carriers, presumptive treatment, follow-up ---------
-
-FITNESS = ("fit", "fit_with_conditions", "fit_with_escort", "fit_with_medical_escort", "deferred",
-           "unfit")  # fmt: skip
-
-
-class TravelCheckSchema(Cited):
-    """How long before departure a check counts (PEC 24-72 h, PDMS 3 weeks, DHC 72 h)."""
-
-    code = fields.String(required=True, validate=validate.OneOf(["pdms", "pec", "dhc"]))
-    within_hours = fields.Integer(required=True, validate=validate.Range(min=1, max=24 * 90))
-
-
-class CarrierSchema(Cited):
-    """One airline's fitness-to-fly rules (they differ: BRIEF 5.2 says make them configurable)."""
-
-    code = fields.String(required=True, validate=validate.Regexp(r"^[A-Z0-9]{2}$"))
-    name = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    pregnancy_single_max_weeks = fields.Integer(required=True, validate=validate.Range(20, 42))
-    pregnancy_multiple_max_weeks = fields.Integer(required=True, validate=validate.Range(20, 42))
-    pregnancy_certificate_from_weeks = fields.Integer(
-        required=True, validate=validate.Range(12, 42)
-    )
-    infectious_unfit = fields.Boolean(load_default=True)
-    fever_celsius = fields.Float(load_default=38.0, validate=validate.Range(37, 41))
-    newborn_min_days = fields.Integer(load_default=7, validate=validate.Range(0, 60))
-    oxygen_needs_medif = fields.Boolean(load_default=True)
-
-
-class DrugSchema(Strict):
-    drug = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    dose = fields.String(required=True, validate=validate.Length(min=1, max=80))
-
-
-class PresumptiveSchema(Cited):
-    """Presumptive treatment or a pre-departure procedure, by origin, age and pregnancy; the
-    first entry that matches decides, and an entry with no drugs says that none applies."""
-
-    id = fields.String(required=True, validate=validate.Regexp(RULE_ID))
-    kind = fields.String(
-        load_default="presumptive_treatment",
-        validate=validate.OneOf(["presumptive_treatment", "procedure"]),
-    )
-    exam_country = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")))
-    origin = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")))
-    age_from = fields.String(validate=_period)
-    age_below = fields.String(validate=_period)
-    pregnant = fields.Boolean()
-    drugs = fields.List(fields.Nested(DrugSchema), required=True)
-
-
-class FollowUpSchema(Cited):
-    """What the destination asks after arrival when an outcome holds (kind:value)."""
-
-    id = fields.String(required=True, validate=validate.Regexp(RULE_ID))
-    outcome = fields.List(
-        fields.String(validate=_outcome_value), required=True, validate=validate.Length(min=1)
-    )
-    what = fields.String(required=True, validate=validate.Length(min=1, max=300))
-    within_days = fields.Integer(load_default=None, validate=validate.Range(min=1, max=365))
-
-
-class TravelSchema(Cited):
-    languages = fields.List(
-        fields.String(validate=validate.OneOf(["en", "fr"])),
-        required=True,
-        validate=validate.Length(min=1),
-    )
-    sources = fields.Dict(
-        keys=fields.String(validate=validate.Regexp(SOURCE_ID)),
-        values=fields.Nested(SourceSchema),
-        load_default=dict,
-    )
-    check = fields.List(fields.Nested(TravelCheckSchema), load_default=list)
-    carrier = fields.List(fields.Nested(CarrierSchema), load_default=list)
-    presumptive = fields.List(fields.Nested(PresumptiveSchema), load_default=list)
-    follow_up = fields.List(fields.Nested(FollowUpSchema), load_default=list)
-
-    @validates_schema
-    def _cited_and_unique(self, data: dict[str, Any], **_: Any) -> None:
-        known = set(data.get("sources") or {}) | _TOP_SOURCES.get()
-        errors: dict[str, list[str]] = {}
-        for section in ("check", "carrier", "presumptive", "follow_up"):
-            keys: set[str] = set()
-            for i, entry in enumerate(data.get(section, [])):
-                cited = [entry["source"]] if isinstance(entry["source"], str) else entry["source"]
-                missing = [s for s in cited if s not in known]
-                if missing:
-                    errors.setdefault(f"{section}[{i}].source", []).append(
-                        f"source {missing[0]!r} is in neither [sources] nor [travel.sources]"
-                    )
-                key = entry.get("id") or entry.get("code")
-                if key in keys:
-                    errors.setdefault(f"{section}[{i}]", []).append(f"{key!r} is listed twice")
-                keys.add(key)
-        if errors:
-            raise ValidationError(errors)
-
-
 class TbPhaseSchema(Strict):
     """A phase of a TB regimen: its drugs, its daily doses, the days allowed to take them."""
 
@@ -455,13 +356,6 @@ class RuleFileSchema(Strict):
         _TOP_SOURCES.set(frozenset(sources) if isinstance(sources, dict) else frozenset())
         return data
     tb_treatment = fields.Nested(TbTreatmentSchema, load_default=None)
-    travel = fields.Nested(TravelSchema, load_default=None)
-
-    @pre_load
-    def _remember_sources(self, data: Any, **_: Any) -> Any:
-        sources = data.get("sources") if isinstance(data, dict) else None
-        _TOP_SOURCES.set(frozenset(sources) if isinstance(sources, dict) else frozenset())
-        return data
 
 
 def flatten(messages: Any, raw: Any, path: str = "") -> list[tuple[str, str]]:
