@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import Actor
+from pmha.core.errors import AppError
 from pmha.exams import dicom, lab_service, radiology
 from pmha.exams import service as exams
 from pmha.exams.models import SectionKind, SectionStatus
@@ -232,7 +233,7 @@ def clinical_summary(ex: Export) -> list[Part]:
     return parts
 
 
-def _optional(module: str, name: str) -> Callable[..., bytes] | None:
+def _optional(module: str, name: str) -> Callable[..., Any] | None:
     """A public function of another domain, when that domain is installed yet."""
     try:
         found = getattr(importlib.import_module(module), name)
@@ -257,4 +258,49 @@ def vaccination_records(ex: Export) -> list[Part]:
     ]
 
 
-CONTRIBUTORS: list[Contributor] = [clinical_summary, vaccination_records]
+def clearance_certificates(ex: Export) -> list[Part]:
+    """Each traveller's clearance certificate PDF (travel), when one can be issued."""
+    render = _optional("pmha.travel.certificates", "render_certificate")
+    if render is None:
+        return []
+    parts = []
+    for a in ex.case.applicants:
+        try:
+            with ex.session.begin_nested():
+                data = render(ex.session, ex.actor, a.id)
+        except AppError:  # not cleared, or not booked on a departure yet: no certificate
+            continue
+        parts.append(Part(f"pdf/clearance-{a.id}.pdf", "application/pdf", data, stable=False))
+    return parts
+
+
+def handover_and_tb(ex: Export) -> list[Part]:
+    """Travel's post-arrival handover and the TB programme's summary, per traveller, as JSON;
+    the handover's follow-ups join the arrival list's."""
+    handover = _optional("pmha.travel.handover", "follow_up")
+    tb = _optional("pmha.tb_dot.summary", "tb_summary")
+    parts = []
+    by_id = {t["id"]: t for t in ex.travellers}
+    for a in ex.case.applicants:
+        if handover is not None:
+            items: Any = handover(ex.session, ex.actor, a.id)
+            parts.append(Part(f"handover/{a.id}.json", "application/json", _json(items)))
+            told = by_id.get(str(a.id))
+            if told is not None:
+                for item in items:
+                    if item.get("kind") == "follow_up" and item.get("what"):
+                        days = item.get("within_days")
+                        text = f"{item['what']} (within {days} days)" if days else item["what"]
+                        told["follow_up"].append(text)
+        if tb is not None:
+            summary: Any = tb(ex.session, ex.actor, a.id, rules=ex.rules)
+            parts.append(Part(f"tb/{a.id}.json", "application/json", _json(summary)))
+    return parts
+
+
+CONTRIBUTORS: list[Contributor] = [
+    clinical_summary,
+    vaccination_records,
+    clearance_certificates,
+    handover_and_tb,
+]

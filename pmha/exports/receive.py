@@ -32,7 +32,14 @@ MAX_ENVELOPE = 1024 * 1024 * 1024  # 1 GiB
 MAX_UNPACKED = 2 * 1024 * 1024 * 1024
 MAX_FILES = 2000
 MAX_RATIO = 200  # a deflated member may not expand more than this (zip bombs)
-FOLDERS = {"fhir": ".json", "hl7": ".hl7", "dicom": ".dcm", "pdf": ".pdf"}
+FOLDERS = {
+    "fhir": ".json",
+    "hl7": ".hl7",
+    "dicom": ".dcm",
+    "pdf": ".pdf",
+    "handover": ".json",
+    "tb": ".json",
+}
 
 
 class ImportRefused(AppError):
@@ -138,6 +145,8 @@ def check_contents(files: dict[str, bytes]) -> None:
                 hl7.parse_vxu(data.decode())
             elif folder == "dicom":
                 dicom.inspect(data)
+            elif folder in ("handover", "tb"):
+                json.loads(data)
             elif folder == "pdf" and not data.startswith(b"%PDF-"):
                 raise ValueError
         except (ValueError, UnicodeDecodeError, hl7.Hl7Error, dicom.DicomRejected):

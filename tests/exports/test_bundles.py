@@ -54,7 +54,7 @@ def test_a_case_exports_to_a_signed_encrypted_bundle(session, world, export_case
     for name, entry in listed.items():
         assert hashlib.sha256(files[name]).hexdigest() == entry["sha256"]
     kinds = {name.split("/")[0] for name in listed}
-    assert {"fhir", "hl7", "dicom"} <= kinds
+    assert {"fhir", "hl7", "dicom", "pdf", "handover", "tb"} <= kinds
     for name in listed:
         if name.startswith("fhir/"):
             assert fhir.check_bundle(json.loads(files[name])) == []
