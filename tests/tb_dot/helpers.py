@@ -55,13 +55,15 @@ def tb_patient(
     """An adult at the home site with pulmonary TB: X-ray suggestive, smear and culture
     positive (BRIEF 1.2), so the destination's rules ask for treatment."""
     actor = world.actor("nurse")
+    pregnant = who.pop("pregnant", False)
+    symptoms = who.pop("tb_symptoms", False)  # children: the X-ray only with symptoms
     case = make_case(session, actor, destination=destination, programme=programme,
                      principal=applicant_data(**who))  # fmt: skip
     applicant = case.principal
     assert applicant is not None
-    facts: dict[str, Any] = {"exam_date": TODAY, **NO_TB}
+    facts: dict[str, Any] = {"exam_date": TODAY, **NO_TB, "tb_symptoms": symptoms}
     if applicant.sex.value == "female":
-        facts["pregnant"] = who.pop("pregnant", False)
+        facts["pregnant"] = pregnant
     workflow.set_facts(session, world.actor("panel_physician"), rules_of(app), applicant.id, facts)
     record(session, app, world, applicant, "chest_xray", "suggestive_of_tb")
     record(session, app, world, applicant, "sputum_smear", "positive")

@@ -1,0 +1,199 @@
+"""The TB API: bad input is a clear problem with a stable code and nothing written; site
+scoping; the nightly check through Celery beat; the programme summary and the chart page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pmha.tb_dot import demo, service, summary, tasks
+from pmha.tb_dot.models import DotObservation, TbAlert, TbEpisode
+from tests.factories import World
+from tests.tb_dot.helpers import TODAY, catalogue_of, start, tb_episode_body, tb_patient
+from tests.test_authorization import assert_problem
+
+
+def _count(session: Session, model: Any) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+@pytest.fixture()
+def episode(app: Flask, session: Session, world: World) -> TbEpisode:
+    applicant = tb_patient(session, app, world)
+    begun = TODAY - dt.timedelta(days=10)
+    found = start(session, app, world, applicant, start_date=begun, diagnosed_on=begun)
+    session.commit()
+    return found.episode
+
+
+def _dose(client: FlaskClient, world: World, episode: TbEpisode, **body: Any) -> Any:
+    data = {"date": TODAY.isoformat(), "status": "observed", **body}
+    return client.post(f"/api/v1/tb-episodes/{episode.id}/doses", json=data,
+                       headers=world.auth("dot_worker"))  # fmt: skip
+
+
+def test_a_second_observation_for_the_same_dose_is_a_conflict(
+    client: FlaskClient, session: Session, world: World, episode: TbEpisode
+) -> None:
+    assert _dose(client, world, episode).status_code == 201
+    again = _dose(client, world, episode, status="missed")
+    assert_problem(again, 409, "tb_dot.dose_already_recorded")
+    assert _count(session, DotObservation) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"date": (TODAY - dt.timedelta(days=11)).isoformat()}, "date"),
+        ({"date": (TODAY + dt.timedelta(days=1)).isoformat()}, "date"),
+        ({"status": "adverse_event"}, "description"),
+        ({"status": "taken"}, "status"),
+        ({"note": "x"}, "note"),
+    ],
+    ids=["before_start", "in_future", "adverse_event_undescribed", "unknown_status",
+         "unknown_field"],
+)  # fmt: skip
+def test_a_bad_dose_names_its_field_and_writes_nothing(
+    client: FlaskClient,
+    session: Session,
+    world: World,
+    episode: TbEpisode,
+    body: dict[str, Any],
+    field: str,
+) -> None:
+    response = _dose(client, world, episode, **body)
+    problem = assert_problem(response, 422, response.get_json()["code"])
+    assert field in problem["errors"]
+    assert _count(session, DotObservation) == 0
+
+
+def test_an_adverse_event_keeps_its_description(
+    client: FlaskClient, session: Session, world: World, episode: TbEpisode
+) -> None:
+    response = _dose(client, world, episode, status="adverse_event", description="vomiting")
+    assert response.status_code == 201
+    row = session.scalar(select(DotObservation))
+    assert row is not None and row.description == "vomiting"
+
+
+def test_closing_with_doses_outstanding_is_refused(
+    client: FlaskClient, session: Session, world: World, episode: TbEpisode
+) -> None:
+    body = {"outcome": "treatment_completed", "version": episode.version}
+    response = client.post(f"/api/v1/tb-episodes/{episode.id}/close", json=body,
+                           headers=world.auth("panel_physician"))  # fmt: skip
+    problem = assert_problem(response, 422, "tb_dot.cannot_close")
+    assert "outstanding" in problem["errors"]["outcome"][0]
+    session.expire_all()
+    assert session.get(TbEpisode, episode.id).status.value == "active"  # type: ignore[union-attr]
+
+
+def test_a_regimen_the_applicant_is_not_eligible_for_is_refused(
+    client: FlaskClient, app: Flask, session: Session, world: World
+) -> None:
+    applicant = tb_patient(session, app, world)
+    session.commit()
+    body = {**tb_episode_body(), "regimen": "HPZM", "site": "extrapulmonary"}
+    response = client.post(f"/api/v1/applicants/{applicant.id}/tb-episodes", json=body,
+                           headers=world.auth("panel_physician"))  # fmt: skip
+    problem = assert_problem(response, 422, "tb_dot.invalid_episode")
+    assert "site" in problem["errors"]
+    assert _count(session, TbEpisode) == 0
+
+
+def test_a_second_episode_while_one_is_active_is_a_conflict(
+    client: FlaskClient, session: Session, world: World, episode: TbEpisode
+) -> None:
+    url = f"/api/v1/applicants/{episode.applicant_id}/tb-episodes"
+    response = client.post(url, json=tb_episode_body(), headers=world.auth("panel_physician"))
+    assert_problem(response, 409, "tb_dot.episode_active")
+    assert _count(session, TbEpisode) == 1
+
+
+def test_a_referral_names_its_dot_centre_and_gets_a_letter(
+    client: FlaskClient, app: Flask, session: Session, world: World, signed_in: Any
+) -> None:
+    applicant = tb_patient(session, app, world)
+    session.commit()
+    body = {**tb_episode_body(), "dot_site": "referral"}
+    url = f"/api/v1/applicants/{applicant.id}/tb-episodes"
+    refused = client.post(url, json=body, headers=world.auth("panel_physician"))
+    assert "referral_centre" in assert_problem(refused, 422, "tb_dot.invalid_episode")["errors"]
+    body["referral_centre"] = "Istanbul NTP DOT centre 3"
+    made = client.post(url, json=body, headers=world.auth("panel_physician"))
+    assert made.status_code == 201
+    episode_id = made.get_json()["episode"]["id"]
+    letter = signed_in("nurse").get(f"/dot/episodes/{episode_id}/referral-letter.pdf")
+    assert letter.status_code == 200 and letter.data.startswith(b"%PDF")
+
+
+def test_another_sites_episode_is_not_found(
+    client: FlaskClient, world: World, episode: TbEpisode
+) -> None:
+    response = client.post(f"/api/v1/tb-episodes/{episode.id}/doses",
+                           json={"date": TODAY.isoformat(), "status": "observed"},
+                           headers=world.auth("foreign"))  # fmt: skip
+    assert_problem(response, 404, "tb_dot.episode_not_found")
+
+
+def test_the_summary_for_export_bundles_is_plain_data(
+    app: Flask, session: Session, world: World, episode: TbEpisode
+) -> None:
+    with app.app_context():
+        found = summary.tb_summary(session, world.actor("nurse"), episode.applicant_id)
+    assert json.loads(json.dumps(found)) == found
+    assert found["classification"]["outcomes"]["tb_class"]["values"] == ["class_a"]
+    assert found["episode"]["regimen"]["code"] == "2HRZE/4HR"
+    assert found["outcome"] is None
+
+
+def test_the_nightly_check_flags_missed_doses_and_overdue_sputum_once(
+    app: Flask, session: Session, world: World
+) -> None:
+    applicant = tb_patient(session, app, world)
+    begun = TODAY - dt.timedelta(days=45)
+    found = start(session, app, world, applicant, start_date=begun, diagnosed_on=begun)
+    demo.generate_doses(session, world.actor("dot_worker"), found.episode,
+                        TODAY - dt.timedelta(days=5), {})  # fmt: skip
+    session.commit()
+    schedule = app.extensions["celery"].conf.beat_schedule
+    assert schedule["tb-dot-nightly-check"]["task"] == tasks.NIGHTLY
+    first = tasks.nightly_check()
+    assert first["interruption"] == 1 and first["sputum_overdue"] == 1
+    again = tasks.nightly_check()
+    assert "interruption" not in again
+    session.expire_all()
+    kinds = sorted(a.kind for a in session.scalars(select(TbAlert)))
+    assert kinds == ["interruption", "sputum_overdue"]
+
+
+def test_the_pages_show_the_list_the_chart_and_the_programme(
+    app: Flask, session: Session, world: World, signed_in: Any
+) -> None:
+    applicant = tb_patient(session, app, world)
+    begun = TODAY - dt.timedelta(days=30)
+    found = start(session, app, world, applicant, start_date=begun, diagnosed_on=begun)
+    demo.generate_doses(session, world.actor("dot_worker"), found.episode,
+                        TODAY - dt.timedelta(days=1), {3: demo.DoseStatus.MISSED})  # fmt: skip
+    session.commit()
+    client = signed_in("dot_worker")
+    listing = client.get("/dot").get_data(as_text=True)
+    assert applicant.family_name in listing and "29</strong> of 182" in listing
+    page = client.get(f"/cases/{applicant.case_id}/applicants/{applicant.id}/tb")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    # one square a day, plus one in the legend
+    assert html.count('class="d-observed"') == 29 + 1 and html.count('class="d-missed"') == 1 + 1
+    assert "Intensive (HRZE)" in html and "Class A" in html
+    programme = client.get("/dot/programme").get_data(as_text=True)
+    assert "On treatment" in programme
+    totals = summary.programme_summary(session, world.actor("nurse"), catalogue_of(app))
+    assert totals["on_treatment"] == 1
+    assert service.active_episode(session, applicant.id) is not None
