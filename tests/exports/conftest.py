@@ -31,8 +31,7 @@ def storage(app: Flask) -> Path:
     return Path(app.extensions["pmha.config"].STORAGE_DIR)
 
 
-@pytest.fixture()
-def export_case(app: Flask, session: Session, world: World, storage: Path) -> Exported:
+def make_export_case(app: Flask, session: Session, world: World, storage: Path) -> Exported:
     """A two-traveller US case with an X-ray, a lab result and vaccinations; keys installed."""
     from pmha.cases import service as cases
     from pmha.cases.schemas import ApplicantIn
@@ -78,3 +77,8 @@ def export_case(app: Flask, session: Session, world: World, storage: Path) -> Ex
     keyring.install(session, world)
     session.commit()
     return Exported(case, storage)
+
+
+@pytest.fixture()
+def export_case(app: Flask, session: Session, world: World, storage: Path) -> Exported:
+    return make_export_case(app, session, world, storage)
