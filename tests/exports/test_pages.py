@@ -1,0 +1,100 @@
+"""The export pages: build with progress, download, log; the authority's upload and arrivals."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from sqlalchemy import func, select
+
+from pmha.exports.models import ExportLogEntry, ImportedBundle
+from tests.conftest import csrf_token
+
+
+def post(client, url, data, **kwargs):
+    page = client.get("/")
+    return client.post(url, data={**data, "csrf_token": csrf_token(page.text)}, **kwargs)
+
+
+def test_a_physician_builds_downloads_and_logs_a_bundle(signed_in, export_case, session):
+    client = signed_in("panel_physician")
+    url = f"/cases/{export_case.case.id}/exports"
+    page = client.get(url)
+    assert page.status_code == 200 and "Build the bundle" in page.text
+    built = post(client, url, {})
+    assert built.status_code == 302
+    page = client.get(url)
+    assert "Ready" in page.text
+    link = re.search(r'href="(/exports/[0-9a-f-]{36}/download)"', page.text).group(1)
+    download = client.get(link)
+    assert download.status_code == 200
+    assert download.mimetype == "application/pkcs7-mime"
+    disposition = download.headers["Content-Disposition"]
+    assert re.fullmatch(r'attachment; filename="[0-9a-f-]{36}\.p7m"', disposition)
+    bundle_id = link.split("/")[2]
+    assert post(client, f"/exports/{bundle_id}/log", {"event": "delivered"}).status_code == 302
+    events = session.scalars(select(ExportLogEntry.event)).all()
+    assert sorted(e.value for e in events) == ["created", "delivered", "downloaded"]
+
+
+def test_a_build_without_the_authoritys_certificate_says_so(signed_in, world, session):
+    from tests.factories import make_case
+
+    case = make_case(session, world.actor("nurse"), destination="CA")
+    session.commit()
+    client = signed_in("operations")
+    response = post(client, f"/cases/{case.id}/exports", {}, follow_redirects=True)
+    assert "No valid certificate of the receiving authority" in response.text
+
+
+def test_the_authority_imports_a_bundle_and_sees_its_arrivals(
+    signed_in, export_case, session, world, client
+):
+    from pmha.exports import build, service
+
+    job = service.request_export(session, world.actor("panel_physician"), export_case.case.id)
+    session.commit()
+    session.refresh(job)
+    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    authority = signed_in("receiving_authority")
+    response = post(
+        authority,
+        "/arrivals",
+        {"file": (io.BytesIO(data), "bundle.p7m")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302, response.text
+    arrival = authority.get(response.headers["Location"])
+    assert arrival.status_code == 200
+    assert export_case.case.case_number in arrival.text
+    listing = authority.get("/arrivals")
+    for a in export_case.case.applicants:
+        assert a.family_name in listing.text
+
+
+def test_a_bad_upload_is_refused_in_words_and_nothing_is_kept(signed_in, export_case, session):
+    authority = signed_in("receiving_authority")
+    response = post(
+        authority,
+        "/arrivals",
+        {"file": (io.BytesIO(b"garbage"), "x.p7m")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422
+    assert "not a CMS envelope" in response.text
+    assert session.scalar(select(func.count()).select_from(ImportedBundle)) == 0
+
+
+def test_another_authority_cannot_see_an_arrival(signed_in, export_case, session, world):
+    from pmha.exports import build, receive, service
+
+    job = service.request_export(session, world.actor("panel_physician"), export_case.case.id)
+    session.commit()
+    session.refresh(job)
+    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    row = receive.import_bundle(
+        session, world.actor("receiving_authority"), data, export_case.storage
+    )
+    row.destination = "CA"
+    session.commit()
+    assert signed_in("receiving_authority").get(f"/arrivals/{row.id}").status_code == 404
