@@ -11,8 +11,19 @@ from pmha.tb_dot.models import TbEpisode
 
 PER_ROW = 28
 CELL = 16
-LEFT = 120
-TOP = 24
+ROW = CELL + 18  # room between rows for the phase labels and the sputum marks
+LEFT = 70
+TOP = 20
+# Fill colours as SVG attributes (the pages' Content-Security-Policy allows no inline styles).
+COLOURS = {
+    "observed": "#1e8e3e",
+    "self_administered": "#8ab4f8",
+    "missed": "#d93025",
+    "refused": "#f29900",
+    "adverse_event": "#9334e6",
+    "none": "#ffffff",
+    "later": "#dadce0",
+}
 WORDS = {
     "observed": "Observed",
     "self_administered": "Self-administered",
@@ -45,7 +56,7 @@ class Chart:
 
 def _place(index: int) -> tuple[int, int]:
     row, col = divmod(index, PER_ROW)
-    return LEFT + col * CELL, TOP + row * (CELL + 10)
+    return LEFT + col * CELL, TOP + row * ROW
 
 
 def build(episode: TbEpisode, progress: Progress, today: date) -> Chart:
@@ -75,5 +86,5 @@ def build(episode: TbEpisode, progress: Progress, today: date) -> Chart:
         positive = "positive" in (check.smear, check.culture)
         chart.sputum.append((x, y, f"Month {check.month} sputum", positive))
     rows = (days + PER_ROW - 1) // PER_ROW
-    chart.height = TOP + rows * (CELL + 10) + 4
+    chart.height = TOP + rows * ROW
     return chart

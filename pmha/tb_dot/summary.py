@@ -70,12 +70,12 @@ def dot_list(
         applicant, number = people[episode.applicant_id]
         found = svc._treatment(episode, catalogue, day)
         entry = next((o.status.value for o in episode.observations if o.dose_date == day), None)
-        rows.append(ListRow(episode, applicant, number, found, entry, _flags(found)))
+        rows.append(ListRow(episode, applicant, number, found, entry, flags(found)))
     audit.record(session, actor, "read", "tb_dot_list", details={"episodes": len(rows)})
     return rows
 
 
-def _flags(found: svc.Treatment) -> list[str]:
+def flags(found: svc.Treatment) -> list[str]:
     p = found.progress
     flags = []
     if p.lost_to_follow_up:

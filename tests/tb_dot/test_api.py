@@ -189,8 +189,7 @@ def test_the_pages_show_the_list_the_chart_and_the_programme(
     page = client.get(f"/cases/{applicant.case_id}/applicants/{applicant.id}/tb")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    # one square a day, plus one in the legend
-    assert html.count('class="d-observed"') == 29 + 1 and html.count('class="d-missed"') == 1 + 1
+    assert html.count('data-status="observed"') == 29 and html.count('data-status="missed"') == 1
     assert "Intensive (HRZE)" in html and "Class A" in html
     programme = client.get("/dot/programme").get_data(as_text=True)
     assert "On treatment" in programme
