@@ -92,8 +92,8 @@ def _traveller(a: Applicant) -> fhir.Traveller:
 def _classifications(plan: dict[str, Any] | None, mental: str | None) -> list[fhir.Classification]:
     out = []
     for found in (plan or {}).get("outcomes", []):
-        if found["kind"] in CLASSIFIED and found.get("values"):
-            value = found["values"][0]
+        value = (found.get("values") or ["none"])[0]
+        if found["kind"] in CLASSIFIED and value != "none":
             out.append(
                 fhir.Classification(
                     kind=found["kind"],

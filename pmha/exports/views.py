@@ -15,7 +15,7 @@ from pmha.core.errors import AppError
 from pmha.exports import receive, service
 from pmha.exports.models import ExportBundle, JobState
 from pmha.web.context import storage
-from pmha.workflow.labels import CLEARANCE, value_label
+from pmha.workflow.labels import CLEARANCE, OUTCOMES, value_label
 
 bp = Blueprint("exports", __name__)
 
@@ -39,7 +39,8 @@ def _labels(values: list[str]) -> list[str]:
     out = []
     for item in values:
         kind, _, value = item.partition(":")
-        out.append(f"{kind.replace('_', ' ')}: {value_label(value)}")
+        name = OUTCOMES.get(kind, "Mental health" if kind == "mental_health" else kind)
+        out.append(f"{name}: {value_label(value)}")
     return out
 
 
@@ -73,7 +74,7 @@ def request_export(case_id: uuid.UUID) -> Any:
         get_session().rollback()
         flash(exc.detail, "error")
         return redirect(url_for(".case_exports", case_id=case_id))
-    flash("The bundle is being built.")
+    flash("Bundle requested: it is built in the background.")
     return redirect(url_for(".case_exports", case_id=case_id))
 
 

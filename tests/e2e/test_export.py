@@ -1,0 +1,88 @@
+"""Export in the browser: a physician builds a case's bundle and downloads it; the US receiving
+authority uploads it, and sees the travellers with their clearance and follow-up."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
+
+from pmha.app import create_app
+from pmha.core import migrate
+from pmha.core.db import database
+from tests import factories
+from tests.conftest import config_for_tests
+from tests.e2e.conftest import LiveServer
+from tests.e2e.test_workflow import sign_in, sign_out
+from tests.exports.conftest import make_export_case
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def export_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
+    """The app on a free port with a US case ready for export and the demo keys installed."""
+    tmp = tmp_path_factory.mktemp("e2e-export")
+    config = config_for_tests(f"sqlite:///{tmp / 'e2e.db'}", tmp / "var")
+    app = create_app(config)
+    db = database(app)
+    with db.engine.begin() as conn:
+        migrate.upgrade(connection=conn)
+    with app.app_context(), db.transaction() as session:
+        world = factories.build_world(session)
+        case = make_export_case(app, session, world, Path(config.STORAGE_DIR)).case
+        case_id = str(case.id)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-export", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}"), case_id
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        db.engine.dispose()
+
+
+def test_a_case_is_exported_and_imported_by_the_authority(
+    page: Page, export_server, shoot, tmp_path: Path
+) -> None:
+    live, case_id = export_server
+    sign_in(page, live, "t_panel_physician")
+    page.goto(live(f"/cases/{case_id}/exports"))
+    expect(page.get_by_role("heading", name="Export to the receiving authority")).to_be_visible()
+    shoot("before")
+    page.get_by_role("button", name="Build the bundle").click()
+    expect(page.get_by_text("Ready", exact=True)).to_be_visible()
+    shoot("built")
+    with page.expect_download() as caught:
+        page.get_by_role("link", name="Download").click()
+    download = caught.value
+    assert re.fullmatch(r"[0-9a-f-]{36}\.p7m", download.suggested_filename)
+    bundle = tmp_path / download.suggested_filename
+    download.save_as(bundle)
+    page.get_by_role("button", name="Mark delivered").click()
+    expect(page.get_by_text(re.compile(r"^Delivered \d{4}-"))).to_be_visible()
+    sign_out(page)
+
+    sign_in(page, live, "t_receiving_authority")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Arrivals").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^Arrivals"))).to_be_visible()
+    page.get_by_label("Import a bundle (.p7m file)").set_input_files(str(bundle))
+    page.get_by_role("button", name="Verify and import").click()
+    expect(page.get_by_role("status")).to_contain_text("verified and imported")
+    expect(page.get_by_role("heading", name=re.compile(r"^Case IST-"))).to_be_visible()
+    shoot("arrival")
+    page.get_by_role("link", name="← Arrivals").click()
+    expect(page.get_by_role("table")).to_contain_text("Haddad")
+    shoot("arrivals")
+    # The same bundle a second time is refused, in words, and nothing changes.
+    page.get_by_label("Import a bundle (.p7m file)").set_input_files(str(bundle))
+    page.get_by_role("button", name="Verify and import").click()
+    expect(page.get_by_role("alert")).to_contain_text("imported already")
+    shoot("second-import-refused")
