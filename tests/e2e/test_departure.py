@@ -1,0 +1,145 @@
+"""Departure day: operations opens the flight's board and sees who is ready; the physician
+records the pre-embarkation check (and, for the second traveller, a fever: deferred); operations
+issues the certificate, opens its PDF, and a border officer checks its code on the public page."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
+
+from pmha.app import create_app
+from pmha.core import migrate
+from pmha.core.db import database
+from pmha.travel import departures
+from tests import factories
+from tests.conftest import config_for_tests
+from tests.e2e.conftest import LiveServer
+from tests.travel.helpers import clear
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def flight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
+    """The app with a US flight in two days carrying two cleared families (one traveller each)."""
+    tmp = tmp_path_factory.mktemp("e2e-departure")
+    app = create_app(config_for_tests(f"sqlite:///{tmp / 'e2e.db'}", tmp / "var"))
+    db = database(app)
+    with db.engine.begin() as conn:
+        migrate.upgrade(connection=conn)
+    rules = app.extensions["pmha.rules"]
+    with app.app_context(), db.transaction() as session:
+        world = factories.build_world(session)
+        ops = world.actor("operations")
+        dep = departures.create_departure(
+            session,
+            ops,
+            {
+                "carrier": "TK",
+                "flight_number": "1",
+                "route": "IST-ORD",
+                "destination": "US",
+                "departs_at": datetime.now(UTC).replace(second=0, microsecond=0)
+                + timedelta(hours=50),
+            },
+        )
+        for given, family, dob in (
+            ("Reza", "Karimi", "1988-02-11"),
+            ("Sara", "Amini", "1992-07-01"),
+        ):
+            case = factories.make_case(
+                session,
+                ops,
+                principal=factories.applicant_data(
+                    given_names=given,
+                    family_name=family,
+                    dob=dob,
+                    family_name_original=None,
+                    given_names_original=None,
+                    sex="female" if given == "Sara" else "male",
+                ),
+            )
+            departures.book_case(session, ops, dep.id, case.id)
+            clear(session, world, rules, case.applicants[0].id)
+        dep_id = str(dep.id)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-departure", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}"), dep_id
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        db.engine.dispose()
+
+
+def sign_in(page: Page, live: LiveServer, username: str) -> None:
+    page.goto(live("/login"))
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Username")).to_be_visible()
+
+
+def test_departure_day_from_board_to_verified_certificate(page: Page, flight, shoot) -> None:
+    live, dep_id = flight
+    # Operations: the board says nobody is ready yet: both need their PEC.
+    sign_in(page, live, "t_operations")
+    page.get_by_role("link", name="Departures").click()
+    page.get_by_role("link", name="TK 1").click()
+    expect(page.locator("#ready-count")).to_contain_text("0 of 2 ready")
+    expect(page.get_by_role("table")).to_contain_text("Pre-embarkation check from")
+    shoot("board-pec-due")
+    sign_out(page)
+
+    # The physician records both PECs: Reza is well; Sara has 38.6 °C, so the rules defer her.
+    sign_in(page, live, "t_panel_physician")
+    for name, temperature in (("Reza Karimi", "36.7"), ("Sara Amini", "38.6")):
+        page.goto(live(f"/departures/{dep_id}"))
+        page.get_by_role("link", name=f"Open {name}").click()
+        page.get_by_role("combobox", name="Check", exact=True).select_option("pec")
+        page.get_by_label("Temperature (°C)").fill(temperature)
+        page.get_by_label("Pulse (/min)").fill("80")
+        page.get_by_role("button", name="Record the check").click()
+        expect(page.get_by_role("status")).to_contain_text("Pre-embarkation check recorded")
+    expect(page.get_by_role("status")).to_contain_text("Deferred")
+    expect(page.locator("#st-title")).to_contain_text("Travel hold")
+    shoot("traveller-deferred")
+    sign_out(page)
+
+    # Operations: one of two ready; the certificate for Reza; Sara's is refused.
+    sign_in(page, live, "t_operations")
+    page.goto(live(f"/departures/{dep_id}"))
+    expect(page.locator("#ready-count")).to_contain_text("1 of 2 ready")
+    shoot("board-one-ready")
+    page.get_by_role("link", name="Open Reza Karimi").click()
+    page.get_by_role("button", name="Issue the certificate").click()
+    expect(page.get_by_role("status")).to_contain_text("Certificate TRV-")
+    code = re.search(
+        r"TRV-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", page.get_by_role("status").inner_text()
+    ).group(0)  # type: ignore[union-attr]
+    href = page.get_by_role("link", name="Open the PDF").get_attribute("href") or ""
+    pdf = page.request.get(live(href))
+    assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+    shoot("certificate-issued")
+    sign_out(page)
+
+    # A border officer, not signed in, checks the code on the public page.
+    page.goto(live("/verify"))
+    page.get_by_label("Verification code").fill(code)
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("status").filter(has_text="Valid")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("KARIMI, Reza")
+    shoot("verified")
