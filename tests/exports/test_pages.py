@@ -98,3 +98,47 @@ def test_another_authority_cannot_see_an_arrival(signed_in, export_case, session
     row.destination = "CA"
     session.commit()
     assert signed_in("receiving_authority").get(f"/arrivals/{row.id}").status_code == 404
+
+
+def test_a_running_build_shows_its_step_and_progress_and_polls(signed_in, export_case, session):
+    from pmha.exports.models import ExportJob, JobState
+
+    case = export_case.case
+    session.add(
+        ExportJob(
+            case_id=case.id,
+            site_id=case.site_id,
+            state=JobState.RUNNING,
+            step="signing and encrypting",
+            progress=60,
+        )
+    )
+    session.commit()
+    page = signed_in("operations").get(f"/cases/{case.id}/exports")
+    assert '<meta http-equiv="refresh" content="2">' in page.text
+    assert '<progress id="job-progress" max="100" value="60">' in page.text
+    assert "Signing and encrypting" in page.text
+    assert "disabled" in page.text  # no second build while one runs
+
+
+def test_nothing_identifying_is_logged_while_exporting(session, world, export_case, caplog):
+    import logging
+
+    from pmha.exports import service
+
+    caplog.set_level(logging.DEBUG)
+    service.request_export(session, world.actor("panel_physician"), export_case.case.id)
+    session.commit()
+    logged = caplog.text
+    for a in export_case.case.applicants:
+        assert a.family_name not in logged and a.given_names not in logged
+        assert a.dob.isoformat() not in logged
+
+
+def test_the_job_is_retried_on_transient_database_errors_only():
+    from sqlalchemy.exc import OperationalError
+
+    from pmha.exports.tasks import build_bundle
+
+    assert build_bundle.autoretry_for == (OperationalError,)
+    assert build_bundle.acks_late and build_bundle.reject_on_worker_lost
