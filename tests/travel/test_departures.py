@@ -237,3 +237,36 @@ def test_another_sites_departure_is_not_found(session, world):
     with pytest.raises(NotFound) as exc:
         departures.board(session, world.actor("foreign"), dep.id)
     assert exc.value.code == "travel.departure_not_found"
+
+
+def test_class_b1_needs_pdms_within_three_weeks(session, world, rules):
+    """US refugees with Class B1 TB get PDMS within 3 weeks of departure [S19]."""
+    dep = departure(session, world, days=10)
+    case = booked(session, world, dep, family(session, world))
+    a = case.applicants[0]
+    clear(session, world, rules, a.id, facts={"tb_history": True})
+    _, _, t = row_of(session, world, dep, a.id)
+    due = [d for d in t.due if d.startswith("Pre-departure medical screening")]
+    assert due, (t.due, t.medical)
+    opens = dep.departs_at - timedelta(hours=504)
+    assert f"from {opens:%d %b %H:%M}" in due[0]
+
+
+def test_australia_asks_for_the_departure_health_check(session, world, rules):
+    """Humanitarian visa holders: DHC within 72 h of departure [S29f]."""
+    dep = departure(session, world, destination="AU", days=2)
+    case = booked(
+        session, world, dep, family(session, world, destination="AU", programme="humanitarian")
+    )
+    a = case.applicants[0]
+    clear(session, world, rules, a.id)
+    _, _, t = row_of(session, world, dep, a.id)
+    assert any(d.startswith("Departure health check") for d in t.due), t.due
+    checks.record_check(
+        session,
+        world.actor("panel_physician"),
+        a.id,
+        {"kind": "dhc", "checked_at": NOW - timedelta(minutes=1)},
+    )
+    _, row, t = row_of(session, world, dep, a.id)
+    assert not t.due and a.id in row.readiness.ready

@@ -107,3 +107,27 @@ def test_presumptive_treatment_the_rule_says_none_for_turkiye(session, world):
         )
     assert "drug" in exc.value.errors
     assert count(session, Treatment) == before
+
+
+def test_presumptive_treatment_is_recorded_with_drug_dose_and_date(session, world):
+    world.home.country = "JO"  # Middle East: albendazole + ivermectin [S16]
+    session.flush()
+    case = family(session, world)
+    nurse = world.actor("nurse")
+    rule, _ = handover.suggested_treatment(session, nurse, case.applicants[0].id)
+    assert rule is not None and [d.drug for d in rule.drugs] == ["albendazole", "ivermectin"]
+    row = handover.record_treatment(
+        session,
+        nurse,
+        case.applicants[0].id,
+        {"drug": "albendazole", "dose": "400 mg, single dose", "given_on": date.today()},
+    )
+    assert (row.rule_id, row.drug) == ("us.presumptive.middle_east_asia", "albendazole")
+    with pytest.raises(ValidationFailed) as exc:
+        handover.record_treatment(
+            session,
+            nurse,
+            case.applicants[0].id,
+            {"drug": "praziquantel", "dose": "40 mg/kg", "given_on": date.today()},
+        )
+    assert "drug" in exc.value.errors
