@@ -196,3 +196,23 @@ def test_the_pages_show_the_list_the_chart_and_the_programme(
     totals = summary.programme_summary(session, world.actor("nurse"), catalogue_of(app))
     assert totals["on_treatment"] == 1
     assert service.active_episode(session, applicant.id) is not None
+
+
+def test_the_pages_refuse_a_second_dose_and_a_future_sample_in_words(
+    app: Flask, session: Session, world: World, signed_in: Any, episode: TbEpisode
+) -> None:
+    from tests.conftest import csrf_token
+
+    client = signed_in("dot_worker")
+    token = csrf_token(client.get("/dot").get_data(as_text=True))
+    url = f"/dot/episodes/{episode.id}/doses"
+    body = {"csrf_token": token, "status": "observed", "back": "list"}
+    assert client.post(url, data=body).status_code == 302
+    again = client.post(url, data=body)
+    assert again.status_code == 422 and "already recorded" in again.get_data(as_text=True)
+    future = (TODAY + dt.timedelta(days=1)).isoformat()
+    form = {"csrf_token": token, "collected_on": future, "smear": "negative"}
+    sample = client.post(f"/dot/episodes/{episode.id}/sputum", data=form)
+    assert sample.status_code == 422
+    assert 'id="e-sputum-collected_on"' in sample.get_data(as_text=True)
+    assert _count(session, DotObservation) == 1
