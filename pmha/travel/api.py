@@ -1,5 +1,5 @@
 """JSON API for departures, the departure board, fitness checks, escorts, certificates,
-follow-up and presumptive treatment; and the public certificate verification."""
+follow-up and presumptive treatment; and certificate verification for staff (the public page is /verify)."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def create_departure() -> Any:
 @require("clearance:read")
 @doc(
     "The departure board: each traveller's clearance, blockers, due checks and escort",
-    response=schemas.BoardOut,
+    response=schemas.DepartureBoardOut,
     errors=(404,),
     tag=TAG,
 )
@@ -67,7 +67,7 @@ def board(departure_id: uuid.UUID) -> Any:
         }
         for r in traveller_rows(found)
     ]
-    return schemas.BoardOut().dump(
+    return schemas.DepartureBoardOut().dump(
         {
             "departure": found.departure,
             "travellers": rows,
@@ -220,9 +220,10 @@ def record_treatment(applicant_id: uuid.UUID) -> Any:
 
 
 @bp.post("/certificates/verify")
+@require("clearance:read")
 @doc(
     "Verify a certificate's code or QR token: valid, revoked, expired, unknown or forged "
-    "(public; shows no health details)",
+    "(shows no health details; the public page is /verify)",
     body=schemas.VerifyIn,
     response=schemas.VerificationOut,
     errors=(400, 415, 422),

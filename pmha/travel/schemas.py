@@ -117,7 +117,7 @@ class TravellerOut(StrictSchema):
     certificate = fields.String(allow_none=True)
 
 
-class BoardOut(StrictSchema):
+class DepartureBoardOut(StrictSchema):
     departure = fields.Nested(DepartureOut)
     travellers = fields.List(fields.Nested(TravellerOut))
     ready = fields.Integer()
