@@ -1,5 +1,6 @@
 """JSON API for departures, the departure board, fitness checks, escorts, certificates,
-follow-up and presumptive treatment; and certificate verification for staff (the public page is /verify)."""
+follow-up and presumptive treatment; and certificate verification for staff (the public page
+is /verify)."""
 
 from __future__ import annotations
 
