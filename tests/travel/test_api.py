@@ -149,3 +149,20 @@ def test_the_board_page_sorts_filters_and_exports_csv(
     lines = csv.get_data(as_text=True).splitlines()
     assert lines[0].startswith("case,traveller,clearance") and len(lines) == 3
     assert f"departure-{dep.id}.csv" in csv.headers["Content-Disposition"]
+
+
+def test_the_departure_form_names_a_flight_in_the_past(client, signed_in, world, session):
+    from tests.conftest import csrf_token
+
+    signed_in("operations")
+    token = csrf_token(client.get("/departures").get_data(as_text=True))
+    before = count(session, Departure)
+    past = (NOW - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        "/departures", data={**GOOD, "carrier": "ZZ", "departs_at": past, "csrf_token": token}
+    )
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert 'id="e-departs_at"' in text and "The departure is in the past." in text
+    assert 'id="e-carrier"' in text and "No carrier rule for ZZ" in text
+    assert count(session, Departure) == before
