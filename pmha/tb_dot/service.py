@@ -390,3 +390,17 @@ def close_episode(
         )
     # Otherwise the destination's rules did not ask for this treatment: it is kept here only.
     return _treatment(episode, catalogue, today), planned
+
+
+def tb_summary(
+    session: Session,
+    actor: Actor,
+    applicant_id: uuid.UUID,
+    rules: RuleBook | None = None,
+    catalogue: Catalogue | None = None,
+) -> dict[str, Any]:
+    """Classification, episode, regimen, adherence and outcome as plain data, for export
+    bundles (see pmha.tb_dot.summary.tb_summary; the running app's rules when not given)."""
+    from pmha.tb_dot.summary import tb_summary as summarise
+
+    return summarise(session, actor, applicant_id, rules, catalogue)

@@ -67,7 +67,9 @@ def _page(
         t=treatment,
         chart=drawn,
         alerts=alerts,
-        flags=summary.flags(treatment) if treatment and episode.status.value == "active" else [],
+        flags=summary.flags(treatment)
+        if treatment and treatment.episode.status.value == "active"
+        else [],
         flag_words=FLAG_WORDS,
         regimens=rules.regimens if rules else {},
         dose_words=DOSE_WORDS,
