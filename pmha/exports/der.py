@@ -16,8 +16,8 @@ class DerError(ValueError):
 @dataclass(frozen=True)
 class Node:
     tag: int  # the identifier octet (class, constructed bit, number < 31)
-    raw: bytes  # the whole element, header included
-    body: bytes  # the contents octets (for indefinite lengths: without the end-of-contents)
+    raw: memoryview  # the whole element, header included (views: a bundle is not copied)
+    body: memoryview  # the contents octets (for indefinite lengths: without end-of-contents)
 
     @property
     def constructed(self) -> bool:
@@ -35,7 +35,7 @@ class Node:
     def octets(self) -> bytes:
         """An OCTET STRING's value, joining the segments of a constructed (BER) one."""
         if self.tag == 0x04:
-            return self.body
+            return bytes(self.body)
         if self.tag in (0x24, 0xA0):
             return b"".join(child.octets() for child in self.children())
         raise DerError("expected an OCTET STRING")
@@ -55,10 +55,10 @@ class Node:
     def integer(self) -> int:
         if self.tag != 0x02:
             raise DerError("expected an INTEGER")
-        return int.from_bytes(self.body, "big", signed=True)
+        return int.from_bytes(bytes(self.body), "big", signed=True)
 
 
-def read(data: bytes, offset: int = 0) -> tuple[Node, int]:
+def read(data: memoryview, offset: int = 0) -> tuple[Node, int]:
     """The element starting at `offset`, and the offset after it."""
     start = offset
     if offset + 2 > len(data):
@@ -73,14 +73,14 @@ def read(data: bytes, offset: int = 0) -> tuple[Node, int]:
             raise DerError("an indefinite length needs a constructed element")
         inner = offset
         while True:
-            if data[inner : inner + 2] == b"\x00\x00":
+            if bytes(data[inner : inner + 2]) == b"\x00\x00":
                 return Node(tag, data[start : inner + 2], data[offset:inner]), inner + 2
             _, inner = read(data, inner)
     if length & 0x80:
         count = length & 0x7F
         if count == 0 or count > 8 or offset + count > len(data):
             raise DerError("bad length")
-        length = int.from_bytes(data[offset : offset + count], "big")
+        length = int.from_bytes(bytes(data[offset : offset + count]), "big")
         offset += count
     end = offset + length
     if end > len(data):
@@ -90,7 +90,8 @@ def read(data: bytes, offset: int = 0) -> tuple[Node, int]:
 
 def parse(data: bytes) -> Node:
     """The one element `data` holds (trailing bytes are refused)."""
-    node, end = read(data, 0)
-    if end != len(data):
+    view = memoryview(data)
+    node, end = read(view, 0)
+    if end != len(view):
         raise DerError("trailing bytes after the structure")
     return node

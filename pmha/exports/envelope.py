@@ -118,7 +118,7 @@ def _signer_info(signed: bytes) -> tuple[bytes, Node, list[x509.Certificate]]:
     signer_infos = None
     for node in parts[3:]:
         if node.tag == 0xA0:
-            certificates = [x509.load_der_x509_certificate(c.raw) for c in node.children()]
+            certificates = [x509.load_der_x509_certificate(bytes(c.raw)) for c in node.children()]
         elif node.tag == 0x31:
             signer_infos = node.children()
     if not signer_infos or len(signer_infos) != 1:
@@ -135,7 +135,7 @@ def _attributes(signed_attrs: Node) -> dict[str, Node]:
 
 
 def _time(node: Node) -> dt.datetime:
-    text = node.body.decode("ascii")
+    text = bytes(node.body).decode("ascii")
     fmt = "%y%m%d%H%M%SZ" if node.tag == 0x17 else "%Y%m%d%H%M%SZ"
     return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC)
 
@@ -178,7 +178,7 @@ def verify(signed: bytes, trusted: Sequence[x509.Certificate]) -> Verified:
         (
             c
             for c in certificates
-            if c.serial_number == serial.integer() and c.issuer.public_bytes() == issuer.raw
+            if c.serial_number == serial.integer() and c.issuer.public_bytes() == bytes(issuer.raw)
         ),
         None,
     )
@@ -189,7 +189,7 @@ def verify(signed: bytes, trusted: Sequence[x509.Certificate]) -> Verified:
         )
     # The signed attributes are signed as a SET (tag 0x31), not with their [0] tag.
     try:
-        _check_signature(signer, algorithm, signature, b"\x31" + signed_attrs.raw[1:])
+        _check_signature(signer, algorithm, signature, b"\x31" + bytes(signed_attrs.raw[1:]))
     except InvalidSignature:
         raise bad from None
     if not signer.not_valid_before_utc <= signed_at <= signer.not_valid_after_utc:
