@@ -216,3 +216,11 @@ def test_the_pages_refuse_a_second_dose_and_a_future_sample_in_words(
     assert sample.status_code == 422
     assert 'id="e-sputum-collected_on"' in sample.get_data(as_text=True)
     assert _count(session, DotObservation) == 1
+
+
+def test_the_workflow_page_links_each_traveller_to_their_tb_page(
+    session: Session, world: World, signed_in: Any, episode: TbEpisode
+) -> None:
+    applicant = service.episode_applicant(episode)
+    page = signed_in("panel_physician").get(f"/cases/{applicant.case_id}/workflow").text
+    assert f"/cases/{applicant.case_id}/applicants/{applicant.id}/tb" in page

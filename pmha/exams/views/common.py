@@ -23,6 +23,7 @@ TABS = (
     ("exams.labs", "Labs", "labs:read"),
     ("exams.xrays", "Chest X-rays", "radiology:read"),
     ("vaccines.applicant", "Vaccinations", "vaccines:read"),
+    ("tb_dot.applicant", "TB treatment", "tb_dot:read"),
 )
 
 
