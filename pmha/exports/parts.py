@@ -278,7 +278,7 @@ def handover_and_tb(ex: Export) -> list[Part]:
     """Travel's post-arrival handover and the TB programme's summary, per traveller, as JSON;
     the handover's follow-ups join the arrival list's."""
     handover = _optional("pmha.travel.handover", "follow_up")
-    tb = _optional("pmha.tb_dot.summary", "tb_summary")
+    tb = _optional("pmha.tb_dot.service", "tb_summary")
     parts = []
     by_id = {t["id"]: t for t in ex.travellers}
     for a in ex.case.applicants:
