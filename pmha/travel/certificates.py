@@ -220,7 +220,7 @@ def render_case_certificates(session: Session, actor: Actor, case_id: uuid.UUID)
 
 @dataclass(frozen=True)
 class Verification:
-    status: str  # valid, revoked, expired, unknown, forged
+    status: str  # valid, revoked, expired, unknown, forged, other_key
     statement: dict[str, Any] | None = None
     revoked_on: date | None = None
 
@@ -237,6 +237,8 @@ def verify(session: Session, text: str) -> Verification:
     code = parsed[0].get("code") if parsed else text.upper()
     cert = session.scalar(select(Certificate).where(Certificate.code == str(code)))
     key = signer()
+    if cert is not None and cert.key_id != key.key_id:
+        return Verification("other_key")  # the signing key was replaced since
     if parsed is not None:
         statement, signature = parsed
         if not key.verify(statement, signature):

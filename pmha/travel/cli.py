@@ -33,6 +33,7 @@ def verify(code: str) -> None:
         "expired": "EXPIRED",
         "unknown": "UNKNOWN: no certificate has this code",
         "forged": "NOT GENUINE: the signature does not match",
+        "other_key": "CANNOT CHECK: signed with a key this service no longer holds",
     }
     click.echo(words[found.status], err=not found.ok)
     if not found.ok:

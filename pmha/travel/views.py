@@ -366,6 +366,11 @@ VERIFY_WORDS = {
     "expired": ("Expired", "bad", "The certificate's validity has ended."),
     "unknown": ("Not found", "bad", "No certificate has this code. Check the code and try again."),
     "forged": ("Not genuine", "bad", "The signature does not match: the document was altered."),
+    "other_key": (
+        "Cannot check here",
+        "wait",
+        "It was signed with a key this service no longer holds: ask the issuing centre.",
+    ),
 }
 
 

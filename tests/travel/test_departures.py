@@ -270,3 +270,11 @@ def test_australia_asks_for_the_departure_health_check(session, world, rules):
     )
     _, row, t = row_of(session, world, dep, a.id)
     assert not t.due and a.id in row.readiness.ready
+
+
+def test_a_certificate_signed_with_a_replaced_key_cannot_be_checked(session, world, ready_single):
+    _, a = ready_single
+    cert = certificates.issue_certificate(session, world.actor("operations"), a.id)
+    cert.key_id = "0" * 16  # as if the signing key had been replaced since
+    session.flush()
+    assert certificates.verify(session, cert.code).status == "other_key"
