@@ -24,6 +24,19 @@ from tests.factories import World, applicant_data, make_case
 class Exported:
     case: FamilyCase
     storage: Path
+    app: Flask
+
+
+def build_now(exported: Exported, session: Session, world: World):  # type: ignore[no-untyped-def]
+    """Ask for the case's bundle and commit; the job runs in-process, through the Celery of the
+    app in context (another app made by an earlier test may be Celery's current one)."""
+    from pmha.exports import service
+
+    job = service.request_export(session, world.actor("panel_physician"), exported.case.id)
+    with exported.app.app_context():
+        session.commit()
+    session.refresh(job)
+    return job
 
 
 @pytest.fixture()
@@ -76,7 +89,7 @@ def make_export_case(app: Flask, session: Session, world: World, storage: Path) 
     )
     keyring.install(session, world)
     session.commit()
-    return Exported(case, storage)
+    return Exported(case, storage, app)
 
 
 @pytest.fixture()

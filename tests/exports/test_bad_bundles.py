@@ -10,18 +10,17 @@ import pytest
 from sqlalchemy import func, select
 
 from pmha.core.errors import AppError
-from pmha.exports import build, envelope, receive, service
+from pmha.exports import build, envelope, receive
 from pmha.exports.models import ImportedBundle, ImportedTraveller
 from tests.exports import keyring
+from tests.exports.conftest import build_now
 
 CENTRE, AUTHORITY = "PMHA IST test centre", "US authority"
 
 
 @pytest.fixture()
 def sealed(session, world, export_case) -> bytes:
-    job = service.request_export(session, world.actor("panel_physician"), export_case.case.id)
-    session.commit()
-    session.refresh(job)
+    job = build_now(export_case, session, world)
     return build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
 
 

@@ -22,13 +22,11 @@ from pmha.exports.models import (
     JobState,
 )
 from tests.exports import keyring
+from tests.exports.conftest import build_now
 
 
-def export(session: Session, world, case_id) -> ExportJob:
-    job = service.request_export(session, world.actor("panel_physician"), case_id)
-    session.commit()  # the job runs in-process after the commit
-    session.refresh(job)
-    return job
+def export(session: Session, world, exported) -> ExportJob:
+    return build_now(exported, session, world)
 
 
 def opened(storage: Path, bundle_id) -> dict[str, bytes]:
@@ -39,7 +37,7 @@ def opened(storage: Path, bundle_id) -> dict[str, bytes]:
 
 
 def test_a_case_exports_to_a_signed_encrypted_bundle(session, world, export_case):
-    job = export(session, world, export_case.case.id)
+    job = export(session, world, export_case)
     assert job.state == JobState.DONE, job.error_code
     assert job.progress == 100
     files = opened(export_case.storage, job.bundle_id)
@@ -61,7 +59,7 @@ def test_a_case_exports_to_a_signed_encrypted_bundle(session, world, export_case
 
 
 def test_the_fhir_summary_holds_the_records(session, world, export_case):
-    job = export(session, world, export_case.case.id)
+    job = export(session, world, export_case)
     files = opened(export_case.storage, job.bundle_id)
     principal = export_case.case.principal
     document = json.loads(files[f"fhir/{principal.id}.json"])
@@ -82,7 +80,7 @@ def test_the_fhir_summary_holds_the_records(session, world, export_case):
 
 
 def test_file_names_and_the_manifest_paths_carry_no_identity(session, world, export_case):
-    job = export(session, world, export_case.case.id)
+    job = export(session, world, export_case)
     files = opened(export_case.storage, job.bundle_id)
     principal = export_case.case.principal
     for name in files:
@@ -91,8 +89,8 @@ def test_file_names_and_the_manifest_paths_carry_no_identity(session, world, exp
 
 
 def test_the_same_content_gives_the_same_bundle(session, world, export_case):
-    first = export(session, world, export_case.case.id)
-    second = export(session, world, export_case.case.id)
+    first = export(session, world, export_case)
+    second = export(session, world, export_case)
     assert second.state == JobState.DONE
     assert first.bundle_id == second.bundle_id
     assert session.scalar(select(func.count()).select_from(ExportBundle)) == 1
@@ -163,7 +161,7 @@ def test_another_sites_case_cannot_be_exported(session, world, export_case):
 
 
 def test_the_log_records_download_delivery_and_acknowledgement(session, world, export_case):
-    job = export(session, world, export_case.case.id)
+    job = export(session, world, export_case)
     ops = world.actor("operations")
     service.download(session, ops, job.bundle_id, export_case.storage)
     service.log_event(session, ops, job.bundle_id, "delivered")
@@ -180,7 +178,7 @@ def test_the_log_records_download_delivery_and_acknowledgement(session, world, e
 
 
 def test_the_bundle_imports_on_the_receiving_side(session, world, export_case):
-    job = export(session, world, export_case.case.id)
+    job = export(session, world, export_case)
     data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
     authority = world.actor("receiving_authority")
     row = receive.import_bundle(session, authority, data, export_case.storage)

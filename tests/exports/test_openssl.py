@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from pmha.exports import build, receive, service
+from pmha.exports import build, receive
 from pmha.exports.models import ImportedTraveller
 from tests.exports import keyring
+from tests.exports.conftest import build_now
 
 OPENSSL = shutil.which("openssl")
 pytestmark = pytest.mark.skipif(OPENSSL is None, reason="needs the openssl command")
@@ -25,9 +26,7 @@ def openssl(*args: str | Path) -> None:
 
 @pytest.fixture()
 def bundle(session, world, export_case) -> bytes:
-    job = service.request_export(session, world.actor("panel_physician"), export_case.case.id)
-    session.commit()
-    session.refresh(job)
+    job = build_now(export_case, session, world)
     return build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
 
 

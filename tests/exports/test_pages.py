@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from pmha.exports.models import ExportLogEntry, ImportedBundle
 from tests.conftest import csrf_token
+from tests.exports.conftest import build_now
 
 
 def post(client, url, data, **kwargs):
@@ -50,11 +51,9 @@ def test_a_build_without_the_authoritys_certificate_says_so(signed_in, world, se
 def test_the_authority_imports_a_bundle_and_sees_its_arrivals(
     signed_in, export_case, session, world, client
 ):
-    from pmha.exports import build, service
+    from pmha.exports import build
 
-    job = service.request_export(session, world.actor("panel_physician"), export_case.case.id)
-    session.commit()
-    session.refresh(job)
+    job = build_now(export_case, session, world)
     data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
     authority = signed_in("receiving_authority")
     response = post(
@@ -86,11 +85,9 @@ def test_a_bad_upload_is_refused_in_words_and_nothing_is_kept(signed_in, export_
 
 
 def test_another_authority_cannot_see_an_arrival(signed_in, export_case, session, world):
-    from pmha.exports import build, receive, service
+    from pmha.exports import build, receive
 
-    job = service.request_export(session, world.actor("panel_physician"), export_case.case.id)
-    session.commit()
-    session.refresh(job)
+    job = build_now(export_case, session, world)
     data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
     row = receive.import_bundle(
         session, world.actor("receiving_authority"), data, export_case.storage
@@ -124,11 +121,8 @@ def test_a_running_build_shows_its_step_and_progress_and_polls(signed_in, export
 def test_nothing_identifying_is_logged_while_exporting(session, world, export_case, caplog):
     import logging
 
-    from pmha.exports import service
-
     caplog.set_level(logging.DEBUG)
-    service.request_export(session, world.actor("panel_physician"), export_case.case.id)
-    session.commit()
+    build_now(export_case, session, world)
     logged = caplog.text
     for a in export_case.case.applicants:
         assert a.family_name not in logged and a.given_names not in logged
