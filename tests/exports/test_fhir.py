@@ -115,7 +115,12 @@ def test_a_full_summary_document_is_well_formed():
     lab = fhir.lab_observation(
         fhir.LabResult("l1", "igra", "IGRA", "negative", "Negative", dt.date(2026, 2, 2)), subject
     )
-    vitals = fhir.vital_observations("s1", {"height_cm": 170, "weight_kg": 65.5}, AT, subject)
+    vitals = fhir.vital_observations(
+        "s1",
+        {"height_cm": 170, "weight_kg": 65.5, "systolic_mmhg": 120, "diastolic_mmhg": 80},
+        AT,
+        subject,
+    )
     condition = fhir.condition(
         fhir.Classification(
             "tb_class", "TB classification", "class_b2_ltbi", "Class B2 (LTBI)", "final"
@@ -152,7 +157,9 @@ def test_a_full_summary_document_is_well_formed():
     composition = doc["entry"][0]["resource"]
     titles = [s["title"] for s in composition["section"]]
     assert titles == ["Problem list", "Results", "Vital signs", "Plan of care"]
-    assert [v["code"]["coding"][0]["code"] for v in vitals] == ["8302-2", "29463-7"]  # LOINC
+    assert [v["code"]["coding"][0]["code"] for v in vitals] == ["8302-2", "29463-7", "85354-9"]
+    components = [c["code"]["coding"][0]["code"] for c in vitals[2]["component"]]
+    assert components == ["8480-6", "8462-4"]  # systolic, diastolic (LOINC)
 
 
 @pytest.mark.parametrize(

@@ -150,30 +150,45 @@ def lab_observation(result: LabResult, subject: Resource) -> Resource:
     }
 
 
+def _quantity(value: Any, unit: str) -> dict[str, Any]:
+    return {"value": float(value), "unit": unit, "system": UCUM, "code": unit}
+
+
 def vital_observations(
     section_id: str, vitals: dict[str, Any], taken: dt.datetime, subject: Resource
 ) -> list[Resource]:
+    """One Observation per vital sign (FHIR vital signs profile codes); the blood pressure as
+    one panel (85354-9) with its systolic and diastolic components."""
+
+    def observation(name: str, loinc: str, display: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Observation",
+            "id": stable_id("Observation", section_id, name),
+            "status": "final",
+            "category": [concept(OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")],
+            "code": concept(LOINC, loinc, display),
+            "subject": ref(subject),
+            "effectiveDateTime": date_text(taken),
+        }
+
     out = []
     for name, (loinc, display, unit) in VITALS.items():
-        if vitals.get(name) is None:
+        if vitals.get(name) is None or name in ("systolic_mmhg", "diastolic_mmhg"):
             continue
         out.append(
-            {
-                "resourceType": "Observation",
-                "id": stable_id("Observation", section_id, name),
-                "status": "final",
-                "category": [concept(OBSERVATION_CATEGORY, "vital-signs", "Vital Signs")],
-                "code": concept(LOINC, loinc, display),
-                "subject": ref(subject),
-                "effectiveDateTime": date_text(taken),
-                "valueQuantity": {
-                    "value": float(vitals[name]),
-                    "unit": unit,
-                    "system": UCUM,
-                    "code": unit,
-                },
-            }
+            {**observation(name, loinc, display), "valueQuantity": _quantity(vitals[name], unit)}
         )
+    pressure = [n for n in ("systolic_mmhg", "diastolic_mmhg") if vitals.get(n) is not None]
+    if pressure:
+        panel = observation("blood_pressure", "85354-9", "Blood pressure panel")
+        panel["component"] = [
+            {
+                "code": concept(LOINC, VITALS[n][0], VITALS[n][1]),
+                "valueQuantity": _quantity(vitals[n], VITALS[n][2]),
+            }
+            for n in pressure
+        ]
+        out.append(panel)
     return out
 
 
@@ -232,7 +247,7 @@ def imaging(x: ChestXray, subject: Resource) -> tuple[Resource, Resource | None]
         "id": stable_id("DiagnosticReport", x.study_uid),
         "status": "final",
         "category": [concept(DIAGNOSTIC_SERVICE, "RAD", "Radiology")],
-        "code": concept(LOINC, "36643-5", "Chest X-ray 2 views"),
+        "code": concept(f"{PMHA}/report", "chest_xray_reading", "Chest X-ray reading (DS-3030)"),
         "subject": ref(subject),
         "imagingStudy": [ref(study)],
         "conclusionCode": [concept(f"{PMHA}/chest-xray-decision", x.decision)],
