@@ -43,9 +43,9 @@ from pmha.workflow.models import PlanChange, Step
 from tests.conftest import csrf_token
 from tests.exams import dicom_factory
 from tests.factories import PASSWORD, SYSTEM, World, applicant_data, case_data, make_case
-from tests.travel import routes as travel_routes
 from tests.tb_dot.helpers import authorization_episode as tb_episode
 from tests.tb_dot.helpers import tb_episode_body
+from tests.travel import routes as travel_routes
 
 # --- the examples, against the permission table itself -----------------------------------
 
@@ -565,8 +565,9 @@ ROUTES: list[Route] = [
           lambda c: "/arrivals", body=lambda c: {"file": (io.BytesIO(b"not a bundle"), "b.p7m")}),
     Route("exports.arrival", "GET", PAGE, frozenset({"receiving_authority"}), 200,
           lambda c: f"/arrivals/{_imported_bundle(c)}"),
-    # departures (pmha/travel): the home case booked on a home-site departure (tests/travel/routes.py);
-    # its principal is not cleared, so a certificate is refused (409) and no treatment applies (422)
+    # departures (pmha/travel): the home case booked on a home-site departure
+    # (tests/travel/routes.py); its principal is not cleared, so a certificate is refused (409)
+    # and no treatment applies (422)
     Route("travel.departure_list", "GET", PAGE, CLEARANCE_READERS, 200, lambda c: "/departures"),
     Route("travel.create_departure", "POST", PAGE, TRAVEL_WRITERS, 302, lambda c: "/departures",
           body=lambda c: travel_routes.new_departure(api=False)),

@@ -355,6 +355,7 @@ class RuleFileSchema(Strict):
         sources = data.get("sources") if isinstance(data, dict) else None
         _TOP_SOURCES.set(frozenset(sources) if isinstance(sources, dict) else frozenset())
         return data
+
     tb_treatment = fields.Nested(TbTreatmentSchema, load_default=None)
 
 
