@@ -279,9 +279,9 @@ def _progress(
         facts["pregnant"] = False
     found = workflow.set_facts(session, physician, rules, applicant.id, facts)
 
-    def record(code: str, value: str) -> workflow.Workflow:
+    def record(code: str, value: str, day: date = today) -> workflow.Workflow:
         who = actors[RECORDERS.get(group_of(code), Role.PANEL_PHYSICIAN)]
-        data = {"code": code, "value": value, "date": today}
+        data = {"code": code, "value": value, "date": day}
         return workflow.record_result(session, who, rules, applicant.id, data)
 
     adult = any(s.code == "chest_xray" for s in found.steps)
@@ -296,10 +296,12 @@ def _progress(
                 found = record(code, "normal")
         return
     if story in {SUGGESTIVE, CLASS_A} and adult:
-        found = record("chest_xray", "suggestive_of_tb")
+        # Class A: diagnosed before the six months of treatment that pmha.tb_dot.demo generates.
+        seen = tb_demo.timeline(today)[0] if story == CLASS_A else today
+        found = record("chest_xray", "suggestive_of_tb", seen)
         if story == CLASS_A:
-            found = record("sputum_smear", "positive")
-            found = record("sputum_culture", "positive")
+            found = record("sputum_smear", "positive", seen)
+            found = record("sputum_culture", "positive", seen)
     held = {"sputum_smear", "sputum_culture", "tb_naat", "dst", "tb_treatment_dot"}
     for _ in range(40):  # follow-ups appear as results arrive; each pass records one
         todo = [

@@ -1,7 +1,8 @@
-"""Synthetic TB treatment for the demo: the Class A applicants, each put on 2HRZE/4HR under DOT
-about six months ago, with generated daily doses (a few missed) and monthly sputum checks, one
-dose short of completion so that the last dose, the closing and the re-classification to B0 can
-be done in the browser."""
+"""Synthetic TB treatment for the demo: the Class A applicants, diagnosed (X-ray, smear, culture,
+NAAT, DST) a few days before their first dose, each put on 2HRZE/4HR under DOT about six months
+ago, with generated daily doses (a few missed) and monthly sputum checks, one dose short of
+completion so that the last dose, the closing and the re-classification to B0 can be done in the
+browser. The exam date stays today: the physician's re-evaluation at the end of treatment."""
 
 from __future__ import annotations
 
@@ -28,6 +29,27 @@ NOT_OBSERVED = {
     76: DoseStatus.MISSED,
     130: DoseStatus.SELF_ADMINISTERED,
 }
+DIAGNOSED_BEFORE_START = timedelta(days=3)
+
+
+def _catalogue() -> service.Catalogue:
+    from pathlib import Path
+
+    from pmha.config import Config
+    from pmha.tb_dot.regimens import load_catalogue
+
+    return load_catalogue(Path(Config.from_env().RULES_DIR))
+
+
+def timeline(
+    today: date, destination: str = "US", catalogue: service.Catalogue | None = None
+) -> tuple[date, date]:
+    """(diagnosed, first dose) of a demo Class A applicant: the first dose far enough back that,
+    with the days listed in NOT_OBSERVED, one dose of the regimen is left for today."""
+    rule = (catalogue or _catalogue())[destination].regimens[REGIMEN]
+    total = sum(p.doses for p in rule.phases)
+    start = today - timedelta(days=total + len(NOT_OBSERVED) - 1)
+    return start - DIAGNOSED_BEFORE_START, start
 
 
 def generate_doses(
@@ -85,13 +107,7 @@ def seed(
     catalogue: service.Catalogue | None = None,
 ) -> int:
     """Put the demo's Class A applicants on treatment; returns how many."""
-    if catalogue is None:
-        from pathlib import Path
-
-        from pmha.config import Config
-        from pmha.tb_dot.regimens import load_catalogue
-
-        catalogue = load_catalogue(Path(Config.from_env().RULES_DIR))
+    catalogue = catalogue or _catalogue()
     physician, lab = clinic[Role.PANEL_PHYSICIAN], clinic[Role.LAB_TECHNICIAN]
     dot = Actor(None, "demo-seed", frozenset({Role.DOT_WORKER}), physician.site_ids, via="cli")
     rng = random.Random(7)  # noqa: S311 (synthetic data)
@@ -99,19 +115,16 @@ def seed(
     for applicant in session.scalars(select(Applicant).order_by(Applicant.created_at)):
         if not _class_a(session, physician, rules, applicant.id):
             continue
+        diagnosed, start = timeline(today, applicant.case.destination.value, catalogue)
         for code, value in (("tb_naat", "positive"), ("dst", "susceptible")):
             workflow.record_result(session, lab, rules, applicant.id,
-                                   {"code": code, "value": value, "date": today})  # fmt: skip
-        rule = catalogue[applicant.case.destination.value].regimens[REGIMEN]
-        total = sum(p.doses for p in rule.phases)
-        # One dose left for today: every listed day not observed pushes the end a day later.
-        start = today - timedelta(days=total + len(NOT_OBSERVED) - 1)
+                                   {"code": code, "value": value, "date": diagnosed})  # fmt: skip
         found = service.start_episode(
             session,
             physician,
             catalogue,
             applicant.id,
-            {"diagnosed_on": start - timedelta(days=2), "site": "pulmonary",
+            {"diagnosed_on": diagnosed, "site": "pulmonary",
              "susceptibility": "susceptible", "cavitation": False,
              "weight_kg": float(rng.choice([52, 58, 63])), "regimen": REGIMEN,
              "start_date": start, "dot_site": "centre"},
