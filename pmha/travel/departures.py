@@ -35,7 +35,6 @@ from pmha.travel.status import (
 from pmha.workflow import clearance as cl
 from pmha.workflow import lists
 from pmha.workflow import service as workflow
-from pmha.workflow.models import PlanRecord
 
 NOT_FOUND = "travel.departure_not_found"
 
@@ -184,28 +183,6 @@ class Board:
         return Counter(t.decision.status for r in self.rows for _, t in r.travellers)
 
 
-def _kept_plans(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, PlanRecord]:
-    """The latest kept plan of each traveller with its plan body (validity, checks), in one
-    query; the workflow's list helper leaves the body out, which its board does not show."""
-    ranked = (
-        select(
-            PlanRecord.id,
-            func.row_number()
-            .over(
-                partition_by=PlanRecord.applicant_id,
-                order_by=(PlanRecord.planned_at.desc(), PlanRecord.id),
-            )
-            .label("rank"),
-        )
-        .where(PlanRecord.applicant_id.in_(ids))
-        .subquery()
-    )
-    rows = session.scalars(
-        select(PlanRecord).join(ranked, ranked.c.id == PlanRecord.id).where(ranked.c.rank == 1)
-    )
-    return {r.applicant_id: r for r in rows}
-
-
 def _latest_checks(
     session: Session, departure: Departure, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, CheckView]]:
@@ -242,7 +219,7 @@ def build_board(session: Session, actor: Actor, departure: Departure) -> Board:
         else []
     )
     ids = [a.id for c in found for a in c.applicants]
-    plans = _kept_plans(session, ids) if ids else {}
+    plans = lists.kept_plans(session, ids)
     checks = _latest_checks(session, departure, ids) if ids else {}
     escorts = {
         e.applicant_id: EscortView(e.escort_type.value, e.medif_status.value)
@@ -260,13 +237,13 @@ def build_board(session: Session, actor: Actor, departure: Departure) -> Board:
     for case in found:
         members: list[tuple[Applicant, Traveller]] = []
         for a in case.applicants:
-            record = plans.get(a.id)
+            kept = plans.get(a.id)
             medical = (
-                workflow.decision_of(record)
-                if record is not None
+                kept.decision
+                if kept is not None
                 else cl.Decision(cl.PENDING, (cl.Blocker("plan", "plan", "not planned yet"),))
             )
-            plan = record.plan if record is not None else None
+            plan = kept.plan if kept is not None else None
             members.append(
                 (
                     a,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, load_only, selectinload
 
 from pmha.cases.models import Applicant, FamilyCase
@@ -22,8 +22,8 @@ from pmha.workflow.roles import GROUPS
 from pmha.workflow.service import Workflow, decision_of, replan
 
 
-def _latest_records(session: Session, applicant_ids: Any) -> dict[uuid.UUID, PlanRecord]:
-    """The latest plan of each applicant, in one query (only the columns a list shows)."""
+def _latest(applicant_ids: Any) -> Select[PlanRecord]:
+    """The latest plan of each applicant (a window over their plans, one query)."""
     ranked = (
         select(
             PlanRecord.id,
@@ -37,11 +37,13 @@ def _latest_records(session: Session, applicant_ids: Any) -> dict[uuid.UUID, Pla
         .where(PlanRecord.applicant_id.in_(applicant_ids))
         .subquery()
     )
+    return select(PlanRecord).join(ranked, ranked.c.id == PlanRecord.id).where(ranked.c.rank == 1)
+
+
+def _latest_records(session: Session, applicant_ids: Any) -> dict[uuid.UUID, PlanRecord]:
+    """The latest plan of each applicant, in one query (only the columns a list shows)."""
     rows = session.scalars(
-        select(PlanRecord)
-        .join(ranked, ranked.c.id == PlanRecord.id)
-        .where(ranked.c.rank == 1)
-        .options(
+        _latest(applicant_ids).options(
             load_only(
                 PlanRecord.applicant_id,
                 PlanRecord.planned_at,
@@ -52,6 +54,24 @@ def _latest_records(session: Session, applicant_ids: Any) -> dict[uuid.UUID, Pla
         )
     )
     return {r.applicant_id: r for r in rows}
+
+
+@dataclass(frozen=True)
+class KeptPlan:
+    """An applicant's latest kept plan as other domains read it: the clearance decision and the
+    plan body (requirements, outcomes with the exam's validity)."""
+
+    decision: cl.Decision
+    plan: dict[str, Any] | None
+
+
+def kept_plans(session: Session, applicant_ids: list[uuid.UUID]) -> dict[uuid.UUID, KeptPlan]:
+    """The latest kept plan of each applicant with its body, in one query (no re-planning);
+    an applicant never planned is absent."""
+    if not applicant_ids:
+        return {}
+    rows = session.scalars(_latest(applicant_ids))
+    return {r.applicant_id: KeptPlan(decision_of(r), r.plan) for r in rows}
 
 
 def plan_unplanned(session: Session, actor: Actor, rules: RuleBook, limit: int = 200) -> int:

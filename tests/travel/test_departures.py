@@ -278,3 +278,45 @@ def test_a_certificate_signed_with_a_replaced_key_cannot_be_checked(session, wor
     cert.key_id = "0" * 16  # as if the signing key had been replaced since
     session.flush()
     assert certificates.verify(session, cert.code).status == "other_key"
+
+
+def test_the_board_reads_in_a_fixed_number_of_queries(session, world, rules):
+    """The board reads the kept plans through the workflow's list read (one query for all
+    travellers), so a fuller flight costs no more statements than a small one."""
+    from sqlalchemy import event
+
+    dep = departure(session, world, days=2)
+    first = booked(session, world, dep, family(session, world, children=1))
+    clear(session, world, rules, first.applicants[0].id)
+    ops = world.actor("operations")
+    engine = session.get_bind()
+
+    def statements() -> int:
+        seen: list[str] = []
+
+        def note(_conn, _cursor, statement, *_rest) -> None:
+            seen.append(statement)
+
+        session.expire_all()
+        event.listen(engine, "before_cursor_execute", note)
+        try:
+            board = departures.build_board(session, ops, session.get(Departure, dep.id))
+        finally:
+            event.remove(engine, "before_cursor_execute", note)
+        assert board.travellers > 0
+        return len(seen)
+
+    small = statements()
+    for n in range(3):
+        other = family(
+            session,
+            world,
+            given_names=["Rami", "Nour", "Sami"][n],
+            family_name=["Khalil", "Aziz", "Mansour"][n],
+            given_names_original=None,
+            family_name_original=None,
+            dob=f"198{n}-02-03",
+        )
+        booked(session, world, dep, other)
+        clear(session, world, rules, other.applicants[0].id)
+    assert statements() == small
