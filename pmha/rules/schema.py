@@ -256,10 +256,12 @@ class CarrierSchema(Cited):
     pregnancy_certificate_from_weeks = fields.Integer(
         required=True, validate=validate.Range(12, 42)
     )
-    infectious_unfit = fields.Boolean(load_default=True)
-    fever_celsius = fields.Float(load_default=38.0, validate=validate.Range(37, 41))
-    newborn_min_days = fields.Integer(load_default=7, validate=validate.Range(0, 60))
-    oxygen_needs_medif = fields.Boolean(load_default=True)
+    # Every value is the file's, never a default in code; the file says how sure it is.
+    infectious_unfit = fields.Boolean(required=True)
+    fever_celsius = fields.Float(required=True, validate=validate.Range(37, 41))
+    newborn_min_days = fields.Integer(required=True, validate=validate.Range(0, 60))
+    oxygen_needs_medif = fields.Boolean(required=True)
+    confidence = fields.String(required=True, validate=validate.OneOf(["C", "S", "U"]))
 
 
 class DrugSchema(Strict):

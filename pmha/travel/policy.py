@@ -51,10 +51,10 @@ class Carrier:
     pregnancy_single_max_weeks: int
     pregnancy_multiple_max_weeks: int
     pregnancy_certificate_from_weeks: int
-    infectious_unfit: bool = True
-    fever_celsius: float = 38.0
-    newborn_min_days: int = 7
-    oxygen_needs_medif: bool = True
+    infectious_unfit: bool
+    fever_celsius: float
+    newborn_min_days: int
+    oxygen_needs_medif: bool
 
     @property
     def rule_id(self) -> str:

@@ -17,8 +17,8 @@ from pmha.rules.cli import DEFAULT_DIR
 from pmha.rules.dates import Age
 from pmha.travel.policy import Carrier, Findings, load_policies, suggest
 
-IATA = Carrier("XX", "Test Air", 36, 32, 28)
-STRICT = Carrier("YY", "Strict Air", 32, 28, 26, fever_celsius=37.5, newborn_min_days=14)
+IATA = Carrier("XX", "Test Air", 36, 32, 28, True, 38.0, 7, True)
+STRICT = Carrier("YY", "Strict Air", 32, 28, 26, True, 37.5, 14, True)
 
 
 @pytest.mark.parametrize(
@@ -118,5 +118,8 @@ def test_rules_check_names_a_bad_carrier_rule(tmp_path: Path):
     _, problems = check_rules(tmp_path)
     text = "\n".join(map(str, problems))
     assert "NZ.toml: travel.carrier[2].code" in text
+    # no carrier value falls back to one in code, and the file says how sure it is
+    for name in ("fever_celsius", "newborn_min_days", "infectious_unfit", "confidence"):
+        assert f"NZ.toml: travel.carrier[2].{name}" in text, text
     assert "S404" in text
     assert len({p.file for p in problems}) == 1
