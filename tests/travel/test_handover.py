@@ -34,6 +34,65 @@ def test_canada_surveillance_is_due_30_days_after_arrival(session, world, rules)
     assert surveillance[0]["due_by"] == (dep.departs_at.date() + timedelta(days=30)).isoformat()
 
 
+@pytest.mark.parametrize(
+    ("destination", "programme", "rule", "what", "days"),
+    [
+        # BRIEF 1.3 [S2, S3]: a US Class B1 traveller is evaluated by the local health
+        # department after arrival (no fixed number of days in the rule)
+        ("US", "refugee", "us.arrival.tb_b1", "TB evaluation", None),
+        # BRIEF 3 [S28e, S28h]: Canadian medical surveillance, report within 30 days
+        ("CA", "immigrant", "ca.arrival.surveillance", "medical surveillance", 30),
+        # BRIEF 4 [S29f2, S29j]: Australian health undertaking, contact within 28 days
+        ("AU", "humanitarian", "au.arrival.undertaking", "health undertaking", 28),
+    ],
+)
+def test_each_destination_asks_its_own_follow_up_after_arrival(
+    session, world, rules, destination, programme, rule, what, days
+):
+    dep = departure(session, world, destination=destination, days=2)
+    case = booked(
+        session, world, dep, family(session, world, destination=destination, programme=programme)
+    )
+    a = case.applicants[0]
+    clear(session, world, rules, a.id, facts={"tb_history": True})
+    items = handover.follow_up(session, world.actor("operations"), a.id)
+    found = [i for i in items if i["kind"] == "follow_up"]
+    assert [i["rule"] for i in found] == [rule], items
+    assert what in found[0]["what"] and found[0]["within_days"] == days
+    due = (dep.departs_at.date() + timedelta(days=days)).isoformat() if days else None
+    assert found[0]["due_by"] == due
+
+
+def test_no_follow_up_when_no_outcome_asks_for_one(session, world, rules):
+    dep = departure(session, world, days=2)
+    case = booked(session, world, dep, family(session, world))
+    a = case.applicants[0]
+    clear(session, world, rules, a.id)  # no TB history: Class B0 or no class, nothing after arrival
+    items = handover.follow_up(session, world.actor("operations"), a.id)
+    assert not [i for i in items if i["kind"] == "follow_up"], items
+
+
+def test_the_handover_travels_in_the_export_bundle(session, world, rules, app):
+    """The exports contributor (pmha/exports/parts.py) writes travel's handover per traveller and
+    adds its follow-ups to the arrival list."""
+    import json
+
+    from pmha.exports import parts
+
+    dep = departure(session, world, destination="CA", days=2)
+    case = booked(
+        session, world, dep, family(session, world, destination="CA", programme="immigrant")
+    )
+    a = case.applicants[0]
+    clear(session, world, rules, a.id, facts={"tb_history": True})
+    ex = parts.Export(session, world.actor("panel_physician"), rules, app.instance_path, case)
+    ex.travellers.append({"id": str(a.id), "follow_up": []})
+    written = {p.name: p for p in parts.handover_and_tb(ex)}
+    items = json.loads(written[f"handover/{a.id}.json"].data)
+    assert [i["rule"] for i in items if i["kind"] == "follow_up"] == ["ca.arrival.surveillance"]
+    assert any("within 30 days" in f for f in ex.travellers[0]["follow_up"])
+
+
 def test_the_handover_carries_medications_and_escort_notes(session, world, rules):
     from pmha.travel import checks
 
