@@ -320,3 +320,30 @@ def test_the_board_reads_in_a_fixed_number_of_queries(session, world, rules):
         booked(session, world, dep, other)
         clear(session, world, rules, other.applicants[0].id)
     assert statements() == small
+
+
+def test_a_check_on_a_carrier_the_rule_file_no_longer_lists_is_refused(
+    session, world, ready_single
+):
+    """A carrier rule removed from the file after the flight was created: the check names the
+    carrier and nothing is written (no suggestion without the carrier's rules)."""
+    dep, a = ready_single
+    dep.carrier = "ZZ"
+    session.flush()
+    before = count(session, FitnessCheck)
+    with pytest.raises(ValidationFailed) as exc:
+        pec(session, world, a.id)
+    assert "No carrier rule for ZZ" in exc.value.errors["carrier"][0]
+    assert count(session, FitnessCheck) == before
+
+
+def test_the_check_applies_the_flights_carrier_rule_from_the_file(session, world, rules):
+    """BRIEF 5.2 [U]: the TK entry of US.toml says single pregnancy not after week 36."""
+    dep = departure(session, world, days=2)
+    case = booked(session, world, dep, family(session, world, sex="female", given_names="Amal"))
+    a = case.applicants[0]
+    clear(session, world, rules, a.id)
+    found = pec(session, world, a.id, pregnancy_weeks=37)
+    assert (found.suggested.value, found.carrier_rule) == ("unfit", "carrier.TK")
+    _, row, t = row_of(session, world, dep, a.id)
+    assert t.decision.status == cl.TRAVEL_HOLD and a.id not in row.readiness.certifiable

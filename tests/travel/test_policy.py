@@ -123,3 +123,39 @@ def test_rules_check_names_a_bad_carrier_rule(tmp_path: Path):
         assert f"NZ.toml: travel.carrier[2].{name}" in text, text
     assert "S404" in text
     assert len({p.file for p in problems}) == 1
+
+
+def test_presumptive_treatment_by_origin_and_age():
+    """The filters the schema offers (origin = nationality, age_from/age_below) decide too; the
+    files shipped filter by exam country and pregnancy only (BRIEF 1.6 [S16]: regimens by origin
+    for sub-Saharan Africa are not modelled), so a table of our own shows the rest."""
+    from pmha.travel.policy import policy_from
+
+    entry = {"kind": "presumptive_treatment", "source": ["S16"]}
+    section = {
+        "languages": ["en"],
+        "check": [],
+        "carrier": [],
+        "follow_up": [],
+        "presumptive": [
+            {**entry, "id": "t.child", "origin": ["SO"], "age_below": "2y", "drugs": []},
+            {
+                **entry,
+                "id": "t.africa",
+                "origin": ["SO", "ET"],
+                "age_from": "2y",
+                "drugs": [{"drug": "praziquantel", "dose": "40 mg/kg"}],
+            },
+        ],
+    }
+    policy = policy_from("XX", section)
+    infant = Age.between(date(2025, 6, 1), date(2026, 1, 1))
+
+    def rule(origin, age):
+        found = policy.treatment_for(exam_country="KE", origin=origin, age=age, pregnant=False)
+        return found.id if found else None
+
+    assert rule("SO", ADULT) == "t.africa"
+    assert rule("SO", infant) == "t.child"  # under 2 years: the rule says none applies
+    assert rule("ET", infant) is None  # no entry matches: nothing to give
+    assert rule("SY", ADULT) is None
