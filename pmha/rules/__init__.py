@@ -6,12 +6,13 @@ from pmha.rules.errors import Problem, RuleFileError
 from pmha.rules.facts import Facts, FactsError, Result
 from pmha.rules.facts_parse import facts_to_dict
 from pmha.rules.loader import check_rules, load_file, load_rules
-from pmha.rules.model import RuleBook, RuleSet
+from pmha.rules.model import FluSeason, RuleBook, RuleSet
 from pmha.rules.plan import Outcome, Plan, PlanItem, Reason
 
 __all__ = [
     "Facts",
     "FactsError",
+    "FluSeason",
     "Outcome",
     "Plan",
     "PlanItem",

@@ -14,6 +14,7 @@ from pmha.rules.model import (
     Cite,
     Clearance,
     DateRule,
+    FluSeason,
     Incidence,
     ItemRule,
     Node,
@@ -77,6 +78,7 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         incidence[row["country"]] = Incidence(
             row["country"], row["per_100k"], row["year"], _sources(row["source"])
         )
+    flu_seasons = _flu_seasons(data["flu_season"], sources, problems)
     deps: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     items: dict[tuple[str, str], list[Any]] = defaultdict(list)
     order: list[tuple[str, str]] = []
@@ -144,6 +146,7 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         burden_threshold=burden["threshold_per_100k"] if burden else None,
         burden_source=_sources(burden["source"]) if burden else (),
         incidence=MappingProxyType(incidence),
+        flu_seasons=flu_seasons,
         clearance=Clearance(
             family=data["clearance"]["family"],
             hold=frozenset(data["clearance"]["hold"]),
@@ -152,6 +155,35 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         ),
     )
     return ruleset, problems
+
+
+def _flu_seasons(
+    rows: list[dict[str, Any]], sources: dict[str, Any], problems: Problems
+) -> tuple[FluSeason, ...]:
+    """The exam countries' influenza seasons: one season without countries at most (the default),
+    and no country in two seasons."""
+    out: list[FluSeason] = []
+    seen: dict[str, str] = {}
+    for i, row in enumerate(rows):
+        where = f"flu_season[{i}] ({row['name']})"
+        _check_sources(row["source"], sources, where, problems)
+        if not row["countries"] and any(not s.countries for s in out):
+            problems.append((where, "a second season without countries: only one is the default"))
+        for country in row["countries"]:
+            if country in seen:
+                problems.append((where, f"country {country} is already in {seen[country]!r}"))
+            seen[country] = row["name"]
+        month_day = [tuple(int(x) for x in row[k].split("-")) for k in ("start", "end")]
+        out.append(
+            FluSeason(
+                row["name"],
+                (month_day[0][0], month_day[0][1]),
+                (month_day[1][0], month_day[1][1]),
+                frozenset(row["countries"]),
+                _sources(row["source"]),
+            )
+        )
+    return tuple(out)
 
 
 def _item(

@@ -187,6 +187,24 @@ class Clearance:
     source: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class FluSeason:
+    """An influenza season of exam countries as (month, day) bounds, inclusive; it may wrap over
+    the new year. `countries` empty: every exam country no other season of the file names."""
+
+    name: str
+    start: tuple[int, int]
+    end: tuple[int, int]
+    countries: frozenset[str]
+    source: tuple[str, ...]
+
+    def contains(self, day: date) -> bool:
+        key = (day.month, day.day)
+        if self.start <= self.end:
+            return self.start <= key <= self.end
+        return key >= self.start or key <= self.end
+
+
 @dataclass(frozen=True)
 class RuleSet:
     """The rules of one destination, compiled; `program(day)` gives the nodes in force that day."""
@@ -203,6 +221,7 @@ class RuleSet:
     incidence: Mapping[str, Incidence]
     clearance: Clearance
     nodes: tuple[Node, ...]
+    flu_seasons: tuple[FluSeason, ...] = ()
     _breaks: tuple[date, ...] = field(default=(), repr=False)
     _programs: tuple[tuple[Node, ...], ...] = field(default=(), repr=False)
     _burdens: Mapping[str, tuple[str | None, Burden]] = field(default_factory=dict, repr=False)
@@ -226,6 +245,14 @@ class RuleSet:
             burdens[country] = category, Burden(category, found.per_100k, found.year, found.source)
         object.__setattr__(ruleset, "_burdens", MappingProxyType(burdens))
         return ruleset
+
+    def flu_season(self, exam_country: str) -> FluSeason | None:
+        """The exam country's influenza season per this file; None when the file sets none."""
+        country = exam_country.upper()
+        named = [s for s in self.flu_seasons if country in s.countries]
+        rest = [s for s in self.flu_seasons if not s.countries]
+        found = named or rest
+        return found[0] if found else None
 
     def program(self, day: date) -> tuple[Node, ...]:
         return self._programs[bisect.bisect_right(self._breaks, day)]

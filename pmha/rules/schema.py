@@ -93,6 +93,25 @@ class BurdenSchema(Cited):
     threshold_per_100k = fields.Float(required=True, validate=validate.Range(min=0))
 
 
+def _month_day(value: str) -> None:
+    try:
+        date.fromisoformat(f"2000-{value}")  # a leap year, so 02-29 is a day
+    except ValueError:
+        raise ValidationError(f"{value!r} is not a day of the year as MM-DD, e.g. 10-01") from None
+
+
+class FluSeasonSchema(Cited):
+    name = fields.String(required=True, validate=validate.Length(min=1))
+    start = fields.String(required=True, validate=_month_day)
+    end = fields.String(required=True, validate=_month_day)
+    countries = fields.List(
+        fields.String(
+            validate=validate.Regexp(r"^[A-Z]{2}$", error="not an ISO 3166 code like TR")
+        ),
+        load_default=list,
+    )
+
+
 class IncidenceSchema(Cited):
     country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
     per_100k = fields.Float(required=True, validate=validate.Range(min=0))
@@ -346,6 +365,7 @@ class RuleFileSchema(Strict):
     )
     tb_burden = fields.Nested(BurdenSchema, load_default=None)
     tb_incidence = fields.List(fields.Nested(IncidenceSchema), load_default=list)
+    flu_season = fields.List(fields.Nested(FluSeasonSchema), load_default=list)
     requirement = fields.List(fields.Nested(RequirementSchema), load_default=list)
     vaccine = fields.List(fields.Nested(VaccineSchema), load_default=list)
     outcome = fields.List(fields.Nested(OutcomeSchema), load_default=list)

@@ -26,6 +26,7 @@ from datetime import date
 from types import MappingProxyType
 
 from pmha.rules import vocabulary as vocab
+from pmha.rules.model import FluSeason
 from pmha.rules.plan import PlanItem, Reason
 from pmha.vaccines.cdsi.model import (
     AGED_OUT,
@@ -38,7 +39,7 @@ from pmha.vaccines.cdsi.model import (
     Forecast,
     GroupForecast,
 )
-from pmha.vaccines.seasons import CDSI_GROUPS, NOT_ROUTINELY_AVAILABLE, Season, season_for
+from pmha.vaccines.seasons import CDSI_GROUPS, NOT_ROUTINELY_AVAILABLE
 
 DONE = "done"
 DUE_NOW = "due_now"
@@ -80,13 +81,14 @@ def requirements(
     *,
     waivers: Mapping[str, str] = _NO_WAIVERS,
     not_routinely_available: Collection[str] | None = None,
-    season: Season | None = None,
+    season: FluSeason | None = None,
 ) -> list[VaccineRequirement]:
     """One VaccineRequirement per vaccine of the plan, in the plan's order.
 
     `waivers` maps a vaccine to a waiver the caller recorded (`refused`,
     `religious_or_moral_waiver`). `not_routinely_available` defaults to the exam country's list in
-    pmha.vaccines.seasons, `season` to the exam country's influenza season.
+    pmha.vaccines.seasons. `season` is the exam country's influenza season from the rule file
+    (RuleSet.flu_season); None when the file sets none, and then influenza is never waived for it.
     """
     for vaccine, waiver in waivers.items():
         if waiver not in vocab.WAIVER_REASONS:
@@ -96,15 +98,12 @@ def requirements(
         if not_routinely_available is None
         else not_routinely_available
     )
-    flu_season = season or season_for(exam_country)
     # A vaccine programme is in force for this applicant when the rule file requires any vaccine:
     # the influenza rule differs from the others only by its season (see _influenza).
     programme_in_force = any(item.status == vocab.REQUIRED for item in plan_vaccines)
     out: list[VaccineRequirement] = []
     for item in plan_vaccines:
-        out.append(
-            _one(item, forecast, as_of, waivers, unavailable, flu_season, programme_in_force)
-        )
+        out.append(_one(item, forecast, as_of, waivers, unavailable, season, programme_in_force))
     return out
 
 
@@ -114,7 +113,7 @@ def _one(
     as_of: date,
     waivers: Mapping[str, str],
     unavailable: Collection[str],
-    season: Season,
+    season: FluSeason | None,
     programme_in_force: bool,
 ) -> VaccineRequirement:
     vaccine = item.code
@@ -127,7 +126,7 @@ def _one(
     base = _Base(vaccine, group_name, group, antigen, valid)
     rule = item.reason
 
-    if vaccine == INFLUENZA and item.reason.rule is not None:
+    if vaccine == INFLUENZA and item.reason.rule is not None and season is not None:
         flu = _influenza(item, base, as_of, season, programme_in_force)
         if flu is not None:
             return flu
@@ -175,7 +174,7 @@ def _one(
 
 
 def _influenza(
-    item: PlanItem, base: _Base, as_of: date, season: Season, programme_in_force: bool
+    item: PlanItem, base: _Base, as_of: date, season: FluSeason, programme_in_force: bool
 ) -> VaccineRequirement | None:
     """Out of the exam country's season, influenza is waived wherever vaccines are required at
     all; in season the rule file's status stands (None: carry on as for any vaccine)."""

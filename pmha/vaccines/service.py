@@ -189,12 +189,14 @@ def overview(
         return view
     items = [PlanItem.from_dict(item) for item in plan.get("vaccines", [])]
     try:
+        exam_country = applicant.case.site.country
         view.requirements = requirements(
             items,
             view.forecast,
-            applicant.case.site.country,
+            exam_country,
             as_of,
             waivers=recorded_waivers(view.active),
+            season=rules.for_destination(view.destination).flu_season(exam_country),
         )
     except RequirementsError as exc:
         view.problems.append(f"The requirements could not be computed: {exc}")

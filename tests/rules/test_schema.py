@@ -123,6 +123,45 @@ def test_each_fault_is_named_precisely(tmp_path, text, expected):
     assert any(expected in p for p in found), found
 
 
+SEASON = """
+[[flu_season]]
+name = "north"
+start = "10-01"
+end = "03-31"
+source = ["S1"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (SEASON.replace('"10-01"', '"10-32"'), "flu_season[0].start: '10-32' is not a day"),
+        (SEASON.replace('"03-31"', '"March"'), "flu_season[0].end: 'March' is not a day"),
+        (SEASON + 'countries = ["Turkey"]\n', "flu_season[0].countries[0]: not an ISO 3166 code"),
+        (SEASON.replace('["S1"]', '["S9"]'), "source 'S9' is not in the [sources] table"),
+        (SEASON + SEASON.replace("north", "south"), "a second season without countries"),
+        (
+            SEASON
+            + 'countries = ["ZA"]\n'
+            + SEASON.replace("north", "south")
+            + 'countries = ["ZA"]\n',
+            "country ZA is already in 'north'",
+        ),
+    ],
+)
+def test_flu_season_faults_are_named(tmp_path, text, expected):
+    found = problems_of(tmp_path, GOOD_RULE + text)
+    assert any(expected in p for p in found), found
+
+
+def test_flu_season_default_and_named_countries(tmp_path):
+    text = GOOD_RULE + SEASON + SEASON.replace("north", "south") + 'countries = ["ZA"]\n'
+    (tmp_path / "NZ.toml").write_text(HEAD + text)
+    ruleset = load_rules(tmp_path).for_destination("NZ")
+    assert ruleset.flu_season("za").name == "south"
+    assert ruleset.flu_season("TR").name == "north"
+
+
 def test_versions_that_meet_do_not_overlap(tmp_path):
     dated = GOOD_RULE.replace("when", "effective_until = 2023-12-31\nwhen")
     assert problems_of(tmp_path, dated + GOOD_RULE.replace("2020-01-01", "2024-01-01")) == []

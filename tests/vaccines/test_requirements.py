@@ -14,7 +14,6 @@ import pytest
 from pmha.rules import Facts, RuleBook, load_rules, plan
 from pmha.vaccines.cdsi import Dose, Patient, forecast
 from pmha.vaccines.requirements import RequirementsError, VaccineRequirement, requirements
-from pmha.vaccines.seasons import NORTHERN, SOUTHERN, season_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -278,6 +277,7 @@ def _run(case: Case, book: RuleBook) -> list[VaccineRequirement]:
         case.exam,
         waivers=case.waivers,
         not_routinely_available=case.unavailable,
+        season=book.for_destination(case.destination).flu_season(case.exam_country),
     )
 
 
@@ -325,7 +325,25 @@ def test_unknown_recorded_waiver_is_refused(book: RuleBook) -> None:
         ("ZA", date(2025, 11, 1), False),
     ],
 )
-def test_seasons(country: str, day: date, inside: bool) -> None:
-    """§1.5 and §10: the exam country's season [S23a, S23b]; southern [U]."""
-    assert season_for(country) in (NORTHERN, SOUTHERN)
-    assert season_for(country).contains(day) is inside
+def test_seasons(country: str, day: date, inside: bool, book: RuleBook) -> None:
+    """§1.5 and §10: the exam country's season, from US.toml [S23a, S23b]; southern [U]."""
+    season = book.for_destination("US").flu_season(country)
+    assert season is not None
+    assert season.contains(day) is inside
+
+
+def test_a_destination_without_seasons_never_waives_influenza(book: RuleBook) -> None:
+    """No [[flu_season]] in the file: influenza is not waived for the season (nothing assumed)."""
+    case = Case("", "§1.5 [S23a]", "US", "immigrant", ADULT, date(2026, 7, 15), "", "")
+    facts = Facts(
+        dob=case.dob,
+        exam_date=case.exam,
+        sex="female",
+        programme="immigrant",
+        destination="US",
+        exam_country="TR",
+    )
+    items = plan(facts, book, case.exam).vaccines
+    result = forecast(Patient(case.dob, "F"), [], [], case.exam)
+    found = {r.vaccine: r for r in requirements(items, result, "TR", case.exam, season=None)}
+    assert found["Influenza"].waiver is None
