@@ -1,6 +1,8 @@
 """Departure day: operations opens the flight's board and sees who is ready; the physician
 records the pre-embarkation check (and, for the second traveller, a fever: deferred); operations
-issues the certificate, opens its PDF, and a border officer checks its code on the public page."""
+filters, sorts and downloads the board, arranges an escort (MEDIF visible on the board), issues the
+certificate, opens its PDF, and a border officer checks its code on the public page; a rash at a
+new PEC revokes it, and the page says so."""
 
 from __future__ import annotations
 
@@ -124,6 +126,31 @@ def test_departure_day_from_board_to_verified_certificate(page: Page, flight, sh
     page.goto(live(f"/departures/{dep_id}"))
     expect(page.locator("#ready-count")).to_contain_text("1 of 2 ready")
     shoot("board-one-ready")
+    # Filter and sort the board, and take it away as CSV.
+    table = page.get_by_role("table")
+    page.get_by_role("link", name="Blocked", exact=True).click()
+    expect(table).to_contain_text("Amini")
+    expect(table).not_to_contain_text("Karimi")
+    page.get_by_role("link", name="Ready", exact=True).click()
+    expect(table).to_contain_text("Karimi")
+    expect(table).not_to_contain_text("Amini")
+    page.get_by_role("link", name="Everyone", exact=True).click()
+    page.get_by_role("link", name="Name", exact=True).click()
+    expect(table.locator("tbody tr").first).to_contain_text("Amini")
+    csv_href = page.get_by_role("link", name="Download CSV").get_attribute("href") or ""
+    csv = page.request.get(live(csv_href))
+    assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert len(csv.text().strip().splitlines()) == 3  # header and two travellers
+    # Sara's escort: a nurse, MEDIF sent to the airline; the board shows both.
+    page.get_by_role("link", name="Open Sara Amini").click()
+    page.get_by_role("combobox", name="Escort", exact=True).select_option("nurse")
+    page.get_by_label("Airline medical form (MEDIF)").select_option("sent")
+    page.get_by_label("Escort plan").fill("Nurse at the seat IST-ORD")
+    page.get_by_role("button", name="Save the escort").click()
+    expect(page.locator("main")).to_contain_text("Nurse · MEDIF: Sent, awaiting airline")
+    page.goto(live(f"/departures/{dep_id}"))
+    expect(table).to_contain_text("Escort: nurse · MEDIF sent")
+    shoot("board-escort-medif")
     page.get_by_role("link", name="Open Reza Karimi").click()
     page.get_by_role("button", name="Issue the certificate").click()
     expect(page.get_by_role("status")).to_contain_text("Certificate TRV-")
@@ -142,4 +169,20 @@ def test_departure_day_from_board_to_verified_certificate(page: Page, flight, sh
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("status").filter(has_text="Valid")).to_be_visible()
     expect(page.locator("main")).to_contain_text("KARIMI, Reza")
+    expect(page.locator("main")).not_to_contain_text("PEC")  # no health details
     shoot("verified")
+
+    # A rash at a new PEC: infectious disease is unfit; the certificate is revoked.
+    sign_in(page, live, "t_panel_physician")
+    page.goto(live(f"/departures/{dep_id}"))
+    page.get_by_role("link", name="Open Reza Karimi").click()
+    page.get_by_role("combobox", name="Check", exact=True).select_option("pec")
+    page.get_by_label("Rash (e.g. chickenpox, measles)").check()
+    page.get_by_role("button", name="Record the check").click()
+    expect(page.get_by_role("status")).to_contain_text("Unfit")
+    sign_out(page)
+    page.goto(live("/verify"))
+    page.get_by_label("Verification code").fill(code)
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("status").filter(has_text="Revoked")).to_be_visible()
+    shoot("verified-revoked")
