@@ -159,3 +159,23 @@ def test_presumptive_treatment_by_origin_and_age():
     assert rule("SO", infant) == "t.child"  # under 2 years: the rule says none applies
     assert rule("ET", infant) is None  # no entry matches: nothing to give
     assert rule("SY", ADULT) is None
+
+
+def test_a_check_counts_only_inside_its_window_before_departure():
+    """BRIEF 1.6 / 5.1 [S19, S31c]: PEC 24-48 h, never more than 72 h, before departure; PDMS
+    within 3 weeks (504 h). The file's `within_hours` is the hard bound; a check made closer to
+    the flight than 24 h still counts (the 24-48 h is the usual timing, not a limit in S19)."""
+    from datetime import UTC, datetime, timedelta
+
+    from pmha.travel.status import in_window
+
+    departs = datetime(2026, 3, 10, 6, 0, tzinfo=UTC)
+    hours = load_policies(DEFAULT_DIR)["US"].windows
+    pec, pdms = hours["pec"], hours["pdms"]
+    assert in_window(departs - timedelta(hours=72), departs, pec)
+    assert not in_window(departs - timedelta(hours=72, minutes=1), departs, pec)
+    assert in_window(departs - timedelta(hours=30), departs, pec)
+    assert in_window(departs - timedelta(hours=3), departs, pec)
+    assert not in_window(departs + timedelta(minutes=1), departs, pec)  # after the flight
+    assert in_window(departs - timedelta(days=21), departs, pdms)
+    assert not in_window(departs - timedelta(days=21, minutes=1), departs, pdms)
