@@ -38,6 +38,8 @@ def test_verify_says_valid_revoked_and_unknown(cli):
     revoked = next(code for code, revoked in rows if revoked is not None)
     ok = cli("verify", valid)
     assert ok.exit_code == 0 and "VALID" in ok.output and "fit to travel to" in ok.output
+    for word in ("tb", "class", "pregnan", "temperature", "escort", "x-ray"):
+        assert word not in ok.output.lower()  # who, what, until when: no health details
     bad = cli("verify", revoked)
     assert bad.exit_code == 1 and "REVOKED" in bad.output
     unknown = cli("verify", "TRV-AAAA-BBBB-CCCC")
