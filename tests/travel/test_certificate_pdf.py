@@ -17,25 +17,28 @@ pytestmark = pytest.mark.usefixtures("in_app")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "certificates"
 
 
-def _render(pdf: bytes, name: str) -> tuple[Path, str]:
+def _render(pdf: bytes, name: str, work: Path) -> tuple[Path, str]:
+    """Render and read in the test's own directory (a concurrent run shares test-artifacts/),
+    then keep a copy of the PDF and the PNG there to look at."""
     if not shutil.which("pdftoppm"):
         pytest.fail("pdftoppm is missing: run scripts/install-system-deps.sh (poppler-utils)")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.pdf"
+    path = work / f"{name}.pdf"
     path.write_bytes(pdf)
     subprocess.run(
-        ["pdftoppm", "-png", "-r", "70", "-singlefile", str(path), str(ARTIFACTS / name)],
-        check=True,
+        ["pdftoppm", "-png", "-r", "70", "-singlefile", str(path), str(work / name)], check=True
     )
     text = subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
-    return ARTIFACTS / f"{name}.png", text
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for suffix in (".pdf", ".png"):
+        shutil.copyfile(work / f"{name}{suffix}", ARTIFACTS / f"{name}{suffix}")
+    return work / f"{name}.png", text
 
 
 @pytest.mark.parametrize(("destination", "french"), [("CA", True), ("US", False)])
 def test_the_certificate_prints_in_the_destinations_languages(
-    session, world, rules, destination, french
+    session, world, rules, destination, french, tmp_path
 ):
     dep = departure(session, world, destination=destination, days=2)
     case = booked(
@@ -45,7 +48,7 @@ def test_the_certificate_prints_in_the_destinations_languages(
     clear(session, world, rules, a.id)
     pdf = certificates.render_certificate(session, world.actor("operations"), a.id)
     assert pdf.startswith(b"%PDF")
-    png, text = _render(pdf, f"certificate-{destination}")
+    png, text = _render(pdf, f"certificate-{destination}", tmp_path)
     cert = certificates.issue_certificate(session, world.actor("operations"), a.id)
     assert cert.code in text and "HADDAD, Omar" in text
     assert "Fitness-to-travel clearance" in text
@@ -58,14 +61,13 @@ def test_the_certificate_prints_in_the_destinations_languages(
         assert image.convert("L").getextrema()[0] < 50  # something is printed on it
 
 
-def test_a_case_prints_one_page_per_traveller(session, world, rules):
+def test_a_case_prints_one_page_per_traveller(session, world, rules, tmp_path):
     dep = departure(session, world, days=2)
     case = booked(session, world, dep, family(session, world, children=1))
     for a in case.applicants:
         clear(session, world, rules, a.id)
     pdf = certificates.render_case_certificates(session, world.actor("operations"), case.id)
-    path = ARTIFACTS / "case.pdf"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "case.pdf"
     path.write_bytes(pdf)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert "Pages:           2" in info
