@@ -387,6 +387,7 @@ def close_episode(
             rules,
             episode.applicant_id,
             {"code": "tb_treatment_dot", "value": outcome, "date": today},
+            owner=True,
         )
     # Otherwise the destination's rules did not ask for this treatment: it is kept here only.
     return _treatment(episode, catalogue, today), planned

@@ -200,16 +200,33 @@ def set_facts(
     return found
 
 
+# Steps whose result is the end of another domain's process, recorded only by that domain's
+# service: the TB treatment outcome comes from closing the episode (pmha.tb_dot).
+RECORDED_ELSEWHERE = {
+    "tb_treatment_dot": "The treatment outcome is recorded by closing the treatment episode on "
+    "the applicant's TB page.",
+}
+
+
 def record_result(
     session: Session,
     actor: Actor,
     rules: RuleBook,
     applicant_id: uuid.UUID,
     data: dict[str, Any],
+    *,
+    owner: bool = False,
 ) -> Workflow:
-    """Record a result for a step of the applicant's plan; the plan follows."""
+    """Record a result for a step of the applicant's plan; the plan follows. A step listed in
+    RECORDED_ELSEWHERE takes its result only from its own domain's service (`owner=True`)."""
     code, value, day = data["code"], str(data["value"]), data["date"]
     actor.check(permission_for(code))
+    if code in RECORDED_ELSEWHERE and not owner:
+        raise ValidationFailed(
+            RECORDED_ELSEWHERE[code],
+            errors={"code": [RECORDED_ELSEWHERE[code]]},
+            code="workflow.result_recorded_elsewhere",
+        )
     found = current(session, actor, rules, applicant_id)  # the plan the result answers
     applicant = found.applicant
     step = next((s for s in found.steps if s.code == code), None)

@@ -224,3 +224,32 @@ def test_the_workflow_page_links_each_traveller_to_their_tb_page(
     applicant = service.episode_applicant(episode)
     page = signed_in("panel_physician").get(f"/cases/{applicant.case_id}/workflow").text
     assert f"/cases/{applicant.case_id}/applicants/{applicant.id}/tb" in page
+
+
+def test_the_treatment_outcome_comes_only_from_closing_the_episode(
+    client: FlaskClient, session: Session, world: World, signed_in: Any, episode: TbEpisode
+) -> None:
+    """A physician records the outcome by closing the episode (adherence and sputum checked);
+    the workflow page links the TB page instead of offering a result form that bypasses it."""
+    from pmha.workflow.models import StepResult
+    from tests.conftest import csrf_token
+
+    def written() -> int:
+        query = select(func.count()).where(StepResult.code == "tb_treatment_dot")
+        return session.scalar(query) or 0
+
+    applicant = service.episode_applicant(episode)
+    body = {"code": "tb_treatment_dot", "value": "cured", "date": TODAY.isoformat()}
+    response = client.post(f"/api/v1/applicants/{applicant.id}/results", json=body,
+                           headers=world.auth("panel_physician"))  # fmt: skip
+    problem = assert_problem(response, 422, "workflow.result_recorded_elsewhere")
+    assert "closing the treatment episode" in problem["errors"]["code"][0]
+    browser = signed_in("panel_physician")
+    page = browser.get(f"/cases/{applicant.case_id}/workflow").text
+    assert 'name="code" value="tb_treatment_dot"' not in page
+    assert "Doses and outcome on the TB page" in page
+    url = f"/cases/{applicant.case_id}/workflow/applicants/{applicant.id}/results"
+    refused = browser.post(url, data={**body, "csrf_token": csrf_token(page)})
+    assert refused.status_code == 422 and "closing the treatment episode" in refused.text
+    session.expire_all()
+    assert written() == 0
