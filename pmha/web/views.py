@@ -11,29 +11,46 @@ from pmha.core.openapi import build_spec
 
 bp = Blueprint("web", __name__)
 
-# What each role comes to the centre to do; later features add their queues to these cards.
+# What each role comes to the centre to do: its queues first, then the common pages.
 FIND = ("Find a case", "cases.case_list")
 REGISTER = ("Register a family", "cases.register")
+DOT_LIST = ("Today's DOT list", "tb_dot.dot_list")
 TODAY: dict[Role, list[tuple[str, str]]] = {
-    Role.PANEL_PHYSICIAN: [("Physician worklist", "workflow.worklist_physician"), FIND, REGISTER],
-    Role.NURSE: [("Nurse worklist", "workflow.worklist_nurse"), FIND, REGISTER],
+    Role.PANEL_PHYSICIAN: [
+        ("Physician worklist", "workflow.worklist_physician"),
+        ("TB treatment programme", "tb_dot.programme"),
+        FIND,
+        REGISTER,
+    ],
+    Role.NURSE: [
+        ("Nurse worklist", "workflow.worklist_nurse"),
+        ("Vaccinations today", "vaccines.queue"),
+        DOT_LIST,
+        FIND,
+        REGISTER,
+    ],
     Role.RADIOLOGIST: [("Chest X-rays to read", "workflow.worklist_radiology"), FIND],
     Role.LAB_TECHNICIAN: [("Lab worklist", "workflow.worklist_lab"), FIND],
-    Role.OPERATIONS: [("Clearance board", "workflow.clearance_board"), FIND, REGISTER],
-    Role.DOT_WORKER: [FIND],
-    Role.RECEIVING_AUTHORITY: [],
+    Role.OPERATIONS: [
+        ("Departures", "travel.departure_list"),
+        ("Clearance board", "workflow.clearance_board"),
+        FIND,
+        REGISTER,
+    ],
+    Role.DOT_WORKER: [DOT_LIST, FIND],
+    Role.RECEIVING_AUTHORITY: [("Arrivals", "exports.arrivals")],
     Role.AUDITOR: [("Search the audit trail", "audit.events")],
     Role.ADMIN: [("Manage users", "accounts.users")],
 }
 
 ROLE_NOTES: dict[Role, str] = {
     Role.PANEL_PHYSICIAN: "Exams, histories and follow-ups waiting for you, most urgent first.",
-    Role.NURSE: "Vaccination reviews, skin tests and counselling waiting for you.",
+    Role.NURSE: "Vaccinations, skin tests, counselling and observed TB doses waiting for you.",
     Role.RADIOLOGIST: "Chest X-rays waiting for a reading, most urgent first.",
     Role.LAB_TECHNICIAN: "Lab results waiting to be recorded, most urgent first.",
-    Role.OPERATIONS: "Each family's medical clearance and what blocks it, by departure.",
-    Role.DOT_WORKER: "Today's observed TB doses will be listed here.",
-    Role.RECEIVING_AUTHORITY: "Bundles received from assessment centres will be listed here.",
+    Role.OPERATIONS: "Flights and who on them is cleared, due a check or blocked.",
+    Role.DOT_WORKER: "The TB doses to observe today, and missed doses to follow up.",
+    Role.RECEIVING_AUTHORITY: "Bundles imported from assessment centres, and the follow-up due.",
     Role.AUDITOR: "",
     Role.ADMIN: "",
 }
