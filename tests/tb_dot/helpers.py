@@ -37,10 +37,16 @@ def catalogue_of(app: Flask) -> Mapping[str, TreatmentRules]:
 
 
 def record(
-    session: Session, app: Flask, world: World, applicant: Applicant, code: str, value: str
+    session: Session,
+    app: Flask,
+    world: World,
+    applicant: Applicant,
+    code: str,
+    value: str,
+    day: dt.date = TODAY,
 ) -> workflow.Workflow:
     who = world.actor(RECORDER.get(group_of(code), "panel_physician"))
-    data = {"code": code, "value": value, "date": TODAY}
+    data = {"code": code, "value": value, "date": day}
     return workflow.record_result(session, who, rules_of(app), applicant.id, data)
 
 
@@ -50,10 +56,11 @@ def tb_patient(
     world: World,
     destination: str = "US",
     programme: str = "refugee",
+    diagnosed: dt.date = TODAY,
     **who: Any,
 ) -> Applicant:
     """An adult at the home site with pulmonary TB: X-ray suggestive, smear and culture
-    positive (BRIEF 1.2), so the destination's rules ask for treatment."""
+    positive on `diagnosed` (BRIEF 1.2), so the destination's rules ask for treatment."""
     actor = world.actor("nurse")
     pregnant = who.pop("pregnant", False)
     symptoms = who.pop("tb_symptoms", False)  # children: the X-ray only with symptoms
@@ -65,16 +72,17 @@ def tb_patient(
     if applicant.sex.value == "female":
         facts["pregnant"] = pregnant
     workflow.set_facts(session, world.actor("panel_physician"), rules_of(app), applicant.id, facts)
-    record(session, app, world, applicant, "chest_xray", "suggestive_of_tb")
-    record(session, app, world, applicant, "sputum_smear", "positive")
-    record(session, app, world, applicant, "sputum_culture", "positive")
+    for code, value in (("chest_xray", "suggestive_of_tb"), ("sputum_smear", "positive"),
+                        ("sputum_culture", "positive")):  # fmt: skip
+        record(session, app, world, applicant, code, value, diagnosed)
     return applicant
 
 
 def finish_other_steps(
-    session: Session, app: Flask, world: World, applicant: Applicant
+    session: Session, app: Flask, world: World, applicant: Applicant, diagnosed: dt.date = TODAY
 ) -> workflow.Workflow:
-    """Record a reassuring result for every other required step still pending (not travel)."""
+    """Record a reassuring result for every other required step still pending (not travel);
+    the NAAT and DST that complete the diagnosis are dated `diagnosed`."""
     found = workflow.current(session, world.actor("panel_physician"), rules_of(app), applicant.id)
     for _ in range(40):
         todo = [s for s in found.steps if s.state == StepState.PENDING
@@ -83,8 +91,9 @@ def finish_other_steps(
         if not todo:
             break
         code = todo[0].code
-        value = {"tb_naat": "positive", "dst": "susceptible"}.get(code, _good_value(code))
-        found = record(session, app, world, applicant, code, value)
+        tb = {"tb_naat": "positive", "dst": "susceptible"}
+        day = diagnosed if code in tb else TODAY
+        found = record(session, app, world, applicant, code, tb.get(code, _good_value(code)), day)
     return found
 
 
