@@ -64,6 +64,8 @@ HEALTH_DATA_READS = sorted(p for p in PERMISSIONS if p.endswith(":read") and p !
         (Role.AUDITOR, "audit:read", True),
         (Role.ADMIN, "audit:read", False),
         (Role.ADMIN, "users:manage", True),
+        (Role.ADMIN, "exports:keys", True),
+        (Role.OPERATIONS, "exports:keys", False),
         (Role.RECEIVING_AUTHORITY, "exports:import", True),
         (Role.RECEIVING_AUTHORITY, "cases:read", False),
         *[(Role.ADMIN, p, False) for p in HEALTH_DATA_READS],
@@ -80,7 +82,7 @@ def test_permission_table_matches_the_issue(role: Role, permission: str, allowed
     ("role", "exactly"),
     [
         (Role.AUDITOR, ["audit:read"]),
-        (Role.ADMIN, ["users:manage"]),
+        (Role.ADMIN, ["exports:keys", "users:manage"]),  # accounts; authorities' certificates
         (Role.RECEIVING_AUTHORITY, ["exports:import"]),
     ],
     ids=str,
@@ -558,6 +560,12 @@ ROUTES: list[Route] = [
     Route("exports.log_event", "POST", PAGE, frozenset({"panel_physician", "operations"}), 302,
           lambda c: f"/exports/{_export_bundle(c)}/log", body=lambda c: {"event": "delivered"},
           foreign=RECORD),
+    Route("exports.authorities", "GET", PAGE, frozenset({"admin"}), 200,
+          lambda c: "/exports/authorities"),
+    # Not a certificate: refused (422) after the permission check.
+    Route("exports.add_authority_certificate", "POST", PAGE, frozenset({"admin"}), 422,
+          lambda c: "/exports/authorities",
+          body=lambda c: {"destination": "US", "certificate": (io.BytesIO(b"junk"), "a.pem")}),
     Route("exports.arrivals", "GET", PAGE, frozenset({"receiving_authority"}), 200,
           lambda c: "/arrivals"),
     # Not a bundle: refused (422) after the permission check.
@@ -565,6 +573,9 @@ ROUTES: list[Route] = [
           lambda c: "/arrivals", body=lambda c: {"file": (io.BytesIO(b"not a bundle"), "b.p7m")}),
     Route("exports.arrival", "GET", PAGE, frozenset({"receiving_authority"}), 200,
           lambda c: f"/arrivals/{_imported_bundle(c)}"),
+    # The stand-in arrival lists no file: its first file answers 404 after the checks.
+    Route("exports.arrival_file", "GET", PAGE, frozenset({"receiving_authority"}), 404,
+          lambda c: f"/arrivals/{_imported_bundle(c)}/files/0"),
     # departures (pmha/travel): the home case booked on a home-site departure
     # (tests/travel/routes.py); its principal is not cleared, so a certificate is refused (409)
     # and no treatment applies (422)

@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "travel:write": frozenset({R.PANEL_PHYSICIAN, R.OPERATIONS}),
     "exports:create": frozenset({R.PANEL_PHYSICIAN, R.OPERATIONS}),
     "exports:import": frozenset({R.RECEIVING_AUTHORITY}),
+    "exports:keys": frozenset({R.ADMIN}),  # the authorities' certificates (no health data)
     "users:manage": frozenset({R.ADMIN}),
     "audit:read": frozenset({R.AUDITOR}),
 }

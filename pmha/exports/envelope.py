@@ -211,6 +211,42 @@ def load_certificate(pem: bytes) -> x509.Certificate:
         raise EnvelopeError("exports.bad_certificate", "This is not a PEM certificate.") from None
 
 
+def load_uploaded_certificate(data: bytes) -> x509.Certificate:
+    """A certificate from an uploaded file, PEM or DER."""
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError:
+        raise EnvelopeError(
+            "exports.bad_certificate", "This file is not an X.509 certificate (PEM or DER)."
+        ) from None
+
+
+def check_recipient(cert: x509.Certificate) -> None:
+    """Refuse a certificate whose key cannot receive a CMS envelope: RSA of 2048 bits or more
+    (cryptography's CMS encrypts to RSA keys only), with key encipherment if key usage is set."""
+    key = cert.public_key()
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise EnvelopeError(
+            "exports.unusable_key",
+            "The certificate's key cannot receive encrypted bundles: it must be an RSA key.",
+        )
+    if key.key_size < 2048:
+        raise EnvelopeError(
+            "exports.unusable_key", "The certificate's RSA key is shorter than 2048 bits."
+        )
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if not usage.key_encipherment:
+        raise EnvelopeError(
+            "exports.unusable_key",
+            "The certificate's key usage does not allow encryption (key encipherment).",
+        )
+
+
 def load_key_pair(cert_pem: bytes, key_pem: bytes, password: bytes | None = None) -> KeyPair:
     cert = load_certificate(cert_pem)
     try:

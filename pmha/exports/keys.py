@@ -8,10 +8,13 @@ import datetime as dt
 import hashlib
 import hmac
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmha.cases.models import Site
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
@@ -56,7 +59,9 @@ def add_certificate(
                 envelope.key_pem(pair.private_key, _password(session)),
             )
         else:
-            cert, stored_key = envelope.load_certificate(cert_pem), None
+            cert, stored_key = envelope.load_uploaded_certificate(cert_pem), None
+            if purpose == Purpose.ENCRYPTION:
+                envelope.check_recipient(cert)
     except EnvelopeError as exc:
         raise ValidationFailed(errors={"certificate": [exc.message]}, code=exc.code) from None
     if purpose == Purpose.SIGNING and site_id is None:
@@ -66,6 +71,11 @@ def add_certificate(
     if cert.not_valid_after_utc <= utcnow():
         raise ValidationFailed(
             errors={"certificate": ["The certificate has expired."]}, code="exports.expired"
+        )
+    if use_from is not None and use_from >= cert.not_valid_after_utc.date():
+        raise ValidationFailed(
+            errors={"use_from": ["The first day of use is after the certificate expires."]},
+            code="exports.use_after_expiry",
         )
     fingerprint = envelope.fingerprint(cert)
     if session.scalar(
@@ -155,4 +165,94 @@ def certificates(session: Session) -> list[ExportCertificate]:
                 ExportCertificate.purpose, ExportCertificate.destination, ExportCertificate.use_from
             )
         )
+    )
+
+
+@dataclass(frozen=True)
+class Listed:
+    row: ExportCertificate
+    status: str  # in_use | scheduled | replaced | expired | not_yet_valid
+
+
+@dataclass(frozen=True)
+class Registry:
+    authorities: dict[str, list[Listed]]  # destination -> its certificates, newest first
+    signing: list[tuple[str, Listed]]  # (site code, the centre's certificate)
+
+
+def _status(row: ExportCertificate, current: ExportCertificate | None, today: dt.date) -> str:
+    if today >= row.not_after.date():
+        return "expired"
+    if current is not None and row.id == current.id:
+        return "in_use"
+    if row.use_from > today:
+        return "scheduled"
+    if row.not_before.date() > today:
+        return "not_yet_valid"
+    return "replaced"
+
+
+def _current(rows: list[ExportCertificate], today: dt.date) -> ExportCertificate | None:
+    """The rule of `recipient` and `signer`: the newest whose first day of use has come."""
+    for row in rows:  # newest use_from first
+        if row.use_from <= today and row.not_before.date() <= today < row.not_after.date():
+            return row
+    return None
+
+
+def registry(
+    session: Session, actor: Actor, destinations: Sequence[str], today: dt.date
+) -> Registry:
+    """Every destination's authority certificates with the one in use today, and the centres'
+    signing certificates (public parts only; audited)."""
+    actor.check("exports:keys")
+    authorities: dict[str, list[Listed]] = {}
+    for destination in sorted({*destinations, *_destinations(session)}):
+        rows = _rows(session, Purpose.ENCRYPTION, destination=destination)
+        current = _current(rows, today)
+        authorities[destination] = [Listed(r, _status(r, current, today)) for r in rows]
+    signing: list[tuple[str, Listed]] = []
+    for site_id, code in session.execute(select(Site.id, Site.code).order_by(Site.code)):
+        rows = _rows(session, Purpose.SIGNING, site_id=site_id)
+        current = _current(rows, today)
+        signing.extend((code, Listed(r, _status(r, current, today))) for r in rows)
+    audit.record(
+        session,
+        actor,
+        "read",
+        "export_certificates",
+        None,
+        details={"rows": sum(map(len, authorities.values())) + len(signing)},
+    )
+    return Registry(authorities, signing)
+
+
+def _destinations(session: Session) -> list[str]:
+    return [
+        d
+        for d in session.scalars(
+            select(ExportCertificate.destination)
+            .where(ExportCertificate.purpose == Purpose.ENCRYPTION)
+            .distinct()
+        )
+        if d
+    ]
+
+
+def upload_authority_certificate(
+    session: Session,
+    actor: Actor,
+    destinations: Sequence[str],
+    destination: str,
+    data: bytes,
+    use_from: dt.date | None,
+) -> ExportCertificate:
+    """Register an authority's encryption certificate uploaded on the page (PEM or DER)."""
+    actor.check("exports:keys")
+    if destination not in destinations:
+        raise ValidationFailed(errors={"destination": ["Choose the authority's destination."]})
+    if not data:
+        raise ValidationFailed(errors={"certificate": ["Choose the certificate file."]})
+    return add_certificate(
+        session, actor, Purpose.ENCRYPTION, data, destination=destination, use_from=use_from
     )

@@ -271,3 +271,29 @@ def arrival(
     )
     audit.record(session, actor, "read", "imported_bundle", found.id)
     return found, travellers
+
+
+VIEWABLE = {"pdf/": ("application/pdf", "pdf"), "dicom/": ("application/dicom", "dcm")}
+
+
+def arrival_file(
+    session: Session, actor: Actor, import_id: uuid.UUID, index: int, storage: Path
+) -> tuple[bytes, str, str]:
+    """A PDF or DICOM file of an imported bundle, by its place in the manifest, checked against
+    its hash again (audited): (content, media type, file extension)."""
+    found, _ = arrival(session, actor, import_id)
+    files = found.manifest.get("files", [])
+    if not 0 <= index < len(files):
+        raise NotFound("No such file in this arrival.", code="exports.file_not_found")
+    entry = files[index]
+    kind = next((v for k, v in VIEWABLE.items() if str(entry.get("path", "")).startswith(k)), None)
+    if kind is None:
+        raise NotFound("Only the PDFs and images are kept as files.", code="exports.file_not_found")
+    path = storage / "imports" / str(entry.get("sha256", ""))
+    if not path.is_file():
+        raise NotFound("The file is missing from storage.", code="exports.file_missing")
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+        raise Conflict("The stored file no longer matches its hash.", code="exports.file_altered")
+    audit.record(session, actor, "read", "imported_file", found.id, details={"index": index})
+    return data, kind[0], kind[1]

@@ -130,3 +130,30 @@ def log_event(session: Session, actor: Actor, bundle_id: uuid.UUID, event: str) 
     session.flush()
     audit.record(session, actor, event, "export_bundle", found.id, site_id=found.site_id)
     return entry
+
+
+def export_state(session: Session, actor: Actor, case_id: uuid.UUID) -> str:
+    """The case's export in a few words, for its workflow page: the latest build, and the
+    latest bundle's last log event."""
+    actor.check("exports:create")
+    latest = session.scalars(
+        select(ExportJob)
+        .where(ExportJob.case_id == case_id, ExportJob.site_id.in_(list(actor.site_ids)))
+        .order_by(ExportJob.requested_at.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return "not exported yet"
+    if latest.state in (JobState.QUEUED, JobState.RUNNING):
+        return f"bundle being built ({latest.progress}%)"
+    if latest.state == JobState.FAILED:
+        return "the last build failed"
+    event = session.scalars(
+        select(ExportLogEntry)
+        .where(ExportLogEntry.bundle_id == latest.bundle_id)
+        .order_by(ExportLogEntry.at.desc())
+        .limit(1)
+    ).first()
+    if event is None or event.event == LogEvent.CREATED:
+        return "bundle ready"
+    return f"bundle {event.event.value} {event.at:%Y-%m-%d}"

@@ -3,6 +3,7 @@ and for a receiving authority the upload of a bundle, the arrival list and an ar
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -12,9 +13,10 @@ from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.errors import AppError
-from pmha.exports import receive, service
+from pmha.core.forms import app_error_fields
+from pmha.exports import keys, receive, service
 from pmha.exports.models import ExportBundle, JobState
-from pmha.web.context import storage
+from pmha.web.context import rulebook, storage
 from pmha.workflow.labels import CLEARANCE, OUTCOMES, value_label
 
 bp = Blueprint("exports", __name__)
@@ -154,3 +156,80 @@ def arrival(import_id: uuid.UUID) -> Any:
         labels=_labels,
         nav="arrivals",
     )
+
+
+@bp.get("/arrivals/<uuid:import_id>/files/<int:index>", endpoint="arrival_file")
+@require("exports:import")
+def arrival_file(import_id: uuid.UUID, index: int) -> Any:
+    data, media_type, ext = receive.arrival_file(
+        get_session(), actor(), import_id, index, storage()
+    )
+    disposition = "inline" if ext == "pdf" else "attachment"
+    return Response(
+        data,
+        mimetype=media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{import_id}-{index}.{ext}"'},
+    )
+
+
+CERTIFICATE_STATUS = {
+    "in_use": ("In use", "ok"),
+    "scheduled": ("Waiting for its first day of use", "wait"),
+    "replaced": ("Replaced: no longer used for new bundles", "plain"),
+    "not_yet_valid": ("Not yet valid", "wait"),
+    "expired": ("Expired", "bad"),
+}
+
+
+def _authorities_page(
+    errors: dict[str, list[str]] | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> Any:
+    destinations = rulebook().destinations
+    found = keys.registry(get_session(), actor(), destinations, dt.date.today())
+    return render_template(
+        "exports/authorities.html",
+        registry=found,
+        destinations=destinations,
+        statuses=CERTIFICATE_STATUS,
+        errors=errors or {},
+        form=form or {},
+        nav="authorities",
+    ), status
+
+
+@bp.get("/exports/authorities", endpoint="authorities")
+@require("exports:keys")
+def authorities() -> Any:
+    return _authorities_page()
+
+
+@bp.post("/exports/authorities", endpoint="add_authority_certificate")
+@require("exports:keys")
+def add_authority_certificate() -> Any:
+    form = {k: request.form.get(k, "").strip() for k in ("destination", "use_from")}
+    upload = request.files.get("certificate")
+    db = get_session()
+    try:
+        use_from = dt.date.fromisoformat(form["use_from"]) if form["use_from"] else None
+    except ValueError:
+        return _authorities_page({"use_from": ["Give a date as YYYY-MM-DD."]}, form, 422)
+    try:
+        row = keys.upload_authority_certificate(
+            db,
+            actor(),
+            rulebook().destinations,
+            form["destination"],
+            upload.read(64 * 1024) if upload and upload.filename else b"",
+            use_from,
+        )
+    except AppError as exc:
+        if exc.status in (401, 403):
+            raise
+        db.rollback()
+        return _authorities_page(app_error_fields(exc), form, exc.status)
+    flash(
+        f"Certificate for the {row.destination} authority registered, in use from {row.use_from}."
+    )
+    return redirect(url_for(".authorities"))

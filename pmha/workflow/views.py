@@ -203,9 +203,12 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
             }
         )
     summary, words = _summary(failed)
+    from pmha.exports import service as exports  # the export step's state, shown by the link
+
     return render_template(
         "workflow/case.html",
         found=found,
+        export_state=exports.export_state(db, me, case_id) if me.can("exports:create") else None,
         summary_errors=summary,
         summary_labels=words,
         age=age_text,

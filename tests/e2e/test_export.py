@@ -1,14 +1,17 @@
 """Export in the browser: a physician builds a case's bundle and downloads it; the US receiving
-authority uploads it, and sees the travellers with their clearance and follow-up."""
+authority uploads it, sees the travellers with their clearance and follow-up and opens their
+PDFs; an administrator adds the authority's next certificate (rotation), a bad file refused."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
 
@@ -19,6 +22,7 @@ from tests import factories
 from tests.conftest import config_for_tests
 from tests.e2e.conftest import LiveServer
 from tests.e2e.test_workflow import sign_in, sign_out
+from tests.exports import keyring
 from tests.exports.conftest import make_export_case
 
 pytestmark = pytest.mark.e2e
@@ -68,6 +72,9 @@ def test_a_case_is_exported_and_imported_by_the_authority(
     download.save_as(bundle)
     page.get_by_role("button", name="Mark delivered").click()
     expect(page.get_by_text(re.compile(r"^Delivered \d{4}-"))).to_be_visible()
+    page.get_by_role("link", name=re.compile(r"^← Case")).click()
+    expect(page.locator("#export-state")).to_contain_text("bundle delivered")
+    shoot("workflow-export-state")
     sign_out(page)
 
     sign_in(page, live, "t_receiving_authority")
@@ -78,6 +85,10 @@ def test_a_case_is_exported_and_imported_by_the_authority(
     expect(page.get_by_role("status")).to_contain_text("verified and imported")
     expect(page.get_by_role("heading", name=re.compile(r"^Case IST-"))).to_be_visible()
     shoot("arrival")
+    pdf = page.get_by_role("link", name="Vaccination record (PDF)").first
+    opened = page.request.get(live(pdf.get_attribute("href") or ""))
+    assert opened.ok and opened.headers["content-type"] == "application/pdf"
+    assert opened.body().startswith(b"%PDF-")
     page.get_by_role("link", name="← Arrivals").click()
     expect(page.get_by_role("table")).to_contain_text("Haddad")
     shoot("arrivals")
@@ -86,3 +97,34 @@ def test_a_case_is_exported_and_imported_by_the_authority(
     page.get_by_role("button", name="Verify and import").click()
     expect(page.get_by_role("alert")).to_contain_text("imported already")
     shoot("second-import-refused")
+
+
+def test_an_administrator_adds_the_authoritys_next_certificate(
+    page: Page, export_server, shoot, tmp_path: Path
+) -> None:
+    live, _ = export_server
+    sign_in(page, live, "t_admin")
+    page.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Receiving authorities"
+    ).click()
+    expect(page.get_by_role("heading", name="Receiving authorities")).to_be_visible()
+    expect(page.get_by_text("In use", exact=True).first).to_be_visible()
+    shoot("registry")
+    junk = tmp_path / "authority.pem"
+    junk.write_bytes(b"this is not a certificate")
+    page.get_by_label("Destination").select_option("US")
+    page.get_by_label("Certificate file (PEM or DER)").set_input_files(str(junk))
+    page.get_by_role("button", name="Add the certificate").click()
+    expect(page.get_by_role("alert")).to_contain_text("not an X.509 certificate")
+    shoot("bad-file-refused")
+    nxt = keyring.pair("US authority 2027")
+    der = tmp_path / "us-authority-2027.cer"
+    der.write_bytes(nxt.certificate.public_bytes(serialization.Encoding.DER))
+    start = dt.date.today() + dt.timedelta(days=30)
+    page.get_by_label("Destination").select_option("US")
+    page.get_by_label("Certificate file (PEM or DER)").set_input_files(str(der))
+    page.get_by_label("First day of use").fill(start.isoformat())
+    page.get_by_role("button", name="Add the certificate").click()
+    expect(page.get_by_role("status")).to_contain_text(f"in use from {start.isoformat()}")
+    expect(page.get_by_text(f"Used from {start.isoformat()}")).to_be_visible()
+    shoot("rotation-scheduled")

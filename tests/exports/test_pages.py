@@ -136,3 +136,86 @@ def test_the_job_is_retried_on_transient_database_errors_only():
 
     assert build_bundle.autoretry_for == (OperationalError,)
     assert build_bundle.acks_late and build_bundle.reject_on_worker_lost
+
+
+def test_staff_record_delivery_and_acknowledgement_on_the_page_audited(
+    signed_in, export_case, session, world
+):
+    from pmha.core.audit import AuditEvent
+
+    job = build_now(export_case, session, world)
+    client = signed_in("operations")
+    for event in ("delivered", "acknowledged"):
+        response = post(client, f"/exports/{job.bundle_id}/log", {"event": event})
+        assert response.status_code == 302
+    page = client.get(f"/cases/{export_case.case.id}/exports")
+    assert "Delivered " in page.text and "Acknowledged " in page.text
+    session.expire_all()
+    audited = session.scalars(
+        select(AuditEvent.action).where(
+            AuditEvent.record_type == "export_bundle", AuditEvent.record_id == str(job.bundle_id)
+        )
+    ).all()
+    assert {"delivered", "acknowledged"} <= set(audited)
+
+
+def test_an_unknown_log_event_is_refused_and_nothing_is_written(
+    signed_in, export_case, session, world
+):
+    job = build_now(export_case, session, world)
+    client = signed_in("operations")
+    response = post(
+        client, f"/exports/{job.bundle_id}/log", {"event": "created"}, follow_redirects=True
+    )
+    assert "Choose delivered or acknowledged." in response.text
+    session.expire_all()
+    events = session.scalars(select(ExportLogEntry.event)).all()
+    assert [e.value for e in events] == ["created"]
+
+
+def test_the_authority_opens_an_arrivals_pdfs(signed_in, export_case, session, world):
+    from pmha.core.audit import AuditEvent
+    from pmha.exports import build, receive
+
+    job = build_now(export_case, session, world)
+    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    row = receive.import_bundle(
+        session, world.actor("receiving_authority"), data, export_case.storage
+    )
+    session.commit()
+    authority = signed_in("receiving_authority")
+    page = authority.get(f"/arrivals/{row.id}")
+    links = set(re.findall(rf'href="(/arrivals/{row.id}/files/\d+)"', page.text))
+    # The fixture's travellers are not cleared yet: their vaccination records are the PDFs.
+    assert "Vaccination record (PDF)" in page.text, [f["path"] for f in row.manifest["files"]]
+    pdfs = [authority.get(link) for link in sorted(links)]
+    kinds = sorted(r.mimetype for r in pdfs)
+    assert kinds.count("application/pdf") >= 2 and "application/dicom" in kinds
+    for response in pdfs:
+        assert response.status_code == 200
+        assert re.fullmatch(
+            rf'(inline|attachment); filename="{row.id}-\d+\.(pdf|dcm)"',
+            response.headers["Content-Disposition"],
+        )
+        if response.mimetype == "application/pdf":
+            assert response.data.startswith(b"%PDF-")
+    fhir_index = next(
+        i for i, f in enumerate(row.manifest["files"]) if f["path"].startswith("fhir/")
+    )
+    assert authority.get(f"/arrivals/{row.id}/files/{fhir_index}").status_code == 404
+    assert authority.get(f"/arrivals/{row.id}/files/999").status_code == 404
+    session.expire_all()
+    reads = session.scalars(
+        select(AuditEvent).where(AuditEvent.record_type == "imported_file")
+    ).all()
+    assert len(reads) == len(links)
+
+
+def test_the_workflow_page_shows_the_export_state(signed_in, export_case, session, world):
+    client = signed_in("operations")
+    url = f"/cases/{export_case.case.id}/workflow"
+    assert "(not exported yet)" in client.get(url).text
+    job = build_now(export_case, session, world)
+    assert "(bundle ready)" in client.get(url).text
+    post(client, f"/exports/{job.bundle_id}/log", {"event": "delivered"})
+    assert re.search(r"\(bundle delivered \d{4}-\d\d-\d\d\)", client.get(url).text)
