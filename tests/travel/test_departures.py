@@ -158,6 +158,11 @@ def test_a_medical_escort_must_be_arranged_and_approved(session, world, ready_si
     )
     _, _, t = row_of(session, world, dep, a.id)
     assert [b.code for b in t.decision.blockers] == ["medif"]
+    before = count(session, Certificate)
+    with pytest.raises(Conflict) as exc:  # no certificate while the airline has not approved
+        certificates.issue_certificate(session, ops, a.id)
+    assert exc.value.code == "travel.clearance_blocked"
+    assert count(session, Certificate) == before
     checks.set_escort(
         session,
         ops,
