@@ -186,3 +186,32 @@ def test_departure_day_from_board_to_verified_certificate(page: Page, flight, sh
     page.get_by_role("button", name="Verify").click()
     expect(page.get_by_role("status").filter(has_text="Revoked")).to_be_visible()
     shoot("verified-revoked")
+
+
+def test_operations_creates_a_flight_and_the_forms_name_what_is_wrong(
+    page: Page, flight, shoot
+) -> None:
+    live, _ = flight
+    sign_in(page, live, "t_operations")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Departures").click()
+    past = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    soon = (datetime.now(UTC) + timedelta(days=5)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Carrier (IATA code)").fill("ZZ")
+    page.get_by_label("Flight number").fill("17")
+    page.get_by_label("Departs at (UTC)").fill(past)
+    page.get_by_label("Route").fill("IST-YYZ")
+    page.get_by_label("Destination").select_option("CA")
+    page.get_by_role("button", name="Create the departure").click()
+    expect(page.locator("#e-departs_at")).to_contain_text("The departure is in the past.")
+    expect(page.locator("#e-carrier")).to_contain_text("No carrier rule for ZZ")
+    shoot("departure-form-errors")
+    page.get_by_label("Carrier (IATA code)").fill("TK")
+    page.get_by_label("Departs at (UTC)").fill(soon)
+    page.get_by_role("button", name="Create the departure").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^TK 17"))).to_be_visible()
+    expect(page.locator("main")).to_contain_text("No families booked yet.")
+    # A US family cannot board a Canadian flight: the form says why.
+    page.get_by_label("Case number").fill("IST-000001")
+    page.get_by_role("button", name="Book on this flight").click()
+    expect(page.locator("main")).to_contain_text("The case goes to US, not here.")
+    shoot("booking-refused")
