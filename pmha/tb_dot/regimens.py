@@ -188,12 +188,20 @@ def custom_regimen(phases: list[dict[str, Any]], factor: float) -> Regimen:
     return Regimen(CUSTOM, "Custom regimen (drug-resistant TB)", built)
 
 
+def _age_words(age: Period) -> str:
+    years, months = divmod(age.months, 12)
+    parts = [f"{years} years" if years else "", f"{months} months" if months else "",
+             f"{age.days} days" if age.days else ""]  # fmt: skip
+    return " ".join(p for p in parts if p) or "0 days"
+
+
 def ineligible(regimen: Regimen, who: Patient) -> dict[str, list[str]]:
     """Why the patient may not take this regimen, by field (empty: eligible)."""
     rule = regimen.eligibility
     errors: dict[str, list[str]] = {}
     if rule.min_age is not None and not Age.between(who.dob, who.start).at_least(rule.min_age):
-        errors["regimen"] = [f"{regimen.code} is for applicants of the minimum age or over."]
+        words = _age_words(rule.min_age)
+        errors["regimen"] = [f"{regimen.code} is for applicants aged {words} or over at the start."]
     floor = rule.min_weight_kg
     if floor is not None and (who.weight_kg is None or who.weight_kg < floor):
         errors["weight_kg"] = [f"{regimen.code} needs a weight of {floor:g} kg or more."]

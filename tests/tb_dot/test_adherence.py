@@ -1,5 +1,5 @@
-"""Adherence arithmetic, one rule a test, pure (no database). Rules: BRIEF section 6 and the
-`[tb_treatment]` table of the rule files."""
+"""Adherence arithmetic, regimen eligibility and weight bands, one rule a test, pure (no
+database). Rules: BRIEF section 6 and the `[tb_treatment]` table of the rule files."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from pmha.config import PROJECT_ROOT
 from pmha.rules.dates import Period
 from pmha.tb_dot.adherence import Sputum, compute
-from pmha.tb_dot.regimens import Phase, TreatmentRules, load_catalogue
+from pmha.tb_dot.regimens import Patient, Phase, TreatmentRules, ineligible, load_catalogue
 
 START = dt.date(2026, 1, 1)
 SHORT = (Phase("intensive", "HRZE", 3, 5), Phase("continuation", "HR", 2, 4))
@@ -132,3 +132,53 @@ def test_a_monthly_sputum_check_is_overdue_after_its_grace_days() -> None:
     done = compute(long, START, taken, [Sputum(1, dt.date(2026, 2, 1), "negative", "negative")],
                    RULES, dt.date(2026, 2, 9))  # fmt: skip
     assert done.sputum_overdue == []
+
+
+CATALOGUE = load_catalogue(Path(PROJECT_ROOT / "country_rules"))
+
+
+def _patient(**overrides: object) -> Patient:
+    data: dict[str, object] = {"dob": dt.date(2014, 3, 1), "start": dt.date(2026, 3, 1),
+                               "weight_kg": 40.0, "site": "pulmonary",
+                               "susceptibility": "susceptible", "pregnant": False}  # fmt: skip
+    data.update(overrides)
+    return Patient(**data)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({}, None),  # 12 on the start date, 40 kg exactly: eligible
+        ({"start": dt.date(2026, 2, 28)}, "regimen"),  # a day short of 12
+        ({"weight_kg": 39.9}, "weight_kg"),
+        ({"weight_kg": None}, "weight_kg"),
+        ({"site": "extrapulmonary"}, "site"),
+        ({"susceptibility": "resistant"}, "susceptibility"),
+        ({"susceptibility": "unknown"}, "susceptibility"),
+        ({"pregnant": True}, "pregnant"),
+        ({"pregnant": None}, "pregnant"),  # not recorded: not assumed
+    ],
+    ids=["eligible_at_the_limits", "under_12", "under_40kg", "no_weight", "extrapulmonary",
+         "resistant", "susceptibility_unknown", "pregnant", "pregnancy_unknown"],
+)  # fmt: skip
+def test_each_4_month_eligibility_criterion_on_its_own(
+    overrides: dict[str, object], field: str | None
+) -> None:
+    """BRIEF 6: the 4-month HPZM regimen is for age 12 or over, 40 kg or over, pulmonary,
+    drug-susceptible TB, not in pregnancy [C S33a, S33b]; each criterion refuses on its own."""
+    errors = ineligible(CATALOGUE["US"].regimens["HPZM"], _patient(**overrides))
+    assert list(errors) == ([] if field is None else [field])
+    if field == "regimen":
+        assert "12 years or over" in errors["regimen"][0]
+
+
+@pytest.mark.parametrize(
+    ("weight", "tablets"),
+    [(25.0, "2 tablets"), (39.9, "2 tablets"), (40.0, "3 tablets"), (54.9, "3 tablets"),
+     (55.0, "4 tablets"), (70.9, "4 tablets"), (71.0, "5 tablets"), (24.9, None), (None, None)],
+)  # fmt: skip
+def test_the_nurse_sees_the_weight_band_dose(weight: float | None, tablets: str | None) -> None:
+    """The 2HRZE/4HR fixed-dose weight bands of the rule file ([U]: not in the brief); no band,
+    no dose shown (the page says "as prescribed")."""
+    dose = CATALOGUE["US"].regimens["2HRZE/4HR"].dose_for(weight)
+    assert (dose.split(" a day")[0] if dose else None) == tablets

@@ -91,8 +91,57 @@ def test_closing_with_doses_outstanding_is_refused(
                            headers=world.auth("panel_physician"))  # fmt: skip
     problem = assert_problem(response, 422, "tb_dot.cannot_close")
     assert "outstanding" in problem["errors"]["outcome"][0]
+    _assert_still_open(session, episode)
+
+
+def _assert_still_open(session: Session, episode: TbEpisode) -> None:
+    """Nothing written: the episode open without an outcome, no workflow result, no event."""
+    from pmha.core.audit import AuditEvent
+    from pmha.workflow.models import StepResult
+
     session.expire_all()
-    assert session.get(TbEpisode, episode.id).status.value == "active"  # type: ignore[union-attr]
+    row = session.get(TbEpisode, episode.id)
+    assert row is not None and row.status.value == "active" and row.outcome is None
+    assert not session.scalars(
+        select(StepResult).where(StepResult.code == "tb_treatment_dot")
+    ).all()
+    assert not session.scalars(select(AuditEvent).where(AuditEvent.action == "close")).all()
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "words"),
+    [
+        ({"outcome": "cured"}, "outcome", "outstanding"),
+        ({"outcome": "lost_to_follow_up"}, "outcome", "not interrupted long enough"),
+        ({"outcome": "treatment_failed"}, "outcome", "No positive sputum"),
+        ({"outcome": "died"}, "note", "Say what happened"),
+        ({"outcome": "not_evaluated", "note": "  "}, "note", "Say what happened"),
+    ],
+    ids=["cured_with_doses_outstanding", "lost_without_2_months_interruption",
+         "failed_without_a_late_positive", "died_without_a_note", "not_evaluated_blank_note"],
+)  # fmt: skip
+def test_an_outcome_the_record_does_not_support_is_refused(
+    app: Flask,
+    session: Session,
+    world: World,
+    episode: TbEpisode,
+    body: dict[str, Any],
+    field: str,
+    words: str,
+) -> None:
+    """WHO outcome definitions [S S33g] (BRIEF 6): cure and completion need every dose, loss to
+    follow-up 2 months' interruption, failure a positive sputum from month 5."""
+    from pmha.core.errors import ValidationFailed
+    from tests.tb_dot.helpers import rules_of
+
+    physician = world.actor("panel_physician")
+    with pytest.raises(ValidationFailed) as caught:
+        service.close_episode(session, physician, rules_of(app), catalogue_of(app), episode.id,
+                              {**body, "version": episode.version})  # fmt: skip
+    assert caught.value.code == "tb_dot.cannot_close"
+    assert words in (caught.value.errors or {})[field][0]
+    session.rollback()
+    _assert_still_open(session, episode)
 
 
 def test_a_regimen_the_applicant_is_not_eligible_for_is_refused(
