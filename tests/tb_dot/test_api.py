@@ -302,3 +302,19 @@ def test_the_treatment_outcome_comes_only_from_closing_the_episode(
     assert refused.status_code == 422 and "closing the treatment episode" in refused.text
     session.expire_all()
     assert written() == 0
+
+
+def test_a_destination_without_treatment_rules_says_so_instead_of_a_form(
+    session: Session, world: World, signed_in: Any
+) -> None:
+    """The brief gives no TB treatment facts for New Zealand (BRIEF 4.2): NZ.toml has no
+    [tb_treatment] table, and the page says so rather than offering a form that must fail."""
+    from tests.factories import make_case
+
+    case = make_case(session, world.actor("nurse"), destination="NZ", programme="refugee")
+    assert case.principal is not None
+    session.commit()
+    page = signed_in("panel_physician").get(f"/cases/{case.id}/applicants/{case.principal.id}/tb")
+    assert page.status_code == 200
+    assert "The NZ rule file has no TB treatment rules" in page.text
+    assert 'id="start-form"' not in page.text
