@@ -44,13 +44,20 @@ def rezip(files: dict[str, bytes], extra: dict[str, bytes] | None = None) -> byt
     return out.getvalue()
 
 
+def kept(storage) -> dict[str, int]:
+    """The received images and PDFs on disk, with their modification times."""
+    return {p.name: p.stat().st_mtime_ns for p in (storage / "imports").glob("*")}
+
+
 def refused(session, world, storage, data: bytes, code: str) -> str:
+    before = kept(storage)
     with pytest.raises(AppError) as caught:
         receive.import_bundle(session, world.actor("receiving_authority"), data, storage)
     session.rollback()
     assert caught.value.code == code, caught.value.detail
     assert session.scalar(select(func.count()).select_from(ImportedBundle)) == 0
     assert session.scalar(select(func.count()).select_from(ImportedTraveller)) == 0
+    assert kept(storage) == before  # no image or PDF written either
     return caught.value.detail
 
 
@@ -59,23 +66,32 @@ def test_a_good_bundle_imports(session, world, export_case, sealed):
     assert session.scalar(select(func.count()).select_from(ImportedTraveller)) == 2
 
 
-@pytest.mark.parametrize("where", [0.1, 0.5, 0.9, -20])
+TAMPER_CODES = {
+    "exports.malformed",
+    "exports.wrong_recipient",
+    "exports.not_signed",
+    "exports.bad_signature",
+    "exports.bad_zip",
+}
+
+
+@pytest.mark.parametrize("where", [0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999, -20, -1])
 def test_a_tampered_byte_is_refused(session, world, export_case, sealed, where):
+    """Any byte: the DER header, the recipient info, the ciphertext and its last block."""
     data = bytearray(sealed)
-    position = int(len(data) * where) if where > 0 else len(data) + where
+    position = int(len(data) * where) if where >= 0 else len(data) + where
     data[position] ^= 0x01
+    before = kept(export_case.storage)
     with pytest.raises(AppError) as caught:
         receive.import_bundle(
             session, world.actor("receiving_authority"), bytes(data), export_case.storage
         )
     session.rollback()
-    assert caught.value.code in {
-        "exports.malformed",
-        "exports.wrong_recipient",
-        "exports.bad_signature",
-        "exports.bad_zip",
-    }
+    assert caught.value.code in TAMPER_CODES, caught.value.code
+    assert caught.value.detail.startswith(("The file is not", "The bundle", "The envelope"))
     assert session.scalar(select(func.count()).select_from(ImportedBundle)) == 0
+    assert session.scalar(select(func.count()).select_from(ImportedTraveller)) == 0
+    assert kept(export_case.storage) == before
 
 
 def test_a_bundle_for_another_authority_is_refused(session, world, export_case, sealed):
@@ -86,7 +102,8 @@ def test_a_bundle_for_another_authority_is_refused(session, world, export_case, 
 
 def test_an_untrusted_signer_is_refused(session, world, export_case, sealed):
     forged = reseal(inner(sealed), signer="Someone else")
-    refused(session, world, export_case.storage, forged, "exports.untrusted_signer")
+    detail = refused(session, world, export_case.storage, forged, "exports.untrusted_signer")
+    assert "trust" in detail
 
 
 def test_an_expired_signing_certificate_is_refused(session, world, export_case, sealed):
@@ -110,27 +127,38 @@ def test_an_expired_signing_certificate_is_refused(session, world, export_case, 
     )
     session.commit()
     stale = reseal(inner(sealed), signer=old)
-    with pytest.raises(AppError) as caught:
-        receive.import_bundle(
-            session, world.actor("receiving_authority"), stale, export_case.storage
-        )
-    assert caught.value.code == "exports.expired_signer"
+    detail = refused(session, world, export_case.storage, stale, "exports.expired_signer")
+    assert "not valid when the bundle was signed" in detail
 
 
-def test_a_truncated_bundle_is_refused(session, world, export_case, sealed):
-    refused(session, world, export_case.storage, sealed[: len(sealed) // 2], "exports.malformed")
+@pytest.mark.parametrize("keep", [0.5, 0.99])
+def test_a_truncated_bundle_is_refused(session, world, export_case, sealed, keep):
+    cut = sealed[: int(len(sealed) * keep)]
+    detail = refused(session, world, export_case.storage, cut, "exports.malformed")
+    assert "truncated" in detail
 
 
-def test_a_zip_with_path_traversal_is_refused(session, world, export_case, sealed):
+@pytest.mark.parametrize(
+    "name", ["../../etc/cron.d/x.json", "/etc/passwd", "fhir/../../x.json", "pdf\\..\\x.pdf"]
+)
+def test_a_zip_with_path_traversal_is_refused(session, world, export_case, sealed, name):
     files = receive.unpack(inner(sealed))
-    bad = reseal(rezip(files, {"../../etc/cron.d/x.json": b"{}"}))
-    refused(session, world, export_case.storage, bad, "exports.unsafe_path")
+    bad = reseal(rezip(files, {name: b"{}"}))
+    detail = refused(session, world, export_case.storage, bad, "exports.unsafe_path")
+    assert "outside its folders" in detail
 
 
 def test_a_zip_bomb_is_refused(session, world, export_case, sealed):
     files = receive.unpack(inner(sealed))
     bomb = reseal(rezip(files, {"pdf/bomb.pdf": b"\0" * (50 * 1024 * 1024)}))
-    refused(session, world, export_case.storage, bomb, "exports.zip_bomb")
+    detail = refused(session, world, export_case.storage, bomb, "exports.zip_bomb")
+    assert "expands too far" in detail
+
+
+def test_a_zip_of_too_many_files_is_refused(session, world, export_case, sealed):
+    files = receive.unpack(inner(sealed))
+    many = {f"pdf/{n}.pdf": b"%PDF-" for n in range(receive.MAX_FILES + 1)}
+    refused(session, world, export_case.storage, reseal(rezip(files, many)), "exports.zip_bomb")
 
 
 def test_a_manifest_whose_hashes_do_not_match_is_refused(session, world, export_case, sealed):
@@ -173,7 +201,9 @@ def test_a_second_import_of_the_same_bundle_is_refused(session, world, export_ca
         receive.import_bundle(session, authority, sealed, export_case.storage)
     session.rollback()
     assert caught.value.code == "exports.already_imported"
+    assert "imported already" in caught.value.detail
     assert session.scalar(select(func.count()).select_from(ImportedBundle)) == 1
+    assert session.scalar(select(func.count()).select_from(ImportedTraveller)) == 2
 
 
 def test_refusals_name_no_content(session, world, export_case, sealed):
