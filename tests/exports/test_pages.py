@@ -134,7 +134,7 @@ def test_the_job_is_retried_on_transient_database_errors_only():
 
     from pmha.exports.tasks import build_bundle
 
-    assert build_bundle.autoretry_for == (OperationalError,)
+    assert build_bundle.autoretry_for == (OperationalError,)  # see test_tasks.py for behaviour
     assert build_bundle.acks_late and build_bundle.reject_on_worker_lost
 
 
