@@ -205,3 +205,54 @@ def test_the_zip_is_deterministic_for_the_same_parts():
     assert build.pack(parts, manifest) == build.pack(list(reversed(parts)), manifest)
     names = zipfile.ZipFile(io.BytesIO(build.pack(parts, manifest))).namelist()
     assert names[0] == "manifest.json"
+
+
+def test_the_summary_holds_vitals_a_classification_and_the_xray_report(
+    app, session, world, export_case
+):
+    """The issue's list: Patient, Composition, Immunization, Observation for labs and vitals,
+    Condition for classifications, DiagnosticReport and ImagingStudy, clearance and follow-up."""
+    from pmha.exams import radiology
+    from pmha.exams import service as exams
+    from pmha.exams.models import SectionKind
+
+    rules = app.extensions["pmha.rules"]
+    physician, principal = world.actor("panel_physician"), export_case.case.principal
+    vitals = {"temperature_c": 36.8, "height_cm": 172, "weight_kg": 70,
+              "systolic_mmhg": 120, "diastolic_mmhg": 80}  # fmt: skip
+    physical = {"vitals": vitals, "systems": {"lungs": {"status": "normal"}}, "overall": "normal"}
+    for kind, data in (
+        (SectionKind.PHYSICAL_EXAM, physical),
+        (SectionKind.MENTAL_HEALTH, {"classification": "class_b"}),
+    ):
+        draft = exams.save_draft(session, physician, principal.id, kind, data, None)
+        exams.sign(session, physician, rules, principal.id, kind, draft.version)
+    (study, _), *_ = radiology.studies(session, physician, principal.id)
+    radiology.read(
+        session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}
+    )
+    session.commit()
+    job = export(session, world, export_case)
+    files = opened(export_case.storage, job.bundle_id)
+    document = json.loads(files[f"fhir/{principal.id}.json"])
+    resources = [e["resource"] for e in document["entry"]]
+    kinds = {r["resourceType"] for r in resources}
+    assert {"Composition", "Patient", "Immunization", "Observation", "Condition",
+            "ImagingStudy", "DiagnosticReport"} <= kinds  # fmt: skip
+    observed = {c["code"] for r in resources if r["resourceType"] == "Observation"
+                for c in r["code"]["coding"]}  # fmt: skip
+    assert {"8302-2", "29463-7", "85354-9", "clearance"} <= observed  # vitals and the clearance
+    assert any(r["resourceType"] == "Observation" and r.get("category", [{}])[0]
+               .get("coding", [{}])[0].get("code") == "laboratory" for r in resources)  # fmt: skip
+    assert fhir.check_bundle(document) == []
+    assert f"hl7/{principal.id}.hl7" in files and files[f"hl7/{principal.id}.hl7"].startswith(
+        b"MSH|"
+    )
+    assert f"dicom/{study.sha256}.dcm" in files
+    assert any(n.startswith("pdf/vaccination-record-") for n in files)
+    manifest = json.loads(files["manifest.json"])
+    assert {"schema_version", "bundle_id", "sending_site", "case", "travellers",
+            "rule_versions", "files", "created_at"} <= set(manifest)  # fmt: skip
+    assert all({"path", "sha256", "media_type"} <= set(f) for f in manifest["files"])
+    told = next(t for t in manifest["travellers"] if t["id"] == str(principal.id))
+    assert "mental_health:class_b" in told["classifications"]
