@@ -45,7 +45,7 @@ def export_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Li
     thread = threading.Thread(target=server.serve_forever, name="e2e-export", daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}"), case_id
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}"), case_id, app
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -56,7 +56,7 @@ def export_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Li
 def test_a_case_is_exported_and_imported_by_the_authority(
     page: Page, export_server, shoot, tmp_path: Path
 ) -> None:
-    live, case_id = export_server
+    live, case_id, _ = export_server
     sign_in(page, live, "t_panel_physician")
     page.goto(live(f"/cases/{case_id}/exports"))
     expect(page.get_by_role("heading", name="Export to the receiving authority")).to_be_visible()
@@ -102,7 +102,7 @@ def test_a_case_is_exported_and_imported_by_the_authority(
 def test_an_administrator_adds_the_authoritys_next_certificate(
     page: Page, export_server, shoot, tmp_path: Path
 ) -> None:
-    live, _ = export_server
+    live, _, _ = export_server
     sign_in(page, live, "t_admin")
     page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Receiving authorities"
@@ -128,3 +128,43 @@ def test_an_administrator_adds_the_authoritys_next_certificate(
     expect(page.get_by_role("status")).to_contain_text(f"in use from {start.isoformat()}")
     expect(page.get_by_text(f"Used from {start.isoformat()}")).to_be_visible()
     shoot("rotation-scheduled")
+
+
+def test_a_running_build_shows_its_progress_and_the_page_follows_it(
+    page: Page, export_server, shoot
+) -> None:
+    """In-process jobs end before the page loads, so the job's row is moved here as a worker
+    would move it: the page shows the step and the bar, and reloads itself until it is ready."""
+    import uuid
+
+    from pmha.cases.models import FamilyCase
+    from pmha.exports.models import ExportJob, JobState
+
+    live, case_id, app = export_server
+    db = database(app)
+    with app.app_context(), db.transaction() as s:
+        job = ExportJob(
+            case_id=uuid.UUID(case_id),
+            site_id=s.get(FamilyCase, uuid.UUID(case_id)).site_id,  # type: ignore[union-attr]
+            state=JobState.RUNNING,
+            step="signing and encrypting",
+            progress=60,
+        )
+        s.add(job)
+        s.flush()
+        job_id = job.id
+    sign_in(page, live, "t_operations")
+    page.goto(live(f"/cases/{case_id}/exports"))
+    expect(page.get_by_text("Signing and encrypting…")).to_be_visible()
+    expect(page.locator("progress#job-progress")).to_have_attribute("value", "60")
+    expect(page.get_by_role("button", name="Build the bundle")).to_be_disabled()
+    shoot("progress")
+    with app.app_context(), db.transaction() as s:
+        row = s.get(ExportJob, job_id)
+        assert row is not None
+        row.state, row.step, row.progress = JobState.FAILED, "failed", 60
+        row.error_code = "exports.no_signing_key"
+    # No click: the page reloads itself and shows the outcome in words.
+    expect(page.get_by_text("This centre has no signing key.")).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("button", name="Build the bundle")).to_be_enabled()
+    shoot("failed-in-words")
