@@ -184,7 +184,7 @@ RECORDERS = {
     "lab": Role.LAB_TECHNICIAN,
 }
 NO_TB = {"tb_history": False, "tb_contact": False, "tb_symptoms": False, "known_hiv": False,
-         "extrapulmonary_tb": False}  # fmt: skip
+         "extrapulmonary_tb": False, "complex_condition": False}  # fmt: skip
 # How far each family has got, by its place in the seed: most cleared, some pending, one with a
 # chest X-ray suggestive of TB awaiting sputum, one with Class A TB holding the whole family.
 UNTOUCHED, EXAMINED, CLEARED, SUGGESTIVE, CLASS_A = (

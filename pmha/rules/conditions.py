@@ -51,6 +51,7 @@ class Context:
             "tb_symptoms": facts.tb_symptoms,
             "known_hiv": facts.known_hiv,
             "extrapulmonary_tb": facts.extrapulmonary_tb,
+            "complex_condition": facts.complex_condition,
         }
         self.status: dict[str, str] = {}
         self.outcomes: dict[str, tuple[str, ...]] = {}

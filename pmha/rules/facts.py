@@ -13,7 +13,15 @@ from pmha.rules import vocabulary as vocab
 MAX_AGE_YEARS = 130
 MAX_GESTATION_WEEKS = 45
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
-FLAGS = ("pregnant", "tb_history", "tb_contact", "tb_symptoms", "known_hiv", "extrapulmonary_tb")
+FLAGS = (
+    "pregnant",
+    "tb_history",
+    "tb_contact",
+    "tb_symptoms",
+    "known_hiv",
+    "extrapulmonary_tb",
+    "complex_condition",
+)
 
 
 class FactsError(ValueError):
@@ -51,6 +59,8 @@ class Facts:
     tb_symptoms: bool | None = None
     known_hiv: bool | None = None
     extrapulmonary_tb: bool | None = None
+    # a significant complex medical condition, in the physician's judgement (US PDMS [S19])
+    complex_condition: bool | None = None
     departure_date: date | None = None
     results: Mapping[str, Result] = field(default_factory=lambda: _EMPTY)
     waivers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)

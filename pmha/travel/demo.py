@@ -29,6 +29,7 @@ NO_TB = {
     "tb_symptoms": False,
     "known_hiv": False,
     "extrapulmonary_tb": False,
+    "complex_condition": False,
     "pregnant": False,
 }
 ROLE = {"radiology": Role.RADIOLOGIST, "lab": Role.LAB_TECHNICIAN, "nurse": Role.NURSE}

@@ -13,6 +13,7 @@ from typing import Any
 
 from pmha.travel.policy import NEEDS_ESCORT, TRAVELS, TravelPolicy
 from pmha.workflow import clearance as cl
+from pmha.workflow.labels import awaited
 
 CHECK_CODES = ("pdms", "pec", "dhc")
 CHECK_NAMES = {
@@ -81,6 +82,16 @@ def required_checks(plan: Mapping[str, Any] | None) -> list[str]:
     ]
 
 
+def unsettled_checks(plan: Mapping[str, Any] | None) -> list[tuple[str, list[str]]]:
+    """Checks the plan may still ask for, with what they wait for (e.g. US PDMS waits for the
+    physician's answer on a complex medical condition)."""
+    return [
+        (r["code"], list(r.get("awaiting") or ()))
+        for r in (plan or {}).get("requirements", [])
+        if r.get("code") in CHECK_CODES and r.get("status") == "conditional"
+    ]
+
+
 def traveller(
     applicant_id: uuid.UUID,
     medical: cl.Decision,
@@ -112,6 +123,9 @@ def traveller(
             opens = window_opens(departs_at, hours) if hours else None
             when = f"from {opens:%d %b %H:%M} UTC" if opens else "before departure"
             out.due.append(f"{CHECK_NAMES[code]} {when}")
+    for code, waiting in unsettled_checks(plan):
+        if code not in counted:
+            out.due.append(f"{CHECK_NAMES[code]}? The plan waits for {awaited(waiting)}")
     out.escort = escort
     if out.escort_needed:
         medical_ok = escort is not None and (

@@ -88,6 +88,7 @@ def seed(
                     "tb_symptoms": False,
                     "known_hiv": False,
                     "extrapulmonary_tb": False,
+                    "complex_condition": False,
                 },
             )
             # A childhood MMR from the papers they brought.

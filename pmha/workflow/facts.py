@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from pmha.cases.models import Applicant
 from pmha.rules import Facts, Result
 from pmha.rules import vocabulary as vocab
+from pmha.rules.facts import FLAGS as FLAGS  # re-exported: the flags a physician records
 from pmha.workflow.models import ClinicalFacts, Step, StepResult, StepState
-
-FLAGS = ("pregnant", "tb_history", "tb_contact", "tb_symptoms", "known_hiv", "extrapulmonary_tb")
 
 
 def latest_results(session: Session, applicant_id: object) -> dict[str, StepResult]:

@@ -75,6 +75,7 @@ FACT_LABELS = {
     "tb_symptoms": "TB symptoms now",
     "known_hiv": "Known HIV infection",
     "extrapulmonary_tb": "Signs of extrapulmonary TB",
+    "complex_condition": "Significant complex medical condition (screen again before travel)",
     "pregnant": "Pregnant",
     "gestation_weeks": "Weeks of gestation",
     "version": "Version",
@@ -101,6 +102,7 @@ FACT_SHORT = {
     "tb_symptoms": "TB symptoms",
     "known_hiv": "HIV status",
     "extrapulmonary_tb": "extrapulmonary TB signs",
+    "complex_condition": "complex medical condition",
     "pregnant": "pregnancy",
     "gestation_weeks": "gestation",
 }

@@ -38,6 +38,7 @@ class ClinicalFacts(Base):
     tb_symptoms: Mapped[bool | None] = mapped_column(Boolean)
     known_hiv: Mapped[bool | None] = mapped_column(Boolean)
     extrapulmonary_tb: Mapped[bool | None] = mapped_column(Boolean)
+    complex_condition: Mapped[bool | None] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[uuid.UUID | None]
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -20,6 +20,10 @@ class FactsIn(StrictSchema):
     tb_symptoms = fields.Boolean(allow_none=True)
     known_hiv = fields.Boolean(allow_none=True)
     extrapulmonary_tb = fields.Boolean(allow_none=True)
+    complex_condition = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "a significant complex medical condition (US: PDMS)"},
+    )
     version = strict_integer(
         load_default=None, metadata={"description": "The version you read, once facts exist."}
     )

@@ -158,8 +158,16 @@ CASES = [
     ),
     (
         "S19",
-        {"programme": "refugee", "results": {"chest_xray": "normal"}},
+        {"programme": "refugee", "complex_condition": False, "results": {"chest_xray": "normal"}},
         {"pdms": "not_required"},
+    ),
+    # PDMS also for significant complex medical conditions: the physician's judgement, so it
+    # waits for that answer [S19, BRIEF §1 "PDMS"]
+    ("S19", {"programme": "refugee", "results": {"chest_xray": "normal"}}, {"pdms": "conditional"}),
+    (
+        "S19",
+        {"programme": "refugee", "complex_condition": True, "results": {"chest_xray": "normal"}},
+        {"pdms": "required", "tb_class": ["none"]},
     ),
     (
         "S24",

@@ -23,6 +23,7 @@ NO_TB = {
     "tb_symptoms": False,
     "known_hiv": False,
     "extrapulmonary_tb": False,
+    "complex_condition": False,
     "pregnant": False,
 }
 ROLE = {"radiology": "radiologist", "lab": "lab_technician", "nurse": "nurse"}

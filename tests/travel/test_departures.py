@@ -257,6 +257,32 @@ def test_class_b1_needs_pdms_within_three_weeks(session, world, rules):
     assert f"from {opens:%d %b %H:%M}" in due[0]
 
 
+@pytest.mark.parametrize(
+    ("complex_condition", "expected"),
+    [
+        (True, "Pre-departure medical screening from"),
+        (None, "Pre-departure medical screening? The plan waits for the complex medical condition"),
+        (False, None),
+    ],
+)
+def test_a_complex_medical_condition_asks_for_pdms(
+    session, world, rules, complex_condition, expected
+):
+    """US refugees with significant complex medical conditions get PDMS within 3 weeks of
+    departure [S19, BRIEF "PDMS"]: the physician's judgement, a clinical fact; while it is not
+    answered the board says the plan waits for it."""
+    dep = departure(session, world, days=10)
+    case = booked(session, world, dep, family(session, world))
+    a = case.applicants[0]
+    clear(session, world, rules, a.id, facts={"complex_condition": complex_condition})
+    _, _, t = row_of(session, world, dep, a.id)
+    due = [d for d in t.due if d.startswith("Pre-departure medical screening")]
+    if expected is None:
+        assert not due, t.due
+    else:
+        assert due and due[0].startswith(expected), t.due
+
+
 def test_australia_asks_for_the_departure_health_check(session, world, rules):
     """Humanitarian visa holders: DHC within 72 h of departure [S29f]."""
     dep = departure(session, world, destination="AU", days=2)
