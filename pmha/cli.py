@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -228,11 +229,21 @@ def demo_seed(families: int) -> None:
     from pmha import demo as demo_data
     from pmha.core.db import database
 
-    with database(_app()).transaction() as session:
+    app = _app()
+    db = database(app)
+    with db.transaction() as session:
         created = demo_data.seed(session, families=families)
     if created is None:
         click.echo("demo data present already: kept as it is (passwords in var/demo-users.txt)")
         return
+    with app.app_context():
+        from pmha.exports import demo as exports_demo
+
+        storage = Path(app.extensions["pmha.config"].STORAGE_DIR)
+        if exports_demo.seed_arrival(db, storage):
+            click.echo(
+                "A cleared US family was exported and imported: see the authority's Arrivals."
+            )
     click.echo("Demo users (synthetic centre; change these before any real use):")
     for username, role, password in created:
         click.echo(f"  {username:<14} {role:<20} {password}")

@@ -47,6 +47,24 @@ def test_demo_seed_prints_users_once_and_keeps_data(cli):
     assert cli("audit", "verify").output.startswith("audit chain intact")
 
 
+def test_demo_seed_gives_the_authority_an_arrival(cli):
+    """The demo runs both sides: a cleared US family is exported, then imported by the US
+    authority, so its Arrivals page has something to open (audited like any import)."""
+    assert "see the authority's Arrivals" in cli("demo", "seed", "--families", "3").output
+    engine = make_engine(cli.url)
+    with engine.connect() as conn:
+        travellers = conn.scalar(text("select count(*) from imported_travellers"))
+        imports = conn.scalar(
+            text(
+                "select count(*) from audit_events"
+                " where record_type = 'imported_bundle' and action = 'import'"
+            )
+        )
+    engine.dispose()
+    assert travellers >= 1 and imports >= 1
+    assert cli("audit", "verify").output.startswith("audit chain intact")
+
+
 def test_create_site_user_and_token(cli):
     assert (
         cli("sites", "create", "--code", "gzt", "--name", "Gaziantep", "--country", "TR").exit_code

@@ -41,7 +41,7 @@ def init_celery(app: Flask, config: Config) -> Celery:
 
     celery = Celery(app.import_name, task_cls=AppTask)
     celery.conf.update(
-        broker_url=config.BROKER_URL or "memory://",
+        broker_url=config.BROKER_URL or "memory://localhost/",  # a host: kombu warns without one
         result_backend=config.RESULT_BACKEND or (config.BROKER_URL or None),
         task_always_eager=config.jobs_in_process,
         task_eager_propagates=True,

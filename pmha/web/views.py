@@ -40,7 +40,10 @@ TODAY: dict[Role, list[tuple[str, str]]] = {
     Role.DOT_WORKER: [DOT_LIST, FIND],
     Role.RECEIVING_AUTHORITY: [("Arrivals", "exports.arrivals")],
     Role.AUDITOR: [("Search the audit trail", "audit.events")],
-    Role.ADMIN: [("Manage users", "accounts.users")],
+    Role.ADMIN: [
+        ("Manage users", "accounts.users"),
+        ("Receiving authorities", "exports.authorities"),
+    ],
 }
 
 ROLE_NOTES: dict[Role, str] = {
