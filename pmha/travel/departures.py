@@ -233,6 +233,7 @@ def build_board(session: Session, actor: Actor, departure: Departure) -> Board:
             .order_by(Certificate.issued_at)
         )
     }
+    now = utcnow()
     rows: list[CaseRow] = []
     for case in found:
         members: list[tuple[Applicant, Traveller]] = []
@@ -255,6 +256,7 @@ def build_board(session: Session, actor: Actor, departure: Departure) -> Board:
                         policy,
                         checks.get(a.id, {}),
                         escorts.get(a.id),
+                        now,
                     ),
                 )
             )

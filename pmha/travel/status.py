@@ -100,6 +100,7 @@ def traveller(
     policy: TravelPolicy,
     checks: Mapping[str, CheckView],
     escort: EscortView | None,
+    now: datetime | None = None,
 ) -> Traveller:
     """One traveller's readiness for the flight (see the module docstring)."""
     found: list[tuple[str, cl.Blocker]] = [(medical.status, b) for b in medical.blockers]
@@ -121,7 +122,12 @@ def traveller(
         if code not in counted:
             hours = policy.windows.get(code)
             opens = window_opens(departs_at, hours) if hours else None
-            when = f"from {opens:%d %b %H:%M} UTC" if opens else "before departure"
+            if opens is None:
+                when = "before departure"
+            elif now is not None and opens <= now:
+                when = "now (its window is open until the flight)"
+            else:
+                when = f"from {opens:%d %b %H:%M} UTC"
             out.due.append(f"{CHECK_NAMES[code]} {when}")
     for code, waiting in unsettled_checks(plan):
         if code not in counted:

@@ -102,7 +102,7 @@ def test_departure_day_from_board_to_verified_certificate(page: Page, flight, sh
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Departures").click()
     page.get_by_role("link", name="TK 1").click()
     expect(page.locator("#ready-count")).to_contain_text("0 of 2 ready")
-    expect(page.get_by_role("table")).to_contain_text("Pre-embarkation check from")
+    expect(page.get_by_role("table")).to_contain_text("Pre-embarkation check now")
     shoot("board-pec-due")
     sign_out(page)
 

@@ -55,7 +55,7 @@ def test_a_cleared_traveller_needs_a_pec_in_its_window_then_is_ready(session, wo
     dep, a = ready_single
     board, row, t = row_of(session, world, dep, a.id)
     assert t.medical.status in {cl.CLEARED, cl.WITH_CONDITIONS}
-    assert t.due and t.due[0].startswith("Pre-embarkation check from")  # all US refugees [S19]
+    assert t.due and t.due[0].startswith("Pre-embarkation check now")  # all US refugees [S19]
     assert board.ready == 0 and a.id in row.readiness.certifiable
     check = pec(session, world, a.id, temperature_c=36.8)
     assert check.suggested.value == "fit" and check.in_window
@@ -253,14 +253,16 @@ def test_class_b1_needs_pdms_within_three_weeks(session, world, rules):
     _, _, t = row_of(session, world, dep, a.id)
     due = [d for d in t.due if d.startswith("Pre-departure medical screening")]
     assert due, (t.due, t.medical)
-    opens = dep.departs_at - timedelta(hours=504)
-    assert f"from {opens:%d %b %H:%M}" in due[0]
+    # 10 days before the flight the 3-week window is open already: due now, not "from" a past day
+    assert due[0] == "Pre-departure medical screening now (its window is open until the flight)"
+    opens = dep.departs_at - timedelta(hours=72)  # the PEC's window is still ahead
+    assert f"Pre-embarkation check from {opens:%d %b %H:%M} UTC" in t.due
 
 
 @pytest.mark.parametrize(
     ("complex_condition", "expected"),
     [
-        (True, "Pre-departure medical screening from"),
+        (True, "Pre-departure medical screening now"),
         (None, "Pre-departure medical screening? The plan waits for the complex medical condition"),
         (False, None),
     ],
