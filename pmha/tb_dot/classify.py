@@ -138,6 +138,19 @@ def confirm(
             "The destination's rules derive no TB classification yet.",
             code="tb_dot.nothing_to_confirm",
         )
+    # pending with no value: nothing derived yet (Class A stays pending with its value while the
+    # treatment it awaits goes on, and is confirmed as such)
+    pending = [
+        kind for kind, o in found.outcomes.items() if o["status"] == "pending" and not o["values"]
+    ]
+    if pending:
+        waiting = sorted({w for kind in pending for w in found.outcomes[kind]["awaiting"]})
+        raise Conflict(
+            "The classification is not final yet: it waits for "
+            + (", ".join(w.replace("_", " ") for w in waiting) or "results")
+            + ". Confirm it once they are in.",
+            code="tb_dot.classification_pending",
+        )
     row = TbClassification(
         applicant_id=found.applicant_id,
         destination=found.destination,

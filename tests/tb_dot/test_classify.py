@@ -100,3 +100,21 @@ def test_the_physician_confirms_what_the_rules_derive_and_is_asked_again_when_it
     record(session, app, world, applicant, "sputum_culture", "positive")  # a later culture
     again = classify.classify(session, physician, rules, found.applicant_id)
     assert again.outcomes["tb_class"]["values"] == ["class_a"] and again.needs_confirmation
+
+
+def test_a_classification_still_waiting_for_results_cannot_be_confirmed(
+    app: Flask, session: Session, world: World
+) -> None:
+    """A chest X-ray suggestive of TB with the sputum still out: the class is pending (BRIEF 1.3,
+    sputum smears and cultures decide A or B1 [C S2-S4]); confirming it now is refused, and
+    nothing is written."""
+    from pmha.core.errors import Conflict
+
+    found = _classified(app, session, world, ADULT, {}, [("chest_xray", "suggestive_of_tb")])
+    assert found.outcomes["tb_class"]["status"] == "pending", found.outcomes
+    assert found.outcomes["tb_class"]["values"] == [], found.outcomes
+    with pytest.raises(Conflict) as refused:
+        classify.confirm(session, world.actor("panel_physician"), rules_of(app), found.applicant_id)
+    assert refused.value.code == "tb_dot.classification_pending"
+    assert "sputum" in str(refused.value.detail)
+    assert session.scalar(select(func.count()).select_from(TbClassification)) == 0
