@@ -129,6 +129,23 @@ def test_nothing_identifying_is_logged_while_exporting(session, world, export_ca
         assert a.dob.isoformat() not in logged
 
 
+def test_nothing_identifying_is_logged_while_importing(session, world, export_case, caplog):
+    """The receiving side: decrypting, checking and loading a bundle logs no name or birth date."""
+    import logging
+
+    from pmha.exports import build, receive
+
+    job = build_now(export_case, session, world)
+    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    caplog.clear()
+    caplog.set_level(logging.DEBUG)
+    receive.import_bundle(session, world.actor("receiving_authority"), data, export_case.storage)
+    logged = caplog.text
+    for a in export_case.case.applicants:
+        assert a.family_name not in logged and a.given_names not in logged
+        assert a.dob.isoformat() not in logged
+
+
 def test_the_job_is_retried_on_transient_database_errors_only():
     from sqlalchemy.exc import OperationalError
 
