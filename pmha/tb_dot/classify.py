@@ -41,6 +41,12 @@ class Classification:
         """True when nothing is confirmed, or the rules now say something else."""
         return self.confirmed is None or self.confirmed.outcomes != self.outcomes
 
+    @property
+    def underived(self) -> list[str]:
+        """Outcome kinds still pending with no value: nothing to confirm yet for them (Class A
+        stays pending with its value while the treatment it awaits goes on)."""
+        return [k for k, o in self.outcomes.items() if o["status"] == "pending" and not o["values"]]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "destination": self.destination,
@@ -138,11 +144,7 @@ def confirm(
             "The destination's rules derive no TB classification yet.",
             code="tb_dot.nothing_to_confirm",
         )
-    # pending with no value: nothing derived yet (Class A stays pending with its value while the
-    # treatment it awaits goes on, and is confirmed as such)
-    pending = [
-        kind for kind, o in found.outcomes.items() if o["status"] == "pending" and not o["values"]
-    ]
+    pending = found.underived
     if pending:
         waiting = sorted({w for kind in pending for w in found.outcomes[kind]["awaiting"]})
         raise Conflict(

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from pmha.tb_dot import demo, service, summary, tasks
 from pmha.tb_dot.models import DotObservation, TbAlert, TbEpisode
+from pmha.workflow import service as workflow
 from tests.factories import World
 from tests.tb_dot.helpers import TODAY, catalogue_of, start, tb_episode_body, tb_patient
 from tests.test_authorization import assert_problem
@@ -318,3 +319,23 @@ def test_a_destination_without_treatment_rules_says_so_instead_of_a_form(
     assert page.status_code == 200
     assert "The NZ rule file has no TB treatment rules" in page.text
     assert 'id="start-form"' not in page.text
+
+
+def test_a_class_still_waiting_for_sputum_offers_no_confirmation(
+    app: Any, session: Session, world: World, signed_in: Any
+) -> None:
+    """A chest X-ray suggestive of TB, sputum still out: the page offers nothing to confirm."""
+    from tests.factories import make_case
+    from tests.tb_dot.helpers import NO_TB, record, rules_of
+
+    case = make_case(session, world.actor("nurse"), destination="US", programme="refugee")
+    applicant = case.principal
+    assert applicant is not None
+    workflow.set_facts(session, world.actor("panel_physician"), rules_of(app), applicant.id,
+                       {"exam_date": TODAY, **NO_TB})  # fmt: skip
+    record(session, app, world, applicant, "chest_xray", "suggestive_of_tb")
+    session.commit()
+    page = signed_in("panel_physician").get(f"/cases/{case.id}/applicants/{applicant.id}/tb")
+    assert page.status_code == 200
+    assert "Nothing to confirm yet" in page.text
+    assert "Confirm this classification" not in page.text
