@@ -43,6 +43,7 @@ from pmha.workflow.models import PlanChange, Step
 from tests.conftest import csrf_token
 from tests.exams import dicom_factory
 from tests.factories import PASSWORD, SYSTEM, World, applicant_data, case_data, make_case
+from tests.tb_dot.helpers import authorization_classified as tb_classified
 from tests.tb_dot.helpers import authorization_episode as tb_episode
 from tests.tb_dot.helpers import tb_episode_body
 from tests.travel import routes as travel_routes
@@ -509,7 +510,8 @@ ROUTES: list[Route] = [
     Route("tb_dot_api.read_tb", "GET", API, TB_DOT, 200, lambda c: f"{_applicant(c)}/tb",
           **APPLICANT_404),
     Route("tb_dot_api.confirm_classification", "POST", API, PHYSICIAN, 201,
-          lambda c: f"{_applicant(c)}/tb/classification", body=lambda c: {}, **APPLICANT_404),
+          lambda c: f"{_applicant(c)}/tb/classification",
+          body=lambda c: tb_classified(c) and {}, **APPLICANT_404),
     Route("tb_dot_api.start_episode", "POST", API, PHYSICIAN, 201,
           lambda c: f"{_applicant(c)}/tb-episodes", body=lambda c: tb_episode_body(),
           **APPLICANT_404),
@@ -531,7 +533,7 @@ ROUTES: list[Route] = [
     Route("tb_dot.applicant", "GET", PAGE, TB_DOT, 200, lambda c: _record(c, "tb"),
           foreign=RECORD),
     Route("tb_dot.confirm", "POST", PAGE, PHYSICIAN, 302, lambda c: _record(c, "tb/confirm"),
-          body=lambda c: {}, foreign=RECORD),
+          body=lambda c: tb_classified(c) and {}, foreign=RECORD),
     Route("tb_dot.start", "POST", PAGE, PHYSICIAN, 302, lambda c: _record(c, "tb/episodes"),
           body=lambda c: tb_episode_body(), foreign=RECORD),
     Route("tb_dot.record_dose", "POST", PAGE, TB_DOT, 302,

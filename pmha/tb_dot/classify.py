@@ -18,6 +18,7 @@ from pmha.rules import RuleBook
 from pmha.tb_dot.models import TbClassification
 from pmha.workflow import service as workflow
 from pmha.workflow.facts import latest_results
+from pmha.workflow.labels import awaited
 
 TB_KINDS = ("tb_class", "tb_certificate", "medical_surveillance", "tb_undertaking")
 TB_RESULTS = ("chest_xray", "igra", "tst", "sputum_smear", "sputum_culture", "tb_naat", "dst",
@@ -148,9 +149,8 @@ def confirm(
     if pending:
         waiting = sorted({w for kind in pending for w in found.outcomes[kind]["awaiting"]})
         raise Conflict(
-            "The classification is not final yet: it waits for "
-            + (", ".join(w.replace("_", " ") for w in waiting) or "results")
-            + ". Confirm it once they are in.",
+            f"The classification is not final yet: it waits for {awaited(waiting)}. "
+            "Confirm it once they are in.",
             code="tb_dot.classification_pending",
         )
     row = TbClassification(

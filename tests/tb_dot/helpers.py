@@ -140,6 +140,34 @@ def authorization_episode(ctx: Any) -> Any:
     return found
 
 
+def authorization_classified(ctx: Any) -> Any:
+    """For tests/test_authorization.py: the context's principal with facts and a normal chest
+    X-ray, so the rules derive a TB class the physician can confirm (once per test)."""
+    if getattr(ctx, "_tb_classified", False):
+        return ctx.applicant
+    session = object_session(ctx.applicant)
+    assert session is not None
+    from pmha.rules import load_rules
+    from pmha.workflow.models import ClinicalFacts
+
+    rules = load_rules(_rules_dir())
+    facts = session.get(ClinicalFacts, ctx.applicant.id)
+    data: dict[str, Any] = {
+        "exam_date": TODAY,
+        **NO_TB,
+        "version": facts.version if facts else None,
+    }
+    if ctx.applicant.sex.value == "female":
+        data["pregnant"] = False
+    physician = ctx.world.actor("panel_physician")
+    workflow.set_facts(session, physician, rules, ctx.applicant.id, data)
+    result = {"code": "chest_xray", "value": "normal", "date": TODAY}
+    workflow.record_result(session, ctx.world.actor("radiologist"), rules, ctx.applicant.id, result)
+    session.commit()
+    ctx._tb_classified = True
+    return ctx.applicant
+
+
 def _rules_dir() -> str:
     from pmha.config import PROJECT_ROOT
 

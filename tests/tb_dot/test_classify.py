@@ -116,5 +116,5 @@ def test_a_classification_still_waiting_for_results_cannot_be_confirmed(
     with pytest.raises(Conflict) as refused:
         classify.confirm(session, world.actor("panel_physician"), rules_of(app), found.applicant_id)
     assert refused.value.code == "tb_dot.classification_pending"
-    assert "sputum" in str(refused.value.detail)
+    assert "Sputum smears" in str(refused.value.detail)
     assert session.scalar(select(func.count()).select_from(TbClassification)) == 0
