@@ -179,6 +179,31 @@ def load_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
     return case
 
 
+def load_cases(session: Session, actor: Actor, case_ids: list[uuid.UUID]) -> list[FamilyCase]:
+    """The cases of `case_ids` at the actor's sites, with their members, by case number (one
+    query for the cases, one for the members; the caller audits)."""
+    if not case_ids:
+        return []
+    return list(
+        session.scalars(
+            select(FamilyCase)
+            .where(FamilyCase.id.in_(case_ids), FamilyCase.site_id.in_(actor.site_ids))
+            .options(selectinload(FamilyCase.applicants))
+            .order_by(FamilyCase.case_number)
+        )
+    )
+
+
+def find_case_number(session: Session, actor: Actor, case_number: str) -> FamilyCase | None:
+    """The case with this number at one of the actor's sites, or None (the caller audits)."""
+    return session.scalar(
+        select(FamilyCase).where(
+            FamilyCase.case_number == case_number.strip().upper(),
+            FamilyCase.site_id.in_(actor.site_ids),
+        )
+    )
+
+
 def get_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
     """A case with its family members; the read is audited per person."""
     case = load_case(session, actor, case_id)

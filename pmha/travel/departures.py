@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
 from pmha.cases.models import Applicant, FamilyCase
@@ -208,16 +208,7 @@ def build_board(session: Session, actor: Actor, departure: Departure) -> Board:
     with contextlib.suppress(KeyError):
         family = rules.for_destination(departure.destination).clearance.family
     case_ids = [b.case_id for b in departure.bookings]
-    found = (
-        session.scalars(
-            select(FamilyCase)
-            .where(FamilyCase.id.in_(case_ids), FamilyCase.site_id.in_(actor.site_ids))
-            .options(selectinload(FamilyCase.applicants))
-            .order_by(FamilyCase.case_number)
-        ).all()
-        if case_ids
-        else []
-    )
+    found = cases.load_cases(session, actor, case_ids)
     ids = [a.id for c in found for a in c.applicants]
     plans = lists.kept_plans(session, ids)
     checks = _latest_checks(session, departure, ids) if ids else {}

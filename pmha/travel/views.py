@@ -9,9 +9,8 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from marshmallow import fields, validate
-from sqlalchemy import select
 
-from pmha.cases.models import FamilyCase
+from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.errors import AppError, NotFound
@@ -157,12 +156,7 @@ def book_case(departure_id: uuid.UUID) -> Any:
     departures.load_departure(db, me, departure_id)
     data, errors = load_form(BookForm(), form_data(request.form, ["case_number"]))
     if data is not None:
-        case = db.scalar(
-            select(FamilyCase).where(
-                FamilyCase.case_number == data["case_number"].strip().upper(),
-                FamilyCase.site_id.in_(me.site_ids),
-            )
-        )
+        case = cases.find_case_number(db, me, data["case_number"])
         if case is None:
             errors = {"case_number": ["No case with this number at your sites."]}
         else:
