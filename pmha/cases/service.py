@@ -10,7 +10,7 @@ import uuid
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from pmha.cases import names
 from pmha.cases.models import (
@@ -190,6 +190,24 @@ def load_cases(session: Session, actor: Actor, case_ids: list[uuid.UUID]) -> lis
             .where(FamilyCase.id.in_(case_ids), FamilyCase.site_id.in_(actor.site_ids))
             .options(selectinload(FamilyCase.applicants))
             .order_by(FamilyCase.case_number)
+        )
+    )
+
+
+def load_applicants(
+    session: Session, actor: Actor, applicant_ids: list[uuid.UUID]
+) -> list[Applicant]:
+    """The applicants of `applicant_ids` at the actor's sites, each with its case, by name (one
+    query; the caller audits)."""
+    if not applicant_ids:
+        return []
+    return list(
+        session.scalars(
+            select(Applicant)
+            .join(FamilyCase)
+            .where(Applicant.id.in_(applicant_ids), FamilyCase.site_id.in_(actor.site_ids))
+            .options(contains_eager(Applicant.case))
+            .order_by(Applicant.family_name, Applicant.given_names, Applicant.id)
         )
     )
 

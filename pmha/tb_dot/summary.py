@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from pmha.cases import service as cases
-from pmha.cases.models import Applicant, FamilyCase
+from pmha.cases.models import Applicant
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
@@ -58,14 +58,8 @@ def dot_list(
     rows = []
     active = _episodes(session, actor, EpisodeStatus.ACTIVE)
     episodes = [e for e in active if e.dot_site == "centre"]
-    people = {
-        a.id: (a, number)
-        for a, number in session.execute(
-            select(Applicant, FamilyCase.case_number)
-            .join(FamilyCase)
-            .where(Applicant.id.in_([e.applicant_id for e in episodes]))
-        )
-    }
+    found_people = cases.load_applicants(session, actor, [e.applicant_id for e in episodes])
+    people = {a.id: (a, a.case.case_number) for a in found_people}
     for episode in episodes:
         applicant, number = people[episode.applicant_id]
         found = svc._treatment(episode, catalogue, day)

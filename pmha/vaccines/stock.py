@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from pmha.cases.models import Applicant, FamilyCase, Site
+from pmha.cases import service as cases
+from pmha.cases.models import Applicant, Site
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
@@ -130,22 +131,12 @@ def recall(session: Session, actor: Actor, lot_id: uuid.UUID) -> list[Applicant]
     lot = session.get(VaccineLot, lot_id)
     if lot is None or lot.site_id not in actor.site_ids:
         raise NotFound("No such vaccine lot.", code="vaccines.lot_not_found")
-    applicants = list(
-        session.scalars(
-            select(Applicant)
-            .join(FamilyCase)
-            .where(
-                FamilyCase.site_id.in_(actor.site_ids),
-                Applicant.id.in_(
-                    select(VaccinationRecord.applicant_id).where(
-                        VaccinationRecord.lot_id == lot.id,
-                        VaccinationRecord.deleted_at.is_(None),
-                    )
-                ),
-            )
-            .order_by(Applicant.family_name, Applicant.given_names, Applicant.id)
-        )
+    given = session.scalars(
+        select(VaccinationRecord.applicant_id)
+        .where(VaccinationRecord.lot_id == lot.id, VaccinationRecord.deleted_at.is_(None))
+        .distinct()
     )
+    applicants = cases.load_applicants(session, actor, list(given))
     audit.record(
         session,
         actor,
