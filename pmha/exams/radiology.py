@@ -26,7 +26,6 @@ from pmha.exams.lab_service import has_consent
 from pmha.exams.labs import ConsentKind
 from pmha.rules import RuleBook
 from pmha.workflow import service as workflow
-from pmha.workflow.models import ClinicalFacts
 
 # DS-3030 chest X-ray findings [S8], by what they mean for the applicant.
 SUGGESTS_TB = (
@@ -99,7 +98,7 @@ def upload(
     """Validate and keep a chest X-ray: original, previews and a de-identified copy."""
     actor.check("radiology:write")
     applicant = cases.load_applicant(session, actor, applicant_id)
-    facts = session.get(ClinicalFacts, applicant.id)
+    facts = workflow.clinical_facts(session, applicant.id)
     if (
         facts is not None
         and facts.pregnant

@@ -24,7 +24,7 @@ from pmha.exams.models import ExamSection, SectionKind, SectionStatus
 from pmha.exams.sections import SCHEMAS, SIGN_PERMISSION, implied_mental_health_class
 from pmha.rules import RuleBook
 from pmha.workflow import service as workflow
-from pmha.workflow.models import ClinicalFacts, StepState
+from pmha.workflow.models import StepState
 
 
 class SectionSigned(Conflict):
@@ -201,7 +201,7 @@ def _feed_rules(
     data: dict[str, Any],
 ) -> None:
     if kind == SectionKind.MEDICAL_HISTORY:
-        facts = session.get(ClinicalFacts, applicant.id)
+        facts = workflow.clinical_facts(session, applicant.id)
         symptoms = data.get("tb_symptoms")
         workflow.set_facts(
             session,
