@@ -34,6 +34,7 @@ from pmha.tb_dot import demo as tb_demo
 from pmha.travel import demo as travel_demo
 from pmha.vaccines import demo as vaccine_demo
 from pmha.workflow import service as workflow
+from pmha.workflow.facts import NOTHING_FOUND
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
 
@@ -183,8 +184,6 @@ RECORDERS = {
     "radiology": Role.RADIOLOGIST,
     "lab": Role.LAB_TECHNICIAN,
 }
-NO_TB = {"tb_history": False, "tb_contact": False, "tb_symptoms": False, "known_hiv": False,
-         "extrapulmonary_tb": False, "complex_condition": False}  # fmt: skip
 # How far each family has got, by its place in the seed: most cleared, some pending, one with a
 # chest X-ray suggestive of TB awaiting sputum, one with Class A TB holding the whole family.
 UNTOUCHED, EXAMINED, CLEARED, SUGGESTIVE, CLASS_A = (
@@ -192,17 +191,6 @@ UNTOUCHED, EXAMINED, CLEARED, SUGGESTIVE, CLASS_A = (
 )  # fmt: skip
 STORY = {4: SUGGESTIVE, 5: CLASS_A}
 CYCLE = (UNTOUCHED, EXAMINED, CLEARED, CLEARED)
-
-
-def _good_value(code: str) -> str:
-    """The reassuring result of a test: normal, negative, non-reactive or completed."""
-    allowed = vocab.RESULT_VALUES[code]
-    if allowed is None:
-        return "3"  # TST induration, mm
-    for value in ("normal", "negative", "non_reactive", "completed", "given"):
-        if value in allowed:
-            return value
-    return allowed[0]
 
 
 @dataclass
@@ -274,7 +262,7 @@ def _progress(
     found = workflow.current(session, physician, rules, applicant.id)
     if story == UNTOUCHED:
         return
-    facts: dict[str, Any] = {"exam_date": today, **NO_TB}
+    facts: dict[str, Any] = {"exam_date": today, **NOTHING_FOUND}
     if applicant.sex.value == "female":
         facts["pregnant"] = False
     found = workflow.set_facts(session, physician, rules, applicant.id, facts)
@@ -314,7 +302,7 @@ def _progress(
         ]
         if not todo:
             return
-        found = record(todo[0].code, _good_value(todo[0].code))
+        found = record(todo[0].code, vocab.reassuring(todo[0].code))
 
 
 def _credentials_file() -> Path:

@@ -148,3 +148,13 @@ OUTCOME_KINDS: dict[str, OutcomeKind] = {
     "exam_validity": OutcomeKind(frozenset({"valid"}), default=None),
 }
 CERTIFICATE_REASONS = frozenset({"confirmed_or_suspected_tb", "testing_postponed", "withdrawn"})
+
+
+def reassuring(code: str) -> str:
+    """The result of a test that raises no concern (normal, negative, non-reactive, completed,
+    given; a TST of 3 mm): what the demos record for a well applicant."""
+    allowed = RESULT_VALUES[code]
+    if allowed is None:
+        return "3"  # TST induration, mm
+    good = ("normal", "negative", "non_reactive", "completed", "given")
+    return next((v for v in good if v in allowed), allowed[0])

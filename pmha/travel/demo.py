@@ -20,18 +20,10 @@ from pmha.rules import RuleBook, add_months
 from pmha.rules import vocabulary as vocab
 from pmha.travel import certificates, checks, departures
 from pmha.workflow import service as workflow
+from pmha.workflow.facts import NOTHING_FOUND
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
 
-NO_TB = {
-    "tb_history": False,
-    "tb_contact": False,
-    "tb_symptoms": False,
-    "known_hiv": False,
-    "extrapulmonary_tb": False,
-    "complex_condition": False,
-    "pregnant": False,
-}
 ROLE = {"radiology": Role.RADIOLOGIST, "lab": Role.LAB_TECHNICIAN, "nurse": Role.NURSE}
 # The families of the US flight, one per state, in the order they are booked.
 STATES = ("ready", "pec_due", "exam_pending", "expires", "unfit", "escort", "family_hold")
@@ -52,22 +44,16 @@ def _app(rules: RuleBook) -> Iterator[None]:
         yield
 
 
-def _good(code: str) -> str:
-    allowed = vocab.RESULT_VALUES[code]
-    if allowed is None:
-        return "0"
-    return next(
-        (v for v in ("normal", "negative", "non_reactive", "completed", "given") if v in allowed),
-        allowed[0],
-    )
-
-
 def complete_exam(
     session: Session, clinic: dict[Role, Actor], rules: RuleBook, applicant_id: Any, day: date
 ) -> None:
     """Facts and a reassuring result for every open required step (synthetic)."""
     found = workflow.set_facts(
-        session, clinic[Role.PANEL_PHYSICIAN], rules, applicant_id, {**NO_TB, "exam_date": day}
+        session,
+        clinic[Role.PANEL_PHYSICIAN],
+        rules,
+        applicant_id,
+        {**NOTHING_FOUND, "pregnant": False, "exam_date": day},
     )
     while True:
         todo = [
@@ -82,7 +68,11 @@ def complete_exam(
         code = todo[0].code
         who = clinic[ROLE.get(group_of(code), Role.PANEL_PHYSICIAN)]
         found = workflow.record_result(
-            session, who, rules, applicant_id, {"code": code, "value": _good(code), "date": day}
+            session,
+            who,
+            rules,
+            applicant_id,
+            {"code": code, "value": vocab.reassuring(code), "date": day},
         )
 
 

@@ -16,6 +16,7 @@ from pmha.rules import RuleBook
 from pmha.vaccines import records, stock
 from pmha.vaccines.models import RecordKind
 from pmha.workflow import service as workflow
+from pmha.workflow.facts import NOTHING_FOUND
 
 # (CVX, MVX, lot, months to expiry, doses): enough for a day of the demo; one lot nearly used up.
 LOTS = [
@@ -83,12 +84,7 @@ def seed(
                 {
                     "exam_date": today,
                     "pregnant": False if applicant.sex.value == "female" else None,
-                    "tb_history": False,
-                    "tb_contact": False,
-                    "tb_symptoms": False,
-                    "known_hiv": False,
-                    "extrapulmonary_tb": False,
-                    "complex_condition": False,
+                    **NOTHING_FOUND,
                 },
             )
             # A childhood MMR from the papers they brought.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
 
@@ -13,6 +14,11 @@ from pmha.rules import Facts, Result
 from pmha.rules import vocabulary as vocab
 from pmha.rules.facts import FLAGS as FLAGS  # re-exported: the flags a physician records
 from pmha.workflow.models import ClinicalFacts, Step, StepResult, StepState
+
+# Every flag answered "no" (pregnancy is asked of women only): a well applicant, for the demos.
+NOTHING_FOUND: Mapping[str, bool] = MappingProxyType(
+    {flag: False for flag in FLAGS if flag != "pregnant"}
+)
 
 
 def latest_results(session: Session, applicant_id: object) -> dict[str, StepResult]:

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session, object_session
 
 from pmha.cases.models import Applicant
 from pmha.core.db import utcnow
-from pmha.demo import _good_value
 from pmha.rules import RuleBook
+from pmha.rules.vocabulary import reassuring
 from pmha.tb_dot import service
 from pmha.tb_dot.regimens import TreatmentRules, load_catalogue
 from pmha.workflow import service as workflow
@@ -93,7 +93,7 @@ def finish_other_steps(
         code = todo[0].code
         tb = {"tb_naat": "positive", "dst": "susceptible"}
         day = diagnosed if code in tb else TODAY
-        found = record(session, app, world, applicant, code, tb.get(code, _good_value(code)), day)
+        found = record(session, app, world, applicant, code, tb.get(code, reassuring(code)), day)
     return found
 
 
