@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -85,7 +85,7 @@ def case_data(**overrides: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "destination": "US",
         "programme": "refugee",
-        "planned_departure": "2027-03-01",
+        "planned_departure": (date.today() + timedelta(days=90)).isoformat(),
         "principal": applicant_data(),
     }
     data.update(overrides)

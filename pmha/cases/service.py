@@ -7,6 +7,7 @@ for them (NotFound). Reads and changes of identity data are audited in the same 
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from pmha.cases.search import find_duplicates as find_duplicates
 from pmha.cases.search import search_cases as search_cases
 from pmha.core import audit
 from pmha.core.auth import Actor
+from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 
 IDENTITY_FIELDS = (
@@ -41,6 +43,16 @@ IDENTITY_FIELDS = (
     "relationship",
 )
 CASE_FIELDS = ("destination", "programme", "planned_departure", "external_ref")
+# The date nowhere on Earth is earlier than UTC-12: a departure before that day is in the past
+# wherever the centre is (sites have no time zone of their own yet).
+_EARLIEST_OFFSET = timedelta(hours=12)
+
+
+def _check_departure(value: date | None) -> None:
+    if value is not None and value < (utcnow() - _EARLIEST_OFFSET).date():
+        raise ValidationFailed(
+            errors={"planned_departure": ["The planned departure is in the past."]}
+        )
 
 
 class PossibleDuplicate(Conflict):
@@ -142,6 +154,7 @@ def register_case(session: Session, actor: Actor, data: dict[str, Any]) -> Famil
     data = dict(data)
     site = _site_for(session, actor, data.pop("site_code", None))
     principal = data.pop("principal")
+    _check_departure(data.get("planned_departure"))
     case = FamilyCase(site=site, case_number=_next_case_number(session, site), **data)
     session.add(case)
     session.flush()
@@ -253,6 +266,8 @@ def update_case(
     case = load_case(session, actor, case_id)
     _check_version(case, data.pop("version"))
     before = _snapshot(case, CASE_FIELDS)
+    if data.get("planned_departure") != case.planned_departure:
+        _check_departure(data.get("planned_departure"))
     for name, value in data.items():
         setattr(case, name, value)
     session.flush()

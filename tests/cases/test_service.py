@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -171,3 +173,36 @@ def test_stateless_or_unknown_nationality_is_recorded_as_xx(session, world):
                 documents=[{"doc_type": "passport", "number": "P1", "issuing_country": "XX"}]
             ),
         )
+
+
+def test_a_planned_departure_in_the_past_is_refused(session, world):
+    """Issue 14: dates that cannot be true are refused with words, and nothing is written."""
+    nurse = world.actor("nurse")
+    before = session.scalar(select(func.count()).select_from(Applicant))
+    with pytest.raises(ValidationFailed) as exc:
+        make_case(session, nurse, planned_departure="2020-01-01")
+    assert exc.value.errors == {"planned_departure": ["The planned departure is in the past."]}
+    assert session.scalar(select(func.count()).select_from(Applicant)) == before
+
+
+def test_moving_a_departure_into_the_past_is_refused_but_other_changes_are_not(session, world):
+    nurse = world.actor("nurse")
+    case = make_case(session, nurse)
+    with pytest.raises(ValidationFailed) as exc:
+        service.update_case(
+            session,
+            nurse,
+            case.id,
+            loaded(CaseUpdate, {"planned_departure": "2020-01-01", "version": case.version}),
+        )
+    assert "planned_departure" in exc.value.errors
+    # A case whose departure has passed can still have its reference corrected.
+    case.planned_departure = date(2020, 1, 1)
+    session.flush()
+    updated = service.update_case(
+        session,
+        nurse,
+        case.id,
+        loaded(CaseUpdate, {"external_ref": "UNHCR-1", "version": case.version}),
+    )
+    assert updated.external_ref == "UNHCR-1"
