@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -11,6 +12,7 @@ from pmha.rules import vocabulary as vocab
 from pmha.rules.conditions import Compiled, compile_condition
 from pmha.rules.dates import Period
 from pmha.rules.model import (
+    Alternative,
     Cite,
     Clearance,
     DateRule,
@@ -82,6 +84,9 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
     deps: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     items: dict[tuple[str, str], list[Any]] = defaultdict(list)
     order: list[tuple[str, str]] = []
+    # What alternative routes read: checked to be decided by some rule, but not a dependency (a
+    # route is judged once the whole plan is made, so it may read what follows from the step).
+    alternative_reads: dict[tuple[str, str], set[str]] = defaultdict(set)
     uses_burden = False
     for section in ("requirement", "vaccine", "outcome"):
         for i, entry in enumerate(data[section]):
@@ -101,6 +106,7 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
                         entry["blocked_when"], f"{where}.blocked_when", problems, reads
                     )
                 rule = _item(section, entry, where, when, blocked, problems)
+                rule = _settling(rule, entry, where, sources, problems, alternative_reads)
                 key = (section, rule.code)
             node_key = key
             if node_key not in items:
@@ -118,6 +124,14 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
                 (
                     f"{node_key[0]} {node_key[1]}",
                     f"reads {need[0]} {need[1]!r}, which no rule in this file decides",
+                )
+            )
+    for node_key, codes in alternative_reads.items():
+        for code in sorted(codes - {c for s, c in items if s == "requirement"}):
+            problems.append(
+                (
+                    f"{node_key[0]} {node_key[1]}.alternative",
+                    f"reads requirement {code!r}, which no rule in this file decides",
                 )
             )
     ordered = _topological(order, deps, problems)
@@ -207,6 +221,37 @@ def _item(
         _date_rule(entry.get("not_before"), f"{where}.not_before", problems),
         Period.parse(entry["valid_for"]) if entry.get("valid_for") else None,
         Reads.of(when.codes | when.names),
+    )
+
+
+def _settling(
+    rule: ItemRule,
+    entry: dict[str, Any],
+    where: str,
+    sources: dict[str, Any],
+    problems: Problems,
+    alternative_reads: dict[tuple[str, str], set[str]],
+) -> ItemRule:
+    """The rule with the waivers and the alternative route its file allows for it."""
+    waivers = entry.get("waivers")
+    alt = entry.get("alternative")
+    alternative = None
+    if waivers is not None:
+        _check_sources(waivers["source"], sources, f"{where}.waivers", problems)
+    if alt is not None:
+        _check_sources(alt["source"], sources, f"{where}.alternative", problems)
+        reads: dict[str, set[str]] = {"codes": set(), "kinds": set(), "names": set()}
+        alt_when = _condition(alt["when"], f"{where}.alternative.when", problems, reads)
+        alt_by = _condition(alt["by"], f"{where}.alternative.by", problems, reads)
+        if rule.code in reads["codes"]:
+            problems.append((f"{where}.alternative", "a route cannot read its own requirement"))
+        alternative_reads[("requirement", rule.code)] |= reads["codes"]
+        alternative = Alternative(alt_when.test, alt_by.test, _sources(alt["source"]), alt["note"])
+    return replace(
+        rule,
+        waivers=frozenset(waivers["reasons"]) if waivers else frozenset(),
+        waiver_source=_sources(waivers["source"]) if waivers else (),
+        alternative=alternative,
     )
 
 

@@ -27,6 +27,7 @@ from pmha.rules.plan import Burden, Outcome, Plan, PlanItem, Reason
 _RANK = {vocab.REQUIRED: 2, vocab.CONDITIONAL: 1}
 _OPEN = frozenset({vocab.REQUIRED, vocab.CONDITIONAL, vocab.BLOCKED})
 _NO_BURDEN = Burden(None, None, None, ())
+_UNSETTLED = frozenset({vocab.REQUIRED, vocab.BLOCKED})
 
 
 def plan(facts: Facts, rules: RuleBook | RuleSet, as_of: date, *, check: bool = True) -> Plan:
@@ -55,14 +56,22 @@ def plan(facts: Facts, rules: RuleBook | RuleSet, as_of: date, *, check: bool = 
     requirements: list[PlanItem] = []
     vaccines: list[PlanItem] = []
     outcomes: list[Outcome] = []
+    routes: list[tuple[int, ItemRule]] = []
     for node in ruleset.program(facts.exam_date):
         section = node.section
         if section == "requirement":
-            requirements.append(_requirement(node, ctx, as_of))
+            item = _requirement(node, ctx, as_of)
+            if item.status in _UNSETTLED:
+                routes += [(len(requirements), r) for r in node.items if r.alternative]
+            requirements.append(item)
         elif section == "outcome":
             outcomes.append(_outcome(node, ctx, as_of))
         else:
             vaccines.append(_vaccine(node, ctx))
+    for index, rule in routes:  # judged on the whole plan: a route reads what follows the step
+        item = requirements[index]
+        if rule.cite.id == item.reason.rule and item.status in _UNSETTLED:
+            requirements[index] = _by_alternative(item, rule, ctx)
     return Plan(
         destination=ruleset.destination,
         programme=facts.programme,
@@ -152,6 +161,16 @@ def _done(node: Node, rule: ItemRule | None, result: Result) -> tuple[date | Non
     return valid_until, PlanItem(node.name, vocab.DONE, reason, valid_until=valid_until)
 
 
+def allowed_waiver(rule: ItemRule, code: str, reason: str | None) -> bool:
+    """Whether `reason` waives `code` under `rule`: only a reason the rule's file allows for it
+    (the vaccination review also takes the blanket vaccine waivers [S13a]). A refusal never does."""
+    if reason is None:
+        return False
+    if reason in rule.waivers:
+        return True
+    return code == "vaccination_review" and reason in vocab.VACCINE_WAIVER_REASONS
+
+
 def _open(node: Node, ctx: Context, status: str, rule: ItemRule, expired: str | None) -> PlanItem:
     """A requirement that applies (or may apply) and has no valid result yet."""
     facts, code = ctx.facts, node.name
@@ -161,7 +180,7 @@ def _open(node: Node, ctx: Context, status: str, rule: ItemRule, expired: str | 
         awaiting = tuple(sorted(_awaited(rule.reads, ctx)))
         detail = "depends on what is not known yet"
     detail = expired or detail
-    if code in facts.waivers:
+    if allowed_waiver(rule, code, facts.waivers.get(code)):
         status, detail = vocab.WAIVED, f"waived: {facts.waivers[code]}"
     elif status == vocab.REQUIRED:
         if code in facts.deferred:
@@ -179,6 +198,16 @@ def _open(node: Node, ctx: Context, status: str, rule: ItemRule, expired: str | 
         note=rule.cite.note,
         awaiting=awaiting,
     )
+
+
+def _by_alternative(item: PlanItem, rule: ItemRule, ctx: Context) -> PlanItem:
+    """The item settled by the rule's alternative route when both its parts hold for certain."""
+    route = rule.alternative
+    if route is None or route.when(ctx) is not True or route.by(ctx) is not True:
+        return item
+    source = tuple(dict.fromkeys((*item.reason.source, *route.source)))
+    reason = Reason(item.reason.rule, source, f"settled by the alternative route: {route.note}")
+    return PlanItem(item.code, vocab.ALTERNATIVE, reason, count=item.count, note=item.note)
 
 
 def _vaccine(node: Node, ctx: Context) -> PlanItem:

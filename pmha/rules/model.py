@@ -90,6 +90,16 @@ class Cite:
 
 
 @dataclass(frozen=True, slots=True)
+class Alternative:
+    """Another route that settles a requirement: when `when` holds, results meeting `by` do."""
+
+    when: Cond
+    by: Cond
+    source: tuple[str, ...]
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
 class ItemRule:
     """Makes a requirement (or a vaccine) required or conditional when its condition holds."""
 
@@ -105,6 +115,11 @@ class ItemRule:
     valid_for: Period | None = None
     reads: Reads = Reads()
     met: PlanItem | None = None  # the plan item when it applies plainly (pre-built: plans are hot)
+    # How it may be settled besides its own result: the waiver reasons the destination allows
+    # for it (cited in `waiver_source`) and an alternative route. Nothing else settles it.
+    waivers: frozenset[str] = frozenset()
+    waiver_source: tuple[str, ...] = ()
+    alternative: Alternative | None = None
 
     def with_met_item(self) -> ItemRule:
         if self.due_by or self.not_before or self.status != "required":
@@ -256,6 +271,13 @@ class RuleSet:
 
     def program(self, day: date) -> tuple[Node, ...]:
         return self._programs[bisect.bisect_right(self._breaks, day)]
+
+    def rules_for(self, code: str, day: date) -> tuple[ItemRule, ...]:
+        """The requirement rules for `code` in force on the exam date `day`."""
+        for node in self.program(day):
+            if node.section == "requirement" and node.name == code:
+                return node.items
+        return ()
 
     def burden(self, country: str) -> tuple[str | None, Incidence | None]:
         found = self.incidence.get(country)

@@ -131,8 +131,54 @@ class RuleSchema(Cited):
     when = fields.Raw(load_default=dict)
 
 
+class WaiversSchema(Strict):
+    """The waiver reasons a destination allows for one requirement, with the source saying so."""
+
+    reasons = fields.List(
+        fields.String(validate=validate.OneOf(sorted(vocab.WAIVER_REASONS))),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    source = fields.Raw(load_default=None)
+    note = fields.String(load_default=None)
+
+
+class AlternativeSchema(Strict):
+    """Another way to settle a requirement: when `when` holds, results meeting `by` settle it."""
+
+    when = fields.Raw(load_default=dict)
+    by = fields.Raw(required=True)
+    source = fields.Raw(required=True, validate=_sources)
+    note = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+def _check_waivers(code: str, waivers: dict[str, Any] | None, allowed: frozenset[str]) -> None:
+    """A waiver needs its source; a screening test or a refusal is never waived by default."""
+    if waivers is None:
+        return
+    errors: list[str] = []
+    if waivers.get("source") is None:
+        what = "a screening test" if code in vocab.SCREENING_TESTS else "a requirement"
+        errors.append(f"{what} ({code}) may be waived only with a cited source: add source = [...]")
+    else:
+        try:
+            _sources(waivers["source"])
+        except ValidationError as exc:
+            errors += [str(m) for m in exc.messages]
+    wrong = [r for r in waivers.get("reasons") or () if r not in allowed]
+    if wrong:
+        errors.append(
+            f"{', '.join(wrong)} cannot waive {code}: a refusal is recorded as not done "
+            "(declined), and the blanket vaccine waivers are for vaccines only"
+        )
+    if errors:
+        raise ValidationError({"waivers": errors})
+
+
 class RequirementSchema(RuleSchema):
     code = fields.String(required=True, validate=validate.OneOf(sorted(vocab.REQUIREMENT_CODES)))
+    waivers = fields.Nested(WaiversSchema, load_default=None)
+    alternative = fields.Nested(AlternativeSchema, load_default=None)
     status = fields.String(
         load_default=vocab.REQUIRED, validate=validate.OneOf(sorted(vocab.RULE_STATUSES))
     )
@@ -142,12 +188,27 @@ class RequirementSchema(RuleSchema):
     not_before = fields.Nested(DateRuleSchema, load_default=None)
     valid_for = fields.String(load_default=None, validate=_period)
 
+    @validates_schema(skip_on_field_errors=True)
+    def _waivable(self, data: dict[str, Any], **_: Any) -> None:
+        code = data["code"]
+        allowed = (
+            vocab.VACCINE_WAIVER_REASONS
+            if code == "vaccination_review"
+            else vocab.TEST_WAIVER_REASONS
+        )
+        _check_waivers(code, data.get("waivers"), allowed)
+
 
 class VaccineSchema(RuleSchema):
     vaccine = fields.String(required=True, validate=validate.OneOf(sorted(vocab.VACCINES)))
     status = fields.String(
         load_default=vocab.REQUIRED, validate=validate.OneOf(sorted(vocab.RULE_STATUSES))
     )
+    waivers = fields.Nested(WaiversSchema, load_default=None)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _waivable(self, data: dict[str, Any], **_: Any) -> None:
+        _check_waivers(data["vaccine"], data.get("waivers"), vocab.VACCINE_WAIVER_REASONS)
 
 
 class OutcomeSchema(RuleSchema):

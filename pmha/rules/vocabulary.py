@@ -17,7 +17,10 @@ NOT_REQUIRED = "not_required"
 DONE = "done"
 WAIVED = "waived"
 BLOCKED = "blocked"
-STATUSES = (REQUIRED, CONDITIONAL, NOT_REQUIRED, DONE, WAIVED, BLOCKED)
+# Settled by the declared alternative route of the rule in force (e.g. GB: three sputum
+# specimens with negative cultures instead of the chest X-ray of a pregnant applicant [S26b]).
+ALTERNATIVE = "alternative"
+STATUSES = (REQUIRED, CONDITIONAL, NOT_REQUIRED, DONE, WAIVED, BLOCKED, ALTERNATIVE)
 RULE_STATUSES = frozenset({REQUIRED, CONDITIONAL})
 
 WAIVER_REASONS = frozenset(
@@ -30,8 +33,60 @@ WAIVER_REASONS = frozenset(
         "refused",
         "religious_or_moral_waiver",
         "evidence_of_immunity",
+        "authority_waiver",
     }
 )
+
+# The blanket vaccine waivers ("not medically appropriate" [S13a, S13d, S13e]), evidence of
+# immunity and the religious/moral waiver [S13d]: for vaccines and the vaccination review only.
+# `refused` stays in WAIVER_REASONS for the vaccine records; a refused TEST is not a waiver.
+VACCINE_WAIVER_REASONS = frozenset(WAIVER_REASONS - {"refused", "authority_waiver"})
+# What a rule file may allow for a requirement other than the vaccination review: the receiving
+# authority's own waiver (e.g. an Australian case officer [S29b]), with the source that says so.
+TEST_WAIVER_REASONS = frozenset({"authority_waiver"})
+
+# Screening tests: none may be waived unless the rule's own source says so (`pmha rules check`).
+SCREENING_TESTS = frozenset(
+    {
+        "chest_xray",
+        "chest_xray_lateral",
+        "igra",
+        "tst",
+        "sputum_smear",
+        "sputum_culture",
+        "tb_naat",
+        "dst",
+        "syphilis_serology",
+        "gonorrhea_naat",
+        "hiv_test",
+        "hbv_test",
+        "hcv_test",
+        "urinalysis",
+        "serum_creatinine",
+        "pregnancy_test",
+    }
+)
+
+# Why a step was not done (country_rules/VOCABULARY-local.md). A step not done never clears.
+NOT_DONE_REASONS: dict[str, str] = {
+    "under_age_limit": "The applicant is under the age limit for this test",
+    "pregnant_deferring": "Pregnant, and deferring the test until after delivery",
+    "declined": "The applicant declined the test",
+    "clinically_contraindicated": "Clinically contraindicated",
+    "not_available": "The test is not available",
+}
+
+WAIVER_WORDS: dict[str, str] = {
+    "not_age_appropriate": "Not age-appropriate",
+    "contraindicated": "Contraindicated",
+    "insufficient_interval": "Insufficient time interval",
+    "not_routinely_available": "Not routinely available",
+    "not_flu_season": "Not the influenza season",
+    "refused": "Refused",
+    "religious_or_moral_waiver": "Religious or moral waiver",
+    "evidence_of_immunity": "Evidence of immunity",
+    "authority_waiver": "Waived by the receiving authority",
+}
 
 _POS_NEG = ("positive", "negative")
 _TB_OUTCOMES = (

@@ -25,6 +25,10 @@ ORDER = (NOT_CLEARED, TRAVEL_HOLD, EXPIRED, PENDING, WITH_CONDITIONS, CLEARED)
 # Checks made days or hours before the flight (departures): they do not hold medical clearance.
 TRAVEL_PHASE = frozenset({"pdms", "pec", "dhc", "medical_escort", "clearance", "export"})
 FINISHED = frozenset({"done", "waived"})
+# What settles a step, from the plan (the engine judged the evidence): a valid result of its own,
+# an alternative route its rule declares, or a waiver its rule allows (and the step is waived).
+# A step not done, a disallowed waiver or an expired result is none of these.
+SETTLED_BY_PLAN = frozenset({"done", "alternative"})
 
 
 @dataclass(frozen=True)
@@ -82,10 +86,16 @@ def applicant_clearance(
             awaited = ", ".join(outcome.awaiting) or "results"
             found.append((PENDING, Blocker("outcome", outcome.kind, f"awaiting {awaited}")))
     for code, (state, planned) in sorted(steps.items()):
-        if code in TRAVEL_PHASE or state in FINISHED or state == "not_applicable":
+        if code in TRAVEL_PHASE or state == "not_applicable" or planned in SETTLED_BY_PLAN:
             continue
-        if planned == "required":
-            detail = "blocked" if state == "blocked" else "not done yet"
+        if planned == "waived" and state == "waived":
+            continue
+        if state == "not_done":
+            found.append((PENDING, Blocker("step", code, "not done")))
+        elif planned in {"required", "waived"}:
+            detail = {"blocked": "blocked", "done": "result no longer valid"}.get(
+                state, "not done yet"
+            )
             found.append((PENDING, Blocker("step", code, detail)))
         elif planned in {"conditional", "blocked"}:
             found.append((PENDING, Blocker("step", code, f"{planned}: to be settled")))

@@ -13,7 +13,9 @@ from pmha.cases.models import Applicant
 from pmha.rules import Facts, Result
 from pmha.rules import vocabulary as vocab
 from pmha.rules.facts import FLAGS as FLAGS  # re-exported: the flags a physician records
+from pmha.rules.model import RuleSet
 from pmha.workflow.models import ClinicalFacts, Step, StepResult, StepState
+from pmha.workflow.steps import allowed_waivers
 
 # Every flag answered "no" (pregnancy is asked of women only): a well applicant, for the demos.
 NOTHING_FOUND: Mapping[str, bool] = MappingProxyType(
@@ -35,9 +37,15 @@ def result_value(code: str, value: str) -> str | float:
 
 
 def build_facts(
-    session: Session, applicant: Applicant, steps: list[Step], as_of: date
+    session: Session,
+    applicant: Applicant,
+    steps: list[Step],
+    as_of: date,
+    rules: RuleSet | None = None,
 ) -> tuple[Facts, dict[str, list[str]]]:
-    """The applicant's facts and, if the rules cannot plan with them, what is wrong, by field."""
+    """The applicant's facts and, if the rules cannot plan with them, what is wrong, by field.
+    Only waivers the destination's `rules` allow for their step are facts (none without rules);
+    a step not done is deferred: it stays open (blocked when required), never settled."""
     case = applicant.case
     clinical = session.get(ClinicalFacts, applicant.id)
     exam_date = clinical.exam_date if clinical and clinical.exam_date else as_of
@@ -48,8 +56,10 @@ def build_facts(
     waivers = {
         s.code: s.waiver_reason
         for s in steps
-        if s.state == StepState.WAIVED and s.waiver_reason in vocab.WAIVER_REASONS
+        if s.state == StepState.WAIVED
+        and s.waiver_reason in allowed_waivers(rules, s.code, exam_date)
     }
+    deferred = frozenset(s.code for s in steps if s.state == StepState.NOT_DONE)
     departure = case.planned_departure
     facts = Facts(
         dob=applicant.dob,
@@ -61,7 +71,8 @@ def build_facts(
         departure_date=departure if departure and departure >= exam_date else None,
         results=MappingProxyType(results),
         waivers=MappingProxyType({k: v for k, v in waivers.items() if v}),
-        **{flag: getattr(clinical, flag) if clinical else None for flag in FLAGS},  # type: ignore[arg-type]
+        deferred=deferred,
+        **{flag: getattr(clinical, flag) if clinical else None for flag in FLAGS},
         gestation_weeks=clinical.gestation_weeks if clinical else None,
     )
     return facts, facts.errors()

@@ -67,6 +67,7 @@ MOVES = {
     StepState.PENDING: ("Reopen", "reopened"),
     StepState.WAIVED: ("Waive", "waived"),
     StepState.BLOCKED: ("Block", "blocked"),
+    StepState.NOT_DONE: ("Mark not done", "marked not done"),
 }
 FACT_LABELS = {
     "exam_date": "Exam date",

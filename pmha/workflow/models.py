@@ -20,6 +20,8 @@ class StepState(enum.StrEnum):
     WAIVED = "waived"
     NOT_APPLICABLE = "not_applicable"
     BLOCKED = "blocked"
+    # Not done, with a coded reason (vocabulary.NOT_DONE_REASONS): never settles the step.
+    NOT_DONE = "not_done"
 
 
 class ClinicalFacts(Base):
@@ -67,6 +69,7 @@ class Step(UUIDPk, Timestamps, Base):
     awaiting: Mapped[list[str]] = mapped_column(JSON, default=list)
     count: Mapped[int | None] = mapped_column(Integer)
     waiver_reason: Mapped[str | None] = mapped_column(String(40))
+    not_done_reason: Mapped[str | None] = mapped_column(String(40))
     note: Mapped[str | None] = mapped_column(String(500))
     changed_by: Mapped[uuid.UUID | None]
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -42,7 +42,14 @@ class ResultIn(StrictSchema):
 class TransitionIn(StrictSchema):
     to = fields.Enum(StepState, by_value=True, required=True)
     waiver_reason = fields.String(
-        load_default=None, validate=validate.OneOf(sorted(vocab.WAIVER_REASONS))
+        load_default=None,
+        validate=validate.OneOf(sorted(vocab.WAIVER_REASONS)),
+        metadata={"description": "Only a reason the destination's rules allow for this step."},
+    )
+    not_done_reason = fields.String(
+        load_default=None,
+        validate=validate.OneOf(sorted(vocab.NOT_DONE_REASONS)),
+        metadata={"description": "Why the step was not done (to=not_done); it never clears."},
     )
     note = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
     version = strict_integer(required=True)
@@ -62,6 +69,7 @@ class StepOut(StrictSchema):
     awaiting = fields.List(fields.String())
     count = fields.Integer(allow_none=True)
     waiver_reason = fields.String(allow_none=True)
+    not_done_reason = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     version = fields.Integer()
 

@@ -22,11 +22,19 @@ from pmha.core.db import utcnow
 from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
 from pmha.rules import FactsError, Plan, RuleBook, plan
 from pmha.rules import vocabulary as vocab
+from pmha.rules.model import RuleSet
 from pmha.workflow import clearance as cl
 from pmha.workflow.facts import FLAGS, build_facts
 from pmha.workflow.models import ClinicalFacts, PlanChange, PlanRecord, Step, StepResult, StepState
 from pmha.workflow.roles import permission_for
-from pmha.workflow.steps import check_transition, sync
+from pmha.workflow.steps import (
+    NotDoneReasonMissing,
+    allowed_waivers,
+    check_transition,
+    check_waiver,
+    settle_hint,
+    sync,
+)
 
 
 @dataclass
@@ -78,7 +86,7 @@ def replan(
     """Plan the applicant again and bring their steps in line; the plan is kept on record."""
     as_of = as_of or utcnow().date()
     steps = _steps(session, applicant.id)
-    facts, problems = build_facts(session, applicant, steps, as_of)
+    facts, problems = build_facts(session, applicant, steps, as_of, _ruleset(rules, applicant))
     found: Plan | None = None
     if not problems:
         try:
@@ -272,6 +280,37 @@ def record_result(
     return replan(session, actor, rules, applicant, "result")
 
 
+def _ruleset(rules: RuleBook, applicant: Applicant) -> RuleSet | None:
+    try:
+        return rules.for_destination(applicant.case.destination.value)
+    except KeyError:
+        return None
+
+
+def _exam_date(session: Session, step: Step) -> date:
+    """The exam date that chooses the rules in force (today until one is recorded)."""
+    clinical = session.get(ClinicalFacts, step.applicant_id)
+    return clinical.exam_date if clinical and clinical.exam_date else utcnow().date()
+
+
+def allowed_moves(session: Session, rules: RuleBook, applicant: Applicant, step: Step) -> list[str]:
+    """The waiver reasons the applicant's rules allow for this step (for the move form)."""
+    return sorted(allowed_waivers(_ruleset(rules, applicant), step.code, _exam_date(session, step)))
+
+
+def settle_hints(rules: RuleBook, found: Workflow) -> dict[str, str]:
+    """For each open step the plan still wants, what would settle it, in words."""
+    exam_date = found.record.plan.get("exam_date") if found.record.plan else None
+    day = date.fromisoformat(exam_date) if exam_date else utcnow().date()
+    ruleset = _ruleset(rules, found.applicant)
+    return {
+        s.code: settle_hint(s.code, ruleset, day)
+        for s in found.steps
+        if s.state in (StepState.NOT_DONE, StepState.BLOCKED)
+        or (s.state == StepState.PENDING and s.waiver_reason)
+    }
+
+
 def transition(
     session: Session,
     actor: Actor,
@@ -279,7 +318,8 @@ def transition(
     step_id: uuid.UUID,
     data: dict[str, Any],
 ) -> Workflow:
-    """Move a step (start, waive with a reason, block, reopen); illegal moves are a 409."""
+    """Move a step (start, waive with a reason its rules allow, mark not done with a coded
+    reason, block, reopen); illegal moves are a 409, a waiver the rules do not allow a 422."""
     step = session.get(Step, step_id)
     if step is None:
         raise NotFound("No such step.", code="workflow.step_not_found")
@@ -292,13 +332,26 @@ def transition(
         raise StaleVersion(extra={"current_version": step.version})
     target = StepState(data["to"])
     check_transition(step, target)
-    if target == StepState.WAIVED and not data.get("waiver_reason"):
-        raise ValidationFailed(errors={"waiver_reason": ["Say why the step is waived."]})
+    if target == StepState.WAIVED:
+        if not data.get("waiver_reason"):
+            raise ValidationFailed(errors={"waiver_reason": ["Say why the step is waived."]})
+        allowed = allowed_waivers(_ruleset(rules, applicant), step.code, _exam_date(session, step))
+        check_waiver(step.code, data["waiver_reason"], allowed)
+    if target == StepState.NOT_DONE and data.get("not_done_reason") not in vocab.NOT_DONE_REASONS:
+        words = "Say why it was not done: " + "; ".join(
+            w.lower() for w in vocab.NOT_DONE_REASONS.values()
+        )
+        raise NotDoneReasonMissing(words, errors={"not_done_reason": [words + "."]})
     if target == StepState.BLOCKED and not data.get("note"):
         raise ValidationFailed(errors={"note": ["Say what blocks the step."]})
-    before = {"state": step.state.value, "waiver_reason": step.waiver_reason}
+    before = {
+        "state": step.state.value,
+        "waiver_reason": step.waiver_reason,
+        "not_done_reason": step.not_done_reason,
+    }
     step.state, step.changed_by = target, actor.user_id
     step.waiver_reason = data.get("waiver_reason") if target == StepState.WAIVED else None
+    step.not_done_reason = data.get("not_done_reason") if target == StepState.NOT_DONE else None
     step.note = data.get("note")
     session.flush()
     audit.record(
@@ -309,7 +362,11 @@ def transition(
         step.id,
         site_id=applicant.case.site_id,
         before=before,
-        after={"state": target.value, "waiver_reason": step.waiver_reason},
+        after={
+            "state": target.value,
+            "waiver_reason": step.waiver_reason,
+            "not_done_reason": step.not_done_reason,
+        },
     )
     return replan(session, actor, rules, applicant, "step")
 

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from pmha.core.errors import Conflict
+from datetime import date
+
+from pmha.core.errors import Conflict, ValidationFailed
 from pmha.rules import Plan, PlanItem
+from pmha.rules import vocabulary as vocab
+from pmha.rules.engine import allowed_waiver
+from pmha.rules.model import RuleSet
+from pmha.workflow.labels import label
 from pmha.workflow.models import PlanChange, Step, StepState
 
 S = StepState
 # What a person may do to a step. `done` comes from recording a result; `not_applicable`
-# from the plan. A signed (done) step changes only by a newer result.
+# from the plan. A signed (done) step changes only by a newer result. `not_done` (with a
+# coded reason) and a waiver are reopened to pending; neither is a result.
 TRANSITIONS: dict[StepState, frozenset[StepState]] = {
-    S.PENDING: frozenset({S.IN_PROGRESS, S.WAIVED, S.BLOCKED}),
-    S.IN_PROGRESS: frozenset({S.PENDING, S.WAIVED, S.BLOCKED}),
-    S.BLOCKED: frozenset({S.PENDING, S.IN_PROGRESS}),
+    S.PENDING: frozenset({S.IN_PROGRESS, S.WAIVED, S.BLOCKED, S.NOT_DONE}),
+    S.IN_PROGRESS: frozenset({S.PENDING, S.WAIVED, S.BLOCKED, S.NOT_DONE}),
+    S.BLOCKED: frozenset({S.PENDING, S.IN_PROGRESS, S.NOT_DONE}),
     S.WAIVED: frozenset({S.PENDING}),
+    S.NOT_DONE: frozenset({S.PENDING, S.IN_PROGRESS}),
     S.DONE: frozenset(),
     S.NOT_APPLICABLE: frozenset(),
 }
 FINISHED = frozenset({S.DONE, S.WAIVED})
-OPEN = frozenset({S.PENDING, S.IN_PROGRESS, S.BLOCKED})
+OPEN = frozenset({S.PENDING, S.IN_PROGRESS, S.BLOCKED, S.NOT_DONE})
 WANTED = frozenset({"required", "conditional", "blocked"})
+# Plan statuses that settle a step: its own result, an allowed waiver, an alternative route.
+SETTLED = frozenset({"done", "waived", "alternative"})
 
 
 class IllegalTransition(Conflict):
@@ -35,6 +45,58 @@ def check_transition(step: Step, target: StepState) -> None:
             f"A step that is {step.state.value} cannot become {target.value}. Allowed: {names}.",
             extra={"allowed": sorted(a.value for a in allowed)},
         )
+
+
+class WaiverNotAllowed(ValidationFailed):
+    code = "workflow.waiver_not_allowed"
+    title = "That waiver is not allowed for this step"
+
+
+class NotDoneReasonMissing(ValidationFailed):
+    code = "workflow.not_done_reason"
+    title = "Say why the step was not done"
+
+
+def allowed_waivers(rules: RuleSet | None, code: str, exam_date: date) -> frozenset[str]:
+    """The waiver reasons the destination's rules in force allow for this requirement."""
+    if rules is None:
+        return frozenset()
+    found: set[str] = set()
+    for rule in rules.rules_for(code, exam_date):
+        found |= {r for r in vocab.WAIVER_REASONS if allowed_waiver(rule, code, r)}
+    return frozenset(found)
+
+
+def check_waiver(code: str, reason: str | None, allowed: frozenset[str]) -> None:
+    """Refuse a waiver the rule file does not allow for this requirement, naming what it allows."""
+    if reason in allowed:
+        return
+    if not allowed:
+        words = (
+            "This test cannot be waived: record its result, or mark it not done with the reason."
+            if code in vocab.SCREENING_TESTS
+            else "This step cannot be waived: record its result, or mark it not done with the "
+            "reason."
+        )
+    else:
+        names = ", ".join(vocab.WAIVER_WORDS.get(r, r).lower() for r in sorted(allowed))
+        words = f"This step may be waived only for: {names}."
+        if reason == "refused":
+            words += " A refusal is recorded as not done (declined), not as a waiver."
+    raise WaiverNotAllowed(
+        words,
+        errors={"waiver_reason": [words]},
+        extra={"allowed": sorted(allowed)},
+    )
+
+
+def settle_hint(code: str, rules: RuleSet | None, exam_date: date) -> str:
+    """In words, what would settle the step: its result, or the alternative route."""
+    routes = [r.alternative for r in (rules.rules_for(code, exam_date) if rules else ())]
+    text = f"To settle it: record the {label(code)} result"
+    for route in dict.fromkeys(r.note for r in routes if r is not None):
+        text += f", or {route}"
+    return text + "."
 
 
 def _apply_plan(step: Step, item: PlanItem) -> None:
@@ -90,7 +152,7 @@ def sync(
         _apply_plan(step, item)
         if item.status in WANTED and step.state == S.NOT_APPLICABLE:
             step.state = S.PENDING
-        elif item.status not in WANTED | {"done", "waived"} and step.state in OPEN:
+        elif item.status not in WANTED | SETTLED and step.state in OPEN:
             step.state = S.NOT_APPLICABLE
     for step in by_code.values():  # no longer in the plan at all
         if step.state in OPEN:

@@ -160,6 +160,7 @@ FORM_WORDS = {
     "date": "Date of the result",
     "to": "Move",
     "waiver_reason": "Reason for the waiver",
+    "not_done_reason": "Why it was not done",
     "note": "What blocks the step",
 }
 
@@ -196,6 +197,10 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
                 if me.can("exams:sign")
                 else [],
                 "steps": [s for s in steps if s.state != StepState.NOT_APPLICABLE],
+                "waivers": {
+                    s.code: service.allowed_moves(db, rulebook(), w.applicant, s) for s in steps
+                },
+                "hints": service.settle_hints(rulebook(), w),
                 "not_needed": [s for s in steps if s.state == StepState.NOT_APPLICABLE],
                 "results": detail.results,
                 "facts": detail.facts,
@@ -218,7 +223,8 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
         failed=failed,
         today=utcnow().date(),
         result_values=vocab.RESULT_VALUES,
-        waiver_reasons=sorted(vocab.WAIVER_REASONS),
+        waiver_words=vocab.WAIVER_WORDS,
+        not_done_reasons=vocab.NOT_DONE_REASONS,
         transitions=TRANSITIONS,
         moves=MOVES,
         flags=FLAGS,
@@ -293,7 +299,7 @@ def _result_words(errors: dict[str, list[str]]) -> dict[str, list[str]]:
 @bp.post("/cases/<uuid:case_id>/workflow/steps/<uuid:step_id>")
 @require("cases:read")
 def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
-    raw = form_data(request.form, ["to", "waiver_reason", "note", "version"])
+    raw = form_data(request.form, ["to", "waiver_reason", "not_done_reason", "note", "version"])
     failed = Failed(f"t-{step_id}", raw)
     data, errors = load_form(schemas.TransitionIn(), _ints(raw, "version"))
     if data is None:

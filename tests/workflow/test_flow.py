@@ -151,7 +151,11 @@ def test_illegal_transition_names_the_allowed_ones(session, world, rules, adult)
     assert exc.value.extra["allowed"] == []
 
 
-def test_waiver_needs_a_reason_and_counts_as_finished(session, world, rules, adult):
+def test_a_waiver_needs_a_reason_the_rules_allow_and_refusal_is_not_done(
+    session, world, rules, adult
+):
+    """Issue 14: the old path waived a physical exam "refused" and counted it as finished.
+    A refusal is recorded as not done (declined) and never settles the step [BRIEF 1.5, S13f]."""
     found = service.current(session, world.actor("panel_physician"), rules, adult.id)
     step = next(s for s in found.steps if s.code == "physical_exam")
     with pytest.raises(ValidationFailed):
@@ -162,14 +166,27 @@ def test_waiver_needs_a_reason_and_counts_as_finished(session, world, rules, adu
             step.id,
             {"to": "waived", "version": step.version},
         )
+    with pytest.raises(ValidationFailed) as exc:
+        service.transition(
+            session,
+            world.actor("panel_physician"),
+            rules,
+            step.id,
+            {"to": "waived", "waiver_reason": "refused", "version": step.version},
+        )
+    assert exc.value.code == "workflow.waiver_not_allowed"
+    assert "cannot be waived" in exc.value.errors["waiver_reason"][0]
+    assert (step.state, step.waiver_reason) == (StepState.PENDING, None)
     found = service.transition(
         session,
         world.actor("panel_physician"),
         rules,
         step.id,
-        {"to": "waived", "waiver_reason": "refused", "version": step.version},
+        {"to": "not_done", "not_done_reason": "declined", "version": step.version},
     )
-    assert "physical_exam" in codes(found, StepState.WAIVED)
+    assert "physical_exam" in codes(found, StepState.NOT_DONE)
+    assert found.decision.status == "pending"
+    assert any(b.code == "physical_exam" for b in found.decision.blockers)
 
 
 def test_a_male_cannot_be_pregnant(session, world, rules, adult):

@@ -271,10 +271,17 @@ def test_start_waive_block_and_reopen_by_form(as_role: Any, case: Any, session: 
     assert move(to="blocked", note="Interpreter not available") == 302
     assert step_of(session, case, "physical_exam").note == "Interpreter not available"
     assert move(to="pending") == 302
-    assert move(to="waived", waiver_reason="refused") == 302
+    # Issue 14 (BRIEF 1.5 [S13a]): a refusal is not a waiver, and no rule file allows a waiver
+    # of the physical exam; the old form waived it "refused" and the applicant could clear.
+    assert move(to="waived", waiver_reason="refused") == 422
     step = step_of(session, case, "physical_exam")
-    assert (step.state, step.waiver_reason) == (StepState.WAIVED, "refused")
-    assert "refused" in page_of(client, wf(case))
+    assert (step.state, step.waiver_reason) == (StepState.PENDING, None)
+    assert move(to="not_done", not_done_reason="declined") == 302
+    step = step_of(session, case, "physical_exam")
+    assert (step.state, step.not_done_reason) == (StepState.NOT_DONE, "declined")
+    page = page_of(client, wf(case))
+    assert "The applicant declined the test" in page
+    assert "To settle it: record the Physical examination result" in page
 
 
 def test_a_waiver_without_a_reason_is_422_and_changes_nothing(
