@@ -68,8 +68,9 @@ def list_vaccinations(applicant_id: uuid.UUID) -> Any:
 @doc(
     "Record a dose given here (from a lot in stock), a historical or sub-potent dose, a "
     "refusal or evidence of immunity; a check that fails (unknown CVX/MVX, expired or exhausted "
-    "lot, future date, same vaccine twice a day, live vaccine in pregnancy, live-vaccine "
-    "spacing, TB test, departure) is a 422 naming the field",
+    "lot, future date, same vaccine twice a day, a live vaccine's screening question "
+    "(immunosuppressed, pregnant) unanswered, live vaccine in pregnancy or immunosuppression, "
+    "live-vaccine spacing, TB test, departure) is a 422 naming the field",
     body=VaccinationIn,
     response=VaccinationOut,
     status=201,

@@ -83,10 +83,13 @@ class VaccinationRecord(UUIDPk, Base):
     immunity_disease: Mapped[str | None] = mapped_column(String(18))  # SNOMED CT
     pregnancy_override: Mapped[str | None] = mapped_column(String(300))
     outbreak_override: Mapped[str | None] = mapped_column(String(300))
-    # Screening before a live vaccine: immunosuppressed (None: not asked), and the physician's
-    # reason to give it anyway.
+    # Screening before a live vaccine: immunosuppressed and pregnant (None: not asked, as for
+    # a vaccine that is not live or a pregnancy question to a male applicant), the physician's
+    # reason to give it anyway, and why an answer differs from the clinical facts.
     immunosuppressed: Mapped[bool | None]
     immunosuppression_override: Mapped[str | None] = mapped_column(String(300))
+    pregnant: Mapped[bool | None]
+    screening_note: Mapped[str | None] = mapped_column(String(300))
     recorded_by: Mapped[uuid.UUID | None]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None]

@@ -22,7 +22,6 @@ _WAIVER_WORDS = {
     "insufficient_interval": "Insufficient time interval",
     "not_routinely_available": "Not routinely available",
     "not_flu_season": "Not flu season",
-    "refused": "Refused",
     "religious_or_moral_waiver": "Religious or moral waiver",
 }
 _STATUS_WORDS = {
@@ -31,12 +30,13 @@ _STATUS_WORDS = {
     "due_now": "Due: next dose later",
     "not_required": "Not required",
     "conditional": "Pending a fact",
+    "refused": "Refused (not a waiver): the physician decides",
 }
 _KIND = {
     RecordKind.ADMINISTERED: "given here",
     RecordKind.HISTORICAL: "from documents",
     RecordKind.SUBPOTENT: "sub-potent (not counted)",
-    RecordKind.REFUSED: "refused",
+    RecordKind.REFUSED: "refused by the applicant",
     RecordKind.EVIDENCE_OF_IMMUNITY: "evidence of immunity",
 }
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
-from pmha.cases.models import Applicant
+from pmha.cases.models import Applicant, Sex
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
@@ -102,6 +102,71 @@ def _check_codes(kind: RecordKind, data: dict[str, Any], errors: _Errors) -> Non
         )
 
 
+class _Facts(Protocol):
+    """What the screening reads of the workflow's clinical facts."""
+
+    @property
+    def pregnant(self) -> bool | None: ...
+
+    @property
+    def known_hiv(self) -> bool | None: ...
+
+
+def asks_pregnancy(applicant: Applicant) -> bool:
+    """The pregnancy question is not asked of a male applicant (issue 14, part 4)."""
+    return applicant.sex is not Sex.MALE
+
+
+def _check_screening(
+    applicant: Applicant, data: dict[str, Any], facts: _Facts | None, errors: _Errors
+) -> None:
+    """The questions before a live vaccine have no default: each must be answered, a pregnancy
+    answer that differs from the clinical facts must be explained, and a Yes needs the
+    physician's reason to give the dose anyway (BRIEF §7.4 [C S34], §1.5 [C S13a])."""
+    immunosuppressed = data.get("immunosuppressed")
+    if immunosuppressed is None:
+        errors.add(
+            "immunosuppressed",
+            "Answer the question before a live vaccine: is the applicant immunosuppressed (an "
+            "illness or a treatment that weakens the immune system)?",
+            "vaccines.screening_unanswered",
+        )
+    pregnant = data.get("pregnant") if asks_pregnancy(applicant) else None
+    on_file = facts.pregnant if facts is not None and asks_pregnancy(applicant) else None
+    if asks_pregnancy(applicant) and pregnant is None:
+        errors.add(
+            "pregnant",
+            "Answer the question before a live vaccine: is the applicant pregnant?",
+            "vaccines.screening_unanswered",
+        )
+    elif on_file is not None and pregnant != on_file and not data.get("screening_note"):
+        said = "pregnant" if on_file else "not pregnant"
+        errors.add(
+            "screening_note",
+            f"The clinical facts record the applicant as {said}, and the answer here differs: "
+            "correct the answer, or explain why it differs (for example, delivered since).",
+            "vaccines.screening_disagrees",
+        )
+    # Until a differing "No" is explained, the clinical facts' "pregnant" stands.
+    explained = bool(data.get("screening_note"))
+    if (pregnant or (on_file and (pregnant is None or not explained))) and not data.get(
+        "pregnancy_override"
+    ):
+        errors.add(
+            "pregnancy_override",
+            "A live vaccine is contraindicated in pregnancy: record the reason to give it anyway.",
+            "vaccines.live_in_pregnancy",
+        )
+    known_hiv = facts is not None and facts.known_hiv
+    if (immunosuppressed or known_hiv) and not data.get("immunosuppression_override"):
+        errors.add(
+            "immunosuppression_override",
+            "A live vaccine is contraindicated in immunosuppression (screening answer or known "
+            "HIV infection): record the physician's reason to give it anyway.",
+            "vaccines.live_in_immunosuppression",
+        )
+
+
 def _check_given_here(
     session: Session,
     applicant: Applicant,
@@ -134,21 +199,7 @@ def _check_given_here(
     cvx = lot.cvx
     if not live.is_live(cvx):
         return
-    facts = workflow.clinical_facts(session, applicant.id)
-    if facts is not None and facts.pregnant and not data.get("pregnancy_override"):
-        errors.add(
-            "pregnancy_override",
-            "A live vaccine is contraindicated in pregnancy: record the reason to give it anyway.",
-            "vaccines.live_in_pregnancy",
-        )
-    immunosuppressed = data.get("immunosuppressed") or (facts is not None and facts.known_hiv)
-    if immunosuppressed and not data.get("immunosuppression_override"):
-        errors.add(
-            "immunosuppression_override",
-            "A live vaccine is contraindicated in immunosuppression (screening answer or known "
-            "HIV infection): record the physician's reason to give it anyway.",
-            "vaccines.live_in_immunosuppression",
-        )
+    _check_screening(applicant, data, workflow.clinical_facts(session, applicant.id), errors)
     departure = applicant.case.planned_departure
     if (
         departure is not None
@@ -266,6 +317,8 @@ def record_vaccination(
         outbreak_override=data.get("outbreak_override"),
         immunosuppressed=data.get("immunosuppressed") if kind in GIVEN_HERE else None,
         immunosuppression_override=data.get("immunosuppression_override"),
+        pregnant=data.get("pregnant") if kind in GIVEN_HERE and asks_pregnancy(applicant) else None,
+        screening_note=data.get("screening_note") if kind in GIVEN_HERE else None,
         recorded_by=actor.user_id,
     )
     session.add(record)

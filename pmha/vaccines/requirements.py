@@ -6,7 +6,12 @@ age-appropriate vaccine meets the requirement; the rest of the series may be wai
 blanket waivers ("not medically appropriate") are those of DOMAIN BRIEF §1.5 [S13a, S13d, S13e]:
 not age appropriate, contraindicated (e.g. pregnancy and live vaccines), insufficient interval,
 not routinely available in the exam country, and not flu season (the exam country's season,
-[S23a, S23b]). A refusal or a religious/moral waiver is recorded by the caller.
+[S23a, S23b]). A waiver granted elsewhere (religious or moral conviction, [S13d]) is passed by
+the caller.
+
+A refusal is not a waiver: "refusal of a required vaccine without waiver -> Class A" [S13f]. What
+a refusal means for clearance is the destination's rule, which the rule files do not model yet,
+so a refused required vaccine stays open (`refused`) and says that the physician decides.
 
 Statuses:
 - `done`: a valid dose, or the series is complete or the applicant immune;
@@ -14,6 +19,8 @@ Statuses:
 - `due_now`: required, no valid dose yet, but CDSi's earliest date is after today (for example
   another live vaccine was given less than 28 days ago): see `earliest`;
 - `waived`: `waiver` names the reason, from pmha.rules.vocabulary.WAIVER_REASONS;
+- `refused`: required, no valid dose, and the applicant refused it (`refused_on`): open, the
+  physician decides; never settled by the refusal itself;
 - `not_required`: the rule file does not require it for this applicant (a US refugee);
 - `conditional`: the rule file waits for a fact not known yet (e.g. pregnancy).
 """
@@ -47,14 +54,22 @@ GIVE_TODAY = "give_today"
 WAIVED = "waived"
 NOT_REQUIRED = "not_required"
 CONDITIONAL = "conditional"
-STATUSES = (DONE, DUE_NOW, GIVE_TODAY, WAIVED, NOT_REQUIRED, CONDITIONAL)
+REFUSED = "refused"
+STATUSES = (DONE, DUE_NOW, GIVE_TODAY, WAIVED, NOT_REQUIRED, CONDITIONAL, REFUSED)
+# What settles a requirement; anything else (a refusal included) leaves it open.
+SETTLED = frozenset({DONE, WAIVED, NOT_REQUIRED})
 
 INFLUENZA = "Influenza"
 _NO_WAIVERS: Mapping[str, str] = MappingProxyType({})
+_NO_REFUSALS: Mapping[str, date] = MappingProxyType({})
+# A refusal is recorded as a refusal, never passed as a waiver (even while the vocabulary still
+# lists the word for the workflow's steps).
+_NOT_WAIVERS = frozenset({"refused"})
 
 
 class RequirementsError(ValueError):
-    """A recorded waiver that is not in the vocabulary, or a vaccine with no CDSi group."""
+    """A recorded waiver that is not in the vocabulary (or is a refusal), or a vaccine with no
+    CDSi group."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +86,11 @@ class VaccineRequirement:
     earliest: date | None = None
     recommended: date | None = None
     past_due: date | None = None
+    refused_on: date | None = None  # the applicant refused it on this day (status `refused`)
+
+    @property
+    def settled(self) -> bool:
+        return self.status in SETTLED
 
 
 def requirements(
@@ -80,18 +100,20 @@ def requirements(
     as_of: date,
     *,
     waivers: Mapping[str, str] = _NO_WAIVERS,
+    refusals: Mapping[str, date] = _NO_REFUSALS,
     not_routinely_available: Collection[str] | None = None,
     season: FluSeason | None = None,
 ) -> list[VaccineRequirement]:
     """One VaccineRequirement per vaccine of the plan, in the plan's order.
 
-    `waivers` maps a vaccine to a waiver the caller recorded (`refused`,
-    `religious_or_moral_waiver`). `not_routinely_available` defaults to the exam country's list in
+    `waivers` maps a vaccine to a waiver granted elsewhere (`religious_or_moral_waiver`); a
+    refusal is not one. `refusals` maps a vaccine to the day the applicant refused it.
+    `not_routinely_available` defaults to the exam country's list in
     pmha.vaccines.seasons. `season` is the exam country's influenza season from the rule file
     (RuleSet.flu_season); None when the file sets none, and then influenza is never waived for it.
     """
     for vaccine, waiver in waivers.items():
-        if waiver not in vocab.WAIVER_REASONS:
+        if waiver not in vocab.WAIVER_REASONS or waiver in _NOT_WAIVERS:
             raise RequirementsError(f"waiver for {vaccine}: unknown reason {waiver!r}")
     unavailable = (
         NOT_ROUTINELY_AVAILABLE.get(exam_country.upper(), frozenset())
@@ -103,7 +125,9 @@ def requirements(
     programme_in_force = any(item.status == vocab.REQUIRED for item in plan_vaccines)
     out: list[VaccineRequirement] = []
     for item in plan_vaccines:
-        out.append(_one(item, forecast, as_of, waivers, unavailable, season, programme_in_force))
+        out.append(
+            _one(item, forecast, as_of, waivers, refusals, unavailable, season, programme_in_force)
+        )
     return out
 
 
@@ -112,6 +136,7 @@ def _one(
     forecast: Forecast,
     as_of: date,
     waivers: Mapping[str, str],
+    refusals: Mapping[str, date],
     unavailable: Collection[str],
     season: FluSeason | None,
     programme_in_force: bool,
@@ -156,6 +181,17 @@ def _one(
     recorded = waivers.get(vaccine)
     if recorded is not None:
         return base.make(WAIVED, _why(rule, f"recorded: {recorded}"), waiver=recorded)
+    refused_on = refusals.get(vaccine)
+    if refused_on is not None:
+        # Before the blanket waivers: when unsure, hold and say why [S13f].
+        return base.make(
+            REFUSED,
+            _why(
+                rule,
+                f"refused by the applicant on {refused_on.isoformat()}: the physician decides",
+            ),
+            refused_on=refused_on,
+        )
     if status == CONTRAINDICATED:
         return base.make(WAIVED, _why(rule, f"CDSi: {detail}"), waiver="contraindicated")
     if status in (AGED_OUT, NOT_RECOMMENDED) and not base.seasonal_stale:
@@ -223,7 +259,13 @@ class _Base:
         """CDSi's influenza data ends with its season: past it, CDSi says nothing about today."""
         return "seasonal" in (self.cdsi_reason or "").lower()
 
-    def make(self, status: str, reason: Reason, waiver: str | None = None) -> VaccineRequirement:
+    def make(
+        self,
+        status: str,
+        reason: Reason,
+        waiver: str | None = None,
+        refused_on: date | None = None,
+    ) -> VaccineRequirement:
         found = self._source
         return VaccineRequirement(
             vaccine=self.vaccine,
@@ -238,6 +280,7 @@ class _Base:
             earliest=None if found is None else found.earliest,
             recommended=None if found is None else found.recommended,
             past_due=None if found is None else found.past_due,
+            refused_on=refused_on,
         )
 
 

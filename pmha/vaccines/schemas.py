@@ -46,9 +46,22 @@ class VaccinationIn(StrictSchema):
     pregnancy_override = fields.String(validate=_REASON)
     outbreak_override = fields.String(validate=_REASON)
     immunosuppressed = fields.Boolean(
-        metadata={"description": "screening before a live vaccine: immunosuppressed?"}
+        metadata={
+            "description": "screening before a live vaccine, required for one (no default): "
+            "immunosuppressed?"
+        }
     )
     immunosuppression_override = fields.String(validate=_REASON)
+    pregnant = fields.Boolean(
+        metadata={
+            "description": "screening before a live vaccine, required for one unless the "
+            "applicant is male (no default): pregnant?"
+        }
+    )
+    screening_note = fields.String(
+        validate=_REASON,
+        metadata={"description": "why the pregnancy answer differs from the clinical facts"},
+    )
 
 
 class CorrectionIn(StrictSchema):
@@ -82,6 +95,8 @@ class VaccinationOut(StrictSchema):
     outbreak_override = fields.String(allow_none=True)
     immunosuppressed = fields.Boolean(allow_none=True)
     immunosuppression_override = fields.String(allow_none=True)
+    pregnant = fields.Boolean(allow_none=True)
+    screening_note = fields.String(allow_none=True)
     deleted_at = fields.DateTime(allow_none=True)
     deleted_reason = fields.String(allow_none=True)
     version = fields.Integer()

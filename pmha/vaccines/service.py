@@ -38,8 +38,6 @@ from pmha.vaccines.requirements import (
 from pmha.vaccines.seasons import CDSI_GROUPS
 from pmha.workflow import service as workflow
 
-# NIP002 refusal reasons -> the waiver they stand for (01: religious exemption).
-_REFUSAL_WAIVER = {"01": "religious_or_moral_waiver"}
 PREGNANT = "007"  # CDSi observation "Pregnant"
 IMMUNOCOMPROMISED = "003"  # CDSi observation "Immunocompromised"
 _SEX = {"female": "F", "male": "M"}
@@ -76,6 +74,21 @@ class Overview:
 
     def give_today(self) -> list[VaccineRequirement]:
         return [r for r in self.requirements if r.status == GIVE_TODAY]
+
+    def lot(self, lot_id: uuid.UUID | None) -> VaccineLot | None:
+        """A usable lot of the applicant's site, or None."""
+        return next((x for lots in self.lots.values() for x in lots if x.id == lot_id), None)
+
+    def dose_number(self, cvx: str) -> int | None:
+        """The series dose CDSi forecasts next for what this vaccine covers (the first of its
+        vaccine groups that has one)."""
+        if self.forecast is None:
+            return None
+        for vaccine in sorted(_vaccines_of(cvx)):
+            group = self.forecast.groups.get(CDSI_GROUPS[vaccine][0])
+            if group is not None and group.dose_number is not None:
+                return group.dose_number
+        return None
 
 
 @cache
@@ -120,14 +133,15 @@ def _vaccines_of(cvx: str) -> set[str]:
     return {name for name, (_group, antigen) in CDSI_GROUPS.items() if antigen in antigens}
 
 
-def recorded_waivers(active: Iterable[VaccinationRecord]) -> dict[str, str]:
-    """Refusals as waivers by rule-file vaccine: `refused`, or `religious_or_moral_waiver` for a
-    religious exemption (NIP002 01)."""
-    out: dict[str, str] = {}
+def recorded_refusals(active: Iterable[VaccinationRecord]) -> dict[str, date]:
+    """The latest day each rule-file vaccine was refused. A refusal is not a waiver, whatever
+    its NIP002 reason: a religious exemption (01) is the applicant's reason to refuse, not the
+    religious/moral waiver, which USCIS grants on its own form [S13d]."""
+    out: dict[str, date] = {}
     for r in active:
         if r.kind is RecordKind.REFUSED:
             for vaccine in _vaccines_of(r.cvx):
-                out[vaccine] = _REFUSAL_WAIVER.get(r.refusal_reason or "", "refused")
+                out[vaccine] = max(out.get(vaccine, r.occurred_on), r.occurred_on)
     return out
 
 
@@ -195,7 +209,7 @@ def overview(
             view.forecast,
             exam_country,
             as_of,
-            waivers=recorded_waivers(view.active),
+            refusals=recorded_refusals(view.active),
             season=rules.for_destination(view.destination).flu_season(exam_country),
         )
     except RequirementsError as exc:

@@ -1,16 +1,17 @@
 """The nurse's pages: today's vaccination queue, an applicant's vaccinations (history, forecast,
-requirements and one-click doses from a lot), the stock, a lot's recall list and the printable
-vaccination record."""
+requirements and a dose from a lot, confirmed on a summary before it is recorded), the stock, a
+lot's recall list and the printable vaccination record."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
+from pmha.accounts import service as accounts
 from pmha.cases.models import Site
 from pmha.cases.views import age_text
 from pmha.core.auth import actor, require
@@ -38,6 +39,7 @@ STATUS_WORDS = {
     "waived": "Waived",
     "not_required": "Not required",
     "conditional": "Waits for a fact",
+    "refused": "Refused: the physician decides",
 }
 assert set(STATUS_WORDS) == set(STATUSES)
 KIND_WORDS = {
@@ -50,7 +52,10 @@ KIND_WORDS = {
 DOSE_FIELDS = ["kind", "cvx", "lot_id", "given_at", "date", "lot", "amount", "unit", "route",
                "body_site", "information_source", "refusal_reason", "immunity_evidence",
                "immunity_disease", "pregnancy_override", "outbreak_override", "immunosuppressed",
-               "immunosuppression_override", "mvx"]  # fmt: skip
+               "immunosuppression_override", "mvx", "pregnant", "screening_note"]  # fmt: skip
+GIVEN_KINDS = ("administered", "subpotent")
+# What the summary carries from the Give button or the any-lot form to "Confirm and record".
+CONFIRM_FIELDS = ["kind", "lot_id", "given_at", "amount", "unit", "route", "body_site"]
 WORDS = {
     "cvx": "Vaccine",
     "lot_id": "Lot",
@@ -66,6 +71,9 @@ WORDS = {
     "pregnancy_override": "Reason to give in pregnancy",
     "outbreak_override": "Outbreak declared",
     "immunosuppression_override": "Reason to give despite immunosuppression",
+    "immunosuppressed": "Immunosuppressed?",
+    "pregnant": "Pregnant?",
+    "screening_note": "Why the answer differs from the clinical facts",
     "reason": "Reason",
 }
 # Vaccines a nurse picks for a record of papers or a refusal: the commonly given ones first.
@@ -136,8 +144,11 @@ def _dose_input(raw: dict[str, Any]) -> dict[str, Any]:
         data["given_at"] = utcnow().replace(microsecond=0).isoformat()
     elif data.get("given_at"):
         data["given_at"] = f"{data['given_at']}:00+00:00" if len(data["given_at"]) == 16 else ""
-    if "immunosuppressed" in data:
-        data["immunosuppressed"] = data["immunosuppressed"] == "yes"
+    for question in ("immunosuppressed", "pregnant"):
+        # No default: anything but an explicit Yes or No is no answer.
+        answer = {"yes": True, "no": False}.get(str(data.pop(question, "")))
+        if answer is not None:
+            data[question] = answer
     return data
 
 
@@ -147,10 +158,15 @@ def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
     raw = form_data(request.form, DOSE_FIELDS)
     target = request.form.get("form", "dose")[:60]
+    if raw.get("kind") in GIVEN_KINDS and target != "confirm":
+        # A dose given here is recorded only from its summary ("Confirm and record").
+        return _confirm_page(case_id, applicant_id, raw)
     failed = Failed(target, raw)
     data, errors = load_form(VaccinationIn(), _dose_input(raw))
     if data is None:
         failed.errors = errors
+        if target == "confirm":
+            return _confirm_page(case_id, applicant_id, raw, failed, 422)
         return _page(case_id, applicant_id, failed, 422)
     try:
         made = records.record_vaccination(get_session(), actor(), applicant.id, data)
@@ -159,11 +175,90 @@ def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     except AppError as exc:
         refused()
         failed.errors = app_error_fields(exc)
+        if target == "confirm":
+            return _confirm_page(case_id, applicant_id, raw, failed, exc.status)
         return _page(case_id, applicant_id, failed, exc.status)
     flash(f"{KIND_WORDS[made.kind]}: {dosing.name(made.cvx)} on {made.occurred_on} recorded.")
     return redirect(
         url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="history")
     )
+
+
+def _giver() -> str:
+    """The full name of the person giving the dose (the signed-in user)."""
+    me = actor()
+    try:
+        return accounts.get_user(get_session(), me.username).full_name
+    except NotFound:
+        return me.username
+
+
+def _confirm_page(
+    case_id: uuid.UUID,
+    applicant_id: uuid.UUID,
+    values: dict[str, Any],
+    failed: Failed | None = None,
+    status: int = 200,
+) -> Any:
+    """The summary of a dose before it is recorded: what, from which lot, how, by whom, to whom,
+    and the questions before a live vaccine, unanswered. Reading it writes nothing."""
+    applicant = applicant_of(case_id, applicant_id)
+    view = service.overview(get_session(), actor(), rulebook(), applicant.id)
+    lot_id = _uuid(values.get("lot_id"))
+    lot = view.lot(lot_id)
+    if lot is None:
+        # The lot is gone (used up, expired) or was never chosen: back to the page, saying so.
+        refused_form = Failed("given", values, {"lot_id": ["Choose a lot in this site's stock."]})
+        return _page(case_id, applicant_id, refused_form, 422)
+    dose = {**dosing.defaults(lot.cvx), **{k: v for k, v in values.items() if v}}
+    dose["kind"] = dose.get("kind") if dose.get("kind") in GIVEN_KINDS else "administered"
+    dose.setdefault("given_at", "now")
+    facts = workflow.clinical_facts(get_session(), applicant.id)
+    departure = applicant.case.planned_departure
+    today = utcnow().date()
+    summary: dict[str, list[str]] = {}
+    words: dict[str, str] = {}
+    if failed is not None:
+        for name, messages in failed.errors.items():
+            summary[f"confirm-{name}"] = messages
+            words[f"confirm-{name}"] = WORDS.get(name, name.replace("_", " "))
+    return render_template(
+        "vaccines/confirm.html",
+        lot=lot,
+        dose=dose,
+        dose_fields=CONFIRM_FIELDS,
+        dose_number=view.dose_number(lot.cvx),
+        giver=_giver(),
+        facts=facts,
+        asks_pregnancy=records.asks_pregnancy(applicant),
+        live_vaccine=live.is_live(lot.cvx),
+        near_departure=departure is not None
+        and today <= departure < today + timedelta(days=live.DEPARTURE_DAYS),
+        departure=departure,
+        failed=failed,
+        summary_errors=summary,
+        summary_labels=words,
+        **_lists(),
+        **page_context(applicant, "vaccines.applicant"),
+    ), status
+
+
+def _uuid(raw: Any) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(raw))
+    except ValueError:
+        return None
+
+
+@bp.get(
+    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/confirm",
+    endpoint="confirm",
+)
+@require("vaccines:write")
+def confirm_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    """The Give button's summary; only its "Confirm and record" writes."""
+    values = form_data(request.args, CONFIRM_FIELDS)
+    return _confirm_page(case_id, applicant_id, values)
 
 
 @bp.post(

@@ -36,6 +36,10 @@ from tests.vaccines.test_records import (
 )
 
 
+def _records(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(VaccinationRecord)) or 0
+
+
 @pytest.fixture()
 def nurse(world: World) -> Actor:
     return world.actor("nurse")
@@ -143,11 +147,19 @@ def test_a_tb_test_result_dated_within_28_days_after_a_live_vaccine_is_refused(
     lab = world.actor("lab_technician")
     with pytest.raises(ValidationFailed) as caught:
         lab_service.record_result(
-            session, lab, rules, order.id, {"value": "negative", "date": TODAY}
+            session,
+            lab,
+            rules,
+            order.id,
+            {"specimen_number": order.accession, "date": TODAY, "details": QFT_NEGATIVE},
         )
     assert "CVX 03" in caught.value.errors["date"][0]
     assert session.scalar(select(func.count()).select_from(LabResult)) == 0
     assert order.status is OrderStatus.COLLECTED
+
+
+# An IGRA's interpretation is derived from its values (country_rules/labs/assays.toml).
+QFT_NEGATIVE = {"assay": "QFT-Plus", "nil": 0.1, "tb1": 0.1, "tb2": 0.1, "mitogen": 5.0}
 
 
 def test_a_tb_test_the_same_day_as_a_live_vaccine_is_accepted(
@@ -166,7 +178,13 @@ def test_a_tb_test_the_same_day_as_a_live_vaccine_is_accepted(
     session.add(order)
     session.flush()
     lab = world.actor("lab_technician")
-    lab_service.record_result(session, lab, rules, order.id, {"value": "negative", "date": TODAY})
+    lab_service.record_result(
+        session,
+        lab,
+        rules,
+        order.id,
+        {"specimen_number": order.accession, "date": TODAY, "details": QFT_NEGATIVE},
+    )
 
 
 # --- requirements per destination ----------------------------------------------------------------
@@ -230,11 +248,14 @@ def test_a_us_immigrant_with_one_valid_dose_meets_the_requirement(
     assert found["Measles"].status != "give_today"
 
 
-def test_a_refusal_is_a_waiver_and_a_religious_exemption_its_own(
+def test_a_refusal_is_not_a_waiver_and_leaves_the_requirement_open(
     session: Session, nurse: Actor, rules: RuleBook
 ) -> None:
-    """BRIEF §1.5: refusals and religious or moral convictions are recorded waivers [C S13a];
-    NIP002 01 is a religious exemption."""
+    """Regression (issue 14): refused vaccines used to become "refused" waivers (and a religious
+    exemption, NIP002 01, a religious/moral waiver), so a refused required vaccine read as
+    settled. BRIEF §1.5: refusal of a required vaccine without waiver -> Class A [S13f]; the
+    religious/moral waiver is USCIS's, on its own form [S13d]. Until the destination's
+    vaccination outcome is modelled (issue 15), the requirement stays open and says why."""
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1995-03-01")
     refused = {"kind": RecordKind.REFUSED, "date": TODAY}
     records.record_vaccination(
@@ -244,11 +265,11 @@ def test_a_refusal_is_a_waiver_and_a_religious_exemption_its_own(
         session, nurse, applicant.id, {**refused, "cvx": "115", "refusal_reason": "03"}
     )
     found = _by_vaccine(service.overview(session, nurse, rules, applicant.id, TODAY))
-    assert (found["Measles"].status, found["Measles"].waiver) == (
-        "waived",
-        "religious_or_moral_waiver",
-    )
-    assert (found["Tetanus"].status, found["Tetanus"].waiver) == ("waived", "refused")
+    for vaccine in ("Measles", "Tetanus"):
+        assert (found[vaccine].status, found[vaccine].waiver) == ("refused", None)
+        assert not found[vaccine].settled
+        assert found[vaccine].refused_on == TODAY
+        assert "the physician decides" in found[vaccine].reason.detail
 
 
 def test_a_us_refugee_is_required_no_vaccine(
@@ -331,9 +352,11 @@ def _page(applicant: Applicant) -> str:
     return f"/cases/{applicant.case_id}/applicants/{applicant.id}/vaccinations"
 
 
-def test_the_nurse_gives_a_dose_in_one_click_and_sees_it(
+def test_the_give_button_leads_to_a_summary_and_only_confirm_records(
     session: Session, nurse: Actor, rules: RuleBook, signed_in: Any
 ) -> None:
+    """Issue 14 (safe defaults): a dose is confirmed on a summary (vaccine, lot and expiry,
+    dose, route, site, the person giving it, the applicant) before it is recorded."""
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1995-03-01")
     lot = _lot(session, nurse, "115", "SKB")
     client: FlaskClient = signed_in("nurse")
@@ -341,10 +364,24 @@ def test_the_nurse_gives_a_dose_in_one_click_and_sees_it(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Give today" in html and f"lot {lot.lot}" in html
+    before = _records(session)
+    summary = client.get(f"{_page(applicant)}/confirm?lot_id={lot.id}")
+    assert summary.status_code == 200
+    text = summary.get_data(as_text=True)
+    assert "Check before you give: Tdap" in text
+    assert lot.lot in text and f"expires {lot.expiry}" in text
+    assert 'name="route"' in text and 'value="IM" selected' in text
+    assert 'value="LD" selected' in text
+    assert "Given by" in text and "Test nurse" in text
+    assert applicant.family_name.upper() in text and f"born {applicant.dob}" in text
+    assert "Confirm and record" in text
+    assert "Before a live vaccine" not in text  # Tdap is not live
+    assert _records(session) == before  # the summary writes nothing
     answer = client.post(
         _page(applicant),
         data={
-            "csrf_token": csrf_token(client.get(_page(applicant)).text),
+            "csrf_token": csrf_token(text),
+            "form": "confirm",
             "kind": "administered",
             "cvx": "115",
             "lot_id": str(lot.id),
@@ -353,12 +390,36 @@ def test_the_nurse_gives_a_dose_in_one_click_and_sees_it(
             "unit": "mL",
             "route": "IM",
             "body_site": "LD",
-            "form": "give-tetanus",
         },
     )
     assert answer.status_code == 302, answer.get_data(as_text=True)[:2000]
     after = client.get(_page(applicant)).get_data(as_text=True)
     assert "Given here" in after
+
+
+def test_a_dose_posted_without_the_summary_shows_the_summary_and_writes_nothing(
+    session: Session, nurse: Actor, rules: RuleBook, signed_in: Any
+) -> None:
+    """The page never records a dose in one click: a dose sent without the summary's
+    confirmation is answered with the summary."""
+    applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1995-03-01")
+    lot = _lot(session, nurse, "115", "SKB")
+    client: FlaskClient = signed_in("nurse")
+    before = _records(session)
+    answer = client.post(
+        _page(applicant),
+        data={
+            "csrf_token": csrf_token(client.get(_page(applicant)).text),
+            "form": "give-tetanus",
+            "kind": "administered",
+            "cvx": "115",
+            "lot_id": str(lot.id),
+            "given_at": "now",
+        },
+    )
+    assert answer.status_code == 200
+    assert "Confirm and record" in answer.get_data(as_text=True)
+    assert _records(session) == before
 
 
 def test_a_refused_form_names_the_field_and_writes_nothing(

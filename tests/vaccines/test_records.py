@@ -67,7 +67,11 @@ def _lot(
 
 
 def _given(lot: VaccineLot, at: dt.datetime | None = None, **extra: Any) -> dict[str, Any]:
+    """A dose given here, with the screening answers a live vaccine needs (no default since
+    issue 14: the nurse answers both; here, No and No unless a test says otherwise)."""
     return {
+        "immunosuppressed": False,
+        "pregnant": False,
         "kind": RecordKind.ADMINISTERED,
         "cvx": lot.cvx,
         "lot_id": lot.id,
@@ -288,7 +292,7 @@ def test_a_live_vaccine_in_pregnancy_needs_a_recorded_override(
     applicant = _applicant(session, nurse, sex="female", given_names="Layla")
     _pregnant(session, applicant)
     mmr = _lot(session, nurse, cvx="03", mvx="MSD")
-    data = _given(mmr)
+    data = _given(mmr, pregnant=True)
     _rejected(session, nurse, applicant, data, "pregnancy_override", "vaccines.live_in_pregnancy")
     reason = "rubella outbreak; benefit judged to outweigh the risk"
     made = records.record_vaccination(
@@ -385,7 +389,7 @@ def test_several_faults_are_named_together(session: Session, nurse: Actor) -> No
     _pregnant(session, applicant)
     mmr = _lot(session, nurse, cvx="03", mvx="MSD")
     with pytest.raises(ValidationFailed) as caught:
-        records.record_vaccination(session, nurse, applicant.id, _given(mmr))
+        records.record_vaccination(session, nurse, applicant.id, _given(mmr, pregnant=True))
     assert caught.value.errors is not None
     assert {"pregnancy_override", "outbreak_override"} <= set(caught.value.errors)
 

@@ -39,6 +39,7 @@ class Case:
     pregnant: bool | None = None
     exam_country: str = "TR"
     waivers: dict[str, str] = field(default_factory=dict)
+    refusals: dict[str, date] = field(default_factory=dict)
     unavailable: frozenset[str] | None = None
     earliest: date | None = None
 
@@ -144,17 +145,34 @@ CASES = [
         rule="us.vaccine.polio",
     ),
     Case(
-        "a recorded refusal",
-        "§1.5 refusal without waiver [S13f]",
+        # Regression (issue 14): a refusal used to read as a "refused" waiver and settle the
+        # requirement. Refusal is not a waiver; without one it means Class A [S13f], which is
+        # the physician's call (issue 15 models it): the requirement stays open.
+        "a recorded refusal stays open: the physician decides",
+        "§1.5 refusal of a required vaccine without waiver -> Class A [S13f]",
         "US",
         "immigrant",
         CHILD,
         date(2026, 7, 15),
         "Varicella",
-        "waived",
-        waiver="refused",
+        "refused",
         rule="us.vaccine.varicella",
-        waivers={"Varicella": "refused"},
+        refusals={"Varicella": date(2026, 7, 14)},
+    ),
+    Case(
+        # A refusal does not undo a valid dose: one dose of each age-appropriate vaccine meets
+        # the requirement [S13a].
+        "a refusal after a valid dose: the requirement is met",
+        "§1.5 one dose of each age-appropriate vaccine [S13a]",
+        "US",
+        "immigrant",
+        CHILD,
+        date(2026, 7, 15),
+        "Varicella",
+        "done",
+        rule="us.vaccine.varicella",
+        doses=(Dose(date(2025, 7, 2), "21"),),
+        refusals={"Varicella": date(2026, 7, 14)},
     ),
     Case(
         "a vaccine CDC declared not routinely available in the exam country",
@@ -276,6 +294,7 @@ def _run(case: Case, book: RuleBook) -> list[VaccineRequirement]:
         case.exam_country,
         case.exam,
         waivers=case.waivers,
+        refusals=case.refusals,
         not_routinely_available=case.unavailable,
         season=book.for_destination(case.destination).flu_season(case.exam_country),
     )
@@ -312,6 +331,29 @@ def test_unknown_recorded_waiver_is_refused(book: RuleBook) -> None:
     )
     with pytest.raises(RequirementsError):
         _run(case, book)
+
+
+def test_a_refusal_cannot_be_passed_as_a_waiver(book: RuleBook) -> None:
+    """Refusal is not a waiver (issue 14; BRIEF §1.5: the waivers are the blanket ones and
+    INA 212(g)(2)(A)-(C) [S13a, S13d]; refusal without waiver -> Class A [S13f])."""
+    case = Case(
+        "", "", "US", "immigrant", CHILD, date(2026, 7, 15), "", "", waivers={"Measles": "refused"}
+    )
+    with pytest.raises(RequirementsError):
+        _run(case, book)
+
+
+def test_a_refused_requirement_is_not_settled(book: RuleBook) -> None:
+    """What settles a requirement: a dose, immunity, a waiver, or not being required; a
+    refusal leaves it open and says so in words [S13f]."""
+    case = Case(
+        "", "", "US", "immigrant", CHILD, date(2026, 7, 15), "", "",
+        refusals={"Measles": date(2026, 7, 14)},
+    )  # fmt: skip
+    found = {r.vaccine: r for r in _run(case, book)}["Measles"]
+    assert (found.status, found.waiver, found.settled) == ("refused", None, False)
+    assert found.refused_on == date(2026, 7, 14)
+    assert "refused by the applicant on 2026-07-14: the physician decides" in found.reason.detail
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,8 @@ def _give(lot: VaccineLot) -> dict[str, Any]:
         "unit": "mL",
         "route": "SC",
         "body_site": "LA",
+        "immunosuppressed": False,  # the screening before a live vaccine has no default
+        "pregnant": False,
     }
 
 
