@@ -145,6 +145,7 @@ class Ctx:
     report: Attachment  # a specialist's report on the principal's record
     lot: VaccineLot  # a Tdap lot in the home site's stock
     vaccination: VaccinationRecord  # a historical MMR dose of the principal
+    held: XrayStudy  # a chest X-ray held on the principal: its header names someone else
 
 
 @dataclass(frozen=True)
@@ -361,6 +362,10 @@ ROUTES: list[Route] = [
     Route("radiology_api.xray_preview", "GET", API, RADIOLOGY_READERS, 200,
           lambda c: f"/api/v1/xrays/{c.study.id}/preview.png", foreign=RECORD,
           not_found="exams.xray_not_found"),
+    Route("radiology_api.confirm_xray_identity", "POST", API, RADIOLOGIST, 200,
+          lambda c: f"/api/v1/xrays/{c.held.id}/identity-confirmation",
+          body=lambda c: {"reason": "Film label and face checked: the unit's worklist was wrong"},
+          foreign=RECORD, not_found="exams.xray_not_found"),
     Route("radiology_api.read_xray", "POST", API, RADIOLOGIST, 201,
           lambda c: f"/api/v1/xrays/{c.study.id}/reading", body=lambda c: {"findings": []},
           foreign=RECORD, not_found="exams.xray_not_found"),
@@ -415,6 +420,10 @@ ROUTES: list[Route] = [
           lambda c: f"/xrays/{c.study.id}/image.png", foreign=RECORD),
     Route("exams.xray_thumbnail", "GET", PAGE, RADIOLOGY_READERS, 200,
           lambda c: f"/xrays/{c.study.id}/thumbnail.png", foreign=RECORD),
+    Route("exams.confirm_xray_identity", "POST", PAGE, RADIOLOGIST, 302,
+          lambda c: f"/xrays/{c.held.id}/identity-confirmation",
+          body=lambda c: {"reason": "Film label and face checked: the unit's worklist was wrong"},
+          foreign=RECORD),
     Route("exams.read_xray", "POST", PAGE, RADIOLOGIST, 302,
           lambda c: f"/xrays/{c.study.id}/reading", body=lambda c: {"normal": "y"},
           foreign=RECORD),
@@ -491,10 +500,8 @@ ROUTES: list[Route] = [
           lambda c: _record(c, "vaccinations"),
           body=lambda c: {"kind": "administered", "cvx": "115", "lot_id": str(c.lot.id),
                           "given_at": "now", "amount": "0.50", "unit": "mL", "route": "IM",
-                          "body_site": "LD", "form": "confirm"},
+                          "body_site": "LD"},
           foreign=RECORD),
-    Route("vaccines.confirm", "GET", PAGE, VACCINATORS, 200,
-          lambda c: _record(c, f"vaccinations/confirm?lot_id={c.lot.id}"), foreign=RECORD),
     Route("vaccines.correct", "POST", PAGE, VACCINATORS, 302,
           lambda c: _record(c, f"vaccinations/{c.vaccination.id}/correct"),
           body=lambda c: {"reason": "entered on the wrong applicant",
@@ -735,6 +742,13 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
         dicom_factory.make(),
         Path(app.extensions["pmha.config"].STORAGE_DIR),
     )
+    held = radiology.upload(
+        session,
+        world.actor("radiologist"),
+        case.principal.id,
+        dicom_factory.wrong_patient(),
+        Path(app.extensions["pmha.config"].STORAGE_DIR),
+    )
     session.commit()
     report = attachments.attach(
         session,
@@ -762,7 +776,7 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
     session.commit()
     return Ctx(
         world, case, case.principal, foreign_case, step, draft, order, change, study, report,
-        lot, vaccination,
+        lot, vaccination, held,
     )  # fmt: skip
 
 

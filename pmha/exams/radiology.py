@@ -7,6 +7,7 @@ exports. The reading's findings decide whether the X-ray suggests TB; that feeds
 
 from __future__ import annotations
 
+import enum
 import hmac
 import uuid
 from datetime import date, datetime
@@ -20,8 +21,8 @@ from pmha.cases import service as cases
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import Base, UUIDPk, utcnow
-from pmha.core.errors import NotFound, ValidationFailed
-from pmha.exams import dicom
+from pmha.core.errors import Conflict, NotFound, ValidationFailed
+from pmha.exams import dicom, xray_identity
 from pmha.exams.lab_service import has_consent
 from pmha.exams.labs import ConsentKind
 from pmha.rules import RuleBook
@@ -40,6 +41,41 @@ NO_FOLLOW_UP = (
     "minor_musculoskeletal",
 )  # fmt: skip
 FINDINGS = (*SUGGESTS_TB, *OTHER_ABNORMALITY, *NO_FOLLOW_UP)
+# The form's "No abnormal finding" box: a reading with it has no other finding [S8].
+NO_ABNORMAL_FINDING = "no_abnormal_finding"
+# Findings that exclude each other: one musculoskeletal abnormality is either minor (no
+# follow-up) or one needing follow-up (Class B other), not both.
+EXCLUSIVE = (("musculoskeletal", "minor_musculoskeletal"),)
+FINDING_WORDS = {
+    "infiltrate_or_consolidation": "Infiltrate or consolidation",
+    "reticular_markings_fibrosis": "Reticular markings suggesting fibrosis",
+    "cavitary_lesion": "Cavitary lesion",
+    "nodule_or_mass_poorly_defined": "Nodule or mass with poorly defined margins",
+    "pleural_effusion": "Pleural effusion",
+    "hilar_or_mediastinal_adenopathy": "Hilar or mediastinal adenopathy",
+    "miliary_findings": "Miliary findings",
+    "discrete_linear_opacity": "Discrete linear opacity",
+    "discrete_nodule_without_calcification": "Discrete nodule without calcification",
+    "volume_loss_or_retraction": "Volume loss or retraction",
+    "irregular_thick_pleural_reaction": "Irregular thick pleural reaction",
+    "cardiac": "Cardiac abnormality",
+    "musculoskeletal": "Musculoskeletal abnormality",
+    "other_abnormality": "Other abnormality",
+    "smooth_pleural_thickening": "Smooth pleural thickening",
+    "diaphragmatic_tenting": "Diaphragmatic tenting",
+    "calcified_nodules_or_nodes": "Calcified nodules or lymph nodes",
+    "minor_musculoskeletal": "Minor musculoskeletal findings",
+    NO_ABNORMAL_FINDING: "No abnormal finding",
+}
+
+
+class IdentityStatus(enum.StrEnum):
+    """Whether the image's header identity is the applicant's (checked on upload)."""
+
+    MATCHED = "matched"
+    HELD = "held"  # another person in the header: not readable, cannot feed the plan
+    CONFIRMED = "confirmed"  # held, then attached by a radiologist with a reason
+    NOT_CHECKED = "not_checked"  # uploaded before the check existed
 
 
 class XrayStudy(UUIDPk, Base):
@@ -63,6 +99,28 @@ class XrayStudy(UUIDPk, Base):
     acquired_on: Mapped[date | None]
     uploaded_by: Mapped[uuid.UUID | None]
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who the DICOM header says the image is of, compared with the applicant on upload.
+    header_family: Mapped[str | None] = mapped_column(String(100))
+    header_given: Mapped[str | None] = mapped_column(String(100))
+    header_middle: Mapped[str | None] = mapped_column(String(100))
+    header_other_names: Mapped[str | None] = mapped_column(String(300))
+    header_sex: Mapped[str | None] = mapped_column(String(4))
+    header_birth_date: Mapped[date | None]
+    header_patient_id: Mapped[str | None] = mapped_column(String(64))
+    # IdentityStatus; images uploaded before the check existed are NOT_CHECKED.
+    identity_status: Mapped[str] = mapped_column(
+        String(16), default="matched", server_default="not_checked"
+    )
+    identity_differs: Mapped[list[str] | None] = mapped_column(JSON)
+    identity_reason: Mapped[str | None] = mapped_column(String(500))
+    identity_confirmed_by: Mapped[uuid.UUID | None]
+    identity_confirmed_by_name: Mapped[str | None] = mapped_column(String(120))
+    identity_confirmed_at: Mapped[datetime | None]
+
+    @property
+    def held(self) -> bool:
+        """Held: the header names someone else and no radiologist has confirmed it."""
+        return self.identity_status == IdentityStatus.HELD
 
 
 class XrayReading(UUIDPk, Base):
@@ -75,6 +133,31 @@ class XrayReading(UUIDPk, Base):
     read_by: Mapped[uuid.UUID | None]
     read_by_name: Mapped[str] = mapped_column(String(120))
     read_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def check_findings(findings: list[str]) -> None:
+    """Refuse findings that cannot be true together (DS-3030: normal or abnormal, not both)."""
+    for first, second in contradictions(findings):
+        raise ValidationFailed(
+            f"“{FINDING_WORDS[first]}” and “{FINDING_WORDS[second]}” cannot both be true.",
+            errors={
+                "findings": [
+                    f"“{FINDING_WORDS[first]}” and “{FINDING_WORDS[second]}” cannot both be "
+                    "ticked: untick one of them."
+                ]
+            },
+            code="exams.xray_findings_contradict",
+        )
+
+
+def contradictions(findings: list[str]) -> list[tuple[str, str]]:
+    """The pairs of mutually exclusive findings among these, in the form's order."""
+    chosen = set(findings)
+    pairs: list[tuple[str, str]] = []
+    if NO_ABNORMAL_FINDING in chosen:
+        pairs += [(NO_ABNORMAL_FINDING, f) for f in FINDINGS if f in chosen]
+    pairs += [(a, b) for a, b in EXCLUSIVE if a in chosen and b in chosen]
+    return pairs
 
 
 def decision_for(findings: list[str]) -> str:
@@ -111,6 +194,7 @@ def upload(
             }
         )
     info = dicom.inspect(data)
+    check = xray_identity.compare(info.identity, applicant_identity(applicant))
     if session.scalar(select(XrayStudy.id).where(XrayStudy.instance_uid == info.sop_instance_uid)):
         raise ValidationFailed("This image was uploaded already.", code="exams.dicom.duplicate")
     previews = dicom.render_previews(data)
@@ -136,6 +220,9 @@ def upload(
         columns=info.columns,
         acquired_on=info.acquisition_date or info.study_date,
         uploaded_by=actor.user_id,
+        **_header_columns(info.identity),
+        identity_status=IdentityStatus.MATCHED if check.matched else IdentityStatus.HELD,
+        identity_differs=check.differs or None,
     )
     session.add(study)
     session.flush()
@@ -146,7 +233,123 @@ def upload(
         "xray_study",
         study.id,
         site_id=applicant.case.site_id,
-        details={"sha256": digest},
+        # Which fields differ, never their values (the audit log is not a copy of the header).
+        details={
+            "sha256": digest,
+            "identity": study.identity_status,
+            "differs": check.differs,
+            "missing": check.missing,
+        },
+    )
+    return study
+
+
+def applicant_identity(applicant: Any) -> xray_identity.ApplicantIdentity:
+    """What the header is compared with: the applicant's names, sex, birth date and numbers."""
+    return xray_identity.ApplicantIdentity(
+        family_name=applicant.family_name,
+        given_names=applicant.given_names,
+        family_name_original=applicant.family_name_original,
+        given_names_original=applicant.given_names_original,
+        sex=str(applicant.sex.value),
+        dob=applicant.dob,
+        dob_estimated=bool(applicant.dob_estimated),
+        case_number=applicant.case.case_number,
+        document_numbers=tuple(d.number for d in applicant.documents),
+    )
+
+
+def _header_columns(identity: dicom.HeaderIdentity) -> dict[str, Any]:
+    name = identity.name or dicom.HeaderName()
+    others = " = ".join(n.shown() for n in identity.other_names)
+    return {
+        "header_family": (name.family or "")[:100] or None,
+        "header_given": (name.given or "")[:100] or None,
+        "header_middle": (name.middle or "")[:100] or None,
+        "header_other_names": others[:300] or None,
+        "header_sex": (identity.sex or "")[:4] or None,
+        "header_birth_date": identity.birth_date,
+        "header_patient_id": (identity.patient_id or "")[:64] or None,
+    }
+
+
+def header_identity(study: XrayStudy) -> dicom.HeaderIdentity:
+    """The header identity kept with the study (for the viewer, beside the image)."""
+    name = dicom.HeaderName(study.header_family, study.header_given, study.header_middle)
+    others = tuple(
+        dicom.HeaderName(family=part.strip())
+        for part in (study.header_other_names or "").split(" = ")
+        if part.strip()
+    )
+    return dicom.HeaderIdentity(
+        name=name if name.words() else None,
+        other_names=others,
+        sex=study.header_sex,
+        birth_date=study.header_birth_date,
+        patient_id=study.header_patient_id,
+    )
+
+
+def identity_check(
+    session: Session, actor: Actor, study: XrayStudy
+) -> xray_identity.IdentityCheck | None:
+    """The header compared with the applicant as recorded now; None if never checked."""
+    if study.identity_status == IdentityStatus.NOT_CHECKED:
+        return None
+    applicant = cases.load_applicant(session, actor, study.applicant_id)
+    return xray_identity.compare(header_identity(study), applicant_identity(applicant))
+
+
+REASON_MAX = 500
+
+
+def confirm_identity(session: Session, actor: Actor, study_id: uuid.UUID, reason: str) -> XrayStudy:
+    """A radiologist attaches a held image anyway: it is the applicant's, for the reason given."""
+    actor.check("radiology:write")
+    study = load_study(session, actor, study_id)
+    reason = " ".join((reason or "").split())
+    if study.identity_status != IdentityStatus.HELD:
+        raise Conflict(
+            "This X-ray is not held: its header identity needs no confirmation.",
+            code="exams.xray_identity_not_held",
+        )
+    if len(reason) < 10:
+        raise ValidationFailed(
+            errors={
+                "reason": [
+                    "Say why this image is the applicant's although its header names someone "
+                    "else (for example: the X-ray unit's worklist had the spouse's name; the "
+                    "label on the film was checked)."
+                ]
+            },
+            code="exams.xray_identity_reason_missing",
+        )
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(
+            errors={"reason": [f"Keep the reason under {REASON_MAX} characters."]},
+            code="exams.xray_identity_reason_too_long",
+        )
+    before = {"identity": study.identity_status}
+    study.identity_status = IdentityStatus.CONFIRMED
+    study.identity_reason = reason
+    study.identity_confirmed_by = actor.user_id
+    study.identity_confirmed_by_name = actor.username
+    study.identity_confirmed_at = utcnow()
+    session.flush()
+    applicant = cases.load_applicant(session, actor, study.applicant_id)
+    audit.record(
+        session,
+        actor,
+        "confirm_identity",
+        "xray_study",
+        study.id,
+        site_id=applicant.case.site_id,
+        before=before,
+        after={
+            "identity": study.identity_status,
+            "reason": reason,
+            "differs": list(study.identity_differs or []),
+        },
     )
     return study
 
@@ -219,10 +422,19 @@ def read(
     """The radiologist's reading: DS-3030 findings; what they mean is recorded in the plan."""
     actor.check("radiology:write")
     study = load_study(session, actor, study_id)
+    if study.held:
+        raise Conflict(
+            "This X-ray is held: its header names someone other than the applicant. A "
+            "radiologist must confirm it is the applicant's, with a reason, before it is read.",
+            code="exams.xray_identity_held",
+        )
     findings = list(dict.fromkeys(data["findings"]))
-    unknown = [f for f in findings if f not in FINDINGS]
+    unknown = [f for f in findings if f not in FINDINGS and f != NO_ABNORMAL_FINDING]
     if unknown:
         raise ValidationFailed(errors={"findings": [f"Unknown finding: {', '.join(unknown)}."]})
+    check_findings(findings)
+    # "No abnormal finding" is the absence of findings: the reading keeps the findings only.
+    findings = [f for f in findings if f != NO_ABNORMAL_FINDING]
     reading = XrayReading(
         study_id=study.id,
         findings=findings,

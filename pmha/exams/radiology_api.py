@@ -35,7 +35,25 @@ class StudyOut(StrictSchema):
     acquired_on = fields.Date(allow_none=True)
     uploaded_at = fields.DateTime()
     sha256 = fields.String()
+    identity_status = fields.String(
+        metadata={
+            "description": "matched, held (the header names someone else), confirmed "
+            "(held, attached by a radiologist) or not_checked (uploaded before the check)"
+        }
+    )
+    identity = fields.Dict(
+        metadata={"description": "The header identity compared with the applicant, by field"}
+    )
+    identity_confirmation = fields.Dict(allow_none=True)
     reading = fields.Dict(allow_none=True)
+
+
+class ConfirmIdentityIn(StrictSchema):
+    reason = fields.String(
+        required=True,
+        validate=validate.Length(max=radiology.REASON_MAX),
+        metadata={"description": "Why the image is the applicant's although its header differs"},
+    )
 
 
 class StudiesOut(StrictSchema):
@@ -44,17 +62,53 @@ class StudiesOut(StrictSchema):
 
 class ReadingIn(StrictSchema):
     findings = fields.List(
-        fields.String(validate=validate.OneOf(radiology.FINDINGS)),
+        fields.String(
+            validate=validate.OneOf((*radiology.FINDINGS, radiology.NO_ABNORMAL_FINDING))
+        ),
         required=True,
-        validate=validate.Length(max=len(radiology.FINDINGS)),
-        metadata={"description": "DS-3030 findings; empty means normal"},
+        validate=validate.Length(max=len(radiology.FINDINGS) + 1),
+        metadata={
+            "description": "DS-3030 findings; empty or no_abnormal_finding alone means normal; "
+            "no_abnormal_finding with any finding is refused (exams.xray_findings_contradict)"
+        },
     )
     comments = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+def _identity(study: Any) -> dict[str, Any]:
+    session = get_session()
+    check = radiology.identity_check(session, actor(), study)
+    if check is None:
+        return {"checked": False, "fields": []}
+    return {
+        "checked": True,
+        "differs": check.differs,
+        "missing": check.missing,
+        "fields": [
+            {
+                "field": f.field,
+                "header": f.header,
+                "applicant": f.applicant,
+                "outcome": f.outcome,
+                "words": f.words,
+            }
+            for f in check.fields
+        ],
+    }
 
 
 def _study(study: Any, reading: Any) -> dict[str, Any]:
     out: dict[str, Any] = StudyOut().dump(
         {
+            "identity_status": study.identity_status,
+            "identity": _identity(study),
+            "identity_confirmation": None
+            if study.identity_confirmed_at is None
+            else {
+                "reason": study.identity_reason,
+                "by": study.identity_confirmed_by_name,
+                "at": study.identity_confirmed_at.isoformat(),
+            },
             **{
                 name: getattr(study, name)
                 for name in (
@@ -148,3 +202,20 @@ def read_xray(study_id: uuid.UUID) -> Any:
     session = get_session()
     reading = radiology.read(session, actor(), rulebook(), study_id, body)
     return _study(radiology.load_study(session, actor(), study_id), reading), 201
+
+
+@bp.post("/xrays/<uuid:study_id>/identity-confirmation")
+@require("radiology:write")
+@doc(
+    "A radiologist attaches a held X-ray (its header names someone else) to the applicant "
+    "anyway, with the reason; audited. Only a held image can be confirmed",
+    body=ConfirmIdentityIn,
+    response=StudyOut,
+    errors=(400, 403, 404, 409, 415, 422),
+    tag="radiology",
+)
+def confirm_xray_identity(study_id: uuid.UUID) -> Any:
+    body = load_json(ConfirmIdentityIn())
+    session = get_session()
+    study = radiology.confirm_identity(session, actor(), study_id, body["reason"])
+    return _study(study, None)

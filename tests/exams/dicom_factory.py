@@ -25,10 +25,13 @@ SC = "1.2.840.10008.5.1.4.1.1.7"
 MR = "1.2.840.10008.5.1.4.1.1.4"
 
 # Identifying values the factory writes, by keyword: none may survive de-identification.
+# The patient is the tests' default applicant (tests.factories.applicant_data: Omar Haddad,
+# male, born 1985-03-14), so that a default image is attached to them; Spec.patient_* and
+# `of_person` make an image of someone else. The Patient ID is an X-ray unit's own number.
 IDENTIFYING = {
-    "PatientName": "SYNTHETIC^ALICE^QUINN",
+    "PatientName": "HADDAD^OMAR",
     "PatientID": "SYN-7741-0091",
-    "PatientBirthDate": "19810423",
+    "PatientBirthDate": "19850314",
     "PatientAddress": "12 SYNTHETIC LANE SOMEWHERE",
     "PatientTelephoneNumbers": "555-0199-321",
     "PatientAge": "042Y",
@@ -90,6 +93,12 @@ class Spec:
     sop_uid: str = field(default_factory=generate_uid)
     source_sop_uid: str | None = None
     seed: int = 7
+    # The header's patient (when `identifying`): None keeps IDENTIFYING's value, "" empties it.
+    patient_name: str | None = None
+    patient_sex: str = "M"
+    patient_birth_date: str | None = None
+    patient_id: str | None = None
+    character_set: str = "ISO_IR 100"
 
 
 def chest_pixels(rows: int, columns: int, bits_stored: int, *, seed: int = 7) -> np.ndarray:
@@ -112,7 +121,7 @@ def build(spec: Spec | None = None) -> Dataset:
     spec = spec or Spec()
     ds = Dataset()
     ds.file_meta = _meta(spec)
-    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.SpecificCharacterSet = spec.character_set
     ds.SOPClassUID = spec.sop_class
     ds.SOPInstanceUID = spec.sop_uid
     _patient_and_study(ds, spec)
@@ -163,6 +172,28 @@ def make(spec: Spec | None = None, **changes: object) -> bytes:
     base = spec or Spec()
     fields = {**base.__dict__, **changes}
     return to_bytes(build(Spec(**fields)))  # type: ignore[arg-type]
+
+
+def of_person(
+    name: str, sex: str = "M", birth_date: str = "", patient_id: str = "", **changes: object
+) -> bytes:
+    """An image whose header names this (synthetic) person: name as "FAMILY^GIVEN^MIDDLE"
+    (a name in Arabic script is written in UTF-8, ISO_IR 192), sex M/F/O or "", birth date
+    YYYYMMDD or "", and Patient ID or ""."""
+    charset = "ISO_IR 100" if name.isascii() else "ISO_IR 192"
+    return make(
+        patient_name=name,
+        patient_sex=sex,
+        patient_birth_date=birth_date,
+        patient_id=patient_id,
+        character_set=charset,
+        **changes,
+    )
+
+
+def wrong_patient(**changes: object) -> bytes:
+    """The header names another person: another name, female, another birth date."""
+    return of_person("QUINN^ALICE", "F", "19810423", "SYN-7741-0091", **changes)
 
 
 def study_of_two() -> tuple[bytes, bytes]:
@@ -231,10 +262,16 @@ def _meta(spec: Spec) -> FileMetaDataset:
 
 def _patient_and_study(ds: Dataset, spec: Spec) -> None:
     ds.StudyInstanceUID = spec.study_uid
-    ds.PatientName = IDENTIFYING["PatientName"] if spec.identifying else ""
-    ds.PatientID = IDENTIFYING["PatientID"] if spec.identifying else ""
-    ds.PatientBirthDate = IDENTIFYING["PatientBirthDate"] if spec.identifying else ""
-    ds.PatientSex = "F"
+
+    def patient(value: str | None, keyword: str) -> str:
+        if not spec.identifying:
+            return ""
+        return IDENTIFYING[keyword] if value is None else value
+
+    ds.PatientName = patient(spec.patient_name, "PatientName")
+    ds.PatientID = patient(spec.patient_id, "PatientID")
+    ds.PatientBirthDate = patient(spec.patient_birth_date, "PatientBirthDate")
+    ds.PatientSex = spec.patient_sex
     ds.StudyDate = IDENTIFYING["StudyDate"]
     ds.StudyTime = IDENTIFYING["StudyTime"]
     ds.ReferringPhysicianName = IDENTIFYING["ReferringPhysicianName"]

@@ -3,6 +3,8 @@ DS-3030 findings [S8], and the plan following (suggestive of TB -> sputum) [S1].
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from pmha.exams import dicom, radiology
@@ -174,3 +176,304 @@ def test_a_pregnant_applicant_is_x_rayed_only_with_her_consent(session, world, r
         date.today(),
     )
     assert radiology.upload(session, world.actor("radiologist"), woman.id, factory.make(), storage)
+
+
+# ---------------------------------------------------------------------------------------------
+# Identity: the DICOM header (PS3.3 C.7.1.1 Patient Module: name, ID, birth date, sex) against
+# the applicant. The image travels with the applicant as their evidence, one applicant per
+# image set [S10c]; a wrong-patient image read as normal would clear someone never X-rayed.
+
+from pmha.core import audit  # noqa: E402
+from pmha.core.errors import Conflict, Forbidden, ValidationFailed  # noqa: E402
+from pmha.exams.radiology import IdentityStatus, XrayReading, XrayStudy  # noqa: E402
+
+OMAR = {
+    "family_name": "Haddad",
+    "given_names": "Omar Khaled",
+    "family_name_original": "حداد",
+    "given_names_original": "عمر خالد",
+    "dob": "1985-03-14",
+    "sex": "male",
+}
+REASON = "Film label and face checked; the X-ray unit's worklist had his brother's name."
+
+
+@pytest.fixture()
+def omar(session, world, rules):
+    applicant = make_case(
+        session, world.actor("nurse"), principal=applicant_data(**OMAR)
+    ).applicants[0]
+    workflow.set_facts(session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB))
+    return applicant
+
+
+def _upload(session, world, applicant, data, storage):
+    return radiology.upload(session, world.actor("radiologist"), applicant.id, data, storage)
+
+
+def _count(session, model):
+    from sqlalchemy import func, select
+
+    return session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("HADDAD^OMAR^KHALED", "the same name"),
+        ("حداد^عمر^خالد", "Arabic script, as the applicant's original name"),
+        ("HADAD^UMAR^KHALID", "another Latin transliteration of the Arabic name"),
+        ("OMAR KHALED^HADDAD", "given and family names in each other's place"),
+        ("HADDAD^OMAR", "the middle name missing"),
+        ("حداد^عمر", "Arabic script and the middle name missing"),
+    ],
+)
+def test_the_same_person_written_differently_is_attached(session, world, omar, storage, name, why):
+    study = _upload(session, world, omar, factory.of_person(name, "M", "19850314"), storage)
+    assert study.identity_status == IdentityStatus.MATCHED, why
+    assert not study.held
+
+
+@pytest.mark.parametrize(
+    ("name", "sex", "born", "patient_id", "differs"),
+    [
+        ("QUINN^ALICE", "M", "19850314", "", ["name"]),
+        ("HADDAD^OMAR^YUSUF", "M", "19850314", "", ["name"]),  # a cousin: the father's name
+        ("HADDAD^OMAR^KHALED", "F", "19850314", "", ["sex"]),
+        ("HADDAD^OMAR^KHALED", "M", "19900101", "", ["birth_date"]),
+        ("HADDAD^OMAR^KHALED", "M", "19850314", "IST-999999", ["patient_id"]),
+        ("QUINN^ALICE", "F", "19810423", "", ["name", "sex", "birth_date"]),
+    ],
+)
+def test_another_person_is_held(
+    session, world, omar, storage, name, sex, born, patient_id, differs
+):
+    data = factory.of_person(name, sex, born, patient_id)
+    study = _upload(session, world, omar, data, storage)
+    assert study.identity_status == IdentityStatus.HELD and study.held
+    assert study.identity_differs == differs
+    # Stored all the same: the original and its previews are kept.
+    assert dicom.path_for(study.sha256, storage / "dicom").read_bytes() == data
+
+
+def test_missing_header_fields_are_shown_but_do_not_hold(session, world, omar, storage):
+    study = _upload(session, world, omar, factory.of_person("", "", "", ""), storage)
+    assert study.identity_status == IdentityStatus.MATCHED
+    check = radiology.identity_check(session, world.actor("radiologist"), study)
+    assert check is not None
+    assert check.missing == ["name", "sex", "birth_date", "patient_id"]
+
+
+def test_the_x_ray_units_own_patient_number_does_not_hold(session, world, omar, storage):
+    data = factory.of_person("HADDAD^OMAR", "M", "19850314", "RAD-2024-7781")
+    study = _upload(session, world, omar, data, storage)
+    assert study.identity_status == IdentityStatus.MATCHED
+    check = radiology.identity_check(session, world.actor("radiologist"), study)
+    assert {f.field: f.outcome for f in check.fields}["patient_id"] == "other"
+
+
+def test_the_case_number_in_the_header_is_a_match(session, world, omar, storage):
+    number = omar.case.case_number
+    study = _upload(
+        session, world, omar, factory.of_person("HADDAD^OMAR", "M", "", number), storage
+    )
+    check = radiology.identity_check(session, world.actor("radiologist"), study)
+    assert {f.field: f.outcome for f in check.fields}["patient_id"] == "same"
+
+
+def test_a_held_image_cannot_be_read_and_nothing_is_written(session, world, rules, omar, storage):
+    study = _upload(session, world, omar, factory.wrong_patient(), storage)
+    readings = _count(session, XrayReading)
+    with pytest.raises(Conflict) as exc:
+        radiology.read(
+            session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}
+        )
+    assert exc.value.code == "exams.xray_identity_held"
+    assert "someone other than the applicant" in exc.value.detail
+    assert _count(session, XrayReading) == readings
+    found = workflow.current(session, world.actor("panel_physician"), rules, omar.id)
+    assert {s.code: s.state.value for s in found.steps}["chest_xray"] != "done"
+
+
+def test_a_radiologist_confirms_a_held_image_with_a_reason(session, world, rules, omar, storage):
+    study = _upload(session, world, omar, factory.wrong_patient(), storage)
+    radiology.confirm_identity(session, world.actor("radiologist"), study.id, REASON)
+    assert study.identity_status == IdentityStatus.CONFIRMED and not study.held
+    assert study.identity_reason == REASON
+    assert study.identity_confirmed_by == world.actor("radiologist").user_id
+    assert study.identity_confirmed_at is not None
+    reading = radiology.read(
+        session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}
+    )
+    assert reading.decision == "normal"
+    session.commit()
+    assert audit.verify(session).ok
+
+
+@pytest.mark.parametrize("role", ["nurse", "panel_physician", "lab_technician"])
+def test_only_a_radiologist_may_confirm(session, world, omar, storage, role):
+    study = _upload(session, world, omar, factory.wrong_patient(), storage)
+    with pytest.raises(Forbidden):
+        radiology.confirm_identity(session, world.actor(role), study.id, REASON)
+    assert study.identity_status == IdentityStatus.HELD and study.identity_reason is None
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "ok"])
+def test_a_confirmation_needs_a_reason(session, world, omar, storage, reason):
+    study = _upload(session, world, omar, factory.wrong_patient(), storage)
+    with pytest.raises(ValidationFailed) as exc:
+        radiology.confirm_identity(session, world.actor("radiologist"), study.id, reason)
+    assert exc.value.code == "exams.xray_identity_reason_missing"
+    assert "reason" in exc.value.errors
+    assert study.identity_status == IdentityStatus.HELD
+
+
+def test_a_matched_image_needs_no_confirmation(session, world, adult, storage):
+    study = _upload(session, world, adult, factory.make(), storage)
+    with pytest.raises(Conflict) as exc:
+        radiology.confirm_identity(session, world.actor("radiologist"), study.id, REASON)
+    assert exc.value.code == "exams.xray_identity_not_held"
+
+
+def test_an_image_uploaded_before_the_check_is_not_checked_and_still_readable(
+    session, world, rules, adult, storage
+):
+    """Migration 0018 marks existing images 'not_checked' (their files are not re-read)."""
+    study = _upload(session, world, adult, factory.make(), storage)
+    study.identity_status = IdentityStatus.NOT_CHECKED
+    session.flush()
+    assert radiology.identity_check(session, world.actor("radiologist"), study) is None
+    reading = radiology.read(
+        session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}
+    )
+    assert reading.decision == "normal"
+
+
+# Through the API -----------------------------------------------------------------------------
+
+
+def _api_upload(client, world, applicant_id, data):
+    return client.post(
+        f"/api/v1/applicants/{applicant_id}/xrays",
+        data=data,
+        headers={**world.auth("radiologist"), "Content-Type": "application/dicom"},
+    )
+
+
+def _confirm(client, world, study_id, body, role="radiologist"):
+    return client.post(
+        f"/api/v1/xrays/{study_id}/identity-confirmation", json=body, headers=world.auth(role)
+    )
+
+
+def test_regression_a_wrong_patient_image_read_as_normal_no_longer_clears(
+    client, world, session, rules, omar
+):
+    """The defect of issue 14: a DICOM of another person, read as normal, cleared the
+    applicant. Now it is held, the reading is refused and the X-ray step stays open."""
+    session.commit()
+    created = _api_upload(client, world, omar.id, factory.wrong_patient())
+    assert created.status_code == 201, created.json
+    assert created.json["identity_status"] == "held"
+    rows = {f["field"]: f for f in created.json["identity"]["fields"]}
+    assert rows["name"]["outcome"] == rows["sex"]["outcome"] == "differs"
+    assert "the image is of a female; the applicant is male" in rows["sex"]["words"].lower()
+    read = client.post(
+        f"/api/v1/xrays/{created.json['id']}/reading",
+        json={"findings": []},
+        headers=world.auth("radiologist"),
+    )
+    assert read.status_code == 409 and read.json["code"] == "exams.xray_identity_held"
+    session.expire_all()
+    found = workflow.current(session, world.actor("panel_physician"), rules, omar.id)
+    assert {s.code: s.state.value for s in found.steps}["chest_xray"] != "done"
+    assert found.decision.status != "cleared"
+    assert _count(session, XrayReading) == 0
+    assert audit.verify(session).ok
+
+
+def test_the_api_confirmation_round_trip(client, world, session, omar):
+    session.commit()
+    study_id = _api_upload(client, world, omar.id, factory.wrong_patient()).json["id"]
+    for role in ("nurse", "panel_physician"):
+        refused = _confirm(client, world, study_id, {"reason": REASON}, role=role)
+        assert refused.status_code == 403 and refused.json["code"] == "auth.forbidden"
+    empty = _confirm(client, world, study_id, {"reason": " "})
+    assert empty.status_code == 422
+    assert empty.json["code"] == "exams.xray_identity_reason_missing"
+    assert "reason" in empty.json["errors"]
+    missing = _confirm(client, world, study_id, {})
+    assert missing.status_code == 422 and "reason" in missing.json["errors"]
+    session.expire_all()
+    assert session.get(XrayStudy, uuid.UUID(study_id)).identity_status == "held"
+    done = _confirm(client, world, study_id, {"reason": REASON})
+    assert done.status_code == 200, done.json
+    assert done.json["identity_status"] == "confirmed"
+    assert done.json["identity_confirmation"]["reason"] == REASON
+    assert done.json["identity_confirmation"]["by"] == "t_radiologist"
+    again = _confirm(client, world, study_id, {"reason": REASON})
+    assert again.status_code == 409 and again.json["code"] == "exams.xray_identity_not_held"
+    read = client.post(
+        f"/api/v1/xrays/{study_id}/reading",
+        json={"findings": []},
+        headers=world.auth("radiologist"),
+    )
+    assert read.status_code == 201
+    from sqlalchemy import select
+
+    from pmha.core.audit import AuditEvent
+
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "confirm_identity")).one()
+    # Before and after, as keyed hashes: the status changed and a reason was given.
+    assert {"identity", "reason"} <= set(event.changes)
+    assert event.record_id == study_id and event.actor_name == "t_radiologist"
+    assert audit.verify(session).ok
+
+
+# Findings that exclude each other (DS-3030: normal, or the findings it lists) [S8] -----------
+
+
+@pytest.mark.parametrize(
+    ("findings", "words"),
+    [
+        (["no_abnormal_finding", "cavitary_lesion"], ("No abnormal finding", "Cavitary lesion")),
+        (["cardiac", "no_abnormal_finding"], ("No abnormal finding", "Cardiac abnormality")),
+        (
+            ["no_abnormal_finding", "calcified_nodules_or_nodes"],
+            ("No abnormal finding", "Calcified nodules or lymph nodes"),
+        ),
+        (
+            ["minor_musculoskeletal", "musculoskeletal"],
+            ("Musculoskeletal abnormality", "Minor musculoskeletal findings"),
+        ),
+    ],
+)
+def test_contradictory_findings_are_refused_naming_both(
+    client, world, session, adult, findings, words
+):
+    session.commit()
+    study_id = _api_upload(client, world, adult.id, factory.make()).json["id"]
+    response = client.post(
+        f"/api/v1/xrays/{study_id}/reading",
+        json={"findings": findings},
+        headers=world.auth("radiologist"),
+    )
+    assert response.status_code == 422, response.json
+    assert response.json["code"] == "exams.xray_findings_contradict"
+    message = " ".join(response.json["errors"]["findings"])
+    assert all(w in message for w in words), message
+    assert _count(session, XrayReading) == 0
+    assert audit.verify(session).ok
+
+
+def test_no_abnormal_finding_alone_is_normal(client, world, session, adult):
+    session.commit()
+    study_id = _api_upload(client, world, adult.id, factory.make()).json["id"]
+    response = client.post(
+        f"/api/v1/xrays/{study_id}/reading",
+        json={"findings": ["no_abnormal_finding"]},
+        headers=world.auth("radiologist"),
+    )
+    assert response.status_code == 201
+    assert response.json["reading"] == {**response.json["reading"], "findings": [],
+                                        "decision": "normal"}  # fmt: skip

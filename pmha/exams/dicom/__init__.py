@@ -2,6 +2,7 @@
 dataclasses out. No Flask, no database.
 
     info = inspect(data)                 # validate an uploaded chest X-ray -> DicomInfo
+    info.identity                        # the header's patient: name, sex, birth date, ID
     path = store(data, root)             # root/ab/cd/<sha256>.dcm, atomically
     previews = render_previews(data)     # windowed PNG preview and thumbnail
     copy = deidentify(data, UidMapper(secret))   # PS3.15 Basic Profile copy
@@ -11,6 +12,7 @@ Every refusal is a DicomRejected with a stable code and a message without patien
 
 from pmha.exams.dicom.deidentify import UidMapper, deidentify
 from pmha.exams.dicom.errors import DicomRejected
+from pmha.exams.dicom.identity import HeaderIdentity, HeaderName
 from pmha.exams.dicom.preview import (
     PREVIEW_SIZE,
     THUMBNAIL_SIZE,
@@ -27,6 +29,8 @@ __all__ = [
     "THUMBNAIL_SIZE",
     "DicomInfo",
     "DicomRejected",
+    "HeaderIdentity",
+    "HeaderName",
     "Previews",
     "UidMapper",
     "deidentify",

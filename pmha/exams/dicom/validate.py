@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -16,6 +16,7 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
 from pmha.exams.dicom.errors import DicomRejected, shown
+from pmha.exams.dicom.identity import HeaderIdentity, header_identity
 
 # pydicom's value validation warns and logs with the offending value quoted, and an uploaded
 # file's values are patient data: we check what we need ourselves and never echo values.
@@ -77,6 +78,8 @@ class DicomInfo:
     acquisition_date: date | None
     study_date: date | None
     manufacturer: str | None
+    identity: HeaderIdentity = field(default_factory=HeaderIdentity)
+    """Who the header says the image is of, compared with the applicant on upload."""
 
 
 def read_dataset(data: bytes) -> FileDataset:
@@ -265,6 +268,7 @@ def describe(ds: Dataset) -> DicomInfo:
         acquisition_date=_date(ds, "AcquisitionDate") or _date(ds, "ContentDate"),
         study_date=_date(ds, "StudyDate"),
         manufacturer=_text(ds, "Manufacturer"),
+        identity=header_identity(ds),
     )
 
 

@@ -84,6 +84,7 @@ def latest_xray(applicant_id: uuid.UUID) -> uuid.UUID | None:
     found: uuid.UUID | None = get_session().scalar(
         select(XrayStudy.id)
         .where(XrayStudy.applicant_id == applicant_id)
+        .where(XrayStudy.identity_status != "held")  # a held image is not to be read
         .order_by(XrayStudy.uploaded_at.desc())
         .limit(1)
     )

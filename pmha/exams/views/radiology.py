@@ -25,32 +25,21 @@ GROUPS = (
     ("other", "Does not need smears (Class B other)", xr.OTHER_ABNORMALITY),
     ("none", "No follow-up", xr.NO_FOLLOW_UP),
 )
-FINDING_WORDS = {
-    "infiltrate_or_consolidation": "Infiltrate or consolidation",
-    "reticular_markings_fibrosis": "Reticular markings suggesting fibrosis",
-    "cavitary_lesion": "Cavitary lesion",
-    "nodule_or_mass_poorly_defined": "Nodule or mass with poorly defined margins",
-    "pleural_effusion": "Pleural effusion",
-    "hilar_or_mediastinal_adenopathy": "Hilar or mediastinal adenopathy",
-    "miliary_findings": "Miliary findings",
-    "discrete_linear_opacity": "Discrete linear opacity",
-    "discrete_nodule_without_calcification": "Discrete nodule without calcification",
-    "volume_loss_or_retraction": "Volume loss or retraction",
-    "irregular_thick_pleural_reaction": "Irregular thick pleural reaction",
-    "cardiac": "Cardiac abnormality",
-    "musculoskeletal": "Musculoskeletal abnormality",
-    "other_abnormality": "Other abnormality",
-    "smooth_pleural_thickening": "Smooth pleural thickening",
-    "diaphragmatic_tenting": "Diaphragmatic tenting",
-    "calcified_nodules_or_nodes": "Calcified nodules or lymph nodes",
-    "minor_musculoskeletal": "Minor musculoskeletal findings",
-}
+FINDING_WORDS = xr.FINDING_WORDS
 DECISIONS = {
     "suggestive_of_tb": ("Suggests TB: sputum smears and cultures needed", "bad"),
     "other_abnormality": ("Other abnormality (Class B other): no smears needed", "wait"),
     "normal": ("No finding needing follow-up", "ok"),
 }
 UPLOAD_WORDS = {"file": "Chest X-ray file"}
+IDENTITY_WORDS = {
+    xr.IdentityStatus.MATCHED: ("Identity checked: the header names the applicant", "ok"),
+    xr.IdentityStatus.HELD: ("Held: identity differs", "bad"),
+    xr.IdentityStatus.CONFIRMED: ("Identity differs: confirmed by a radiologist", "wait"),
+    xr.IdentityStatus.NOT_CHECKED: ("Identity not checked (uploaded before the check)", "wait"),
+}
+OUTCOME_WORDS = {"same": "Same", "differs": "Differs", "missing": "Not in the header",
+                 "other": "Not compared"}  # fmt: skip
 
 
 def _list_page(
@@ -71,6 +60,7 @@ def _list_page(
         summary_errors=summary,
         summary_labels={"upload-file": UPLOAD_WORDS["file"]},
         decisions=DECISIONS,
+        identity_words=IDENTITY_WORDS,
         max_mib=dicom.MAX_BYTES // (1024 * 1024),
         **page_context(applicant, "exams.xrays"),
     ), status
@@ -101,7 +91,13 @@ def upload_xray(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         refused()
         failed.errors = {"file": [exc.detail]} if not exc.errors else app_error_fields(exc)
         return _list_page(case_id, applicant_id, failed, exc.status)
-    flash("Chest X-ray uploaded. Read it below.")
+    if study.held:
+        flash(
+            "Chest X-ray uploaded and HELD: its header names someone other than this "
+            "applicant. Compare the two identities below."
+        )
+    else:
+        flash("Chest X-ray uploaded. Read it below.")
     return redirect(url_for(".viewer", study_id=study.id))
 
 
@@ -121,6 +117,12 @@ def _viewer(study_id: uuid.UUID, failed: Failed | None = None, status: int = 200
     return render_template(
         "exams/viewer.html",
         study=study,
+        identity=xr.identity_check(db, me, study),
+        header=xr.header_identity(study),
+        identity_words=IDENTITY_WORDS,
+        outcome_words=OUTCOME_WORDS,
+        sex_words={"M": "male", "F": "female", "O": "other"},
+        reason_max=xr.REASON_MAX,
         latest=found.get(study),
         readings=readings,
         groups=GROUPS,
@@ -167,9 +169,13 @@ def read_xray(study_id: uuid.UUID) -> Any:
     if len(comments) > 2000:
         failed.errors = {"comments": ["Keep the comments under 2,000 characters."]}
         return _viewer(study_id, failed, 422)
-    if not findings and request.form.get("normal") != "y":
+    normal = request.form.get("normal") == "y"
+    failed.values["normal"] = normal
+    if not findings and not normal:
         failed.errors = {"findings": ["Tick the findings, or tick “No abnormal finding”."]}
         return _viewer(study_id, failed, 422)
+    if normal:  # the service refuses it together with any finding, naming both
+        findings = [*findings, xr.NO_ABNORMAL_FINDING]
     try:
         reading = xr.read(
             get_session(),
@@ -185,4 +191,21 @@ def read_xray(study_id: uuid.UUID) -> Any:
         failed.errors = app_error_fields(exc)
         return _viewer(study_id, failed, exc.status)
     flash(f"Reading recorded: {DECISIONS[reading.decision][0]}.")
+    return redirect(url_for(".viewer", study_id=study_id))
+
+
+@bp.post("/xrays/<uuid:study_id>/identity-confirmation")
+@require("radiology:write")
+def confirm_xray_identity(study_id: uuid.UUID) -> Any:
+    reason = request.form.get("reason", "")
+    failed = Failed("identity", {"reason": reason})
+    try:
+        xr.confirm_identity(get_session(), actor(), study_id, reason)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = {"reason": [exc.detail]} if not exc.errors else app_error_fields(exc)
+        return _viewer(study_id, failed, exc.status)
+    flash("Identity confirmed: the X-ray is attached to the applicant and can be read.")
     return redirect(url_for(".viewer", study_id=study_id))
