@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmha import demo_records
 from pmha.accounts import service as accounts
 from pmha.accounts.models import User
 from pmha.cases import service as cases
@@ -268,9 +269,7 @@ def _progress(
     found = workflow.set_facts(session, physician, rules, applicant.id, facts)
 
     def record(code: str, value: str, day: date = today) -> workflow.Workflow:
-        who = actors[RECORDERS.get(group_of(code), Role.PANEL_PHYSICIAN)]
-        data = {"code": code, "value": value, "date": day}
-        return workflow.record_result(session, who, rules, applicant.id, data)
+        return demo_records.settle(session, actors, rules, applicant.id, code, value, day)
 
     adult = any(s.code == "chest_xray" for s in found.steps)
     # The demo's physician and radiologist work at IST: they sign and upload there.

@@ -452,5 +452,7 @@ def read(
         rules,
         study.applicant_id,
         {"code": "chest_xray", "value": reading.decision, "date": utcnow().date()},
+        owner=True,
+        source=("xray_reading", reading.id),
     )
     return reading

@@ -188,7 +188,7 @@ def sign(
         site_id=applicant.case.site_id,
         details={"number": draft.number},
     )
-    _feed_rules(session, actor, rules, applicant, kind, draft.data)
+    _feed_rules(session, actor, rules, applicant, kind, draft.data, draft.id)
     return draft
 
 
@@ -253,3 +253,6 @@ def implied_classification(section: ExamSection) -> str | None:
     if section.kind != SectionKind.MENTAL_HEALTH:
         return None
     return implied_mental_health_class(section.data)
+    section_id: uuid.UUID,
+            owner=True,
+            source=("exam_section", section_id),

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmha import demo_records
 from pmha.cases.models import Applicant
 from pmha.core import audit
 from pmha.core.auth import Actor, Role
@@ -108,7 +109,7 @@ def seed(
 ) -> int:
     """Put the demo's Class A applicants on treatment; returns how many."""
     catalogue = catalogue or _catalogue()
-    physician, lab = clinic[Role.PANEL_PHYSICIAN], clinic[Role.LAB_TECHNICIAN]
+    physician = clinic[Role.PANEL_PHYSICIAN]
     dot = Actor(None, "demo-seed", frozenset({Role.DOT_WORKER}), physician.site_ids, via="cli")
     rng = random.Random(7)  # noqa: S311 (synthetic data)
     count = 0
@@ -117,8 +118,7 @@ def seed(
             continue
         diagnosed, start = timeline(today, applicant.case.destination.value, catalogue)
         for code, value in (("tb_naat", "positive"), ("dst", "susceptible")):
-            workflow.record_result(session, lab, rules, applicant.id,
-                                   {"code": code, "value": value, "date": diagnosed})  # fmt: skip
+            demo_records.lab_result(session, clinic, rules, applicant.id, code, value, diagnosed)
         found = service.start_episode(
             session,
             physician,

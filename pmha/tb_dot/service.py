@@ -388,6 +388,7 @@ def close_episode(
             episode.applicant_id,
             {"code": "tb_treatment_dot", "value": outcome, "date": today},
             owner=True,
+            source=("tb_episode", episode.id),
         )
     # Otherwise the destination's rules did not ask for this treatment: it is kept here only.
     return _treatment(episode, catalogue, today), planned

@@ -34,6 +34,8 @@ from pmha.travel.models import (
 )
 from pmha.travel.policy import TRAVELS, Findings, suggest
 from pmha.travel.status import in_window
+from pmha.workflow import service as workflow
+from pmha.workflow.models import StepState
 
 REVOKED_AT_CHECK = "new finding at a fitness-to-travel check"
 
@@ -148,7 +150,35 @@ def record_check(
     )
     if check.in_window and outcome not in TRAVELS:
         revoke_certificates(session, actor, applicant.id, departure.site_id, REVOKED_AT_CHECK)
+    if check.in_window:
+        _tell_the_plan(session, actor, applicant.id, check)
     return check
+
+
+def _tell_the_plan(
+    session: Session, actor: Actor, applicant_id: uuid.UUID, check: FitnessCheck
+) -> None:
+    """The check settles its workflow step (one record per fact): the PEC gives its outcome,
+    a PDMS or DHC that it was done. A check outside its window does not count, and a check the
+    destination's plan does not ask for is kept here only."""
+    rules = context.rulebook()
+    found = workflow.current(session, actor, rules, applicant_id)
+    code = check.kind.value
+    if not any(s.code == code and s.state != StepState.NOT_APPLICABLE for s in found.steps):
+        return
+    workflow.record_result(
+        session,
+        actor,
+        rules,
+        applicant_id,
+        {
+            "code": code,
+            "value": check.outcome.value if check.kind == CheckKind.PEC else "completed",
+            "date": check.checked_at.date(),
+        },
+        owner=True,
+        source=("fitness_check", check.id),
+    )
 
 
 def checks_of(session: Session, actor: Actor, applicant_id: uuid.UUID) -> list[FitnessCheck]:

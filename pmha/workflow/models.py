@@ -92,6 +92,11 @@ class StepResult(UUIDPk, Base):
     treated: Mapped[bool] = mapped_column(Boolean, default=False)
     recorded_by: Mapped[uuid.UUID | None]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The record the result comes from (pmha.workflow.owners: lab_result, exam_section,
+    # xray_reading, fitness_check, tb_episode, ...); None: typed on the workflow page, for a
+    # requirement that has no record of its own, or before results had their own records.
+    source_kind: Mapped[str | None] = mapped_column(String(24))
+    source_id: Mapped[uuid.UUID | None]
 
 
 class PlanRecord(UUIDPk, Base):

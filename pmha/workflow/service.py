@@ -24,7 +24,9 @@ from pmha.rules import FactsError, Plan, RuleBook, plan
 from pmha.rules import vocabulary as vocab
 from pmha.rules.model import RuleSet
 from pmha.workflow import clearance as cl
+from pmha.workflow import owners
 from pmha.workflow.facts import FLAGS, build_facts
+from pmha.workflow.labels import label
 from pmha.workflow.models import ClinicalFacts, PlanChange, PlanRecord, Step, StepResult, StepState
 from pmha.workflow.roles import permission_for
 from pmha.workflow.steps import (
@@ -208,12 +210,9 @@ def set_facts(
     return found
 
 
-# Steps whose result is the end of another domain's process, recorded only by that domain's
-# service: the TB treatment outcome comes from closing the episode (pmha.tb_dot).
-RECORDED_ELSEWHERE = {
-    "tb_treatment_dot": "The treatment outcome is recorded by closing the treatment episode on "
-    "the applicant's TB page.",
-}
+# Steps whose result has its own record (pmha.workflow.owners): code -> why a free result is
+# refused, naming where to record it. Kept under this name for the callers that read it.
+RECORDED_ELSEWHERE = {code: owners.refusal(code, label(code)) for code in owners.OWNERS}
 
 
 def record_result(
@@ -224,9 +223,11 @@ def record_result(
     data: dict[str, Any],
     *,
     owner: bool = False,
+    source: tuple[str, uuid.UUID] | None = None,
 ) -> Workflow:
-    """Record a result for a step of the applicant's plan; the plan follows. A step listed in
-    RECORDED_ELSEWHERE takes its result only from its own domain's service (`owner=True`)."""
+    """Record a result for a step of the applicant's plan; the plan follows. A step with a
+    record of its own (owners.OWNERS) takes its result only from that record's service
+    (`owner=True`, naming the record as `source`: kind and id)."""
     code, value, day = data["code"], str(data["value"]), data["date"]
     actor.check(permission_for(code))
     if code in RECORDED_ELSEWHERE and not owner:
@@ -235,6 +236,8 @@ def record_result(
             errors={"code": [RECORDED_ELSEWHERE[code]]},
             code="workflow.result_recorded_elsewhere",
         )
+    if source is not None and source[0] not in owners.SOURCE_KINDS:
+        raise ValueError(f"unknown source kind {source[0]!r}")
     found = current(session, actor, rules, applicant_id)  # the plan the result answers
     applicant = found.applicant
     step = next((s for s in found.steps if s.code == code), None)
@@ -264,6 +267,8 @@ def record_result(
             result_date=day,
             treated=bool(data.get("treated")),
             recorded_by=actor.user_id,
+            source_kind=source[0] if source else None,
+            source_id=source[1] if source else None,
         )
     )
     step.state, step.changed_by = StepState.DONE, actor.user_id
@@ -275,7 +280,7 @@ def record_result(
         "workflow_step",
         step.id,
         site_id=applicant.case.site_id,
-        after={"code": code, "value": value},
+        after={"code": code, "value": value, "source": source[0] if source else None},
     )
     return replan(session, actor, rules, applicant, "result")
 

@@ -18,7 +18,7 @@ from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
 from pmha.workflow import clearance as cl
-from pmha.workflow import lists, schemas, service
+from pmha.workflow import lists, owners, schemas, service
 from pmha.workflow.facts import FLAGS
 from pmha.workflow.labels import (
     CLEARANCE,
@@ -210,6 +210,9 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
         )
     summary, words = _summary(failed)
     from pmha.exports import service as exports  # the export step's state, shown by the link
+    from pmha.travel.departures import booking_of  # the traveller page a check is recorded on
+
+    booked = booking_of(db, found.case.id)
 
     return render_template(
         "workflow/case.html",
@@ -236,6 +239,8 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
         awaited=awaited,
         blocker_groups=blocker_groups,
         group_of=group_of,
+        owners=owners.OWNERS,
+        departure_id=booked.id if booked else None,
         nav="cases",
     ), status
 

@@ -38,6 +38,7 @@ def suspect(session, world, rules):
         rules,
         applicant.id,
         {"code": "chest_xray", "value": "suggestive_of_tb", "date": TODAY},
+        owner=True,  # as the reading would: the X-ray's own record is not what these tests test
     )
     return applicant
 

@@ -19,6 +19,7 @@ from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
 from tests.factories import World, applicant_data, make_case
+from tests.settle import settle_as_owner
 
 TODAY = utcnow().date()
 NO_TB = {"tb_history": False, "tb_contact": False, "tb_symptoms": False, "known_hiv": False,
@@ -47,7 +48,7 @@ def record(
 ) -> workflow.Workflow:
     who = world.actor(RECORDER.get(group_of(code), "panel_physician"))
     data = {"code": code, "value": value, "date": day}
-    return workflow.record_result(session, who, rules_of(app), applicant.id, data)
+    return settle_as_owner(session, who, rules_of(app), applicant.id, data)
 
 
 def tb_patient(
@@ -162,7 +163,7 @@ def authorization_classified(ctx: Any) -> Any:
     physician = ctx.world.actor("panel_physician")
     workflow.set_facts(session, physician, rules, ctx.applicant.id, data)
     result = {"code": "chest_xray", "value": "normal", "date": TODAY}
-    workflow.record_result(session, ctx.world.actor("radiologist"), rules, ctx.applicant.id, result)
+    settle_as_owner(session, ctx.world.actor("radiologist"), rules, ctx.applicant.id, result)
     session.commit()
     ctx._tb_classified = True
     return ctx.applicant

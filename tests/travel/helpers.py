@@ -16,6 +16,7 @@ from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
 from tests.factories import World, applicant_data, make_case
+from tests.settle import settle_as_owner
 
 NO_TB = {
     "tb_history": False,
@@ -66,7 +67,7 @@ def clear(
             return found
         step = todo[0]
         who = ROLE.get(group_of(step.code), "panel_physician")
-        found = workflow.record_result(
+        found = settle_as_owner(
             session,
             world.actor(who),
             rules,

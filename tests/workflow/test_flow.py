@@ -17,6 +17,7 @@ from pmha.workflow.models import PlanRecord, StepState
 from pmha.workflow.roles import group_of
 from pmha.workflow.steps import IllegalTransition
 from tests.factories import applicant_data, make_case
+from tests.settle import settle_as_owner
 
 TODAY = date.today()
 NO_TB = {"tb_history": False, "tb_contact": False, "tb_symptoms": False, "known_hiv": False,
@@ -60,7 +61,7 @@ def complete_required(session, world, rules, applicant, found):
             return found
         step = todo[0]
         who = role.get(group_of(step.code), "panel_physician")
-        found = service.record_result(
+        found = settle_as_owner(
             session,
             world.actor(who),
             rules,
@@ -89,7 +90,7 @@ def test_results_move_the_applicant_to_cleared(session, world, rules, adult):
 
 def test_suggestive_xray_adds_sputum_and_holds_clearance(session, world, rules, adult):
     service.set_facts(session, world.actor("panel_physician"), rules, adult.id, dict(NO_TB))
-    found = service.record_result(
+    found = settle_as_owner(
         session,
         world.actor("radiologist"),
         rules,
@@ -125,7 +126,7 @@ def test_bad_results_are_refused_and_nothing_changes(session, world, rules, adul
     service.current(session, world.actor(who), rules, adult.id)
     plans = session.query(PlanRecord).count()
     with pytest.raises(ValidationFailed) as exc:
-        service.record_result(session, world.actor(who), rules, adult.id, dict(data))
+        settle_as_owner(session, world.actor(who), rules, adult.id, dict(data))
     assert field in exc.value.errors
     assert session.query(PlanRecord).count() == plans
 
@@ -133,7 +134,7 @@ def test_bad_results_are_refused_and_nothing_changes(session, world, rules, adul
 def test_illegal_transition_names_the_allowed_ones(session, world, rules, adult):
     found = service.current(session, world.actor("radiologist"), rules, adult.id)
     xray = next(s for s in found.steps if s.code == "chest_xray")
-    service.record_result(
+    settle_as_owner(
         session,
         world.actor("radiologist"),
         rules,

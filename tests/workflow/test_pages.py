@@ -20,8 +20,10 @@ from pmha.workflow import lists, service
 from pmha.workflow.models import ClinicalFacts, PlanRecord, Step, StepResult, StepState
 from tests.conftest import csrf_token, login
 from tests.factories import World, applicant_data, loaded, make_case
+from tests.settle import settle_as_owner
 
 TODAY = date.today()
+REVIEW = "vaccination_review"  # no record of its own: the generic form records it
 NO_TB = {"tb_history": False, "tb_contact": False, "tb_symptoms": False, "known_hiv": False,
          "extrapulmonary_tb": False}  # fmt: skip
 
@@ -37,6 +39,20 @@ def case(session: Session, world: World) -> Any:
         session,
         world.actor("nurse"),
         principal=applicant_data(nationality="SY"),
+        planned_departure=(TODAY + timedelta(days=30)).isoformat(),
+    )
+    session.commit()
+    return found
+
+
+@pytest.fixture()
+def immigrant(session: Session, world: World) -> Any:
+    """An immigrant's case: the vaccination review, which has no record of its own, is planned."""
+    found = make_case(
+        session,
+        world.actor("nurse"),
+        principal=applicant_data(nationality="SY", given_names="Rania", dob="1991-03-04"),
+        programme="immigrant",
         planned_departure=(TODAY + timedelta(days=30)).isoformat(),
     )
     session.commit()
@@ -118,16 +134,21 @@ def test_another_sites_case_is_a_404(as_role: Any, case: Any) -> None:
     assert case.case_number not in text
 
 
-def test_each_role_sees_the_forms_it_may_use(as_role: Any, case: Any) -> None:
+def test_each_role_sees_the_forms_it_may_use(as_role: Any, case: Any, immigrant: Any) -> None:
+    # One record per fact: a step with its own record links to it; the form is for the rest.
     physician = page_of(as_role("panel_physician"), wf(case))
-    assert "Record the Physical examination result" in physician
+    assert "Sign it on the exam record" in physician
+    assert "Record the Physical examination result" not in physician
     assert "Save the clinical facts" in physician
     radiologist = page_of(as_role("radiologist"), wf(case))
-    assert "Record the Chest X-ray result" in radiologist
-    assert "Record the Physical examination result" not in radiologist
+    assert "Read on the X-rays page" in radiologist
+    assert "Record the Chest X-ray result" not in radiologist
+    assert "Sign it on the exam record" not in radiologist
     assert "Save the clinical facts" not in radiologist
+    nurse = page_of(as_role("nurse"), wf(immigrant))
+    assert "Record the Vaccination review result" in nurse  # no record of its own
     operations = page_of(as_role("operations"), wf(case))
-    assert "Record the Chest X-ray result" not in operations
+    assert "Read on the X-rays page" not in operations
     assert "Save the clinical facts" not in operations
 
 
@@ -143,7 +164,7 @@ def test_the_physician_sees_the_plan_and_its_reasons(as_role: Any, case: Any) ->
 def test_operations_sees_clearance_but_no_result_values(
     as_role: Any, case: Any, session: Session, world: World, rules: Any
 ) -> None:
-    service.record_result(
+    settle_as_owner(
         session,
         world.actor("panel_physician"),
         rules,
@@ -165,31 +186,36 @@ def test_operations_sees_clearance_but_no_result_values(
 
 
 def test_a_result_recorded_by_form_is_kept_and_shown(
-    as_role: Any, case: Any, session: Session
+    as_role: Any, immigrant: Any, session: Session
 ) -> None:
-    client = as_role("radiologist")
+    case = immigrant
+    # The vaccination review has no record of its own: the form is where it is recorded.
+    client = as_role("nurse")
     response = post(
         client,
         results_url(case),
-        {"code": "chest_xray", "value": "normal", "date": TODAY.isoformat()},
+        {"code": "vaccination_review", "value": "completed", "date": TODAY.isoformat()},
         wf(case),
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"#m-{case.principal.id}")
-    assert step_of(session, case, "chest_xray").state == StepState.DONE
+    assert step_of(session, case, "vaccination_review").state == StepState.DONE
     text = page_of(client, wf(case))
-    assert "Chest X-ray: result recorded." in text
-    assert ">Normal<" in text
+    assert "Vaccination review: result recorded." in text
+    assert ">Completed<" in text
 
 
-def test_a_suggestive_xray_adds_sputum_to_the_page(as_role: Any, case: Any) -> None:
-    client = as_role("radiologist")
-    post(
-        client,
-        results_url(case),
-        {"code": "chest_xray", "value": "suggestive_of_tb", "date": TODAY.isoformat()},
-        wf(case),
-    ).close()
+def test_a_suggestive_xray_adds_sputum_to_the_page(
+    as_role: Any, case: Any, session: Session, world: World, rules: Any
+) -> None:
+    settle_as_owner(
+        session,
+        world.actor("radiologist"),
+        rules,
+        case.principal.id,
+        {"code": "chest_xray", "value": "suggestive_of_tb", "date": TODAY},
+    )
+    session.commit()
     text = page_of(as_role("panel_physician"), wf(case))
     assert "Suggestive of TB" in text
     assert re.search(r"Still to do</dt><dd>[^<]*Sputum smears", text)
@@ -198,30 +224,31 @@ def test_a_suggestive_xray_adds_sputum_to_the_page(as_role: Any, case: Any) -> N
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"code": "chest_xray", "date": TODAY.isoformat()}, "value", "Choose the result."),
-        ({"code": "chest_xray", "value": "fuzzy", "date": TODAY.isoformat()}, "value", "Use one"),
-        ({"code": "chest_xray", "value": "normal", "date": "2099-01-01"}, "date", "future"),
-        ({"code": "chest_xray", "value": "normal", "date": "1900-01-01"}, "date", "before"),
+        ({"code": REVIEW, "date": TODAY.isoformat()}, "value", "Choose the result."),
+        ({"code": REVIEW, "value": "fuzzy", "date": TODAY.isoformat()}, "value", "Use one"),
+        ({"code": REVIEW, "value": "completed", "date": "2099-01-01"}, "date", "future"),
+        ({"code": REVIEW, "value": "completed", "date": "1900-01-01"}, "date", "before"),
     ],
 )
 def test_a_bad_result_is_422_inline_and_nothing_is_written(
-    as_role: Any, case: Any, session: Session, data: dict[str, Any], field: str, message: str
+    as_role: Any, immigrant: Any, session: Session, data: dict[str, Any], field: str, message: str
 ) -> None:
-    client = as_role("radiologist")
+    case = immigrant
+    client = as_role("nurse")
     page_of(client, wf(case))  # planned once, so the counts below are the baseline
     results, plans = count(session, StepResult), count(session, PlanRecord)
     response = post(client, results_url(case), data, wf(case))
     assert response.status_code == 422
     text = response.text
     response.close()
-    target = f"r-{case.principal.id}-chest_xray"
+    target = f"r-{case.principal.id}-{REVIEW}"
     assert f'id="e-{target}-{field}"' in text
     assert f'href="#f-{target}-{field}"' in text  # the summary links to the field
     assert message in text
     assert 'aria-invalid="true"' in text
     assert count(session, StepResult) == results
     assert count(session, PlanRecord) == plans
-    assert step_of(session, case, "chest_xray").state == StepState.PENDING
+    assert step_of(session, case, REVIEW).state == StepState.PENDING
 
 
 def test_a_result_the_role_may_not_record_is_403(as_role: Any, case: Any, session: Session):
@@ -303,18 +330,18 @@ def test_a_waiver_without_a_reason_is_422_and_changes_nothing(
 
 
 def test_an_illegal_move_is_409_naming_the_allowed_ones(
-    as_role: Any, case: Any, session: Session
+    as_role: Any, immigrant: Any, session: Session
 ) -> None:
-    client = as_role("radiologist")
+    case = immigrant
+    client = as_role("nurse")
     page_of(client, wf(case))
-    step = step_of(session, case, "chest_xray")
     post(
         client,
         results_url(case),
-        {"code": "chest_xray", "value": "normal", "date": TODAY.isoformat()},
+        {"code": REVIEW, "value": "completed", "date": TODAY.isoformat()},
         wf(case),
     ).close()
-    step = step_of(session, case, "chest_xray")
+    step = step_of(session, case, REVIEW)
     response = post(
         client,
         f"{wf(case)}/steps/{step.id}",
@@ -324,7 +351,7 @@ def test_an_illegal_move_is_409_naming_the_allowed_ones(
     assert response.status_code == 409
     assert "Allowed: none (record a new result instead)." in response.text
     response.close()
-    assert step_of(session, case, "chest_xray").state == StepState.DONE
+    assert step_of(session, case, REVIEW).state == StepState.DONE
 
 
 def test_a_stale_step_version_is_409(as_role: Any, case: Any, session: Session) -> None:
@@ -400,15 +427,19 @@ def test_worklists_list_never_planned_applicants_and_link_to_the_page(
     assert count(session, PlanRecord) == 1
 
 
-def test_a_recorded_result_leaves_the_worklist(as_role: Any, case: Any) -> None:
+def test_a_recorded_result_leaves_the_worklist(
+    as_role: Any, case: Any, session: Session, world: World, rules: Any
+) -> None:
     client = as_role("radiologist")
     assert case.case_number in page_of(client, "/worklists/radiology")
-    post(
-        client,
-        results_url(case),
-        {"code": "chest_xray", "value": "normal", "date": TODAY.isoformat()},
-        wf(case),
-    ).close()
+    settle_as_owner(
+        session,
+        world.actor("radiologist"),
+        rules,
+        case.principal.id,
+        {"code": "chest_xray", "value": "normal", "date": TODAY},
+    )
+    session.commit()
     assert case.case_number not in page_of(client, "/worklists/radiology")
 
 
@@ -460,7 +491,7 @@ def test_class_a_tb_holds_the_family_on_the_board(
         ("chest_xray", "suggestive_of_tb", world.actor("radiologist")),
         ("sputum_smear", "positive", lab),
     ]:
-        service.record_result(
+        settle_as_owner(
             session, who, rules, family.principal.id, {"code": code, "value": value, "date": TODAY}
         )
     service.current(session, physician, rules, spouse.id)

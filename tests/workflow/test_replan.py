@@ -16,6 +16,7 @@ from pmha.rules import load_rules
 from pmha.workflow import service
 from pmha.workflow.models import PlanChange, PlanRecord, StepState
 from tests.factories import applicant_data, loaded, make_case
+from tests.settle import settle_as_owner
 
 TODAY = date.today()
 
@@ -72,7 +73,7 @@ def test_rule_update_holds_changes_to_signed_steps_for_review(
     session, world, rules, updated_rules, adult
 ):
     physician = world.actor("panel_physician")
-    service.record_result(
+    settle_as_owner(
         session,
         physician,
         rules,
@@ -153,7 +154,7 @@ def test_case_clearance_over_the_api(client, world, session):
 
 def test_accepting_a_change_reopens_the_signed_step(session, world, rules, adult):
     physician = world.actor("panel_physician")
-    service.record_result(
+    settle_as_owner(
         session,
         world.actor("radiologist"),
         rules,

@@ -1,0 +1,96 @@
+"""The demo's results, each through its own record (one record per fact, pmha.workflow.owners).
+
+A lab result is recorded on its order, as the Labs tab does, so that the Labs tab, the
+workflow and the exports of the demo agree. The seed writes history: an order is dated on the
+day of the result it carries when that day is in the past (a request never does this).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from pmha.core.auth import Actor, Role
+from pmha.exams import lab_service
+from pmha.exams.labs import LAB_CODES, ConsentKind, OrderStatus
+from pmha.rules import RuleBook
+from pmha.workflow import service as workflow
+from pmha.workflow.roles import group_of
+
+
+def lab_result(
+    session: Session,
+    clinic: Mapping[Role, Actor],
+    rules: RuleBook,
+    applicant_id: uuid.UUID,
+    code: str,
+    value: str,
+    day: date,
+) -> workflow.Workflow:
+    """Order the test (every specimen) and record `value` on each open order, dated `day`."""
+    assert code in LAB_CODES, code
+    physician = clinic[Role.PANEL_PHYSICIAN]
+    who = clinic[Role.LAB_TECHNICIAN if group_of(code) == "lab" else Role.NURSE]
+    lab_service.order_tests(session, physician, rules, applicant_id, [code])
+    if code == "hiv_test" and not lab_service.has_consent(
+        session, applicant_id, ConsentKind.HIV_TEST
+    ):
+        lab_service.record_consent(
+            session, physician, applicant_id, ConsentKind.HIV_TEST, True, day
+        )
+    open_orders = [
+        order
+        for order, result in lab_service.labs(session, physician, applicant_id)
+        if order.code == code and result is None and order.status != OrderStatus.CANCELLED
+    ]
+    for order in open_orders:
+        if order.ordered_at.date() > day:  # history: ordered on the day of its result
+            order.ordered_at = datetime.combine(day, time(8, 0), tzinfo=UTC)
+        details: dict[str, Any] = {}
+        if code == "tst":
+            details = {"placed_on": day - timedelta(days=2), "read_on": day}
+        if code == "hiv_test":
+            details = {"pre_test_counselling_on": day}
+        if code == "syphilis_serology" and value == "non_reactive":  # reverse algorithm [S12c]
+            details = {"treponemal": "non_reactive"}
+        data: dict[str, Any] = {"value": value, "date": day, "details": details}
+        accession = getattr(order, "accession", None)
+        if accession:  # the specimen number on the tube's label, where orders carry one
+            data["specimen_number"] = accession
+        lab_service.record_result(session, who, rules, order.id, data)
+    return workflow.current(session, physician, rules, applicant_id)
+
+
+def settle(
+    session: Session,
+    clinic: Mapping[Role, Actor],
+    rules: RuleBook,
+    applicant_id: uuid.UUID,
+    code: str,
+    value: str,
+    day: date,
+) -> workflow.Workflow:
+    """The demo's result for a step, through its own record where the seed can make one."""
+    if code in LAB_CODES:
+        return lab_result(session, clinic, rules, applicant_id, code, value, day)
+    who = clinic[RECORDERS.get(group_of(code), Role.PANEL_PHYSICIAN)]
+    data = {"code": code, "value": value, "date": day}
+    # Not yet through their records in the seed: exam sections (signing needs the signer's
+    # signature, pmha.accounts.signatures) and chest X-rays (an image per applicant in the
+    # demo's storage): they are settled as their owners would, without the record. Steps
+    # with no record of their own (the vaccination review, ...) take the generic result.
+    return workflow.record_result(
+        session, who, rules, applicant_id, data, owner=code in workflow.RECORDED_ELSEWHERE
+    )
+
+
+RECORDERS = {
+    "physician": Role.PANEL_PHYSICIAN,
+    "nurse": Role.NURSE,
+    "radiology": Role.RADIOLOGIST,
+    "lab": Role.LAB_TECHNICIAN,
+}
