@@ -233,86 +233,14 @@ def record_result(
         "lab_order",
         order.id,
         site_id=applicant.case.site_id,
-        after={"value": kept, "derived": result.derived},
+        after={"value": value},
     )
     _tell_the_plan(session, actor, rules, order, result, day)
     return result
 
 
-class OverrideRefused(ValidationFailed):
-    code = "labs.override_refused"
-
-
-def override_interpretation(
-    session: Session, actor: Actor, rules: RuleBook, order_id: uuid.UUID, data: dict[str, Any]
-) -> LabResult:
-    """A physician replaces the interpretation derived from a result's values with their own,
-    saying why (audited); the plan hears the new interpretation."""
-    order = session.get(LabOrder, order_id)
-    if order is None:
-        raise NotFound("No such lab order.", code="labs.order_not_found")
-    try:
-        applicant = cases.load_applicant(session, actor, order.applicant_id)
-    except NotFound:
-        raise NotFound("No such lab order.", code="labs.order_not_found") from None
-    actor.check("exams:sign")
-    result = session.scalar(select(LabResult).where(LabResult.order_id == order.id))
-    if result is None:
-        raise Conflict("This order has no result yet.", code="labs.no_result")
-    if order.code not in OVERRIDABLE or result.interpretation not in (
-        Interpretation.DERIVED,
-        Interpretation.OVERRIDDEN,
-    ):
-        text = (
-            "A TST is read by the plan in mm against the destination's cut-offs: record a "
-            "new TST instead."
-            if order.code == "tst"
-            else "This result's interpretation was typed, not derived from values: there is "
-            "nothing to override."
-        )
-        raise OverrideRefused(text, errors={"value": [text]})
-    value = str(data.get("value") or "").strip()
-    reason = str(data.get("reason") or "").strip()
-    errors: dict[str, list[str]] = {}
-    allowed = vocab.RESULT_VALUES[order.code] or ()
-    if value not in allowed:
-        errors["value"] = [f"Choose the interpretation: {', '.join(_words(v) for v in allowed)}."]
-    elif value == result.value:
-        errors["value"] = [f"The interpretation is already {_words(value)}."]
-    if len(reason) < 10:
-        errors["reason"] = [
-            "Say why the interpretation differs from what the values give (a sentence a "
-            "colleague can check)."
-        ]
-    if errors:
-        raise OverrideRefused(
-            "The interpretation was not overridden: "
-            + " ".join(m for ms in errors.values() for m in ms),
-            errors=errors,
-        )
-    before = {"value": result.value, "interpretation": result.interpretation.value}
-    result.value = value
-    result.interpretation = Interpretation.OVERRIDDEN
-    result.override_reason = reason
-    result.overridden_by, result.overridden_by_name = actor.user_id, actor.username
-    result.overridden_at = utcnow()
-    session.flush()
-    audit.record(
-        session,
-        actor,
-        "override",
-        "lab_result",
-        result.id,
-        site_id=applicant.case.site_id,
-        before=before,
-        after={"value": value, "interpretation": "overridden", "reason": reason},
-    )
-    _tell_the_plan(session, actor, rules, order, result, result.result_date)
-    return result
-
-
 def _tell_the_plan(
-    session: Session, actor: Actor, rules: RuleBook, order: LabOrder, day: date
+    session: Session, actor: Actor, rules: RuleBook, order: LabOrder, result: LabResult, day: date
 ) -> None:
     siblings = [
         o
@@ -336,6 +264,8 @@ def _tell_the_plan(
             rules,
             order.applicant_id,
             {"code": order.code, "value": value, "date": day},
+            owner=True,
+            source=("lab_result", result.id),
         )
 
 
@@ -362,5 +292,3 @@ def tb_test_dates(session: Session, applicant_id: uuid.UUID, codes: Collection[s
         elif result is not None:
             dates.append(result.result_date)
     return dates
-            owner=True,
-            source=("lab_result", result.id),
