@@ -114,6 +114,11 @@ def users() -> None:
 @click.option("--site", "sites_", multiple=True, help="Site code; repeat for several")
 @click.option("--destination", help="For receiving_authority users: US, CA, AU, NZ or GB")
 @click.option("--password", help="Prompted for when left out", default=None)
+@click.option(
+    "--registration-number",
+    default=None,
+    help="Professional registration (medical council, ...): physicians need it to sign",
+)
 def users_create(
     username: str,
     full_name: str,
@@ -121,6 +126,7 @@ def users_create(
     sites_: tuple[str, ...],
     destination: str | None,
     password: str | None,
+    registration_number: str | None,
 ) -> None:
     """Create a user with roles at sites."""
     from pmha.accounts import service
@@ -136,6 +142,7 @@ def users_create(
                 _operator(),
                 username=username,
                 full_name=full_name,
+                registration_number=registration_number,
                 password=password or "",
                 roles=[Role(r) for r in roles],
                 site_codes=[s.upper() for s in sites_],

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from pmha import demo_records
 from pmha.accounts import service as accounts
 from pmha.accounts.models import User
+from pmha.accounts.signatures import Signature, trusted_signature
 from pmha.cases import service as cases
 from pmha.cases.models import Site
 from pmha.config import Config
@@ -202,6 +203,7 @@ class Showcase:
     physician: Actor
     radiologist: Actor
     storage: Path
+    signature: Signature  # the demo physician's, as the seed signs without a password
     signed: int = 2
     xrays: int = 1
 
@@ -240,7 +242,9 @@ def _sign_sections(
     for kind, data in ((SectionKind.MEDICAL_HISTORY, _history(applicant)),
                        (SectionKind.PHYSICAL_EXAM, PHYSICAL)):  # fmt: skip
         draft = exams.save_draft(session, show.physician, applicant.id, kind, data, None)
-        exams.sign(session, show.physician, rules, applicant.id, kind, draft.version)
+        exams.sign(
+            session, show.physician, rules, applicant.id, kind, draft.version, show.signature
+        )
     show.signed -= 1
     if show.xrays > 0:
         name = f"{applicant.family_name.upper()}^{applicant.given_names.upper()}"
@@ -304,6 +308,14 @@ def _progress(
         found = record(todo[0].code, vocab.reassuring(todo[0].code))
 
 
+# Synthetic professional registration numbers (shown on what the demo staff sign).
+DEMO_REGISTRATION = {
+    Role.PANEL_PHYSICIAN: "DEMO-MD-0001",
+    Role.RADIOLOGIST: "DEMO-RAD-0002",
+    Role.NURSE: "DEMO-RN-0003",
+}
+
+
 def _credentials_file() -> Path:
     return Path(Config.from_env().VAR_DIR) / "demo-users.txt"
 
@@ -344,6 +356,7 @@ def seed(
             if role in {Role.RECEIVING_AUTHORITY, Role.ADMIN, Role.AUDITOR}
             else ["IST"],
             destination="US" if role == Role.RECEIVING_AUTHORITY else None,
+            registration_number=DEMO_REGISTRATION.get(role),
         )
         created.append((username, role.value, password))
     ops = Actor(
@@ -360,6 +373,7 @@ def seed(
         physician=_as_user(users[Role.PANEL_PHYSICIAN]),
         radiologist=_as_user(users[Role.RADIOLOGIST]),
         storage=Path(Config.from_env().STORAGE_DIR if storage is None else storage),
+        signature=trusted_signature(users[Role.PANEL_PHYSICIAN], "exams:sign"),
     )
     rng = random.Random(seed_value)  # noqa: S311 (synthetic data, not secrets)
     today = utcnow().date()

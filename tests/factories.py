@@ -16,6 +16,12 @@ from pmha.core.auth import Actor, Role
 
 PASSWORD = "correct-horse-battery"
 SYSTEM = Actor.system("tests")
+# Synthetic professional registration numbers: the signing roles need one to sign.
+REGISTRATION = {
+    Role.PANEL_PHYSICIAN: "TEST-MD-0001",
+    Role.RADIOLOGIST: "TEST-RAD-0002",
+    Role.NURSE: "TEST-RN-0003",
+}
 
 
 @dataclass
@@ -49,6 +55,7 @@ def build_world(session: Session) -> World:
             roles=[role],
             site_codes=sites,
             destination="US" if role == Role.RECEIVING_AUTHORITY else None,
+            registration_number=REGISTRATION.get(role),
         )
         world.users[role.value] = user
         world.tokens[role.value] = accounts.create_token(session, SYSTEM, user, "tests")
@@ -60,6 +67,7 @@ def build_world(session: Session) -> World:
         password=PASSWORD,
         roles=[Role.PANEL_PHYSICIAN],
         site_codes=["ANK"],
+        registration_number="TEST-MD-9999",
     )
     world.users["foreign"] = foreign
     world.tokens["foreign"] = accounts.create_token(session, SYSTEM, foreign, "tests")

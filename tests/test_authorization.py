@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from pmha.accounts import service as accounts
 from pmha.accounts.models import ApiToken
+from pmha.accounts.signatures import trusted_signature
 from pmha.cases import photos
 from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import PERMISSIONS, Actor, Role, permissions_of
@@ -145,7 +146,6 @@ class Ctx:
     report: Attachment  # a specialist's report on the principal's record
     lot: VaccineLot  # a Tdap lot in the home site's stock
     vaccination: VaccinationRecord  # a historical MMR dose of the principal
-    held: XrayStudy  # a chest X-ray held on the principal: its header names someone else
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,8 @@ ROUTES: list[Route] = [
           **APPLICANT_404),
     Route("exams_api.sign", "POST", API, EXAM_WRITERS, 200,
           lambda c: f"{_applicant(c)}/exam/recommendations/sign",
-          body=lambda c: {"version": c.draft.version}, succeeds=PHYSICIAN, **APPLICANT_404),
+          body=lambda c: {"version": c.draft.version, "password": PASSWORD}, succeeds=PHYSICIAN,
+          **APPLICANT_404),
     Route("labs_api.read_labs", "GET", API, LAB_READERS, 200,
           lambda c: f"{_applicant(c)}/labs", **APPLICANT_404),
     Route("labs_api.order_tests", "POST", API, EXAM_WRITERS, 201,
@@ -362,10 +363,6 @@ ROUTES: list[Route] = [
     Route("radiology_api.xray_preview", "GET", API, RADIOLOGY_READERS, 200,
           lambda c: f"/api/v1/xrays/{c.study.id}/preview.png", foreign=RECORD,
           not_found="exams.xray_not_found"),
-    Route("radiology_api.confirm_xray_identity", "POST", API, RADIOLOGIST, 200,
-          lambda c: f"/api/v1/xrays/{c.held.id}/identity-confirmation",
-          body=lambda c: {"reason": "Film label and face checked: the unit's worklist was wrong"},
-          foreign=RECORD, not_found="exams.xray_not_found"),
     Route("radiology_api.read_xray", "POST", API, RADIOLOGIST, 201,
           lambda c: f"/api/v1/xrays/{c.study.id}/reading", body=lambda c: {"findings": []},
           foreign=RECORD, not_found="exams.xray_not_found"),
@@ -390,6 +387,13 @@ ROUTES: list[Route] = [
           lambda c: _record(c, "exam/recommendations"),
           body=lambda c: {"work_arrangements": "no heavy lifting", "action": "sign",
                           "version": str(c.draft.version)},
+          succeeds=PHYSICIAN, foreign=RECORD),
+    Route("exams.sign_review", "GET", PAGE, EXAM_WRITERS, 200,
+          lambda c: _record(c, "exam/recommendations/sign"), succeeds=PHYSICIAN,
+          foreign=RECORD),
+    Route("exams.sign_section", "POST", PAGE, EXAM_WRITERS, 302,
+          lambda c: _record(c, "exam/recommendations/sign"),
+          body=lambda c: {"version": str(c.draft.version), "password": PASSWORD},
           succeeds=PHYSICIAN, foreign=RECORD),
     Route("exams.amend_section", "POST", PAGE, EXAM_WRITERS, 302,
           lambda c: _record(c, "exam/mental_health/amend"),
@@ -420,10 +424,6 @@ ROUTES: list[Route] = [
           lambda c: f"/xrays/{c.study.id}/image.png", foreign=RECORD),
     Route("exams.xray_thumbnail", "GET", PAGE, RADIOLOGY_READERS, 200,
           lambda c: f"/xrays/{c.study.id}/thumbnail.png", foreign=RECORD),
-    Route("exams.confirm_xray_identity", "POST", PAGE, RADIOLOGIST, 302,
-          lambda c: f"/xrays/{c.held.id}/identity-confirmation",
-          body=lambda c: {"reason": "Film label and face checked: the unit's worklist was wrong"},
-          foreign=RECORD),
     Route("exams.read_xray", "POST", PAGE, RADIOLOGIST, 302,
           lambda c: f"/xrays/{c.study.id}/reading", body=lambda c: {"normal": "y"},
           foreign=RECORD),
@@ -723,7 +723,13 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
         None,
     )
     exams.sign(
-        session, physician, rules, case.principal.id, SectionKind.MENTAL_HEALTH, mental.version
+        session,
+        physician,
+        rules,
+        case.principal.id,
+        SectionKind.MENTAL_HEALTH,
+        mental.version,
+        trusted_signature(world.users["panel_physician"], "exams:sign"),
     )
     order = lab_service.order_tests(session, physician, rules, case.principal.id, ["sputum_smear"])[
         0
@@ -742,13 +748,6 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
         world.actor("radiologist"),
         case.principal.id,
         dicom_factory.make(),
-        Path(app.extensions["pmha.config"].STORAGE_DIR),
-    )
-    held = radiology.upload(
-        session,
-        world.actor("radiologist"),
-        case.principal.id,
-        dicom_factory.wrong_patient(),
         Path(app.extensions["pmha.config"].STORAGE_DIR),
     )
     session.commit()
@@ -778,7 +777,7 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
     session.commit()
     return Ctx(
         world, case, case.principal, foreign_case, step, draft, order, change, study, report,
-        lot, vaccination, held,
+        lot, vaccination,
     )  # fmt: skip
 
 

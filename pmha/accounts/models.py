@@ -17,6 +17,8 @@ class User(UUIDPk, Timestamps, Base):
 
     username: Mapped[str] = mapped_column(String(60), unique=True)
     full_name: Mapped[str] = mapped_column(String(120))
+    # The professional registration (medical council, nursing board): shown on what they sign.
+    registration_number: Mapped[str | None] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     destination: Mapped[str | None] = mapped_column(String(2))

@@ -80,10 +80,12 @@ def create_user(
     roles: list[Role],
     site_codes: list[str],
     destination: str | None = None,
+    registration_number: str | None = None,
 ) -> User:
     """Create a user with roles at sites (a receiving authority has a destination instead)."""
     username = username.strip().lower()
     errors: dict[str, list[str]] = {}
+    registration = _registration(registration_number, errors)
     if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
         errors["username"] = ["Use letters, digits, dots, dashes or underscores."]
     elif session.scalar(select(User.id).where(User.username == username)):
@@ -106,6 +108,7 @@ def create_user(
     user = User(
         username=username,
         full_name=full_name.strip(),
+        registration_number=registration,
         password_hash=hash_password(password),
         destination=destination if Role.RECEIVING_AUTHORITY in roles else None,
         role_rows=[UserRole(role=r) for r in sorted(set(roles))],
@@ -119,9 +122,26 @@ def create_user(
         "create",
         "user",
         user.id,
-        after={"username": username, "roles": sorted(roles), "sites": sorted(site_codes)},
+        after={
+            "username": username,
+            "registration_number": registration,
+            "roles": sorted(roles),
+            "sites": sorted(site_codes),
+        },
     )
     return user
+
+
+def _registration(value: str | None, errors: dict[str, list[str]]) -> str | None:
+    """A professional registration number: letters, digits, dashes, dots, slashes, spaces."""
+    value = " ".join((value or "").split())
+    if not value:
+        return None
+    if len(value) > 40 or not all(c.isalnum() or c in "-./ " for c in value):
+        errors["registration_number"] = [
+            "Use up to 40 letters, digits, dashes, dots or slashes (as on the registration)."
+        ]
+    return value
 
 
 def authenticate(
@@ -315,9 +335,11 @@ def update_access(
     roles: list[Role],
     site_codes: list[str],
     destination: str | None = None,
+    registration_number: str | None = None,
 ) -> None:
-    """Change a user's name, roles and sites (the same rules as on creation)."""
+    """Change a user's name, registration number, roles and sites (as on creation)."""
     errors: dict[str, list[str]] = {}
+    registration = _registration(registration_number, errors)
     if not roles:
         errors["roles"] = ["Give at least one role."]
     found = list(session.scalars(select(Site).where(Site.code.in_(site_codes))))
@@ -334,17 +356,20 @@ def update_access(
         raise ValidationFailed(errors=errors)
     before = {
         "full_name": user.full_name,
+        "registration_number": user.registration_number,
         "roles": sorted(user.roles),
         "sites": sorted(str(s) for s in user.site_ids),
         "destination": user.destination,
     }
     user.full_name = full_name.strip()
+    user.registration_number = registration
     user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     user.site_rows = [UserSite(site_id=s.id) for s in found]
     user.destination = destination if Role.RECEIVING_AUTHORITY in roles else None
     session.flush()
     after = {
         "full_name": user.full_name,
+        "registration_number": user.registration_number,
         "roles": sorted(user.roles),
         "sites": sorted(str(s) for s in user.site_ids),
         "destination": user.destination,
@@ -360,6 +385,7 @@ def describe(user: User, site_codes: dict[uuid.UUID, str]) -> dict[str, Any]:
     return {
         "username": user.username,
         "full_name": user.full_name,
+        "registration_number": user.registration_number or "",
         "roles": sorted(user.roles),
         "sites": sorted(site_codes.get(s, "?") for s in user.site_ids),
         "active": user.active,

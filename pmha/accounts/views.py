@@ -71,6 +71,9 @@ class UserForm(StrictSchema):
     username = fields.String(required=True, validate=validate.Length(min=2, max=60))
     full_name = fields.String(required=True, validate=validate.Length(min=2, max=120))
     password = fields.String(required=True, validate=validate.Length(min=12, max=200))
+    registration_number = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=40)
+    )
     roles = fields.List(
         fields.Enum(Role, by_value=True), required=True, validate=validate.Length(min=1)
     )
@@ -107,6 +110,7 @@ def create_user() -> Any:
     raw = {
         "username": request.form.get("username", "").strip(),
         "full_name": request.form.get("full_name", "").strip(),
+        "registration_number": request.form.get("registration_number", "").strip(),
         "password": request.form.get("password", ""),
         "roles": request.form.getlist("roles"),
         "site_codes": request.form.getlist("site_codes"),
@@ -123,6 +127,7 @@ def create_user() -> Any:
             actor(),
             username=data["username"],
             full_name=data["full_name"],
+            registration_number=data["registration_number"],
             password=data["password"],
             roles=data["roles"],
             site_codes=data["site_codes"],
@@ -154,6 +159,9 @@ def user_action(username: str, act: str) -> Response:
 
 class AccessForm(StrictSchema):
     full_name = fields.String(required=True, validate=validate.Length(min=2, max=120))
+    registration_number = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=40)
+    )
     roles = fields.List(fields.Enum(Role, by_value=True), required=True)
     site_codes = fields.List(fields.String(), load_default=list)
     destination = fields.Enum(Destination, by_value=True, load_default=None)
@@ -194,6 +202,7 @@ def edit_user(username: str) -> Any:
 def update_user(username: str) -> Any:
     raw: dict[str, Any] = {
         "full_name": request.form.get("full_name", "").strip(),
+        "registration_number": request.form.get("registration_number", "").strip(),
         "roles": request.form.getlist("roles"),
         "site_codes": request.form.getlist("site_codes"),
     }
@@ -210,6 +219,7 @@ def update_user(username: str) -> Any:
             actor(),
             user,
             full_name=data["full_name"],
+            registration_number=data["registration_number"],
             roles=data["roles"],
             site_codes=data["site_codes"],
             destination=data["destination"].value if data["destination"] else None,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import current_app, request, session
 
-from pmha.accounts import service
+from pmha.accounts import service, signatures
+from pmha.accounts.signatures import Signature
 from pmha.config import Config
-from pmha.core.auth import Actor
+from pmha.core.auth import Actor, actor
 from pmha.core.db import get_session
 from pmha.core.http import client_ip, request_id
 
@@ -43,3 +44,10 @@ def actor_from_token() -> Actor | None:
     if user is None:
         return None
     return service.actor_for(user, ip=client_ip(), request_id=request_id(), via="token")
+
+
+def confirm_signature(password: str | None, permission: str) -> Signature:
+    """The caller's signature for this request: their password again (see accounts.signatures)."""
+    return signatures.confirm_signature(
+        get_session(), actor(), password, permission, policy=policy()
+    )

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from marshmallow import fields, validate
 
+from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.errors import ValidationFailed
@@ -17,7 +18,7 @@ from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema, strict_integer
 from pmha.exams import attachments, service
 from pmha.exams.models import SectionKind, SectionStatus
-from pmha.exams.sections import bmi
+from pmha.exams.sections import SIGN_PERMISSION, bmi
 from pmha.web.context import rulebook, storage
 
 bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
@@ -32,6 +33,17 @@ class DraftIn(StrictSchema):
 
 class SignIn(StrictSchema):
     version = strict_integer(required=True)
+    password = fields.String(
+        required=True,
+        validate=validate.Length(max=200),
+        load_only=True,
+        metadata={"description": "The signer's password again: a bearer token is not a signature."},
+    )
+    classification_reason = fields.String(
+        load_default=None,
+        validate=validate.Length(max=500),
+        metadata={"description": "Mental health: why the class differs from the implied one."},
+    )
 
 
 class AmendIn(StrictSchema):
@@ -44,7 +56,11 @@ class SectionOut(StrictSchema):
     number = fields.Integer()
     status = fields.Enum(SectionStatus, by_value=True)
     data = fields.Dict()
-    signed_by_name = fields.String(allow_none=True)
+    signed_by_name = fields.String(allow_none=True, metadata={"description": "full name"})
+    signed_by_role = fields.String(allow_none=True)
+    signed_by_registration = fields.String(
+        allow_none=True, metadata={"description": "professional registration number"}
+    )
     signed_at = fields.DateTime(allow_none=True)
     amends_id = fields.UUID(allow_none=True)
     amendment_reason = fields.String(allow_none=True)
@@ -65,8 +81,9 @@ def _kind(name: str) -> SectionKind:
         ) from None
 
 
-SECTION_FIELDS = ("id", "kind", "number", "status", "data", "signed_by_name", "signed_at",
-                  "amends_id", "amendment_reason", "version")  # fmt: skip
+SECTION_FIELDS = ("id", "kind", "number", "status", "data", "signed_by_name", "signed_by_role",
+                  "signed_by_registration", "signed_at", "amends_id", "amendment_reason",
+                  "version")  # fmt: skip
 
 
 def _dump(section: Any) -> dict[str, Any]:
@@ -116,17 +133,27 @@ def save_draft(applicant_id: uuid.UUID, kind: str) -> Any:
 @bp.post("/applicants/<uuid:applicant_id>/exam/<kind>/sign")
 @require("exams:write")
 @doc(
-    "Sign the section's draft: it becomes immutable and feeds the plan",
+    "Sign the section's draft with your password: it becomes immutable and feeds the plan. "
+    "A wrong password is a 422 (auth.signature_not_confirmed) and counts toward the lockout; "
+    "a mental health class other than the implied one needs classification_reason",
     body=SignIn,
     response=SectionOut,
-    errors=(400, 404, 409, 415, 422),
+    errors=(400, 404, 409, 415, 422, 423),
     tag="exams",
 )
 def sign(applicant_id: uuid.UUID, kind: str) -> Any:
     body = load_json(SignIn())
-    rules = rulebook()
+    section_kind = _kind(kind)
+    signature = confirm_signature(body["password"], SIGN_PERMISSION[section_kind])
     section = service.sign(
-        get_session(), actor(), rules, applicant_id, _kind(kind), body["version"]
+        get_session(),
+        actor(),
+        rulebook(),
+        applicant_id,
+        section_kind,
+        body["version"],
+        signature,
+        body["classification_reason"],
     )
     return _dump(section)
 

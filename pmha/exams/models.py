@@ -44,7 +44,9 @@ class ExamSection(UUIDPk, Timestamps, Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     author_id: Mapped[uuid.UUID | None]
     signed_by: Mapped[uuid.UUID | None]
-    signed_by_name: Mapped[str | None] = mapped_column(String(120))
+    signed_by_name: Mapped[str | None] = mapped_column(String(120))  # the signer's full name
+    signed_by_role: Mapped[str | None] = mapped_column(String(40))
+    signed_by_registration: Mapped[str | None] = mapped_column(String(40))
     signed_at: Mapped[datetime | None]
     amends_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("exam_sections.id"))
     amendment_reason: Mapped[str | None] = mapped_column(String(500))

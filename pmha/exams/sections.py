@@ -132,6 +132,13 @@ class MentalHealth(StrictSchema):
         validate=validate.OneOf(["none", "class_a", "class_b"]),
         metadata={"description": "the physician's; see implied_classification"},
     )
+    classification_reason = _text(
+        500,
+        metadata={
+            "description": "why the physician's class differs from the one the answers imply "
+            "(required to sign when they differ)"
+        },
+    )
     notes = _text()
 
 
@@ -196,6 +203,25 @@ def implied_mental_health_class(data: dict[str, Any]) -> str:
     if data.get("disorder") or any(s["disorder"] for s in substances):
         return "class_b"
     return "none"
+
+
+CLASS_WORDS = {"none": "No class", "class_a": "Class A", "class_b": "Class B"}
+
+
+def class_mismatch(data: dict[str, Any]) -> str | None:
+    """In words, when the physician's class differs from the one the answers imply [S13b]."""
+    chosen = data.get("classification")
+    implied = implied_mental_health_class(data)
+    if not chosen or chosen == implied:
+        return None
+    return (
+        f"The answers imply {CLASS_WORDS[implied]}; you chose {CLASS_WORDS.get(chosen, chosen)}: "
+        "give your reason."
+    )
+
+
+# Asked only of an applicant who can be pregnant (not of a male applicant).
+SEX_SPECIFIC = ("pregnant", "gestation_weeks")
 
 
 def bmi(data: dict[str, Any]) -> float | None:

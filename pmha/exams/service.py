@@ -14,6 +14,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmha.accounts.signatures import Signature
 from pmha.cases import service as cases
 from pmha.cases.models import Applicant, Sex
 from pmha.core import audit
@@ -21,7 +22,13 @@ from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from pmha.exams.models import ExamSection, SectionKind, SectionStatus
-from pmha.exams.sections import SCHEMAS, SIGN_PERMISSION, implied_mental_health_class
+from pmha.exams.sections import (
+    SCHEMAS,
+    SEX_SPECIFIC,
+    SIGN_PERMISSION,
+    class_mismatch,
+    implied_mental_health_class,
+)
 from pmha.rules import RuleBook
 from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
@@ -69,8 +76,17 @@ def _validate(applicant: Applicant, kind: SectionKind, data: dict[str, Any]) -> 
         raise ValidationFailed(
             errors=exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         ) from None
-    if kind == SectionKind.MEDICAL_HISTORY and applicant.sex == Sex.MALE and loaded.get("pregnant"):
-        raise ValidationFailed(errors={"pregnant": ["A male applicant cannot be pregnant."]})
+    if kind == SectionKind.MEDICAL_HISTORY and applicant.sex == Sex.MALE:
+        asked = [name for name in SEX_SPECIFIC if loaded.get(name) is not None]
+        if asked:
+            raise ValidationFailed(
+                "Pregnancy is not asked of a male applicant: leave it out.",
+                code="exams.sex_specific_question",
+                errors={
+                    name: ["Pregnancy is not asked of a male applicant: leave it out."]
+                    for name in asked
+                },
+            )
     stored: dict[str, Any] = schema.dump(loaded)
     return stored
 
@@ -163,8 +179,12 @@ def sign(
     applicant_id: uuid.UUID,
     kind: SectionKind,
     version: int,
+    signature: Signature,
+    classification_reason: str | None = None,
 ) -> ExamSection:
-    """Sign the section's draft: it becomes immutable and its answers feed the plan."""
+    """Sign the section's draft as `signature` (see accounts.signatures): it becomes immutable
+    and its answers feed the plan. A mental health class other than the one the answers imply
+    needs the physician's reason [S13b]."""
     actor.check(SIGN_PERMISSION[kind])
     applicant = cases.load_applicant(session, actor, applicant_id)
     versions = _versions(session, applicant.id, kind)
@@ -173,8 +193,13 @@ def sign(
     draft = versions[-1]
     if version != draft.version:
         raise StaleVersion(extra={"current_version": draft.version})
+    if kind == SectionKind.MENTAL_HEALTH:
+        _check_class_reason(session, actor, applicant, draft, classification_reason)
     draft.status = SectionStatus.SIGNED
-    draft.signed_by, draft.signed_by_name, draft.signed_at = actor.user_id, actor.username, utcnow()
+    draft.signed_by, draft.signed_at = signature.user_id or actor.user_id, utcnow()
+    draft.signed_by_name = signature.full_name
+    draft.signed_by_role = signature.role
+    draft.signed_by_registration = signature.registration_number
     for older in versions[:-1]:
         if older.status == SectionStatus.SIGNED:
             older.status = SectionStatus.SUPERSEDED
@@ -186,10 +211,46 @@ def sign(
         f"exam_{kind.value}",
         draft.id,
         site_id=applicant.case.site_id,
-        details={"number": draft.number},
+        details={
+            "number": draft.number,
+            "role": signature.role,
+            "registration": signature.registration_number,
+        },
     )
     _feed_rules(session, actor, rules, applicant, kind, draft.data, draft.id)
     return draft
+
+
+def _check_class_reason(
+    session: Session,
+    actor: Actor,
+    applicant: Applicant,
+    draft: ExamSection,
+    reason: str | None,
+) -> None:
+    """Refuse a class that differs from the implied one without a reason; a reason given at
+    signing is kept in the section (audited as a change of the draft)."""
+    reason = (reason or "").strip()
+    mismatch = class_mismatch(draft.data)
+    if reason and mismatch:
+        before = draft.data
+        draft.data = {**draft.data, "classification_reason": reason[:500]}
+        audit.record(
+            session,
+            actor,
+            "update",
+            "exam_mental_health",
+            draft.id,
+            site_id=applicant.case.site_id,
+            before=before,
+            after=draft.data,
+        )
+    if mismatch and len((draft.data.get("classification_reason") or "").strip()) < 5:
+        raise ValidationFailed(
+            mismatch,
+            code="exams.classification_reason_needed",
+            errors={"classification_reason": [mismatch]},
+        )
 
 
 def _feed_rules(
@@ -199,6 +260,7 @@ def _feed_rules(
     applicant: Applicant,
     kind: SectionKind,
     data: dict[str, Any],
+    section_id: uuid.UUID,
 ) -> None:
     if kind == SectionKind.MEDICAL_HISTORY:
         facts = workflow.clinical_facts(session, applicant.id)
@@ -233,6 +295,8 @@ def _feed_rules(
             rules,
             applicant.id,
             {"code": kind.value, "value": result, "date": utcnow().date()},
+            owner=True,
+            source=("exam_section", section_id),
         )
 
 
@@ -253,6 +317,3 @@ def implied_classification(section: ExamSection) -> str | None:
     if section.kind != SectionKind.MENTAL_HEALTH:
         return None
     return implied_mental_health_class(section.data)
-    section_id: uuid.UUID,
-            owner=True,
-            source=("exam_section", section_id),

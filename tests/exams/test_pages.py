@@ -5,12 +5,14 @@ with a 422 and nothing written; roles and sites are checked."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from pmha.core import audit
 from pmha.core.audit import AuditEvent
 from pmha.exams import lab_service, radiology
 from pmha.exams import service as exams
@@ -20,7 +22,7 @@ from pmha.exams.radiology import XrayReading, XrayStudy
 from pmha.workflow import service as workflow
 from tests.conftest import csrf_token
 from tests.exams import dicom_factory
-from tests.factories import applicant_data, make_case
+from tests.factories import PASSWORD, applicant_data, make_case
 
 TODAY = date.today()
 NO_TB = {
@@ -36,7 +38,6 @@ HISTORY = {
     "known_hiv": "no",
     "tb_symptoms.cough_3_weeks": "no",
     "tb_symptoms.fever": "no",
-    "pregnant": "no",
     "allergies": "Penicillin (rash)",
 }
 PHYSICAL = {
@@ -112,12 +113,36 @@ def save(
     action: str = "save",
     version: int | None = None,
     token: str | None = None,
+    password: str | None = PASSWORD,
 ) -> Any:
+    """Post a section's form; with action=sign, go on to the signing page and sign there with
+    the password (unless `password` is None: then the answer is the redirect to that page)."""
     body = {**data, "action": action}
     if version is not None:
         body["version"] = str(version)
     body["csrf_token"] = token or csrf_token(client.get(url(applicant)).text)
-    return client.post(url(applicant, f"exam/{kind}"), data=body)
+    response = client.post(url(applicant, f"exam/{kind}"), data=body)
+    if action != "sign" or response.status_code != 302 or password is None:
+        return response
+    assert response.headers["Location"].endswith(f"/exam/{kind}/sign")
+    return sign(client, applicant, kind, password)
+
+
+def sign(client: Any, applicant: Any, kind: str, password: str, **extra: str) -> Any:
+    """Sign on the signing page: it shows what is signed; the signer re-enters the password."""
+    page = client.get(url(applicant, f"exam/{kind}/sign"))
+    assert page.status_code == 200, page.text[-800:]
+    version = re.search(r'name="version" value="(\d+)"', page.text)
+    assert version, "no draft version on the signing page"
+    return client.post(
+        url(applicant, f"exam/{kind}/sign"),
+        data={
+            "csrf_token": csrf_token(page.text),
+            "version": version.group(1),
+            "password": password,
+            **extra,
+        },
+    )
 
 
 def sections(session: Any, applicant: Any, kind: str | None = None) -> list[ExamSection]:
@@ -167,7 +192,8 @@ def test_each_form_saves_a_draft_then_signs(
     [signed] = sections(session, adult, kind)
     assert signed.status == SectionStatus.SIGNED
     page = client.get(url(adult))
-    assert "Signed by <strong>t_panel_physician</strong>" in page.text
+    # a professional, not a username (issue 14 §5)
+    assert "Signed by <strong>Test panel_physician, Panel physician, reg. TEST-MD-0001" in page.text
 
 
 def test_the_saved_answers_come_back_in_the_form(signed_in: Any, session: Any, adult: Any) -> None:
@@ -205,8 +231,7 @@ def test_mental_health_shows_the_implied_classification(
     }
     assert save(client, adult, "mental_health", answers).status_code == 302
     page = client.get(url(adult)).text
-    assert "The saved answers imply: <strong>Class A</strong>" in page
-    assert "not what the physician chose" in page
+    assert "The saved answers imply Class A; you chose No class: give your reason" in page
 
 
 def test_a_signed_section_is_amended_with_a_reason_and_both_are_kept(
@@ -268,7 +293,7 @@ def test_an_amendment_without_a_reason_is_refused_inline(
             "medical_history",
             {"pregnant": "yes"},
             "pregnant",
-            "A male applicant cannot be pregnant.",
+            "Pregnancy is not asked of a male applicant",
         ),
         ("medical_history", {"gestation_weeks": "12"}, "gestation_weeks", "not pregnant"),
         ("counselling", {"sessions.0.topic": ""}, "sessions.0.topic", "Enter the topic"),
@@ -404,6 +429,7 @@ def suspect(session: Any, world: Any, rules: Any, adult: Any) -> Any:
         rules,
         adult.id,
         {"code": "chest_xray", "value": "suggestive_of_tb", "date": TODAY},
+        owner=True,  # as the reading would: the X-ray's own record is not what this tests
     )
     session.commit()
     return adult
@@ -429,7 +455,6 @@ def test_the_plans_tests_are_ordered_and_resulted(
         ("sputum_smear", 2),
         ("sputum_smear", 3),
         ("syphilis_serology", 1),
-        owner=True,  # as the reading would: the X-ray's own record is not what this tests
     }
     smear = orders[("sputum_smear", 1)]
     response = labs_post(
@@ -778,3 +803,82 @@ def test_the_demo_has_signed_sections_and_an_xray_to_read(
     assert study.applicant_id in people
     assert count(session, XrayReading) == 0
     assert list((tmp_path / "s" / "previews").rglob("*.png"))
+
+
+# --- issue 14: signing shows what is signed and asks for the password ----------------------------
+
+
+def test_signing_shows_what_is_signed_and_who_signs(
+    signed_in: Any, session: Any, adult: Any
+) -> None:
+    client = signed_in("panel_physician")
+    response = save(client, adult, "physical_exam", PHYSICAL, action="sign", password=None)
+    assert response.status_code == 302  # saved, then on to the signing page: not signed yet
+    [draft] = sections(session, adult, "physical_exam")
+    assert draft.status == SectionStatus.DRAFT
+    page = client.get(url(adult, "exam/physical_exam/sign")).text
+    assert "What you sign" in page
+    assert "36.8 °C" in page  # the section's answers, as saved
+    assert "Test panel_physician, Panel physician, reg. TEST-MD-0001" in page
+    assert 'type="password"' in page
+
+
+@pytest.mark.parametrize("password", ["", "not-my-password"])
+def test_a_wrong_signing_password_is_refused_in_words(
+    signed_in: Any, session: Any, adult: Any, password: str
+) -> None:
+    """Issue 14 §5: nothing is signed without the signer's password; the refusal says why."""
+    client = signed_in("panel_physician")
+    response = save(client, adult, "physical_exam", PHYSICAL, action="sign", password=password)
+    assert response.status_code == 422
+    assert "Your password was not accepted, so nothing was signed." in response.text
+    assert 'id="e-password"' in response.text
+    [draft] = sections(session, adult, "physical_exam")
+    assert draft.status == SectionStatus.DRAFT and draft.signed_at is None
+    assert audit.verify(session).ok
+
+
+def test_a_class_other_than_the_implied_one_asks_for_the_reason_before_signing(
+    signed_in: Any, session: Any, adult: Any
+) -> None:
+    """DS-2054 [S13b, S13c]: a controlled-substance use disorder implies Class A; signing
+    "No class" needs a reason, asked for on the signing page before the signer signs."""
+    client = signed_in("panel_physician")
+    answers = {
+        **MENTAL,
+        "substance_use.0.controlled": "y",
+        "substance_use.0.disorder": "y",
+        "substance_use.0.substance": "heroin",
+    }
+    save(client, adult, "mental_health", answers, action="sign", password=None)
+    page = client.get(url(adult, "exam/mental_health/sign")).text
+    assert "The answers imply Class A; you chose No class: give your reason." in page
+    refused = sign(client, adult, "mental_health", PASSWORD)
+    assert refused.status_code == 422
+    assert 'id="e-classification_reason"' in refused.text
+    [draft] = sections(session, adult, "mental_health")
+    assert draft.status == SectionStatus.DRAFT
+    reason = "In sustained remission for 14 months per treatment centre letter"
+    signed = sign(client, adult, "mental_health", PASSWORD, classification_reason=reason)
+    assert signed.status_code == 302, signed.text[-800:]
+    [draft] = sections(session, adult, "mental_health")
+    assert (draft.status, draft.data["classification_reason"]) == (SectionStatus.SIGNED, reason)
+
+
+def test_pregnancy_is_not_asked_of_a_male_applicant(
+    signed_in: Any, session: Any, world: Any, adult: Any
+) -> None:
+    """Issue 14 §4: sex-specific questions are hidden for a male applicant, asked of a female."""
+    client = signed_in("panel_physician")
+    page = client.get(url(adult)).text
+    assert 'name="pregnant"' not in page and 'name="gestation_weeks"' not in page
+    woman = make_case(
+        session,
+        world.actor("nurse"),
+        principal=applicant_data(
+            sex="female", given_names="Mona", given_names_original=None, dob="1991-04-04"
+        ),
+    ).applicants[0]
+    session.commit()
+    page = client.get(url(woman)).text
+    assert 'name="pregnant"' in page and 'name="gestation_weeks"' in page

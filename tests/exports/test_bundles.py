@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from pmha.accounts.signatures import trusted_signature
 from pmha.core.errors import NotFound
 from pmha.exports import build, envelope, fhir, receive, service
 from pmha.exports.models import (
@@ -223,10 +224,13 @@ def test_the_summary_holds_vitals_a_classification_and_the_xray_report(
     physical = {"vitals": vitals, "systems": {"lungs": {"status": "normal"}}, "overall": "normal"}
     for kind, data in (
         (SectionKind.PHYSICAL_EXAM, physical),
-        (SectionKind.MENTAL_HEALTH, {"classification": "class_b"}),
-    ):
+        # class B without the answers that imply it: the physician gives the reason [issue 14]
+        (SectionKind.MENTAL_HEALTH, {"classification": "class_b",
+                                     "classification_reason": "specialist report: anxiety"}),
+    ):  # fmt: skip
         draft = exams.save_draft(session, physician, principal.id, kind, data, None)
-        exams.sign(session, physician, rules, principal.id, kind, draft.version)
+        signature = trusted_signature(world.users["panel_physician"], "exams:sign")
+        exams.sign(session, physician, rules, principal.id, kind, draft.version, signature)
     (study, _), *_ = radiology.studies(session, physician, principal.id)
     radiology.read(
         session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}

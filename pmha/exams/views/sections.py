@@ -8,13 +8,22 @@ from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
 
+from pmha.accounts import signatures
+from pmha.accounts.web_auth import confirm_signature
+from pmha.cases.models import Sex
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.errors import AppError, Forbidden, NotFound, StaleVersion, ValidationFailed
 from pmha.core.forms import app_error_fields
 from pmha.exams import attachments, service
 from pmha.exams.models import ExamSection, SectionKind
-from pmha.exams.sections import SIGN_PERMISSION, bmi
+from pmha.exams.sections import (
+    CLASS_WORDS,
+    SEX_SPECIFIC,
+    SIGN_PERMISSION,
+    bmi,
+    class_mismatch,
+)
 from pmha.exams.views import form
 from pmha.exams.views.common import (
     Failed,
@@ -44,6 +53,10 @@ SHORT = {
 }
 STALE = (
     "Someone saved this section meanwhile: here it is as it is now. Your changes were not saved."
+)
+STALE_SIGN = (
+    "Someone changed this draft meanwhile: here it is as it is now. Nothing was signed: check it "
+    "and sign again."
 )
 
 
@@ -149,8 +162,27 @@ def _page(
         row_counts=form.row_counts,
         choice_words=form.choice_words,
         short=SHORT,
+        signed_line=signed_line,
+        class_words=CLASS_WORDS,
+        skip=_skipped(applicant),
         **page_context(applicant, "exams.record"),
     ), status
+
+
+def signed_line(section: ExamSection) -> str:
+    """'A. Demir, Panel physician, reg. TR-12345': who signed, as a professional."""
+    if not section.signed_by_name:
+        return ""
+    words = signatures.role_words(section.signed_by_role) if section.signed_by_role else None
+    reg = section.signed_by_registration
+    return ", ".join(p for p in (section.signed_by_name, words, reg and f"reg. {reg}") if p)
+
+
+def _skipped(applicant: Any) -> dict[SectionKind, tuple[str, ...]]:
+    """Questions not asked of this applicant: pregnancy of a male applicant."""
+    if applicant.sex == Sex.MALE:
+        return {SectionKind.MEDICAL_HISTORY: SEX_SPECIFIC}
+    return {}
 
 
 def _kind(name: str) -> SectionKind:
@@ -176,7 +208,8 @@ def _back(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: SectionKind, text: 
 @bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>")
 @require("exams:write")
 def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
-    """Save the draft; with action=sign, save it and sign it (one transaction)."""
+    """Save the draft; with action=sign, save it and go on to sign it: the signing page shows
+    what is signed and asks for the password (a click alone is not a signature)."""
     section_kind, me, db = _kind(kind), actor(), get_session()
     signing = request.form.get("action") == "sign"
     if signing:
@@ -185,11 +218,9 @@ def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     failed = Failed(section_kind.value, request.form.to_dict())
     try:
         data = form.to_data(section_kind, request.form)
-        draft = service.save_draft(
+        service.save_draft(
             db, me, applicant.id, section_kind, data, version_of(request.form.get("version"))
         )
-        if signing:
-            service.sign(db, me, rulebook(), applicant.id, section_kind, draft.version)
     except (Forbidden, NotFound):
         raise
     except (StaleVersion, service.SectionSigned) as exc:
@@ -202,12 +233,83 @@ def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
         failed.errors = form.humane(section_kind, app_error_fields(exc))
         return _page(case_id, applicant_id, failed, exc.status)
     title = TITLES[section_kind]
-    return _back(
-        case_id,
-        applicant_id,
-        section_kind,
-        f"{title}: signed." if signing else f"{title}: draft saved.",
-    )
+    if signing:
+        flash(f"{title}: draft saved. Check it, then sign with your password.")
+        return redirect(
+            url_for(".sign_review", case_id=case_id, applicant_id=applicant_id, kind=kind)
+        )
+    return _back(case_id, applicant_id, section_kind, f"{title}: draft saved.")
+
+
+def _sign_page(
+    applicant: Any, kind: SectionKind, failed: Failed | None = None, status: int = 200
+) -> Any:
+    """What is being signed, who signs it, and the password; a refused signing says why."""
+    me, db = actor(), get_session()
+    record = service.record(db, me, applicant.id)
+    versions = record.get(kind, [])
+    draft = versions[-1] if versions and versions[-1].status.value == "draft" else None
+    if draft is None:
+        raise NotFound("There is no draft to sign.", code="exams.no_draft")
+    signer, cannot = signatures.preview(db, me, SIGN_PERMISSION[kind])
+    panel = Panel(kind, TITLES[kind], versions, draft, {}, True, True)
+    return render_template(
+        "exams/sign.html",
+        panel=panel,
+        draft=draft,
+        spec=form.FORMS[kind],
+        derived=panel.derived(draft),
+        mismatch=class_mismatch(draft.data) if kind == SectionKind.MENTAL_HEALTH else None,
+        signer=signer,
+        cannot=cannot,
+        failed=failed,
+        choice_words=form.choice_words,
+        **page_context(applicant, "exams.record"),
+    ), status
+
+
+@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>/sign")
+@require("exams:write")
+def sign_review(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
+    section_kind = _kind(kind)
+    actor().check(SIGN_PERMISSION[section_kind])
+    return _sign_page(applicant_of(case_id, applicant_id), section_kind)
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>/sign")
+@require("exams:write")
+def sign_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
+    """Sign the draft shown on the signing page, with the signer's password."""
+    section_kind, me, db = _kind(kind), actor(), get_session()
+    me.check(SIGN_PERMISSION[section_kind])
+    applicant = applicant_of(case_id, applicant_id)
+    reason = request.form.get("classification_reason", "")[:500]
+    failed = Failed(section_kind.value, {"classification_reason": reason})
+    try:
+        signature = confirm_signature(
+            request.form.get("password", "")[:200], SIGN_PERMISSION[section_kind]
+        )
+        service.sign(
+            db,
+            me,
+            rulebook(),
+            applicant.id,
+            section_kind,
+            version_of(request.form.get("version")) or 0,
+            signature,
+            reason or None,
+        )
+    except (Forbidden, NotFound):
+        raise
+    except StaleVersion:
+        refused()
+        failed.errors = {"_form": [STALE_SIGN]}
+        return _sign_page(applicant, section_kind, failed, 409)
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _sign_page(applicant, section_kind, failed, exc.status)
+    return _back(case_id, applicant_id, section_kind, f"{TITLES[section_kind]}: signed.")
 
 
 @bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>/amend")

@@ -1,13 +1,17 @@
 """signatures: the signer's registration number and re-authenticated signing
 
+A user gets a professional registration number (a physician cannot sign without one); a signed
+exam section keeps the signer's role and registration number beside the full name, as they were
+when it was signed.
+
 Revision ID: 0020
 Revises: 0019
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0020"
 down_revision = "0019"
@@ -16,8 +20,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("registration_number", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("exam_sections") as batch:
+        batch.add_column(sa.Column("signed_by_role", sa.String(length=40), nullable=True))
+        batch.add_column(sa.Column("signed_by_registration", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("exam_sections") as batch:
+        batch.drop_column("signed_by_registration")
+        batch.drop_column("signed_by_role")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("registration_number")
