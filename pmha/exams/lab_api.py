@@ -28,8 +28,21 @@ class OrderIn(StrictSchema):
 
 
 class LabResultIn(StrictSchema):
-    value = fields.Raw(required=True, metadata={"description": "the code's value, or mm for TST"})
+    specimen_number = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        metadata={"description": "the number on the specimen's label: this order's accession"},
+    )
+    value = fields.Raw(
+        load_default=None,
+        metadata={
+            "description": "mm for a TST; the interpretation of a test whose interpretation is "
+            "not derived; for syphilis and IGRA it is derived from the values (if given, it "
+            "must agree)"
+        },
+    )
     date = fields.Date(required=True, validate=date_in_range)
+    collected_on = fields.Date(validate=date_in_range)
     details = fields.Nested(
         "LabDetailsIn",
         load_default=dict,
@@ -50,6 +63,8 @@ class LabDetailsIn(StrictSchema):
     treponemal = fields.String(validate=validate.OneOf(["reactive", "non_reactive"]))
     non_treponemal = fields.String(validate=validate.OneOf(["reactive", "non_reactive"]))
     treatment_history = fields.String(validate=validate.Length(max=500))
+    second_treponemal = fields.String(validate=validate.OneOf(["reactive", "non_reactive"]))
+    treatment_documented = fields.Boolean()
     # sputum culture: the date the culture was final (cultures take up to 8 weeks)
     final_on = fields.Date(validate=date_in_range)
     # IGRA (DS-3030): the assay and its values
@@ -57,9 +72,16 @@ class LabDetailsIn(StrictSchema):
     nil = fields.Float(validate=validate.Range(min=0, max=100))
     tb1 = fields.Float(validate=validate.Range(min=0, max=100))
     tb2 = fields.Float(validate=validate.Range(min=0, max=100))
-    mitogen = fields.Float(validate=validate.Range(min=0, max=100))
+    mitogen = fields.Float(validate=validate.Range(min=0, max=1000))
+    panel_a = fields.Float(validate=validate.Range(min=0, max=1000))  # T-SPOT.TB spot counts
+    panel_b = fields.Float(validate=validate.Range(min=0, max=1000))
     # HIV: pre-test counselling comes before the result
     pre_test_counselling_on = fields.Date(validate=date_in_range)
+
+
+class OverrideIn(StrictSchema):
+    value = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    reason = fields.String(required=True, validate=validate.Length(max=500))
 
 
 class ConsentIn(StrictSchema):
@@ -73,6 +95,7 @@ class OrderOut(StrictSchema):
     code = fields.String()
     specimen = fields.Integer()
     status = fields.String()
+    accession = fields.String(metadata={"description": "the specimen number on the label"})
     ordered_at = fields.DateTime()
     result = fields.Dict(allow_none=True)
 
@@ -88,6 +111,7 @@ def _order(order: Any, result: Any) -> dict[str, Any]:
             "code": order.code,
             "specimen": order.specimen,
             "status": order.status.value,
+            "accession": order.accession,
             "ordered_at": order.ordered_at,
             "result": None
             if result is None
@@ -95,6 +119,17 @@ def _order(order: Any, result: Any) -> dict[str, Any]:
                 "value": result.value,
                 "date": result.result_date.isoformat(),
                 "details": result.details,
+                "specimen_number": result.specimen_number,
+                "interpretation": result.interpretation.value,
+                "derived": result.derived,
+                "derivation": result.derivation,
+                "override": None
+                if result.overridden_at is None
+                else {
+                    "by": result.overridden_by_name,
+                    "at": result.overridden_at.isoformat(),
+                    "reason": result.override_reason,
+                },
             },
         }
     )
@@ -129,8 +164,11 @@ def order_tests(applicant_id: uuid.UUID) -> Any:
 @bp.post("/lab-orders/<uuid:order_id>/result")
 @require("cases:read")
 @doc(
-    "Record the result of an ordered test (the role needed depends on the test); a result "
-    "dated before its order, or an HIV result without consent, is a 422",
+    "Record the result of an ordered test (the role needed depends on the test): it names the "
+    "order's specimen number (another order's is a 422 labs.specimen_mismatch); syphilis, "
+    "IGRA and TST interpretations are derived from the values (values that contradict each "
+    "other are a 422 labs.values_contradict); impossible dates, or an HIV result without "
+    "consent, are a 422",
     body=LabResultIn,
     response=OrderOut,
     status=201,
@@ -143,6 +181,24 @@ def record_lab_result(order_id: uuid.UUID) -> Any:
     result = lab_service.record_result(session, actor(), rulebook(), order_id, body)
     order = session.get(labs.LabOrder, result.order_id)
     return _order(order, result), 201
+
+
+@bp.post("/lab-orders/<uuid:order_id>/interpretation")
+@require("exams:sign")
+@doc(
+    "A physician overrides the interpretation derived from a syphilis or IGRA result's values, "
+    "with a reason (audited); without a reason, or for a typed result, a 422",
+    body=OverrideIn,
+    response=OrderOut,
+    errors=(400, 404, 409, 415, 422),
+    tag="labs",
+)
+def override_interpretation(order_id: uuid.UUID) -> Any:
+    body = load_json(OverrideIn())
+    session = get_session()
+    result = lab_service.override_interpretation(session, actor(), rulebook(), order_id, body)
+    order = session.get(labs.LabOrder, result.order_id)
+    return _order(order, result)
 
 
 @bp.post("/applicants/<uuid:applicant_id>/consents")

@@ -15,11 +15,13 @@ from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
+from pmha.exams import lab_values
 from pmha.exams.labs import (
     LAB_CODES,
     SPECIMENS,
     Consent,
     ConsentKind,
+    Interpretation,
     LabOrder,
     LabResult,
     OrderStatus,
@@ -34,6 +36,10 @@ from pmha.workflow.models import StepState
 from pmha.workflow.roles import permission_for
 
 TST_READ_DAYS = (2, 3)  # read 48 to 72 hours after placement
+FACTS = ("tb_contact", "known_hiv", "tb_history", "tb_symptoms", "extrapulmonary_tb", "pregnant")
+# A physician may override these derived interpretations; a TST's is not: the plan reads the
+# induration in mm against the rule file's own cut-offs, so an override would change nothing.
+OVERRIDABLE = frozenset({"syphilis_serology", "igra"})
 
 
 def order_tests(
@@ -155,12 +161,16 @@ def has_consent(session: Session, applicant_id: uuid.UUID, kind: ConsentKind) ->
     return bool(latest and latest.given)
 
 
-def _check_details(order: LabOrder, value: str, details: dict[str, Any]) -> dict[str, list[str]]:
+def _check_details(
+    order: LabOrder, value: str | None, details: dict[str, Any]
+) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     allowed = vocab.RESULT_VALUES[order.code]
-    if allowed is None:  # TST: the value is the induration in mm, read 48 to 72 h after placement
+    if value is None and (allowed is None or order.code not in lab_values.DERIVED_CODES):
+        errors["value"] = ["Give the result."]
+    elif allowed is None:  # TST: the value is the induration in mm, read 48 to 72 h after placement
         try:
-            if not 0 <= float(value) <= 100:
+            if not 0 <= float(str(value)) <= 100:
                 raise ValueError
         except ValueError:
             errors["value"] = ["Give the induration in mm, 0 to 100."]
@@ -169,9 +179,106 @@ def _check_details(order: LabOrder, value: str, details: dict[str, Any]) -> dict
             errors["details"] = ["Give placed_on and read_on dates for a TST."]
         elif (read - placed).days not in TST_READ_DAYS:
             errors["details"] = ["A TST is read 48 to 72 hours after it is placed."]
-    elif value not in allowed:
+    elif value is not None and value not in allowed:
         errors["value"] = [f"Use one of {', '.join(allowed)}."]
     return errors
+
+
+def _specimen_checked(session: Session, order: LabOrder, number: object) -> str:
+    """The specimen number the result names, which must be its own order's (a result typed
+    against another tube is someone else's result)."""
+    given = str(number or "").strip().upper()
+    if not given:
+        raise ValidationFailed(
+            "Give the specimen number from the tube's label.",
+            errors={"specimen_number": ["Give the specimen number from the tube's label."]},
+        )
+    if given == order.accession:
+        return given
+    theirs = session.scalar(select(LabOrder.id).where(LabOrder.accession == given))
+    text = (
+        f"Specimen {given} belongs to another order, not to this one ({order.accession}): "
+        "check the tube's label. Nothing was recorded."
+        if theirs is not None
+        else f"No order has the specimen number {given}; this order's is {order.accession}: "
+        "check the tube's label. Nothing was recorded."
+    )
+    raise ValidationFailed(text, errors={"specimen_number": [text]}, code="labs.specimen_mismatch")
+
+
+def _facts(session: Session, applicant_id: uuid.UUID) -> dict[str, bool | None]:
+    found = workflow.clinical_facts(session, applicant_id)
+    return {f: getattr(found, f, None) for f in FACTS}
+
+
+def _dates(
+    order: LabOrder, dob: date, day: date, details: dict[str, Any], collected: date | None
+) -> dict[str, list[str]]:
+    """Dates that cannot be true, in words."""
+    errors: dict[str, list[str]] = {}
+    if day > utcnow().date():
+        errors["date"] = ["The result is dated in the future."]
+    elif day < dob:
+        errors["date"] = ["The result is dated before the applicant was born."]
+    elif day < order.ordered_at.date():
+        errors["date"] = ["The result is dated before the test was ordered."]
+    if collected is not None:
+        if collected < dob:
+            errors["collected_on"] = ["The specimen is dated before the applicant was born."]
+        elif collected > day:
+            errors["collected_on"] = [
+                "The specimen is dated after its result: a specimen is collected before it is "
+                "tested."
+            ]
+        elif collected > utcnow().date():
+            errors["collected_on"] = ["The specimen is dated in the future."]
+    placed = details.get("placed_on")
+    if isinstance(placed, date) and placed < dob:
+        errors["placed_on"] = ["The TST is dated before the applicant was born."]
+    return errors
+
+
+def _derive(
+    session: Session,
+    applicant_id: uuid.UUID,
+    order: LabOrder,
+    value: str | None,
+    details: dict[str, Any],
+    errors: dict[str, list[str]],
+) -> tuple[lab_values.Derived | None, dict[str, list[str]]]:
+    """The interpretation the values give, and the contradictions (field -> words). Missing
+    values join `errors`."""
+    if order.code not in lab_values.DERIVED_CODES or "value" in errors:
+        return None, {}
+    try:
+        derived = lab_values.derive(order.code, value or "", details, _facts(session, applicant_id))
+    except lab_values.Incomplete as exc:
+        errors.update(exc.errors)
+        return None, {}
+    except lab_values.Contradiction as exc:
+        return None, exc.errors
+    if derived is None or order.code == "tst" or value is None:
+        return derived, {}
+    if derived.value is None:
+        return derived, {
+            "value": [
+                f"{derived.why} Leave the interpretation blank: a physician records it with a "
+                "reason."
+            ]
+        }
+    if value != derived.value:
+        return derived, {
+            "value": [
+                f"The values give {_words(derived.value)} ({derived.why}); the result cannot "
+                f"say {_words(value)}. A physician may override the interpretation, with a "
+                "reason, once the values are recorded."
+            ]
+        }
+    return derived, {}
+
+
+def _words(value: str) -> str:
+    return value.replace("_", " ").capitalize()
 
 
 def record_result(
@@ -188,12 +295,13 @@ def record_result(
     actor.check(permission_for(order.code))
     if order.status in (OrderStatus.RESULTED, OrderStatus.CANCELLED):
         raise Conflict(f"This order is {order.status.value}.", code="labs.order_closed")
-    value, day, details = str(data["value"]), data["date"], dict(data.get("details") or {})
+    number = _specimen_checked(session, order, data.get("specimen_number"))
+    typed = data.get("value")
+    value = None if typed is None or str(typed).strip() == "" else str(typed).strip()
+    day, details = data["date"], dict(data.get("details") or {})
+    collected = data.get("collected_on") or order.collected_on
     errors = _check_details(order, value, details)
-    if day < order.ordered_at.date():
-        errors["date"] = ["The result is dated before the test was ordered."]
-    elif day > utcnow().date():
-        errors["date"] = ["The result is dated in the future."]
+    errors.update(_dates(order, applicant.dob, day, details, collected))
     if order.code == "hiv_test":
         counselled = details.get("pre_test_counselling_on")
         if not isinstance(counselled, date) or counselled > day:
@@ -205,25 +313,44 @@ def record_result(
         and final < order.ordered_at.date()
     ):
         errors["details"] = ["The culture cannot be final before it was ordered."]
-    if order.code in TB_TESTS:
+    if order.code in TB_TESTS and "date" not in errors:
         tested = details.get("placed_on") if isinstance(details.get("placed_on"), date) else None
-        too_soon = given.tb_test_too_soon(
-            session, applicant.id, tested or order.collected_on or day
-        )
+        too_soon = given.tb_test_too_soon(session, applicant.id, tested or collected or day)
         if too_soon:
             errors["date"] = [too_soon]
     if order.code == "hiv_test" and not has_consent(session, applicant.id, ConsentKind.HIV_TEST):
         errors["consent"] = ["Record the applicant's consent to an HIV test first."]
+    derived, contradicts = _derive(session, applicant.id, order, value, details, errors)
+    if contradicts:
+        errors.update(contradicts)
+        raise ValidationFailed(
+            "The values contradict each other: "
+            + " ".join(m for ms in contradicts.values() for m in ms),
+            errors=errors,
+            code="labs.values_contradict",
+        )
     if errors:
         raise ValidationFailed(errors=errors)
+    kept = value or ""
+    interpretation = Interpretation.ENTERED
+    if derived is not None:
+        interpretation = Interpretation.DERIVED
+        if order.code != "tst":  # a TST's value stays the induration in mm: the plan reads it
+            kept = derived.value or lab_values.NEEDS_REVIEW
     result = LabResult(
         order_id=order.id,
-        value=value,
+        value=kept,
         result_date=day,
         recorded_by=actor.user_id,
         details={k: v.isoformat() if isinstance(v, date) else v for k, v in details.items()},
+        specimen_number=number,
+        derived=derived.value if derived else None,
+        derivation=derived.why[:300] if derived else None,
+        interpretation=interpretation,
     )
     order.status = OrderStatus.RESULTED
+    if collected is not None:
+        order.collected_on = collected
     session.add(result)
     session.flush()
     audit.record(
@@ -233,9 +360,81 @@ def record_result(
         "lab_order",
         order.id,
         site_id=applicant.case.site_id,
-        after={"value": value},
+        after={"value": kept, "derived": result.derived},
     )
     _tell_the_plan(session, actor, rules, order, result, day)
+    return result
+
+
+class OverrideRefused(ValidationFailed):
+    code = "labs.override_refused"
+
+
+def override_interpretation(
+    session: Session, actor: Actor, rules: RuleBook, order_id: uuid.UUID, data: dict[str, Any]
+) -> LabResult:
+    """A physician replaces the interpretation derived from a result's values with their own,
+    saying why (audited); the plan hears the new interpretation."""
+    order = session.get(LabOrder, order_id)
+    if order is None:
+        raise NotFound("No such lab order.", code="labs.order_not_found")
+    try:
+        applicant = cases.load_applicant(session, actor, order.applicant_id)
+    except NotFound:
+        raise NotFound("No such lab order.", code="labs.order_not_found") from None
+    actor.check("exams:sign")
+    result = session.scalar(select(LabResult).where(LabResult.order_id == order.id))
+    if result is None:
+        raise Conflict("This order has no result yet.", code="labs.no_result")
+    if order.code not in OVERRIDABLE or result.interpretation not in (
+        Interpretation.DERIVED,
+        Interpretation.OVERRIDDEN,
+    ):
+        text = (
+            "A TST is read by the plan in mm against the destination's cut-offs: record a "
+            "new TST instead."
+            if order.code == "tst"
+            else "This result's interpretation was typed, not derived from values: there is "
+            "nothing to override."
+        )
+        raise OverrideRefused(text, errors={"value": [text]})
+    value = str(data.get("value") or "").strip()
+    reason = str(data.get("reason") or "").strip()
+    errors: dict[str, list[str]] = {}
+    allowed = vocab.RESULT_VALUES[order.code] or ()
+    if value not in allowed:
+        errors["value"] = [f"Choose the interpretation: {', '.join(_words(v) for v in allowed)}."]
+    elif value == result.value:
+        errors["value"] = [f"The interpretation is already {_words(value)}."]
+    if len(reason) < 10:
+        errors["reason"] = [
+            "Say why the interpretation differs from what the values give (a sentence a "
+            "colleague can check)."
+        ]
+    if errors:
+        raise OverrideRefused(
+            "The interpretation was not overridden: "
+            + " ".join(m for ms in errors.values() for m in ms),
+            errors=errors,
+        )
+    before = {"value": result.value, "interpretation": result.interpretation.value}
+    result.value = value
+    result.interpretation = Interpretation.OVERRIDDEN
+    result.override_reason = reason
+    result.overridden_by, result.overridden_by_name = actor.user_id, actor.username
+    result.overridden_at = utcnow()
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "override",
+        "lab_result",
+        result.id,
+        site_id=applicant.case.site_id,
+        before=before,
+        after={"value": value, "interpretation": "overridden", "reason": reason},
+    )
+    _tell_the_plan(session, actor, rules, order, result, result.result_date)
     return result
 
 
@@ -257,7 +456,7 @@ def _tell_the_plan(
         value = combined(order.code, [results.get(o.id) for o in siblings])
     else:
         value = results.get(order.id)
-    if value is not None:
+    if value is not None and value != lab_values.NEEDS_REVIEW:
         workflow.record_result(
             session,
             actor,

@@ -9,6 +9,7 @@ specimens are ordered and resulted one by one; the plan hears "positive" as soon
 from __future__ import annotations
 
 import enum
+import secrets
 import uuid
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +25,23 @@ LAB_CODES = (
     "pregnancy_test",
 )  # fmt: skip
 SPECIMENS = {"sputum_smear": 3, "sputum_culture": 3, "tb_naat": 1}
+_ACCESSION_LETTERS = "ACDEFGHJKLMNPQRTUVWXY3479"  # no 0/O, 1/I, 2/Z, 5/S, 6/B, 8/B on a label
+
+
+def new_accession() -> str:
+    """A specimen (accession) number for a new order's label, e.g. L-7KQ4-MX3A: random, so it
+    says nothing about the person, and short enough to read back from a tube."""
+    body = "".join(secrets.choice(_ACCESSION_LETTERS) for _ in range(8))
+    return f"L-{body[:4]}-{body[4:]}"
+
+
+class Interpretation(enum.StrEnum):
+    """Where a result's interpretation (its `value`) comes from."""
+
+    DERIVED = "derived"  # from the values, by pmha.exams.lab_values
+    OVERRIDDEN = "overridden"  # a physician's, with a reason, over the derived one
+    ENTERED = "entered"  # typed: a test whose interpretation follows from no values
+    BEFORE_DERIVATION = "before_derivation"  # typed before PMHA derived it (migration 0019)
 
 
 class OrderStatus(enum.StrEnum):
@@ -51,8 +69,14 @@ class LabOrder(UUIDPk, Base):
     ordered_by: Mapped[uuid.UUID | None]
     collection_method: Mapped[str | None] = mapped_column(String(30))
     collected_on: Mapped[date | None]
+    # The number on the specimen's label; a result must name it (one order's result cannot be
+    # recorded against another's).
+    accession: Mapped[str] = mapped_column(String(20), default=new_accession)
 
-    __table_args__ = (UniqueConstraint("applicant_id", "code", "specimen"),)
+    __table_args__ = (
+        UniqueConstraint("applicant_id", "code", "specimen"),
+        UniqueConstraint("accession", name="uq_lab_orders_accession"),
+    )
 
 
 class LabResult(UUIDPk, Base):
@@ -64,6 +88,17 @@ class LabResult(UUIDPk, Base):
     result_date: Mapped[date]
     recorded_by: Mapped[uuid.UUID | None]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    specimen_number: Mapped[str | None] = mapped_column(String(20))  # as the result named it
+    # `value` is what the plan hears: the derived interpretation unless a physician overrode it.
+    derived: Mapped[str | None] = mapped_column(String(40))
+    derivation: Mapped[str | None] = mapped_column(String(300))  # why, in words
+    interpretation: Mapped[Interpretation] = mapped_column(
+        str_enum(Interpretation, 20), default=Interpretation.ENTERED
+    )
+    override_reason: Mapped[str | None] = mapped_column(String(500))
+    overridden_by: Mapped[uuid.UUID | None]
+    overridden_by_name: Mapped[str | None] = mapped_column(String(120))  # as it was then
+    overridden_at: Mapped[datetime | None]
 
 
 class Consent(UUIDPk, Base):

@@ -44,12 +44,13 @@ def suspect(session, world, rules):
 
 
 def result(session, world, rules, order, value, day=TODAY, role="lab_technician", **details):
+    """Record `value`, naming the order's own specimen number (its label)."""
     return lab_service.record_result(
         session,
         world.actor(role),
         rules,
         order.id,
-        {"value": value, "date": day, "details": details},
+        {"specimen_number": order.accession, "value": value, "date": day, "details": details},
     )
 
 

@@ -74,7 +74,12 @@ def make_export_case(app: Flask, session: Session, world: World, storage: Path) 
     workflow.current(session, physician, rules, principal)
     radiology.upload(session, world.actor("radiologist"), principal, dicom_factory.make(), storage)
     order = lab_service.order_tests(session, physician, rules, principal, ["syphilis_serology"])[0]
-    result = {"value": "non_reactive", "date": date.today(), "details": {}}
+    result = {
+        "specimen_number": order.accession,
+        "value": "non_reactive",
+        "date": date.today(),
+        "details": {"treponemal": "non_reactive"},
+    }
     lab_service.record_result(session, world.actor("lab_technician"), rules, order.id, result)
     vaccinations.record_vaccination(
         session,

@@ -15,7 +15,7 @@ from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.core.schemas import StrictSchema, date_in_range
-from pmha.exams import lab_service, labs
+from pmha.exams import lab_service, lab_values, labs
 from pmha.exams.lab_api import LabDetailsIn
 from pmha.exams.views.common import Failed, applicant_of, bp, page_context, refused
 from pmha.rules import vocabulary as vocab
@@ -43,6 +43,17 @@ STATUS_WORDS = {
 }
 WORDS = {
     "value": "Result",
+    "specimen_number": "Specimen number",
+    "collected_on": "Specimen collected on",
+    "second_treponemal": "Second treponemal test",
+    "treatment_documented": "Past treatment documented",
+    "nil": "Nil",
+    "tb1": "TB1",
+    "tb2": "TB2",
+    "mitogen": "Mitogen",
+    "panel_a": "Panel A",
+    "panel_b": "Panel B",
+    "reason": "Reason",
     "date": "Date of the result",
     "placed_on": "TST placed on",
     "read_on": "TST read on",
@@ -64,10 +75,31 @@ WORDS = {
 }
 
 
+def _number() -> Any:
+    return fields.Float(
+        validate=validate.Range(min=0, max=1000, error="Give a number from 0 to 1000."),
+        error_messages={"invalid": "Give a number, e.g. 0.35."},
+    )
+
+
 class ResultForm(StrictSchema):
     order = fields.UUID(required=True)
-    value = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    specimen_number = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=20),
+        error_messages={"required": "Give the specimen number from the tube's label."},
+    )
+    value = fields.String(validate=validate.Length(min=1, max=40))
     date = fields.Date(required=True, validate=date_in_range)
+    collected_on = fields.Date(validate=date_in_range)
+    second_treponemal = fields.String(validate=validate.OneOf(["reactive", "non_reactive"]))
+    treatment_documented = fields.String(validate=validate.OneOf(["yes", "no"]))
+    nil = _number()
+    tb1 = _number()
+    tb2 = _number()
+    mitogen = _number()
+    panel_a = _number()
+    panel_b = _number()
     placed_on = fields.Date(validate=date_in_range)
     read_on = fields.Date(validate=date_in_range)
     titre = fields.String(validate=validate.Regexp(r"^1:\d{1,5}$", error="Write a titre as 1:8."))
@@ -79,6 +111,16 @@ class ResultForm(StrictSchema):
     final_on = fields.Date(validate=date_in_range)
     assay = fields.String(validate=validate.OneOf(["QFT-Plus", "QFT-GIT", "T-SPOT.TB"]))
     pre_test_counselling_on = fields.Date(validate=date_in_range)
+
+
+class OverrideForm(StrictSchema):
+    order = fields.UUID(required=True)
+    value = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        error_messages={"required": "Choose the interpretation."},
+    )
+    reason = fields.String(validate=validate.Length(max=500), load_default="")
 
 
 class ConsentForm(StrictSchema):
@@ -132,6 +174,11 @@ def _page(
         consent_kinds=CONSENTS,
         can_order=me.can("exams:write"),
         can_result={o.id: me.can(permission_for(o.code)) for o, _ in orders},
+        can_override=me.can("exams:sign"),
+        overridable=lab_service.OVERRIDABLE,
+        derived_codes=lab_values.DERIVED_CODES,
+        assays=lab_values.catalogue().assays,
+        needs_review=lab_values.NEEDS_REVIEW,
         result_values=vocab.RESULT_VALUES,
         methods=COLLECTION_METHODS,
         status_words=STATUS_WORDS,
@@ -178,15 +225,20 @@ def order_tests(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 
 
 def _details(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: data[k] for k in LabDetailsIn().fields if k in data}
+    found = {k: data[k] for k in LabDetailsIn().fields if k in data}
+    if "treatment_documented" in found:
+        found["treatment_documented"] = found["treatment_documented"] == "yes"
+    return found
 
 
 @bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/results")
 @require("labs:read")
 def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
-    names = ["order", "value", "date", "placed_on", "read_on", "titre", "collection_method", "note",
-             "treponemal", "non_treponemal", "treatment_history", "final_on", "assay",
+    names = ["order", "specimen_number", "value", "date", "collected_on", "placed_on", "read_on",
+             "titre", "collection_method", "note", "treponemal", "non_treponemal",
+             "second_treponemal", "treatment_documented", "treatment_history", "final_on",
+             "assay", "nil", "tb1", "tb2", "mitogen", "panel_a", "panel_b",
              "pre_test_counselling_on"]  # fmt: skip
     raw = form_data(request.form, names)
     failed = Failed(f"result-{raw.get('order', '')}", raw)
@@ -201,7 +253,13 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         failed.target = "result"
         failed.errors = {"order": ["This is not one of this applicant's lab orders."]}
         return _page(case_id, applicant_id, failed, 422)
-    body = {"value": data["value"], "date": data["date"], "details": _details(data)}
+    body = {
+        "specimen_number": data["specimen_number"],
+        "value": data.get("value"),
+        "date": data["date"],
+        "collected_on": data.get("collected_on"),
+        "details": _details(data),
+    }
     try:
         result = lab_service.record_result(db, me, rulebook(), order.id, body)
     except (Forbidden, NotFound):
@@ -213,10 +271,45 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     text = f"{label(order.code)}"
     if order.code in labs.SPECIMENS and labs.SPECIMENS[order.code] > 1:
         text += f", specimen {order.specimen}"
+    if result.value == lab_values.NEEDS_REVIEW:
+        said = "recorded; the values settle nothing on their own: a physician reviews them"
+    elif order.code == "tst":
+        said = f"{result.value} mm recorded, {value_label(result.derived or '')}"
+    else:
+        said = f"result {value_label(result.value)} recorded"
+    return _back(case_id, applicant_id, f"{text}: {said}.", f"o-{order.id}")
+
+
+@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/interpretation")
+@require("exams:sign")
+def override_interpretation(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    raw = form_data(request.form, ["order", "value", "reason"])
+    failed = Failed(f"override-{raw.get('order', '')}", raw)
+    data, errors = load_form(OverrideForm(), raw)
+    if data is None:
+        failed.errors = errors
+        return _page(case_id, applicant_id, failed, 422)
+    db = get_session()
+    order = db.get(labs.LabOrder, data["order"])
+    if order is None or order.applicant_id != applicant.id:
+        failed.target = "result"
+        failed.errors = {"order": ["This is not one of this applicant's lab orders."]}
+        return _page(case_id, applicant_id, failed, 422)
+    try:
+        result = lab_service.override_interpretation(
+            db, actor(), rulebook(), order.id, {"value": data["value"], "reason": data["reason"]}
+        )
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _page(case_id, applicant_id, failed, exc.status)
     return _back(
         case_id,
         applicant_id,
-        f"{text}: result {value_label(result.value)} recorded.",
+        f"{label(order.code)}: interpretation overridden, now {value_label(result.value)}.",
         f"o-{order.id}",
     )
 
