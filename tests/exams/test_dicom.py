@@ -115,6 +115,37 @@ def test_inspect_describes_the_image():
         info.modality = "MR"  # frozen
 
 
+def test_inspect_gives_the_header_identity():
+    """PS3.3 C.7.1.1 Patient Module; PS3.5 6.2 PN: family^given^middle."""
+    identity = dicom.inspect(
+        factory.of_person("HADDAD^OMAR^KHALED", "M", "19850314", "X-1")
+    ).identity
+    assert identity.name == dicom.HeaderName("HADDAD", "OMAR", "KHALED")
+    assert identity.name.shown() == "HADDAD, OMAR KHALED"
+    assert identity.sex == "M"
+    assert identity.birth_date.isoformat() == "1985-03-14"
+    assert identity.patient_id == "X-1"
+    assert identity.other_names == ()
+
+
+def test_a_name_in_arabic_script_is_decoded():
+    identity = dicom.inspect(factory.of_person("حداد^عمر", "M")).identity
+    assert identity.name == dicom.HeaderName("حداد", "عمر", None)
+
+
+def test_other_representation_groups_are_kept():
+    """A PN value may carry ideographic and phonetic groups after '=' (PS3.5 6.2.1.1)."""
+    identity = dicom.inspect(factory.of_person("HADDAD^OMAR=حداد^عمر", "M")).identity
+    assert identity.name == dicom.HeaderName("HADDAD", "OMAR", None)
+    assert identity.other_names == (dicom.HeaderName("حداد", "عمر", None),)
+
+
+@pytest.mark.parametrize("birth_date", ["", "19851399", "1985"])
+def test_missing_or_impossible_header_fields_are_none(birth_date):
+    identity = dicom.inspect(factory.of_person("", "", birth_date, "")).identity
+    assert identity == dicom.HeaderIdentity()
+
+
 BAD = [
     (factory.html_renamed, "not_dicom", "not DICOM: it looks like an HTML page"),
     (factory.text_file, "not_dicom", "it looks like a text file"),

@@ -477,3 +477,98 @@ def test_no_abnormal_finding_alone_is_normal(client, world, session, adult):
     assert response.status_code == 201
     assert response.json["reading"] == {**response.json["reading"], "findings": [],
                                         "decision": "normal"}  # fmt: skip
+
+
+# Through the pages --------------------------------------------------------------------------
+
+
+def _page_post(client, page, target, data):
+    from tests.conftest import csrf_token
+
+    token = csrf_token(client.get(page).text)
+    return client.post(target, data={**data, "csrf_token": token})
+
+
+def _page_upload(client, applicant, data):
+    import io
+
+    from tests.conftest import csrf_token
+
+    page = f"/cases/{applicant.case_id}/applicants/{applicant.id}/xrays"
+    token = csrf_token(client.get(page).text)
+    return client.post(
+        page,
+        content_type="multipart/form-data",
+        data={"csrf_token": token, "file": (io.BytesIO(data), "chest.dcm")},
+    )
+
+
+def test_the_pages_hold_show_both_identities_and_confirm(signed_in, session, world, omar):
+    session.commit()
+    client = signed_in("radiologist")
+    response = _page_upload(client, omar, factory.wrong_patient())
+    assert response.status_code == 302
+    viewer = response.headers["Location"]
+    page = client.get(viewer).text
+    assert "Held: identity differs" in page
+    assert "QUINN, ALICE" in page and "Haddad, Omar Khaled" in page  # side by side
+    assert "The image is of a female; the applicant is male." in page
+    assert "Record the reading" not in page
+    study_id = viewer.rsplit("/", 1)[1]
+    # Reading a held image: refused, nothing written.
+    read = _page_post(client, viewer, f"/xrays/{study_id}/reading", {"normal": "y"})
+    assert read.status_code == 409 and "header names someone other" in read.text
+    # No reason: refused next to the field, still held.
+    empty = _page_post(client, viewer, f"/xrays/{study_id}/identity-confirmation", {"reason": ""})
+    assert empty.status_code == 422
+    assert 'id="e-reason"' in empty.text and "Say why this image is the applicant" in empty.text
+    session.expire_all()
+    assert session.get(XrayStudy, uuid.UUID(study_id)).identity_status == "held"
+    assert _count(session, XrayReading) == 0
+    done = _page_post(
+        client, viewer, f"/xrays/{study_id}/identity-confirmation", {"reason": REASON}
+    )
+    assert done.status_code == 302
+    page = client.get(viewer).text
+    assert "Identity differs: confirmed by a radiologist" in page
+    assert "Film label and face checked" in page
+    assert "Record the reading" in page
+    session.expire_all()
+    assert audit.verify(session).ok
+
+
+def test_a_physician_cannot_confirm_on_the_page(signed_in, session, world, omar, storage):
+    study = _upload(session, world, omar, factory.wrong_patient(), storage)
+    session.commit()
+    client = signed_in("panel_physician")
+    viewer = client.get(f"/xrays/{study.id}")
+    assert viewer.status_code == 200
+    assert "Only a radiologist can confirm a held X-ray." in viewer.text
+    assert "Confirm: this is the applicant" not in viewer.text
+    from tests.conftest import csrf_token
+
+    response = client.post(
+        f"/xrays/{study.id}/identity-confirmation",
+        data={"reason": REASON, "csrf_token": csrf_token(viewer.text)},
+    )
+    assert response.status_code == 403
+    session.expire_all()
+    assert session.get(XrayStudy, study.id).identity_status == "held"
+
+
+def test_contradictory_findings_are_refused_on_the_page(signed_in, session, world, adult, storage):
+    """DS-3030 [S8]: a reading is either normal or lists its findings."""
+    study = _upload(session, world, adult, factory.make(), storage)
+    session.commit()
+    client = signed_in("radiologist")
+    response = _page_post(
+        client,
+        f"/xrays/{study.id}",
+        f"/xrays/{study.id}/reading",
+        {"findings": ["cavitary_lesion"], "normal": "y"},
+    )
+    assert response.status_code == 422
+    assert "“No abnormal finding” and “Cavitary lesion” cannot both be ticked" in response.text
+    assert 'id="f-findings" class="has-error"' in response.text
+    assert _count(session, XrayReading) == 0
+    assert audit.verify(session).ok
