@@ -71,8 +71,8 @@ WORDS = {
     "pregnancy_override": "Reason to give in pregnancy",
     "outbreak_override": "Outbreak declared",
     "immunosuppression_override": "Reason to give despite immunosuppression",
-    "immunosuppressed": "Immunosuppressed?",
-    "pregnant": "Pregnant?",
+    "immunosuppressed": "Immunosuppression",
+    "pregnant": "Pregnancy",
     "screening_note": "Why the answer differs from the clinical facts",
     "reason": "Reason",
 }

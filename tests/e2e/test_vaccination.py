@@ -1,8 +1,12 @@
 """The nurse's vaccination journey in the browser: receive lots into stock, open a new US
-immigrant from today's vaccination queue, give Tdap in one click from a lot, copy an MMR dose
-from the applicant's papers, record a refusal, evidence of immunity and a sub-potent dose, mark
-an entry as made in error, and print the record; then the requirements of a US refugee, an
-Australian refugee at the departure health check and a Canadian immigrant."""
+immigrant from today's vaccination queue, give Tdap from a lot after checking its summary, copy
+an MMR dose from the applicant's papers, record a refusal (shown as a refusal, not a waiver),
+evidence of immunity and a sub-potent live dose (its questions unanswered until the nurse answers
+them), mark an entry as made in error, and print the record; then the requirements of a US
+refugee, an Australian refugee at the departure health check and a Canadian immigrant.
+
+Sources: BRIEF §7.4 and §1.5, live vaccines are contraindicated in pregnancy and
+immunosuppression [C S34, S13a]; refusal of a required vaccine without waiver [S13f]."""
 
 from __future__ import annotations
 
@@ -19,13 +23,15 @@ pytestmark = pytest.mark.e2e
 LOTS = [("115", "SKB", "E2E-TDAP"), ("03", "MSD", "E2E-MMR")]
 
 
-def register(page: Page, destination: str, programme: str, family: str, given: str) -> None:
+def register(
+    page: Page, destination: str, programme: str, family: str, given: str, sex: str = "male"
+) -> None:
     page.get_by_role("navigation", name="Main").get_by_role(
         "link", name="Register a family"
     ).click()
     page.get_by_role("combobox", name="Destination country").select_option(destination)
     page.get_by_role("combobox", name="Programme", exact=True).select_option(programme)
-    person = {"family_name": family, "given_names": given, "dob": "1994-04-02", "sex": "male",
+    person = {"family_name": family, "given_names": given, "dob": "1994-04-02", "sex": sex,
               "nationality": "SY"}  # fmt: skip
     for name, value in person.items():
         field = page.locator(f"#f-{name}")
@@ -76,13 +82,24 @@ def test_nurse_records_every_kind_of_dose(page: Page, live_server, shoot) -> Non
     for cvx, mvx, lot in LOTS:
         receive(page, cvx, mvx, lot)
     shoot("stock")
-    register(page, "US", "immigrant", "Hamdan", "Bilal")
+    register(page, "US", "immigrant", "Hamdan", "Amira", sex="female")
     open_vaccinations(page, "Hamdan")
     reqs = page.locator("#requirements")
     expect(reqs.locator("#r-tetanus")).to_contain_text("Give today")
     shoot("requirements")
 
+    # "Give" leads to a summary to check; only "Confirm and record" writes.
     reqs.locator("#r-tetanus").get_by_role("button", name=re.compile("Give Tdap")).click()
+    summary = page.locator("#confirm")
+    expect(summary.get_by_role("heading", name="Check before you give: Tdap")).to_be_visible()
+    expect(summary.locator("#s-applicant")).to_contain_text("HAMDAN, Amira · born 1994-04-02")
+    expect(summary.locator("#s-lot")).to_contain_text("E2E-TDAP · expires")
+    expect(summary.get_by_label("Route")).to_have_value("IM")
+    expect(summary.get_by_label("Body site")).to_have_value("LD")
+    expect(summary.locator("#s-giver")).not_to_be_empty()
+    expect(summary).not_to_contain_text("Before a live vaccine")  # Tdap is not live
+    shoot("confirm-tdap")
+    summary.get_by_role("button", name="Confirm and record").click()
     expect(page.get_by_role("status")).to_contain_text("Given here: Tdap")
     # One valid dose meets the US requirement; the next is waived (insufficient interval).
     expect(page.locator("#r-tetanus")).to_contain_text("1 valid dose")
@@ -98,7 +115,10 @@ def test_nurse_records_every_kind_of_dose(page: Page, live_server, shoot) -> Non
     refusal.get_by_label("Vaccine").select_option("21")
     refusal.get_by_label("Reason").select_option("03")
     refusal.get_by_role("button", name="Record the refusal").click()
-    expect(page.locator("#r-varicella")).to_contain_text("Refused")
+    # A refusal is its own record, not a waiver: the requirement stays open [S13f].
+    expect(page.locator("#r-varicella")).to_contain_text("Refused: the physician decides")
+    expect(page.locator("#r-varicella")).to_contain_text("Refused by the applicant on")
+    expect(page.locator("#r-varicella")).not_to_contain_text("Waived")
 
     immune = page.locator("#form-immunity")
     immune.get_by_label("Immune to").select_option("271511000")
@@ -108,10 +128,27 @@ def test_nurse_records_every_kind_of_dose(page: Page, live_server, shoot) -> Non
     given = page.locator("#form-given")
     given.get_by_label("Dose").select_option("subpotent")
     choose_lot(given, "E2E-MMR")
-    given.get_by_label("Vaccine (CVX)").select_option("03")
     given.get_by_label("Route").select_option("SC")
     given.get_by_label("Site").select_option("LA")
-    given.get_by_role("button", name="Record the dose").click()
+    given.get_by_role("button", name="Check the dose").click()
+    # A live vaccine: the questions start unanswered; confirming without answers is refused,
+    # with the error next to each question, and nothing is written.
+    summary = page.locator("#confirm")
+    expect(summary.locator("#s-dose")).to_contain_text("Sub-potent")
+    for question in ("immunosuppressed", "pregnant"):
+        for answer in ("Yes", "No"):
+            expect(
+                summary.locator(f"#f-confirm-{question}").get_by_label(answer, exact=True)
+            ).not_to_be_checked()
+    summary.get_by_role("button", name="Confirm and record").click()
+    summary = page.locator("#confirm")
+    expect(summary.locator("#e-confirm-immunosuppressed")).to_contain_text("Answer the question")
+    expect(summary.locator("#e-confirm-pregnant")).to_contain_text("is the applicant pregnant?")
+    shoot("confirm-live-unanswered")
+    summary.locator("#f-confirm-immunosuppressed").get_by_label("No", exact=True).check()
+    summary.locator("#f-confirm-pregnant").get_by_label("No", exact=True).check()
+    shoot("confirm-live-answered")
+    summary.get_by_role("button", name="Confirm and record").click()
     expect(page.get_by_role("status")).to_contain_text("Sub-potent: MMR")
     history = page.locator("#history")
     expect(history).to_contain_text("Sub-potent")
@@ -120,13 +157,18 @@ def test_nurse_records_every_kind_of_dose(page: Page, live_server, shoot) -> Non
     given = page.locator("#form-given")
     given.get_by_label("Dose").select_option("administered")
     choose_lot(given, "E2E-MMR")
-    given.get_by_label("Vaccine (CVX)").select_option("03")
     given.get_by_label("Route").select_option("SC")
     given.get_by_label("Site").select_option("LA")
     page.locator("#form-given").get_by_label("Given at", exact=False).fill("1995-06-01T10:00")
-    page.locator("#form-given").get_by_role("button", name="Record the dose").click()
+    page.locator("#form-given").get_by_role("button", name="Check the dose").click()
+    summary = page.locator("#confirm")
+    summary.locator("#f-confirm-immunosuppressed").get_by_label("No", exact=True).check()
+    summary.locator("#f-confirm-pregnant").get_by_label("No", exact=True).check()
+    summary.get_by_role("button", name="Confirm and record").click()
     expect(page.locator(".error").first).to_be_visible()
+    expect(page.locator("#confirm")).to_contain_text("already recorded on 1995-06-01")
     shoot("refused-dose")
+    page.get_by_role("link", name="Cancel, give nothing").click()
 
     row = page.locator("#history tr", has_text="Sub-potent")
     row.get_by_text("Entered in error…").click()
