@@ -471,6 +471,8 @@ def test_the_printable_record_has_a_row_per_vaccine_with_its_waiver(
     ).stdout
     assert "Vaccination record" in text
     assert "Measles" in text and "Refused" in text
+    # A refusal is printed as a refusal, not as a waiver [S13f] (issue 14).
+    assert "Refused (not a waiver)" in text and "refused by the applicant" in text
     assert applicant.family_name.upper() in text
     png = tmp_path / "record"
     subprocess.run(
