@@ -177,6 +177,8 @@ def clinical_summary(ex: Export) -> list[Part]:
         )
         entries += [fhir.condition(c, subject) for c in classes]
         for study, reading in radiology.studies(ex.session, ex.actor, a.id):
+            if study.held:  # its header names someone else: not this applicant's evidence
+                continue
             name = f"dicom/{study.sha256}.dcm"
             xray = fhir.ChestXray(
                 study.study_uid,
