@@ -75,6 +75,17 @@ class Overview:
     def give_today(self) -> list[VaccineRequirement]:
         return [r for r in self.requirements if r.status == GIVE_TODAY]
 
+    def still_open(self) -> list[VaccineRequirement]:
+        """The requirements not settled (by a dose, immunity, a waiver, or not being required):
+        to give, due later, waiting for a fact, or refused (the physician decides). For whoever
+        derives the vaccination review from the records: a refusal never settles it [S13f]."""
+        return [r for r in self.requirements if not r.settled]
+
+    @property
+    def settled(self) -> bool:
+        """Every requirement is settled, and they could be computed (no problem, a plan)."""
+        return not self.problems and not self.still_open()
+
     def lot(self, lot_id: uuid.UUID | None) -> VaccineLot | None:
         """A usable lot of the applicant's site, or None."""
         return next((x for lots in self.lots.values() for x in lots if x.id == lot_id), None)

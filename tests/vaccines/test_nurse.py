@@ -270,6 +270,9 @@ def test_a_refusal_is_not_a_waiver_and_leaves_the_requirement_open(
         assert not found[vaccine].settled
         assert found[vaccine].refused_on == TODAY
         assert "the physician decides" in found[vaccine].reason.detail
+    view = service.overview(session, nurse, rules, applicant.id, TODAY)
+    assert not view.settled
+    assert {"Measles", "Tetanus"} <= {r.vaccine for r in view.still_open()}
 
 
 def test_a_us_refugee_is_required_no_vaccine(
@@ -280,6 +283,7 @@ def test_a_us_refugee_is_required_no_vaccine(
     view = service.overview(session, nurse, rules, applicant.id, TODAY)
     assert view.requirements and {r.status for r in view.requirements} <= {"not_required", "waived"}
     assert not view.give_today()
+    assert view.settled and not view.still_open()
 
 
 def test_an_australian_refugee_is_given_mmr_at_the_departure_health_check(
