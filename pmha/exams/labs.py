@@ -14,7 +14,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pmha.core.db import Base, UUIDPk, str_enum, utcnow
@@ -75,7 +75,7 @@ class LabOrder(UUIDPk, Base):
 
     __table_args__ = (
         UniqueConstraint("applicant_id", "code", "specimen"),
-        UniqueConstraint("accession", name="uq_lab_orders_accession"),
+        Index("ix_lab_orders_accession", "accession", unique=True),
     )
 
 

@@ -43,17 +43,21 @@ def _accession(taken: set[str]) -> str:
 
 
 def upgrade() -> None:
+    # Added NOT NULL with a placeholder default and filled in place: changing a column or adding
+    # a constraint would make SQLite copy the table, which lab_results' foreign key forbids.
     with op.batch_alter_table("lab_orders", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("accession", sa.String(length=20), nullable=True))
+        batch_op.add_column(
+            sa.Column("accession", sa.String(length=20), nullable=False, server_default="")
+        )
     conn = op.get_bind()
     taken: set[str] = set()
     for (order_id,) in conn.execute(sa.select(orders.c.id)).all():
         conn.execute(
             orders.update().where(orders.c.id == order_id).values(accession=_accession(taken))
         )
-    with op.batch_alter_table("lab_orders", schema=None) as batch_op:
-        batch_op.alter_column("accession", existing_type=sa.String(length=20), nullable=False)
-        batch_op.create_unique_constraint("uq_lab_orders_accession", ["accession"])
+    if conn.dialect.name != "sqlite":  # the app always sets it; SQLite cannot drop a default
+        op.alter_column("lab_orders", "accession", server_default=None)
+    op.create_index("ix_lab_orders_accession", "lab_orders", ["accession"], unique=True)
 
     with op.batch_alter_table("lab_results", schema=None) as batch_op:
         batch_op.add_column(sa.Column("specimen_number", sa.String(length=20), nullable=True))
@@ -61,7 +65,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("derivation", sa.String(length=300), nullable=True))
         batch_op.add_column(
             sa.Column(
-                "interpretation",
+                "interpretation",  # existing results: typed before PMHA derived them
                 sa.Enum(
                     "derived",
                     "overridden",
@@ -71,7 +75,8 @@ def upgrade() -> None:
                     native_enum=False,
                     length=20,
                 ),
-                nullable=True,
+                nullable=False,
+                server_default="before_derivation",
             )
         )
         batch_op.add_column(sa.Column("override_reason", sa.String(length=500), nullable=True))
@@ -80,21 +85,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("overridden_at", pmha.core.db.UTCDateTime(timezone=True), nullable=True)
         )
-    conn.execute(results.update().values(interpretation="before_derivation"))
-    with op.batch_alter_table("lab_results", schema=None) as batch_op:
-        batch_op.alter_column(
-            "interpretation",
-            existing_type=sa.Enum(
-                "derived",
-                "overridden",
-                "entered",
-                "before_derivation",
-                name="interpretation",
-                native_enum=False,
-                length=20,
-            ),
-            nullable=False,
-        )
+    if conn.dialect.name != "sqlite":
+        op.alter_column("lab_results", "interpretation", server_default=None)
 
 
 def downgrade() -> None:
@@ -110,6 +102,6 @@ def downgrade() -> None:
             "specimen_number",
         ):
             batch_op.drop_column(column)
+    op.drop_index("ix_lab_orders_accession", table_name="lab_orders")
     with op.batch_alter_table("lab_orders", schema=None) as batch_op:
-        batch_op.drop_constraint("uq_lab_orders_accession", type_="unique")
         batch_op.drop_column("accession")
