@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.test_workflow import sign_in, sign_out
 from tests.exams import dicom_factory
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -51,10 +52,18 @@ def register(page: Page) -> None:
     expect(page.get_by_role("heading", name=re.compile(r"^Case IST-\d{6}$"))).to_be_visible()
 
 
+SIGNER = "Test panel_physician, Panel physician, reg. TEST-MD-0001"
+
+
 def sign_section(page: Page, section: str, flash: str) -> None:
+    """Save and sign: the signing page shows what is signed; the password signs it."""
     page.locator(f"#sec-{section}").get_by_role("button", name="Save and sign").click()
+    expect(page.get_by_role("heading", name=re.compile("^Sign: "))).to_be_visible()
+    expect(page.locator("#signer-line")).to_have_text(SIGNER)
+    page.get_by_label("Your password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text(flash)
-    expect(page.locator(f"#sec-{section}")).to_contain_text("Signed by t_panel_physician")
+    expect(page.locator(f"#sec-{section}")).to_contain_text(f"Signed by {SIGNER}")
 
 
 def test_physician_signs_the_exam_and_radiologist_reads_the_xray(
