@@ -337,3 +337,15 @@ def test_a_refusal_is_shown_as_a_refusal_not_a_waiver(
     assert f"Refused by the applicant on {today}" in row
     assert "Waived" not in row
     assert f"Refused by the applicant on {today}" in html[html.index('id="history"') :]
+
+
+def test_the_summary_without_a_lot_in_stock_goes_back_to_the_form(
+    session: Session, nurse: Actor, signed_in: Any
+) -> None:
+    applicant = _applicant(session, nurse, sex="male")
+    session.commit()
+    before = _count(session)
+    answer = signed_in("nurse").get(f"{_url(applicant)}/confirm?kind=administered")
+    assert answer.status_code == 422
+    assert "Choose a lot in this site&#39;s stock." in answer.text
+    assert _count(session) == before
