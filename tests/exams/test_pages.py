@@ -463,6 +463,7 @@ def test_the_plans_tests_are_ordered_and_resulted(
         "results",
         {
             "order": str(smear.id),
+            "specimen_number": smear.accession,
             "value": "negative",
             "date": TODAY.isoformat(),
             "collection_method": "induced",
@@ -474,13 +475,25 @@ def test_the_plans_tests_are_ordered_and_resulted(
         client,
         suspect,
         "results",
-        {"order": str(syphilis.id), "value": "reactive", "date": TODAY.isoformat(), "titre": "1:8"},
+        {
+            "order": str(syphilis.id),
+            "specimen_number": syphilis.accession,
+            "treponemal": "reactive",
+            "non_treponemal": "reactive",
+            "value": "reactive",  # typed, it must agree with what the values give [S12c]
+            "date": TODAY.isoformat(),
+            "titre": "1:8",
+        },
     )
     assert response.status_code == 302
     session.expire_all()
     results = {r.order_id: r for r in session.scalars(select(LabResult))}
     assert results[smear.id].details == {"collection_method": "induced"}
-    assert results[syphilis.id].details == {"titre": "1:8"}
+    assert results[syphilis.id].details == {
+        "titre": "1:8",
+        "treponemal": "reactive",
+        "non_treponemal": "reactive",
+    }
     text = client.get(url(suspect, "labs")).text
     assert "Reactive" in text and "specimen 2 of 3" in text
 
@@ -503,7 +516,12 @@ def test_a_result_for_another_applicants_order_is_refused(
         client,
         suspect,
         "results",
-        {"order": str(theirs.id), "value": "non_reactive", "date": TODAY.isoformat()},
+        {
+            "order": str(theirs.id),
+            "specimen_number": theirs.accession,
+            "value": "non_reactive",
+            "date": TODAY.isoformat(),
+        },
     )
     assert response.status_code == 422
     assert "not one of this applicant&#39;s lab orders" in response.text
@@ -513,13 +531,13 @@ def test_a_result_for_another_applicants_order_is_refused(
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"value": ""}, "Missing data"),
+        ({"specimen_number": ""}, "Give the specimen number"),
         ({"value": "purple"}, "Use one of"),
         ({"date": (TODAY + timedelta(days=3)).isoformat()}, "future"),
         ({"date": "2001-01-01"}, "before the test was ordered"),
         ({"titre": "eight"}, "Write a titre as 1:8."),
     ],
-    ids=["no value", "unknown value", "future date", "before the order", "bad titre"],
+    ids=["no specimen number", "unknown value", "future date", "before the order", "bad titre"],
 )
 def test_a_bad_lab_result_is_refused_inline(
     signed_in: Any,
@@ -535,7 +553,14 @@ def test_a_bad_lab_result_is_refused_inline(
     )[0]
     session.commit()
     client = signed_in("lab_technician")
-    body = {"order": str(order.id), "value": "non_reactive", "date": TODAY.isoformat(), **data}
+    body = {
+        "order": str(order.id),
+        "specimen_number": order.accession,
+        "treponemal": "non_reactive",
+        "value": "non_reactive",
+        "date": TODAY.isoformat(),
+        **data,
+    }
     response = labs_post(client, suspect, "results", body)
     assert response.status_code == 422
     assert message in response.text
@@ -572,6 +597,7 @@ def test_a_tst_is_read_48_to_72_hours_after_placement(
     order = session.scalar(select(LabOrder).where(LabOrder.code == "tst"))
     body = {
         "order": str(order.id),
+        "specimen_number": order.accession,
         "value": "12",
         "date": TODAY.isoformat(),
         "placed_on": (TODAY - timedelta(days=5)).isoformat(),
@@ -600,7 +626,12 @@ def test_an_hiv_result_needs_consent_recorded_on_the_page(
     client = signed_in("panel_physician")
     assert labs_post(client, applicant, "orders", {"codes": ["hiv_test"]}).status_code == 302
     order = session.scalar(select(LabOrder).where(LabOrder.code == "hiv_test"))
-    body = {"order": str(order.id), "value": "negative", "date": TODAY.isoformat()}
+    body = {
+        "order": str(order.id),
+        "specimen_number": order.accession,
+        "value": "negative",
+        "date": TODAY.isoformat(),
+    }
     response = labs_post(client, applicant, "results", body)
     assert response.status_code == 422
     assert "consent to an HIV test first" in response.text
