@@ -572,3 +572,15 @@ def test_contradictory_findings_are_refused_on_the_page(signed_in, session, worl
     assert 'id="f-findings" class="has-error"' in response.text
     assert _count(session, XrayReading) == 0
     assert audit.verify(session).ok
+
+
+def test_the_reading_worklist_offers_a_held_image_for_comparison_not_reading(
+    signed_in, session, world, omar, storage
+):
+    """An adult's chest X-ray is required (age 15 and over, DS-3030 indication [S8])."""
+    study = _upload(session, world, omar, factory.wrong_patient(), storage)
+    session.commit()
+    page = signed_in("radiologist").get("/worklists/radiology").text
+    assert "Read the chest X-ray of Omar Khaled Haddad" not in page
+    assert "Compare the identities of the held chest X-ray of Omar Khaled Haddad" in page
+    assert f"/xrays/{study.id}" in page

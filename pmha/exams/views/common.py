@@ -89,3 +89,20 @@ def latest_xray(applicant_id: uuid.UUID) -> uuid.UUID | None:
         .limit(1)
     )
     return found
+
+
+@bp.app_template_global("held_xray")
+def held_xray(applicant_id: uuid.UUID) -> uuid.UUID | None:
+    """The id of the applicant's latest X-ray held for its header identity (worklists link
+    to it to compare the identities, not to read it). Same scope as `latest_xray`."""
+    from sqlalchemy import select
+
+    from pmha.exams.radiology import XrayStudy
+
+    found: uuid.UUID | None = get_session().scalar(
+        select(XrayStudy.id)
+        .where(XrayStudy.applicant_id == applicant_id, XrayStudy.identity_status == "held")
+        .order_by(XrayStudy.uploaded_at.desc())
+        .limit(1)
+    )
+    return found
