@@ -49,12 +49,18 @@ steps = sa.table(
 def upgrade() -> None:
     with op.batch_alter_table("workflow_steps", schema=None) as batch_op:
         batch_op.add_column(sa.Column("not_done_reason", sa.String(length=40), nullable=True))
-    bind = op.get_bind()
+    reopen_disallowed_waivers(op.get_bind())
+
+
+def reopen_disallowed_waivers(bind: sa.Connection) -> int:
+    """Waived steps whose reason is not allowed go back to pending with a note (the reason is
+    kept in waiver_reason); returns how many."""
     rows = bind.execute(
         sa.select(
             steps.c.id, steps.c.code, steps.c.waiver_reason, steps.c.note, steps.c.version
         ).where(steps.c.state == "waived")
     ).all()
+    moved = 0
     for row in rows:
         if row.code == "vaccination_review" and row.waiver_reason in _VACCINE_WAIVERS:
             continue
@@ -66,6 +72,8 @@ def upgrade() -> None:
             .where(steps.c.id == row.id)
             .values(state="pending", note=note[:500], version=row.version + 1)
         )
+        moved += 1
+    return moved
 
 
 def downgrade() -> None:
