@@ -21,6 +21,7 @@ from pmha.exams import lab_service
 from pmha.exams.labs import Interpretation, LabOrder, LabResult, OrderStatus
 from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
+from tests.conftest import csrf_token
 from tests.factories import applicant_data, make_case
 
 TODAY = date.today()
@@ -495,3 +496,89 @@ def test_dates_that_cannot_be_true_are_refused(
     assert words in (caught.value.errors or {})[field][0]
     assert results(session) == 0
     assert order.collected_on is None
+
+
+# --- the same refusals on the Labs page ----------------------------------------------------------
+
+
+def labs_url(applicant: Any, tail: str = "") -> str:
+    return f"/cases/{applicant.case_id}/applicants/{applicant.id}/labs{tail}"
+
+
+def page_post(client: Any, applicant: Any, tail: str, data: dict[str, Any]) -> Any:
+    token = csrf_token(client.get(labs_url(applicant)).text)
+    return client.post(labs_url(applicant, tail), data={**data, "csrf_token": token})
+
+
+def test_the_page_refuses_a_titre_with_a_non_reactive_rpr_next_to_the_titre(
+    session: Any, world: Any, rules: Any, adult: Any, signed_in: Any
+) -> None:
+    """[S12c]: a titre is measured on a reactive non-treponemal test only."""
+    order = order_of(session, world, rules, adult, "syphilis_serology")
+    session.commit()
+    client = signed_in("lab_technician")
+    form = {
+        "order": str(order.id),
+        "specimen_number": order.accession,
+        "date": TODAY.isoformat(),
+        "treponemal": "reactive",
+        "non_treponemal": "non_reactive",
+        "second_treponemal": "reactive",
+        "titre": "1:64",
+    }
+    response = page_post(client, adult, "/results", form)
+    assert response.status_code == 422
+    text = response.text
+    assert f'id="e-result-{order.id}-titre"' in text
+    assert "A titre is measured only on a reactive non-treponemal test" in text
+    assert f'id="f-result-{order.id}-titre" name="titre"' in text and 'value="1:64"' in text
+    assert results(session) == 0
+    assert audit.verify(session).ok
+    form.update(non_treponemal="reactive", second_treponemal="")
+    response = page_post(client, adult, "/results", form)
+    assert response.status_code == 302
+    page = client.get(labs_url(adult)).text
+    assert "Derived from the values: Both tests reactive, titre 1:64." in page
+    assert order.accession in page
+
+
+def test_the_page_refuses_another_orders_specimen_number(
+    session: Any, world: Any, rules: Any, adult: Any, signed_in: Any
+) -> None:
+    order = order_of(session, world, rules, adult, "syphilis_serology")
+    session.commit()
+    client = signed_in("lab_technician")
+    form = {
+        "order": str(order.id),
+        "specimen_number": "L-AAAA-AAAA",
+        "date": TODAY.isoformat(),
+        "treponemal": "non_reactive",
+    }
+    response = page_post(client, adult, "/results", form)
+    assert response.status_code == 422
+    assert f'id="e-result-{order.id}-specimen_number"' in response.text
+    assert "No order has the specimen number L-AAAA-AAAA" in response.text
+    assert results(session) == 0
+
+
+def test_the_page_overrides_only_with_a_reason_and_shows_who_and_why(
+    session: Any, world: Any, rules: Any, adult: Any, disagreeing: LabOrder, signed_in: Any
+) -> None:
+    client = signed_in("panel_physician")
+    page = client.get(labs_url(adult)).text
+    assert "Needs a physician's review" in page and "Override the interpretation" in page
+    form = {"order": str(disagreeing.id), "value": "non_reactive", "reason": ""}
+    response = page_post(client, adult, "/interpretation", form)
+    assert response.status_code == 422
+    assert f'id="e-override-{disagreeing.id}-reason"' in response.text
+    assert "Say why the interpretation differs" in response.text
+    session.expire_all()
+    assert session.scalar(select(LabResult.value)) == "needs_review"
+    form["reason"] = "TP-PA non-reactive: the first EIA judged a false positive"
+    response = page_post(client, adult, "/interpretation", form)
+    assert response.status_code == 302
+    page = client.get(labs_url(adult)).text
+    name = world.users["panel_physician"].username
+    assert f"Overridden by {name}" in page
+    assert "because “TP-PA non-reactive: the first EIA judged a false positive”" in page
+    assert audit.verify(session).ok
