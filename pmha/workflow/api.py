@@ -78,8 +78,10 @@ def post_result(applicant_id: uuid.UUID) -> Any:
 @bp.post("/steps/<uuid:step_id>/transition")
 @require("cases:read")
 @doc(
-    "Move a step: start it, waive it (with a reason), block it (with a note) or reopen it; "
-    "an illegal move is a 409 naming the allowed ones",
+    "Move a step: start it, mark it not done (with a coded reason; it never clears), waive it "
+    "(only with a reason the destination's rules allow for that step: a 422 "
+    "workflow.waiver_not_allowed names them), block it (with a note) or reopen it; an illegal "
+    "move is a 409 naming the allowed ones",
     body=schemas.TransitionIn,
     response=schemas.WorkflowOut,
     errors=(400, 404, 409, 415, 422),

@@ -30,6 +30,7 @@ from pmha.workflow.labels import label
 from pmha.workflow.models import ClinicalFacts, PlanChange, PlanRecord, Step, StepResult, StepState
 from pmha.workflow.roles import permission_for
 from pmha.workflow.steps import (
+    SETTLED,
     NotDoneReasonMissing,
     allowed_waivers,
     check_transition,
@@ -311,8 +312,11 @@ def settle_hints(rules: RuleBook, found: Workflow) -> dict[str, str]:
     return {
         s.code: settle_hint(s.code, ruleset, day)
         for s in found.steps
-        if s.state in (StepState.NOT_DONE, StepState.BLOCKED)
-        or (s.state == StepState.PENDING and s.waiver_reason)
+        if s.planned_status not in SETTLED
+        and (
+            s.state in (StepState.NOT_DONE, StepState.BLOCKED)
+            or (s.state == StepState.PENDING and s.waiver_reason)
+        )
     }
 
 

@@ -133,7 +133,8 @@ def next_action(w: service.Workflow, facts: Any, steps: list[Step]) -> str:
     open_steps = [
         s
         for s in steps
-        if s.state in {StepState.PENDING, StepState.IN_PROGRESS, StepState.BLOCKED}
+        if s.state
+        in {StepState.PENDING, StepState.IN_PROGRESS, StepState.BLOCKED, StepState.NOT_DONE}
         and group_of(s.code) != "travel"
         and s.planned_status in {"required", "conditional", "blocked"}
     ]
@@ -141,7 +142,9 @@ def next_action(w: service.Workflow, facts: Any, steps: list[Step]) -> str:
     if open_steps:
         s = open_steps[0]
         who = {"physician": "physician", "nurse": "nurse", "radiology": "radiology", "lab": "lab"}
-        verb = "Unblock" if s.state == StepState.BLOCKED else "Record"
+        verb = {StepState.BLOCKED: "Unblock", StepState.NOT_DONE: "Settle (not done)"}.get(
+            s.state, "Record"
+        )
         required = sum(1 for x in open_steps if x.planned_status == "required") - 1
         more = f" (then {required} more to do)" if required > 0 else ""
         return f"{verb}: {label(s.code)} — {who.get(group_of(s.code), 'physician')}{more}."
