@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from pmha.accounts.signatures import Signature
 from pmha.cases import service as cases
 from pmha.core import audit
 from pmha.core.auth import Actor
@@ -417,9 +418,18 @@ def preview(
 
 
 def read(
-    session: Session, actor: Actor, rules: RuleBook, study_id: uuid.UUID, data: dict[str, Any]
+    session: Session,
+    actor: Actor,
+    rules: RuleBook,
+    study_id: uuid.UUID,
+    data: dict[str, Any],
+    signature: Signature | None = None,
 ) -> XrayReading:
-    """The radiologist's reading: DS-3030 findings; what they mean is recorded in the plan."""
+    """The radiologist's reading: DS-3030 findings; what they mean is recorded in the plan.
+
+    Every HTTP edge passes the reader's confirmed signature (accounts.signatures: password
+    again), and the reading names them with role and registration number; None is for the seeded
+    demo and tests only."""
     actor.check("radiology:write")
     study = load_study(session, actor, study_id)
     if study.held:
@@ -441,7 +451,7 @@ def read(
         decision=decision_for(findings),
         comments=data.get("comments"),
         read_by=actor.user_id,
-        read_by_name=actor.username,
+        read_by_name=signature.line if signature else actor.username,
     )
     session.add(reading)
     session.flush()

@@ -9,6 +9,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from marshmallow import fields, validate
 
+from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.errors import UnsupportedMediaType
@@ -61,6 +62,12 @@ class StudiesOut(StrictSchema):
 
 
 class ReadingIn(StrictSchema):
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "The reader's password again: a bearer token is not a signature."},
+    )
     findings = fields.List(
         fields.String(
             validate=validate.OneOf((*radiology.FINDINGS, radiology.NO_ABNORMAL_FINDING))
@@ -194,13 +201,14 @@ def xray_preview(study_id: uuid.UUID) -> Response:
     body=ReadingIn,
     response=StudyOut,
     status=201,
-    errors=(400, 404, 415, 422),
+    errors=(400, 404, 415, 422, 423),
     tag="radiology",
 )
 def read_xray(study_id: uuid.UUID) -> Any:
     body = load_json(ReadingIn())
+    signature = confirm_signature(body.pop("password"), "radiology:write")
     session = get_session()
-    reading = radiology.read(session, actor(), rulebook(), study_id, body)
+    reading = radiology.read(session, actor(), rulebook(), study_id, body, signature)
     return _study(radiology.load_study(session, actor(), study_id), reading), 201
 
 

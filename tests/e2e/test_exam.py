@@ -153,6 +153,10 @@ def test_physician_signs_the_exam_and_radiologist_reads_the_xray(
 
     # A cavitary lesion: the X-ray suggests TB.
     page.get_by_label("Cavitary lesion").check()
+    expect(page.locator("#signer-line")).to_have_text(
+        "Test radiologist, Radiologist, reg. TEST-RAD-0002"
+    )
+    page.get_by_label("Your password, to sign the reading").fill(PASSWORD)
     page.get_by_role("button", name="Record the reading").click()
     expect(page.get_by_role("status")).to_contain_text("Reading recorded: Suggests TB")
     expect(page.get_by_role("region", name="Reading")).to_contain_text(

@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.test_workflow import sign_in, sign_out
 from tests.exams import dicom_factory
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -103,10 +104,12 @@ def test_a_wrong_patient_xray_is_held_then_confirmed_with_a_reason(
     # Contradictory findings are refused next to the findings, naming both.
     page.get_by_label("Cavitary lesion").check()
     page.get_by_label("No abnormal finding").check()
+    page.get_by_label("Your password, to sign the reading").fill(PASSWORD)
     page.get_by_role("button", name="Record the reading").click()
     expect(page.locator("#f-findings")).to_contain_text(
         "“No abnormal finding” and “Cavitary lesion” cannot both be ticked"
     )
     page.get_by_label("No abnormal finding").uncheck()
+    page.get_by_label("Your password, to sign the reading").fill(PASSWORD)
     page.get_by_role("button", name="Record the reading").click()
     expect(page.get_by_role("status")).to_contain_text("Reading recorded: Suggests TB")

@@ -10,7 +10,7 @@ import pytest
 from pmha.exams import dicom, radiology
 from pmha.workflow import service as workflow
 from tests.exams import dicom_factory as factory
-from tests.factories import applicant_data, make_case
+from tests.factories import PASSWORD, applicant_data, make_case
 
 NO_TB = {"tb_history": False, "tb_contact": False, "tb_symptoms": False, "known_hiv": False}
 
@@ -122,13 +122,13 @@ def test_the_radiology_api_round_trip(client, world, session, adult):
     assert png.status_code == 200 and png.data[:8] == b"\x89PNG\r\n\x1a\n"
     read = client.post(
         f"/api/v1/xrays/{study_id}/reading",
-        json={"findings": []},
+        json={"findings": [], "password": PASSWORD},
         headers=world.auth("radiologist"),
     )
     assert read.status_code == 201 and read.json["reading"]["decision"] == "normal"
     bad = client.post(
         f"/api/v1/xrays/{study_id}/reading",
-        json={"findings": ["spots"]},
+        json={"findings": ["spots"], "password": PASSWORD},
         headers=world.auth("radiologist"),
     )
     assert bad.status_code == 422 and "findings" in bad.json["errors"]
@@ -380,7 +380,7 @@ def test_regression_a_wrong_patient_image_read_as_normal_no_longer_clears(
     assert "the image is of a female; the applicant is male" in rows["sex"]["words"].lower()
     read = client.post(
         f"/api/v1/xrays/{created.json['id']}/reading",
-        json={"findings": []},
+        json={"findings": [], "password": PASSWORD},
         headers=world.auth("radiologist"),
     )
     assert read.status_code == 409 and read.json["code"] == "exams.xray_identity_held"
@@ -415,7 +415,7 @@ def test_the_api_confirmation_round_trip(client, world, session, omar):
     assert again.status_code == 409 and again.json["code"] == "exams.xray_identity_not_held"
     read = client.post(
         f"/api/v1/xrays/{study_id}/reading",
-        json={"findings": []},
+        json={"findings": [], "password": PASSWORD},
         headers=world.auth("radiologist"),
     )
     assert read.status_code == 201
@@ -455,7 +455,7 @@ def test_contradictory_findings_are_refused_naming_both(
     study_id = _api_upload(client, world, adult.id, factory.make()).json["id"]
     response = client.post(
         f"/api/v1/xrays/{study_id}/reading",
-        json={"findings": findings},
+        json={"findings": findings, "password": PASSWORD},
         headers=world.auth("radiologist"),
     )
     assert response.status_code == 422, response.json
@@ -471,7 +471,7 @@ def test_no_abnormal_finding_alone_is_normal(client, world, session, adult):
     study_id = _api_upload(client, world, adult.id, factory.make()).json["id"]
     response = client.post(
         f"/api/v1/xrays/{study_id}/reading",
-        json={"findings": ["no_abnormal_finding"]},
+        json={"findings": ["no_abnormal_finding"], "password": PASSWORD},
         headers=world.auth("radiologist"),
     )
     assert response.status_code == 201
@@ -516,7 +516,9 @@ def test_the_pages_hold_show_both_identities_and_confirm(signed_in, session, wor
     assert "Record the reading" not in page
     study_id = viewer.rsplit("/", 1)[1]
     # Reading a held image: refused, nothing written.
-    read = _page_post(client, viewer, f"/xrays/{study_id}/reading", {"normal": "y"})
+    read = _page_post(
+        client, viewer, f"/xrays/{study_id}/reading", {"normal": "y", "password": PASSWORD}
+    )
     assert read.status_code == 409 and "header names someone other" in read.text
     # No reason: refused next to the field, still held.
     empty = _page_post(client, viewer, f"/xrays/{study_id}/identity-confirmation", {"reason": ""})
@@ -565,7 +567,7 @@ def test_contradictory_findings_are_refused_on_the_page(signed_in, session, worl
         client,
         f"/xrays/{study.id}",
         f"/xrays/{study.id}/reading",
-        {"findings": ["cavitary_lesion"], "normal": "y"},
+        {"findings": ["cavitary_lesion"], "normal": "y", "password": PASSWORD},
     )
     assert response.status_code == 422
     assert "“No abnormal finding” and “Cavitary lesion” cannot both be ticked" in response.text

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from pmha.accounts import signatures
+from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
@@ -133,6 +135,7 @@ def _viewer(study_id: uuid.UUID, failed: Failed | None = None, status: int = 200
         failed=failed,
         summary_errors={k: v for k, v in (failed.errors.items() if failed else [])},
         can_read=me.can("radiology:write"),
+        signer=signatures.preview(db, me, "radiology:write") if me.can("radiology:write") else None,
         **page_context(applicant, "exams.xrays"),
     ), status
 
@@ -177,12 +180,14 @@ def read_xray(study_id: uuid.UUID) -> Any:
     if normal:  # the service refuses it together with any finding, naming both
         findings = [*findings, xr.NO_ABNORMAL_FINDING]
     try:
+        signature = confirm_signature(request.form.get("password", "")[:200], "radiology:write")
         reading = xr.read(
             get_session(),
             actor(),
             rulebook(),
             study_id,
             {"findings": findings, "comments": comments or None},
+            signature,
         )
     except (Forbidden, NotFound):
         raise
