@@ -96,7 +96,8 @@ def upload_xray(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     if study.held:
         flash(
             "Chest X-ray uploaded and HELD: its header names someone other than this "
-            "applicant. Compare the two identities below."
+            "applicant. Compare the two identities below.",
+            "error",
         )
     else:
         flash("Chest X-ray uploaded. Read it below.")
