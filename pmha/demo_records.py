@@ -21,6 +21,12 @@ from pmha.rules import RuleBook
 from pmha.workflow import service as workflow
 from pmha.workflow.roles import group_of
 
+IGRA_VALUES: dict[str, dict[str, Any]] = {
+    "negative": {"assay": "QFT-Plus", "nil": 0.1, "tb1": 0.12, "tb2": 0.15, "mitogen": 6.2},
+    "positive": {"assay": "QFT-Plus", "nil": 0.1, "tb1": 1.4, "tb2": 1.9, "mitogen": 6.5},
+    "indeterminate": {"assay": "QFT-Plus", "nil": 0.2, "tb1": 0.2, "tb2": 0.2, "mitogen": 0.3},
+}
+
 
 def lab_result(
     session: Session,
@@ -57,6 +63,10 @@ def lab_result(
             details = {"pre_test_counselling_on": day}
         if code == "syphilis_serology" and value == "non_reactive":  # reverse algorithm [S12c]
             details = {"treponemal": "non_reactive"}
+        if code == "syphilis_serology" and value == "reactive":
+            details = {"treponemal": "reactive", "non_treponemal": "reactive", "titre": "1:16"}
+        if code == "igra":  # values that give `value` (QFT-Plus cut-offs, labs/assays.toml)
+            details = IGRA_VALUES[value]
         data: dict[str, Any] = {"value": value, "date": day, "details": details}
         accession = getattr(order, "accession", None)
         if accession:  # the specimen number on the tube's label, where orders carry one
