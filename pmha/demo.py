@@ -253,6 +253,39 @@ def _sign_sections(
         show.xrays -= 1
 
 
+MENTAL = {"screening_tool": "PHQ-9", "screening_score": 4, "disorder": False,
+          "harmful_behaviour": False, "classification": "none"}  # fmt: skip
+# What a chest X-ray reading finds for each result the demo's stories need (DS-3030) [S8].
+READ_AS = {"normal": [], "suggestive_of_tb": ["infiltrate_or_consolidation"],
+           "other_abnormality": ["cardiac"]}  # fmt: skip
+
+
+def _through_record(
+    session: Session, show: Showcase, rules: RuleBook, applicant: Any, code: str, value: str
+) -> workflow.Workflow | None:
+    """One record per fact: sign the exam section or read a chest X-ray taken today, and let
+    that record settle the step (None: the demo has no record to make for this result)."""
+    if code in ("medical_history", "physical_exam", "mental_health") and value in {
+        "normal", "completed"
+    }:  # fmt: skip
+        kind = SectionKind(code)
+        data = {"medical_history": _history(applicant), "physical_exam": PHYSICAL,
+                "mental_health": MENTAL}[code]  # fmt: skip
+        draft = exams.save_draft(session, show.physician, applicant.id, kind, data, None)
+        exams.sign(
+            session, show.physician, rules, applicant.id, kind, draft.version, show.signature
+        )
+    elif code == "chest_xray" and value in READ_AS:
+        name = f"{applicant.family_name.upper()}^{applicant.given_names.upper()}"
+        today = utcnow().date()
+        image = synthetic.chest_xray(name, applicant.sex.value, today, seed=applicant.dob.day)
+        study = radiology.upload(session, show.radiologist, applicant.id, image, show.storage)
+        radiology.read(session, show.radiologist, rules, study.id, {"findings": READ_AS[value]})
+    else:
+        return None
+    return workflow.current(session, show.physician, rules, applicant.id)
+
+
 def _progress(
     session: Session,
     actors: dict[Role, Actor],
@@ -272,12 +305,19 @@ def _progress(
         facts["pregnant"] = False
     found = workflow.set_facts(session, physician, rules, applicant.id, facts)
 
+    # The demo's physician and radiologist work at IST: they sign, upload and read there.
+    at_ist = applicant.case.site.code == "IST"
+
     def record(code: str, value: str, day: date = today) -> workflow.Workflow:
+        # A chest X-ray dated in the past (the Class A story) has no reading to make today.
+        made = None
+        if show is not None and at_ist and day == utcnow().date():
+            made = _through_record(session, show, rules, applicant, code, value)
+        if made is not None:
+            return made
         return demo_records.settle(session, actors, rules, applicant.id, code, value, day)
 
     adult = any(s.code == "chest_xray" for s in found.steps)
-    # The demo's physician and radiologist work at IST: they sign and upload there.
-    at_ist = applicant.case.site.code == "IST"
     if story == EXAMINED and show is not None and show.signed > 0 and adult and at_ist:
         _sign_sections(session, show, rules, applicant, today)
         return

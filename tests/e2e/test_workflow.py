@@ -1,7 +1,9 @@
 """One applicant from registration to "cleared": a nurse registers a single adult (US, refugee),
-the physician records the clinical facts and the examination, the radiologist a normal chest
-X-ray, the lab technician the lab results the plan asks for; each signs in in turn and finds the
-work on their own worklist. Operations then sees the family cleared on the board."""
+the physician records the clinical facts and signs the examination on the exam record, the
+radiologist uploads and reads a normal chest X-ray, the lab technician enters the syphilis result
+on its order; each signs in in turn and finds the work on their own worklist, and the workflow
+page links each step to the record it comes from (one record per fact, issue 14). Operations then
+sees the family cleared on the board."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.exams import dicom_factory
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -23,8 +26,6 @@ PERSON = {
     "sex": "male",
     "nationality": "IR",
 }
-# The reassuring answer of each kind of test, in the words of the page's options.
-GOOD = ("Normal", "Negative", "Non reactive", "Completed")
 
 
 def sign_in(page: Page, live_server, username: str) -> None:
@@ -47,17 +48,50 @@ def open_from_worklist(page: Page, worklist: str) -> None:
     expect(page.get_by_role("heading", name=re.compile(r"^Workflow · case"))).to_be_visible()
 
 
-def record(page: Page, test: str, value: str) -> None:
-    page.get_by_label(f"Result of {test}", exact=True).select_option(label=value)
-    page.get_by_role("button", name=f"Record the {test} result").click()
-    expect(page.get_by_role("status")).to_contain_text(f"{test}: result recorded.")
+def step_row(page: Page, requirement: str):  # type: ignore[no-untyped-def]
+    return page.locator("table.steps tr").filter(
+        has=page.locator(".req-name", has_text=re.compile(f"^{re.escape(requirement)}$"))
+    )
+
+
+def sign_the_exam(page: Page) -> None:
+    """History, physical and mental health, each signed with the password (see test_exam)."""
+    from tests.e2e.test_exam import TB_QUESTIONS, sign_section
+
+    history = page.locator("#sec-medical_history")
+    for question in TB_QUESTIONS:
+        history.get_by_role("group", name=question, exact=True).get_by_label(
+            "No", exact=True
+        ).check()
+    sign_section(page, "medical_history", "Medical and immunization history: signed.")
+    physical = page.locator("#sec-physical_exam")
+    physical.get_by_label("Temperature").fill("36.8")
+    physical.get_by_label("Pulse").fill("72")
+    physical.get_by_label("Blood pressure, systolic").fill("118")
+    physical.get_by_label("Blood pressure, diastolic").fill("76")
+    physical.get_by_label("Height").fill("174")
+    physical.get_by_label("Weight").fill("71")
+    for system in ("General", "Heart", "Lungs", "Abdomen"):
+        physical.get_by_label(f"{system}: normal", exact=True).check()
+    physical.get_by_label("Overall result of the examination").select_option("normal")
+    sign_section(page, "physical_exam", "Physical examination: signed.")
+    mental = page.locator("#sec-mental_health")
+    mental.get_by_label("Screening tool").fill("PHQ-9")
+    mental.get_by_label("Screening score").fill("3")
+    for question in ("A physical or mental disorder is present",
+                     "With harmful behaviour (current or likely to recur)"):  # fmt: skip
+        mental.get_by_role("group", name=question).get_by_label("No", exact=True).check()
+    mental.get_by_label("Physician's classification").select_option("none")
+    sign_section(page, "mental_health", "Mental health evaluation: signed.")
 
 
 def family_badge(page: Page):  # type: ignore[no-untyped-def]
     return page.get_by_role("region", name="Family clearance").locator(".badge")
 
 
-def test_one_applicant_from_registration_to_cleared(page: Page, live_server, shoot) -> None:
+def test_one_applicant_from_registration_to_cleared(
+    page: Page, live_server, shoot, tmp_path
+) -> None:
     # The nurse registers a single adult bound for the US as a refugee.
     sign_in(page, live_server, "t_nurse")
     page.get_by_role("navigation", name="Main").get_by_role(
@@ -83,6 +117,7 @@ def test_one_applicant_from_registration_to_cleared(page: Page, live_server, sho
     # The physician records the clinical facts and the examination.
     sign_in(page, live_server, "t_panel_physician")
     open_from_worklist(page, "Physician worklist")
+    workflow_url = page.url.split("#")[0]
     facts = page.locator("form.facts-form")
     for question in (
         "Past TB disease",
@@ -96,43 +131,54 @@ def test_one_applicant_from_registration_to_cleared(page: Page, live_server, sho
     facts.get_by_role("button", name="Save the clinical facts").click()
     expect(page.get_by_role("status")).to_contain_text("Clinical facts recorded")
 
-    # Recording without choosing a result is refused next to the field; nothing is saved.
-    page.get_by_role("button", name="Record the Medical history result").click()
-    expect(page.get_by_role("alert")).to_contain_text("Choose the result.")
-    expect(page.get_by_label("Result of Medical history", exact=True)).to_have_attribute(
-        "aria-invalid", "true"
-    )
-    shoot("physician-inline-error")
-    for test in ("Medical history", "Physical examination", "Mental health assessment"):
-        record(page, test, "Normal")
+    # One record per fact: the exam has no "Normal" to pick here; it is signed on its record.
+    history = step_row(page, "Medical history")
+    expect(history.locator('select[name="value"]')).to_have_count(0)
+    shoot("physician-exam-links")
+    history.get_by_role("link", name="Sign it on the exam record").click()
+    sign_the_exam(page)
+    page.get_by_role("navigation", name="Clinical record").get_by_role("link", name="Labs").click()
+    page.get_by_label("Syphilis blood test").check()
+    page.get_by_role("button", name="Order the ticked tests").click()
+    expect(page.get_by_role("status")).to_contain_text("Ordered: Syphilis blood test.")
+    page.goto(workflow_url)
     expect(page.get_by_text("Next: Record: Chest X-ray — radiology")).to_be_visible()
     shoot("physician-exam-recorded")
     sign_out(page)
 
-    # The radiologist reads a normal chest X-ray.
+    # The radiologist uploads the chest X-ray and reads it as normal, signing the reading.
+    xray = tmp_path / "chest.dcm"
+    xray.write_bytes(dicom_factory.of_person("KARIMI^REZA", "M", "19880211"))
     sign_in(page, live_server, "t_radiologist")
-    open_from_worklist(page, "Chest X-rays to read")
-    record(page, "Chest X-ray", "Normal")
+    page.get_by_role("link", name="Chest X-rays to read").click()
+    page.get_by_role("link", name="Upload the chest X-ray of Reza Karimi").click()
+    page.get_by_label("Upload a chest X-ray (DICOM file)").set_input_files(str(xray))
+    page.get_by_role("button", name="Upload the X-ray", exact=True).click()
+    expect(page.get_by_role("status")).to_contain_text("Chest X-ray uploaded")
+    page.get_by_label("No abnormal finding").check()
+    page.get_by_label("Your password, to sign the reading").fill(PASSWORD)
+    page.get_by_role("button", name="Record the reading").click()
+    expect(page.get_by_role("status")).to_contain_text("Reading recorded")
     shoot("radiologist-xray-recorded")
+    page.goto(workflow_url)  # the step is done, from the reading, and links to it
+    expect(step_row(page, "Chest X-ray")).to_contain_text("from the chest X-ray reading of")
     sign_out(page)
 
-    # The lab technician records every lab result the plan asks for.
+    # The lab technician records the syphilis result on its order, from the Labs tab.
     sign_in(page, live_server, "t_lab_technician")
     shoot("lab-today")
     open_from_worklist(page, "Lab worklist")
     shoot("lab-workflow")
-    pending = page.locator("tr.step-pending, tr.step-in_progress").filter(
-        has=page.locator("select[name=value]")
-    )
-    expect(pending.first).to_be_visible()
-    for _ in range(10):  # the plan may ask for follow-ups as results arrive
-        if pending.count() == 0:
-            break
-        row = pending.first
-        test = row.locator(".req-name").inner_text()
-        options = row.locator("select[name=value] option").all_inner_texts()
-        record(page, test, next(o for o in options if o in GOOD))
-    expect(pending).to_have_count(0)
+    step_row(page, "Syphilis blood test").get_by_role(
+        "link", name="Order and result on the Labs tab"
+    ).click()
+    row = page.locator("table.orders tbody tr").filter(has_text="Syphilis blood test")
+    row.get_by_label("Specimen number").fill(row.locator("code.accession").inner_text())
+    row.get_by_label("Treponemal", exact=True).select_option("non_reactive")
+    row.get_by_role("button", name="Record the Syphilis blood test result").click()
+    expect(page.get_by_role("status")).to_contain_text("Syphilis blood test: result")
+    page.goto(workflow_url)
+    expect(step_row(page, "Syphilis blood test")).to_contain_text("from the lab result of")
     expect(family_badge(page)).to_have_text("Cleared")
     expect(page.get_by_text("Next: Medically cleared")).to_be_visible()
     shoot("cleared")
