@@ -582,3 +582,99 @@ def test_the_page_overrides_only_with_a_reason_and_shows_who_and_why(
     assert f"Overridden by {name}" in page
     assert "because “TP-PA non-reactive: the first EIA judged a false positive”" in page
     assert audit.verify(session).ok
+
+
+def test_a_tsts_interpretation_is_not_overridden(session: Any, world: Any, rules: Any) -> None:
+    """The plan reads a TST in mm against the rule file's cut-offs [C S8]: an override would
+    change nothing the plan sees, so it is refused rather than shown and ignored."""
+    baby = make_case(
+        session,
+        world.actor("nurse"),
+        principal=applicant_data(
+            dob=str(TODAY.replace(year=TODAY.year - 1)),
+            given_names_original=None,
+            family_name_original=None,
+        ),
+    ).applicants[0]
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, baby.id, dict(NO_TB, tb_contact=True)
+    )
+    order = order_of(session, world, rules, baby, "tst")
+    lab_service.record_result(
+        session,
+        world.actor("nurse"),
+        rules,
+        order.id,
+        {
+            "specimen_number": order.accession,
+            "value": "3",
+            "date": TODAY,
+            "details": {"placed_on": TODAY - timedelta(days=2), "read_on": TODAY},
+        },
+    )
+    with pytest.raises(ValidationFailed) as caught:
+        lab_service.override_interpretation(
+            session,
+            world.actor("panel_physician"),
+            rules,
+            order.id,
+            {"value": "positive", "reason": "induration re-measured at 6 mm by the physician"},
+        )
+    assert caught.value.code == "labs.override_refused"
+    assert "record a new TST" in caught.value.detail
+
+
+def test_a_typed_interpretation_the_values_do_not_settle_is_refused(
+    session: Any, world: Any, rules: Any, adult: Any
+) -> None:
+    """Treponemal tests that disagree settle nothing [S12c]: the lab leaves the interpretation
+    to the physician rather than typing one."""
+    order = order_of(session, world, rules, adult, "syphilis_serology")
+    with pytest.raises(ValidationFailed) as caught:
+        lab_service.record_result(
+            session,
+            world.actor("lab_technician"),
+            rules,
+            order.id,
+            {
+                "specimen_number": order.accession,
+                "value": "non_reactive",
+                "date": TODAY,
+                "details": {"treponemal": "reactive", "non_treponemal": "non_reactive",
+                            "second_treponemal": "non_reactive"},
+            },
+        )  # fmt: skip
+    assert caught.value.code == "labs.values_contradict"
+    assert "a physician records it with a reason" in (caught.value.errors or {})["value"][0]
+    assert results(session) == 0
+
+
+def test_the_page_derives_an_igra_from_its_values(
+    session: Any, world: Any, rules: Any, contact_child: Any, signed_in: Any
+) -> None:
+    """T-SPOT.TB: panel A minus nil 9 spots >= 8 -> positive [TSPOT-PI, U]."""
+    order = order_of(session, world, rules, contact_child, "igra")
+    session.commit()
+    client = signed_in("lab_technician")
+    form = {
+        "order": str(order.id),
+        "specimen_number": order.accession,
+        "date": TODAY.isoformat(),
+        "assay": "T-SPOT.TB",
+        "nil": "1",
+        "panel_a": "10",
+        "panel_b": "2",
+        "mitogen": "40",
+        "tb1": "0.5",  # a QuantiFERON tube on a T-SPOT: refused, nothing written
+    }
+    response = page_post(client, contact_child, "/results", form)
+    assert response.status_code == 422
+    assert "T-SPOT.TB has no tb1 value." in response.text
+    assert results(session) == 0
+    del form["tb1"]
+    response = page_post(client, contact_child, "/results", form)
+    assert response.status_code == 302
+    assert (
+        "TB blood test (IGRA): result Positive recorded."
+        in client.get(labs_url(contact_child)).text
+    )
