@@ -28,6 +28,7 @@ def dump_workflow(found: service.Workflow) -> dict[str, Any]:
             "steps": sorted(found.steps, key=lambda s: s.code),
             "plan": found.record.plan,
             "problems": found.record.problems,
+            "settling": service.settling(rulebook(), found),
         }
     )
 

@@ -86,6 +86,13 @@ class DecisionOut(StrictSchema):
     conditions = fields.List(fields.String())
 
 
+class SettlingOut(StrictSchema):
+    waivers_allowed = fields.List(fields.String())
+    settled_by = fields.String(
+        metadata={"description": "In words: its result, or the alternative route."}
+    )
+
+
 class WorkflowOut(StrictSchema):
     applicant_id = fields.UUID()
     rules_version = fields.String(allow_none=True)
@@ -96,6 +103,12 @@ class WorkflowOut(StrictSchema):
         allow_none=True, metadata={"description": "The plan as the rule engine gave it."}
     )
     problems = fields.Dict(allow_none=True)
+    settling = fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(SettlingOut),
+        metadata={"description": "Per step code: the waivers its rules allow and, in words, "
+                  "what would settle it (its result, or the alternative route)."},
+    )  # fmt: skip
 
 
 class MemberClearanceOut(StrictSchema):

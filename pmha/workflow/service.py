@@ -304,11 +304,27 @@ def allowed_moves(session: Session, rules: RuleBook, applicant: Applicant, step:
     return sorted(allowed_waivers(_ruleset(rules, applicant), step.code, _exam_date(session, step)))
 
 
+def _plan_day(found: Workflow) -> date:
+    """The exam date the kept plan was made for (today before there is one)."""
+    exam_date = found.record.plan.get("exam_date") if found.record.plan else None
+    return date.fromisoformat(exam_date) if exam_date else utcnow().date()
+
+
+def settling(rules: RuleBook, found: Workflow) -> dict[str, dict[str, Any]]:
+    """For each step: the waivers its rules allow and, in words, what would settle it."""
+    day, ruleset = _plan_day(found), _ruleset(rules, found.applicant)
+    return {
+        s.code: {
+            "waivers_allowed": sorted(allowed_waivers(ruleset, s.code, day)),
+            "settled_by": settle_hint(s.code, ruleset, day),
+        }
+        for s in found.steps
+    }
+
+
 def settle_hints(rules: RuleBook, found: Workflow) -> dict[str, str]:
     """For each open step the plan still wants, what would settle it, in words."""
-    exam_date = found.record.plan.get("exam_date") if found.record.plan else None
-    day = date.fromisoformat(exam_date) if exam_date else utcnow().date()
-    ruleset = _ruleset(rules, found.applicant)
+    day, ruleset = _plan_day(found), _ruleset(rules, found.applicant)
     return {
         s.code: settle_hint(s.code, ruleset, day)
         for s in found.steps

@@ -144,3 +144,23 @@ def test_the_migration_reopens_waivers_that_are_not_allowed(session: Session, xr
     assert xray.note.startswith("Reopened (migration 0016): the waiver 'refused' is not allowed")
     assert xray.note.endswith("Earlier note: said no")
     assert review.state == StepState.WAIVED
+
+
+def test_the_workflow_says_per_step_which_waivers_are_allowed(
+    app: Any, client: Any, session: Session, world: World
+) -> None:
+    """US immigrant: the X-ray takes no waiver [S1]; the vaccination review takes the blanket
+    vaccine waivers [S13a] and never 'refused' [S13f]."""
+    case = make_case(
+        session, world.actor("nurse"), programme="immigrant", principal=applicant_data()
+    )
+    session.commit()
+    response = client.get(
+        f"/api/v1/applicants/{case.applicants[0].id}/workflow", headers=world.auth("nurse")
+    )
+    assert response.status_code == 200
+    settling = response.get_json()["settling"]
+    assert settling["chest_xray"]["waivers_allowed"] == []
+    assert settling["chest_xray"]["settled_by"] == "To settle it: record the Chest X-ray result."
+    review = settling["vaccination_review"]["waivers_allowed"]
+    assert "not_age_appropriate" in review and "refused" not in review
