@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmha.accounts import signatures
 from pmha.cases import service as cases
 from pmha.core import audit
 from pmha.core.auth import Actor
@@ -421,7 +422,11 @@ def override_interpretation(
     result.value = value
     result.interpretation = Interpretation.OVERRIDDEN
     result.override_reason = reason
-    result.overridden_by, result.overridden_by_name = actor.user_id, actor.username
+    # Named as on a signed record (full name, role, registration), copied: a rename changes
+    # nothing; the username where the account has no professional details.
+    signer, _ = signatures.preview(session, actor, "exams:sign")
+    result.overridden_by = actor.user_id
+    result.overridden_by_name = (signer.line if signer is not None else actor.username)[:120]
     result.overridden_at = utcnow()
     session.flush()
     audit.record(

@@ -303,7 +303,10 @@ def test_a_physician_overrides_with_a_reason_and_the_plan_hears_it(
     out = response.get_json()["result"]
     assert out["value"] == "non_reactive" and out["interpretation"] == "overridden"
     assert out["override"]["reason"] == reason
-    assert out["override"]["by"] == world.users["panel_physician"].username
+    physician = world.users["panel_physician"]
+    assert out["override"]["by"] == (
+        f"{physician.full_name}, Panel physician, reg. {physician.registration_number}"
+    )
     session.expire_all()
     assert step(session, world, rules, adult, "syphilis_serology").state == StepState.DONE
     assert audit.verify(session).ok
@@ -578,8 +581,8 @@ def test_the_page_overrides_only_with_a_reason_and_shows_who_and_why(
     response = page_post(client, adult, "/interpretation", form)
     assert response.status_code == 302
     page = client.get(labs_url(adult)).text
-    name = world.users["panel_physician"].username
-    assert f"Overridden by {name}" in page
+    physician = world.users["panel_physician"]
+    assert f"Overridden by {physician.full_name}, Panel physician, reg. " in page
     assert "because “TP-PA non-reactive: the first EIA judged a false positive”" in page
     assert audit.verify(session).ok
 
