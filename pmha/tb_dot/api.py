@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint
 from marshmallow import fields, validate
 
+from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.http import load_json
@@ -65,6 +66,12 @@ class CloseIn(StrictSchema):
 
 class ConfirmIn(StrictSchema):
     note = fields.String(validate=validate.Length(max=500))
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "The physician's password again: a token is not a signature."},
+    )
 
 
 class TreatmentOut(StrictSchema):
@@ -114,15 +121,19 @@ def read_tb(applicant_id: uuid.UUID) -> Any:
 @bp.post("/applicants/<uuid:applicant_id>/tb/classification")
 @require("exams:sign")
 @doc(
-    "Confirm the TB classification the rules derive now (kept with the rule version)",
+    "Confirm the TB classification the rules derive now (kept with the rule version), with "
+    "the physician's password",
     body=ConfirmIn,
     status=201,
-    errors=(400, 404, 409, 415, 422),
+    errors=(400, 404, 409, 415, 422, 423),
     tag="tb_dot",
 )
 def confirm_classification(applicant_id: uuid.UUID) -> Any:
     body = load_json(ConfirmIn())
-    found = classify.confirm(get_session(), actor(), rulebook(), applicant_id, body.get("note"))
+    signature = confirm_signature(body["password"], "exams:sign")
+    found = classify.confirm(
+        get_session(), actor(), rulebook(), applicant_id, body.get("note"), signature
+    )
     return found.to_dict(), 201
 
 

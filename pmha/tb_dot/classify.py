@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmha.accounts.signatures import Signature
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.errors import Conflict
@@ -136,8 +137,12 @@ def confirm(
     rules: RuleBook,
     applicant_id: uuid.UUID,
     note: str | None = None,
+    signature: Signature | None = None,
 ) -> Classification:
-    """The physician confirms the classification shown (kept with its rule version)."""
+    """The physician confirms the classification shown (kept with its rule version).
+
+    Every HTTP edge passes the physician's confirmed signature (password again); None is for
+    the seeded demo and tests only."""
     actor.check("exams:sign")
     found = classify(session, actor, rules, applicant_id)
     if not found.outcomes:
@@ -161,6 +166,7 @@ def confirm(
         plan_id=found.plan_id,
         note=note,
         confirmed_by=actor.user_id,
+        confirmed_by_name=signature.line if signature else None,
     )
     session.add(row)
     session.flush()

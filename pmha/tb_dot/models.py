@@ -40,6 +40,8 @@ class TbClassification(UUIDPk, Base):
     plan_id: Mapped[uuid.UUID | None]
     note: Mapped[str | None] = mapped_column(String(500))
     confirmed_by: Mapped[uuid.UUID | None]
+    # 'Full name, Panel physician, reg. ...' as signed with the password (accounts.signatures)
+    confirmed_by_name: Mapped[str | None] = mapped_column(String(200))
     confirmed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from pmha.accounts import signatures
+from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Forbidden, NotFound
@@ -82,6 +84,9 @@ def _page(
         outcome_label=outcome_label,
         today=utcnow().date(),
         can_sign=me.can("exams:sign"),
+        signer=signatures.preview(get_session(), me, "exams:sign")[0]
+        if me.can("exams:sign")
+        else None,
         can_write=me.can("tb_dot:write"),
         **page_context(applicant, "tb_dot.applicant"),
     ), status
@@ -105,7 +110,10 @@ def confirm(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
     raw = form_data(request.form, ["note"])
     try:
-        classify.confirm(get_session(), actor(), rulebook(), applicant.id, raw.get("note"))
+        signature = confirm_signature(request.form.get("password", "")[:200], "exams:sign")
+        classify.confirm(
+            get_session(), actor(), rulebook(), applicant.id, raw.get("note"), signature
+        )
     except (Forbidden, NotFound):
         raise
     except AppError as exc:

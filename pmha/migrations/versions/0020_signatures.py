@@ -2,7 +2,7 @@
 
 A user gets a professional registration number (a physician cannot sign without one); a signed
 exam section keeps the signer's role and registration number beside the full name, as they were
-when it was signed.
+when it was signed; a confirmed TB classification keeps the confirming physician's signature line.
 
 Revision ID: 0020
 Revises: 0019
@@ -25,9 +25,13 @@ def upgrade() -> None:
     with op.batch_alter_table("exam_sections") as batch:
         batch.add_column(sa.Column("signed_by_role", sa.String(length=40), nullable=True))
         batch.add_column(sa.Column("signed_by_registration", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("tb_classifications") as batch:
+        batch.add_column(sa.Column("confirmed_by_name", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("tb_classifications") as batch:
+        batch.drop_column("confirmed_by_name")
     with op.batch_alter_table("exam_sections") as batch:
         batch.drop_column("signed_by_registration")
         batch.drop_column("signed_by_role")
