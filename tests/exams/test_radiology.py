@@ -586,3 +586,17 @@ def test_the_reading_worklist_offers_a_held_image_for_comparison_not_reading(
     assert "Read the chest X-ray of Omar Khaled Haddad" not in page
     assert "Compare the identities of the held chest X-ray of Omar Khaled Haddad" in page
     assert f"/xrays/{study.id}" in page
+
+
+def test_the_viewer_says_when_an_image_was_never_checked(signed_in, session, world, adult, storage):
+    """Images uploaded before migration 0018 read 'not_checked': the page says so, with what
+    the header was not compared against (its stored identity columns are empty)."""
+    study = _upload(session, world, adult, factory.make(), storage)
+    study.identity_status = IdentityStatus.NOT_CHECKED
+    for column in ("header_family", "header_given", "header_sex", "header_patient_id"):
+        setattr(study, column, None)
+    session.commit()
+    page = signed_in("radiologist").get(f"/xrays/{study.id}").text
+    assert "Identity not checked (uploaded before the check)" in page
+    assert "Header: <strong>no name</strong>" in page
+    assert "Not checked" in page and "Held: identity differs" not in page
