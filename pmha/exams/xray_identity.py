@@ -183,13 +183,18 @@ def _name_check(header: HeaderIdentity, person: ApplicantIdentity) -> FieldCheck
             words += f"; only {where} has “{' '.join(extra)}”"
         return FieldCheck("name", "Name", header_shown, shown, SAME, words + ".")
     verdict = verdicts[0]
-    parts = []
-    if verdict.header_only:
-        parts.append(f"the image says “{' '.join(verdict.header_only)}”")
-    if verdict.applicant_only:
-        parts.append(f"the applicant is “{' '.join(verdict.applicant_only)}”")
-    words = "Another name: " + " where ".join(parts) if parts else "Another name"
-    return FieldCheck("name", "Name", header_shown, shown, DIFFERS, words + ".")
+    theirs, mine = " ".join(verdict.header_only), " ".join(verdict.applicant_only)
+    if theirs and mine:
+        words = f"Another name: the image says “{theirs}” where the applicant has “{mine}”."
+    elif mine:
+        # Only part of the name (e.g. the family name alone): a relative's image would match.
+        words = (
+            f"Only part of the name: the image has “{' '.join(header_names[0].words())}”, "
+            f"without the applicant's “{mine}”."
+        )
+    else:
+        words = "Another name."
+    return FieldCheck("name", "Name", header_shown, shown, DIFFERS, words)
 
 
 def _sex_check(header: HeaderIdentity, person: ApplicantIdentity) -> FieldCheck:

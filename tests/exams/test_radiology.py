@@ -239,6 +239,7 @@ def test_the_same_person_written_differently_is_attached(session, world, omar, s
     [
         ("QUINN^ALICE", "M", "19850314", "", ["name"]),
         ("HADDAD^OMAR^YUSUF", "M", "19850314", "", ["name"]),  # a cousin: the father's name
+        ("HADDAD", "M", "19850314", "", ["name"]),  # the family name alone: any relative
         ("HADDAD^OMAR^KHALED", "F", "19850314", "", ["sex"]),
         ("HADDAD^OMAR^KHALED", "M", "19900101", "", ["birth_date"]),
         ("HADDAD^OMAR^KHALED", "M", "19850314", "IST-999999", ["patient_id"]),
@@ -600,3 +601,20 @@ def test_the_viewer_says_when_an_image_was_never_checked(signed_in, session, wor
     assert "Identity not checked (uploaded before the check)" in page
     assert "Header: <strong>no name</strong>" in page
     assert "Not checked" in page and "Held: identity differs" not in page
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("QUINN^ALICE", "Another name: the image says “QUINN ALICE” where the applicant has "
+                        "“Haddad Omar Khaled”."),
+        ("HADDAD^OMAR^YUSUF", "Another name: the image says “YUSUF” where the applicant has "
+                              "“Khaled”."),
+        ("HADDAD", "Only part of the name: the image has “HADDAD”, without the applicant's "
+                   "“Omar Khaled”."),
+    ],
+)  # fmt: skip
+def test_what_differs_in_the_name_is_said_in_words(session, world, omar, storage, name, words):
+    study = _upload(session, world, omar, factory.of_person(name, "M", "19850314"), storage)
+    check = radiology.identity_check(session, world.actor("radiologist"), study)
+    assert {f.field: f.words for f in check.fields}["name"] == words
