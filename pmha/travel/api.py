@@ -8,11 +8,14 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response
+from marshmallow import fields, validate
 
+from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.http import load_json
 from pmha.core.openapi import doc
+from pmha.core.schemas import StrictSchema
 from pmha.travel import certificates, checks, departures, handover, schemas
 from pmha.travel.rows import traveller_rows
 from pmha.travel.signing import token
@@ -136,18 +139,29 @@ def set_escort(applicant_id: uuid.UUID) -> Any:
     }
 
 
+class IssueIn(StrictSchema):
+    password = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "The issuer's password again: a token is not a signature."},
+    )
+
+
 @bp.post("/applicants/<uuid:applicant_id>/certificate")
 @require("travel:write")
 @doc(
-    "Issue the traveller's clearance certificate (409 travel.clearance_blocked while any "
-    "blocker is open)",
+    "Issue the traveller's clearance certificate, signed with the issuer's password (409 "
+    "travel.clearance_blocked while any blocker is open)",
+    body=IssueIn,
     response=schemas.CertificateOut,
     status=201,
-    errors=(404, 409),
+    errors=(404, 409, 415, 422, 423),
     tag=TAG,
 )
 def issue_certificate(applicant_id: uuid.UUID) -> Any:
-    cert = certificates.issue_certificate(get_session(), actor(), applicant_id)
+    signature = confirm_signature(load_json(IssueIn())["password"], "travel:write")
+    cert = certificates.issue_certificate(get_session(), actor(), applicant_id, signature)
     return schemas.CertificateOut().dump(
         {
             "code": cert.code,

@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmha.accounts.signatures import Signature
 from pmha.cases import service as cases
 from pmha.cases.models import Applicant
 from pmha.core import audit
@@ -70,7 +71,12 @@ def _statement(
 
 
 def _issue(
-    session: Session, actor: Actor, departure: Departure, row: CaseRow, applicant: Applicant
+    session: Session,
+    actor: Actor,
+    departure: Departure,
+    row: CaseRow,
+    applicant: Applicant,
+    signature: Signature | None = None,
 ) -> Certificate:
     standing = row.certificates.get(applicant.id)
     if standing is not None and standing.revoked_at is None:
@@ -94,6 +100,7 @@ def _issue(
         key_id=key.key_id,
         valid_until=until,
         issued_by=actor.user_id,
+        issued_by_name=signature.line if signature else None,
     )
     session.add(cert)
     session.flush()
@@ -111,16 +118,19 @@ def _issue(
     return cert
 
 
-def issue_certificate(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Certificate:
+def issue_certificate(
+    session: Session, actor: Actor, applicant_id: uuid.UUID, signature: Signature | None = None
+) -> Certificate:
     """The traveller's standing certificate for their departure, issued now if none stands;
-    a 409 (travel.clearance_blocked) while any blocker is open."""
+    a 409 (travel.clearance_blocked) while any blocker is open. Every HTTP edge passes the
+    issuer's confirmed signature (password again); None is for the seeded demo and tests."""
     actor.check("travel:write")
     departure, row, applicant, _ = traveller_on_board(session, actor, applicant_id)
-    return _issue(session, actor, departure, row, applicant)
+    return _issue(session, actor, departure, row, applicant, signature)
 
 
 def issue_case_certificates(
-    session: Session, actor: Actor, case_id: uuid.UUID
+    session: Session, actor: Actor, case_id: uuid.UUID, signature: Signature | None = None
 ) -> list[Certificate]:
     """Certificates for every traveller of a case (the family rule decides who may have one)."""
     actor.check("travel:write")
@@ -132,7 +142,7 @@ def issue_case_certificates(
         raise Conflict("The case is not booked on a departure.", code="travel.not_booked")
     board = build_board(session, actor, departure)
     row = next(r for r in board.rows if r.case.id == case.id)
-    return [_issue(session, actor, departure, row, a) for a, _ in row.travellers]
+    return [_issue(session, actor, departure, row, a, signature) for a, _ in row.travellers]
 
 
 # --- the PDF -------------------------------------------------------------------------------------
@@ -206,9 +216,11 @@ def render_certificate(session: Session, actor: Actor, applicant_id: uuid.UUID) 
     return _pdf([cert], departure.destination, applicant.case.site.name)
 
 
-def render_case_certificates(session: Session, actor: Actor, case_id: uuid.UUID) -> bytes:
+def render_case_certificates(
+    session: Session, actor: Actor, case_id: uuid.UUID, signature: Signature | None = None
+) -> bytes:
     """Every traveller's certificate of a case in one PDF, one page each."""
-    certs = issue_case_certificates(session, actor, case_id)
+    certs = issue_case_certificates(session, actor, case_id, signature)
     case = cases.load_case(session, actor, case_id)
     for cert in certs:
         audit.record(session, actor, "print", "certificate", cert.id, site_id=case.site_id)

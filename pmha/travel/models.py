@@ -166,6 +166,8 @@ class Certificate(UUIDPk, Base):
     valid_until: Mapped[date]
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     issued_by: Mapped[uuid.UUID | None]
+    # 'Full name, role[, reg. ...]' as signed with the password (accounts.signatures)
+    issued_by_name: Mapped[str | None] = mapped_column(String(200))
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(120))
 

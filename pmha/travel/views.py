@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from marshmallow import fields, validate
 
+from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
@@ -316,7 +317,8 @@ def set_escort(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 def issue_certificate(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
     try:
-        cert = certificates.issue_certificate(get_session(), actor(), applicant_id)
+        signature = confirm_signature(request.form.get("password", "")[:200], "travel:write")
+        cert = certificates.issue_certificate(get_session(), actor(), applicant_id, signature)
     except AppError as exc:
         return _traveller_page(
             departure_id, applicant_id, ("certificate", app_error_fields(exc), {}), exc.status
@@ -344,7 +346,8 @@ def certificate_pdf(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 def case_certificates(departure_id: uuid.UUID, case_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
     try:
-        data = certificates.render_case_certificates(get_session(), actor(), case_id)
+        signature = confirm_signature(request.form.get("password", "")[:200], "travel:write")
+        data = certificates.render_case_certificates(get_session(), actor(), case_id, signature)
     except AppError as exc:
         return _board_page(departure_id, app_error_fields(exc), exc.status)
     return Response(

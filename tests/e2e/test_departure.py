@@ -152,8 +152,10 @@ def test_departure_day_from_board_to_verified_certificate(page: Page, flight, sh
     expect(table).to_contain_text("Escort: nurse · MEDIF sent")
     shoot("board-escort-medif")
     page.get_by_role("link", name="Open Reza Karimi").click()
+    page.get_by_label("Your password, to sign the certificate").fill(factories.PASSWORD)
     page.get_by_role("button", name="Issue the certificate").click()
     expect(page.get_by_role("status")).to_contain_text("Certificate TRV-")
+    expect(page.locator("main")).to_contain_text("Issued by Test operations, Operations.")
     code = re.search(
         r"TRV-[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}", page.get_by_role("status").inner_text()
     ).group(0)  # type: ignore[union-attr]

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from pmha.core.http import PROBLEM
 from pmha.travel.models import Certificate, Departure, FitnessCheck
+from tests.factories import PASSWORD
 from tests.travel.helpers import booked, clear, departure, family
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -83,7 +84,9 @@ def test_no_certificate_for_an_uncleared_traveller(client, world, session, booke
     _, a = booked_traveller
     before = count(session, Certificate)
     response = client.post(
-        f"/api/v1/applicants/{a.id}/certificate", headers=world.auth("operations")
+        f"/api/v1/applicants/{a.id}/certificate",
+        json={"password": PASSWORD},
+        headers=world.auth("operations"),
     )
     body = problem(response, 409, "travel.clearance_blocked")
     assert "tb" not in body["detail"].lower()
@@ -114,7 +117,11 @@ def test_the_board_certificate_and_verification(client, world, session, app, rul
     body = board.get_json()
     assert (body["total"], body["ready"]) == (1, 0)
     assert body["travellers"][0]["due"][0].startswith("Pre-embarkation check")
-    issued = client.post(f"/api/v1/applicants/{a.id}/certificate", headers=world.auth("operations"))
+    issued = client.post(
+        f"/api/v1/applicants/{a.id}/certificate",
+        json={"password": PASSWORD},
+        headers=world.auth("operations"),
+    )
     assert issued.status_code == 201
     code, tok = issued.get_json()["code"], issued.get_json()["token"]
     for text in (code, tok):

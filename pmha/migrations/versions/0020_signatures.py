@@ -2,7 +2,7 @@
 
 A user gets a professional registration number (a physician cannot sign without one); a signed
 exam section keeps the signer's role and registration number beside the full name, as they were
-when it was signed; a confirmed TB classification keeps the confirming physician's signature line.
+when it was signed; a confirmed TB classification and an issued clearance certificate keep the signer's line.
 
 Revision ID: 0020
 Revises: 0019
@@ -27,9 +27,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("signed_by_registration", sa.String(length=40), nullable=True))
     with op.batch_alter_table("tb_classifications") as batch:
         batch.add_column(sa.Column("confirmed_by_name", sa.String(length=200), nullable=True))
+    with op.batch_alter_table("travel_certificates") as batch:
+        batch.add_column(sa.Column("issued_by_name", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("travel_certificates") as batch:
+        batch.drop_column("issued_by_name")
     with op.batch_alter_table("tb_classifications") as batch:
         batch.drop_column("confirmed_by_name")
     with op.batch_alter_table("exam_sections") as batch:
