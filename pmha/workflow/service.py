@@ -74,7 +74,11 @@ def _decide(
         policy = rules.for_destination(applicant.case.destination.value).clearance
     except KeyError:
         policy = None
-    states = {s.code: (s.state.value, s.planned_status) for s in steps}
+    # What the plan says NOW, not what the step kept: a rule update holds a signed step for
+    # review with its old planned status, but a result the new rules no longer count (e.g.
+    # expired under a shorter validity) must not clear while the review waits.
+    now = {item.code: item.status for item in found.requirements} if found else {}
+    states = {s.code: (s.state.value, now.get(s.code, s.planned_status)) for s in steps}
     return cl.applicant_clearance(found, problems, states, policy)
 
 

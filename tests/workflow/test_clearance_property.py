@@ -26,9 +26,11 @@ the period the file gives [S1 validity, S26e].
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -49,7 +51,7 @@ from pmha.accounts import service as accounts
 from pmha.cases.models import Applicant
 from pmha.core.auth import Actor
 from pmha.core.errors import AppError
-from pmha.rules import Facts, Plan, Result, RuleBook, plan
+from pmha.rules import Facts, Plan, Result, RuleBook, load_rules, plan
 from pmha.rules import vocabulary as vocab
 from pmha.rules.model import ItemRule, RuleSet
 from pmha.workflow import clearance as cl
@@ -60,6 +62,7 @@ from pmha.workflow.roles import permission_for
 from tests.factories import World, applicant_data, make_case
 
 TODAY = date.today()
+RULES_DIR = Path(__file__).resolve().parents[2] / "country_rules"
 EXAMPLES = int(os.environ.get("PMHA_PROPERTY_EXAMPLES", "0")) or 12
 STEPS = 14 if EXAMPLES <= 12 else 25
 CLEARED = {cl.CLEARED, cl.WITH_CONDITIONS}
@@ -195,6 +198,18 @@ class Bench:
     world: World
     rules: RuleBook
     actors: dict[Any, Actor]
+    variant: RuleBook  # the same files in a new version: a chest X-ray now counts for 20 days
+
+
+def variant_rules(tmp: Path) -> RuleBook:
+    """A new version of every rule file in which the chest X-ray result expires after 20 days:
+    switching to it re-plans open cases as a rule update would (signed steps held for review)."""
+    for source in RULES_DIR.glob("*.toml"):
+        text = source.read_text(encoding="utf-8")
+        text = re.sub(r'(?m)^version = "([^"]+)"', r'version = "\1-variant"', text, count=1)
+        text = text.replace('code = "chest_xray"\n', 'code = "chest_xray"\nvalid_for = "20d"\n')
+        (tmp / source.name).write_text(text, encoding="utf-8")
+    return load_rules(tmp)
 
 
 BENCH: list[Bench] = []
@@ -327,8 +342,11 @@ class ClearanceMachine(RuleBasedStateMachine):
         data=st.data(),
         leave=st.integers(0, 20),
         reason=st.sampled_from(sorted(vocab.WAIVER_REASONS)),
+        days_ago=st.sampled_from([0, 30]),
     )
-    def complete_but_one(self, data: st.DataObject, leave: int, reason: str) -> None:
+    def complete_but_one(
+        self, data: st.DataObject, leave: int, reason: str, days_ago: int = 0
+    ) -> None:
         """Known facts and a reassuring result for every open step but one, which is waived
         (any reason) or marked not done instead: the journey the old waiver path cleared."""
         clinical = self.db.get(ClinicalFacts, self.applicant_id)
@@ -359,7 +377,8 @@ class ClearanceMachine(RuleBasedStateMachine):
                 if not todo:
                     break
             for step in todo:
-                record = {"code": step.code, "value": vocab.reassuring(step.code), "date": TODAY}
+                day = max(TODAY - timedelta(days=days_ago), self.dob)
+                record = {"code": step.code, "value": vocab.reassuring(step.code), "date": day}
                 self.attempt(
                     lambda record=record, code=step.code: service.record_result(
                         self.db,
@@ -391,6 +410,13 @@ class ClearanceMachine(RuleBasedStateMachine):
         step = self.pick(data)
         if step is not None:
             self.move(step, {"to": to, "note": "interpreter not available"})
+
+    @rule()
+    def switch_rule_version(self) -> None:
+        """The centre installs the other version of the rule files (or goes back)."""
+        bench = self.bench
+        self.rules = bench.variant if self.rules is bench.rules else bench.rules
+        self.workflow()
 
     # -------------------------------------------------------------- helpers
 
@@ -447,13 +473,13 @@ class ClearanceMachine(RuleBasedStateMachine):
 
 
 @pytest.fixture()
-def bench(app: Any, session: Session, world: World) -> Iterator[Bench]:
+def bench(app: Any, session: Session, world: World, tmp_path: Path) -> Iterator[Bench]:
     rules = app.extensions["pmha.rules"]
     actors = {
         user.id: accounts.actor_for(user, ip=None, request_id="property", via="test")
         for user in world.users.values()
     }
-    BENCH[:] = [Bench(session, world, rules, actors)]
+    BENCH[:] = [Bench(session, world, rules, actors, variant_rules(tmp_path))]
     SEEN.clear()
     yield BENCH[0]
     BENCH.clear()
@@ -598,3 +624,29 @@ def test_the_old_waiver_path_fails_the_invariant(bench: Bench, old_waiver_path: 
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
             ),
         )
+
+
+def test_a_rule_update_that_expires_a_signed_result_does_not_leave_the_applicant_cleared(
+    bench: Bench,
+) -> None:
+    """Found by the state machine: a new rule version (the X-ray now counts for 20 days) holds
+    the signed X-ray step for review with its old planned status; clearance read that status
+    and kept a 30-day-old X-ray counting. It now reads the current plan: pending until the
+    X-ray is done again or the review decides [S1, rule versions by exam date: README]."""
+
+    class Draw:
+        def draw(self, strategy: Any, label: str | None = None) -> Any:
+            raise AssertionError("not drawn")
+
+    machine = ClearanceMachine()
+    machine.register("AU", "teenager", "family_reunification")
+    machine.complete_but_one(Draw(), 99, "refused", days_ago=30)  # type: ignore[arg-type]
+    assert machine.workflow().decision.status in CLEARED
+    machine.switch_rule_version()
+    found = machine.workflow()
+    assert found.decision.status == cl.PENDING
+    assert ("chest_xray", "result no longer valid") in [
+        (b.code, b.detail) for b in found.decision.blockers
+    ]
+    machine.cleared_implies_evidence()
+    machine.teardown()
