@@ -206,9 +206,22 @@ def _pdf(certs: list[Certificate], destination: str, centre: str) -> bytes:
 
 
 def render_certificate(session: Session, actor: Actor, applicant_id: uuid.UUID) -> bytes:
-    """The traveller's clearance certificate as PDF (issued first if none stands): for the
-    pages, the API and the export bundle."""
-    cert = issue_certificate(session, actor, applicant_id)
+    """The traveller's standing clearance certificate as PDF: for the pages, the API and the
+    export bundle. Printing never issues one: issuing is a signature (issue_certificate)."""
+    actor.check("travel:write")
+    _, row, applicant, _ = traveller_on_board(session, actor, applicant_id)
+    cert = row.certificates.get(applicant.id)
+    if cert is None or cert.revoked_at is not None:
+        if applicant.id not in row.readiness.certifiable:
+            raise ClearanceBlocked(
+                "Certificates cannot be generated while a blocker is open: see the departure "
+                "board."
+            )
+        raise Conflict(
+            "No certificate has been issued for this traveller yet: issue it on the traveller "
+            "page, signed with your password.",
+            code="travel.certificate_not_issued",
+        )
     departure = session.get(Departure, cert.departure_id)
     assert departure is not None
     applicant = cases.load_applicant(session, actor, applicant_id)

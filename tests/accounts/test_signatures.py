@@ -132,3 +132,28 @@ def test_an_administrator_sets_the_registration_number(signed_in, session, world
         },
     )
     assert bad.status_code == 422 and "Use up to 40 letters" in bad.text
+
+
+def test_pmha_users_create_sets_the_registration_number(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pmha.cli import main
+    from pmha.core.db import make_engine
+
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("PMHA_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("PMHA_DATABASE_URL", url)
+    monkeypatch.delenv("PMHA_BROKER_URL", raising=False)
+    monkeypatch.delenv("PMHA_ENV", raising=False)
+    runner = CliRunner()
+    assert runner.invoke(main, ["db", "upgrade"], catch_exceptions=False).exit_code == 0
+    args = ["users", "create", "--username", "dr.demir", "--full-name", "Ayse Demir",
+            "--role", "admin", "--password", "a-long-password-1",
+            "--registration-number", "TR-TTB-123456"]  # fmt: skip
+    result = runner.invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        number = conn.scalar(select(User.registration_number).where(User.username == "dr.demir"))
+    engine.dispose()
+    assert number == "TR-TTB-123456"

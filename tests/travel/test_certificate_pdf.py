@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import func, select
 
+from pmha.core.errors import Conflict
 from pmha.travel import certificates
+from pmha.travel.models import Certificate
 from tests.travel.helpers import booked, clear, departure, family
 
 pytestmark = pytest.mark.usefixtures("in_app")
@@ -46,10 +49,11 @@ def test_the_certificate_prints_in_the_destinations_languages(
     )
     a = case.applicants[0]
     clear(session, world, rules, a.id)
+    # printing never issues: the certificate is issued (signed) first [issue 14]
+    cert = certificates.issue_certificate(session, world.actor("operations"), a.id)
     pdf = certificates.render_certificate(session, world.actor("operations"), a.id)
     assert pdf.startswith(b"%PDF")
     png, text = _render(pdf, f"certificate-{destination}", tmp_path)
-    cert = certificates.issue_certificate(session, world.actor("operations"), a.id)
     assert cert.code in text and "HADDAD, Omar" in text
     assert "Fitness-to-travel clearance" in text
     assert ("Autorisation de voyager" in text) is french
@@ -71,3 +75,14 @@ def test_a_case_prints_one_page_per_traveller(session, world, rules, tmp_path):
     path.write_bytes(pdf)
     info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert "Pages:           2" in info
+
+
+def test_printing_never_issues_a_certificate(session, world, rules):
+    """Issuing is a signature (password): the PDF of a traveller without one is refused."""
+    dep = departure(session, world, destination="US", days=2)
+    a = booked(session, world, dep, family(session, world)).applicants[0]
+    clear(session, world, rules, a.id)
+    with pytest.raises(Conflict) as exc:
+        certificates.render_certificate(session, world.actor("operations"), a.id)
+    assert exc.value.code == "travel.certificate_not_issued"
+    assert session.scalar(select(func.count()).select_from(Certificate)) == 0
