@@ -319,7 +319,10 @@ ROUTES: list[Route] = [
     Route("workflow_api.put_facts", "PUT", API, EXAM_WRITERS, 200,
           lambda c: f"{_applicant(c)}/facts", body=lambda c: {"tb_symptoms": False},
           **APPLICANT_404),
-    Route("workflow_api.post_result", "POST", API, CASE_READERS, 201,
+    # The physical exam has its own record (the signed section): the physician reaches the
+    # route and is refused with 422 (workflow.result_recorded_elsewhere, issue 14); the plan
+    # of this refugee case has no requirement without a record of its own.
+    Route("workflow_api.post_result", "POST", API, CASE_READERS, 422,
           lambda c: f"{_applicant(c)}/results",
           body=lambda c: {"code": "physical_exam", "value": "normal",
                           "date": date.today().isoformat()},
@@ -445,7 +448,7 @@ ROUTES: list[Route] = [
 
     Route("workflow.case_workflow", "GET", PAGE, WORKFLOW_READERS, 200,
           lambda c: f"/cases/{c.case.id}/workflow", foreign=RECORD),
-    Route("workflow.record_result", "POST", PAGE, CASE_READERS, 302,
+    Route("workflow.record_result", "POST", PAGE, CASE_READERS, 422,  # as the API's, above
           lambda c: f"/cases/{c.case.id}/workflow/applicants/{c.applicant.id}/results",
           body=lambda c: {"code": "physical_exam", "value": "normal",
                           "date": date.today().isoformat()},

@@ -236,6 +236,7 @@ def record_result(
     code, value, day = data["code"], str(data["value"]), data["date"]
     actor.check(permission_for(code))
     if code in RECORDED_ELSEWHERE and not owner:
+        cases.load_applicant(session, actor, applicant_id)  # another site's: 404, not a refusal
         raise ValidationFailed(
             RECORDED_ELSEWHERE[code],
             errors={"code": [RECORDED_ELSEWHERE[code]]},
