@@ -10,8 +10,9 @@ Requirements NOT listed keep the workflow's generic result form, each for a reas
   completed" is the only record of the review itself (a review record is future work).
 - pre_test_counselling, post_test_counselling: counselling has no record of its own (the HIV
   result carries the pre-test counselling date, not the counselling); the result IS the record.
-- presumptive_treatment: the travel treatment record (pmha.travel.handover) is written under a
-  rule of the file and does not yet feed the plan; until it does, the form remains.
+- presumptive_treatment: the travel treatment record (pmha.travel.handover.record_treatment)
+  is written through the API only (no page form yet) and does not feed the plan; until both
+  exist, the form remains.
 - medical_escort: the escort arrangement (pmha.travel.checks.set_escort) is a plan for the
   journey, not a completed escort; the form records that the escort was completed.
 - clearance, export: the end of the journey; no step result is typed for them by any record.

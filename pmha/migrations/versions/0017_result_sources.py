@@ -34,7 +34,8 @@ LAB_CODES = (
 SECTIONS = ("medical_history", "physical_exam", "mental_health", "specialist_referral")
 CHECKS = ("pdms", "pec", "dhc")
 SPECIMENS = ("sputum_smear", "sputum_culture", "tb_naat")
-CARRIED_OVER = "typed on the workflow page before results had their own records"
+# Shown on the Labs tab as "carried over from a result typed on the workflow page ...".
+CARRIED_OVER = "from a result typed on the workflow page before each result had its own record"
 
 _meta = sa.MetaData()
 results = sa.Table(
