@@ -93,6 +93,12 @@ def test_typed_history_survives_another_sections_save_and_signing_asks_for_the_p
                      "With harmful behaviour (current or likely to recur)"):  # fmt: skip
         mental.get_by_role("group", name=question).get_by_label("Yes", exact=True).check()
     mental.get_by_label("Physician's classification").select_option("none")
+    # said at once, before anything is saved or signed
+    expect(mental.locator("#implied-live")).to_contain_text(
+        "The answers imply Class A; you chose No class: give your reason"
+    )
+    mental.get_by_label("Physician's classification").scroll_into_view_if_needed()
+    shoot("mental-health-implied-live")
     mental.get_by_role("button", name="Save draft").click()
     mental = page.locator("#sec-mental_health")
     expect(mental).to_contain_text(

@@ -55,6 +55,7 @@ LABELS = {
     "controlled": "Controlled substance",
     "in_remission": "In remission",
     "classification": "Physician's classification",
+    "classification_reason": "Reason for the class",
     "notes": "Notes",
     "specialty": "Specialty",
     "reason": "Reason for referral",

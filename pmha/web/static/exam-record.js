@@ -91,6 +91,55 @@
     sending = true;
   });
 
+  // Mental health: say at once when the chosen class differs from the one the answers imply
+  // (DS-2054 lines, as pmha.exams.sections.implied_mental_health_class; the server decides).
+  var WORDS = { none: "No class", class_a: "Class A", class_b: "Class B" };
+  var mental = document.querySelector('form.exam-form[data-section="mental_health"]');
+  function implied(form) {
+    var v = snapshot(form);
+    var disorder = v.disorder === "yes";
+    var harmful = v.harmful_behaviour === "yes";
+    var a = disorder && harmful;
+    var b = disorder;
+    for (var i = 0; i < 30; i += 1) {
+      var row = "substance_use." + i + ".";
+      if (!(row + "substance" in v)) break;
+      if (!v[row + "substance"]) continue;
+      var dis = v[row + "disorder"] !== "";
+      if (dis && v[row + "controlled"] !== "" && v[row + "in_remission"] === "") a = true;
+      if (dis) b = true;
+    }
+    return a ? "class_a" : b ? "class_b" : "none";
+  }
+  function showImplied() {
+    var select = mental.querySelector('[name="classification"]');
+    if (!select) return;
+    var live = document.getElementById("implied-live");
+    if (!live) {
+      live = document.createElement("p");
+      live.id = "implied-live";
+      live.className = "implied differs";
+      live.setAttribute("role", "status");
+      select.parentNode.appendChild(live);
+    }
+    var want = implied(mental);
+    var chosen = select.value;
+    live.hidden = !chosen || chosen === want;
+    live.textContent = live.hidden
+      ? ""
+      : "The answers imply " + WORDS[want] + "; you chose " + WORDS[chosen] +
+        ": give your reason (under \u201cReason for the class\u201d, or when you sign).";
+  }
+  if (mental) {
+    mental.addEventListener("change", function () {
+      // the saved answers' line goes stale once an answer changes: the live one replaces it
+      Array.prototype.forEach.call(mental.querySelectorAll("p.implied:not(#implied-live)"),
+        function (p) { p.hidden = true; });
+      showImplied();
+    });
+    if (!mental.querySelector("p.implied")) showImplied();
+  }
+
   window.addEventListener("beforeunload", function (event) {
     if (sending) return;
     if (forms.some(dirty)) {
