@@ -451,7 +451,7 @@ def read(
         decision=decision_for(findings),
         comments=data.get("comments"),
         read_by=actor.user_id,
-        read_by_name=signature.line if signature else actor.username,
+        read_by_name=(signature.line if signature else actor.username)[:120],
     )
     session.add(reading)
     session.flush()
