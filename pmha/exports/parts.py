@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import Actor
 from pmha.core.errors import AppError
-from pmha.exams import dicom, lab_service, radiology
+from pmha.exams import dicom, lab_service, lab_values, radiology
 from pmha.exams import service as exams
 from pmha.exams.models import SectionKind, SectionStatus
 from pmha.exports import fhir, hl7
@@ -160,6 +160,7 @@ def clinical_summary(ex: Export) -> list[Part]:
                             value_label(result.value),
                             result.result_date,
                             order.specimen,
+                            "preliminary" if result.value == lab_values.NEEDS_REVIEW else "final",
                         ),
                         subject,
                     )

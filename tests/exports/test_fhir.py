@@ -182,3 +182,26 @@ def test_the_checks_find_each_structural_problem(breakage, problem):
     breakage(doc)
     found = fhir.check_bundle(doc)
     assert any(problem in p for p in found), found
+
+
+def test_a_lab_result_awaiting_the_physicians_decision_is_preliminary():
+    """A syphilis result whose tests disagree settles nothing until a physician decides
+    (BRIEF 1.4 [S12c]): it leaves as a preliminary Observation, never a final one (FHIR R4
+    Observation.status)."""
+    subject = patient()
+    waiting = fhir.lab_observation(
+        fhir.LabResult(
+            "l2",
+            "syphilis_serology",
+            "Syphilis",
+            "needs_review",
+            "Needs review",
+            dt.date(2026, 2, 2),
+            status="preliminary",
+        ),
+        subject,
+    )
+    settled = fhir.lab_observation(
+        fhir.LabResult("l3", "igra", "IGRA", "negative", "Negative", dt.date(2026, 2, 2)), subject
+    )
+    assert (waiting["status"], settled["status"]) == ("preliminary", "final")

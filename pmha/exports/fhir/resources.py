@@ -70,6 +70,8 @@ class LabResult:
     value_name: str
     date: dt.date
     specimen: int = 1
+    # "preliminary" while the values settle nothing and a physician has yet to decide.
+    status: str = "final"
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def lab_observation(result: LabResult, subject: Resource) -> Resource:
     return {
         "resourceType": "Observation",
         "id": stable_id("Observation", result.id),
-        "status": "final",
+        "status": result.status,
         "category": [concept(OBSERVATION_CATEGORY, "laboratory", "Laboratory")],
         "code": concept(f"{PMHA}/lab", result.code, result.name),
         "subject": ref(subject),
