@@ -62,9 +62,8 @@ SETTLED = frozenset({DONE, WAIVED, NOT_REQUIRED})
 INFLUENZA = "Influenza"
 _NO_WAIVERS: Mapping[str, str] = MappingProxyType({})
 _NO_REFUSALS: Mapping[str, date] = MappingProxyType({})
-# A refusal is recorded as a refusal, never passed as a waiver (even while the vocabulary still
-# lists the word for the workflow's steps).
-_NOT_WAIVERS = frozenset({"refused"})
+# A refusal is recorded as a refusal, never passed as a waiver, and an authority's waiver of a
+# test is not a vaccine's: only vocab.VACCINE_WAIVER_REASONS waive a vaccine.
 
 
 class RequirementsError(ValueError):
@@ -113,7 +112,7 @@ def requirements(
     (RuleSet.flu_season); None when the file sets none, and then influenza is never waived for it.
     """
     for vaccine, waiver in waivers.items():
-        if waiver not in vocab.WAIVER_REASONS or waiver in _NOT_WAIVERS:
+        if waiver not in vocab.VACCINE_WAIVER_REASONS:
             raise RequirementsError(f"waiver for {vaccine}: unknown reason {waiver!r}")
     unavailable = (
         NOT_ROUTINELY_AVAILABLE.get(exam_country.upper(), frozenset())
