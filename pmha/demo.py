@@ -435,7 +435,16 @@ def seed(
     vaccine_demo.seed(session, clinic[Role.NURSE], ops, rules, rng, today, synthetic_family)
     __import__("pmha.exports.demo").exports.demo.seed(session, system, sites)
     tb_demo.seed(session, clinic, rules, today)
-    travel_demo.seed(session, clinic, ops, rules, rng, today, synthetic_family)
+
+    def through_record(
+        applicant_id: Any, code: str, value: str, day: date
+    ) -> workflow.Workflow | None:
+        if day != utcnow().date():  # a record made today cannot be dated in the past
+            return None
+        applicant = cases.load_applicant(session, show.physician, applicant_id)
+        return _through_record(session, show, rules, applicant, code, value)
+
+    travel_demo.seed(session, clinic, ops, rules, rng, today, synthetic_family, make=through_record)
     path = _credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

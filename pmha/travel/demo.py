@@ -46,7 +46,12 @@ def _app(rules: RuleBook) -> Iterator[None]:
 
 
 def complete_exam(
-    session: Session, clinic: dict[Role, Actor], rules: RuleBook, applicant_id: Any, day: date
+    session: Session,
+    clinic: dict[Role, Actor],
+    rules: RuleBook,
+    applicant_id: Any,
+    day: date,
+    make: demo_records.Maker | None = None,
 ) -> None:
     """Facts and a reassuring result for every open required step (synthetic)."""
     found = workflow.set_facts(
@@ -68,7 +73,7 @@ def complete_exam(
             return
         code = todo[0].code
         found = demo_records.settle(
-            session, clinic, rules, applicant_id, code, vocab.reassuring(code), day
+            session, clinic, rules, applicant_id, code, vocab.reassuring(code), day, make
         )
 
 
@@ -80,8 +85,10 @@ def seed(
     rng: random.Random,
     today: date,
     family: Callable[[random.Random, date], tuple[dict[str, Any], list[dict[str, Any]]]],
+    make: demo_records.Maker | None = None,
 ) -> None:
-    """The demo departures (see the module docstring). `family` is pmha.demo.synthetic_family."""
+    """The demo departures (see the module docstring). `family` is pmha.demo.synthetic_family;
+    `make` makes the records (signed sections, read X-rays) behind the exam's results."""
     physician = clinic[Role.PANEL_PHYSICIAN]
     with _app(rules):
         now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -108,7 +115,7 @@ def seed(
             session.flush()
             session.expire_all()
             departures.book_case(session, operations, us.id, case.id)
-            _make(session, clinic, physician, operations, rules, state, case, today, now)
+            _make(session, clinic, physician, operations, rules, state, case, today, now, make)
         ca = departures.create_departure(
             session,
             operations,
@@ -128,7 +135,7 @@ def seed(
         session.expire_all()
         departures.book_case(session, operations, ca.id, case.id)
         for a in case.applicants:
-            complete_exam(session, clinic, rules, a.id, today)
+            complete_exam(session, clinic, rules, a.id, today, make)
         certificates.issue_case_certificates(session, operations, case.id)
 
 
@@ -150,6 +157,7 @@ def _make(
     case: Any,
     today: date,
     now: datetime,
+    make: demo_records.Maker | None = None,
 ) -> None:
     people = list(case.applicants)
     principal = people[0]
@@ -157,7 +165,7 @@ def _make(
         return
     day = add_months(today, -6) + timedelta(days=1) if state == "expires" else today
     for a in people if state != "family_hold" else people[:1]:
-        complete_exam(session, clinic, rules, a.id, day)
+        complete_exam(session, clinic, rules, a.id, day, make)
     pec: dict[str, Any] = {
         "kind": "pec",
         "checked_at": now - timedelta(minutes=30),

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 from pmha import demo as seed_demo
 from pmha.core.auth import Actor, Role
 from pmha.travel import certificates, departures
-from pmha.travel.models import Certificate, Departure
+from pmha.travel.models import Certificate, Departure, FitnessCheck
 from pmha.workflow import clearance as cl
+from pmha.workflow.models import StepResult
 
 
 def test_the_demo_flight_has_a_traveller_in_every_state(
@@ -45,3 +46,24 @@ def test_the_demo_flight_has_a_traveller_in_every_state(
     ).all()
     with app.app_context():
         assert revoked and certificates.verify(session, revoked[0].code).status == "revoked"
+    # One record per fact (issue 14): each PEC the demo recorded in its window settles the
+    # workflow's pec step and links to it; the exams behind the cleared travellers are records.
+    checks = session.scalars(
+        select(FitnessCheck).where(FitnessCheck.departure_id == us.id, FitnessCheck.in_window)
+    ).all()
+    assert checks
+    linked = {
+        r.source_id
+        for r in session.scalars(select(StepResult).where(StepResult.code == "pec"))
+        if r.source_kind == "fitness_check"
+    }
+    assert {c.id for c in checks} <= linked
+    sources = {
+        r.source_kind
+        for r in session.scalars(
+            select(StepResult).where(
+                StepResult.applicant_id.in_([t.applicant_id for t in travellers])
+            )
+        )
+    }
+    assert {"exam_section", "xray_reading", "lab_result", "fitness_check"} <= sources
