@@ -333,11 +333,13 @@ def test_unknown_recorded_waiver_is_refused(book: RuleBook) -> None:
         _run(case, book)
 
 
-def test_a_refusal_cannot_be_passed_as_a_waiver(book: RuleBook) -> None:
+@pytest.mark.parametrize("reason", ["refused", "authority_waiver"])
+def test_a_refusal_cannot_be_passed_as_a_waiver(book: RuleBook, reason: str) -> None:
     """Refusal is not a waiver (issue 14; BRIEF §1.5: the waivers are the blanket ones and
-    INA 212(g)(2)(A)-(C) [S13a, S13d]; refusal without waiver -> Class A [S13f])."""
+    INA 212(g)(2)(A)-(C) [S13a, S13d]; refusal without waiver -> Class A [S13f]); nor is an
+    authority's waiver of a screening test a vaccine's."""
     case = Case(
-        "", "", "US", "immigrant", CHILD, date(2026, 7, 15), "", "", waivers={"Measles": "refused"}
+        "", "", "US", "immigrant", CHILD, date(2026, 7, 15), "", "", waivers={"Measles": reason}
     )
     with pytest.raises(RequirementsError):
         _run(case, book)
