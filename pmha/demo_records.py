@@ -98,10 +98,11 @@ def settle(
         return lab_result(session, clinic, rules, applicant_id, code, value, day)
     who = clinic[RECORDERS.get(group_of(code), Role.PANEL_PHYSICIAN)]
     data = {"code": code, "value": value, "date": day}
-    # Not yet through their records in the seed: exam sections (signing needs the signer's
-    # signature, pmha.accounts.signatures) and chest X-rays (an image per applicant in the
-    # demo's storage): they are settled as their owners would, without the record. Steps
-    # with no record of their own (the vaccination review, ...) take the generic result.
+    # Exam sections and chest X-rays the maker could not make (no maker; an applicant of
+    # another site than the demo clinicians'; a result dated in the past, which a record made
+    # today cannot carry) are settled as their owners would, without the record: the workflow
+    # page says "no record linked". Steps with no record of their own (the vaccination review,
+    # ...) take the generic result.
     return workflow.record_result(
         session, who, rules, applicant_id, data, owner=code in workflow.RECORDED_ELSEWHERE
     )
