@@ -8,14 +8,16 @@ workflow page and API refuse a free result for it and link to the record instead
 Requirements NOT listed keep the workflow's generic result form, each for a reason:
 - vaccination_review: the vaccination record holds doses, not a review; the nurse's "review
   completed" is the only record of the review itself (a review record is future work).
-- pre_test_counselling, post_test_counselling: counselling has no record of its own (the HIV
-  result carries the pre-test counselling date, not the counselling); the result IS the record.
+- pre_test_counselling, post_test_counselling: HIV test counselling has no record of its own
+  (the HIV result carries the pre-test counselling date; the exam record's counselling section
+  is health education): the nurse's "completed" is the record.
 - presumptive_treatment: the travel treatment record (pmha.travel.handover.record_treatment)
   is written through the API only (no page form yet) and does not feed the plan; until both
   exist, the form remains.
 - medical_escort: the escort arrangement (pmha.travel.checks.set_escort) is a plan for the
   journey, not a completed escort; the form records that the escort was completed.
-- clearance, export: the end of the journey; no step result is typed for them by any record.
+- clearance, export: the end of the journey; the clearance decision and the export job are
+  kept by their own services, which do not yet settle these steps.
 - chest_xray_lateral: the reading records the PA view's decision only (radiology.read).
 This is how the centre divides its records, not a clinical rule: it lives in code.
 """
