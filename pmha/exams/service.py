@@ -20,7 +20,7 @@ from pmha.cases.models import Applicant, Sex
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
-from pmha.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
+from pmha.core.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
 from pmha.exams.models import ExamSection, SectionKind, SectionStatus
 from pmha.exams.sections import (
     SCHEMAS,
@@ -186,6 +186,8 @@ def sign(
     and its answers feed the plan. A mental health class other than the one the answers imply
     needs the physician's reason [S13b]."""
     actor.check(SIGN_PERMISSION[kind])
+    if None not in (signature.user_id, actor.user_id) and signature.user_id != actor.user_id:
+        raise Forbidden("Only the signer can sign with their signature.", code="auth.forbidden")
     applicant = cases.load_applicant(session, actor, applicant_id)
     versions = _versions(session, applicant.id, kind)
     if not versions or versions[-1].status != SectionStatus.DRAFT:

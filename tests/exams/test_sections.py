@@ -370,3 +370,18 @@ def test_pregnancy_is_asked_of_a_female_applicant(session, world):
     data = {**HISTORY, "pregnant": True, "gestation_weeks": 12}
     draft = service.save_draft(session, world.actor("nurse"), woman.id, H, data, None)
     assert draft.data["gestation_weeks"] == 12
+
+
+def test_one_physicians_signature_cannot_sign_for_another(session, world, rules, adult):
+    """A signature is the signer's own (confirmed with their password): not lent."""
+    foreign = signatures_of(world, "foreign")
+    physician = world.actor("panel_physician")
+    draft = service.save_draft(session, physician, adult.id, P, dict(PHYSICAL), None)
+    with pytest.raises(Forbidden):
+        service.sign(session, physician, rules, adult.id, P, draft.version, foreign)
+
+
+def signatures_of(world, role):
+    from pmha.accounts.signatures import trusted_signature
+
+    return trusted_signature(world.users[role], "exams:sign")
