@@ -5,7 +5,11 @@
 // the page with unsaved changes asks first (beforeunload).
 (function () {
   "use strict";
-  var KEY = "pmha-exam-unsaved:" + window.location.pathname;
+  // Kept per signed-in user and page, and only for as long as a session may sit idle.
+  var script = document.currentScript;
+  var OWNER = (script && script.dataset.owner) || "";
+  var KEY = "pmha-exam-unsaved:" + OWNER + ":" + window.location.pathname;
+  var MAX_AGE_MS = 30 * 60 * 1000;
   var SKIP = { csrf_token: true, version: true, action: true, password: true };
   var forms = Array.prototype.slice.call(document.querySelectorAll("form.exam-form[data-section]"));
   var initial = {};
@@ -68,9 +72,9 @@
   } catch (e) {
     kept = null;
   }
-  if (kept) {
+  if (kept && OWNER && kept.at && Date.now() - kept.at < MAX_AGE_MS) {
     forms.forEach(function (form) {
-      var values = kept[form.dataset.section];
+      var values = kept.sections[form.dataset.section];
       if (!values || same(values, snapshot(form))) return;
       fill(form, values);
       notice(form);
@@ -79,12 +83,17 @@
 
   document.addEventListener("submit", function (event) {
     var sent = event.target;
+    // Only the record's own forms come back to this page; signing out keeps nothing (and,
+    // with unsaved text, asks first like any other way of leaving).
+    if (!sent.closest || !sent.closest("main")) return;
     var keep = {};
     forms.forEach(function (form) {
       if (form !== sent && dirty(form)) keep[form.dataset.section] = snapshot(form);
     });
     try {
-      if (Object.keys(keep).length) window.sessionStorage.setItem(KEY, JSON.stringify(keep));
+      if (Object.keys(keep).length) {
+        window.sessionStorage.setItem(KEY, JSON.stringify({ at: Date.now(), sections: keep }));
+      }
     } catch (e) {
       // storage full or disabled: the beforeunload question is then the only guard
     }
