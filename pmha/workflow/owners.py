@@ -82,6 +82,12 @@ OWNERS: dict[str, Owner] = {
 SOURCE_KINDS = frozenset(o.kind for o in OWNERS.values())
 
 
+def where_recorded(code: str) -> str | None:
+    """Where a requirement's result is recorded, in words (None: by a result on the workflow)."""
+    owner = OWNERS.get(code)
+    return f"{owner.record}, {owner.where}" if owner else None
+
+
 def refusal(code: str, label: str) -> str:
     """Why a free result is refused for this requirement, naming where to record it."""
     owner = OWNERS[code]

@@ -6,6 +6,7 @@ from marshmallow import fields, validate
 
 from pmha.core.schemas import StrictSchema, date_in_range, strict_integer
 from pmha.rules import vocabulary as vocab
+from pmha.workflow import owners
 from pmha.workflow.models import StepState
 
 
@@ -72,6 +73,16 @@ class StepOut(StrictSchema):
     not_done_reason = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
     version = fields.Integer()
+    recorded_in = fields.Function(
+        lambda step: owners.where_recorded(step.code),
+        metadata={
+            "type": "string",
+            "nullable": True,
+            "description": "Where its result is recorded when it has a record of its own (a "
+            "result posted here is refused: workflow.result_recorded_elsewhere); null: by a "
+            "result posted to the workflow.",
+        },
+    )
 
 
 class BlockerOut(StrictSchema):

@@ -105,6 +105,19 @@ def test_the_api_refuses_a_free_result_for_a_requirement_with_its_own_record(
     assert audit.verify(session).ok
 
 
+def test_the_api_says_where_each_step_is_recorded(
+    client: FlaskClient, world: World, adult: Any
+) -> None:
+    response = client.get(
+        f"/api/v1/applicants/{adult.id}/workflow", headers=world.auth("panel_physician")
+    )
+    assert response.status_code == 200
+    steps = {s["code"]: s for s in response.get_json()["steps"]}
+    assert steps["chest_xray"]["recorded_in"].startswith("the chest X-ray reading, by the")
+    assert "Labs tab" in steps["syphilis_serology"]["recorded_in"]
+    assert "traveller's page" in steps["pec"]["recorded_in"]
+
+
 def test_the_page_refuses_a_typed_normal_and_says_where_to_record_it(
     signed_in: Any, session: Session, world: World, adult: Any
 ) -> None:
