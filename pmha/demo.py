@@ -204,6 +204,7 @@ class Showcase:
     radiologist: Actor
     storage: Path
     signature: Signature  # the demo physician's, as the seed signs without a password
+    reading_signature: Signature  # the demo radiologist's
     signed: int = 2
     xrays: int = 1
 
@@ -280,7 +281,8 @@ def _through_record(
         today = utcnow().date()
         image = synthetic.chest_xray(name, applicant.sex.value, today, seed=applicant.dob.day)
         study = radiology.upload(session, show.radiologist, applicant.id, image, show.storage)
-        radiology.read(session, show.radiologist, rules, study.id, {"findings": READ_AS[value]})
+        findings = {"findings": READ_AS[value]}
+        radiology.read(session, show.radiologist, rules, study.id, findings, show.reading_signature)
     else:
         return None
     return workflow.current(session, show.physician, rules, applicant.id)
@@ -414,6 +416,7 @@ def seed(
         radiologist=_as_user(users[Role.RADIOLOGIST]),
         storage=Path(Config.from_env().STORAGE_DIR if storage is None else storage),
         signature=trusted_signature(users[Role.PANEL_PHYSICIAN], "exams:sign"),
+        reading_signature=trusted_signature(users[Role.RADIOLOGIST], "radiology:write"),
     )
     rng = random.Random(seed_value)  # noqa: S311 (synthetic data, not secrets)
     today = utcnow().date()
