@@ -146,6 +146,7 @@ class Ctx:
     report: Attachment  # a specialist's report on the principal's record
     lot: VaccineLot  # a Tdap lot in the home site's stock
     vaccination: VaccinationRecord  # a historical MMR dose of the principal
+    held: XrayStudy  # a chest X-ray held on the principal: its header names someone else
 
 
 @dataclass(frozen=True)
@@ -372,6 +373,10 @@ ROUTES: list[Route] = [
     Route("radiology_api.xray_preview", "GET", API, RADIOLOGY_READERS, 200,
           lambda c: f"/api/v1/xrays/{c.study.id}/preview.png", foreign=RECORD,
           not_found="exams.xray_not_found"),
+    Route("radiology_api.confirm_xray_identity", "POST", API, RADIOLOGIST, 200,
+          lambda c: f"/api/v1/xrays/{c.held.id}/identity-confirmation",
+          body=lambda c: {"reason": "Film label and face checked: the unit's worklist was wrong"},
+          foreign=RECORD, not_found="exams.xray_not_found"),
     Route("radiology_api.read_xray", "POST", API, RADIOLOGIST, 201,
           lambda c: f"/api/v1/xrays/{c.study.id}/reading",
           body=lambda c: {"findings": [], "password": PASSWORD},
@@ -441,6 +446,10 @@ ROUTES: list[Route] = [
           lambda c: f"/xrays/{c.study.id}/image.png", foreign=RECORD),
     Route("exams.xray_thumbnail", "GET", PAGE, RADIOLOGY_READERS, 200,
           lambda c: f"/xrays/{c.study.id}/thumbnail.png", foreign=RECORD),
+    Route("exams.confirm_xray_identity", "POST", PAGE, RADIOLOGIST, 302,
+          lambda c: f"/xrays/{c.held.id}/identity-confirmation",
+          body=lambda c: {"reason": "Film label and face checked: the unit's worklist was wrong"},
+          foreign=RECORD),
     Route("exams.read_xray", "POST", PAGE, RADIOLOGIST, 302,
           lambda c: f"/xrays/{c.study.id}/reading",
           body=lambda c: {"normal": "y", "password": PASSWORD},
@@ -769,6 +778,13 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
         dicom_factory.make(),
         Path(app.extensions["pmha.config"].STORAGE_DIR),
     )
+    held = radiology.upload(
+        session,
+        world.actor("radiologist"),
+        case.principal.id,
+        dicom_factory.wrong_patient(),
+        Path(app.extensions["pmha.config"].STORAGE_DIR),
+    )
     session.commit()
     report = attachments.attach(
         session,
@@ -796,7 +812,7 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
     session.commit()
     return Ctx(
         world, case, case.principal, foreign_case, step, draft, order, change, study, report,
-        lot, vaccination,
+        lot, vaccination, held,
     )  # fmt: skip
 
 
