@@ -8,66 +8,22 @@ results that came from a record are linked to it; the rest stay as they were.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from pmha.core import migrate
 from pmha.core.db import make_engine
-
-DAY = date(2026, 3, 2)
-WHEN = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-
-
-def _filler(column: sa.Column[Any]) -> Any:
-    """A value for a NOT NULL column the test does not care about."""
-    kind = column.type
-    if isinstance(kind, sa.Uuid):
-        return uuid.uuid4()
-    if isinstance(kind, sa.Boolean):
-        return False
-    if isinstance(kind, sa.Integer | sa.Float | sa.Numeric):
-        return 1
-    if isinstance(kind, sa.DateTime):
-        return WHEN
-    if isinstance(kind, sa.Date):
-        return date(1990, 1, 1)
-    if isinstance(kind, sa.JSON):
-        return {}
-    return "x"
-
-
-def insert(conn: sa.Connection, meta: sa.MetaData, table: str, **values: Any) -> uuid.UUID:
-    t = meta.tables[table]
-    row = {
-        c.name: _filler(c)
-        for c in t.columns
-        if not c.nullable and c.name not in values and c.server_default is None
-    }
-    row.update(values)
-    conn.execute(t.insert().values(**row))
-    return row["id"]
+from tests.core.migration_data import DAY, WHEN, a_person, insert, schema_at
 
 
 def test_0017_carries_typed_lab_results_over_and_links_the_rest(empty_database_url: str) -> None:
     engine = make_engine(empty_database_url)
     try:
-        with engine.begin() as conn:
-            migrate.upgrade(connection=conn, rev="0016")
-        meta = sa.MetaData()
-        meta.reflect(engine)
-        for table in meta.tables.values():  # SQLite reflects UUIDs as CHAR(32)
-            for column in table.columns:
-                if column.name == "id" or column.name.endswith(("_id", "_by")):
-                    column.type = sa.Uuid()
+        meta = schema_at(engine, "0016")
         ids: dict[str, uuid.UUID] = {}
         with engine.begin() as conn:
-            site = insert(conn, meta, "sites", id=uuid.uuid4(), code="IST", country="TR")
-            case = insert(conn, meta, "family_cases", id=uuid.uuid4(), site_id=site,
-                          destination="US", programme="refugee", case_number="IST-1")  # fmt: skip
-            person = insert(conn, meta, "applicants", id=uuid.uuid4(), case_id=case, sex="female",
-                            relationship="principal", nationality="SY")  # fmt: skip
+            person = a_person(conn, meta, programme="refugee", sex="female")
             # An IGRA ordered on the Labs tab, its result typed on the workflow page.
             open_order = insert(conn, meta, "lab_orders", id=uuid.uuid4(), applicant_id=person,
                                 code="igra", status="ordered", ordered_at=WHEN)  # fmt: skip

@@ -11,27 +11,15 @@ import sqlalchemy as sa
 
 from pmha.core import migrate
 from pmha.core.db import make_engine
-from tests.core.test_migration_0017 import insert
+from tests.core.migration_data import a_person, insert, schema_at
 
 
 def test_0018_marks_existing_xrays_not_checked(empty_database_url: str) -> None:
     engine = make_engine(empty_database_url)
     try:
+        meta = schema_at(engine, "0017")
         with engine.begin() as conn:
-            migrate.upgrade(connection=conn, rev="0017")
-        meta = sa.MetaData()
-        meta.reflect(engine)
-        for table in meta.tables.values():  # SQLite reflects UUIDs as CHAR(32)
-            for column in table.columns:
-                if column.name == "id" or column.name.endswith(("_id", "_by")):
-                    column.type = sa.Uuid()
-        with engine.begin() as conn:
-            site = insert(conn, meta, "sites", id=uuid.uuid4(), code="IST", country="TR")
-            case = insert(conn, meta, "family_cases", id=uuid.uuid4(), site_id=site,
-                          destination="US", programme="immigrant", case_number="IST-1")  # fmt: skip
-            person = insert(conn, meta, "applicants", id=uuid.uuid4(), case_id=case, sex="male",
-                            relationship="principal", nationality="SY",
-                            dob=date(1985, 3, 14))  # fmt: skip
+            person = a_person(conn, meta, programme="immigrant", sex="male", dob=date(1985, 3, 14))
             study = insert(conn, meta, "xray_studies", id=uuid.uuid4(), applicant_id=person,
                            sha256="a" * 64, instance_uid="1.2.3.4", modality="CR")  # fmt: skip
         with engine.begin() as conn:

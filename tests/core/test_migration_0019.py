@@ -10,26 +10,15 @@ import sqlalchemy as sa
 
 from pmha.core import migrate
 from pmha.core.db import make_engine
-from tests.core.test_migration_0017 import DAY, WHEN, insert
+from tests.core.migration_data import DAY, WHEN, a_person, insert, schema_at
 
 
 def test_0019_numbers_existing_orders_and_keeps_typed_results(empty_database_url: str) -> None:
     engine = make_engine(empty_database_url)
     try:
+        meta = schema_at(engine, "0018")
         with engine.begin() as conn:
-            migrate.upgrade(connection=conn, rev="0018")
-        meta = sa.MetaData()
-        meta.reflect(engine)
-        for table in meta.tables.values():  # SQLite reflects UUIDs as CHAR(32)
-            for column in table.columns:
-                if column.name == "id" or column.name.endswith(("_id", "_by")):
-                    column.type = sa.Uuid()
-        with engine.begin() as conn:
-            site = insert(conn, meta, "sites", id=uuid.uuid4(), code="IST", country="TR")
-            case = insert(conn, meta, "family_cases", id=uuid.uuid4(), site_id=site,
-                          destination="US", programme="refugee", case_number="IST-1")  # fmt: skip
-            person = insert(conn, meta, "applicants", id=uuid.uuid4(), case_id=case, sex="male",
-                            relationship="principal", nationality="SY")  # fmt: skip
+            person = a_person(conn, meta, programme="refugee", sex="male")
             # The unsafe old entry the issue names: typed non-reactive, both tests reactive.
             syphilis = insert(conn, meta, "lab_orders", id=uuid.uuid4(), applicant_id=person,
                               code="syphilis_serology", status="resulted",

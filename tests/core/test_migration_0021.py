@@ -11,26 +11,15 @@ import sqlalchemy as sa
 
 from pmha.core import migrate
 from pmha.core.db import make_engine
-from tests.core.test_migration_0017 import insert
+from tests.core.migration_data import a_person, insert, schema_at
 
 
 def test_0021_keeps_existing_refusals_and_doses(empty_database_url: str) -> None:
     engine = make_engine(empty_database_url)
     try:
+        meta = schema_at(engine, "0020")
         with engine.begin() as conn:
-            migrate.upgrade(connection=conn, rev="0020")
-        meta = sa.MetaData()
-        meta.reflect(engine)
-        for table in meta.tables.values():  # SQLite reflects UUIDs as CHAR(32)
-            for column in table.columns:
-                if column.name == "id" or column.name.endswith(("_id", "_by")):
-                    column.type = sa.Uuid()
-        with engine.begin() as conn:
-            site = insert(conn, meta, "sites", id=uuid.uuid4(), code="IST", country="TR")
-            case = insert(conn, meta, "family_cases", id=uuid.uuid4(), site_id=site,
-                          destination="US", programme="immigrant", case_number="IST-1")  # fmt: skip
-            person = insert(conn, meta, "applicants", id=uuid.uuid4(), case_id=case, sex="female",
-                            relationship="principal", nationality="SY")  # fmt: skip
+            person = a_person(conn, meta, programme="immigrant", sex="female")
             refusal = insert(conn, meta, "vaccination_records", id=uuid.uuid4(),
                              applicant_id=person, kind="refused", cvx="21",
                              occurred_on=date(2026, 3, 2), refusal_reason="03")  # fmt: skip
