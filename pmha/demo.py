@@ -447,7 +447,17 @@ def seed(
         applicant = cases.load_applicant(session, show.physician, applicant_id)
         return _through_record(session, show, rules, applicant, code, value)
 
-    travel_demo.seed(session, clinic, ops, rules, rng, today, synthetic_family, make=through_record)
+    travel_demo.seed(
+        session,
+        clinic,
+        ops,
+        rules,
+        rng,
+        today,
+        synthetic_family,
+        make=through_record,
+        issuer=trusted_signature(users[Role.OPERATIONS], "travel:write"),
+    )
     path = _credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

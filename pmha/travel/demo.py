@@ -15,6 +15,7 @@ from flask import Flask, has_app_context
 from sqlalchemy.orm import Session
 
 from pmha import demo_records
+from pmha.accounts.signatures import Signature
 from pmha.cases import service as cases
 from pmha.core.auth import Actor, Role
 from pmha.rules import RuleBook, add_months
@@ -86,9 +87,11 @@ def seed(
     today: date,
     family: Callable[[random.Random, date], tuple[dict[str, Any], list[dict[str, Any]]]],
     make: demo_records.Maker | None = None,
+    issuer: Signature | None = None,
 ) -> None:
     """The demo departures (see the module docstring). `family` is pmha.demo.synthetic_family;
-    `make` makes the records (signed sections, read X-rays) behind the exam's results."""
+    `make` makes the records (signed sections, read X-rays) behind the exam's results; `issuer`
+    signs the certificates (the demo officer's, as the seed signs without a password)."""
     physician = clinic[Role.PANEL_PHYSICIAN]
     with _app(rules):
         now = datetime.now(UTC).replace(second=0, microsecond=0)
@@ -115,7 +118,9 @@ def seed(
             session.flush()
             session.expire_all()
             departures.book_case(session, operations, us.id, case.id)
-            _make(session, clinic, physician, operations, rules, state, case, today, now, make)
+            _make(
+                session, clinic, physician, operations, rules, state, case, today, now, make, issuer
+            )
         ca = departures.create_departure(
             session,
             operations,
@@ -136,7 +141,7 @@ def seed(
         departures.book_case(session, operations, ca.id, case.id)
         for a in case.applicants:
             complete_exam(session, clinic, rules, a.id, today, make)
-        certificates.issue_case_certificates(session, operations, case.id)
+        certificates.issue_case_certificates(session, operations, case.id, issuer)
 
 
 def _ist(actor: Actor, session: Session) -> Any:
@@ -158,6 +163,7 @@ def _make(
     today: date,
     now: datetime,
     make: demo_records.Maker | None = None,
+    issuer: Signature | None = None,
 ) -> None:
     people = list(case.applicants)
     principal = people[0]
@@ -176,9 +182,9 @@ def _make(
     if state == "ready":
         for a in people:
             checks.record_check(session, physician, a.id, pec)
-        certificates.issue_case_certificates(session, operations, case.id)
+        certificates.issue_case_certificates(session, operations, case.id, issuer)
     elif state == "unfit":
-        certificates.issue_certificate(session, operations, principal.id)
+        certificates.issue_certificate(session, operations, principal.id, issuer)
         checks.record_check(
             session,
             physician,

@@ -46,6 +46,9 @@ def test_the_demo_flight_has_a_traveller_in_every_state(
     ).all()
     with app.app_context():
         assert revoked and certificates.verify(session, revoked[0].code).status == "revoked"
+    # Every demo certificate names its signer, as one issued through a page does (issue 14).
+    issued = session.scalars(select(Certificate)).all()
+    assert issued and all(c.issued_by_name for c in issued)
     # One record per fact (issue 14): each PEC the demo recorded in its window settles the
     # workflow's pec step and links to it; the exams behind the cleared travellers are records.
     checks = session.scalars(
