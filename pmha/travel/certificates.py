@@ -214,8 +214,7 @@ def render_certificate(session: Session, actor: Actor, applicant_id: uuid.UUID) 
     if cert is None or cert.revoked_at is not None:
         if applicant.id not in row.readiness.certifiable:
             raise ClearanceBlocked(
-                "Certificates cannot be generated while a blocker is open: see the departure "
-                "board."
+                "Certificates cannot be generated while a blocker is open: see the departure board."
             )
         raise Conflict(
             "No certificate has been issued for this traveller yet: issue it on the traveller "
