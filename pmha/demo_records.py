@@ -15,9 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pmha.core.auth import Actor, Role
+from pmha.core.db import utcnow
 from pmha.exams import lab_service
 from pmha.exams.labs import LAB_CODES, ConsentKind, OrderStatus
 from pmha.rules import RuleBook
+from pmha.vaccines import review
 from pmha.workflow import service as workflow
 from pmha.workflow.roles import group_of
 
@@ -96,6 +98,12 @@ def settle(
         return made
     if code in LAB_CODES:
         return lab_result(session, clinic, rules, applicant_id, code, value, day)
+    if code == review.CODE and day == utcnow().date():
+        try:  # the nurse's review, once every required vaccine is settled
+            review.complete_review(session, clinic[Role.NURSE], rules, applicant_id)
+            return workflow.current(session, clinic[Role.NURSE], rules, applicant_id)
+        except review.ReviewOpen:
+            pass  # a vaccine is still open: settled without the record, as below
     who = clinic[RECORDERS.get(group_of(code), Role.PANEL_PHYSICIAN)]
     data = {"code": code, "value": value, "date": day}
     # Exam sections and chest X-rays the maker could not make (no maker; an applicant of

@@ -512,6 +512,8 @@ ROUTES: list[Route] = [
           body=lambda c: {"reason": "entered on the wrong applicant",
                           "version": c.vaccination.version},
           foreign=RECORD, not_found="vaccines.record_not_found"),
+    Route("vaccines_api.complete_review", "POST", API, VACCINATORS, 409,
+          lambda c: f"{_applicant(c)}/vaccination-review", **APPLICANT_404),
     Route("vaccines_api.list_lots", "GET", API, VACCINATORS, 200,
           lambda c: "/api/v1/vaccine-lots"),
     Route("vaccines_api.receive_lot", "POST", API, VACCINATORS, 201,
@@ -536,6 +538,9 @@ ROUTES: list[Route] = [
           body=lambda c: {"reason": "entered on the wrong applicant",
                           "version": str(c.vaccination.version)},
           foreign=RECORD),
+    # The principal is a US refugee, whose plan has no vaccination review: 409 after the checks.
+    Route("vaccines.complete_review", "POST", PAGE, VACCINATORS, 409,
+          lambda c: _record(c, "vaccinations/review"), body=lambda c: {}, foreign=RECORD),
     Route("vaccines.record_pdf", "GET", PAGE, VACCINATORS, 200,
           lambda c: _record(c, "vaccinations/record.pdf"), foreign=RECORD),
     Route("vaccines.queue", "GET", PAGE, VACCINATORS, 200, lambda c: "/vaccinations"),

@@ -12,7 +12,7 @@ from pmha.core.db import get_session
 from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.exports.codes import CVX
-from pmha.vaccines import records, stock
+from pmha.vaccines import records, review, stock
 from pmha.vaccines.models import VaccinationRecord, VaccineLot
 from pmha.vaccines.schemas import (
     CorrectionIn,
@@ -20,10 +20,12 @@ from pmha.vaccines.schemas import (
     LotOut,
     LotsOut,
     RecallOut,
+    ReviewOut,
     VaccinationIn,
     VaccinationOut,
     VaccinationsOut,
 )
+from pmha.web.context import rulebook
 
 bp = Blueprint("vaccines_api", __name__, url_prefix="/api/v1")
 
@@ -145,3 +147,19 @@ def lot_recall(lot_id: uuid.UUID) -> Any:
             for a in found
         ],
     }
+
+
+@bp.post("/applicants/<uuid:applicant_id>/vaccination-review")
+@require("vaccines:write")
+@doc(
+    "Complete the applicant's vaccination review once every required vaccine is given, "
+    "documented, immune or waived; it settles the plan's vaccination_review step. A vaccine "
+    "still open (to give, due, waiting for a fact, refused) is a 409 naming it",
+    response=ReviewOut,
+    status=201,
+    errors=(404, 409),
+    tag="vaccines",
+)
+def complete_review(applicant_id: uuid.UUID) -> Any:
+    done = review.complete_review(get_session(), actor(), rulebook(), applicant_id)
+    return ReviewOut().dump(done), 201

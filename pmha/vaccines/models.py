@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pmha.core.db import Base, UUIDPk, str_enum, utcnow
@@ -98,3 +98,20 @@ class VaccinationRecord(UUIDPk, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class VaccinationReview(UUIDPk, Base):
+    """The nurse's vaccination review, completed once every required vaccine is settled (given,
+    documented, immune, waived by an allowed reason, or not required): the record that settles
+    the workflow's vaccination_review step, with the requirements as they stood."""
+
+    __tablename__ = "vaccination_reviews"
+
+    applicant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applicants.id", ondelete="CASCADE"), index=True
+    )
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_by: Mapped[uuid.UUID | None]
+    rules_version: Mapped[str | None] = mapped_column(String(40))
+    # [{"vaccine": ..., "status": ..., "waiver": ...}] as the review saw them.
+    requirements: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)

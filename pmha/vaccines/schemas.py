@@ -142,3 +142,17 @@ class RecalledOut(StrictSchema):
 class RecallOut(StrictSchema):
     lot = fields.Nested(LotOut)
     applicants = fields.List(fields.Nested(RecalledOut))
+
+
+class ReviewedOut(StrictSchema):
+    vaccine = fields.String()
+    status = fields.String()
+    waiver = fields.String(allow_none=True)
+
+
+class ReviewOut(StrictSchema):
+    id = fields.UUID()
+    applicant_id = fields.UUID()
+    completed_at = fields.DateTime()
+    rules_version = fields.String(allow_none=True)
+    requirements = fields.List(fields.Nested(ReviewedOut))

@@ -20,7 +20,7 @@ from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.exams.views.common import Failed, applicant_of, page_context, refused, version_of
 from pmha.exports.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
-from pmha.vaccines import dosing, live, records, service, stock
+from pmha.vaccines import dosing, live, records, review, service, stock
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
 from pmha.vaccines.record_pdf import render_record
 from pmha.vaccines.requirements import STATUSES
@@ -114,9 +114,16 @@ def _page(
             summary[key] = messages
             words[key] = WORDS.get(name, name.replace("_", " "))
     facts = workflow.clinical_facts(get_session(), applicant.id)
+    flow = workflow.current(get_session(), actor(), rulebook(), applicant.id)
+    review_step = next(
+        (s for s in flow.steps if s.code == review.CODE and s.state.value != "not_applicable"),
+        None,
+    )
     return render_template(
         "vaccines/applicant.html",
         view=view,
+        review=review.latest_review(get_session(), applicant.id),
+        review_step=review_step,
         facts=facts,
         failed=failed,
         summary_errors=summary,
@@ -181,6 +188,28 @@ def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     flash(f"{KIND_WORDS[made.kind]}: {dosing.name(made.cvx)} on {made.occurred_on} recorded.")
     return redirect(
         url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="history")
+    )
+
+
+@bp.post(
+    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/review",
+    endpoint="complete_review",
+)
+@require("vaccines:write")
+def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    try:
+        review.complete_review(get_session(), actor(), rulebook(), applicant.id)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed = Failed("review", {})
+        failed.errors = {"_form": [exc.detail]}
+        return _page(case_id, applicant_id, failed, exc.status)
+    flash("Vaccination review completed: the plan's vaccination step is settled.")
+    return redirect(
+        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="review")
     )
 
 

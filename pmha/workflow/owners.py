@@ -6,8 +6,6 @@ service records the workflow result with `owner=True` and names the record (`sou
 workflow page and API refuse a free result for it and link to the record instead.
 
 Requirements NOT listed keep the workflow's generic result form, each for a reason:
-- vaccination_review: the vaccination record holds doses, not a review; the nurse's "review
-  completed" is the only record of the review itself (a review record is future work).
 - pre_test_counselling, post_test_counselling: HIV test counselling has no record of its own
   (the HIV result carries the pre-test counselling date; the exam record's counselling section
   is health education): the nurse's "completed" is the record.
@@ -61,6 +59,11 @@ _TB = Owner(
     "by closing the treatment episode on the applicant's TB page", "tb_dot.applicant",
     "tb_dot:read", "Doses and outcome on the TB page",
 )  # fmt: skip
+_REVIEW = Owner(
+    "vaccination_review", "the vaccination review",
+    "on the applicant's Vaccinations tab, once every required vaccine is given, documented or "
+    "waived", "vaccines.applicant", "vaccines:read", "Complete it on the Vaccinations tab",
+)  # fmt: skip
 _CHECK = Owner(
     "fitness_check", "the fitness-to-travel check",
     "on the traveller's page of their departure (vital signs, findings and outcome)",
@@ -74,6 +77,7 @@ OWNERS: dict[str, Owner] = {
     "specialist_referral": _SECTION,
     **dict.fromkeys(sorted(LAB_CODES), _LAB),
     "chest_xray": _XRAY,
+    "vaccination_review": _REVIEW,
     "tb_treatment_dot": _TB,
     "pdms": _CHECK,
     "pec": _CHECK,

@@ -23,7 +23,8 @@ from tests.factories import World, applicant_data, loaded, make_case
 from tests.settle import settle_as_owner
 
 TODAY = date.today()
-REVIEW = "vaccination_review"  # no record of its own: the generic form records it
+# No record of its own that feeds the plan (pmha.workflow.owners): the generic form records it.
+GENERIC = "presumptive_treatment"
 NO_TB = {"tb_history": False, "tb_contact": False, "tb_symptoms": False, "known_hiv": False,
          "extrapulmonary_tb": False}  # fmt: skip
 
@@ -47,7 +48,7 @@ def case(session: Session, world: World) -> Any:
 
 @pytest.fixture()
 def immigrant(session: Session, world: World) -> Any:
-    """An immigrant's case: the vaccination review, which has no record of its own, is planned."""
+    """An immigrant's case: the vaccination review (its record: the Vaccinations tab) is planned."""
     found = make_case(
         session,
         world.actor("nurse"),
@@ -55,6 +56,22 @@ def immigrant(session: Session, world: World) -> Any:
         programme="immigrant",
         planned_departure=(TODAY + timedelta(days=30)).isoformat(),
     )
+    session.commit()
+    return found
+
+
+@pytest.fixture()
+def untreated(session: Session, world: World) -> Any:
+    """A refugee examined in Jordan: presumptive treatment, which has no record of its own that
+    feeds the plan, is planned (CDC presumptive treatment by exam country [S16])."""
+    found = make_case(
+        session,
+        world.actor("nurse"),
+        principal=applicant_data(nationality="SY", given_names="Samir", dob="1988-07-09"),
+        programme="refugee",
+        planned_departure=(TODAY + timedelta(days=30)).isoformat(),
+    )
+    found.site.country = "JO"
     session.commit()
     return found
 
@@ -134,7 +151,9 @@ def test_another_sites_case_is_a_404(as_role: Any, case: Any) -> None:
     assert case.case_number not in text
 
 
-def test_each_role_sees_the_forms_it_may_use(as_role: Any, case: Any, immigrant: Any) -> None:
+def test_each_role_sees_the_forms_it_may_use(
+    as_role: Any, case: Any, immigrant: Any, untreated: Any
+) -> None:
     # One record per fact: a step with its own record links to it; the form is for the rest.
     physician = page_of(as_role("panel_physician"), wf(case))
     assert "Sign it on the exam record" in physician
@@ -146,7 +165,10 @@ def test_each_role_sees_the_forms_it_may_use(as_role: Any, case: Any, immigrant:
     assert "Sign it on the exam record" not in radiologist
     assert "Save the clinical facts" not in radiologist
     nurse = page_of(as_role("nurse"), wf(immigrant))
-    assert "Record the Vaccination review result" in nurse  # no record of its own
+    assert "Complete it on the Vaccinations tab" in nurse  # the review is its own record
+    assert "Record the Vaccination review result" not in nurse
+    treats = page_of(as_role("panel_physician"), wf(untreated))
+    assert "Record the Presumptive parasite treatment result" in treats  # no record that feeds the plan
     operations = page_of(as_role("operations"), wf(case))
     assert "Read on the X-rays page" not in operations
     assert "Save the clinical facts" not in operations
@@ -186,23 +208,23 @@ def test_operations_sees_clearance_but_no_result_values(
 
 
 def test_a_result_recorded_by_form_is_kept_and_shown(
-    as_role: Any, immigrant: Any, session: Session
+    as_role: Any, untreated: Any, session: Session
 ) -> None:
-    case = immigrant
-    # The vaccination review has no record of its own: the form is where it is recorded.
-    client = as_role("nurse")
+    case = untreated
+    # Presumptive treatment has no record that feeds the plan: the form is where it is recorded.
+    client = as_role("panel_physician")
     response = post(
         client,
         results_url(case),
-        {"code": "vaccination_review", "value": "completed", "date": TODAY.isoformat()},
+        {"code": GENERIC, "value": "given", "date": TODAY.isoformat()},
         wf(case),
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"#m-{case.principal.id}")
-    assert step_of(session, case, "vaccination_review").state == StepState.DONE
+    assert step_of(session, case, GENERIC).state == StepState.DONE
     text = page_of(client, wf(case))
-    assert "Vaccination review: result recorded." in text
-    assert ">Completed<" in text
+    assert "Presumptive parasite treatment: result recorded." in text
+    assert ">Given<" in text
 
 
 def test_a_suggestive_xray_adds_sputum_to_the_page(
@@ -224,31 +246,31 @@ def test_a_suggestive_xray_adds_sputum_to_the_page(
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"code": REVIEW, "date": TODAY.isoformat()}, "value", "Choose the result."),
-        ({"code": REVIEW, "value": "fuzzy", "date": TODAY.isoformat()}, "value", "Use one"),
-        ({"code": REVIEW, "value": "completed", "date": "2099-01-01"}, "date", "future"),
-        ({"code": REVIEW, "value": "completed", "date": "1900-01-01"}, "date", "before"),
+        ({"code": GENERIC, "date": TODAY.isoformat()}, "value", "Choose the result."),
+        ({"code": GENERIC, "value": "fuzzy", "date": TODAY.isoformat()}, "value", "Use one"),
+        ({"code": GENERIC, "value": "given", "date": "2099-01-01"}, "date", "future"),
+        ({"code": GENERIC, "value": "given", "date": "1900-01-01"}, "date", "before"),
     ],
 )
 def test_a_bad_result_is_422_inline_and_nothing_is_written(
-    as_role: Any, immigrant: Any, session: Session, data: dict[str, Any], field: str, message: str
+    as_role: Any, untreated: Any, session: Session, data: dict[str, Any], field: str, message: str
 ) -> None:
-    case = immigrant
-    client = as_role("nurse")
+    case = untreated
+    client = as_role("panel_physician")
     page_of(client, wf(case))  # planned once, so the counts below are the baseline
     results, plans = count(session, StepResult), count(session, PlanRecord)
     response = post(client, results_url(case), data, wf(case))
     assert response.status_code == 422
     text = response.text
     response.close()
-    target = f"r-{case.principal.id}-{REVIEW}"
+    target = f"r-{case.principal.id}-{GENERIC}"
     assert f'id="e-{target}-{field}"' in text
     assert f'href="#f-{target}-{field}"' in text  # the summary links to the field
     assert message in text
     assert 'aria-invalid="true"' in text
     assert count(session, StepResult) == results
     assert count(session, PlanRecord) == plans
-    assert step_of(session, case, REVIEW).state == StepState.PENDING
+    assert step_of(session, case, GENERIC).state == StepState.PENDING
 
 
 def test_a_result_the_role_may_not_record_is_403(as_role: Any, case: Any, session: Session):
@@ -330,18 +352,18 @@ def test_a_waiver_without_a_reason_is_422_and_changes_nothing(
 
 
 def test_an_illegal_move_is_409_naming_the_allowed_ones(
-    as_role: Any, immigrant: Any, session: Session
+    as_role: Any, untreated: Any, session: Session
 ) -> None:
-    case = immigrant
-    client = as_role("nurse")
+    case = untreated
+    client = as_role("panel_physician")
     page_of(client, wf(case))
     post(
         client,
         results_url(case),
-        {"code": REVIEW, "value": "completed", "date": TODAY.isoformat()},
+        {"code": GENERIC, "value": "given", "date": TODAY.isoformat()},
         wf(case),
     ).close()
-    step = step_of(session, case, REVIEW)
+    step = step_of(session, case, GENERIC)
     response = post(
         client,
         f"{wf(case)}/steps/{step.id}",
@@ -351,7 +373,7 @@ def test_an_illegal_move_is_409_naming_the_allowed_ones(
     assert response.status_code == 409
     assert "Allowed: none (record a new result instead)." in response.text
     response.close()
-    assert step_of(session, case, REVIEW).state == StepState.DONE
+    assert step_of(session, case, GENERIC).state == StepState.DONE
 
 
 def test_a_stale_step_version_is_409(as_role: Any, case: Any, session: Session) -> None:
