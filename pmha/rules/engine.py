@@ -162,13 +162,10 @@ def _done(node: Node, rule: ItemRule | None, result: Result) -> tuple[date | Non
 
 
 def allowed_waiver(rule: ItemRule, code: str, reason: str | None) -> bool:
-    """Whether `reason` waives `code` under `rule`: only a reason the rule's file allows for it
-    (the vaccination review also takes the blanket vaccine waivers [S13a]). A refusal never does."""
-    if reason is None:
-        return False
-    if reason in rule.waivers:
-        return True
-    return code == "vaccination_review" and reason in vocab.VACCINE_WAIVER_REASONS
+    """Whether `reason` waives `code` under `rule`: only a reason the rule's file allows for it.
+    A refusal never does; nor does a blanket vaccine reason waive the vaccination review as a
+    whole (each vaccine is waived on its own record [S13a], then the review is completed)."""
+    return reason is not None and reason in rule.waivers
 
 
 def _open(node: Node, ctx: Context, status: str, rule: ItemRule, expired: str | None) -> PlanItem:

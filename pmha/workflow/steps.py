@@ -73,7 +73,11 @@ def check_waiver(code: str, reason: str | None, allowed: frozenset[str]) -> None
         return
     if not allowed:
         words = (
-            "This test cannot be waived: record its result, or mark it not done with the reason."
+            "The review is not waived as a whole: waive each vaccine on the Vaccinations tab "
+            "(not age appropriate, contraindicated, ...), then complete the review there."
+            if code == "vaccination_review"
+            else "This test cannot be waived: record its result, or mark it not done with the "
+            "reason."
             if code in vocab.SCREENING_TESTS
             else "This step cannot be waived: record its result, or mark it not done with the "
             "reason."

@@ -74,8 +74,9 @@ def test_the_real_files_allow_no_waiver_of_a_screening_test(book):
         ("chest_xray", "refused", False),  # [S1]: refusal is not a waiver
         ("chest_xray", "contraindicated", False),  # vaccine reason on a test [S13a]
         ("physical_exam", "not_age_appropriate", False),
-        ("vaccination_review", "not_age_appropriate", True),  # blanket waiver [S13a]
-        ("vaccination_review", "religious_or_moral_waiver", True),  # [S13d]
+        # Blanket waivers are per vaccine [S13a], recorded on the vaccine, not on the review.
+        ("vaccination_review", "not_age_appropriate", False),
+        ("vaccination_review", "religious_or_moral_waiver", False),  # per vaccine too [S13d]
         ("vaccination_review", "refused", False),  # refusal -> Class A, not a waiver [S13f]
     ],
 )
@@ -90,9 +91,11 @@ def test_a_us_adults_xray_waived_refused_stays_required(book):
     assert found.status("chest_xray") == "required"
 
 
-def test_a_us_immigrants_review_takes_a_blanket_waiver(book):
+def test_a_us_immigrants_review_is_not_waived_as_a_whole(book):
+    """Each vaccine takes its blanket waiver on its own record [S13a]; the review is completed
+    once they are settled (issue 14: one record per fact)."""
     found = plan_for(book, "US", waivers={"vaccination_review": "not_age_appropriate"})
-    assert found.status("vaccination_review") == "waived"
+    assert found.status("vaccination_review") == "required"
 
 
 @pytest.mark.parametrize(

@@ -93,8 +93,6 @@ def allowed_reasons(ruleset: RuleSet, code: str, exam_date: date) -> set[str]:
     out: set[str] = set()
     for item in ruleset.rules_for(code, exam_date):
         out |= set(item.waivers)
-        if code == "vaccination_review":
-            out |= vocab.VACCINE_WAIVER_REASONS
     return out - {"refused"}
 
 

@@ -121,7 +121,7 @@ def _fresh(session: Session, step: Step) -> Step:
 
 def test_the_migration_reopens_waivers_that_are_not_allowed(session: Session, xray: Step) -> None:
     """0016: a waived X-ray ('refused') goes back to pending with a note, the reason kept; a
-    vaccination review waived 'not_age_appropriate' [S13a] stays waived."""
+    vaccination review waived 'not_age_appropriate' [S13a] stays waived (until 0022)."""
     spec = importlib.util.spec_from_file_location("m0016", MIGRATION)
     assert spec is not None and spec.loader is not None
     migration = importlib.util.module_from_spec(spec)
@@ -149,8 +149,8 @@ def test_the_migration_reopens_waivers_that_are_not_allowed(session: Session, xr
 def test_the_workflow_says_per_step_which_waivers_are_allowed(
     app: Any, client: Any, session: Session, world: World
 ) -> None:
-    """US immigrant: the X-ray takes no waiver [S1]; the vaccination review takes the blanket
-    vaccine waivers [S13a] and never 'refused' [S13f]."""
+    """US immigrant: the X-ray takes no waiver [S1]; nor does the vaccination review as a whole:
+    blanket vaccine waivers [S13a] are per vaccine, and 'refused' never waives [S13f]."""
     case = make_case(
         session, world.actor("nurse"), programme="immigrant", principal=applicant_data()
     )
@@ -162,5 +162,4 @@ def test_the_workflow_says_per_step_which_waivers_are_allowed(
     settling = response.get_json()["settling"]
     assert settling["chest_xray"]["waivers_allowed"] == []
     assert settling["chest_xray"]["settled_by"] == "To settle it: record the Chest X-ray result."
-    review = settling["vaccination_review"]["waivers_allowed"]
-    assert "not_age_appropriate" in review and "refused" not in review
+    assert settling["vaccination_review"]["waivers_allowed"] == []
