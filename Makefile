@@ -25,7 +25,7 @@ run: $(VENV)/.installed
 
 ## test: install dev dependencies and the system's Chromium, run the whole suite
 test: $(VENV)/.installed-dev system-deps
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 ## lint: ruff (check and format) and mypy (strict on pmha/)
 lint: $(VENV)/.installed-dev

@@ -63,12 +63,29 @@ def _cheap_password_hashing() -> Iterator[None]:
     service._hasher = original
 
 
+def worker_database(url: str, worker: str) -> str:
+    """One PostgreSQL database per pytest-xdist worker (as Warehouse does), made if missing."""
+    name = f"{make_url(url).database}_{worker}"
+    admin = make_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            ).scalar()
+            if not found:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("PMHA_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
     if url:
-        return url
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return worker_database(url, worker) if worker else url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"  # per worker already
 
 
 @pytest.fixture(scope="session")
