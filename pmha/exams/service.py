@@ -284,6 +284,7 @@ def _feed_rules(
                 "gestation_weeks": data.get("gestation_weeks"),
                 "version": facts.version if facts else None,
             },
+            history=section_id,
         )
     result = _result_of(kind, data)
     if result is None:

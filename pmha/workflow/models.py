@@ -41,6 +41,9 @@ class ClinicalFacts(Base):
     known_hiv: Mapped[bool | None] = mapped_column(Boolean)
     extrapulmonary_tb: Mapped[bool | None] = mapped_column(Boolean)
     complex_condition: Mapped[bool | None] = mapped_column(Boolean)
+    # The signed medical history the history's facts come from (None: entered on the workflow
+    # page): once set, those facts change only by amending the history (one record per fact).
+    history_section_id: Mapped[uuid.UUID | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     updated_by: Mapped[uuid.UUID | None]
     version: Mapped[int] = mapped_column(Integer, default=1)

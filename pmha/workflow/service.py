@@ -174,6 +174,11 @@ def decision_of(record: PlanRecord) -> cl.Decision:
 
 
 FACT_FIELDS = ("exam_date", "gestation_weeks", *FLAGS)
+# The facts a signed medical history sets (pmha.exams): after it, only an amendment changes them.
+HISTORY_FACTS = (
+    "tb_history", "tb_contact", "tb_symptoms", "known_hiv", "extrapulmonary_tb", "pregnant",
+    "gestation_weeks",
+)  # fmt: skip
 
 
 def set_facts(
@@ -182,13 +187,27 @@ def set_facts(
     rules: RuleBook,
     applicant_id: uuid.UUID,
     data: dict[str, Any],
+    *,
+    history: uuid.UUID | None = None,
 ) -> Workflow:
-    """Record the clinical facts the rules ask about (send `version` once they exist)."""
+    """Record the clinical facts the rules ask about (send `version` once they exist). The
+    exam record passes the signed medical history they come from (`history`); after that, the
+    facts it sets change only by amending the history, never on the workflow page."""
     applicant = cases.load_applicant(session, actor, applicant_id)
     facts = session.get(ClinicalFacts, applicant.id)
     version = data.pop("version", None)
     if facts is not None and version != facts.version:
         raise StaleVersion(extra={"current_version": facts.version})
+    if history is None and facts is not None and facts.history_section_id is not None:
+        changed = [f for f in HISTORY_FACTS if f in data and data[f] != getattr(facts, f)]
+        if changed:
+            words = "From the signed medical history: amend the history to change it."
+            raise ValidationFailed(
+                "These facts come from the signed medical history; amend the history on the "
+                "exam record to change them. Nothing was changed.",
+                errors={f: [words] for f in changed},
+                code="workflow.fact_from_history",
+            )
     if facts is None:
         facts = ClinicalFacts(applicant_id=applicant.id)
         session.add(facts)
@@ -197,6 +216,8 @@ def set_facts(
         setattr(facts, name, value)
     if data.get("exam_date") and data["exam_date"] < applicant.dob:
         raise ValidationFailed(errors={"exam_date": ["The exam date is before the birth date."]})
+    if history is not None:
+        facts.history_section_id = history
     facts.updated_by = actor.user_id
     session.flush()
     audit.record(

@@ -234,6 +234,7 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
         transitions=TRANSITIONS,
         moves=MOVES,
         flags=FLAGS,
+        history_facts=service.HISTORY_FACTS,
         fact_labels=FACT_LABELS,
         clearance=CLEARANCE,
         label=label,

@@ -42,7 +42,7 @@ def insert(conn: sa.Connection, meta: sa.MetaData, table: str, **values: Any) ->
     }
     row.update(values)
     conn.execute(t.insert().values(**row))
-    return row["id"]
+    return row.get("id") or row["applicant_id"]  # a table keyed by its applicant
 
 
 def schema_at(engine: sa.Engine, rev: str) -> sa.MetaData:
@@ -61,9 +61,10 @@ def schema_at(engine: sa.Engine, rev: str) -> sa.MetaData:
 def a_person(
     conn: sa.Connection, meta: sa.MetaData, programme: str = "refugee", **applicant: Any
 ) -> uuid.UUID:
-    """One principal applicant (Syrian, of a US case at IST unless told otherwise)."""
-    site = insert(conn, meta, "sites", id=uuid.uuid4(), code="IST", country="TR")
+    """One principal applicant (Syrian, of a US case at a site of its own in Türkiye)."""
+    code = f"T{uuid.uuid4().hex[:5].upper()}"  # one site per person: codes are unique
+    site = insert(conn, meta, "sites", id=uuid.uuid4(), code=code, country="TR")
     case = insert(conn, meta, "family_cases", id=uuid.uuid4(), site_id=site,
-                  destination="US", programme=programme, case_number="IST-1")  # fmt: skip
+                  destination="US", programme=programme, case_number=f"{code}-1")  # fmt: skip
     values = {"relationship": "principal", "nationality": "SY", **applicant}
     return insert(conn, meta, "applicants", id=uuid.uuid4(), case_id=case, **values)
