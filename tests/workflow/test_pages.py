@@ -168,7 +168,8 @@ def test_each_role_sees_the_forms_it_may_use(
     assert "Complete it on the Vaccinations tab" in nurse  # the review is its own record
     assert "Record the Vaccination review result" not in nurse
     treats = page_of(as_role("panel_physician"), wf(untreated))
-    assert "Record the Presumptive parasite treatment result" in treats  # no record that feeds the plan
+    # Presumptive treatment has no record that feeds the plan: the form stays.
+    assert "Record the Presumptive parasite treatment result" in treats
     operations = page_of(as_role("operations"), wf(case))
     assert "Read on the X-rays page" not in operations
     assert "Save the clinical facts" not in operations
