@@ -63,7 +63,7 @@ from tests.factories import World, applicant_data, make_case
 
 TODAY = date.today()
 RULES_DIR = Path(__file__).resolve().parents[2] / "country_rules"
-EXAMPLES = int(os.environ.get("PMHA_PROPERTY_EXAMPLES", "0")) or 12
+EXAMPLES = int(os.environ.get("PMHA_PROPERTY_EXAMPLES", "0")) or 30
 STEPS = 14 if EXAMPLES <= 12 else 25
 CLEARED = {cl.CLEARED, cl.WITH_CONDITIONS}
 ROLES = ("panel_physician", "nurse", "radiologist", "lab_technician", "operations")
