@@ -7,10 +7,12 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from werkzeug.serving import make_server
 
@@ -43,22 +45,23 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app on a free localhost port, in a thread, on a fresh migrated database file.
+def fresh_app(tmp_path_factory: pytest.TempPathFactory, name: str) -> Flask:
+    """The app on a fresh migrated database file of its own.
 
-    A browser only sees committed data, so this cannot use the rolled-back `connection` fixture.
-    """
-    tmp = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{tmp / 'e2e.db'}"
-    app = create_app(config_for_tests(url, tmp / "var"))
-    db = database(app)
-    with db.engine.begin() as conn:
+    A browser only sees committed data, so the browser tests cannot use the rolled-back
+    `connection` fixture: each module seeds its own database and serves it."""
+    tmp = tmp_path_factory.mktemp(name)
+    app = create_app(config_for_tests(f"sqlite:///{tmp / 'e2e.db'}", tmp / "var"))
+    with database(app).engine.begin() as conn:
         migrate.upgrade(connection=conn)
-    with app.app_context(), db.transaction() as session:
-        factories.build_world(session)
+    return app
+
+
+@contextmanager
+def serving(app: Flask, name: str = "e2e-server") -> Iterator[LiveServer]:
+    """Serve the app on a free localhost port, in a thread, until the block ends."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     try:
         yield LiveServer(f"http://127.0.0.1:{server.server_port}")
@@ -66,7 +69,17 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
-        db.engine.dispose()
+        database(app).engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app with one user per role, served on a fresh migrated database file."""
+    app = fresh_app(tmp_path_factory, "e2e")
+    with app.app_context(), database(app).transaction() as session:
+        factories.build_world(session)
+    with serving(app) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -7,21 +7,16 @@ new PEC revokes it, and the page says so."""
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from pmha.app import create_app
-from pmha.core import migrate
 from pmha.core.db import database
 from pmha.travel import departures
 from tests import factories
-from tests.conftest import config_for_tests
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, fresh_app, serving
 from tests.travel.helpers import clear
 
 pytestmark = pytest.mark.e2e
@@ -30,11 +25,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def flight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
     """The app with a US flight in two days carrying two cleared families (one traveller each)."""
-    tmp = tmp_path_factory.mktemp("e2e-departure")
-    app = create_app(config_for_tests(f"sqlite:///{tmp / 'e2e.db'}", tmp / "var"))
+    app = fresh_app(tmp_path_factory, "e2e-departure")
     db = database(app)
-    with db.engine.begin() as conn:
-        migrate.upgrade(connection=conn)
     rules = app.extensions["pmha.rules"]
     with app.app_context(), db.transaction() as session:
         world = factories.build_world(session)
@@ -70,16 +62,8 @@ def flight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
             departures.book_case(session, ops, dep.id, case.id)
             clear(session, world, rules, case.applicants[0].id)
         dep_id = str(dep.id)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-departure", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}"), dep_id
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        db.engine.dispose()
+    with serving(app, "e2e-departure") as server:
+        yield server, dep_id
 
 
 def sign_in(page: Page, live: LiveServer, username: str) -> None:

@@ -10,21 +10,16 @@ Source: BRIEF 1.6 [S19] (a PEC 24-72 h before departure for all US refugees), 5.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from pmha.app import create_app
-from pmha.core import migrate
 from pmha.core.db import database
 from pmha.travel import departures
 from tests import factories
-from tests.conftest import config_for_tests
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, fresh_app, serving
 from tests.travel.helpers import clear
 
 pytestmark = pytest.mark.e2e
@@ -33,11 +28,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def booked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str, str]]:
     """A cleared US refugee on a flight in 50 hours: the PEC is what is left [S19]."""
-    tmp = tmp_path_factory.mktemp("e2e-one-record")
-    app = create_app(config_for_tests(f"sqlite:///{tmp / 'e2e.db'}", tmp / "var"))
+    app = fresh_app(tmp_path_factory, "e2e-one-record")
     db = database(app)
-    with db.engine.begin() as conn:
-        migrate.upgrade(connection=conn)
     rules = app.extensions["pmha.rules"]
     with app.app_context(), db.transaction() as session:
         world = factories.build_world(session)
@@ -69,16 +61,8 @@ def booked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
         departures.book_case(session, ops, dep.id, case.id)
         clear(session, world, rules, case.applicants[0].id)
         ids = str(dep.id), str(case.id)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-one-record", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}"), *ids
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        db.engine.dispose()
+    with serving(app, "e2e-one-record") as server:
+        yield server, *ids
 
 
 def sign_in(page: Page, live: LiveServer, username: str) -> None:

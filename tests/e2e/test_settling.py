@@ -12,24 +12,19 @@ is recorded as such, not waived).
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from pmha.app import create_app
-from pmha.core import migrate
 from pmha.core.db import database
 from pmha.rules import vocabulary as vocab
 from pmha.workflow import service
 from pmha.workflow.facts import FLAGS
 from pmha.workflow.roles import permission_for
 from tests import factories
-from tests.conftest import config_for_tests
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, fresh_app, serving
 
 pytestmark = pytest.mark.e2e
 ROLES = ("panel_physician", "nurse", "radiologist", "lab_technician")
@@ -38,11 +33,8 @@ ROLES = ("panel_physician", "nurse", "radiologist", "lab_technician")
 @pytest.fixture(scope="module")
 def all_but_the_xray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
     """A US adult refugee with every medical step done except the chest X-ray [S1]."""
-    tmp = tmp_path_factory.mktemp("e2e-settling")
-    app = create_app(config_for_tests(f"sqlite:///{tmp / 'e2e.db'}", tmp / "var"))
+    app = fresh_app(tmp_path_factory, "e2e-settling")
     db = database(app)
-    with db.engine.begin() as conn:
-        migrate.upgrade(connection=conn)
     rules = app.extensions["pmha.rules"]
     with app.app_context(), db.transaction() as session:
         world = factories.build_world(session)
@@ -66,16 +58,8 @@ def all_but_the_xray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
                 session, world.actor(role), rules, applicant_id, record, owner=True
             )
         case_id = str(case.id)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-settling", daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}"), case_id
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        db.engine.dispose()
+    with serving(app, "e2e-settling") as server:
+        yield server, case_id
 
 
 def test_a_declined_xray_is_marked_not_done_and_the_family_stays_pending(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -18,17 +17,13 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from pmha.app import create_app
-from pmha.core import migrate
 from pmha.core.auth import Actor, Role
 from pmha.core.db import database
 from pmha.tb_dot import demo
 from pmha.tb_dot.models import TbEpisode
 from tests import factories
-from tests.conftest import config_for_tests
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, fresh_app, serving
 from tests.e2e.test_workflow import sign_in, sign_out
 from tests.tb_dot.helpers import TODAY, finish_other_steps, tb_patient
 
@@ -51,11 +46,8 @@ class TbServer:
 def tb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TbServer]:
     """The app with one US-bound patient diagnosed with pulmonary TB six months ago, not yet
     on treatment; every other step of the exam done."""
-    tmp = tmp_path_factory.mktemp("e2e-tb")
-    app = create_app(config_for_tests(f"sqlite:///{tmp / 'e2e.db'}", tmp / "var"))
+    app = fresh_app(tmp_path_factory, "e2e-tb")
     db = database(app)
-    with db.engine.begin() as conn:
-        migrate.upgrade(connection=conn)
     with app.app_context(), db.transaction() as session:
         world = factories.build_world(session)
         applicant = tb_patient(session, app, world, diagnosed=DIAGNOSED, family_name="Rahimi",
@@ -63,16 +55,8 @@ def tb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TbServer]:
                                given_names_original=None)  # fmt: skip
         finish_other_steps(session, app, world, applicant, DIAGNOSED)
         workflow_page = f"/cases/{applicant.case_id}/workflow"
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-tb", daemon=True)
-    thread.start()
-    try:
-        yield TbServer(LiveServer(f"http://127.0.0.1:{server.server_port}"), app, workflow_page)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-        db.engine.dispose()
+    with serving(app, "e2e-tb") as server:
+        yield TbServer(server, app, workflow_page)
 
 
 def _six_months_of_doses(app: Flask) -> None:
