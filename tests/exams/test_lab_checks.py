@@ -59,6 +59,19 @@ def step(session: Any, world: Any, rules: Any, applicant: Any, code: str) -> Any
     return next(s for s in found.steps if s.code == code)
 
 
+def lab_result(
+    session: Any, world: Any, rules: Any, order: LabOrder, details: dict[str, Any]
+) -> LabResult:
+    """The lab technician's result for the order, naming its specimen number, dated today."""
+    return lab_service.record_result(
+        session,
+        world.actor("lab_technician"),
+        rules,
+        order.id,
+        {"specimen_number": order.accession, "date": TODAY, "details": details},
+    )
+
+
 def api_result(client: Any, world: Any, order: LabOrder, body: dict[str, Any]) -> Any:
     return client.post(
         f"/api/v1/lab-orders/{order.id}/result",
@@ -223,16 +236,12 @@ def test_missing_algorithm_steps_are_asked_for(
     """[S12c]: reactive treponemal, non-reactive non-treponemal -> a second treponemal test."""
     order = order_of(session, world, rules, adult, "syphilis_serology")
     with pytest.raises(ValidationFailed) as caught:
-        lab_service.record_result(
+        lab_result(
             session,
-            world.actor("lab_technician"),
+            world,
             rules,
-            order.id,
-            {
-                "specimen_number": order.accession,
-                "date": TODAY,
-                "details": {"treponemal": "reactive", "non_treponemal": "non_reactive"},
-            },
+            order,
+            {"treponemal": "reactive", "non_treponemal": "non_reactive"},
         )
     assert caught.value.code == "validation.failed"
     assert "second_treponemal" in (caught.value.errors or {})
@@ -244,18 +253,9 @@ def test_previously_treated_infection_is_derived_from_documented_treatment(
 ) -> None:
     """[S12c]: reactive second treponemal + documented prior treatment -> no class."""
     order = order_of(session, world, rules, adult, "syphilis_serology")
-    found = lab_service.record_result(
-        session,
-        world.actor("lab_technician"),
-        rules,
-        order.id,
-        {
-            "specimen_number": order.accession,
-            "date": TODAY,
-            "details": {"treponemal": "reactive", "non_treponemal": "non_reactive",
-                        "second_treponemal": "reactive", "treatment_documented": True},
-        },
-    )  # fmt: skip
+    values = {"treponemal": "reactive", "non_treponemal": "non_reactive",
+              "second_treponemal": "reactive", "treatment_documented": True}  # fmt: skip
+    found = lab_result(session, world, rules, order, values)
     assert found.value == "reactive_previously_treated"
 
 
@@ -266,18 +266,9 @@ def test_previously_treated_infection_is_derived_from_documented_treatment(
 def disagreeing(session: Any, world: Any, rules: Any, adult: Any) -> LabOrder:
     """Treponemal tests that disagree: the values settle nothing; a physician reviews [S12c]."""
     order = order_of(session, world, rules, adult, "syphilis_serology")
-    found = lab_service.record_result(
-        session,
-        world.actor("lab_technician"),
-        rules,
-        order.id,
-        {
-            "specimen_number": order.accession,
-            "date": TODAY,
-            "details": {"treponemal": "reactive", "non_treponemal": "non_reactive",
-                        "second_treponemal": "non_reactive"},
-        },
-    )  # fmt: skip
+    values = {"treponemal": "reactive", "non_treponemal": "non_reactive",
+              "second_treponemal": "non_reactive"}  # fmt: skip
+    found = lab_result(session, world, rules, order, values)
     assert found.value == "needs_review" and found.derived is None
     session.commit()
     return order
@@ -353,17 +344,7 @@ def test_a_typed_result_has_nothing_to_override(
 ) -> None:
     """Results typed before derivation (migration 0019) or of tests with no values."""
     order = order_of(session, world, rules, adult, "syphilis_serology")
-    result = lab_service.record_result(
-        session,
-        world.actor("lab_technician"),
-        rules,
-        order.id,
-        {
-            "specimen_number": order.accession,
-            "date": TODAY,
-            "details": {"treponemal": "non_reactive"},
-        },
-    )
+    result = lab_result(session, world, rules, order, {"treponemal": "non_reactive"})
     result.interpretation = Interpretation.BEFORE_DERIVATION
     with pytest.raises(ValidationFailed) as caught:
         lab_service.override_interpretation(
