@@ -20,6 +20,7 @@ from pmha.rules.model import (
     Incidence,
     ItemRule,
     Node,
+    OpenQuestion,
     OutcomeRule,
     Reads,
     RuleSet,
@@ -161,6 +162,10 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         burden_source=_sources(burden["source"]) if burden else (),
         incidence=MappingProxyType(incidence),
         flu_seasons=flu_seasons,
+        open_questions=tuple(
+            OpenQuestion(q["id"], q["about"], q["question"], q["asked"])
+            for q in data["open_question"]
+        ),
         clearance=Clearance(
             family=data["clearance"]["family"],
             hold=frozenset(data["clearance"]["hold"]),

@@ -50,6 +50,18 @@ def check(rules_dir: Path) -> None:
         )
 
 
+@rules.command("questions")
+@rules_dir_option
+def questions(rules_dir: Path) -> None:
+    """List the open questions the rule files keep (what the sources did not answer)."""
+    book = _book(rules_dir)
+    for destination, ruleset in sorted(book.rulesets.items()):
+        for q in ruleset.open_questions:
+            click.echo(
+                f"{destination} {q.id} ({q.about}, asked {q.asked.isoformat()}): {q.question}"
+            )
+
+
 def _book(rules_dir: Path) -> RuleBook:
     try:
         return load_rules(rules_dir)

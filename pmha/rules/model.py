@@ -32,6 +32,16 @@ def remember(memo: dict[K, V], key: K, value: V) -> None:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenQuestion:
+    """`[[open_question]]`: what the sources did not answer, kept beside the rules it concerns."""
+
+    id: str
+    about: str
+    question: str
+    asked: date
+
+
+@dataclass(frozen=True, slots=True)
 class DateRule:
     """A date relative to an anchor: `{ anchor = "departure_date", before = "3d" }`."""
 
@@ -237,6 +247,7 @@ class RuleSet:
     clearance: Clearance
     nodes: tuple[Node, ...]
     flu_seasons: tuple[FluSeason, ...] = ()
+    open_questions: tuple[OpenQuestion, ...] = ()
     _breaks: tuple[date, ...] = field(default=(), repr=False)
     _programs: tuple[tuple[Node, ...], ...] = field(default=(), repr=False)
     _burdens: Mapping[str, tuple[str | None, Burden]] = field(default_factory=dict, repr=False)

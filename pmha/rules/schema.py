@@ -118,6 +118,15 @@ class IncidenceSchema(Cited):
     year = fields.Integer(required=True, validate=validate.Range(min=1990, max=2100))
 
 
+class OpenQuestionSchema(Strict):
+    """A question the sources did not answer: written down instead of guessed (issue 15)."""
+
+    id = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_.-]+$"))
+    about = fields.String(required=True, validate=validate.Length(min=1))  # a rule id or a section
+    question = fields.String(required=True, validate=validate.Length(min=1))
+    asked = TomlDate(required=True)  # the day the question was written down
+
+
 class DateRuleSchema(Strict):
     anchor = fields.String(required=True, validate=_anchor)
     after = fields.String(load_default=None, validate=_period)
@@ -432,6 +441,7 @@ class RuleFileSchema(Strict):
     outcome = fields.List(fields.Nested(OutcomeSchema), load_default=list)
     clearance = fields.Nested(ClearanceSchema, required=True)
     travel = fields.Nested(TravelSchema, load_default=None)
+    open_question = fields.List(fields.Nested(OpenQuestionSchema), load_default=list)
 
     @pre_load
     def _remember_sources(self, data: Any, **_: Any) -> Any:

@@ -35,6 +35,23 @@ def test_check_lists_each_problem_with_file_and_key_path(tmp_path):
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
+def test_questions_lists_each_open_question_with_what_it_is_about():
+    result = run("questions", "--rules-dir", RULES_DIR)
+    assert result.exit_code == 0, result.output
+    assert (
+        "US us.validity.three_months (us.validity.tb_class_b, asked 2026-12-06):" in result.output
+    )
+
+
+def test_an_open_question_must_say_what_it_is_about(tmp_path):
+    shutil.copy(RULES_DIR / "NZ.toml", tmp_path / "NZ.toml")
+    with (tmp_path / "NZ.toml").open("a") as f:
+        f.write('\n[[open_question]]\nid = "nz.q"\nquestion = "?"\nasked = 2026-12-06\n')
+    result = run("check", "--rules-dir", tmp_path)
+    assert result.exit_code == 1
+    assert "open_question[0] (nz.q).about: Missing data for required field." in result.output
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_evaluate_every_example(example):
     result = run("evaluate", example, "--as-of", "2025-12-01", "--rules-dir", RULES_DIR)
