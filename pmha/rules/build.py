@@ -20,10 +20,13 @@ from pmha.rules.model import (
     Incidence,
     ItemRule,
     Node,
+    NotDone,
     OpenQuestion,
     OutcomeRule,
     Reads,
     RuleSet,
+    Tier,
+    VaccinationPolicy,
 )
 
 Problems = list[tuple[str, str]]
@@ -69,7 +72,7 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
     """Compile a file that passed the schema; semantic faults come back as (path, message)."""
     problems: Problems = []
     sources = data["sources"]
-    for section in ("tb_burden", "clearance"):
+    for section in ("tb_burden", "clearance", "vaccination"):
         if data[section] is not None:
             _check_sources(data[section]["source"], sources, section, problems)
     incidence: dict[str, Incidence] = {}
@@ -88,6 +91,8 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
     # What alternative routes read: checked to be decided by some rule, but not a dependency (a
     # route is judged once the whole plan is made, so it may read what follows from the step).
     alternative_reads: dict[tuple[str, str], set[str]] = defaultdict(set)
+    # The results an outcome's date is anchored to (result:<code>): checked to be decided here.
+    anchors: dict[str, set[str]] = defaultdict(set)
     uses_burden = False
     for section in ("requirement", "vaccine", "outcome"):
         for i, entry in enumerate(data[section]):
@@ -100,6 +105,7 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
             rule: ItemRule | OutcomeRule
             if section == "outcome":
                 rule, key = _outcome(entry, where, when, problems), ("outcome", entry["kind"])
+                rule = _dating(rule, entry, where, sources, problems, reads, anchors)
             else:
                 blocked = None
                 if entry.get("blocked_when") is not None:
@@ -126,6 +132,12 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
                     f"{node_key[0]} {node_key[1]}",
                     f"reads {need[0]} {need[1]!r}, which no rule in this file decides",
                 )
+            )
+    decided = {c for s, c in items if s == "requirement"}
+    for where, codes in anchors.items():
+        for code in sorted(codes - decided):
+            problems.append(
+                (f"{where}.date", f"anchored to result:{code}, which no rule in this file decides")
             )
     for node_key, codes in alternative_reads.items():
         for code in sorted(codes - {c for s, c in items if s == "requirement"}):
@@ -162,6 +174,7 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         burden_source=_sources(burden["source"]) if burden else (),
         incidence=MappingProxyType(incidence),
         flu_seasons=flu_seasons,
+        vaccination=_vaccination(data["vaccination"]),
         open_questions=tuple(
             OpenQuestion(q["id"], q["about"], q["question"], q["asked"])
             for q in data["open_question"]
@@ -174,6 +187,19 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         ),
     )
     return ruleset, problems
+
+
+def _vaccination(row: dict[str, Any] | None) -> VaccinationPolicy | None:
+    if row is None:
+        return None
+    return VaccinationPolicy(
+        row["refusal_outcome"],
+        row["individual_waiver"],
+        row["doses"],
+        _sources(row["source"]),
+        row["confidence"],
+        row["note"],
+    )
 
 
 def _flu_seasons(
@@ -229,6 +255,26 @@ def _item(
     )
 
 
+def _not_done(
+    raw: dict[str, Any] | None, where: str, sources: dict[str, Any], problems: Problems
+) -> NotDone | None:
+    """The destination's words for a test not taken (`not_done`); its conditions may read the
+    applicant's facts only (not results: the words describe the applicant, not a route)."""
+    if raw is None:
+        return None
+    _check_sources(raw["source"], sources, f"{where}.not_done", problems)
+    implied = []
+    for i, row in enumerate(raw["not_required"]):
+        reads: dict[str, set[str]] = {"codes": set(), "kinds": set(), "names": set()}
+        at = f"{where}.not_done.not_required[{i}].when"
+        cond = _condition(row["when"], at, problems, reads)
+        if reads["codes"] or reads["kinds"]:
+            problems.append((at, "may read the applicant's facts only"))
+        implied.append((row["reason"], cond.test))
+    words = MappingProxyType(dict(raw["reasons"]))
+    return NotDone(words, tuple(implied), _sources(raw["source"]), raw["note"])
+
+
 def _settling(
     rule: ItemRule,
     entry: dict[str, Any],
@@ -254,6 +300,7 @@ def _settling(
         alternative = Alternative(alt_when.test, alt_by.test, _sources(alt["source"]), alt["note"])
     return replace(
         rule,
+        not_done=_not_done(entry.get("not_done"), where, sources, problems),
         waivers=frozenset(waivers["reasons"]) if waivers else frozenset(),
         waiver_source=_sources(waivers["source"]) if waivers else (),
         alternative=alternative,
@@ -287,6 +334,51 @@ def _outcome(entry: dict[str, Any], where: str, when: Compiled, problems: Proble
         entry["report_within_days"],
         Reads.of(when.codes | when.names),
     )
+
+
+def _dating(
+    rule: OutcomeRule,
+    entry: dict[str, Any],
+    where: str,
+    sources: dict[str, Any],
+    problems: Problems,
+    reads: dict[str, set[str]],
+    anchors: dict[str, set[str]],
+) -> OutcomeRule:
+    """The outcome with how its date is chosen and its reporting tiers (issue 15). A tier's
+    condition is a dependency of the outcome, like its `when`; an anchor is a result's date."""
+    for anchor in entry["date"] or ():
+        if anchor.startswith("result:"):
+            anchors[where].add(anchor.removeprefix("result:"))
+        elif anchor != "exam_date":
+            problems.append(
+                (f"{where}.date", f"an outcome is dated by exam_date or result:<code>: {anchor}")
+            )
+    if entry["date_choice"] != "first" and len(entry["date"] or ()) < 2:
+        problems.append((f"{where}.date_choice", "a choice of one anchor: list two or more"))
+    tiers: list[Tier] = []
+    for i, raw in enumerate(entry["tiers"]):
+        at = f"{where}.tiers[{i}] ({raw['name']})"
+        _check_sources(raw["source"], sources, at, problems)
+        mine: dict[str, set[str]] = {"codes": set(), "kinds": set(), "names": set()}
+        test = _condition(raw["when"], f"{at}.when", problems, mine)
+        for key in reads:
+            reads[key] |= mine[key]
+        if entry["kind"] in mine["kinds"]:
+            problems.append((f"{at}.when", "an outcome cannot read its own kind"))
+        if raw["name"] in {t.name for t in tiers}:
+            problems.append((at, f"tier {raw['name']!r} is listed twice"))
+        tiers.append(
+            Tier(
+                raw["name"],
+                test.test,
+                raw["report_within_days"],
+                _sources(raw["source"]),
+                raw["note"],
+                Reads.of(mine["codes"] | mine["names"]),
+            )
+        )
+    return replace(rule, date_choice=entry["date_choice"], tiers=tuple(tiers))
 
 
 def raw_problems(raw: dict[str, Any], reported: Problems) -> Problems:

@@ -56,6 +56,24 @@ class DateRule:
         return self.offset.after(start, self.sign)
 
 
+def dated_by(
+    anchors: tuple[str, ...], facts: Facts, choice: str = "first"
+) -> tuple[str, date] | None:
+    """The anchor that dates an outcome and its date: the first of `anchors` known (`first`, in
+    the order written), the latest or the earliest of those known (`latest`, `earliest`; the
+    earlier-written one on a tie). None when none is known yet."""
+    best: tuple[str, date] | None = None
+    for anchor in anchors:
+        day = anchor_date(anchor, facts)
+        if day is None:
+            continue
+        if choice == "first":
+            return anchor, day
+        if best is None or (day > best[1] if choice == "latest" else day < best[1]):
+            best = (anchor, day)
+    return best
+
+
 def anchor_date(anchor: str, facts: Facts) -> date | None:
     if anchor == "exam_date":
         return facts.exam_date
@@ -110,6 +128,18 @@ class Alternative:
 
 
 @dataclass(frozen=True, slots=True)
+class NotDone:
+    """The destination's words for why a test was not taken, by NOT_DONE_REASONS code, and the
+    reason it gives when its rules do not ask for the test (`not_required`: (reason, condition),
+    first that holds). Words only: nothing here settles the test."""
+
+    words: Mapping[str, str]
+    not_required: tuple[tuple[str, Cond], ...]
+    source: tuple[str, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ItemRule:
     """Makes a requirement (or a vaccine) required or conditional when its condition holds."""
 
@@ -130,6 +160,7 @@ class ItemRule:
     waivers: frozenset[str] = frozenset()
     waiver_source: tuple[str, ...] = ()
     alternative: Alternative | None = None
+    not_done: NotDone | None = None  # the destination's words for a test not taken
 
     def with_met_item(self) -> ItemRule:
         if self.due_by or self.not_before or self.status != "required":
@@ -137,6 +168,18 @@ class ItemRule:
         reason = Reason(self.cite.id, self.cite.source, "condition met")
         item = PlanItem(self.code, self.status, reason, count=self.count, note=self.cite.note)
         return replace(self, met=item)
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """A reporting deadline that applies when `when` holds (e.g. 7 days for urgent cases)."""
+
+    name: str
+    when: Cond
+    report_within_days: int
+    source: tuple[str, ...]
+    note: str | None = None
+    reads: Reads = Reads()
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +196,8 @@ class OutcomeRule:
     valid_for: Period | None = None
     report_within_days: int | None = None
     reads: Reads = Reads()
+    date_choice: str = "first"  # "first" known anchor in the order written, or the "latest"
+    tiers: tuple[Tier, ...] = ()  # reporting deadlines by a clinical flag (first that holds)
     alone: Outcome | None = None  # the outcome when it alone fires and none waits (pre-built)
     # When the outcome has a date: (date, as_of) -> the outcome when it alone fires.
     dated: dict[tuple[Day, Day], Outcome] = field(
@@ -160,7 +205,7 @@ class OutcomeRule:
     )
 
     def with_alone_outcome(self) -> OutcomeRule:
-        if self.date:  # the outcome's date comes from the applicant's facts
+        if self.date or self.tiers:  # the date or the deadline comes from the applicant's facts
             return self
         alone = Outcome(
             kind=self.kind,
@@ -213,6 +258,20 @@ class Clearance:
 
 
 @dataclass(frozen=True, slots=True)
+class VaccinationPolicy:
+    """`[vaccination]`: what a refused required vaccine leads to (`class_a` or `recorded`), the
+    individual waiver route (a WAIVER_REASONS value, or None), and `doses` (`one`: one valid
+    dose of each age-appropriate vaccine meets the requirement [S13a]; `series`)."""
+
+    refusal_outcome: str
+    individual_waiver: str | None
+    doses: str
+    source: tuple[str, ...]
+    confidence: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class FluSeason:
     """An influenza season of exam countries as (month, day) bounds, inclusive; it may wrap over
     the new year. `countries` empty: every exam country no other season of the file names."""
@@ -247,6 +306,7 @@ class RuleSet:
     clearance: Clearance
     nodes: tuple[Node, ...]
     flu_seasons: tuple[FluSeason, ...] = ()
+    vaccination: VaccinationPolicy | None = None  # None: the file sets no vaccination policy
     open_questions: tuple[OpenQuestion, ...] = ()
     _breaks: tuple[date, ...] = field(default=(), repr=False)
     _programs: tuple[tuple[Node, ...], ...] = field(default=(), repr=False)

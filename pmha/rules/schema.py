@@ -112,6 +112,18 @@ class FluSeasonSchema(Cited):
     )
 
 
+class VaccinationPolicySchema(Cited):
+    """What the destination does with a refused required vaccine, and the waiver routes
+    (`[vaccination]`; issue 15). `refusal_outcome`: `class_a` (a refusal without waiver is
+    Class A and holds travel [S13f]) or `recorded` (kept on the record; travel not held)."""
+
+    refusal_outcome = fields.String(required=True, validate=validate.OneOf(["class_a", "recorded"]))
+    individual_waiver = fields.String(
+        load_default=None, validate=validate.OneOf(["religious_or_moral_waiver"])
+    )
+    doses = fields.String(load_default="one", validate=validate.OneOf(["one", "series"]))
+
+
 class IncidenceSchema(Cited):
     country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
     per_100k = fields.Float(required=True, validate=validate.Range(min=0))
@@ -161,6 +173,29 @@ class AlternativeSchema(Strict):
     note = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
+class NotRequiredSchema(Strict):
+    """Why a test is not taken when its rules do not ask for it (`not_required` of `not_done`)."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(sorted(vocab.NOT_DONE_REASONS)))
+    when = fields.Raw(required=True)
+
+
+class NotDoneSchema(Strict):
+    """The destination's own words for why a test was not taken (e.g. the UK certificate's
+    "reason X-ray not taken" [S25]), by NOT_DONE_REASONS code, with the source that gives them.
+    None of them settles the test: only its result or a declared alternative route does."""
+
+    reasons = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(sorted(vocab.NOT_DONE_REASONS))),
+        values=fields.String(validate=validate.Length(min=1, max=120)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+    not_required = fields.List(fields.Nested(NotRequiredSchema), load_default=list)
+    source = fields.Raw(required=True, validate=_sources)
+    note = fields.String(load_default=None, validate=validate.Length(max=300))
+
+
 def _check_waivers(code: str, waivers: dict[str, Any] | None, allowed: frozenset[str]) -> None:
     """A waiver needs its source; a screening test or a refusal is never waived by default."""
     if waivers is None:
@@ -188,6 +223,7 @@ class RequirementSchema(RuleSchema):
     code = fields.String(required=True, validate=validate.OneOf(sorted(vocab.REQUIREMENT_CODES)))
     waivers = fields.Nested(WaiversSchema, load_default=None)
     alternative = fields.Nested(AlternativeSchema, load_default=None)
+    not_done = fields.Nested(NotDoneSchema, load_default=None)
     status = fields.String(
         load_default=vocab.REQUIRED, validate=validate.OneOf(sorted(vocab.RULE_STATUSES))
     )
@@ -220,6 +256,18 @@ class VaccineSchema(RuleSchema):
         _check_waivers(data["vaccine"], data.get("waivers"), vocab.VACCINE_WAIVER_REASONS)
 
 
+DATE_CHOICES = ("first", "latest", "earliest")
+
+
+class TierSchema(Cited):
+    """A reporting deadline that applies when a clinical flag says so (Canada: 7 days for urgent
+    or complex non-infectious TB instead of 30 [S28h, S28i])."""
+
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]*$"))
+    when = fields.Raw(required=True)
+    report_within_days = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
 class OutcomeSchema(RuleSchema):
     kind = fields.String(required=True, validate=validate.OneOf(sorted(vocab.OUTCOME_KINDS)))
     value = fields.String(required=True)
@@ -227,9 +275,28 @@ class OutcomeSchema(RuleSchema):
     reason = fields.String(
         load_default=None, validate=validate.OneOf(sorted(vocab.CERTIFICATE_REASONS))
     )
-    date = fields.List(fields.String(validate=_anchor), load_default=None)
+    date = fields.List(
+        fields.String(validate=_anchor), load_default=None, validate=validate.Length(min=1)
+    )
+    # Which of the `date` anchors dates the outcome (issue 15): `first` = the first one known, in
+    # the order written (a preference: the X-ray date, else the screening date); `latest` = the
+    # latest of those known (the exam, or the final evaluation after treatment if later);
+    # `earliest` = the earliest known (several certificates: the oldest one expires first).
+    date_choice = fields.String(load_default="first", validate=validate.OneOf(DATE_CHOICES))
     valid_for = fields.String(load_default=None, validate=_period)
     report_within_days = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    # Shorter (or other) reporting deadlines by a clinical flag: the first tier whose `when` holds
+    # decides; one not known yet makes the shorter of the two deadlines apply.
+    tiers = fields.List(fields.Nested(TierSchema), load_default=list)
+
+    @validates_schema(skip_on_field_errors=True)
+    def _dated(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("valid_for") and not data.get("date"):
+            raise ValidationError({"valid_for": ["a validity needs its anchor: add date = [...]"]})
+        if data.get("tiers") and data.get("report_within_days") is None:
+            raise ValidationError(
+                {"tiers": ["tiers shorten a deadline: give report_within_days as well"]}
+            )
 
 
 def _outcome_value(text: str) -> None:
@@ -280,6 +347,20 @@ class TbEligibilitySchema(Strict):
     pregnant = fields.Boolean(load_default=None)
 
 
+def _months(value: list[int]) -> None:
+    if list(value) != sorted(set(value)):
+        raise ValidationError("list each treatment month once, in order, e.g. [2, 5, 6]")
+
+
+class TbSputumSchema(Cited):
+    """Which treatment months need a sputum check (month 1 = the first month of treatment)."""
+
+    months = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=24)), load_default=list, validate=_months
+    )
+    until_conversion = fields.Boolean(load_default=False)
+
+
 class TbExtensionSchema(Strict):
     """Extend the continuation phase (cavitation and a positive culture at month N)."""
 
@@ -287,6 +368,9 @@ class TbExtensionSchema(Strict):
     within_days = fields.Integer(required=True, validate=validate.Range(min=1, max=2000))
     cavitation = fields.Boolean(load_default=True)
     positive_culture_month = fields.Integer(required=True, validate=validate.Range(min=1, max=12))
+    sputum_months = fields.List(  # the regimen's fixed check months once extended
+        fields.Integer(validate=validate.Range(min=1, max=24)), load_default=None, validate=_months
+    )
 
 
 class TbRegimenSchema(Cited):
@@ -298,6 +382,7 @@ class TbRegimenSchema(Cited):
     eligibility = fields.Nested(TbEligibilitySchema, load_default=None)
     weight_bands = fields.List(fields.Nested(TbWeightBandSchema), load_default=list)
     extension = fields.Nested(TbExtensionSchema, load_default=None)
+    sputum = fields.Nested(TbSputumSchema, required=True)
 
 
 class TbTreatmentSchema(Cited):
@@ -313,7 +398,7 @@ class TbTreatmentSchema(Cited):
     )
     interruption_alert_after = fields.Integer(required=True, validate=validate.Range(min=1))
     lost_to_follow_up_after = fields.String(required=True, validate=_period)
-    sputum_every = fields.String(required=True, validate=_period)
+    custom_sputum = fields.Nested(TbSputumSchema, required=True)  # physician-written regimens
     sputum_grace_days = fields.Integer(load_default=7, validate=validate.Range(min=0, max=60))
     failure_positive_from_month = fields.Integer(
         required=True, validate=validate.Range(min=1, max=24)
@@ -353,9 +438,32 @@ class CarrierSchema(Cited):
     confidence = fields.String(required=True, validate=validate.OneOf(["C", "S", "U"]))
 
 
+def _places(value: Any) -> None:
+    """Region names of country_rules/regions/regions.toml or ISO codes (pmha.rules.regions)."""
+    from pmha.rules.regions import resolve
+
+    try:
+        resolve(value)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+
+
 class DrugSchema(Strict):
+    """One drug of a regimen, with its precautions (pmha.travel.policy explains each omission)."""
+
     drug = fields.String(required=True, validate=validate.Length(min=1, max=80))
     dose = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    # given | omit | not_first_trimester | physician (the physician decides: held until then)
+    in_pregnancy = fields.String(
+        load_default="physician",
+        validate=validate.OneOf(["given", "omit", "not_first_trimester", "physician"]),
+    )
+    lived_in = fields.Raw(validate=_places)  # only for those who lived there (or are there)
+    not_lived_in = fields.Raw(validate=_places)  # never for those who lived there
+    living_in = fields.Raw(validate=_places)  # only for those living there at the exam
+    min_age = fields.String(validate=_period)
+    min_weight_kg = fields.Float(validate=validate.Range(min=0, max=200))  # a caution to weigh
+    note = fields.String(validate=validate.Length(min=1, max=300))
 
 
 class PresumptiveSchema(Cited):
@@ -372,6 +480,8 @@ class PresumptiveSchema(Cited):
     age_from = fields.String(validate=_period)
     age_below = fields.String(validate=_period)
     pregnant = fields.Boolean()
+    lived_in = fields.Raw(validate=_places)  # residence or exam country in these regions/codes
+    living_in = fields.Raw(validate=_places)
     drugs = fields.List(fields.Nested(DrugSchema), required=True)
 
 
@@ -436,6 +546,7 @@ class RuleFileSchema(Strict):
     tb_burden = fields.Nested(BurdenSchema, load_default=None)
     tb_incidence = fields.List(fields.Nested(IncidenceSchema), load_default=list)
     flu_season = fields.List(fields.Nested(FluSeasonSchema), load_default=list)
+    vaccination = fields.Nested(VaccinationPolicySchema, load_default=None)
     requirement = fields.List(fields.Nested(RequirementSchema), load_default=list)
     vaccine = fields.List(fields.Nested(VaccineSchema), load_default=list)
     outcome = fields.List(fields.Nested(OutcomeSchema), load_default=list)
