@@ -3,6 +3,14 @@ recorded: pure, so it can be tested from tables and recomputed fast (benchmarks/
 
 A phase ends by doses taken (the Nth dose taken under observation ends an N-dose phase), not
 by the calendar; its window (`within_days`) says by when that must happen.
+
+Sputum is counted by treatment month, as the regimens and the WHO definitions count it
+(BRIEF 6: "positive at month 5 or later" [S33g], the month-2 culture [S33c, S33d]): month m
+runs from `add_months(start, m - 1)` to the day before `add_months(start, m)`, each computed
+from the start date itself (never chained from the month before), so the months of a start on
+31 January end on 28/29 February, 31 March, 30 April... and no two share a day. Month m's check
+is due when month m ends; one collected within the grace days after belongs to month m if that
+month has none yet (the end-of-month check, collected a little late).
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from pmha.rules.dates import add_months, completed_months
-from pmha.tb_dot.regimens import Phase, TreatmentRules
+from pmha.tb_dot.regimens import MONTHLY, Phase, SputumSchedule, TreatmentRules
 
 STATUSES = ("observed", "missed", "self_administered", "refused", "adverse_event")
 OUTCOMES = (
@@ -154,8 +162,10 @@ def compute(
     sputum: Sequence[Sputum],
     rules: TreatmentRules,
     as_of: date,
+    schedule: SputumSchedule = MONTHLY,
 ) -> Progress:
-    """Progress of a treatment started on `start`, from its doses (date, status) in date order."""
+    """Progress of a treatment started on `start`, from its doses (date, status) in date order;
+    `schedule` says which treatment months need sputum (the regimen's)."""
     recorded_today = bool(doses) and doses[-1][0] == as_of
     through = as_of if recorded_today else as_of - timedelta(days=1)
     taken_days = [d for d, status in doses if status in rules.taken and d <= through]
@@ -191,21 +201,29 @@ def compute(
             progress.missed_run > 0
             and rules.lost_to_follow_up_after.after(gap_start) <= through + timedelta(days=1)
         )
-    _sputum(progress, start, sputum, rules, as_of)
+    _sputum(progress, start, sputum, rules, as_of, schedule)
     return progress
 
 
 def _sputum(
-    progress: Progress, start: date, checks: Sequence[Sputum], rules: TreatmentRules, as_of: date
+    progress: Progress,
+    start: date,
+    checks: Sequence[Sputum],
+    rules: TreatmentRules,
+    as_of: date,
+    schedule: SputumSchedule,
 ) -> None:
     ordered = sorted(checks, key=lambda s: (s.collected_on, s.month))
     cultures = [s for s in ordered if s.culture in ("positive", "negative")]
+    converted_in: int | None = None
     # Conversion: the first negative culture after which no culture was positive again.
     for n, check in enumerate(cultures):
         if check.culture == "negative" and all(c.culture == "negative" for c in cultures[n:]):
             if any(c.culture == "positive" for c in cultures[:n]) or n == 0:
                 progress.conversion = check.collected_on
+                converted_in = check.month
             break
+    # Both count treatment months (the checks' labels): WHO failure is "at month 5 or later".
     progress.failure = any(
         s.positive and s.month >= rules.failure_positive_from_month for s in ordered
     )
@@ -217,24 +235,56 @@ def _sputum(
         progress.cure_evidence = (
             last.negative and last.collected_on >= final_month_from and earlier_negative
         )
-    # Monthly checks until the culture converts (and one in the last month, for the outcome).
-    if end is not None:
-        return
-    done = {s.month for s in ordered}
-    months = completed_months(start, as_of)
-    due = start
-    for month in range(1, months + 1):
-        due = rules.sputum_every.after(due)
-        if progress.conversion is not None and month > _month_of(start, progress.conversion):
-            break
-        if month not in done and due + timedelta(days=rules.sputum_grace_days) < as_of:
-            progress.sputum_overdue.append(month)
+    progress.sputum_overdue = overdue_months(
+        start, {s.month for s in ordered}, schedule, converted_in, rules.sputum_grace_days,
+        as_of, end,
+    )  # fmt: skip
 
 
-def _month_of(start: date, day: date) -> int:
-    return max(1, completed_months(start, day))
+def month_due(start: date, month: int) -> date:
+    """The day treatment month `month` is over (its check is due): `month` months after the
+    start, clamped to the end of a shorter month (31 January + 1 month = 28/29 February)."""
+    return add_months(start, month)
 
 
 def treatment_month(start: date, day: date) -> int:
-    """The month of treatment a sputum check belongs to (1 = the first month)."""
-    return _month_of(start, day)
+    """The treatment month `day` falls in (1 = the first month of treatment)."""
+    return completed_months(start, day) + 1
+
+
+def check_month(start: date, day: date, grace_days: int, recorded: set[int]) -> int:
+    """The treatment month a sputum check collected on `day` belongs to: the month it falls
+    in, or the month just ended when collected within its grace days and that month has no
+    check yet (its end-of-month check, a little late)."""
+    month = treatment_month(start, day)
+    ended = month - 1
+    if (
+        ended >= 1
+        and ended not in recorded
+        and day <= month_due(start, ended) + timedelta(days=grace_days)
+    ):
+        return ended
+    return month
+
+
+def overdue_months(
+    start: date,
+    recorded: set[int],
+    schedule: SputumSchedule,
+    converted_in: int | None,
+    grace_days: int,
+    as_of: date,
+    end: date | None = None,
+) -> list[int]:
+    """The treatment months that need a check, have none, and whose grace days are over
+    before `as_of`; once treatment has ended (`end`), no month after the one it ended in."""
+    last = treatment_month(start, end) if end is not None else None
+    found: list[int] = []
+    month = 1
+    while month_due(start, month) + timedelta(days=grace_days) < as_of:
+        if last is not None and month > last:
+            break
+        if month not in recorded and schedule.needs(month, converted_in):
+            found.append(month)
+        month += 1
+    return found

@@ -58,11 +58,34 @@ class Eligibility:
 
 
 @dataclass(frozen=True, slots=True)
+class SputumSchedule:
+    """Which treatment months need a sputum check (month 1 = the first month of treatment):
+    the regimen's fixed months, and every month until the culture converts if it says so."""
+
+    months: tuple[int, ...] = ()
+    until_conversion: bool = False
+
+    def needs(self, month: int, converted_in: int | None) -> bool:
+        """Whether month `month` needs a check, the culture having converted in month
+        `converted_in` (None: not yet)."""
+        if month in self.months:
+            return True
+        return self.until_conversion and (converted_in is None or month <= converted_in)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"months": list(self.months), "until_conversion": self.until_conversion}
+
+
+MONTHLY = SputumSchedule(until_conversion=True)
+
+
+@dataclass(frozen=True, slots=True)
 class Extension:
     continuation_doses: int
     within_days: int
     cavitation: bool
     positive_culture_month: int
+    sputum_months: tuple[int, ...] | None = None  # the fixed months once extended
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +98,14 @@ class Regimen:
     extension: Extension | None = None
     source: tuple[str, ...] = ()
     confidence: str | None = None
+    sputum: SputumSchedule = MONTHLY
+
+    def sputum_schedule(self, extended: bool) -> SputumSchedule:
+        """The months that need sputum, with the extension's fixed months once extended."""
+        ext = self.extension
+        if extended and ext is not None and ext.sputum_months is not None:
+            return SputumSchedule(ext.sputum_months, self.sputum.until_conversion)
+        return self.sputum
 
     def dose_for(self, weight_kg: float | None) -> str | None:
         """The weight-band dose to show the nurse (None: no band fits, or no weight)."""
@@ -89,7 +120,7 @@ class TreatmentRules:
     taken: frozenset[str]
     interruption_alert_after: int
     lost_to_follow_up_after: Period
-    sputum_every: Period
+    custom_sputum: SputumSchedule  # physician-written regimens
     sputum_grace_days: int
     failure_positive_from_month: int
     custom_within_factor: float
@@ -108,9 +139,25 @@ class Patient:
     pregnant: bool | None
 
 
+def _schedule(raw: dict[str, Any]) -> SputumSchedule:
+    return SputumSchedule(tuple(raw["months"]), raw["until_conversion"])
+
+
+def _extension(raw: dict[str, Any] | None) -> Extension | None:
+    if raw is None:
+        return None
+    months = raw.get("sputum_months")
+    return Extension(
+        raw["continuation_doses"],
+        raw["within_days"],
+        raw["cavitation"],
+        raw["positive_culture_month"],
+        None if months is None else tuple(months),
+    )
+
+
 def _regimen(raw: dict[str, Any]) -> Regimen:
     elig = raw["eligibility"] or {}
-    ext = raw["extension"]
     source = raw["source"]
     return Regimen(
         code=raw["code"],
@@ -124,9 +171,10 @@ def _regimen(raw: dict[str, Any]) -> Regimen:
             pregnant=elig.get("pregnant"),
         ),
         weight_bands=tuple(WeightBand(**b) for b in raw["weight_bands"]),
-        extension=Extension(**ext) if ext else None,
+        extension=_extension(raw["extension"]),
         source=(source,) if isinstance(source, str) else tuple(source),
         confidence=raw["confidence"],
+        sputum=_schedule(raw["sputum"]),
     )
 
 
@@ -137,7 +185,7 @@ def rules_from(destination: str, raw: dict[str, Any]) -> TreatmentRules:
         taken=frozenset(raw["taken"]),
         interruption_alert_after=raw["interruption_alert_after"],
         lost_to_follow_up_after=Period.parse(raw["lost_to_follow_up_after"]),
-        sputum_every=Period.parse(raw["sputum_every"]),
+        custom_sputum=_schedule(raw["custom_sputum"]),
         sputum_grace_days=raw["sputum_grace_days"],
         failure_positive_from_month=raw["failure_positive_from_month"],
         custom_within_factor=raw["custom_within_factor"],
@@ -164,12 +212,15 @@ def load_catalogue(directory: Path | str) -> Mapping[str, TreatmentRules]:
             continue
         loaded = TbTreatmentSchema().load(table)
         sources = raw.get("sources", {})
+        cited_by = [table.get("custom_sputum", {})]
         for regimen in table.get("regimen", []):
-            cited = regimen.get("source", [])
+            cited_by += [regimen, regimen.get("sputum", {})]
+        for row in cited_by:
+            cited = row.get("source", [])
             cites = [cited] if isinstance(cited, str) else cited
             missing = [s for s in cites if s not in sources]
             if missing:
-                raise ValueError(f"{path.name}: tb_treatment regimen cites unknown {missing}")
+                raise ValueError(f"{path.name}: tb_treatment cites unknown {missing}")
         found[path.stem] = rules_from(path.stem, loaded)
     result = MappingProxyType(found)
     _CACHE.clear()

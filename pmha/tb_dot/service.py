@@ -73,7 +73,10 @@ def phases_of(episode: TbEpisode, rules: rg.TreatmentRules) -> tuple[rg.Phase, .
 def progress_of(episode: TbEpisode, rules: rg.TreatmentRules, as_of: date) -> adh.Progress:
     doses = [(o.dose_date, o.status.value) for o in episode.observations]
     checks = [adh.Sputum(s.month, s.collected_on, s.smear, s.culture) for s in episode.sputum]
-    return adh.compute(phases_of(episode, rules), episode.start_date, doses, checks, rules, as_of)
+    regimen = rules.regimens.get(episode.regimen_code)
+    schedule = regimen.sputum_schedule(episode.extended) if regimen else rules.custom_sputum
+    return adh.compute(phases_of(episode, rules), episode.start_date, doses, checks, rules, as_of,
+                       schedule)  # fmt: skip
 
 
 def _treatment(episode: TbEpisode, catalogue: Catalogue, as_of: date | None = None) -> Treatment:
@@ -293,9 +296,15 @@ def record_sputum(
         errors["collected_on"] = ["The sample is dated in the future."]
     if not data.get("smear") and not data.get("culture"):
         errors["smear"] = ["Give the smear or the culture result."]
-    month = adh.treatment_month(episode.start_date, day)
-    if not errors and any(s.month == month for s in episode.sputum):
-        errors["collected_on"] = [f"Month {month}'s sputum check is already recorded."]
+    rules = treatment_rules(catalogue, episode.destination)
+    recorded = {s.month for s in episode.sputum}
+    month = adh.check_month(episode.start_date, day, rules.sputum_grace_days, recorded)
+    if not errors and any(s.collected_on == day for s in episode.sputum):
+        errors["collected_on"] = [
+            f"A sputum check collected on {day:%d %B %Y} is already recorded."
+        ]
+    elif not errors and month in recorded:
+        errors["collected_on"] = [f"The check for treatment month {month} is already recorded."]
     if errors:
         raise ValidationFailed(errors=errors, code="tb_dot.invalid_sputum")
     check = SputumCheck(
@@ -307,7 +316,6 @@ def record_sputum(
         recorded_by=actor.user_id,
     )
     session.add(check)
-    rules = treatment_rules(catalogue, episode.destination)
     regimen = rules.regimens.get(episode.regimen_code)
     ext = regimen.extension if regimen else None
     if (

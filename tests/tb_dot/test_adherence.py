@@ -11,7 +11,14 @@ import pytest
 from pmha.config import PROJECT_ROOT
 from pmha.rules.dates import Period
 from pmha.tb_dot.adherence import Sputum, compute
-from pmha.tb_dot.regimens import Patient, Phase, TreatmentRules, ineligible, load_catalogue
+from pmha.tb_dot.regimens import (
+    MONTHLY,
+    Patient,
+    Phase,
+    TreatmentRules,
+    ineligible,
+    load_catalogue,
+)
 
 START = dt.date(2026, 1, 1)
 SHORT = (Phase("intensive", "HRZE", 3, 5), Phase("continuation", "HR", 2, 4))
@@ -20,7 +27,7 @@ RULES = TreatmentRules(
     taken=frozenset({"observed"}),
     interruption_alert_after=3,
     lost_to_follow_up_after=Period.parse("2m"),
-    sputum_every=Period.parse("1m"),
+    custom_sputum=MONTHLY,
     sputum_grace_days=7,
     failure_positive_from_month=5,
     custom_within_factor=1.5,
