@@ -139,7 +139,7 @@ CASES = [
         "US",
         "immigrant",
         ADULT,
-        date(2026, 7, 15),
+        date(2024, 4, 30),  # the window to 17 years holds until 30 Apr 2024 (US.toml)
         "Polio",
         "not_required",
         rule="us.vaccine.polio",

@@ -47,16 +47,17 @@ def _step(session: Session, actor: Actor, rules: RuleBook, applicant: Applicant)
 
 
 def _elder(session: Session, nurse: Actor, rules: RuleBook) -> Applicant:
-    """A US immigrant born in 1950: influenza, Tdap and varicella are required today."""
+    """A US immigrant born in 1950: influenza, Tdap, varicella and (65 or over) pneumococcal
+    are required today (US.toml us.vaccine.*, BRIEF §1.5 [S13a, S14])."""
     return _planned(session, nurse, rules, "US", "immigrant", dob="1950-03-01")
 
 
 def _settle_every_vaccine(
     session: Session, nurse: Actor, applicant: Applicant, influenza: bool = True
 ) -> None:
-    """Papers for influenza this season and a Tdap, and a physician's diagnosis of varicella
-    (evidence of immunity, [S13a])."""
-    papers = [("115", dt.date(2024, 5, 2))]
+    """Papers for influenza this season, a Tdap and a PCV20 (pneumococcal from 65 years, BRIEF
+    §1.5), and a physician's diagnosis of varicella (evidence of immunity, [S13a])."""
+    papers = [("115", dt.date(2024, 5, 2)), ("216", dt.date(2024, 5, 2))]
     if influenza:
         papers.append(("141", TODAY - dt.timedelta(days=20)))
     for cvx, day in papers:
