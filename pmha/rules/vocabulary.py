@@ -105,7 +105,9 @@ RESULT_VALUES: dict[str, tuple[str, ...] | None] = {
     "medical_history": _DONE,
     "physical_exam": _DONE,
     "mental_health": _DONE,
-    "vaccination_review": ("completed",),
+    # `class_a`: completed with a required vaccine refused and no waiver, where the destination's
+    # [vaccination] policy makes that Class A [S13f]; the review is done, the outcome holds.
+    "vaccination_review": ("completed", "class_a"),
     "chest_xray": _CXR,
     "chest_xray_lateral": _CXR,
     "igra": ("positive", "negative", "indeterminate"),
@@ -201,6 +203,8 @@ OUTCOME_KINDS: dict[str, OutcomeKind] = {
         frozenset({"health_undertaking", "deferred_until_treated", "none"}), default="none"
     ),
     "exam_validity": OutcomeKind(frozenset({"valid"}), default=None),
+    # A required vaccine refused without waiver (US: Class A, vaccination [S13f]; issue 15).
+    "vaccination": OutcomeKind(frozenset({"class_a", "none"}), default="none"),
 }
 CERTIFICATE_REASONS = frozenset({"confirmed_or_suspected_tb", "testing_postponed", "withdrawn"})
 

@@ -9,9 +9,16 @@ not routinely available in the exam country, and not flu season (the exam countr
 [S23a, S23b]). A waiver granted elsewhere (religious or moral conviction, [S13d]) is passed by
 the caller.
 
-A refusal is not a waiver: "refusal of a required vaccine without waiver -> Class A" [S13f]. What
-a refusal means for clearance is the destination's rule, which the rule files do not model yet,
-so a refused required vaccine stays open (`refused`) and says that the physician decides.
+A refusal is not a waiver: "refusal of a required vaccine without waiver -> Class A" [S13f]. A
+refused required vaccine is `refused` here; what it means for the review and for clearance is the
+destination's `[vaccination]` policy, applied by pmha.vaccines.outcome.
+
+A vaccine the destination lists whose rule is in force, but whose condition the applicant does not
+meet while other vaccines are required (the US age windows), is waived `not_age_appropriate`
+(`contraindicated` when CDSi says so, e.g. MMR in pregnancy in Australia), not "not required".
+Influenza follows the rule file's season of the exam country only: in season a dose given since
+the season began settles it, otherwise it is to give today, whatever CDSi's seasonal data says
+(its data ends with its own season); out of season it is waived `not_flu_season`.
 
 Statuses:
 - `done`: a valid dose, or the series is complete or the applicant immune;
@@ -19,8 +26,8 @@ Statuses:
 - `due_now`: required, no valid dose yet, but CDSi's earliest date is after today (for example
   another live vaccine was given less than 28 days ago): see `earliest`;
 - `waived`: `waiver` names the reason, from pmha.rules.vocabulary.WAIVER_REASONS;
-- `refused`: required, no valid dose, and the applicant refused it (`refused_on`): open, the
-  physician decides; never settled by the refusal itself;
+- `refused`: required, no valid dose, and the applicant refused it (`refused_on`): never
+  settled by the refusal itself (pmha.vaccines.outcome decides what it leads to);
 - `not_required`: the rule file does not require it for this applicant (a US refugee);
 - `conditional`: the rule file waits for a fact not known yet (e.g. pregnancy).
 """
@@ -60,6 +67,9 @@ STATUSES = (DONE, DUE_NOW, GIVE_TODAY, WAIVED, NOT_REQUIRED, CONDITIONAL, REFUSE
 SETTLED = frozenset({DONE, WAIVED, NOT_REQUIRED})
 
 INFLUENZA = "Influenza"
+# The engine's detail for a vaccine whose rule is in force but whose condition is not met
+# (pmha.rules.model: the node's idle item).
+CONDITION_NOT_MET = "condition not met"
 _NO_WAIVERS: Mapping[str, str] = MappingProxyType({})
 _NO_REFUSALS: Mapping[str, date] = MappingProxyType({})
 # A refusal is recorded as a refusal, never passed as a waiver, and an authority's waiver of a
@@ -146,7 +156,16 @@ def _one(
     group_name, antigen_name = CDSI_GROUPS[vaccine]
     group = forecast.groups.get(group_name)
     antigen = _antigen(group, antigen_name)
-    valid = sum(1 for e in forecast.evaluations if e.antigen == antigen_name and e.status == VALID)
+    since = (
+        season_start(season, as_of)
+        if vaccine == INFLUENZA and season is not None and season.contains(as_of)
+        else date.min
+    )
+    valid = sum(
+        1
+        for e in forecast.evaluations
+        if e.antigen == antigen_name and e.status == VALID and e.date >= since
+    )
     base = _Base(vaccine, group_name, group, antigen, valid)
     rule = item.reason
 
@@ -154,7 +173,21 @@ def _one(
         flu = _influenza(item, base, as_of, season, programme_in_force)
         if flu is not None:
             return flu
+        if item.status == vocab.REQUIRED:
+            return _influenza_in_season(item, base, season, since, waivers, refusals)
     if item.status == vocab.NOT_REQUIRED:
+        if programme_in_force and rule.rule is not None and rule.detail == CONDITION_NOT_MET:
+            if base.cdsi_status == CONTRAINDICATED:
+                return base.make(
+                    WAIVED,
+                    _why(rule, f"CDSi: {base.cdsi_reason}"),
+                    waiver="contraindicated",
+                )
+            return base.make(
+                WAIVED,
+                _why(rule, "outside the age range the destination requires it for"),
+                waiver="not_age_appropriate",
+            )
         return base.make(NOT_REQUIRED, rule)
     if item.status == vocab.CONDITIONAL:
         return base.make(CONDITIONAL, rule)
@@ -224,6 +257,43 @@ def _influenza(
         )
         return base.make(WAIVED, why, waiver="not_flu_season")
     return None
+
+
+def season_start(season: FluSeason, day: date) -> date:
+    """The first day of the season that contains `day` (it may have begun the year before)."""
+    start = date(day.year, *season.start)
+    return start if start <= day else date(day.year - 1, *season.start)
+
+
+def _influenza_in_season(
+    item: PlanItem,
+    base: _Base,
+    season: FluSeason,
+    since: date,
+    waivers: Mapping[str, str],
+    refusals: Mapping[str, date],
+) -> VaccineRequirement:
+    """In the rule file's season: a dose given since the season began settles it; otherwise it
+    is to give today. CDSi's seasonal dates do not decide here (its data ends with its season)."""
+    source = tuple(dict.fromkeys((*item.reason.source, *season.source)))
+    if base.valid:
+        why = Reason(item.reason.rule, source, f"a dose this season (since {since.isoformat()})")
+        return base.make(DONE, why)
+    if base.cdsi_status == IMMUNE:
+        return base.make(DONE, Reason(item.reason.rule, source, f"CDSi: {base.cdsi_reason}"))
+    recorded = waivers.get(INFLUENZA)
+    if recorded is not None:
+        why = Reason(item.reason.rule, source, f"recorded: {recorded}")
+        return base.make(WAIVED, why, waiver=recorded)
+    refused_on = refusals.get(INFLUENZA)
+    if refused_on is not None:
+        why = Reason(item.reason.rule, source, f"refused by the applicant on {refused_on}")
+        return base.make(REFUSED, why, refused_on=refused_on)
+    if base.cdsi_status == CONTRAINDICATED:
+        why = Reason(item.reason.rule, source, f"CDSi: {base.cdsi_reason}")
+        return base.make(WAIVED, why, waiver="contraindicated")
+    detail = f"in the {season.name} influenza season and no dose since {since.isoformat()}"
+    return base.make(GIVE_TODAY, Reason(item.reason.rule, source, detail))
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,14 +134,17 @@ CASES = [
         earliest=date(2026, 8, 2),
     ),
     Case(
-        "US immigrant adult and polio: the rule's age range ends at 18",
-        "§1.5 Table 1 age ranges [S13a, S14]",
+        # issue 15: a listed vaccine outside its age window is the blanket waiver "not age
+        # appropriate", not "not required" (BRIEF §1.5 blanket waivers [S13a]).
+        "US immigrant adult and polio: the rule's age range ends at 18: not age appropriate",
+        "§1.5 Table 1 age ranges and blanket waiver not age appropriate [S13a, S14]",
         "US",
         "immigrant",
         ADULT,
         date(2024, 4, 30),  # the window to 17 years holds until 30 Apr 2024 (US.toml)
         "Polio",
-        "not_required",
+        "waived",
+        waiver="not_age_appropriate",
         rule="us.vaccine.polio",
     ),
     Case(
