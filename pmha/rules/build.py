@@ -175,7 +175,6 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         incidence=MappingProxyType(incidence),
         flu_seasons=flu_seasons,
         vaccination=_vaccination(data["vaccination"]),
-        vaccination=_vaccination(data["vaccination"]),
         open_questions=tuple(
             OpenQuestion(q["id"], q["about"], q["question"], q["asked"])
             for q in data["open_question"]
@@ -188,19 +187,6 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         ),
     )
     return ruleset, problems
-
-
-def _vaccination(row: dict[str, Any] | None) -> VaccinationPolicy | None:
-    if row is None:
-        return None
-    return VaccinationPolicy(
-        row["refusal_outcome"],
-        row["individual_waiver"],
-        row["doses"],
-        _sources(row["source"]),
-        row["confidence"],
-        row["note"],
-    )
 
 
 def _vaccination(row: dict[str, Any] | None) -> VaccinationPolicy | None:

@@ -272,20 +272,6 @@ class VaccinationPolicy:
 
 
 @dataclass(frozen=True, slots=True)
-class VaccinationPolicy:
-    """`[vaccination]`: what a refused required vaccine leads to (`class_a` or `recorded`), the
-    individual waiver route (a WAIVER_REASONS value, or None), and `doses` (`one`: one valid
-    dose of each age-appropriate vaccine meets the requirement [S13a]; `series`)."""
-
-    refusal_outcome: str
-    individual_waiver: str | None
-    doses: str
-    source: tuple[str, ...]
-    confidence: str | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class FluSeason:
     """An influenza season of exam countries as (month, day) bounds, inclusive; it may wrap over
     the new year. `countries` empty: every exam country no other season of the file names."""

@@ -124,18 +124,6 @@ class VaccinationPolicySchema(Cited):
     doses = fields.String(load_default="one", validate=validate.OneOf(["one", "series"]))
 
 
-class VaccinationPolicySchema(Cited):
-    """What the destination does with a refused required vaccine, and the waiver routes
-    (`[vaccination]`; issue 15). `refusal_outcome`: `class_a` (a refusal without waiver is
-    Class A and holds travel [S13f]) or `recorded` (kept on the record; travel not held)."""
-
-    refusal_outcome = fields.String(required=True, validate=validate.OneOf(["class_a", "recorded"]))
-    individual_waiver = fields.String(
-        load_default=None, validate=validate.OneOf(["religious_or_moral_waiver"])
-    )
-    doses = fields.String(load_default="one", validate=validate.OneOf(["one", "series"]))
-
-
 class IncidenceSchema(Cited):
     country = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
     per_100k = fields.Float(required=True, validate=validate.Range(min=0))
@@ -558,7 +546,6 @@ class RuleFileSchema(Strict):
     tb_burden = fields.Nested(BurdenSchema, load_default=None)
     tb_incidence = fields.List(fields.Nested(IncidenceSchema), load_default=list)
     flu_season = fields.List(fields.Nested(FluSeasonSchema), load_default=list)
-    vaccination = fields.Nested(VaccinationPolicySchema, load_default=None)
     vaccination = fields.Nested(VaccinationPolicySchema, load_default=None)
     requirement = fields.List(fields.Nested(RequirementSchema), load_default=list)
     vaccine = fields.List(fields.Nested(VaccineSchema), load_default=list)
