@@ -332,6 +332,12 @@ ROUTES: list[Route] = [
           lambda c: f"/api/v1/steps/{c.step.id}/transition",
           body=lambda c: {"to": "in_progress", "version": c.step.version},
           succeeds=PHYSICIAN, foreign=RECORD, not_found="workflow.step_not_found"),
+    # The UK TB certificate carries health details (reason X-ray not taken, sputum): exam
+    # readers only. The principal goes to the US: the JSON says so, the PDF is refused (409).
+    Route("travel_api.tb_certificate", "GET", API, EXAM_READERS, 200,
+          lambda c: f"{_applicant(c)}/tb-certificate", **APPLICANT_404),
+    Route("travel_api.tb_certificate_pdf", "GET", API, EXAM_READERS, 409,
+          lambda c: f"{_applicant(c)}/tb-certificate.pdf", **APPLICANT_404),
     Route("workflow_api.case_clearance", "GET", API, CLEARANCE_READERS, 200,
           lambda c: f"{_case(c)}/clearance", **CASE_404),
     Route("exams_api.read_record", "GET", API, EXAM_READERS, 200,

@@ -11,12 +11,14 @@ from flask import Blueprint, Response
 from marshmallow import fields, validate
 
 from pmha.accounts.web_auth import confirm_signature
+from pmha.cases import service as cases
 from pmha.core.auth import actor, require
-from pmha.core.db import get_session
+from pmha.core.db import get_session, utcnow
 from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema
-from pmha.travel import certificates, checks, departures, handover, schemas
+from pmha.travel import certificates, checks, context, departures, handover, schemas
+from pmha.travel import tb_certificate as tb
 from pmha.travel.rows import traveller_rows
 from pmha.travel.signing import token
 
@@ -182,6 +184,40 @@ def certificate_pdf(applicant_id: uuid.UUID) -> Any:
         data,
         mimetype="application/pdf",
         headers={"Content-Disposition": "inline; filename=certificate.pdf"},
+    )
+
+
+@bp.get("/applicants/<uuid:applicant_id>/tb-certificate")
+@require("exams:read")
+@doc(
+    "The UK TB clearance certificate as the current plan gives it: issued or not (and why), "
+    "whether the chest X-ray was taken and, if not, the reason in the UK's words, and the "
+    "sputum results",
+    errors=(404,),
+    tag=TAG,
+)
+def tb_certificate(applicant_id: uuid.UUID) -> Any:
+    cert = tb.tb_certificate(
+        get_session(), actor(), context.rulebook(), applicant_id, utcnow().date()
+    )
+    return tb.as_dict(cert)
+
+
+@bp.get("/applicants/<uuid:applicant_id>/tb-certificate.pdf")
+@require("exams:read")
+@doc(
+    "The UK TB clearance certificate as PDF (409 for other destinations)",
+    errors=(404, 409),
+    tag=TAG,
+)
+def tb_certificate_pdf(applicant_id: uuid.UUID) -> Any:
+    session = get_session()
+    cert = tb.tb_certificate(session, actor(), context.rulebook(), applicant_id, utcnow().date())
+    site = cases.load_applicant(session, actor(), applicant_id).case.site.name
+    return Response(
+        tb.render_pdf(cert, site),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": "inline; filename=tb-certificate.pdf"},
     )
 
 
