@@ -115,3 +115,9 @@ class VaccinationReview(UUIDPk, Base):
     rules_version: Mapped[str | None] = mapped_column(String(40))
     # [{"vaccine": ..., "status": ..., "waiver": ...}] as the review saw them.
     requirements: Mapped[list[dict[str, str | None]]] = mapped_column(JSON, default=list)
+    # The vaccination outcome it recorded (pmha.vaccines.outcome: complete, class_a, refused);
+    # None on reviews completed before issue 15 (they were complete: nothing could be open).
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    # Vaccines an individual waiver covers (the destination's route, e.g. USCIS's religious or
+    # moral waiver [S13d]), as the physician recorded them on completing the review.
+    individual_waivers: Mapped[list[str] | None] = mapped_column(JSON, default=list)

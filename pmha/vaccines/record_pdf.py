@@ -12,26 +12,10 @@ from sqlalchemy.orm import Session
 from pmha.core.auth import Actor
 from pmha.core.pdf import Document
 from pmha.rules import RuleBook
-from pmha.vaccines import dosing, live, service
+from pmha.vaccines import dosing, live, outcome, service
 from pmha.vaccines.models import RecordKind
 from pmha.vaccines.seasons import CDSI_GROUPS
 
-_WAIVER_WORDS = {
-    "not_age_appropriate": "Not age appropriate",
-    "contraindicated": "Contraindicated",
-    "insufficient_interval": "Insufficient time interval",
-    "not_routinely_available": "Not routinely available",
-    "not_flu_season": "Not flu season",
-    "religious_or_moral_waiver": "Religious or moral waiver",
-}
-_STATUS_WORDS = {
-    "done": "Requirement met",
-    "give_today": "Due: to give",
-    "due_now": "Due: next dose later",
-    "not_required": "Not required",
-    "conditional": "Pending a fact",
-    "refused": "Refused (not a waiver): the physician decides",
-}
 _KIND = {
     RecordKind.ADMINISTERED: "given here",
     RecordKind.HISTORICAL: "from documents",
@@ -73,19 +57,25 @@ def render_record(
                     dates[vaccine].append(r.occurred_on.isoformat())
     doc.heading("Vaccines required by the destination")
     if view.requirements:
+        if view.outcome is not None:
+            doc.paragraph(f"Vaccination outcome: {view.outcome.words}.")
         rows = []
-        for req in view.requirements:
-            status = (
-                _WAIVER_WORDS.get(req.waiver or "", req.waiver or "")
-                if req.status == "waived"
-                else _STATUS_WORDS.get(req.status, req.status)
-            )
+        states = (
+            view.outcome.vaccines
+            if view.outcome is not None
+            else tuple(outcome.vaccine_outcome(r) for r in view.requirements)
+        )
+        for req, state in zip(view.requirements, states, strict=True):
+            why = req.reason.detail
+            note = outcome.season_note(req)
+            if note:
+                why = f"{why}. {note}"
             rows.append(
                 [
                     req.vaccine,
                     ", ".join(dates.get(req.vaccine, [])) or "-",
-                    status,
-                    req.reason.detail,
+                    state.words,
+                    why,
                 ]
             )
         doc.grid(["Vaccine", "Dates given", "Status or waiver", "Why"], rows, (30, 42, 38, 70))

@@ -156,3 +156,5 @@ class ReviewOut(StrictSchema):
     completed_at = fields.DateTime()
     rules_version = fields.String(allow_none=True)
     requirements = fields.List(fields.Nested(ReviewedOut))
+    outcome = fields.String(allow_none=True)  # complete, class_a or refused (issue 15)
+    individual_waivers = fields.List(fields.String(), allow_none=True)

@@ -22,12 +22,14 @@ from pmha.cases.models import Applicant
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.rules import RuleBook
+from pmha.rules.model import VaccinationPolicy
 from pmha.rules.plan import PlanItem
 from pmha.vaccines import live
 from pmha.vaccines.cdsi.data import supporting_data
 from pmha.vaccines.cdsi.engine import forecast as cdsi_forecast
 from pmha.vaccines.cdsi.model import CdsiInputError, Dose, Forecast, Patient
-from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
+from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccinationReview, VaccineLot
+from pmha.vaccines.outcome import VaccinationOutcome, vaccination_outcome
 from pmha.vaccines.records import records as vaccination_records
 from pmha.vaccines.requirements import (
     GIVE_TODAY,
@@ -55,6 +57,9 @@ class Overview:
     requirements: list[VaccineRequirement] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # why something could not be computed
     lots: dict[str, list[VaccineLot]] = field(default_factory=dict)  # usable, by CVX
+    policy: VaccinationPolicy | None = None  # the destination's [vaccination] policy
+    outcome: VaccinationOutcome | None = None  # None while the requirements are not known
+    individual_waivers: tuple[str, ...] = ()  # as the latest review recorded them
 
     @property
     def active(self) -> list[VaccinationRecord]:
@@ -156,6 +161,27 @@ def recorded_refusals(active: Iterable[VaccinationRecord]) -> dict[str, date]:
     return out
 
 
+def given_here(active: Iterable[VaccinationRecord]) -> set[str]:
+    """The rule-file vaccines a dose given at this exam covers (the others are documented)."""
+    return {
+        vaccine
+        for r in active
+        if r.kind is RecordKind.ADMINISTERED
+        for vaccine in _vaccines_of(r.cvx)
+    }
+
+
+def latest_individual_waivers(session: Session, applicant_id: uuid.UUID) -> tuple[str, ...]:
+    """The vaccines an individual waiver covers, as the applicant's latest review recorded."""
+    found = session.scalar(
+        select(VaccinationReview.individual_waivers)
+        .where(VaccinationReview.applicant_id == applicant_id)
+        .order_by(VaccinationReview.completed_at.desc())
+        .limit(1)
+    )
+    return tuple(found or ())
+
+
 def usable_lots(session: Session, site_id: uuid.UUID, day: date) -> dict[str, list[VaccineLot]]:
     rows = session.scalars(
         select(VaccineLot)
@@ -178,8 +204,12 @@ def overview(
     rules: RuleBook,
     applicant_id: uuid.UUID,
     as_of: date | None = None,
+    *,
+    waivers: Iterable[str] | None = None,
 ) -> Overview:
-    """The applicant's vaccination overview (audited reads of the records and the workflow)."""
+    """The applicant's vaccination overview (audited reads of the records and the workflow).
+    `waivers`: the vaccines an individual waiver covers (default: as the latest review
+    recorded them)."""
     as_of = as_of or utcnow().date()
     applicant = cases.load_applicant(session, actor, applicant_id)
     found = vaccination_records(session, actor, applicant.id)
@@ -213,6 +243,15 @@ def overview(
         )
         return view
     items = [PlanItem.from_dict(item) for item in plan.get("vaccines", [])]
+    ruleset = rules.for_destination(view.destination)
+    view.policy = ruleset.vaccination
+    route = view.policy.individual_waiver if view.policy is not None else None
+    if route is None:
+        view.individual_waivers = ()
+    elif waivers is None:
+        view.individual_waivers = latest_individual_waivers(session, applicant.id)
+    else:
+        view.individual_waivers = tuple(waivers)
     try:
         exam_country = applicant.case.site.country
         view.requirements = requirements(
@@ -220,9 +259,14 @@ def overview(
             view.forecast,
             exam_country,
             as_of,
+            waivers={vaccine: route for vaccine in view.individual_waivers if route},
             refusals=recorded_refusals(view.active),
-            season=rules.for_destination(view.destination).flu_season(exam_country),
+            season=ruleset.flu_season(exam_country),
         )
     except RequirementsError as exc:
         view.problems.append(f"The requirements could not be computed: {exc}")
+        return view
+    view.outcome = vaccination_outcome(
+        view.requirements, view.policy, given=given_here(view.active)
+    )
     return view

@@ -20,7 +20,7 @@ from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.exams.views.common import Failed, applicant_of, page_context, refused, version_of
 from pmha.exports.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
-from pmha.vaccines import dosing, live, records, review, service, stock
+from pmha.vaccines import dosing, live, outcome, records, review, service, stock
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
 from pmha.vaccines.record_pdf import render_record
 from pmha.vaccines.requirements import STATUSES
@@ -39,7 +39,7 @@ STATUS_WORDS = {
     "waived": "Waived",
     "not_required": "Not required",
     "conditional": "Waits for a fact",
-    "refused": "Refused: the physician decides",
+    "refused": "Refused (not a waiver)",
 }
 assert set(STATUS_WORDS) == set(STATUSES)
 KIND_WORDS = {
@@ -98,6 +98,8 @@ def _lists() -> dict[str, Any]:
         "is_live": live.is_live,
         "defaults": dosing.defaults,
         "value_label": value_label,
+        "season_note": outcome.season_note,
+        "state_words": outcome.STATE_WORDS,
     }
 
 
@@ -129,6 +131,7 @@ def _page(
         summary_errors=summary,
         summary_labels=words,
         can_write=actor().can("vaccines:write"),
+        can_confirm=actor().can(review.PHYSICIAN),
         today=utcnow().date(),
         now=utcnow(),
         **_lists(),
@@ -199,7 +202,14 @@ def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
     try:
-        review.complete_review(get_session(), actor(), rulebook(), applicant.id)
+        review.complete_review(
+            get_session(),
+            actor(),
+            rulebook(),
+            applicant.id,
+            confirm_refusal=request.form.get("confirm_refusal") == "yes",
+            individual_waivers=request.form.getlist("individual_waiver"),
+        )
     except (Forbidden, NotFound):
         raise
     except AppError as exc:

@@ -53,11 +53,17 @@ def _elder(session: Session, nurse: Actor, rules: RuleBook) -> Applicant:
 
 
 def _settle_every_vaccine(
-    session: Session, nurse: Actor, applicant: Applicant, influenza: bool = True
+    session: Session,
+    nurse: Actor,
+    applicant: Applicant,
+    influenza: bool = True,
+    pneumococcal: bool = True,
 ) -> None:
     """Papers for influenza this season, a Tdap and a PCV20 (pneumococcal from 65 years, BRIEF
     §1.5), and a physician's diagnosis of varicella (evidence of immunity, [S13a])."""
-    papers = [("115", dt.date(2024, 5, 2)), ("216", dt.date(2024, 5, 2))]
+    papers = [("115", dt.date(2024, 5, 2))]
+    if pneumococcal:
+        papers.append(("216", dt.date(2024, 5, 2)))
     if influenza:
         papers.append(("141", TODAY - dt.timedelta(days=20)))
     for cvx, day in papers:
@@ -86,18 +92,101 @@ def test_the_review_waits_while_a_vaccine_is_open_and_writes_nothing(
     assert _step(session, nurse, rules, applicant).state == StepState.PENDING
 
 
-def test_a_refused_vaccine_keeps_the_review_open(
-    session: Session, nurse: Actor, rules: RuleBook
-) -> None:
+def _refuses_pcv(session: Session, nurse: Actor, rules: RuleBook) -> Applicant:
+    """The elder with every vaccine settled but pneumococcal (required from 65, US.toml
+    us.vaccine.pneumococcal, BRIEF §1.5 [S13a, S14]), which they refuse."""
     applicant = _elder(session, nurse, rules)
-    _settle_every_vaccine(session, nurse, applicant, influenza=False)
+    _settle_every_vaccine(session, nurse, applicant, pneumococcal=False)
     records.record_vaccination(
         session, nurse, applicant.id,
-        {"kind": RecordKind.REFUSED, "date": TODAY, "cvx": "141", "refusal_reason": "03"},
+        {"kind": RecordKind.REFUSED, "date": TODAY, "cvx": "216", "refusal_reason": "03"},
     )  # fmt: skip
+    return applicant
+
+
+def _holds(session: Session, actor: Actor, rules: RuleBook, applicant: Applicant) -> list[str]:
+    decision = workflow.current(session, actor, rules, applicant.id).decision
+    return [f"{b.code}:{b.detail}" for b in decision.blockers if b.kind == "outcome"]
+
+
+def test_a_refusal_is_not_completed_without_the_physician_confirming_it(
+    session: Session, nurse: Actor, rules: RuleBook
+) -> None:
+    """A refusal is not a waiver [S13f]: without confirmation the review stays open, and a nurse
+    cannot confirm it (the panel physician does); nothing is written either way."""
+    applicant = _refuses_pcv(session, nurse, rules)
+    before = _reviews(session)
     with pytest.raises(review.ReviewOpen) as exc:
         review.complete_review(session, nurse, rules, applicant.id)
-    assert "Influenza (refused: the physician decides)" in exc.value.detail
+    assert "Refused by the applicant: Pneumococcal" in exc.value.detail
+    assert "Class A" in exc.value.detail
+    from pmha.core.errors import Forbidden
+
+    with pytest.raises(Forbidden):
+        review.complete_review(session, nurse, rules, applicant.id, confirm_refusal=True)
+    assert _reviews(session) == before
+    assert _step(session, nurse, rules, applicant).state == StepState.PENDING
+
+
+def test_a_confirmed_refusal_completes_the_review_as_class_a_and_holds_clearance(
+    session: Session, nurse: Actor, rules: RuleBook, world: World
+) -> None:
+    """BRIEF §1.5: refusal of a required vaccine without waiver -> Class A (vaccination)
+    [S13f]; US.toml [vaccination] refusal_outcome = class_a, us.vaccination.class_a, and
+    [clearance] hold 'vaccination:class_a'. The completion is audited with its outcome."""
+    applicant = _refuses_pcv(session, nurse, rules)
+    physician = world.actor("panel_physician")
+    done = review.complete_review(session, physician, rules, applicant.id, confirm_refusal=True)
+    assert (done.outcome, done.individual_waivers) == ("class_a", [])
+    assert _step(session, nurse, rules, applicant).state == StepState.DONE
+    decision = workflow.current(session, nurse, rules, applicant.id).decision
+    assert decision.status == "not_cleared"
+    assert "vaccination:class a" in _holds(session, nurse, rules, applicant)
+    session.commit()
+    event = session.scalars(
+        select(audit.AuditEvent).where(
+            audit.AuditEvent.record_type == "vaccination_review",
+            audit.AuditEvent.record_id == str(done.id),
+        )
+    ).first()
+    assert event is not None and event.changes is not None and "outcome" in event.changes
+    assert audit.verify(session).ok
+
+
+def test_an_individual_waiver_releases_the_refusal(
+    session: Session, nurse: Actor, rules: RuleBook, world: World
+) -> None:
+    """The religious or moral waiver USCIS grants on its own form [S13d] (US.toml [vaccination]
+    individual_waiver) settles the refused vaccines: outcome complete, clearance not held."""
+    applicant = _refuses_pcv(session, nurse, rules)
+    physician = world.actor("panel_physician")
+    review.complete_review(session, physician, rules, applicant.id, confirm_refusal=True)
+    assert _holds(session, nurse, rules, applicant)
+    waived = ["Pneumococcal"]
+    done = review.complete_review(
+        session, physician, rules, applicant.id, individual_waivers=waived
+    )
+    assert (done.outcome, done.individual_waivers) == ("complete", waived)
+    assert not [h for h in _holds(session, nurse, rules, applicant) if h.startswith("vacc")]
+    from pmha.vaccines import service
+
+    view = service.overview(session, nurse, rules, applicant.id)
+    assert view.outcome is not None and view.outcome.value == "complete"
+    states = {v.vaccine: v.state for v in view.outcome.vaccines}
+    assert states["Pneumococcal"] == "individual_waiver"
+
+
+def test_an_individual_waiver_only_for_a_refused_vaccine(
+    session: Session, nurse: Actor, rules: RuleBook, world: World
+) -> None:
+    """A waiver is the authority's answer to a refusal: nothing else is waived this way."""
+    applicant = _refuses_pcv(session, nurse, rules)
+    physician = world.actor("panel_physician")
+    with pytest.raises(review.ReviewOpen) as exc:
+        review.complete_review(
+            session, physician, rules, applicant.id, individual_waivers=["Varicella"]
+        )
+    assert "not refused: Varicella" in exc.value.detail
 
 
 def test_the_review_settles_the_step_and_the_workflow_links_to_it(
