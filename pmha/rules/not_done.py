@@ -74,3 +74,20 @@ def not_taken(
     words = next((nd.words[reason] for nd in declared if reason in nd.words), None)
     source = next((nd.source for nd in declared if reason in nd.words), ())
     return NotTaken(reason, vocab.NOT_DONE_REASONS.get(reason, reason), words, source, implied)
+
+
+def step_words(ruleset: RuleSet | None, codes: list[str], day: date) -> dict[str, dict[str, str]]:
+    """For each requirement code that has them: NOT_DONE_REASONS code -> destination's words."""
+    found = {code: destination_words(ruleset, code, day) for code in codes}
+    return {code: words for code, words in found.items() if words}
+
+
+def routes(ruleset: RuleSet | None, codes: list[str], day: date) -> dict[str, list[str]]:
+    """For each requirement code: the alternative routes its rules in force declare, in words."""
+    out: dict[str, list[str]] = {}
+    for code in codes:
+        rules = ruleset.rules_for(code, day) if ruleset else ()
+        notes = list(dict.fromkeys(r.alternative.note for r in rules if r.alternative))
+        if notes:
+            out[code] = notes
+    return out

@@ -186,7 +186,16 @@ def tb_certificate(
     """The applicant's UK TB certificate as the current plan gives it (a read of health data:
     audited)."""
     actor.check("exams:read")
-    found = workflow.current(session, actor, rules, applicant_id)
+    return read_for_workflow(
+        session, actor, rules, workflow.current(session, actor, rules, applicant_id), as_of
+    )
+
+
+def read_for_workflow(
+    session: Session, actor: Actor, rules: RuleBook, found: workflow.Workflow, as_of: date
+) -> TbCertificate:
+    """The certificate of a workflow the caller has read (the case page): audited."""
+    actor.check("exams:read")
     cert = for_workflow(session, rules, found, as_of)
     audit.record(
         session,

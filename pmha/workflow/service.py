@@ -362,6 +362,21 @@ def settle_hints(rules: RuleBook, found: Workflow) -> dict[str, str]:
     }
 
 
+def not_done_offers(rules: RuleBook, found: Workflow) -> dict[str, dict[str, Any]]:
+    """For each step: the destination's words for each not-done reason and the alternative
+    routes its rules declare (e.g. the UK X-ray: "Child (under 11 years)", sputum) [S25]."""
+    from pmha.rules import not_done
+
+    day, ruleset = _plan_day(found), _ruleset(rules, found.applicant)
+    codes = [s.code for s in found.steps]
+    words, routes = not_done.step_words(ruleset, codes, day), not_done.routes(ruleset, codes, day)
+    return {
+        code: {"words": words.get(code, {}), "routes": routes.get(code, [])}
+        for code in codes
+        if code in words or code in routes
+    }
+
+
 def transition(
     session: Session,
     actor: Actor,

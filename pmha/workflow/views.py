@@ -18,7 +18,7 @@ from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
 from pmha.workflow import clearance as cl
-from pmha.workflow import lists, owners, schemas, service
+from pmha.workflow import lists, owners, schemas, service, validity
 from pmha.workflow.facts import FLAGS
 from pmha.workflow.labels import (
     CLEARANCE,
@@ -86,6 +86,11 @@ def can_see_workflow(who: Actor | None) -> bool:
 @bp.app_template_global("can_see_workflow")
 def _can_see_workflow(who: Actor | None) -> bool:
     return can_see_workflow(who)
+
+
+# An outcome's validity and reporting deadline in words, on every page that shows outcomes.
+bp.add_app_template_global(validity.validity_words, "validity_words")
+bp.add_app_template_global(validity.report_words, "report_words")
 
 
 @dataclass
@@ -184,6 +189,22 @@ def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str
     return errors, words
 
 
+def _residence(db: Any, me: Actor, applicant_id: uuid.UUID) -> list[Any] | None:
+    """The member's residence periods (None for those who may not read clinical facts)."""
+    from pmha.workflow import residence
+
+    return residence.periods(db, me, applicant_id) if me.can("exams:read") else None
+
+
+def _tb_certificate(db: Any, me: Actor, w: service.Workflow) -> Any:
+    """The UK TB certificate of a UK-bound member, for those who may read exams (audited)."""
+    if w.applicant.case.destination.value != "GB" or not me.can("exams:read"):
+        return None
+    from pmha.travel import tb_certificate  # the certificate's words live with the certificates
+
+    return tb_certificate.read_for_workflow(db, me, rulebook(), w, utcnow().date())
+
+
 def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 200) -> Any:
     db, me = get_session(), actor()
     found = service.case_clearance(db, me, rulebook(), case_id)
@@ -204,10 +225,13 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
                     s.code: service.allowed_moves(db, rulebook(), w.applicant, s) for s in steps
                 },
                 "hints": service.settle_hints(rulebook(), w),
+                "offers": service.not_done_offers(rulebook(), w),
+                "tb": _tb_certificate(db, me, w),
                 "not_needed": [s for s in steps if s.state == StepState.NOT_APPLICABLE],
                 "results": detail.results,
                 "facts": detail.facts,
                 "notes": _plan_notes(w.record),
+                "residence": _residence(db, me, w.applicant.id),
                 "next": next_action(w, detail.facts, steps),
             }
         )
@@ -375,6 +399,47 @@ def record_facts(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         failed.errors = app_error_fields(exc)
         return _refused(case_id, failed, exc.status)
     return _done(case_id, applicant_id, found, "Clinical facts recorded; the plan follows them.")
+
+
+@bp.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/residence")
+@require("exams:write")
+def add_residence(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    from pmha.workflow import residence
+    from pmha.workflow.residence_api import ResidenceIn
+
+    raw = form_data(request.form, ["country", "from", "to"])
+    if "country" in raw:
+        raw["country"] = raw["country"].upper()
+    failed = Failed(f"r-{applicant_id}", dict(raw))
+    data, errors = load_form(ResidenceIn(), raw)
+    if data is None:
+        failed.errors = {k: [RESIDENCE_WORDS.get(m, m) for m in v] for k, v in errors.items()}
+        return _refused(case_id, failed, 422)
+    try:
+        row = residence.add_period(get_session(), actor(), rulebook(), applicant_id, data)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        failed.errors = app_error_fields(exc)
+        return _refused(case_id, failed, exc.status)
+    found = service.current(get_session(), actor(), rulebook(), row.applicant_id)
+    return _done(case_id, applicant_id, found, "Residence recorded; the plan follows it.")
+
+
+@bp.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/residence/<uuid:period_id>")
+@require("exams:write")
+def remove_residence(case_id: uuid.UUID, applicant_id: uuid.UUID, period_id: uuid.UUID) -> Any:
+    from pmha.workflow import residence
+
+    residence.remove_period(get_session(), actor(), rulebook(), applicant_id, period_id)
+    found = service.current(get_session(), actor(), rulebook(), applicant_id)
+    return _done(case_id, applicant_id, found, "Residence period removed; the plan follows.")
+
+
+RESIDENCE_WORDS = {
+    "Missing data for required field.": "Give this date.",
+    "Not a valid date.": "Give a date like 2015-03-01.",
+}
 
 
 # --- worklists ------------------------------------------------------------------------------------

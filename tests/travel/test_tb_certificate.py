@@ -55,7 +55,12 @@ def _child(session: Session, world: World, rules: Any, **facts: Any) -> Any:
 
 
 def _not_done(
-    session: Session, world: World, rules: Any, applicant: Any, reason: str, code: str = "chest_xray"
+    session: Session,
+    world: World,
+    rules: Any,
+    applicant: Any,
+    reason: str,
+    code: str = "chest_xray",
 ) -> None:
     """Mark a step not done, as the role that records it would (X-ray: the radiologist)."""
     found = service.current(session, world.actor("panel_physician"), rules, applicant.id)
@@ -186,3 +191,45 @@ def _pdf_text(pdf: bytes, work: Path) -> str:
     return subprocess.run(
         ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True
     ).stdout
+
+
+# --- the pages: the physician's X-ray step and the member's clearance -------------------------
+
+
+@pytest.fixture()
+def as_role(app: Any, world: World, connection: Any) -> Any:
+    from tests.conftest import login
+
+    def sign_in(role: str) -> Any:
+        client = app.test_client()
+        login(client, world.users[role].username).close()
+        return client
+
+    return sign_in
+
+
+def test_the_xray_step_offers_the_uk_words_and_the_sputum_route(session, world, rules, as_role):
+    """[S25, S26b] BRIEF 2.1: the not-done reasons carry the certificate's words, and the form
+    says the sputum route may still settle the child's X-ray."""
+    from tests.workflow.test_pages import page_of
+
+    applicant = _child(session, world, rules, tb_contact=True)
+    session.commit()
+    page = page_of(as_role("radiologist"), f"/cases/{applicant.case_id}/workflow")
+    assert "(recorded as “Child (under 11 years)”)" in page
+    assert "(recorded as “Pregnant”)" in page
+    assert "it may still be settled by three sputum samples" in page
+    assert "gastric lavage" in page
+
+
+def test_a_not_done_xray_shows_its_reason_on_the_clearance_page(session, world, rules, as_role):
+    """[S25] BRIEF 2.1: the step and the member's UK TB certificate line show the reason."""
+    from tests.workflow.test_pages import page_of
+
+    applicant = _child(session, world, rules, tb_contact=True)
+    _not_done(session, world, rules, applicant, "under_age_limit")
+    session.commit()
+    page = page_of(as_role("panel_physician"), f"/cases/{applicant.case_id}/workflow")
+    assert "the destination records it as “Child (under 11 years)”" in page
+    assert "Reason X-ray not taken: Child (under 11 years)" in page
+    assert "UK TB certificate:</strong> Not decided yet" in page
