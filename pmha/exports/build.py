@@ -29,7 +29,7 @@ from pmha.core import audit
 from pmha.core.auth import Actor, Role
 from pmha.core.db import Database, utcnow
 from pmha.core.errors import AppError, NotFound
-from pmha.exports import envelope, keys
+from pmha.exports import envelope, keys, updates
 from pmha.exports.envelope import EnvelopeError
 from pmha.exports.hl7 import Hl7Error
 from pmha.exports.models import ExportBundle, ExportJob, ExportLogEntry, JobState, LogEvent
@@ -157,9 +157,30 @@ class Collected:
         recipient: Any,
         signer: envelope.KeyPair,
         existing: bool,
+        sends: Sequence[updates.Send] = (),
     ) -> None:
         self.parts, self.manifest, self.bundle_id = parts, manifest, bundle_id
         self.recipient, self.signer, self.existing = recipient, signer, existing
+        self.sends = list(sends)
+
+
+def _as_last_sent(
+    session: Session, ex: Export, parts: list[Part], created: dt.datetime, fingerprint: str
+) -> tuple[list[Part], dict[str, Any]] | None:
+    """The parts with the VXUs as the last bundle that sent had them, when that gives a bundle
+    that exists: nothing changed since, so the case finds that bundle again."""
+    if ex.sends or ex.last_bundle is None:
+        return None
+    again = [p for p in parts if p.name not in ex.as_last_sent]
+    again += [
+        Part(name, "application/hl7-v2", data)
+        for name, data in ex.as_last_sent.items()
+        if data is not None
+    ]
+    manifest = manifest_for(ex, again, created)
+    if session.get(ExportBundle, bundle_id_for(content_key(again, manifest), fingerprint)) is None:
+        return None
+    return again, manifest
 
 
 def _collect(db: Database, job_id: uuid.UUID, rules: RuleBook, storage: Path) -> Collected:
@@ -176,7 +197,11 @@ def _collect(db: Database, job_id: uuid.UUID, rules: RuleBook, storage: Path) ->
         parts: list[Part] = []
         for contributor in CONTRIBUTORS:
             parts.extend(contributor(ex))
-        manifest = manifest_for(ex, parts, utcnow())
+        created = utcnow()
+        manifest = manifest_for(ex, parts, created)
+        found = _as_last_sent(s, ex, parts, created, recipient.fingerprint)
+        if found is not None:
+            parts, manifest = found
         key = content_key(parts, manifest)
         bundle_id = bundle_id_for(key, recipient.fingerprint)
         manifest["bundle_id"] = str(bundle_id)
@@ -192,7 +217,8 @@ def _collect(db: Database, job_id: uuid.UUID, rules: RuleBook, storage: Path) ->
             site_id=case.site_id,
             details={"bundle_id": str(bundle_id), "job_id": str(job_id)},
         )
-        return Collected(parts, manifest, bundle_id, cert, signer, existing)
+        sends = () if found is not None else ex.sends
+        return Collected(parts, manifest, bundle_id, cert, signer, existing, sends)
 
 
 def _finish(db: Database, job_id: uuid.UUID, c: Collected, envelope_bytes: bytes) -> None:
@@ -214,6 +240,7 @@ def _finish(db: Database, job_id: uuid.UUID, c: Collected, envelope_bytes: bytes
                 )
             )
             s.flush()
+            updates.write(s, c.bundle_id, c.sends)
             s.add(
                 ExportLogEntry(
                     bundle_id=c.bundle_id,

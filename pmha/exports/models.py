@@ -129,3 +129,21 @@ class ImportedTraveller(UUIDPk, Base):
     classifications: Mapped[list[str]] = mapped_column(JSON, default=list)
     follow_up: Mapped[list[str]] = mapped_column(JSON, default=list)
     fhir: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SentImmunization(UUIDPk, Base):
+    """A vaccination record as a bundle's VXU carried it (RXA-21 A, U or D) and a hash of what
+    was sent: a later change goes out as U, a deletion as D, both under the same ORC-3 (CDC IG
+    release 1.5 [S37a], BRIEF 8); an unchanged record is not sent again."""
+
+    __tablename__ = "hl7_sent_records"
+
+    record_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("vaccination_records.id"), index=True)
+    bundle_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("export_bundles.id"), index=True)
+    message_control_id: Mapped[str] = mapped_column(String(20))  # MSH-10 of the message
+    filler_order_number: Mapped[str] = mapped_column(String(64))  # ORC-3.1 as sent
+    action: Mapped[str] = mapped_column(String(1))  # RXA-21
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("record_id", "bundle_id"),)

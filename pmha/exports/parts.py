@@ -25,8 +25,8 @@ from pmha.core.errors import AppError
 from pmha.exams import dicom, lab_service, lab_values, radiology
 from pmha.exams import service as exams
 from pmha.exams.models import SectionKind, SectionStatus
-from pmha.exports import fhir, hl7
-from pmha.exports.immunization import Facility
+from pmha.exports import fhir, hl7, updates
+from pmha.exports.immunization import Facility, ImmunizationRecord
 from pmha.rules import RuleBook
 from pmha.vaccines import records as vaccinations
 from pmha.vaccines.export import patient_of, to_immunization_records
@@ -54,6 +54,11 @@ class Export:
     as_of: dt.datetime = field(default_factory=lambda: dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
     rule_versions: set[str] = field(default_factory=set)
     travellers: list[dict[str, Any]] = field(default_factory=list)
+    # The VXUs: what they send (written down once the bundle exists), and the same parts as the
+    # last bundle that sent had them, so that an unchanged case finds that bundle again.
+    sends: list[updates.Send] = field(default_factory=list)
+    last_bundle: uuid.UUID | None = None
+    as_last_sent: dict[str, bytes | None] = field(default_factory=dict)
 
 
 Contributor = Callable[[Export], list[Part]]
@@ -134,9 +139,53 @@ def _signed(sections: dict[SectionKind, list[Any]], kind: SectionKind) -> Any:
     return signed[-1] if signed else None
 
 
+@dataclass(frozen=True)
+class _Vaccinations:
+    applicant: Applicant
+    records: list[ImmunizationRecord]
+    ids: dict[str, uuid.UUID]
+    now: dt.datetime
+
+
+def _vxu(ex: Export, v: _Vaccinations, records: list[ImmunizationRecord]) -> bytes | None:
+    if not records:
+        return None
+    site = ex.case.site
+    text = hl7.build_vxu(
+        patient_of(v.applicant, site.code),
+        records,
+        Facility(site.code, site.name, "PMHA"),
+        Facility(ex.case.destination.value, "", "PHA"),
+        updates.control_id(str(v.applicant.id), records),
+        v.now,
+    )
+    return text.encode()
+
+
+def vxu_parts(ex: Export, found: list[_Vaccinations]) -> list[Part]:
+    """Per traveller, a VXU of what changed since the last bundle that sent (A, U, D), none
+    when nothing did; and, for `ex.as_last_sent`, the VXUs as that bundle had them."""
+    rows = updates.history(ex.session, [i for v in found for i in v.ids.values()])
+    ex.last_bundle = updates.last_bundle(rows)
+    now_sent, before_last = updates.latest(rows), updates.latest(rows, without=ex.last_bundle)
+    parts = []
+    for v in found:
+        name = f"hl7/{v.applicant.id}.hl7"
+        records = updates.outgoing(v.records, now_sent)
+        data = _vxu(ex, v, records)
+        if data is not None:
+            parts.append(Part(name, "application/hl7-v2", data))
+            control = updates.control_id(str(v.applicant.id), records)
+            ex.sends += updates.sends(records, v.ids, control)
+        if ex.last_bundle is not None:
+            ex.as_last_sent[name] = _vxu(ex, v, updates.outgoing(v.records, before_last))
+    return parts
+
+
 def clinical_summary(ex: Export) -> list[Part]:
     """Per traveller: the FHIR document, the VXU and the original chest X-rays."""
     parts: list[Part] = []
+    vaccinated: list[_Vaccinations] = []
     site = ex.case.site
     for a in ex.case.applicants:
         flow = workflow.current(ex.session, ex.actor, ex.rules, a.id)
@@ -214,16 +263,8 @@ def clinical_summary(ex: Export) -> list[Part]:
             entries.append(plan_of_care)
         document = fhir.bundle(subject, entries, f"{site.code} {site.name}", flow.record.planned_at)
         parts.append(Part(f"fhir/{a.id}.json", "application/fhir+json", _json(document)))
-        if immunizations:
-            vxu = hl7.build_vxu(
-                patient_of(a, site.code),
-                immunizations,
-                Facility(site.code, site.name, "PMHA"),
-                Facility(ex.case.destination.value, "", "PHA"),
-                uuid.UUID(str(a.id)).hex[:20],
-                flow.record.planned_at,
-            )
-            parts.append(Part(f"hl7/{a.id}.hl7", "application/hl7-v2", vxu.encode()))
+        ids = {str(r.id): r.id for r in records}
+        vaccinated.append(_Vaccinations(a, immunizations, ids, flow.record.planned_at))
         ex.travellers.append(
             {
                 "id": str(a.id),
@@ -233,7 +274,7 @@ def clinical_summary(ex: Export) -> list[Part]:
                 "follow_up": follow,
             }
         )
-    return parts
+    return parts + vxu_parts(ex, vaccinated)
 
 
 def _optional(module: str, name: str) -> Callable[..., Any] | None:
