@@ -32,6 +32,7 @@ def _blueprints() -> list[Blueprint]:
     from pmha.vaccines.views import bp as vaccines_pages
     from pmha.web.views import bp as web_pages
     from pmha.workflow.api import bp as workflow_api
+    from pmha.workflow.residence_api import bp as residence_api
     from pmha.workflow.views import bp as workflow_pages
 
     return [
@@ -45,6 +46,7 @@ def _blueprints() -> list[Blueprint]:
         audit_pages,
         cases_api,
         workflow_api,
+        residence_api,
         exams_api,
         labs_api,
         radiology_api,

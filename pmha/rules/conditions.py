@@ -52,6 +52,7 @@ class Context:
             "known_hiv": facts.known_hiv,
             "extrapulmonary_tb": facts.extrapulmonary_tb,
             "complex_condition": facts.complex_condition,
+            "urgent_surveillance": facts.urgent_surveillance,
         }
         self.status: dict[str, str] = {}
         self.outcomes: dict[str, tuple[str, ...]] = {}
@@ -155,7 +156,9 @@ def negate_definite(cond: Cond) -> Cond:
 
 # Predicates that never answer "not known yet"; combinators test them first, which changes no
 # answer (conditions have no side effects) but settles most conditions without the others.
-DEFINITE = frozenset({"age", "sex", "programme", "exam_country", "exam_month", "status"})
+DEFINITE = frozenset(
+    {"age", "sex", "programme", "exam_country", "exam_month", "status", "lived_in", "living_in"}
+)
 
 # A condition before it becomes a closure: (combinator, children) or ("test", cond, definite).
 Tree = tuple[str, Any, bool]

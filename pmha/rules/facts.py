@@ -8,6 +8,8 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
+import pycountry
+
 from pmha.rules import vocabulary as vocab
 
 MAX_AGE_YEARS = 130
@@ -21,6 +23,7 @@ FLAGS = (
     "known_hiv",
     "extrapulmonary_tb",
     "complex_condition",
+    "urgent_surveillance",
 )
 
 
@@ -43,6 +46,16 @@ class Result:
 
 
 @dataclass(frozen=True, slots=True)
+class Residence:
+    """A country the applicant lived in (ISO alpha-2), from `start` to `end` (None: still there).
+    Presumptive treatment depends on where someone lived (BRIEF 1.6 [S16, S17, S18])."""
+
+    country: str
+    start: date
+    end: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Facts:
     """Flags left as None are not known yet: what depends on them is planned as conditional."""
 
@@ -61,10 +74,14 @@ class Facts:
     extrapulmonary_tb: bool | None = None
     # a significant complex medical condition, in the physician's judgement (US PDMS [S19])
     complex_condition: bool | None = None
+    # urgent or complex non-infectious TB: Canadian surveillance within 7 days, not 30 [S28h, S28i]
+    urgent_surveillance: bool | None = None
     departure_date: date | None = None
     results: Mapping[str, Result] = field(default_factory=lambda: _EMPTY)
     waivers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
     deferred: frozenset[str] = frozenset()
+    # countries lived in, with dates; the exam country counts as where the applicant is at the exam
+    residence: tuple[Residence, ...] = ()
 
     @classmethod
     def from_dict(cls, data: Any) -> Facts:
@@ -99,6 +116,8 @@ class Facts:
             add("exam_country", "Use an ISO 3166-1 alpha-2 code in capitals (e.g. TR).")
         elif not self.exam_country.isupper():
             add("exam_country", "Write the country code in capitals (e.g. TR).")
+        elif pycountry.countries.get(alpha_2=self.exam_country) is None:
+            add("exam_country", f"{self.exam_country} is not a country code (ISO 3166-1, e.g. TR).")
         if self.sex == "male" and self.pregnant:
             add("pregnant", "A male applicant cannot be pregnant.")
         if self.gestation_weeks is not None:
@@ -117,6 +136,9 @@ class Facts:
                 add(f"waivers.{code}", "Unknown requirement code.")
             if reason not in vocab.WAIVER_REASONS:
                 add(f"waivers.{code}", f"Use one of {', '.join(sorted(vocab.WAIVER_REASONS))}.")
+        for i, period in enumerate(self.residence):
+            for name, message in residence_errors(period, self.dob, self.exam_date).items():
+                add(f"residence[{i}].{name}", message)
         for code in sorted(self.deferred):
             if code not in vocab.REQUIREMENT_CODES:
                 add("deferred", f"Unknown requirement code {code!r}.")
@@ -137,3 +159,21 @@ def _check_result(code: str, result: Result, dob: date, add: Any) -> None:
         add(f"results.{code}.value", f"Use one of {', '.join(allowed)}.")
     if result.date < dob:
         add(f"results.{code}.date", "The result is dated before the date of birth.")
+
+
+def residence_errors(period: Residence, dob: date, exam_date: date | None) -> dict[str, str]:
+    """What is wrong with one residence period, by field (from/to/country), in words."""
+    found: dict[str, str] = {}
+    code = period.country
+    if not (len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()):
+        found["country"] = "Use an ISO 3166-1 alpha-2 code in capitals (e.g. CD)."
+    if period.end is not None and period.end < period.start:
+        found["to"] = "The end date is before the start date."
+    if period.start < dob:
+        found["from"] = "The start date is before the date of birth."
+    elif exam_date is not None and period.start > exam_date:
+        found["from"] = "The start date is after the exam date."
+    late = period.end is not None and exam_date is not None and period.end > exam_date
+    if late and "to" not in found:
+        found["to"] = "The end date is after the exam date."
+    return found

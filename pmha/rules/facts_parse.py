@@ -6,13 +6,13 @@ from datetime import date
 from types import MappingProxyType
 from typing import Any
 
-from pmha.rules.facts import FLAGS, Facts, Result
+from pmha.rules.facts import FLAGS, Facts, Residence, Result
 
 _REQUIRED = ("dob", "exam_date", "sex", "programme", "destination", "exam_country")
 _DATES = ("dob", "exam_date", "departure_date")
 _KNOWN = frozenset(
     (*_REQUIRED, *FLAGS, "gestation_weeks", "departure_date", "results", "waivers", "deferred")
-)
+) | {"residence"}
 _RESULT_KEYS = frozenset({"value", "date", "treated"})
 
 
@@ -76,9 +76,41 @@ def parse_facts(data: Any) -> tuple[Facts | None, dict[str, list[str]]]:
         values["deferred"] = frozenset(deferred)
     else:
         add("deferred", "Give a list of requirement codes.")
+    values["residence"] = parse_residence(data.get("residence"), add)
     if errors:
         return None, errors
     return Facts(**values), errors
+
+
+_RESIDENCE_KEYS = frozenset({"country", "from", "to"})
+
+
+def parse_residence(raw: Any, add: Any) -> tuple[Residence, ...]:
+    """`[{country, from, to?}, ...]` as Residence periods; type errors go to `add`."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        add("residence", "Give a list of {country, from, to}; leave out to while still there.")
+        return ()
+    out: list[Residence] = []
+    for i, item in enumerate(raw):
+        where = f"residence[{i}]"
+        if not isinstance(item, dict):
+            add(where, "Give an object with country, from and (unless still living there) to.")
+            continue
+        for key in sorted(set(item) - _RESIDENCE_KEYS):
+            add(f"{where}.{key}", "Unknown field.")
+        country, start = item.get("country"), _date(item.get("from"))
+        end = _date(item.get("to")) if item.get("to") is not None else None
+        if not isinstance(country, str):
+            add(f"{where}.country", "Give the country as an ISO 3166-1 alpha-2 code (e.g. CD).")
+        if start is None:
+            add(f"{where}.from", "Missing or not a valid date (use YYYY-MM-DD).")
+        if item.get("to") is not None and end is None:
+            add(f"{where}.to", "Not a valid date (use YYYY-MM-DD).")
+        if isinstance(country, str) and start is not None and (end or item.get("to") is None):
+            out.append(Residence(country, start, end))
+    return tuple(out)
 
 
 def _results(raw: Any, add: Any) -> dict[str, Result]:
@@ -136,4 +168,10 @@ def facts_to_dict(facts: Facts) -> dict[str, Any]:
         out["waivers"] = dict(facts.waivers)
     if facts.deferred:
         out["deferred"] = sorted(facts.deferred)
+    if facts.residence:
+        out["residence"] = [
+            {"country": r.country, "from": r.start.isoformat()}
+            | ({"to": r.end.isoformat()} if r.end else {})
+            for r in facts.residence
+        ]
     return out

@@ -268,6 +268,36 @@ def _outcome(kind: str, names: frozenset[str]) -> Cond:
     return test
 
 
+def lived_in(value: Any, compiled: Compiled) -> Cond:
+    """Lived in (or is at the exam in) a country of the regions or codes named, at any time:
+    e.g. Loa loa exposure, 'resided or traveled in' (BRIEF 1.6 [S16])."""
+    from pmha.rules.regions import resolve
+
+    codes = resolve(value)
+
+    def test(ctx: Context) -> bool | None:
+        facts = ctx.facts
+        return facts.exam_country in codes or any(r.country in codes for r in facts.residence)
+
+    return test
+
+
+def living_in(value: Any, compiled: Compiled) -> Cond:
+    """Living there at the exam: a residence not ended before the exam date, or the exam country
+    (e.g. malaria: refugees 'living in' P. falciparum-endemic sub-Saharan Africa [S18])."""
+    from pmha.rules.regions import resolve
+
+    codes = resolve(value)
+
+    def test(ctx: Context) -> bool | None:
+        facts, day = ctx.facts, ctx.facts.exam_date
+        return facts.exam_country in codes or any(
+            r.country in codes and (r.end is None or r.end >= day) for r in facts.residence
+        )
+
+    return test
+
+
 PREDICATES: dict[str, Callable[[Any, Compiled], Cond]] = {
     "age": age,
     "gestation_weeks": gestation_weeks,
@@ -282,5 +312,7 @@ PREDICATES: dict[str, Callable[[Any, Compiled], Cond]] = {
     "settled": settled,
     "status": status,
     "outcome": outcome,
+    "lived_in": lived_in,
+    "living_in": living_in,
     **{name: flag_predicate(name) for name in FLAGS},
 }

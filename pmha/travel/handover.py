@@ -25,7 +25,7 @@ from pmha.core.errors import NotFound, ValidationFailed
 from pmha.rules.dates import Age
 from pmha.travel import context
 from pmha.travel.models import ArrivalFollowUp, Escort, FitnessCheck, Treatment
-from pmha.travel.policy import FollowUpRule, Presumptive
+from pmha.travel.policy import Exposure, FollowUpRule, TreatmentPlan
 from pmha.workflow import service as workflow
 
 
@@ -157,18 +157,28 @@ def complete_follow_up(
 
 def suggested_treatment(
     session: Session, actor: Actor, applicant_id: uuid.UUID
-) -> tuple[Presumptive | None, list[Treatment]]:
-    """What the rule file says for this traveller (None: no rule applies) and what was given."""
+) -> tuple[TreatmentPlan | None, list[Treatment]]:
+    """What the rule file says for this traveller (None: no rule applies), from the exam
+    country, the countries lived in, age and pregnancy, each drug left out with its reason
+    (BRIEF 1.6 [S16, S17, S18]); and what was given."""
+    from pmha.workflow import residence
+
     actor.check("exams:read")
     applicant = cases.load_applicant(session, actor, applicant_id)
     facts = workflow.clinical_facts(session, applicant.id)
     policy = context.policy(applicant.case.destination.value)
     today = utcnow().date()
-    rule = policy.treatment_for(
-        exam_country=applicant.case.site.country,
+    male = applicant.sex.value == "male"
+    rule = policy.plan_for(
+        exposure=Exposure(
+            applicant.case.site.country,
+            facts.exam_date if facts and facts.exam_date else today,
+            residence.residence_facts(session, applicant.id),
+        ),
         origin=applicant.nationality,
         age=Age.between(applicant.dob, today),
-        pregnant=facts.pregnant if facts else None,
+        pregnant=False if male else (facts.pregnant if facts else None),
+        gestation_weeks=facts.gestation_weeks if facts else None,
     )
     given = list(
         session.scalars(
@@ -190,7 +200,12 @@ def record_treatment(
     applicant = cases.load_applicant(session, actor, applicant_id)
     errors: dict[str, list[str]] = {}
     drugs = {d.drug for d in rule.drugs} if rule else set()
-    if rule is None or not drugs:
+    if rule is not None and actor.can("exams:sign"):  # a drug held for the physician's decision
+        drugs |= {d.drug for d, _why in rule.held}
+    omitted = {d.drug: why for d, why in rule.omitted} if rule else {}
+    if data["drug"] in omitted:
+        errors["drug"] = [f"{omitted[data['drug']][:1].upper()}{omitted[data['drug']][1:]}."]
+    elif rule is None or not drugs:
         errors["drug"] = ["No presumptive treatment applies to this traveller under the rules."]
     elif data["drug"] not in drugs:
         errors["drug"] = [f"Use one of {', '.join(sorted(drugs))}."]

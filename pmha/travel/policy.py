@@ -10,10 +10,13 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pmha.rules.dates import Age, Period
+from pmha.rules.facts import Residence
+from pmha.rules.regions import country_name, label_of, resolve
 from pmha.rules.schema import RuleFileSchema
 
 # Best first: a check takes the worst outcome any finding gives.
@@ -62,9 +65,109 @@ class Carrier:
 
 
 @dataclass(frozen=True)
+class Places:
+    """Regions or country codes as the file names them, and the codes they stand for."""
+
+    names: tuple[str, ...]
+    codes: frozenset[str]
+
+    @classmethod
+    def of(cls, value: str | Sequence[str] | None) -> Places | None:
+        if value is None:
+            return None
+        names = (value,) if isinstance(value, str) else tuple(value)
+        return cls(names, resolve(list(names)))
+
+    @property
+    def words(self) -> str:
+        return label_of(self.names)
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Where a traveller lived (residence periods) and where they are examined."""
+
+    exam_country: str
+    exam_date: date | None = None
+    residence: tuple[Residence, ...] = ()
+
+    def lived(self, places: Places) -> list[str]:
+        """Each stay in `places`, in words ('Democratic Republic of the Congo, 2015-2020')."""
+        found = [
+            f"{country_name(r.country)}, {r.start.year}-{r.end.year if r.end else 'now'}"
+            for r in self.residence
+            if r.country in places.codes
+        ]
+        if self.exam_country in places.codes:
+            found.append(f"{country_name(self.exam_country)}, the exam country")
+        return found
+
+    def living(self, places: Places) -> list[str]:
+        """The stays in `places` not ended before the exam date (and the exam country)."""
+        day = self.exam_date
+        ongoing = tuple(r for r in self.residence if r.end is None or day is None or r.end >= day)
+        return Exposure(self.exam_country, day, ongoing).lived(places)
+
+
+@dataclass(frozen=True)
 class Drug:
     drug: str
     dose: str
+    in_pregnancy: str = "physician"
+    lived_in: Places | None = None
+    not_lived_in: Places | None = None
+    living_in: Places | None = None
+    min_age: str | None = None  # as the file writes it ('4y')
+    min_weight_kg: float | None = None
+    note: str | None = None
+
+    def decide(
+        self, exposure: Exposure, age: Age, pregnant: bool | None, weeks: int | None
+    ) -> tuple[str, str]:
+        """("give" | "omit" | "hold", why) for this traveller; each precaution from the file."""
+        name = self.drug
+        if self.not_lived_in is not None and (stays := exposure.lived(self.not_lived_in)):
+            where = "; ".join(stays)
+            return (
+                "omit",
+                f"{name} not given: lived in a {self.not_lived_in.words} country ({where})",
+            )
+        if self.lived_in is not None and not exposure.lived(self.lived_in):
+            return "omit", f"{name} not given: never lived in {self.lived_in.words}"
+        if self.living_in is not None and not exposure.living(self.living_in):
+            return "omit", f"{name} not given: not living in {self.living_in.words} at the exam"
+        if self.min_age is not None and not age.at_least(Period.parse(self.min_age)):
+            return "omit", f"{name} not given: under {self.min_age}"
+        rule = self.in_pregnancy
+        if rule != "given" and pregnant is None:
+            return "hold", f"{name} held: pregnancy not recorded (ask before giving)"
+        if pregnant and rule == "omit":
+            return "omit", f"{name} not given in pregnancy (any trimester)"
+        if pregnant and rule == "not_first_trimester":
+            if weeks is None:
+                return (
+                    "hold",
+                    f"{name} held: pregnant, gestation not recorded (not in the first trimester)",
+                )
+            if weeks < 14:
+                return "omit", f"{name} not given in the first trimester (week {weeks})"
+        if pregnant and rule == "physician":
+            return "hold", f"{name} held in pregnancy: the physician decides (no rule retrieved)"
+        return "give", ""
+
+
+@dataclass(frozen=True)
+class TreatmentPlan:
+    """What the entry that applies gives this traveller: the drugs to give, each drug left out
+    with its reason, each held for the physician with its reason, and cautions to check."""
+
+    id: str
+    kind: str
+    drugs: tuple[Drug, ...]
+    omitted: tuple[tuple[Drug, str], ...] = ()
+    held: tuple[tuple[Drug, str], ...] = ()
+    cautions: tuple[str, ...] = ()
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,11 +181,26 @@ class Presumptive:
     age_below: Period | None = None
     pregnant: bool | None = None
     note: str | None = None
+    lived_in: Places | None = None
+    living_in: Places | None = None
 
-    def matches(self, *, exam_country: str, origin: str, age: Age, pregnant: bool | None) -> bool:
+    def matches(
+        self,
+        *,
+        exam_country: str,
+        origin: str,
+        age: Age,
+        pregnant: bool | None,
+        exposure: Exposure | None = None,
+    ) -> bool:
         if self.exam_country is not None and exam_country not in self.exam_country:
             return False
         if self.origin is not None and origin not in self.origin:
+            return False
+        where = exposure or Exposure(exam_country)
+        if self.lived_in is not None and not where.lived(self.lived_in):
+            return False
+        if self.living_in is not None and not where.living(self.living_in):
             return False
         if self.age_from is not None and not age.at_least(self.age_from):
             return False
@@ -113,17 +231,68 @@ class TravelPolicy:
         return self.carriers.get(code)
 
     def treatment_for(
-        self, *, exam_country: str, origin: str, age: Age, pregnant: bool | None
+        self,
+        *,
+        exam_country: str,
+        origin: str,
+        age: Age,
+        pregnant: bool | None,
+        exposure: Exposure | None = None,
     ) -> Presumptive | None:
         """The first entry that matches; None when the file has no rule for this applicant."""
         return next(
             (
                 p
                 for p in self.presumptive
-                if p.matches(exam_country=exam_country, origin=origin, age=age, pregnant=pregnant)
+                if p.matches(
+                    exam_country=exam_country,
+                    origin=origin,
+                    age=age,
+                    pregnant=pregnant,
+                    exposure=exposure,
+                )
             ),
             None,
         )
+
+    def plan_for(
+        self,
+        *,
+        exposure: Exposure,
+        origin: str,
+        age: Age,
+        pregnant: bool | None,
+        gestation_weeks: int | None = None,
+    ) -> TreatmentPlan | None:
+        """The drugs of the first entry that matches, each decided by its precautions (residence,
+        pregnancy, age): BRIEF 1.6 [S16, S17, S18]. None when no entry applies."""
+        entry = self.treatment_for(
+            exam_country=exposure.exam_country,
+            origin=origin,
+            age=age,
+            pregnant=pregnant,
+            exposure=exposure,
+        )
+        if entry is None:
+            return None
+        give: list[Drug] = []
+        omitted: list[tuple[Drug, str]] = []
+        held: list[tuple[Drug, str]] = []
+        cautions: list[str] = []
+        for drug in entry.drugs:
+            verdict, why = drug.decide(exposure, age, pregnant, gestation_weeks)
+            if verdict == "give":
+                give.append(drug)
+                if drug.min_weight_kg:
+                    cautions.append(
+                        f"{drug.drug}: only from {drug.min_weight_kg:g} kg (weigh first)"
+                    )
+            else:
+                (omitted if verdict == "omit" else held).append((drug, why))
+        return TreatmentPlan(
+            entry.id, entry.kind, tuple(give), tuple(omitted), tuple(held), tuple(cautions),
+            entry.note,
+        )  # fmt: skip
 
 
 EMPTY = TravelPolicy("", ("en",), {}, {})
@@ -131,6 +300,20 @@ EMPTY = TravelPolicy("", ("en",), {}, {})
 
 def _codes(values: Sequence[str] | None) -> frozenset[str] | None:
     return None if values is None else frozenset(values)
+
+
+def _drug(d: Mapping[str, Any]) -> Drug:
+    return Drug(
+        d["drug"],
+        d["dose"],
+        in_pregnancy=d.get("in_pregnancy", "physician"),
+        lived_in=Places.of(d.get("lived_in")),
+        not_lived_in=Places.of(d.get("not_lived_in")),
+        living_in=Places.of(d.get("living_in")),
+        min_age=d.get("min_age"),
+        min_weight_kg=d.get("min_weight_kg"),
+        note=d.get("note"),
+    )
 
 
 def policy_from(destination: str, section: Mapping[str, Any] | None) -> TravelPolicy:
@@ -145,13 +328,15 @@ def policy_from(destination: str, section: Mapping[str, Any] | None) -> TravelPo
         Presumptive(
             id=p["id"],
             kind=p["kind"],
-            drugs=tuple(Drug(d["drug"], d["dose"]) for d in p["drugs"]),
+            drugs=tuple(_drug(d) for d in p["drugs"]),
             exam_country=_codes(p.get("exam_country")),
             origin=_codes(p.get("origin")),
             age_from=Period.parse(p["age_from"]) if p.get("age_from") else None,
             age_below=Period.parse(p["age_below"]) if p.get("age_below") else None,
             pregnant=p.get("pregnant"),
             note=p.get("note"),
+            lived_in=Places.of(p.get("lived_in")),
+            living_in=Places.of(p.get("living_in")),
         )
         for p in section["presumptive"]
     )
@@ -173,7 +358,10 @@ def load_policies(directory: Path | str) -> dict[str, TravelPolicy]:
     """Every destination file's `[travel]` table (the files are checked at start-up)."""
     out: dict[str, TravelPolicy] = {}
     for path in sorted(Path(directory).glob("*.toml")):
-        data = RuleFileSchema().load(tomllib.loads(path.read_text(encoding="utf-8")))
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        if "destination" not in raw.get("meta", {}):
+            continue  # a shared table (e.g. tb_incidence.toml), not a destination's file
+        data = RuleFileSchema().load(raw)
         destination = data["meta"]["destination"]
         out[destination] = policy_from(destination, data.get("travel"))
     return out

@@ -13,8 +13,9 @@ from pmha.cases.models import Applicant
 from pmha.rules import Facts, Result
 from pmha.rules import vocabulary as vocab
 from pmha.rules.facts import FLAGS as FLAGS  # re-exported: the flags a physician records
+from pmha.rules.facts import Residence
 from pmha.rules.model import RuleSet
-from pmha.workflow.models import ClinicalFacts, Step, StepResult, StepState
+from pmha.workflow.models import ClinicalFacts, ResidencePeriod, Step, StepResult, StepState
 from pmha.workflow.steps import allowed_waivers
 
 # Every flag answered "no" (pregnancy is asked of women only): a well applicant, for the demos.
@@ -30,6 +31,16 @@ def latest_results(session: Session, applicant_id: object) -> dict[str, StepResu
         .order_by(StepResult.recorded_at)
     )
     return {row.code: row for row in rows}
+
+
+def residence_of(session: Session, applicant_id: object) -> tuple[Residence, ...]:
+    """The applicant's residence periods, oldest first, as the engine's facts."""
+    rows = session.scalars(
+        select(ResidencePeriod)
+        .where(ResidencePeriod.applicant_id == applicant_id)
+        .order_by(ResidencePeriod.started_on, ResidencePeriod.recorded_at)
+    )
+    return tuple(Residence(r.country, r.started_on, r.ended_on) for r in rows)
 
 
 def result_value(code: str, value: str) -> str | float:
@@ -74,5 +85,6 @@ def build_facts(
         deferred=deferred,
         **{flag: getattr(clinical, flag) if clinical else None for flag in FLAGS},
         gestation_weeks=clinical.gestation_weeks if clinical else None,
+        residence=residence_of(session, applicant.id),
     )
     return facts, facts.errors()

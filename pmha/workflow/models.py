@@ -41,6 +41,7 @@ class ClinicalFacts(Base):
     known_hiv: Mapped[bool | None] = mapped_column(Boolean)
     extrapulmonary_tb: Mapped[bool | None] = mapped_column(Boolean)
     complex_condition: Mapped[bool | None] = mapped_column(Boolean)
+    urgent_surveillance: Mapped[bool | None] = mapped_column(Boolean)  # 0027: CA 7-day report
     # The signed medical history the history's facts come from (None: entered on the workflow
     # page): once set, those facts change only by amending the history (one record per fact).
     history_section_id: Mapped[uuid.UUID | None]
@@ -138,3 +139,19 @@ class PlanChange(UUIDPk, Base):
     reviewed_by: Mapped[uuid.UUID | None]
     reviewed_at: Mapped[datetime | None]
     decision: Mapped[str | None] = mapped_column(String(16))
+
+
+class ResidencePeriod(UUIDPk, Base):
+    """A country the applicant lived in, from `started_on` to `ended_on` (None: still there):
+    a fact presumptive treatment depends on (BRIEF 1.6 [S16, S17, S18]; migration 0025)."""
+
+    __tablename__ = "residence_periods"
+
+    applicant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applicants.id", ondelete="CASCADE"), index=True
+    )
+    country: Mapped[str] = mapped_column(String(2))
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+    recorded_by: Mapped[uuid.UUID | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

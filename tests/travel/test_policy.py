@@ -86,8 +86,13 @@ ADULT = Age.between(date(1990, 1, 1), date(2026, 1, 1))
     [
         ("TR", "SY", False, "us.presumptive.none_tr_lb", []),  # 2017 table: Turkiye none [S16]
         ("JO", "SY", False, "us.presumptive.middle_east_asia", ["albendazole", "ivermectin"]),
-        ("PK", "AF", True, "us.presumptive.pregnant", []),  # no albendazole in pregnancy [S17]
-        ("KE", "SO", False, None, None),  # no rule: the page says none applies
+        # the entry still matches in pregnancy: each drug decides (tests/travel/
+        # test_presumptive_residence.py: albendazole left out in any trimester [S17])
+        ("PK", "AF", True, "us.presumptive.middle_east_asia", ["albendazole", "ivermectin"]),
+        # Kenya is in sub-Saharan Africa: the 2017 table's Africa regimen [S16]
+        ("KE", "SO", False, "us.presumptive.sub_saharan_africa",
+         ["albendazole", "praziquantel", "ivermectin", "artemether-lumefantrine"]),
+        ("DE", "SY", False, None, None),  # no rule: the page says none applies
     ],
 )
 def test_presumptive_treatment_by_origin_and_pregnancy(exam_country, origin, pregnant, rule, drugs):

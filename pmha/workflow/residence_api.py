@@ -1,0 +1,91 @@
+"""JSON API for an applicant's residence periods (the countries lived in, with dates) under
+/api/v1/: presumptive treatment follows them (BRIEF 1.6 [S16, S17, S18])."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint
+from marshmallow import fields, validate
+
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.http import load_json
+from pmha.core.openapi import doc
+from pmha.core.schemas import StrictSchema, date_in_range
+from pmha.web.context import rulebook
+from pmha.workflow import residence
+
+bp = Blueprint("residence_api", __name__, url_prefix="/api/v1")
+
+
+class ResidenceIn(StrictSchema):
+    country = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166-1 alpha-2 code (e.g. CD)."),
+        metadata={"description": "ISO 3166-1 alpha-2 code of the country lived in"},
+    )
+    started_on = fields.Date(required=True, data_key="from", validate=date_in_range)
+    ended_on = fields.Date(
+        load_default=None,
+        allow_none=True,
+        data_key="to",
+        validate=date_in_range,
+        metadata={"description": "leave out (or null) while still living there"},
+    )
+
+
+class ResidenceOut(StrictSchema):
+    id = fields.UUID()
+    country = fields.String()
+    started_on = fields.Date(data_key="from")
+    ended_on = fields.Date(data_key="to", allow_none=True)
+    recorded_at = fields.DateTime()
+
+
+class ResidenceListOut(StrictSchema):
+    residence = fields.List(fields.Nested(ResidenceOut))
+
+
+@bp.get("/applicants/<uuid:applicant_id>/residence")
+@require("exams:read")
+@doc(
+    "The countries an applicant lived in, with dates, oldest first",
+    response=ResidenceListOut,
+    errors=(404,),
+    tag="workflow",
+)
+def list_residence(applicant_id: uuid.UUID) -> Any:
+    rows = residence.periods(get_session(), actor(), applicant_id)
+    return ResidenceListOut().dump({"residence": rows})
+
+
+@bp.post("/applicants/<uuid:applicant_id>/residence")
+@require("exams:write")
+@doc(
+    "Record a country the applicant lived in (from, to: leave out while still there); the plan "
+    "follows (presumptive treatment by residence)",
+    body=ResidenceIn,
+    response=ResidenceOut,
+    status=201,
+    errors=(400, 404, 415, 422),
+    tag="workflow",
+)
+def add_residence(applicant_id: uuid.UUID) -> Any:
+    data = load_json(ResidenceIn())
+    row = residence.add_period(get_session(), actor(), rulebook(), applicant_id, data)
+    return ResidenceOut().dump(row), 201
+
+
+@bp.delete("/applicants/<uuid:applicant_id>/residence/<uuid:period_id>")
+@require("exams:write")
+@doc(
+    "Remove a residence period recorded in error; the plan follows",
+    status=204,
+    errors=(404,),
+    tag="workflow",
+)
+def remove_residence(applicant_id: uuid.UUID, period_id: uuid.UUID) -> Any:
+    residence.remove_period(get_session(), actor(), rulebook(), applicant_id, period_id)
+    return "", 204
