@@ -138,6 +138,25 @@ def test_gb_pregnant_xray_with_shielding_is_still_possible(book):
     assert "shielding" in (_item(found, "chest_xray").note or "")
 
 
+@pytest.mark.parametrize(
+    ("weeks", "status", "sputum"),
+    [(12, vocab.BLOCKED, vocab.REQUIRED), (13, vocab.REQUIRED, vocab.CONDITIONAL)],
+)
+def test_gb_xray_in_pregnancy_from_the_second_trimester(book, weeks, status, sputum):
+    """[S26b] BRIEF 2.1: the X-ray with shielding in the 2nd/3rd trimester only; in the 1st it
+    is blocked and the sputum route comes in (first 2nd-trimester week: open question
+    gb.cxr.trimester, modelled as 13)."""
+    found = plan_for(book, "GB", pregnant=True, gestation_weeks=weeks)
+    assert found.status("chest_xray") == status
+    assert found.status("sputum_culture") == sputum
+
+
+def test_gb_first_trimester_negative_sputum_settles_the_xray(book):
+    """[S26b] BRIEF 2.1: three negative cultures settle a blocked 1st-trimester X-ray."""
+    found = plan_for(book, "GB", pregnant=True, gestation_weeks=8, results=NEGATIVE)
+    assert found.status("chest_xray") == vocab.ALTERNATIVE
+
+
 def test_gb_pregnant_sputum_route(book):
     """[S26b] BRIEF 2.1: three negative cultures settle the pregnant applicant's X-ray."""
     found = plan_for(book, "GB", pregnant=True, deferred=["chest_xray"], results=NEGATIVE)
