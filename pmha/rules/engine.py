@@ -10,7 +10,7 @@ from datetime import date
 
 from pmha.rules import vocabulary as vocab
 from pmha.rules.conditions import Context
-from pmha.rules.dates import Age
+from pmha.rules.dates import Age, Period
 from pmha.rules.facts import Facts, FactsError, Result
 from pmha.rules.model import (
     ItemRule,
@@ -19,7 +19,7 @@ from pmha.rules.model import (
     Reads,
     RuleBook,
     RuleSet,
-    anchor_date,
+    dated_by,
     remember,
 )
 from pmha.rules.plan import Burden, Outcome, Plan, PlanItem, Reason
@@ -261,15 +261,33 @@ def _outcome(node: Node, ctx: Context, as_of: date) -> Outcome:
 
 
 def _dated(rule: OutcomeRule, ctx: Context, as_of: date) -> Outcome | None:
-    """The outcome of a rule with a date when it alone fires: it depends on the date and as_of."""
-    when = next((d for d in (anchor_date(a, ctx.facts) for a in rule.date or ()) if d), None)
-    if when is None:
+    """The outcome of a rule with a date when it alone fires: it depends on the date and as_of
+    (and, with reporting tiers, on the applicant's flags: not memoised then)."""
+    dated = dated_by(rule.date, ctx.facts, rule.date_choice) if rule.date else None
+    if dated is None or rule.tiers:
         return None
-    found = rule.dated.get((when, as_of))
+    found = rule.dated.get((*dated, as_of))
     if found is None:
         found = _derived(rule.kind, [rule], [], ctx, as_of)
-        remember(rule.dated, (when, as_of), found)
+        remember(rule.dated, (*dated, as_of), found)
     return found
+
+
+def _tier(rule: OutcomeRule, ctx: Context) -> tuple[int | None, str | None, tuple[str, ...]]:
+    """The reporting deadline: the first tier that holds, else the rule's own; a tier not known
+    yet (the physician has not said) makes the shorter deadline apply, saying what it awaits."""
+    days, name = rule.report_within_days, None
+    awaiting: tuple[str, ...] = ()
+    for tier in rule.tiers:
+        value = tier.when(ctx)
+        if value is False:
+            continue
+        if days is None or tier.report_within_days < days or (value and not awaiting):
+            days, name = tier.report_within_days, tier.name
+            awaiting = () if value else tuple(sorted(_awaited(tier.reads, ctx)))
+        if value:
+            break  # the first tier that holds decides (a shorter one not known yet still counts)
+    return days, name, awaiting
 
 
 def _derived(
@@ -285,11 +303,19 @@ def _derived(
     chosen = fired[0] if fired else None
     when = valid_until = None
     expired = None
+    anchor = None
     if chosen is not None and chosen.date:
-        when = next((d for d in (anchor_date(a, ctx.facts) for a in chosen.date) if d), None)
+        dated = dated_by(chosen.date, ctx.facts, chosen.date_choice)
+        if dated is not None:
+            anchor, when = dated
         if when is not None and chosen.valid_for is not None:
             valid_until = chosen.valid_for.after(when)
             expired = as_of > valid_until
+    days = chosen.report_within_days if chosen else None
+    tier: str | None = None
+    report_awaiting: tuple[str, ...] = ()
+    if chosen is not None and chosen.tiers:
+        days, tier, report_awaiting = _tier(chosen, ctx)
     return Outcome(
         kind=kind,
         values=tuple(r.value for r in fired),
@@ -301,8 +327,20 @@ def _derived(
         date=when,
         valid_until=valid_until,
         expired=expired,
-        report_within_days=chosen.report_within_days if chosen else None,
+        report_within_days=days,
+        anchor=anchor,
+        valid_for=_period_text(chosen.valid_for) if chosen and valid_until else None,
+        report_tier=tier,
+        report_awaiting=report_awaiting,
     )
+
+
+def _period_text(period: Period | None) -> str | None:
+    if period is None:
+        return None
+    if period.days:
+        return f"{period.days}d" if not period.months else f"{period.months}m{period.days}d"
+    return f"{period.months}m"
 
 
 def _awaited(reads: Reads, ctx: Context) -> list[str]:

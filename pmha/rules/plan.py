@@ -92,6 +92,13 @@ class Outcome:
     valid_until: dt.date | None = None
     expired: bool | None = None
     report_within_days: int | None = None
+    # What dates it (issue 15): the anchor (`exam_date`, `result:<code>`) and the period from it.
+    anchor: str | None = None
+    valid_for: str | None = None  # e.g. "6m"
+    # The reporting tier that set report_within_days (None: the general deadline), and the
+    # facts not known yet that made the shorter deadline apply.
+    report_tier: str | None = None
+    report_awaiting: tuple[str, ...] = ()
 
     @property
     def value(self) -> str | None:
@@ -116,6 +123,14 @@ class Outcome:
             out["expired"] = self.expired
         if self.report_within_days is not None:
             out["report_within_days"] = self.report_within_days
+        if self.anchor is not None:
+            out["anchor"] = self.anchor
+        if self.valid_for is not None:
+            out["valid_for"] = self.valid_for
+        if self.report_tier is not None:
+            out["report_tier"] = self.report_tier
+        if self.report_awaiting:
+            out["report_awaiting"] = list(self.report_awaiting)
         return out
 
 

@@ -98,6 +98,8 @@ def classify(
             "reason": item.get("reason"),
             "awaiting": item.get("awaiting", []),
             "report_within_days": item.get("report_within_days"),
+            "report_tier": item.get("report_tier"),
+            "report_awaiting": item.get("report_awaiting", []),
             "trace": [
                 {
                     "rule": rule,

@@ -77,6 +77,7 @@ FACT_LABELS = {
     "known_hiv": "Known HIV infection",
     "extrapulmonary_tb": "Signs of extrapulmonary TB",
     "complex_condition": "Significant complex medical condition (screen again before travel)",
+    "urgent_surveillance": "Urgent or complex non-infectious TB (Canada: report within 7 days)",
     "pregnant": "Pregnant",
     "gestation_weeks": "Weeks of gestation",
     "version": "Version",
@@ -104,6 +105,7 @@ FACT_SHORT = {
     "known_hiv": "HIV status",
     "extrapulmonary_tb": "extrapulmonary TB signs",
     "complex_condition": "complex medical condition",
+    "urgent_surveillance": "urgent TB surveillance",
     "pregnant": "pregnancy",
     "gestation_weeks": "gestation",
 }

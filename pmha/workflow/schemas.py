@@ -25,6 +25,10 @@ class FactsIn(StrictSchema):
         allow_none=True,
         metadata={"description": "a significant complex medical condition (US: PDMS)"},
     )
+    urgent_surveillance = fields.Boolean(
+        allow_none=True,
+        metadata={"description": "urgent or complex non-infectious TB (Canada: report in 7 days)"},
+    )
     version = strict_integer(
         load_default=None, metadata={"description": "The version you read, once facts exist."}
     )

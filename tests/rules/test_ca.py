@@ -112,8 +112,11 @@ def test_ca_rules(book, source, facts, expect):
 
 
 def test_surveillance_reporting_window(book):
-    """S28h, S28i: report within 30 days of entry; the trace names the rule."""
-    result = plan_for(book, "CA", tb_history=True, results={"chest_xray": "normal"})
+    """S28h, S28i: report within 30 days of entry (not urgent: 7 days are in
+    tests/rules/test_reporting_tiers.py); the trace names the rule."""
+    result = plan_for(
+        book, "CA", tb_history=True, urgent_surveillance=False, results={"chest_xray": "normal"}
+    )
     surveillance = result.outcome("medical_surveillance")
     assert surveillance.report_within_days == 30
     assert surveillance.trace == ("ca.surveillance.inactive_tb",)

@@ -25,6 +25,7 @@ NO_TB = {
     "known_hiv": False,
     "extrapulmonary_tb": False,
     "complex_condition": False,
+    "urgent_surveillance": False,
     "pregnant": False,
 }
 ROLE = {"radiology": "radiologist", "lab": "lab_technician", "nurse": "nurse"}
