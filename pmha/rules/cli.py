@@ -81,7 +81,8 @@ def _book(rules_dir: Path) -> RuleBook:
 )
 @rules_dir_option
 def evaluate(facts_file: Path, as_of: object, rules_dir: Path) -> None:
-    """Print the plan for the applicant in FACTS_FILE (JSON) as JSON."""
+    """Print the plan for the applicant in FACTS_FILE (JSON) as JSON, with the vaccination
+    outcome (the CDSi forecast, the requirements, blanket waivers) under `vaccination`."""
     try:
         data = json.loads(facts_file.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -90,14 +91,25 @@ def evaluate(facts_file: Path, as_of: object, rules_dir: Path) -> None:
         raise click.ClickException(f"{facts_file} is not valid JSON: {exc}") from None
     book = _book(rules_dir)
     day = as_of.date() if hasattr(as_of, "date") else date.today()
+    # The optional vaccination history is not a fact of the plan (pmha.vaccines.evaluate).
+    history = data.pop("vaccinations", None) if isinstance(data, dict) else None
     try:
         facts = Facts.from_dict(data)
         if facts.destination not in book.rulesets:
             raise FactsError({"destination": [f"No rule file for {facts.destination}."]})
         result = plan(facts, book, day)
+        out = result.to_dict()
+        # Imported here: pmha.vaccines builds on pmha.rules, never the other way round.
+        from pmha.vaccines.evaluate import vaccination_report
+
+        report = vaccination_report(
+            result, facts, book.for_destination(facts.destination), history
+        )
+        if report is not None:
+            out["vaccination"] = report
     except FactsError as exc:
         click.echo(f"{facts_file}: invalid facts", err=True)
         for name, messages in sorted(exc.errors.items()):
             click.echo(f"  {name}: {' '.join(messages)}", err=True)
         sys.exit(1)
-    click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(out, indent=2, ensure_ascii=False))

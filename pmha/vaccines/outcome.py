@@ -72,7 +72,7 @@ STATE_WORDS = {
     DOCUMENTED: "Documented",
     BLANKET_WAIVER: "Waived",
     INDIVIDUAL_WAIVER: "Waived (individual waiver)",
-    REFUSED: "Refused by the applicant (not a waiver)",
+    REFUSED: "Refused (not a waiver)",
     OPEN: "Still to settle",
     NOT_REQUIRED: "Not required",
 }

@@ -74,7 +74,7 @@ def render_record(
                 [
                     req.vaccine,
                     ", ".join(dates.get(req.vaccine, [])) or "-",
-                    state.words,
+                    outcome.STATE_WORDS[state.state] if state.state == "refused" else state.words,
                     why,
                 ]
             )

@@ -220,7 +220,7 @@ def _one(
             REFUSED,
             _why(
                 rule,
-                f"refused by the applicant on {refused_on.isoformat()}: the physician decides",
+                f"refused by the applicant on {refused_on.isoformat()} (not a waiver)",
             ),
             refused_on=refused_on,
         )

@@ -46,6 +46,7 @@ OUTCOMES = {
     "medical_surveillance": "Medical surveillance",
     "tb_undertaking": "Health undertaking",
     "exam_validity": "Exam validity",
+    "vaccination": "Vaccination (a required vaccine refused, no waiver)",
     "plan": "Plan",
 }
 VALUES = {"suggestive_of_tb": "Suggestive of TB", "igra": "IGRA", "tst": "TST",

@@ -317,7 +317,7 @@ def test_a_refusal_is_shown_as_a_refusal_not_a_waiver(
     session: Session, nurse: Actor, signed_in: Any, app: Any
 ) -> None:
     """A refused vaccine is recorded and shown as a refusal with its date, and the required
-    vaccine's row says the physician decides [S13f]; it is no waiver."""
+    vaccine's row says it is not a waiver [S13f] (the review then needs the physician)."""
     from tests.vaccines.test_nurse import _planned
 
     rules = app.extensions["pmha.rules"]
@@ -333,8 +333,8 @@ def test_a_refusal_is_shown_as_a_refusal_not_a_waiver(
     html = signed_in("nurse").get(_url(applicant)).text
     row = html[html.index('id="r-varicella"') :]
     row = row[: row.index("</tr>")]
-    assert "Refused: the physician decides" in row
-    assert f"Refused by the applicant on {today}" in row
+    assert "Refused (not a waiver)" in row
+    assert f"Refused by the applicant on {today.strftime('%-d %B %Y')}" in row
     assert "Waived" not in row
     assert f"Refused by the applicant on {today}" in html[html.index('id="history"') :]
 

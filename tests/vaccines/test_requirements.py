@@ -358,7 +358,7 @@ def test_a_refused_requirement_is_not_settled(book: RuleBook) -> None:
     found = {r.vaccine: r for r in _run(case, book)}["Measles"]
     assert (found.status, found.waiver, found.settled) == ("refused", None, False)
     assert found.refused_on == date(2026, 7, 14)
-    assert "refused by the applicant on 2026-07-14: the physician decides" in found.reason.detail
+    assert "refused by the applicant on 2026-07-14 (not a waiver)" in found.reason.detail
 
 
 @pytest.mark.parametrize(
