@@ -8,6 +8,8 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
+import pycountry
+
 from pmha.rules import vocabulary as vocab
 from pmha.rules.conditions import Compiled, compile_condition
 from pmha.rules.dates import Period
@@ -18,6 +20,7 @@ from pmha.rules.model import (
     DateRule,
     FluSeason,
     Incidence,
+    IncidenceTable,
     ItemRule,
     Node,
     NotDone,
@@ -68,22 +71,57 @@ def _condition(raw: Any, where: str, problems: Problems, reads: dict[str, set[st
     return compiled
 
 
-def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet | None, Problems]:
-    """Compile a file that passed the schema; semantic faults come back as (path, message)."""
+def incidence_rows(
+    rows: list[dict[str, Any]], sources: dict[str, Any], problems: Problems
+) -> dict[str, Incidence]:
+    """[[tb_incidence]] rows by country: each cites a known source, names an ISO 3166-1 country
+    and comes once (the schema has already refused negative values)."""
+    found: dict[str, Incidence] = {}
+    for i, row in enumerate(rows):
+        code = row["country"]
+        where = f"tb_incidence[{i}] ({code})"
+        _check_sources(row["source"], sources, where, problems)
+        if pycountry.countries.get(alpha_2=code) is None:
+            problems.append((f"{where}.country", f"{code} is not an ISO 3166-1 country code"))
+        if code in found:
+            problems.append((where, f"country {code} is listed twice"))
+        found[code] = Incidence(code, row["per_100k"], row["year"], _sources(row["source"]))
+    return found
+
+
+def build_incidence_table(data: dict[str, Any], file: str) -> tuple[IncidenceTable, Problems]:
+    """The shared TB incidence table (country_rules/tb_incidence.toml) from its parsed file."""
+    problems: Problems = []
+    sources = data["sources"]
+    rows = incidence_rows(data["tb_incidence"], sources, problems)
+    count = data["meta"]["countries"]
+    if count is not None and count != len(rows):
+        problems.append(("meta.countries", f"says {count}; the table has {len(rows)} countries"))
+    table = IncidenceTable(
+        file=file,
+        rows=MappingProxyType(rows),
+        sources=MappingProxyType({k: MappingProxyType(v) for k, v in sources.items()}),
+        open_questions=tuple(
+            OpenQuestion(q["id"], q["about"], q["question"], q["asked"])
+            for q in data["open_question"]
+        ),
+    )
+    return table, problems
+
+
+def build_ruleset(
+    data: dict[str, Any], file: str, sha256: str, shared: IncidenceTable | None = None
+) -> tuple[RuleSet | None, Problems]:
+    """Compile a file that passed the schema; semantic faults come back as (path, message).
+    `shared`: the TB incidence table every destination reads (its own rows override it)."""
     problems: Problems = []
     sources = data["sources"]
     for section in ("tb_burden", "clearance", "vaccination"):
         if data[section] is not None:
             _check_sources(data[section]["source"], sources, section, problems)
-    incidence: dict[str, Incidence] = {}
-    for i, row in enumerate(data["tb_incidence"]):
-        where = f"tb_incidence[{i}] ({row['country']})"
-        _check_sources(row["source"], sources, where, problems)
-        if row["country"] in incidence:
-            problems.append((where, f"country {row['country']} is listed twice"))
-        incidence[row["country"]] = Incidence(
-            row["country"], row["per_100k"], row["year"], _sources(row["source"])
-        )
+    # The shared table first; the file's own cited rows override their countries.
+    own = incidence_rows(data["tb_incidence"], sources, problems)
+    incidence = {**(shared.rows if shared else {}), **own}
     flu_seasons = _flu_seasons(data["flu_season"], sources, problems)
     deps: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
     items: dict[tuple[str, str], list[Any]] = defaultdict(list)
@@ -169,7 +207,12 @@ def build_ruleset(data: dict[str, Any], file: str, sha256: str) -> tuple[RuleSet
         file=file,
         sha256=sha256,
         programmes=frozenset(meta["programmes"]),
-        sources=MappingProxyType({k: MappingProxyType(v) for k, v in sources.items()}),
+        sources=MappingProxyType(
+            {
+                **(shared.sources if shared else {}),
+                **{k: MappingProxyType(v) for k, v in sources.items()},
+            }
+        ),
         burden_threshold=burden["threshold_per_100k"] if burden else None,
         burden_source=_sources(burden["source"]) if burden else (),
         incidence=MappingProxyType(incidence),

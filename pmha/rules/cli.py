@@ -12,7 +12,7 @@ import click
 from pmha.rules.engine import plan
 from pmha.rules.errors import RuleFileError
 from pmha.rules.facts import Facts, FactsError
-from pmha.rules.loader import check_rules, load_rules
+from pmha.rules.loader import check_all, load_rules
 from pmha.rules.model import RuleBook
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "country_rules"
@@ -36,13 +36,15 @@ def rules() -> None:
 @rules_dir_option
 def check(rules_dir: Path) -> None:
     """Validate every rule file; exit 1 and list each problem if any file is broken."""
-    rulesets, problems = check_rules(rules_dir)
+    table, rulesets, problems = check_all(rules_dir)
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems:
         count = len(problems)
         click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
         sys.exit(1)
+    if table is not None:
+        click.echo(f"{table.file}: TB incidence of {len(table.rows)} countries: ok")
     for destination, ruleset in sorted(rulesets.items()):
         rule_count = sum(len(n.items) + len(n.outcomes) for n in ruleset.nodes)
         click.echo(
@@ -55,6 +57,8 @@ def check(rules_dir: Path) -> None:
 def questions(rules_dir: Path) -> None:
     """List the open questions the rule files keep (what the sources did not answer)."""
     book = _book(rules_dir)
+    for q in book.incidence.open_questions if book.incidence else ():
+        click.echo(f"all {q.id} ({q.about}, asked {q.asked.isoformat()}): {q.question}")
     for destination, ruleset in sorted(book.rulesets.items()):
         for q in ruleset.open_questions:
             click.echo(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pycountry
+
 from pmha.rules import vocabulary as vocab
 from pmha.rules.conditions import Context
 from pmha.rules.dates import Age, Period
@@ -43,14 +45,11 @@ def plan(facts: Facts, rules: RuleBook | RuleSet, as_of: date, *, check: bool = 
         covered = ", ".join(sorted(ruleset.programmes))
         raise FactsError({"programme": [f"The {ruleset.destination} rules cover {covered}."]})
     category, burden = ruleset.burden_record(facts.exam_country)
-    warnings: tuple[str, ...] = ()
+    problems: tuple[str, ...] = ()
     if burden is None:
         burden = _NO_BURDEN
-        if ruleset.incidence:
-            warnings = (
-                f"exam country {facts.exam_country} is not in the TB incidence table: "
-                "what depends on the TB burden is planned as conditional",
-            )
+        if ruleset.burden_threshold is not None:  # the rules read the burden: say it is unknown
+            problems = (no_incidence(facts.exam_country),)
     age = Age.between(facts.dob, facts.exam_date)
     ctx = Context(facts, age, category)
     requirements: list[PlanItem] = []
@@ -85,8 +84,52 @@ def plan(facts: Facts, rules: RuleBook | RuleSet, as_of: date, *, check: bool = 
         requirements=tuple(requirements),
         vaccines=tuple(vaccines),
         outcomes=tuple(outcomes),
-        warnings=warnings,
+        problems=problems,
     )
+
+
+def _country(code: str) -> str:
+    found = pycountry.countries.get(alpha_2=code)
+    name = getattr(found, "common_name", None) or getattr(found, "name", None)
+    return f"{name} ({code})" if name else code
+
+
+def no_incidence(code: str) -> str:
+    """The plan's error when the exam country has no TB incidence estimate (BRIEF 1.2)."""
+    return (
+        f"The exam country {_country(code)} has no WHO estimate of TB incidence in the rule "
+        "tables, so its TB burden (high or low) cannot be decided: every step that depends on it "
+        "is held. The physician must check the exam country; if it is right, the rule tables "
+        "need a sourced incidence for it before these steps can be planned."
+    )
+
+
+def _held_for_burden(code: str) -> str:
+    return (
+        f"held: the exam country {_country(code)} has no WHO TB incidence estimate in the rule "
+        "tables, so the TB burden cannot be decided"
+    )
+
+
+def _needs_burden(node: Node, ctx: Context) -> bool:
+    """Whether a rule of `node` is undecided because the TB burden is not known."""
+    return ctx.burden is None and any(r.reads.burden and r.when(ctx) is None for r in node.items)
+
+
+def _either_burden(node: Node, ctx: Context) -> str | None:
+    """When the burden is not known: the rules that require `node` whether it is high or low
+    (e.g. a child with symptoms needs the IGRA either way [S1, S8]), else None."""
+    found = []
+    try:
+        for category in ("high", "low"):
+            ctx.burden = category
+            status, rule = _strongest(node, ctx)
+            if status != vocab.REQUIRED or rule is None:
+                return None
+            found.append(f"{rule.cite.id} if {category}")
+    finally:
+        ctx.burden = None
+    return f"required whatever the TB burden ({'; '.join(found)})"
 
 
 def _strongest(node: Node, ctx: Context) -> tuple[str | None, ItemRule | None]:
@@ -177,8 +220,17 @@ def _open(node: Node, ctx: Context, status: str, rule: ItemRule, expired: str | 
         awaiting = tuple(sorted(_awaited(rule.reads, ctx)))
         detail = "depends on what is not known yet"
     detail = expired or detail
+    held = None  # the exam country has no incidence estimate and the step depends on it
+    if status == vocab.CONDITIONAL and _needs_burden(node, ctx):
+        either = _either_burden(node, ctx)
+        if either is None:
+            held = _held_for_burden(facts.exam_country) + (f"; {expired}" if expired else "")
+        else:
+            status, detail, awaiting = vocab.REQUIRED, expired or either, ()
     if allowed_waiver(rule, code, facts.waivers.get(code)):
         status, detail = vocab.WAIVED, f"waived: {facts.waivers[code]}"
+    elif held is not None:
+        status, detail = vocab.BLOCKED, held
     elif status == vocab.REQUIRED:
         if code in facts.deferred:
             status, detail = vocab.BLOCKED, "deferred by the applicant"

@@ -9,14 +9,36 @@ from types import MappingProxyType
 
 from marshmallow import ValidationError
 
-from pmha.rules.build import build_ruleset, raw_problems
+from pmha.rules.build import build_incidence_table, build_ruleset, raw_problems
 from pmha.rules.errors import Problem, RuleFileError
-from pmha.rules.model import RuleBook, RuleSet
-from pmha.rules.schema import RuleFileSchema, flatten
+from pmha.rules.model import IncidenceTable, RuleBook, RuleSet
+from pmha.rules.schema import IncidenceFileSchema, RuleFileSchema, flatten
+
+# The TB incidence table every destination reads: not a destination's file.
+INCIDENCE_FILE = "tb_incidence.toml"
 
 
-def load_file(path: Path) -> tuple[RuleSet | None, list[Problem]]:
-    """One file compiled, or None and every problem found in it."""
+def load_incidence(path: Path) -> tuple[IncidenceTable | None, list[Problem]]:
+    """The shared TB incidence table, or None and every problem found in it."""
+    name = path.name
+    try:
+        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return None, [Problem(name, "", f"not valid TOML: {exc}")]
+    try:
+        data = IncidenceFileSchema().load(raw)
+    except ValidationError as exc:
+        found = flatten(exc.messages, raw)
+        return None, [Problem(name, p, m) for p, m in found + raw_problems(raw, found)]
+    table, found = build_incidence_table(data, name)
+    return (None if found else table), [Problem(name, p, m) for p, m in found]
+
+
+def load_file(
+    path: Path, shared: IncidenceTable | None = None
+) -> tuple[RuleSet | None, list[Problem]]:
+    """One file compiled, or None and every problem found in it. `shared`: the TB incidence
+    table its burden rules read (the file's own rows override it)."""
     name = path.name
     raw_bytes = path.read_bytes()
     try:
@@ -37,30 +59,42 @@ def load_file(path: Path) -> tuple[RuleSet | None, list[Problem]]:
                 f"is {data['meta']['destination']!r}; the file name says {path.stem!r}",
             )
         )
-    ruleset, found = build_ruleset(data, name, hashlib.sha256(raw_bytes).hexdigest())
+    ruleset, found = build_ruleset(data, name, hashlib.sha256(raw_bytes).hexdigest(), shared)
     problems += [Problem(name, p, m) for p, m in found]
     return (None if problems else ruleset), problems
 
 
-def check_rules(directory: Path | str) -> tuple[dict[str, RuleSet], list[Problem]]:
-    """Every *.toml in `directory`, compiled, with every problem across all files."""
+def check_all(
+    directory: Path | str,
+) -> tuple[IncidenceTable | None, dict[str, RuleSet], list[Problem]]:
+    """The shared TB incidence table (when the folder has one) and every destination's *.toml,
+    compiled, with every problem across all files."""
     folder = Path(directory)
-    files = sorted(folder.glob("*.toml"))
+    files = sorted(p for p in folder.glob("*.toml") if p.name != INCIDENCE_FILE)
     if not files:
-        return {}, [Problem(str(folder), "", "no rule files (*.toml) found")]
-    rulesets: dict[str, RuleSet] = {}
+        return None, {}, [Problem(str(folder), "", "no rule files (*.toml) found")]
+    table: IncidenceTable | None = None
     problems: list[Problem] = []
+    if (folder / INCIDENCE_FILE).is_file():
+        table, problems = load_incidence(folder / INCIDENCE_FILE)
+    rulesets: dict[str, RuleSet] = {}
     for path in files:
-        ruleset, found = load_file(path)
+        ruleset, found = load_file(path, table)
         problems += found
         if ruleset is not None:
             rulesets[ruleset.destination] = ruleset
+    return table, rulesets, problems
+
+
+def check_rules(directory: Path | str) -> tuple[dict[str, RuleSet], list[Problem]]:
+    """Every *.toml in `directory`, compiled, with every problem across all files."""
+    _, rulesets, problems = check_all(directory)
     return rulesets, problems
 
 
 def load_rules(directory: Path | str) -> RuleBook:
     """All destinations' rules; RuleFileError listing every problem if any file is broken."""
-    rulesets, problems = check_rules(directory)
+    table, rulesets, problems = check_all(directory)
     if problems:
         raise RuleFileError(problems)
-    return RuleBook(MappingProxyType(rulesets))
+    return RuleBook(MappingProxyType(rulesets), table)

@@ -248,6 +248,17 @@ class Incidence:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidenceTable:
+    """country_rules/tb_incidence.toml: WHO's estimate for every country, shared by every
+    destination (a destination's own [[tb_incidence]] row overrides its country)."""
+
+    file: str
+    rows: Mapping[str, Incidence]
+    sources: Mapping[str, Mapping[str, str | None]]
+    open_questions: tuple[OpenQuestion, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Clearance:
     """What the destination's outcomes mean for travel (`kind:value` strings)."""
 
@@ -395,6 +406,7 @@ class RuleBook:
     """Every destination's RuleSet, loaded and validated together."""
 
     rulesets: Mapping[str, RuleSet]
+    incidence: IncidenceTable | None = None  # the shared table, when the folder has one
 
     def for_destination(self, destination: str) -> RuleSet:
         try:

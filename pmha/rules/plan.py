@@ -157,6 +157,9 @@ class Plan:
     vaccines: tuple[PlanItem, ...]
     outcomes: tuple[Outcome, ...]
     warnings: tuple[str, ...] = ()
+    # What stops the plan being made in full, in words for the physician (e.g. an exam country
+    # with no TB incidence estimate: the steps that depend on its burden are blocked).
+    problems: tuple[str, ...] = ()
 
     def requirement(self, code: str) -> PlanItem:
         for item in self.requirements:
@@ -196,4 +199,5 @@ class Plan:
             "vaccines": [item.to_dict() for item in self.vaccines],
             "outcomes": [found.to_dict() for found in self.outcomes],
             "warnings": list(self.warnings),
+            "problems": list(self.problems),
         }

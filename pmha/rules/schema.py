@@ -139,6 +139,27 @@ class OpenQuestionSchema(Strict):
     asked = TomlDate(required=True)  # the day the question was written down
 
 
+class IncidenceMetaSchema(Strict):
+    title = fields.String(required=True, validate=validate.Length(min=1))
+    dataset = fields.String(required=True, validate=validate.Length(min=1))
+    countries = fields.Integer(load_default=None, validate=validate.Range(min=0))
+
+
+class IncidenceFileSchema(Strict):
+    """country_rules/tb_incidence.toml: the TB incidence table every destination reads."""
+
+    meta = fields.Nested(IncidenceMetaSchema, required=True)
+    sources = fields.Dict(
+        keys=fields.String(
+            validate=validate.Regexp(SOURCE_ID, error="not a source id like S1 or S12a")
+        ),
+        values=fields.Nested(SourceSchema),
+        required=True,
+    )
+    tb_incidence = fields.List(fields.Nested(IncidenceSchema), required=True)
+    open_question = fields.List(fields.Nested(OpenQuestionSchema), load_default=list)
+
+
 class DateRuleSchema(Strict):
     anchor = fields.String(required=True, validate=_anchor)
     after = fields.String(load_default=None, validate=_period)

@@ -255,8 +255,11 @@ def test_gonorrhea_rule_changes_on_2021_09_03(book):
     assert day_of.requirement("gonorrhea_naat").reason.rule == "us.gonorrhea.screen"
 
 
-def test_unknown_exam_country_makes_burden_dependent_steps_conditional(book):
-    result = plan_for(book, "US", dob="2015-01-01", exam_country="FR")
-    assert result.requirement("igra").status == "conditional"
+def test_exam_country_without_incidence_holds_burden_dependent_steps(book):
+    """BRIEF 1.2 [S1, S8]: the burden is the exam country's WHO-estimated incidence. Taiwan is
+    not in WHO's estimates (country_rules/tb_incidence.toml): the IGRA of a child is held, not
+    planned as conditional, and the plan names the country (tests/rules/test_tb_incidence.py)."""
+    result = plan_for(book, "US", dob="2015-01-01", exam_country="TW")
+    assert result.requirement("igra").status == "blocked"
     assert result.requirement("igra").awaiting == ("exam_country",)
-    assert result.warnings
+    assert "Taiwan (TW)" in result.problems[0]
