@@ -17,7 +17,7 @@ from pmha.core.db import get_session
 from pmha.core.errors import AppError, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.core.schemas import StrictSchema
-from pmha.travel import certificates, checks, departures, handover, schemas
+from pmha.travel import certificates, checks, context, departures, handover, schemas, tb_certificate
 from pmha.travel.models import CheckKind, EscortType, Fitness, MedifStatus, Mobility
 from pmha.travel.policy import COMMUNICABLE, MENTAL_STATES
 from pmha.travel.rows import FILTERS, SORTS, select_rows, to_csv, traveller_rows
@@ -188,8 +188,14 @@ def _traveller_page(
         handover.suggested_treatment(db, me, applicant.id) if me.can("exams:read") else (None, [])
     )
     target, errors, form = failed or ("", {}, {})
+    tb_cert = None  # the UK TB certificate (health details): for those who may read exams
+    if departure.destination == "GB" and me.can("exams:read"):
+        tb_cert = tb_certificate.tb_certificate(
+            db, me, context.rulebook(), applicant.id, datetime.now(UTC).date()
+        )
     return render_template(
         "travel/traveller.html",
+        tb=tb_cert,
         departure=departure,
         row=row,
         a=applicant,

@@ -233,3 +233,26 @@ def test_a_not_done_xray_shows_its_reason_on_the_clearance_page(session, world, 
     assert "the destination records it as “Child (under 11 years)”" in page
     assert "Reason X-ray not taken: Child (under 11 years)" in page
     assert "UK TB certificate:</strong> Not decided yet" in page
+
+
+def _booked_child(session: Session, world: World, rules: Any) -> str:
+    from tests.travel.helpers import booked, departure
+
+    applicant = _child(session, world, rules, tb_contact=False)
+    dep = departure(session, world, destination="GB")
+    booked(session, world, dep, applicant.case)
+    session.commit()
+    return f"/departures/{dep.id}/travellers/{applicant.id}"
+
+
+@pytest.mark.parametrize(("role", "shown"), [("panel_physician", True), ("operations", False)])
+def test_the_traveller_page_shows_the_uk_tb_certificate(
+    session, world, rules, as_role, role, shown
+):
+    """[S25] BRIEF 2.1: the departure's traveller page shows the reason X-ray not taken to
+    those who may read exams, and nothing of it to operations."""
+    from tests.workflow.test_pages import page_of
+
+    page = page_of(as_role(role), _booked_child(session, world, rules))
+    assert ("Reason X-ray not taken: Child (under 11 years)" in page) is shown
+    assert ('id="tb-title"' in page) is shown
