@@ -694,6 +694,22 @@ ROUTES: list[Route] = [
                           "given_on": date.today().isoformat()}, **APPLICANT_404),
     Route("travel_api.verify", "POST", API, CLEARANCE_READERS, 200,
           lambda c: "/api/v1/certificates/verify", body=lambda c: {"code": "TRV-AAAA-BBBB-CCCC"}),
+    # residence periods (issue 15): the countries lived in, with dates (clinical facts)
+    Route("residence_api.list_residence", "GET", API, EXAM_READERS, 200,
+          lambda c: f"{_applicant(c)}/residence", **APPLICANT_404),
+    Route("residence_api.add_residence", "POST", API, EXAM_WRITERS, 201,
+          lambda c: f"{_applicant(c)}/residence",
+          body=lambda c: {"country": "CD", "from": "2012-01-01", "to": "2019-06-01"},
+          **APPLICANT_404),
+    Route("residence_api.remove_residence", "DELETE", API, EXAM_WRITERS, 204,
+          lambda c: f"{_applicant(c)}/residence/{_residence_period(c)}", **APPLICANT_404),
+    Route("workflow.add_residence", "POST", PAGE, EXAM_WRITERS, 302,
+          lambda c: f"/cases/{c.case.id}/workflow/applicants/{c.applicant.id}/residence",
+          body=lambda c: {"country": "CD", "from": "2012-01-01", "to": "2019-06-01"},
+          foreign=RECORD),
+    Route("workflow.remove_residence", "POST", PAGE, EXAM_WRITERS, 302,
+          lambda c: f"/cases/{c.case.id}/workflow/applicants/{c.applicant.id}/residence/"
+                    f"{_residence_period(c)}", body=lambda c: {}, foreign=RECORD),
 ]
 # fmt: on
 
@@ -1033,6 +1049,26 @@ def test_a_malformed_token_is_401(client: FlaskClient, world: World, shape: str)
     header = MALFORMED[shape](world.tokens["nurse"])
     response = client.get("/api/v1/cases", headers={"Authorization": header})
     assert_problem(response, 401, "auth.unauthenticated")
+
+
+def _residence_period(c: Ctx) -> uuid.UUID:
+    """A residence period of the home principal (made once per test)."""
+    from sqlalchemy.orm import object_session
+
+    from pmha.workflow.models import ResidencePeriod
+
+    found = getattr(c, "residence_period", None)
+    if found is None:
+        session = object_session(c.case)
+        assert session is not None
+        found = ResidencePeriod(
+            id=uuid.uuid4(), applicant_id=c.applicant.id, country="UG",
+            started_on=date(2019, 6, 1),
+        )  # fmt: skip
+        session.add(found)
+        session.commit()
+        c.residence_period = found  # type: ignore[attr-defined]
+    return found.id
 
 
 def _export_bundle(c: Ctx) -> uuid.UUID:
