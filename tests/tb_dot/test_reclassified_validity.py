@@ -72,17 +72,18 @@ def test_reclassified_after_eight_months_is_valid(reclassified: Any) -> None:
     assert found.decision.status in (cl.CLEARED, cl.WITH_CONDITIONS), found.decision
 
 
+@pytest.mark.parametrize("role", ["panel_physician", "nurse"])
 def test_the_page_says_what_the_validity_runs_from(
-    app: Flask, session: Session, world: World, reclassified: Any, connection: Any
+    app: Flask, session: Session, world: World, reclassified: Any, connection: Any, role: str
 ) -> None:
     case, _ = reclassified
     session.commit()
     client = app.test_client()
-    login(client, world.users["panel_physician"].username).close()
+    login(client, world.users[role].username).close()
     page = page_of(client, wf(case))
     today = utcnow().date()
     words = (
         f"valid until {long_date(add_months(today, 3))}: 3 months from the final TB "
         f"evaluation on {long_date(today)}"
     )
-    assert words in page
+    assert f"Exam {words}" in page
