@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -313,6 +314,18 @@ def test_rules_questions_lists_the_tables_open_question() -> None:
     result = CliRunner().invoke(rules, ["questions", "--rules-dir", str(RULES_DIR)])
     assert result.exit_code == 0, result.output
     assert "tb_incidence.unlisted_countries" in result.output
+
+
+def test_the_example_shows_the_named_problem() -> None:
+    """country_rules/examples/US-child-exam-country-not-estimated.json, through the CLI."""
+    example = RULES_DIR / "examples" / "US-child-exam-country-not-estimated.json"
+    args = ["evaluate", str(example), "--as-of", "2025-06-01", "--rules-dir", str(RULES_DIR)]
+    result = CliRunner().invoke(rules, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert "Taiwan (TW)" in out["problems"][0]
+    igra = next(r for r in out["requirements"] if r["code"] == "igra")
+    assert igra["status"] == "blocked"
 
 
 def test_a_folder_without_the_table_still_loads(tmp_path: Path) -> None:
