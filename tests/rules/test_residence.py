@@ -219,10 +219,16 @@ def test_names_and_codes_resolve():
         ({"exam_country": "JO"}, "required"),
         ({"exam_country": "LK"}, "required"),
         ({"exam_country": "KE"}, "required"),
-        # [S16]: Lebanon and Turkiye: none, whatever the residence
+        # [S16]: Lebanon and Turkiye: none, unless the refugee lived in sub-Saharan Africa
+        # (2023: by origin [S17]); a residence in Asia does not bring it in there
         ({"exam_country": "TR"}, "not_required"),
+        ({"exam_country": "LB"}, "not_required"),
         (
             {"exam_country": "TR", "residence": [{"country": "CD", "from": "2010-01-01"}]},
+            "required",
+        ),
+        (
+            {"exam_country": "TR", "residence": [{"country": "PK", "from": "2010-01-01"}]},
             "not_required",
         ),
         # residence in a covered region counts, even ended long ago (2023: by origin [S17])

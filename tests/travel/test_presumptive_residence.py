@@ -115,10 +115,15 @@ def test_residence_brings_a_refugee_examined_elsewhere_under_the_african_row(us)
     )
 
 
-def test_turkiye_gives_none_even_after_africa(us):
-    """[S16]: processed in Turkiye: none (the 2023 origin rule is an open question)."""
-    found = plan(us, "TR", ("CD", date(2000, 1, 1), date(2015, 1, 1)))
-    assert found.id == "us.presumptive.none_tr_lb" and not found.drugs and not found.omitted
+def test_turkiye_gives_none_except_to_refugees_from_sub_saharan_africa(us):
+    """[S16]: processed in Turkiye: none; [S17] 2023 is by origin: a refugee who lived in
+    sub-Saharan Africa is treated wherever processed (here without AL: not living there [S18],
+    without ivermectin: DRC is Loa loa-endemic [S16])."""
+    syrian = plan(us, "TR", ("SY", date(1990, 1, 1), date(2016, 1, 1)))
+    assert syrian.id == "us.presumptive.none_tr_lb" and not syrian.drugs and not syrian.omitted
+    congolese = plan(us, "TR", ("CD", date(2000, 1, 1), date(2015, 1, 1)))
+    assert congolese.id == "us.presumptive.sub_saharan_africa"
+    assert given(congolese) == ["albendazole", "praziquantel"]
 
 
 # --- Loa loa: ivermectin never [S16] ------------------------------------------------------------
