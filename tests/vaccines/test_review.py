@@ -250,3 +250,41 @@ def test_the_api_and_the_page_complete_the_review(
     page = client.get(page_url).get_data(as_text=True)
     assert "Vaccination review completed" in page and "Completed</span> on" in page
     assert _reviews(session) == 1
+
+
+def test_the_pages_and_the_pdf_show_the_refusal_and_its_outcome(
+    session: Session, nurse: Actor, rules: RuleBook, signed_in: Any, tmp_path: Any
+) -> None:
+    """The nurse's page, the physician's confirmation, the vaccination record PDF and the
+    clearance page say the same thing in words: refused, not a waiver, Class A (vaccination)
+    holds travel [S13f]; blanket waivers with their reason (not age appropriate [S13a])."""
+    import subprocess
+
+    applicant = _refuses_pcv(session, nurse, rules)
+    session.commit()
+    page_url = f"/cases/{applicant.case_id}/applicants/{applicant.id}/vaccinations"
+    client = signed_in("nurse")
+    page = client.get(page_url).get_data(as_text=True)
+    assert "Vaccination outcome:</strong> A required vaccine was refused" in page
+    assert "Refused (not a waiver)" in page and "Waived: not age appropriate" in page
+    assert "A panel physician confirms the refusal" in page
+    assert "not_age_appropriate" not in page and "us.vaccine" not in page
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    client = signed_in("panel_physician")
+    page = client.get(page_url).get_data(as_text=True)
+    assert 'name="confirm_refusal"' in page and 'name="individual_waiver"' in page
+    response = client.post(
+        f"{page_url}/review", data={"csrf_token": csrf_token(page), "confirm_refusal": "yes"}
+    )
+    assert response.status_code == 302
+    page = client.get(page_url).get_data(as_text=True)
+    assert "refused without a waiver (Class A, vaccination). This holds travel." in page
+    pdf = tmp_path / "record.pdf"
+    pdf.write_bytes(client.get(f"{page_url}/record.pdf").data)
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Vaccination outcome: A required vaccine was refused" in " ".join(text.split())
+    assert "Refused (not a" in text and "Waived: not age" in text  # words wrap in the grid
+    case_page = client.get(f"/cases/{applicant.case_id}/workflow").get_data(as_text=True)
+    assert "Vaccination (a required vaccine refused, no waiver): Class A" in case_page
