@@ -23,6 +23,8 @@ ANCHORS = {
     "result:medical_history": "the medical history",
     "result:sputum_culture": "the sputum culture result",
 }
+# What the duty is, by outcome kind (Australia: the health undertaking, Form 815 [S29f2]).
+DUTIES = {"tb_undertaking": "contact the health undertaking service"}
 # Reporting tiers (rule files' `tiers[].name`) in words.
 TIERS = {"urgent": "urgent or complex case"}
 _UNITS = {"y": "year", "m": "month", "w": "week", "d": "day"}
@@ -74,7 +76,8 @@ def report_words(outcome: Mapping[str, Any]) -> str | None:
     days = outcome.get("report_within_days")
     if not days:
         return None
-    text = f"report to public health within {days} days of arrival"
+    duty = DUTIES.get(outcome.get("kind") or "", "report to public health")
+    text = f"{duty} within {days} days of arrival"
     tier = outcome.get("report_tier")
     waiting = list(outcome.get("report_awaiting") or ())
     if tier and waiting:

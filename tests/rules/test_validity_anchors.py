@@ -247,6 +247,9 @@ def test_words():
     assert report_words({"report_within_days": 30}) == (
         "report to public health within 30 days of arrival"
     )
+    assert report_words({"kind": "tb_undertaking", "report_within_days": 28}) == (
+        "contact the health undertaking service within 28 days of arrival"
+    )
 
 
 def test_the_rules_load_with_every_anchor_known():
