@@ -89,7 +89,9 @@ def incidence_rows(
     return found
 
 
-def build_incidence_table(data: dict[str, Any], file: str) -> tuple[IncidenceTable, Problems]:
+def build_incidence_table(
+    data: dict[str, Any], file: str, sha256: str = ""
+) -> tuple[IncidenceTable, Problems]:
     """The shared TB incidence table (country_rules/tb_incidence.toml) from its parsed file."""
     problems: Problems = []
     sources = data["sources"]
@@ -105,6 +107,7 @@ def build_incidence_table(data: dict[str, Any], file: str) -> tuple[IncidenceTab
             OpenQuestion(q["id"], q["about"], q["question"], q["asked"])
             for q in data["open_question"]
         ),
+        sha256=sha256,
     )
     return table, problems
 

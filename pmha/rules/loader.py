@@ -21,8 +21,9 @@ INCIDENCE_FILE = "tb_incidence.toml"
 def load_incidence(path: Path) -> tuple[IncidenceTable | None, list[Problem]]:
     """The shared TB incidence table, or None and every problem found in it."""
     name = path.name
+    raw_bytes = path.read_bytes()
     try:
-        raw = tomllib.loads(path.read_bytes().decode("utf-8"))
+        raw = tomllib.loads(raw_bytes.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return None, [Problem(name, "", f"not valid TOML: {exc}")]
     try:
@@ -30,7 +31,7 @@ def load_incidence(path: Path) -> tuple[IncidenceTable | None, list[Problem]]:
     except ValidationError as exc:
         found = flatten(exc.messages, raw)
         return None, [Problem(name, p, m) for p, m in found + raw_problems(raw, found)]
-    table, found = build_incidence_table(data, name)
+    table, found = build_incidence_table(data, name, hashlib.sha256(raw_bytes).hexdigest())
     return (None if found else table), [Problem(name, p, m) for p, m in found]
 
 
@@ -59,7 +60,9 @@ def load_file(
                 f"is {data['meta']['destination']!r}; the file name says {path.stem!r}",
             )
         )
-    ruleset, found = build_ruleset(data, name, hashlib.sha256(raw_bytes).hexdigest(), shared)
+    # The plan's rules_sha256 covers the shared table too: a refreshed table re-plans.
+    digest = hashlib.sha256(raw_bytes + (shared.sha256.encode() if shared else b""))
+    ruleset, found = build_ruleset(data, name, digest.hexdigest(), shared)
     problems += [Problem(name, p, m) for p, m in found]
     return (None if problems else ruleset), problems
 

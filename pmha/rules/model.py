@@ -256,6 +256,7 @@ class IncidenceTable:
     rows: Mapping[str, Incidence]
     sources: Mapping[str, Mapping[str, str | None]]
     open_questions: tuple[OpenQuestion, ...] = ()
+    sha256: str = ""  # of the file: part of every destination's rules_sha256
 
 
 @dataclass(frozen=True, slots=True)

@@ -328,6 +328,17 @@ def test_the_example_shows_the_named_problem() -> None:
     assert igra["status"] == "blocked"
 
 
+def test_a_refreshed_table_changes_every_destinations_rules_sha256(
+    tmp_path: Path, book: RuleBook
+) -> None:
+    """The plan records rules_sha256; a new table must show there, so kept plans are re-planned."""
+    _problems_with(tmp_path, AF_ROW, AF_ROW.replace("180", "181"))
+    refreshed = load_rules(tmp_path)
+    for destination in DESTINATIONS:
+        before = book.for_destination(destination).sha256
+        assert refreshed.for_destination(destination).sha256 != before
+
+
 def test_a_folder_without_the_table_still_loads(tmp_path: Path) -> None:
     """Without the shared table the US rules know only their own rows: elsewhere, held."""
     shutil.copy(RULES_DIR / "US.toml", tmp_path / "US.toml")
