@@ -4,6 +4,7 @@ departure health check, Canada). Every person is invented by pmha.demo.synthetic
 
 from __future__ import annotations
 
+import contextlib
 import random
 from datetime import date, timedelta
 from typing import Any
@@ -103,3 +104,119 @@ def seed(
                 )
         numbers.append(case.case_number)
     return numbers
+
+
+# A CVX a demo takes from the applicant's papers for each rule-file vaccine: (child, adult).
+_PAPERS = {
+    "Measles": ("03", "03"),
+    "Mumps": ("03", "03"),
+    "Rubella": ("03", "03"),
+    "Varicella": ("21", "21"),
+    "Tetanus": ("20", "115"),
+    "Diphtheria": ("20", "115"),
+    "Pertussis": ("20", "115"),
+    "Polio": ("10", "10"),
+    "Hib": ("17", "17"),
+    "HepA": ("83", "52"),
+    "HepB": ("08", "43"),
+    "Meningococcal": ("114", "114"),
+    "Pneumococcal": ("133", "216"),
+    "Rotavirus": ("122", "122"),
+    "Influenza": ("150", "150"),
+}
+
+
+def _papers_for_all_but(
+    session: Session,
+    nurse: Actor,
+    rules: RuleBook,
+    applicant_id: Any,
+    today: date,
+    keep: str | None,
+) -> Any:
+    """Record, from the applicant's papers, a dose of every vaccine still to give or due (all
+    but `keep`), until nothing else is open or no dose helps; returns the last overview."""
+    from pmha.vaccines import service
+
+    view = service.overview(session, nurse, rules, applicant_id, today)
+    for _round in range(3):
+        todo = [r for r in view.still_open() if r.vaccine != keep and r.vaccine in _PAPERS]
+        if not todo:
+            break
+        adult = (today - view.applicant.dob).days >= 7 * 365
+        given: set[str] = set()
+        for req in todo:
+            cvx = _PAPERS[req.vaccine][1 if adult else 0]
+            if cvx in given:
+                continue
+            given.add(cvx)
+            day = min(today, max(req.earliest or today, today - timedelta(days=1)))
+            records.record_vaccination(
+                session,
+                nurse,
+                applicant_id,
+                {
+                    "kind": RecordKind.HISTORICAL,
+                    "cvx": cvx,
+                    "date": day,
+                    "information_source": "01",
+                },
+            )
+        view = service.overview(session, nurse, rules, applicant_id, today)
+    return view
+
+
+def into_refusal(
+    session: Session,
+    nurse: Actor,
+    physician: Actor,
+    rules: RuleBook,
+    applicant_id: Any,
+    today: date,
+    vaccine: str = "Varicella",
+) -> Any:
+    """Demo (issue 15, state a): a US immigrant applicant whose every other vaccine is settled
+    from papers refuses `vaccine` (an MMR refusal covers measles, mumps and rubella), and the
+    panel physician confirms the refusal: the review records the outcome Class A (vaccination),
+    which holds clearance [S13f]. Returns the review, or None when something else stays open
+    (e.g. a fact not known yet). The applicant's facts must be set (pmha.workflow.set_facts)."""
+    from pmha.vaccines import review
+
+    view = _papers_for_all_but(session, nurse, rules, applicant_id, today, vaccine)
+    refused = next((r for r in view.requirements if r.vaccine == vaccine), None)
+    if refused is None or refused.settled:
+        return None
+    records.record_vaccination(
+        session,
+        nurse,
+        applicant_id,
+        {
+            "kind": RecordKind.REFUSED,
+            "cvx": _PAPERS[vaccine][1],
+            "date": today,
+            "refusal_reason": "03",  # NIP002 03: parental/patient decision
+        },
+    )
+    try:
+        return review.complete_review(session, physician, rules, applicant_id, confirm_refusal=True)
+    except review.ReviewOpen:
+        return None
+
+
+def into_blanket_waivers(
+    session: Session, nurse: Actor, rules: RuleBook, applicant_id: Any, today: date
+) -> list[str]:
+    """Demo (issue 15, state b): a US immigrant applicant with every vaccine still to give
+    documented from papers, so what remains is what the engine waives by itself: the vaccines
+    outside their age window read "not age appropriate" (an adult: polio, Hib, rotavirus...),
+    influenza out of the exam country's season "not flu season", and so on. Completes the review
+    (outcome complete). Returns the vaccines waived, with the reason in words."""
+    from pmha.vaccines import review
+
+    view = _papers_for_all_but(session, nurse, rules, applicant_id, today, None)
+    if view.outcome is not None and view.outcome.value == "complete":
+        with contextlib.suppress(review.ReviewOpen):
+            review.complete_review(session, nurse, rules, applicant_id)
+    if view.outcome is None:
+        return []
+    return [f"{v.vaccine}: {v.words}" for v in view.outcome.blanket_waivers]
