@@ -179,4 +179,18 @@ HL70163: dict[str, str] = {
     "RVL": "Right Vastus Lateralis",
 }
 
+# OBX-5 of 59784-9 (disease with presumed immunity): the evidence-of-immunity codes of the CDC
+# guide's value set, SNOMED CT (BRIEF 8.2-8.3 [S37a, S37b]), with their SNOMED CT terms as the
+# CDSi supporting data v4.64 gives them (observations 018-025, BRIEF 7.3 [S34]).
+SNOMED_IMMUNITY: dict[str, str] = {
+    "278971009": "Hepatitis A immune",
+    "271511000": "Hepatitis B immune",
+    "371111005": "Measles immune",
+    "371112003": "Mumps immune",
+    "278968001": "Rubella immune",
+    "371113008": "Varicella immune",
+    "38907003": "Varicella",
+    "4740000": "Herpes zoster",
+}
+
 SEXES = frozenset({"F", "M", "U"})

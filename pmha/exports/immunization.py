@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from pmha.exports.codes import CVX
+from pmha.exports.codes import CVX, SNOMED_IMMUNITY
 
 
 class RecordKind(StrEnum):
@@ -95,11 +95,15 @@ class ImmunizationRecord:
     vis: tuple[VisDates, ...] = ()  # OBX 29768-9 / 29769-7
     immunity_disease: str = ""  # OBX 59784-9, SNOMED CT code
     dose_number: int | None = None  # OBX 30973-2
+    immunity_disease_name: str = ""  # its display text; the SNOMED CT term when empty
 
     def __post_init__(self) -> None:
         # Fill the defaults the guide implies, so that a record read back equals the one sent.
         if not self.vaccine_name and self.cvx in CVX:
             object.__setattr__(self, "vaccine_name", CVX[self.cvx])
+        if not self.immunity_disease_name and self.immunity_disease in SNOMED_IMMUNITY:
+            name = SNOMED_IMMUNITY[self.immunity_disease]
+            object.__setattr__(self, "immunity_disease_name", name)
         if not self.information_source:
             source = _DEFAULT_SOURCE.get(self.kind, "")
             object.__setattr__(self, "information_source", source)

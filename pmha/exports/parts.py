@@ -241,6 +241,7 @@ def clinical_summary(ex: Export) -> list[Part]:
                 reading.decision if reading else "",
                 tuple(reading.findings) if reading else (),
                 reading.read_at if reading else None,
+                value_label(reading.decision) if reading else "",
             )
             imaging, report = fhir.imaging(xray, subject)
             entries += [imaging, *([report] if report else [])]

@@ -165,8 +165,8 @@ def test_evidence_of_immunity_pattern():
     rxa = segment(text, "RXA").split("|")
     assert rxa[5] == "998^no vaccine administered^CVX" and rxa[6] == "999" and rxa[20] == "NA"
     assert segment(text, "OBX") == (
-        "OBX|1|CE|59784-9^Disease with presumed immunity^LN|1|38907003^^SCT||||||F"
-    )
+        "OBX|1|CE|59784-9^Disease with presumed immunity^LN|1|38907003^Varicella^SCT||||||F"
+    )  # the SNOMED CT term as its text (issue 15: every code leaves with its display)
 
 
 def test_subpotent_pattern():

@@ -32,6 +32,40 @@ PMHA_IMMUNIZATION = "https://pmha.example.org/fhir/sid/immunization"
 NIP001 = f"{PMHA}/cdc-nip001"
 NIP002 = f"{PMHA}/cdc-nip002"
 
+# Displays of the codes we send, from their code systems (a Coding leaves with its display).
+ORIGIN_DISPLAY = {  # immunization-origin
+    "provider": "Other Provider",
+    "record": "Written Record",
+    "recall": "Parent/Guardian/Patient Recall",
+    "school": "School Record",
+}
+CLINICAL_DISPLAY = {"active": "Active"}  # condition-clinical
+VERIFICATION_DISPLAY = {"confirmed": "Confirmed", "provisional": "Provisional"}
+IDENTIFIER_TYPE_DISPLAY = {  # v2-0203
+    "PPN": "Passport number",
+    "NI": "National unique individual identifier",
+    "PRC": "Permanent Resident Card Number",
+}
+MODALITY_DISPLAY = {  # DICOM CID 29 (DCM)
+    "CR": "Computed Radiography",
+    "DX": "Digital Radiography",
+    "OT": "Other",
+}
+SOP_CLASS_DISPLAY = {  # DICOM PS3.4 storage SOP classes accepted for chest X-rays
+    "1.2.840.10008.5.1.4.1.1.1": "Computed Radiography Image Storage",
+    "1.2.840.10008.5.1.4.1.1.1.1": "Digital X-Ray Image Storage - For Presentation",
+    "1.2.840.10008.5.1.4.1.1.1.1.1": "Digital X-Ray Image Storage - For Processing",
+    "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture Image Storage",
+}
+LOINC_DISPLAY = {  # the IPS section codes, by their LOINC display names
+    "11369-6": "History of Immunization Narrative",
+    "11450-4": "Problem list - Reported",
+    "30954-2": "Relevant diagnostic tests/laboratory data Narrative",
+    "8716-3": "Vital signs",
+    "18776-5": "Plan of care note",
+    "60591-5": "Patient summary Document",
+}
+
 _NAMESPACE = uuid.UUID("6f1b7a52-3c0e-4f4e-9d1c-2b8f0d6a9e10")
 
 

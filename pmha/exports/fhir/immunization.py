@@ -22,6 +22,7 @@ from pmha.exports.fhir.common import (
     MVX,
     NIP001,
     NIP002,
+    ORIGIN_DISPLAY,
     PMHA_IMMUNIZATION,
     SNOMED,
     UCUM,
@@ -73,14 +74,18 @@ def immunization(record: ImmunizationRecord, patient: Resource) -> Resource:
     elif record.kind == RecordKind.EVIDENCE_OF_IMMUNITY:
         res.update(status="not-done", statusReason=concept(ACT_REASON, "IMMUNE", "immunity"))
         if record.immunity_disease:
-            res["reasonCode"] = [concept(SNOMED, record.immunity_disease)]
+            name = record.immunity_disease_name
+            res["reasonCode"] = [concept(SNOMED, record.immunity_disease, name)]
     elif record.kind == RecordKind.SUBPOTENT:
         res["isSubpotent"] = True
     if record.kind == RecordKind.HISTORICAL:
         source = record.information_source
         origin: dict[str, Any] = {"coding": [coding(NIP001, source, NIP001_NAMES.get(source, ""))]}
         if source in _ORIGIN:
-            origin["coding"].insert(0, coding(IMMUNIZATION_ORIGIN, _ORIGIN[source]))
+            origin_code = _ORIGIN[source]
+            origin["coding"].insert(
+                0, coding(IMMUNIZATION_ORIGIN, origin_code, ORIGIN_DISPLAY[origin_code])
+            )
         res["reportOrigin"] = origin
     if record.mvx:
         res["manufacturer"] = {

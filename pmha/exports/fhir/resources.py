@@ -11,19 +11,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pycountry
+
 from pmha.exports.fhir.common import (
+    CLINICAL_DISPLAY,
     CONDITION_CATEGORY,
     CONDITION_CLINICAL,
     CONDITION_VERIFICATION,
     DIAGNOSTIC_SERVICE,
     DICOM_MODALITY,
+    IDENTIFIER_TYPE_DISPLAY,
     ISO_COUNTRY,
     LOINC,
+    LOINC_DISPLAY,
+    MODALITY_DISPLAY,
     OBSERVATION_CATEGORY,
     PMHA,
     PMHA_APPLICANT,
+    SOP_CLASS_DISPLAY,
     UCUM,
     V2_0203,
+    VERIFICATION_DISPLAY,
     Resource,
     coding,
     concept,
@@ -96,6 +104,7 @@ class ChestXray:
     decision: str = ""  # normal, other_abnormality, suggestive_of_tb ("" if not read yet)
     findings: tuple[str, ...] = ()
     read_at: dt.datetime | None = None
+    decision_name: str = ""  # the decision in words
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,12 @@ class Clearance:
     rules_version: str
     conditions: tuple[str, ...] = ()
     follow_up: tuple[str, ...] = field(default=())  # what the destination should do on arrival
+
+
+def country_name(code: str) -> str:
+    """The ISO 3166 name of a country code ("" when the code is not one)."""
+    found = pycountry.countries.get(alpha_2=code)
+    return "" if found is None else str(found.name)
 
 
 def patient(t: Traveller) -> Resource:
@@ -120,7 +135,12 @@ def patient(t: Traveller) -> Resource:
             {
                 "url": "http://hl7.org/fhir/StructureDefinition/patient-nationality",
                 "extension": [
-                    {"url": "code", "valueCodeableConcept": concept(ISO_COUNTRY, t.nationality)}
+                    {
+                        "url": "code",
+                        "valueCodeableConcept": concept(
+                            ISO_COUNTRY, t.nationality, country_name(t.nationality)
+                        ),
+                    }
                 ],
             }
         ],
@@ -128,9 +148,10 @@ def patient(t: Traveller) -> Resource:
     if t.original_name:
         res["name"].append({"use": "usual", "text": t.original_name})
     for kind, number, country in t.documents:
+        code = _DOCUMENT_TYPE.get(kind, "PPN")
         res["identifier"].append(
             {
-                "type": concept(V2_0203, _DOCUMENT_TYPE.get(kind, "PT"), text=kind),
+                "type": concept(V2_0203, code, IDENTIFIER_TYPE_DISPLAY[code], text=kind),
                 "system": f"urn:pmha:document:{kind}:{country}",
                 "value": number,
             }
@@ -195,12 +216,13 @@ def vital_observations(
 
 
 def condition(c: Classification, subject: Resource) -> Resource:
+    verification = "confirmed" if c.status == "final" else "provisional"
     res: dict[str, Any] = {
         "resourceType": "Condition",
         "id": stable_id("Condition", subject["id"], c.kind),
-        "clinicalStatus": concept(CONDITION_CLINICAL, "active"),
+        "clinicalStatus": concept(CONDITION_CLINICAL, "active", CLINICAL_DISPLAY["active"]),
         "verificationStatus": concept(
-            CONDITION_VERIFICATION, "confirmed" if c.status == "final" else "provisional"
+            CONDITION_VERIFICATION, verification, VERIFICATION_DISPLAY[verification]
         ),
         "category": [concept(CONDITION_CATEGORY, "problem-list-item", "Problem List Item")],
         "code": {
@@ -216,24 +238,29 @@ def condition(c: Classification, subject: Resource) -> Resource:
 
 def imaging(x: ChestXray, subject: Resource) -> tuple[Resource, Resource | None]:
     """The ImagingStudy for the DICOM file, and its DiagnosticReport once it was read."""
+    modality = coding(DICOM_MODALITY, x.modality, MODALITY_DISPLAY.get(x.modality, ""))
     study: dict[str, Any] = {
         "resourceType": "ImagingStudy",
         "id": stable_id("ImagingStudy", x.study_uid),
         "identifier": [{"system": "urn:dicom:uid", "value": f"urn:oid:{x.study_uid}"}],
         "status": "available",
         "subject": ref(subject),
-        "modality": [coding(DICOM_MODALITY, x.modality)],
+        "modality": [modality],
         "numberOfSeries": 1,
         "numberOfInstances": 1,
         "series": [
             {
                 "uid": x.series_uid,
-                "modality": coding(DICOM_MODALITY, x.modality),
+                "modality": modality,
                 "bodySite": coding("http://snomed.info/sct", "51185008", "Thoracic structure"),
                 "instance": [
                     {
                         "uid": x.instance_uid,
-                        "sopClass": coding("urn:ietf:rfc:3986", f"urn:oid:{x.sop_class_uid}"),
+                        "sopClass": coding(
+                            "urn:ietf:rfc:3986",
+                            f"urn:oid:{x.sop_class_uid}",
+                            SOP_CLASS_DISPLAY.get(x.sop_class_uid, ""),
+                        ),
                     }
                 ],
             }
@@ -252,7 +279,7 @@ def imaging(x: ChestXray, subject: Resource) -> tuple[Resource, Resource | None]
         "code": concept(f"{PMHA}/report", "chest_xray_reading", "Chest X-ray reading (DS-3030)"),
         "subject": ref(subject),
         "imagingStudy": [ref(study)],
-        "conclusionCode": [concept(f"{PMHA}/chest-xray-decision", x.decision)],
+        "conclusionCode": [concept(f"{PMHA}/chest-xray-decision", x.decision, x.decision_name)],
         "conclusion": ", ".join(x.findings) or "no findings",
     }
     if x.read_at is not None:
@@ -314,12 +341,13 @@ def composition(
     for title, loinc, keys in SECTIONS:
         refs = [ref(r) for r in entries if _section_of(r) in keys]
         if refs:
-            sections.append({"title": title, "code": concept(LOINC, loinc, title), "entry": refs})
+            code = concept(LOINC, loinc, LOINC_DISPLAY[loinc])
+            sections.append({"title": title, "code": code, "entry": refs})
     return {
         "resourceType": "Composition",
         "id": stable_id("Composition", subject["id"]),
         "status": "final",
-        "type": concept(LOINC, "60591-5", "Patient summary Document"),
+        "type": concept(LOINC, "60591-5", LOINC_DISPLAY["60591-5"]),
         "subject": ref(subject),
         "date": date_text(at),
         "author": [{"display": sender}],

@@ -107,7 +107,8 @@ def order_group(record: ImmunizationRecord, sender: Facility) -> list[str]:
         obx += 1
         sub_id += 1
         code = escape(record.immunity_disease)
-        segments.append(f"OBX|{obx}|CE|{IMMUNITY}|{sub_id}|{code}^^SCT||||||F")
+        text = escape(record.immunity_disease_name)
+        segments.append(f"OBX|{obx}|CE|{IMMUNITY}|{sub_id}|{code}^{text}^SCT||||||F")
     return segments
 
 

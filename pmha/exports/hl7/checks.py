@@ -143,6 +143,9 @@ def check_record(
     if kind is RecordKind.EVIDENCE_OF_IMMUNITY:
         if not _SNOMED.match(record.immunity_disease):
             bad("OBX-5", "(59784-9 disease with presumed immunity) needs a SNOMED CT code")
+        elif not record.immunity_disease_name:
+            bad("OBX-5", f"(59784-9 disease with presumed immunity) {record.immunity_disease!r} "
+                "is not an evidence-of-immunity code we know the name of")  # fmt: skip
     elif record.immunity_disease:
         bad("OBX-5", f"(59784-9 disease with presumed immunity) is not for {what}")
     for vis in record.vis:

@@ -141,7 +141,7 @@ def _record(index: int, orc: _Segment, rxa: _Segment, rest: list[_Segment]) -> I
     rxr = next((s for s in rest if s.name == "RXR"), None)
     vis_published: dict[str, dt.date] = {}
     vis_presented: dict[str, dt.date] = {}
-    dose_number, disease = None, ""
+    dose_number, disease, disease_name = None, "", ""
     for obx in (s for s in rest if s.name == "OBX"):
         code, sub_id = obx.get(3), obx.get(4)
         if code == "29768-9":
@@ -151,7 +151,7 @@ def _record(index: int, orc: _Segment, rxa: _Segment, rest: list[_Segment]) -> I
         elif code == "30973-2" and obx.get(5).isdigit():
             dose_number = int(obx.get(5))
         elif code == "59784-9":
-            disease = obx.get(5)
+            disease, disease_name = obx.get(5), obx.get(5, 2)
     provider = None
     if rxa.get(10):
         provider = Provider(rxa.get(10), rxa.get(10, 2), rxa.get(10, 3))
@@ -181,6 +181,7 @@ def _record(index: int, orc: _Segment, rxa: _Segment, rest: list[_Segment]) -> I
         ),
         immunity_disease=disease,
         dose_number=dose_number,
+        immunity_disease_name=disease_name,
     )
 
 
