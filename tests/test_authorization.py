@@ -703,6 +703,8 @@ ROUTES: list[Route] = [
           **APPLICANT_404),
     Route("residence_api.remove_residence", "DELETE", API, EXAM_WRITERS, 204,
           lambda c: f"{_applicant(c)}/residence/{_residence_period(c)}", **APPLICANT_404),
+    Route("residence_api.presumptive_plan", "GET", API, EXAM_READERS, 200,
+          lambda c: f"{_applicant(c)}/presumptive-treatment", **APPLICANT_404),
     Route("workflow.add_residence", "POST", PAGE, EXAM_WRITERS, 302,
           lambda c: f"/cases/{c.case.id}/workflow/applicants/{c.applicant.id}/residence",
           body=lambda c: {"country": "CD", "from": "2012-01-01", "to": "2019-06-01"},

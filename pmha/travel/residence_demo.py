@@ -29,7 +29,8 @@ def give_endemic_residence(
 ) -> TreatmentPlan | None:
     """DRC 2012-2019, then Uganda: the periods recorded (audited, re-planned) and the
     presumptive treatment plan the nurse sees. The applicant must be a US-bound refugee born
-    before mid-2019; `physician` works at the applicant's site."""
+    before mid-2019; `physician` works at the applicant's site. A woman's drugs stay held until
+    her pregnancy is recorded (set_facts pregnant=False shows them given)."""
     from pmha.cases import service as cases
 
     applicant = cases.load_applicant(session, physician, applicant_id)

@@ -1,5 +1,5 @@
 """JSON API for an applicant's residence periods (the countries lived in, with dates) under
-/api/v1/: presumptive treatment follows them (BRIEF 1.6 [S16, S17, S18])."""
+/api/v1/, and the presumptive treatment plan that follows them (BRIEF 1.6 [S16, S17, S18])."""
 
 from __future__ import annotations
 
@@ -48,6 +48,35 @@ class ResidenceListOut(StrictSchema):
     residence = fields.List(fields.Nested(ResidenceOut))
 
 
+class DrugOut(StrictSchema):
+    drug = fields.String()
+    dose = fields.String()
+
+
+class LeftOutOut(StrictSchema):
+    drug = fields.String()
+    reason = fields.String()
+
+
+class GivenOut(StrictSchema):
+    drug = fields.String()
+    dose = fields.String()
+    given_on = fields.Date()
+
+
+class PresumptivePlanOut(StrictSchema):
+    rule_id = fields.String(
+        allow_none=True, metadata={"description": "the rule file's entry; null: none applies"}
+    )
+    drugs = fields.List(fields.Nested(DrugOut), metadata={"description": "to give"})
+    omitted = fields.List(fields.Nested(LeftOutOut), metadata={"description": "not given, why"})
+    held = fields.List(
+        fields.Nested(LeftOutOut), metadata={"description": "held for the physician, why"}
+    )
+    cautions = fields.List(fields.String())
+    given = fields.List(fields.Nested(GivenOut))
+
+
 @bp.get("/applicants/<uuid:applicant_id>/residence")
 @require("exams:read")
 @doc(
@@ -89,3 +118,28 @@ def add_residence(applicant_id: uuid.UUID) -> Any:
 def remove_residence(applicant_id: uuid.UUID, period_id: uuid.UUID) -> Any:
     residence.remove_period(get_session(), actor(), rulebook(), applicant_id, period_id)
     return "", 204
+
+
+@bp.get("/applicants/<uuid:applicant_id>/presumptive-treatment")
+@require("exams:read")
+@doc(
+    "The presumptive treatment the rules give this applicant (exam country, countries lived in, "
+    "age, pregnancy): drugs to give, each drug left out or held with its reason, and those given",
+    response=PresumptivePlanOut,
+    errors=(404,),
+    tag="workflow",
+)
+def presumptive_plan(applicant_id: uuid.UUID) -> Any:
+    from pmha.travel import handover
+
+    plan, given = handover.suggested_treatment(get_session(), actor(), applicant_id)
+    return PresumptivePlanOut().dump(
+        {
+            "rule_id": plan.id if plan else None,
+            "drugs": list(plan.drugs) if plan else [],
+            "omitted": [{"drug": d.drug, "reason": why} for d, why in plan.omitted] if plan else [],
+            "held": [{"drug": d.drug, "reason": why} for d, why in plan.held] if plan else [],
+            "cautions": list(plan.cautions) if plan else [],
+            "given": given,
+        }
+    )

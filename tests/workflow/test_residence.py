@@ -198,3 +198,43 @@ def test_the_page_says_what_is_wrong_in_words_and_writes_nothing(session, refuge
     assert missing.status_code == 422
     assert "Give this date." in missing.get_data(as_text=True)
     assert _periods(session) == 0
+
+
+def test_api_gives_the_presumptive_plan_with_each_drug_left_out_and_why(
+    client, session, world, rules, refugee
+):
+    """DRC then Uganda [S16, S18]: albendazole, praziquantel, AL; ivermectin left out. Before
+    any residence (site outside the table's regions) no rule applies; while her pregnancy is not
+    recorded every drug with a pregnancy rule is held [S17]."""
+    from pmha.travel.residence_demo import give_endemic_residence
+
+    physician = world.actor("panel_physician")
+    url = f"/api/v1/applicants/{refugee.id}/presumptive-treatment"
+    assert client.get(url, headers=world.auth("nurse")).get_json()["rule_id"] is None
+    give_endemic_residence(session, physician, rules, refugee.id)
+    session.commit()
+    body = client.get(url, headers=world.auth("nurse")).get_json()
+    assert body["drugs"] == []
+    assert {h["drug"] for h in body["held"]} == {
+        "albendazole",
+        "praziquantel",
+        "artemether-lumefantrine",
+    }
+    assert all("pregnancy not recorded" in h["reason"] for h in body["held"])
+    workflow.set_facts(session, physician, rules, refugee.id, {"pregnant": False})
+    session.commit()
+    body = client.get(url, headers=world.auth("nurse")).get_json()
+    assert body["rule_id"] == "us.presumptive.sub_saharan_africa"
+    assert [d["drug"] for d in body["drugs"]] == [
+        "albendazole",
+        "praziquantel",
+        "artemether-lumefantrine",
+    ]
+    assert body["omitted"] == [
+        {
+            "drug": "ivermectin",
+            "reason": "ivermectin not given: lived in a Loa loa-endemic country "
+            "(Democratic Republic of the Congo, 2012-2019)",
+        }
+    ]
+    assert body["held"] == [] and body["given"] == []
