@@ -176,3 +176,16 @@ def test_an_unchanged_sent_record_is_not_sent_again_beside_a_new_one(
     found = _checked(text)
     assert [(r.action, r.immunization_id) for r in found] == [(Action.ADD, str(new.id))]
     assert old.immunization_id not in _orc3(text)
+
+
+def test_a_deleted_record_is_entered_in_error_in_the_fhir_summary() -> None:
+    """The FHIR document lists every record; one marked deleted (HL7 D) is entered-in-error
+    (FHIR R4 Immunization.status), never read as a dose given."""
+    from pmha.exports import fhir
+
+    subject = fhir.patient(
+        fhir.Traveller("p1", "Testperson", "Ada", dt.date(2010, 1, 2), "female", "AF")
+    )
+    deleted = dataclasses.replace(RECORD, action=Action.DELETE)
+    assert fhir.immunization(deleted, subject)["status"] == "entered-in-error"
+    assert fhir.immunization(RECORD, subject)["status"] == "completed"

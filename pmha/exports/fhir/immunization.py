@@ -3,7 +3,8 @@
 Administered: status completed, primarySource true. Historical: primarySource false and
 reportOrigin from the NIP001 source. Refused: status not-done with statusReason (PATOBJ, RELIG
 for a religious exemption). Sub-potent: completed with isSubpotent. Evidence of immunity:
-not-done with statusReason IMMUNE and the disease (SNOMED CT) as reasonCode (CVX 998).
+not-done with statusReason IMMUNE and the disease (SNOMED CT) as reasonCode (CVX 998). A record
+marked deleted (sent in HL7 as RXA-21 D) is entered-in-error.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pmha.exports.fhir.common import (
     date_text,
     stable_id,
 )
-from pmha.exports.immunization import ImmunizationRecord, RecordKind
+from pmha.exports.immunization import Action, ImmunizationRecord, RecordKind
 
 # NIP001 historical source -> immunization-origin (provider, record, recall, school).
 _ORIGIN = {
@@ -78,6 +79,8 @@ def immunization(record: ImmunizationRecord, patient: Resource) -> Resource:
             res["reasonCode"] = [concept(SNOMED, record.immunity_disease, name)]
     elif record.kind == RecordKind.SUBPOTENT:
         res["isSubpotent"] = True
+    if record.action is Action.DELETE:  # marked deleted: kept, but never read as a dose
+        res["status"] = "entered-in-error"
     if record.kind == RecordKind.HISTORICAL:
         source = record.information_source
         origin: dict[str, Any] = {"coding": [coding(NIP001, source, NIP001_NAMES.get(source, ""))]}
