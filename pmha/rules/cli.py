@@ -106,9 +106,7 @@ def evaluate(facts_file: Path, as_of: object, rules_dir: Path) -> None:
         # Imported here: pmha.vaccines builds on pmha.rules, never the other way round.
         from pmha.vaccines.evaluate import vaccination_report
 
-        report = vaccination_report(
-            result, facts, book.for_destination(facts.destination), history
-        )
+        report = vaccination_report(result, facts, book.for_destination(facts.destination), history)
         if report is not None:
             out["vaccination"] = report
     except FactsError as exc:

@@ -199,8 +199,8 @@ class OutcomeRule:
     date_choice: str = "first"  # "first" known anchor in the order written, or the "latest"
     tiers: tuple[Tier, ...] = ()  # reporting deadlines by a clinical flag (first that holds)
     alone: Outcome | None = None  # the outcome when it alone fires and none waits (pre-built)
-    # When the outcome has a date: (date, as_of) -> the outcome when it alone fires.
-    dated: dict[tuple[Day, Day], Outcome] = field(
+    # When the outcome has a date: (anchor, date, as_of) -> the outcome when it alone fires.
+    dated: dict[tuple[str, Day, Day], Outcome] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 

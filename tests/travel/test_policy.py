@@ -90,8 +90,13 @@ ADULT = Age.between(date(1990, 1, 1), date(2026, 1, 1))
         # test_presumptive_residence.py: albendazole left out in any trimester [S17])
         ("PK", "AF", True, "us.presumptive.middle_east_asia", ["albendazole", "ivermectin"]),
         # Kenya is in sub-Saharan Africa: the 2017 table's Africa regimen [S16]
-        ("KE", "SO", False, "us.presumptive.sub_saharan_africa",
-         ["albendazole", "praziquantel", "ivermectin", "artemether-lumefantrine"]),
+        (
+            "KE",
+            "SO",
+            False,
+            "us.presumptive.sub_saharan_africa",
+            ["albendazole", "praziquantel", "ivermectin", "artemether-lumefantrine"],
+        ),
         ("DE", "SY", False, None, None),  # no rule: the page says none applies
     ],
 )
