@@ -245,6 +245,7 @@ def _vaccination(row: dict[str, Any] | None) -> VaccinationPolicy | None:
         _sources(row["source"]),
         row["confidence"],
         row["note"],
+        frozenset(row["past_forecast_age"]),
     )
 
 

@@ -281,6 +281,8 @@ class VaccinationPolicy:
     source: tuple[str, ...]
     confidence: str | None = None
     note: str | None = None
+    # Required at ages past the routine schedule's maximum (CDSi "aged out"): given, not waived.
+    past_forecast_age: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

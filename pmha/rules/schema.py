@@ -122,6 +122,11 @@ class VaccinationPolicySchema(Cited):
         load_default=None, validate=validate.OneOf(["religious_or_moral_waiver"])
     )
     doses = fields.String(load_default="one", validate=validate.OneOf(["one", "series"]))
+    # Vaccines the destination requires at ages past the routine schedule's last dose (e.g. US
+    # adult IPV from 1 May 2024 [S23c]): past CDSi's maximum age a dose is given, not waived.
+    past_forecast_age = fields.List(
+        fields.String(validate=validate.OneOf(sorted(vocab.VACCINES))), load_default=list
+    )
 
 
 class IncidenceSchema(Cited):

@@ -131,6 +131,7 @@ def vaccination_report(
             waivers=waivers,
             refusals=refused,
             season=ruleset.flu_season(facts.exam_country),
+            past_forecast_age=ruleset.vaccination.past_forecast_age if ruleset.vaccination else (),
         )
     except (CdsiInputError, RequirementsError) as exc:
         raise FactsError({"vaccinations": [str(exc)]}) from None

@@ -112,6 +112,7 @@ def requirements(
     refusals: Mapping[str, date] = _NO_REFUSALS,
     not_routinely_available: Collection[str] | None = None,
     season: FluSeason | None = None,
+    past_forecast_age: Collection[str] = (),
 ) -> list[VaccineRequirement]:
     """One VaccineRequirement per vaccine of the plan, in the plan's order.
 
@@ -120,6 +121,9 @@ def requirements(
     `not_routinely_available` defaults to the exam country's list in
     pmha.vaccines.seasons. `season` is the exam country's influenza season from the rule file
     (RuleSet.flu_season); None when the file sets none, and then influenza is never waived for it.
+    `past_forecast_age` names the vaccines the destination requires past the routine schedule's
+    maximum age (VaccinationPolicy.past_forecast_age): given there, never waived as not age
+    appropriate.
     """
     for vaccine, waiver in waivers.items():
         if waiver not in vocab.VACCINE_WAIVER_REASONS:
@@ -135,7 +139,17 @@ def requirements(
     out: list[VaccineRequirement] = []
     for item in plan_vaccines:
         out.append(
-            _one(item, forecast, as_of, waivers, refusals, unavailable, season, programme_in_force)
+            _one(
+                item,
+                forecast,
+                as_of,
+                waivers,
+                refusals,
+                unavailable,
+                season,
+                programme_in_force,
+                past_age=item.code in past_forecast_age,
+            )
         )
     return out
 
@@ -149,6 +163,8 @@ def _one(
     unavailable: Collection[str],
     season: FluSeason | None,
     programme_in_force: bool,
+    *,
+    past_age: bool = False,
 ) -> VaccineRequirement:
     vaccine = item.code
     if vaccine not in CDSI_GROUPS:
@@ -227,6 +243,15 @@ def _one(
     if status == CONTRAINDICATED:
         return base.make(WAIVED, _why(rule, f"CDSi: {detail}"), waiver="contraindicated")
     if status in (AGED_OUT, NOT_RECOMMENDED) and not base.seasonal_stale:
+        if past_age:  # the destination requires it at this age: one dose, not a waiver
+            return base.make(
+                GIVE_TODAY,
+                _why(
+                    rule,
+                    "no valid dose; the destination requires one at this age, past the end of "
+                    f"the routine schedule (CDSi: {detail})",
+                ),
+            )
         return base.make(WAIVED, _why(rule, f"CDSi: {detail}"), waiver="not_age_appropriate")
     if vaccine in unavailable:
         return base.make(

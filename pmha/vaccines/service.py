@@ -262,6 +262,7 @@ def overview(
             waivers={vaccine: route for vaccine in view.individual_waivers if route},
             refusals=recorded_refusals(view.active),
             season=ruleset.flu_season(exam_country),
+            past_forecast_age=ruleset.vaccination.past_forecast_age if ruleset.vaccination else (),
         )
     except RequirementsError as exc:
         view.problems.append(f"The requirements could not be computed: {exc}")

@@ -166,11 +166,14 @@ def test_canada_puts_treated_tb_under_medical_surveillance(
     app: Flask, session: Session, world: World
 ) -> None:
     """BRIEF 3: active TB treated before admissibility, then surveillance: report within 30
-    days [C S28e, S28h; S S28k]."""
+    days, 7 for urgent or complex cases [C S28e, S28h, S28i; S S28k]. Nobody has said whether
+    this case is urgent, so the shorter deadline applies and the outcome says what it awaits
+    (tests/rules/test_reporting_tiers.py covers 30 and 7 once the physician has said)."""
     held, after, planned = _treated(app, session, world, "CA", "refugee")
     assert held.outcomes["medical_surveillance"]["values"] != ["medical_surveillance"]
     assert after.outcomes["medical_surveillance"]["values"] == ["medical_surveillance"]
-    assert after.outcomes["medical_surveillance"]["report_within_days"] == 30
+    assert after.outcomes["medical_surveillance"]["report_within_days"] == 7
+    assert after.outcomes["medical_surveillance"]["report_awaiting"]
     assert planned.decision.status in ("cleared", "cleared_with_conditions")
 
 

@@ -373,8 +373,11 @@ def test_cli_shows_the_outcome_and_the_blanket_waivers(tmp_path: Path) -> None:
     assert out["outcome"] == "class_a"
     varicella = next(v for v in out["vaccines"] if v["vaccine"] == "Varicella")
     assert (varicella["state"], varicella["waiver"]) == ("refused", None)
-    polio = next(w for w in out["blanket_waivers"] if w["vaccine"] == "Polio")
-    assert polio["words"] == "Waived: not age appropriate" and polio["why"]
+    hib = next(w for w in out["blanket_waivers"] if w["vaccine"] == "Hib")
+    assert hib["words"] == "Waived: not age appropriate" and hib["why"]
+    # Adult polio is required from 1 May 2024 [S23c]: her childhood dose counts, no waiver.
+    polio = next(v for v in out["vaccines"] if v["vaccine"] == "Polio")
+    assert polio["state"] == "documented"
     assert "Class A" in out["words"]
 
 

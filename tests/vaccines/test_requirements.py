@@ -148,6 +148,35 @@ CASES = [
         rule="us.vaccine.polio",
     ),
     Case(
+        # Adults without a documented primary series need IPV for exams from 1 May 2024 [S23c]
+        # (US.toml us.vaccine.polio, [vaccination] past_forecast_age): CDSi's routine schedule
+        # ends at 18 [S34], but the destination requires a dose: give it, never waive it.
+        "US immigrant adult and polio from 1 May 2024: give one dose of IPV",
+        "§1.5 polio, the reported 2024 adult IPV change [S23c]; one dose [S13a]",
+        "US",
+        "immigrant",
+        ADULT,
+        date(2024, 5, 1),
+        "Polio",
+        "give_today",
+        rule="us.vaccine.polio",
+    ),
+    Case(
+        "US immigrant adult with a childhood polio series: done",
+        "§1.5 one dose of each age-appropriate vaccine [S13a]; [S23c]",
+        "US",
+        "immigrant",
+        ADULT,
+        date(2024, 5, 1),
+        "Polio",
+        "done",
+        rule="us.vaccine.polio",
+        doses=tuple(
+            Dose(d, "10")
+            for d in (date(1990, 3, 10), date(1990, 5, 10), date(1990, 7, 10), date(1994, 2, 10))
+        ),
+    ),
+    Case(
         # Regression (issue 14): a refusal used to read as a "refused" waiver and settle the
         # requirement. Refusal is not a waiver; without one it means Class A [S13f], which is
         # the physician's call (issue 15 models it): the requirement stays open.
@@ -300,7 +329,13 @@ def _run(case: Case, book: RuleBook) -> list[VaccineRequirement]:
         refusals=case.refusals,
         not_routinely_available=case.unavailable,
         season=book.for_destination(case.destination).flu_season(case.exam_country),
+        past_forecast_age=_policy_past_age(book, case.destination),
     )
+
+
+def _policy_past_age(book: RuleBook, destination: str) -> frozenset[str]:
+    policy = book.for_destination(destination).vaccination
+    return policy.past_forecast_age if policy is not None else frozenset()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
