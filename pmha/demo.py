@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from pmha import demo_records
+from pmha import demo_destinations, demo_records
 from pmha.accounts import service as accounts
 from pmha.accounts.models import User
 from pmha.accounts.signatures import Signature, trusted_signature
@@ -436,6 +436,7 @@ def seed(
             told = story if n == 0 or story not in {SUGGESTIVE, CLASS_A} else CLEARED
             _progress(session, clinic, rules, applicant, told, today, show)
     vaccine_demo.seed(session, clinic[Role.NURSE], ops, rules, rng, today, synthetic_family)
+    demo_destinations.seed(session, clinic, ops, rules, today, _person, FAMILY)
     __import__("pmha.exports.demo").exports.demo.seed(session, system, sites)
     tb_demo.seed(session, clinic, rules, today)
 

@@ -208,7 +208,7 @@ def into_blanket_waivers(
 ) -> list[str]:
     """Demo (issue 15, state b): a US immigrant applicant with every vaccine still to give
     documented from papers, so what remains is what the engine waives by itself: the vaccines
-    outside their age window read "not age appropriate" (an adult: polio, Hib, rotavirus...),
+    outside their age window read "not age appropriate" (an adult: Hib, rotavirus, hepatitis A...),
     influenza out of the exam country's season "not flu season", and so on. Completes the review
     (outcome complete). Returns the vaccines waived, with the reason in words."""
     from pmha.vaccines import review

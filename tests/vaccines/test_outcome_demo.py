@@ -35,4 +35,6 @@ def test_into_blanket_waivers_shows_not_age_appropriate(
     nurse = world.actor("nurse")
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1990-04-02")
     waived = demo.into_blanket_waivers(session, nurse, rules, applicant.id, TODAY)
-    assert "Polio: Waived: not age appropriate" in waived
+    assert "Hib: Waived: not age appropriate" in waived
+    # adult polio is a dose to give from 1 May 2024 [S23c], never waived by age
+    assert "Polio: Waived: not age appropriate" not in waived, waived
