@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
@@ -23,6 +23,7 @@ from pmha.vaccines.schemas import (
     ReviewOut,
     VaccinationIn,
     VaccinationOut,
+    VaccinationReviewIn,
     VaccinationsOut,
 )
 from pmha.web.context import rulebook
@@ -153,13 +154,29 @@ def lot_recall(lot_id: uuid.UUID) -> Any:
 @require("vaccines:write")
 @doc(
     "Complete the applicant's vaccination review once every required vaccine is given, "
-    "documented, immune or waived; it settles the plan's vaccination_review step. A vaccine "
-    "still open (to give, due, waiting for a fact, refused) is a 409 naming it",
+    "documented, immune or waived; it settles the plan's vaccination_review step and records "
+    "the vaccination outcome. A vaccine still open (to give, due, waiting for a fact) is a 409 "
+    "naming it; so is a refusal until a panel physician confirms it (`confirm_refusal`), "
+    "which records the destination's outcome (US: Class A, which holds travel), or records the "
+    "individual waiver for the refused vaccines (`individual_waivers`). The body is optional",
+    body=VaccinationReviewIn,
     response=ReviewOut,
     status=201,
-    errors=(404, 409),
+    errors=(403, 404, 409, 422),
     tag="vaccines",
 )
 def complete_review(applicant_id: uuid.UUID) -> Any:
-    done = review.complete_review(get_session(), actor(), rulebook(), applicant_id)
+    data = (
+        load_json(VaccinationReviewIn())
+        if request.get_data(cache=True)
+        else VaccinationReviewIn().load({})
+    )
+    done = review.complete_review(
+        get_session(),
+        actor(),
+        rulebook(),
+        applicant_id,
+        confirm_refusal=data["confirm_refusal"],
+        individual_waivers=data["individual_waivers"],
+    )
     return ReviewOut().dump(done), 201

@@ -8,6 +8,7 @@ from marshmallow import ValidationError, fields, validate
 
 from pmha.core.schemas import StrictSchema, date_in_range, enum_field, reference, strict_integer
 from pmha.exports.codes import HL70162, HL70163
+from pmha.rules import vocabulary as vocab
 from pmha.vaccines.models import ImmunityEvidence, RecordKind
 
 _CODE = validate.Regexp(r"^[0-9]{1,3}$", error="A CVX code is 1 to 3 digits.")
@@ -61,6 +62,18 @@ class VaccinationIn(StrictSchema):
     screening_note = fields.String(
         validate=_REASON,
         metadata={"description": "why the pregnancy answer differs from the clinical facts"},
+    )
+
+
+class VaccinationReviewIn(StrictSchema):
+    """The panel physician confirms a refusal (the review then records the destination's
+    outcome, e.g. Class A [S13f]) and may record the individual waiver for refused vaccines."""
+
+    confirm_refusal = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    individual_waivers = fields.List(
+        fields.String(validate=validate.OneOf(sorted(vocab.VACCINES))),
+        load_default=list,
+        validate=validate.Length(max=len(vocab.VACCINES)),
     )
 
 

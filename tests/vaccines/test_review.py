@@ -59,9 +59,10 @@ def _settle_every_vaccine(
     influenza: bool = True,
     pneumococcal: bool = True,
 ) -> None:
-    """Papers for influenza this season, a Tdap and a PCV20 (pneumococcal from 65 years, BRIEF
-    §1.5), and a physician's diagnosis of varicella (evidence of immunity, [S13a])."""
-    papers = [("115", dt.date(2024, 5, 2))]
+    """Papers for influenza this season, a Tdap, a childhood polio dose (adults need one for
+    exams from 1 May 2024 [S23c]) and a PCV20 (pneumococcal from 65 years, BRIEF §1.5), and a
+    physician's diagnosis of varicella (evidence of immunity, [S13a])."""
+    papers = [("115", dt.date(2024, 5, 2)), ("10", dt.date(1956, 1, 10))]
     if pneumococcal:
         papers.append(("216", dt.date(2024, 5, 2)))
     if influenza:
@@ -288,3 +289,36 @@ def test_the_pages_and_the_pdf_show_the_refusal_and_its_outcome(
     assert "Refused (not a" in text and "Waived: not age" in text  # words wrap in the grid
     case_page = client.get(f"/cases/{applicant.case_id}/workflow").get_data(as_text=True)
     assert "Vaccination (a required vaccine refused, no waiver): Class A" in case_page
+
+
+def test_the_api_confirms_a_refusal_and_records_the_individual_waiver(
+    session: Session, nurse: Actor, rules: RuleBook, world: Any, client: Any
+) -> None:
+    """The API does what the page does: a refusal is a 409 until a panel physician confirms it,
+    which records Class A (vaccination) [S13f]; a nurse may not confirm it; the individual
+    (religious or moral) waiver is recorded for the refused vaccine only [S13d] and releases the
+    hold. Bad bodies are 422s naming the field and record nothing."""
+    applicant = _refuses_pcv(session, nurse, rules)
+    session.commit()
+    url = f"/api/v1/applicants/{applicant.id}/vaccination-review"
+    as_nurse = {"Authorization": f"Bearer {world.tokens['nurse']}"}
+    as_physician = {"Authorization": f"Bearer {world.tokens['panel_physician']}"}
+    assert client.post(url, headers=as_nurse).status_code == 409
+    assert client.post(url, headers=as_nurse, json={"confirm_refusal": True}).status_code == 403
+    for bad in (
+        {"confirm_refusal": "yes"},
+        {"individual_waivers": ["Smallpox"]},
+        {"individual_waivers": "Pneumococcal"},
+        {"waive_everything": True},
+    ):
+        response = client.post(url, headers=as_physician, json=bad)
+        assert response.status_code == 422, bad
+        assert response.get_json()["errors"]
+    assert _reviews(session) == 0
+    response = client.post(url, headers=as_physician, json={"confirm_refusal": True})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["outcome"] == "class_a"
+    response = client.post(url, headers=as_physician, json={"individual_waivers": ["Pneumococcal"]})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["outcome"] == "complete" and body["individual_waivers"] == ["Pneumococcal"]
