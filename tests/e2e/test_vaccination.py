@@ -116,7 +116,7 @@ def test_nurse_records_every_kind_of_dose(page: Page, live_server, shoot) -> Non
     refusal.get_by_label("Reason").select_option("03")
     refusal.get_by_role("button", name="Record the refusal").click()
     # A refusal is its own record, not a waiver: the requirement stays open [S13f].
-    expect(page.locator("#r-varicella")).to_contain_text("Refused: the physician decides")
+    expect(page.locator("#r-varicella")).to_contain_text("Refused (not a waiver)")
     expect(page.locator("#r-varicella")).to_contain_text("Refused by the applicant on")
     expect(page.locator("#r-varicella")).not_to_contain_text("Waived")
 
