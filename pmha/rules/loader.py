@@ -6,8 +6,9 @@ import hashlib
 import tomllib
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from pmha.rules.build import build_incidence_table, build_ruleset, raw_problems
 from pmha.rules.errors import Problem, RuleFileError
@@ -18,19 +19,30 @@ from pmha.rules.schema import IncidenceFileSchema, RuleFileSchema, flatten
 INCIDENCE_FILE = "tb_incidence.toml"
 
 
-def load_incidence(path: Path) -> tuple[IncidenceTable | None, list[Problem]]:
-    """The shared TB incidence table, or None and every problem found in it."""
+def _read(path: Path, schema: Schema) -> tuple[bytes, dict[str, Any] | None, list[Problem]]:
+    """The file's bytes and what `schema` loads from its TOML; the data is None and the
+    problems say why when it is not valid TOML or does not follow the schema."""
     name = path.name
     raw_bytes = path.read_bytes()
     try:
         raw = tomllib.loads(raw_bytes.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return None, [Problem(name, "", f"not valid TOML: {exc}")]
+        return raw_bytes, None, [Problem(name, "", f"not valid TOML: {exc}")]
     try:
-        data = IncidenceFileSchema().load(raw)
+        data: dict[str, Any] = schema.load(raw)
     except ValidationError as exc:
         found = flatten(exc.messages, raw)
-        return None, [Problem(name, p, m) for p, m in found + raw_problems(raw, found)]
+        problems = [Problem(name, p, m) for p, m in found + raw_problems(raw, found)]
+        return raw_bytes, None, problems
+    return raw_bytes, data, []
+
+
+def load_incidence(path: Path) -> tuple[IncidenceTable | None, list[Problem]]:
+    """The shared TB incidence table, or None and every problem found in it."""
+    name = path.name
+    raw_bytes, data, problems = _read(path, IncidenceFileSchema())
+    if data is None:
+        return None, problems
     table, found = build_incidence_table(data, name, hashlib.sha256(raw_bytes).hexdigest())
     return (None if found else table), [Problem(name, p, m) for p, m in found]
 
@@ -41,17 +53,9 @@ def load_file(
     """One file compiled, or None and every problem found in it. `shared`: the TB incidence
     table its burden rules read (the file's own rows override it)."""
     name = path.name
-    raw_bytes = path.read_bytes()
-    try:
-        raw = tomllib.loads(raw_bytes.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        return None, [Problem(name, "", f"not valid TOML: {exc}")]
-    try:
-        data = RuleFileSchema().load(raw)
-    except ValidationError as exc:
-        found = flatten(exc.messages, raw)
-        return None, [Problem(name, p, m) for p, m in found + raw_problems(raw, found)]
-    problems = []
+    raw_bytes, data, problems = _read(path, RuleFileSchema())
+    if data is None:
+        return None, problems
     if data["meta"]["destination"] != path.stem:
         problems.append(
             Problem(
