@@ -12,9 +12,7 @@ from pmha.vaccines.cdsi.forecasting import forecast_series, is_priority
 from pmha.vaccines.cdsi.group import group_forecast
 from pmha.vaccines.cdsi.history import History, organise
 from pmha.vaccines.cdsi.model import (
-    AGED_OUT,
     COMPLETE,
-    CONTRAINDICATED,
     IMMUNE,
     NOT_COMPLETE,
     NOT_RECOMMENDED,
@@ -25,11 +23,10 @@ from pmha.vaccines.cdsi.model import (
     Patient,
 )
 from pmha.vaccines.cdsi.schema import Antigen, SupportingData
-from pmha.vaccines.cdsi.select import best_series, is_relevant
+from pmha.vaccines.cdsi.select import best_across_groups, best_series, is_relevant, why_chosen
 from pmha.vaccines.cdsi.state import PatientSeries
 
 _US = {"US", "USA", "U.S.", "U.S.A.", "UNITED STATES"}
-_FALLBACK_ORDER = [CONTRAINDICATED, AGED_OUT, NOT_RECOMMENDED]
 
 
 def forecast(
@@ -122,7 +119,7 @@ def _antigen(
         # No group has a series to forecast from: its doses are still shown, as evaluated
         # by the first series of the first group.
         chosen = [next(iter(groups.values()))[0]]
-    pick = _across_groups(chosen)
+    pick = best_across_groups(chosen)
     if pick is None:
         status = IMMUNE if immune else NOT_RECOMMENDED
         return AntigenForecast(
@@ -141,34 +138,9 @@ def _antigen(
         interval_from_most_recent=pick.interval_from_most_recent,
         vaccine_types=pick.vaccine_types,
         priority=is_priority(pick),
+        series_type=pick.series.series_type,
+        why=why_chosen(pick, chosen),
     ), pick
-
-
-def _across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
-    """The best series of the antigen, from the best series of each series group."""
-    if not chosen:
-        return None
-    # A series group the patient is too young to start (e.g. "Standard 50+") waits its turn.
-    started = [ps for ps in chosen if ps.valid_doses or _may_start(ps)]
-    chosen = started or chosen
-    done = [ps for ps in chosen if ps.status in (COMPLETE, IMMUNE)]
-    covered = {g for ps in done for g in ps.series.equivalent_series_groups}
-    open_ = [ps for ps in chosen if ps.status == NOT_COMPLETE and ps.series.group not in covered]
-    if open_:
-        return min(
-            open_, key=lambda ps: (ps.earliest or date.max, len(ps.series.group), ps.series.group)
-        )
-    if done:
-        return done[0]
-    for status in _FALLBACK_ORDER:
-        for ps in chosen:
-            if ps.status == status:
-                return ps
-    return chosen[0]
-
-
-def _may_start(ps: PatientSeries) -> bool:
-    return ps.history.assessment_date >= shift(ps.dob, ps.series.min_age_to_start, DATE_MIN)
 
 
 def _evaluations(

@@ -85,6 +85,9 @@ class AntigenForecast:
     vaccine_types: tuple[str, ...] = ()
     # FORECASTPRIORITY-1: every preferable interval of the target dose has the priority flag.
     priority: bool = False
+    # The chosen series' type (Standard, Risk, Evaluation Only) and, in words, why it was chosen.
+    series_type: str = ""
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,14 @@ from datetime import date
 
 from pmha.vaccines.cdsi.dates import DATE_MAX, DATE_MIN, add_offset, shift
 from pmha.vaccines.cdsi.history import History
-from pmha.vaccines.cdsi.model import COMPLETE, CONTRAINDICATED, NOT_COMPLETE
+from pmha.vaccines.cdsi.model import (
+    AGED_OUT,
+    COMPLETE,
+    CONTRAINDICATED,
+    IMMUNE,
+    NOT_COMPLETE,
+    NOT_RECOMMENDED,
+)
 from pmha.vaccines.cdsi.schema import Series
 from pmha.vaccines.cdsi.state import SATISFIED, PatientSeries
 
@@ -152,3 +159,80 @@ def _score_not_started(group: list[PatientSeries]) -> None:
     _award(group, lambda ps: first is not None and ps.earliest == first, 1)
     _award(group, _completable, 1)
     _award(group, lambda ps: not ps.series.product_path, 1)
+
+
+_FALLBACK_ORDER = (CONTRAINDICATED, AGED_OUT, NOT_RECOMMENDED)
+
+
+def _covered(ps: PatientSeries, done: list[PatientSeries]) -> bool:
+    """A series is not needed when a series group it names as equivalent is complete.
+
+    The equivalence is read from the series that would be given: "HepB risk 3-dose series"
+    names group 1, so a complete infant series satisfies it; "Hib risk 3-dose series" (after a
+    stem-cell transplant) and the pneumococcal risk series name none, so a complete standard
+    series never makes their doses vanish.
+    """
+    return any(d.series.group in ps.series.equivalent_series_groups for d in done)
+
+
+def best_across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
+    """The best series of the antigen, from the prioritised series of each series group.
+
+    1. A series group the patient is too young to start (e.g. "Pneumococcal 50+") waits its
+       turn unless it already has valid doses.
+    2. A complete (or immune) group satisfies every open group that names it as equivalent.
+    3. Of the open groups left, a risk series (made relevant by the patient's indication)
+       comes before a standard one; then the earliest date, then the series group.
+    4. Otherwise a complete group, else contraindicated, aged out, not recommended.
+    """
+    if not chosen:
+        return None
+    started = [ps for ps in chosen if ps.valid_doses or _may_start(ps)]
+    chosen = started or chosen
+    done = [ps for ps in chosen if ps.status in (COMPLETE, IMMUNE)]
+    open_ = [ps for ps in chosen if ps.status == NOT_COMPLETE and not _covered(ps, done)]
+    if open_:
+        return min(
+            open_,
+            key=lambda ps: (
+                ps.series.series_type != "Risk",
+                ps.earliest or date.max,
+                len(ps.series.group),
+                ps.series.group,
+            ),
+        )
+    if done:
+        return done[0]
+    for status in _FALLBACK_ORDER:
+        for ps in chosen:
+            if ps.status == status:
+                return ps
+    return chosen[0]
+
+
+def _may_start(ps: PatientSeries) -> bool:
+    return ps.history.assessment_date >= shift(ps.dob, ps.series.min_age_to_start, DATE_MIN)
+
+
+def why_chosen(pick: PatientSeries, chosen: list[PatientSeries]) -> str:
+    """In words, for a nurse: which series the forecast follows and why."""
+    if pick.series.series_type == "Risk":
+        codes = sorted(
+            {
+                i.description
+                for i in pick.series.indications
+                if i.observation_code in pick.history.observations
+            }
+        )
+        because = (
+            f" because of: {codes[0]}"
+            if len(codes) == 1
+            else (" because of the patient's conditions" if codes else "")
+        )
+        text = f"Following the risk schedule '{pick.series.name}'{because}."
+    else:
+        text = f"Following the routine schedule '{pick.series.name}'."
+    others = [ps for ps in chosen if ps is not pick and ps.status in (COMPLETE, IMMUNE)]
+    if others and pick.status == NOT_COMPLETE:
+        text += f" '{others[0].series.name}' is complete but does not cover this schedule."
+    return text
