@@ -1,7 +1,14 @@
-"""Read CDC's CDSi healthy test cases (v4.45 workbook) and compare a case with the engine."""
+"""Read CDC's CDSi healthy test cases (v4.45 workbook) and compare a case with the engine.
+
+The comparison is strict: every dose's evaluation status, its reason and the type of the
+series that evaluated it; the forecast's status, dose number, earliest, recommended and
+past-due dates and the type of the series behind it; and no date before the patient's birth
+anywhere in the output. Wording is compared after `normalise` (case, punctuation, spacing).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -13,6 +20,11 @@ from pmha.vaccines.cdsi import CdsiInputError, Dose, Patient, forecast
 
 WORKBOOK = Path(__file__).parent / "data" / "cdsi-healthy-childhood-and-adult-test-cases-v4.45.xlsx"
 SHEET = "FITS Exported TestCases"
+
+# CDC's healthy cases give no medical history (the workbook's Med_History columns are "always
+# empty"), so no risk series can be relevant: every dose and every forecast comes from a
+# standard series. A case from another source names its own series type.
+HEALTHY_SERIES_TYPE = "Standard"
 
 # The workbook's vaccine group codes -> the supporting data's vaccine group names.
 GROUPS = {
@@ -42,6 +54,7 @@ class ExpectedDose:
     mvx: str
     status: str
     reason: str | None
+    series_type: str | None = HEALTHY_SERIES_TYPE  # None: the case does not say
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ class Case:
     earliest: date | None
     recommended: date | None
     past_due: date | None
+    series_type: str | None = HEALTHY_SERIES_TYPE  # of the forecast; None: not said
 
 
 def _day(value: Any) -> date | None:
@@ -138,8 +152,45 @@ def run_case(case: Case) -> Any:
         return exc
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]|_")
+
+
+def normalise(text: str | None) -> str:
+    """Wording without case, punctuation or extra spaces: CDC's "Interval: too Soon" and
+    "Interval too soon" are the same reason; "Age: Too Old" and "Age: Too Young" stay apart."""
+    return " ".join(_PUNCTUATION.sub(" ", (text or "").casefold()).split())
+
+
 def _same(expected: str | None, actual: str | None) -> bool:
-    return (expected or "").casefold() == (actual or "").casefold()
+    return normalise(expected) == normalise(actual)
+
+
+def series_type(antigen: str, series: str | None) -> str | None:
+    """The type (Standard, Risk, Evaluation Only) of an antigen's series, by its name."""
+    from pmha.vaccines.cdsi.data import supporting_data
+
+    if series is None:
+        return None
+    found = (s for s in supporting_data().antigens[antigen].series if s.name == series)
+    return next((s.series_type for s in found), None)
+
+
+def dates_before_birth(result: Any, dob: date) -> list[str]:
+    """Every date in the engine's output that precedes the date of birth, one line each."""
+    problems = [
+        f"dose {e.dose_index + 1} ({e.antigen}) dated {e.date}, before birth"
+        for e in result.evaluations
+        if e.date < dob
+    ]
+    fields = ("earliest", "recommended", "past_due", "latest")
+    for group in result.groups.values():
+        for row in (group, *group.antigens):
+            label = getattr(row, "antigen", group.vaccine_group)
+            for name in fields:
+                value = getattr(row, name)
+                if value is not None and value < dob:
+                    problems.append(f"{label} {name.replace('_', ' ')} {value}, before birth")
+    return problems
 
 
 def mismatches(case: Case, result: Any | None = None) -> list[str]:
@@ -155,7 +206,7 @@ def mismatches(case: Case, result: Any | None = None) -> list[str]:
         found = result.group_dose(index, antigens)
         status = "Not evaluated" if found is None else found.status
         # A Not Valid dose may fail several checks at once (too young AND too soon): the
-        # specification gives every reason, CDC's row names one of them.
+        # specification gives every reason, CDC's row names one of them, which must be ours.
         reasons = () if found is None else (found.reasons or (found.reason,))
         reason_ok = not dose.reason or any(_same(dose.reason, r) for r in reasons)
         if not _same(dose.status, status) or not reason_ok:
@@ -163,6 +214,12 @@ def mismatches(case: Case, result: Any | None = None) -> list[str]:
             problems.append(
                 f"dose {index + 1} ({dose.date}, CVX {dose.cvx}): expected "
                 f"{dose.status}/{dose.reason}, got {status}/{got}"
+            )
+        kind = None if found is None else series_type(found.antigen, found.series)
+        if dose.series_type and found is not None and found.series and kind != dose.series_type:
+            problems.append(
+                f"dose {index + 1} ({dose.date}, CVX {dose.cvx}): expected a "
+                f"{dose.series_type} series, got {found.series} ({kind})"
             )
     group = result.groups[case.vaccine_group]
     actual = {
@@ -184,4 +241,13 @@ def mismatches(case: Case, result: Any | None = None) -> list[str]:
         same = _same(want, got) if isinstance(want, str) else want == got
         if not same:
             problems.append(f"{key}: expected {want}, got {got}")
+    if case.series_type:
+        for forecast in group.antigens:
+            kind = series_type(forecast.antigen, forecast.series)
+            if forecast.series and kind != case.series_type:
+                problems.append(
+                    f"{forecast.antigen} forecast: expected a {case.series_type} series, "
+                    f"got {forecast.series} ({kind})"
+                )
+    problems += dates_before_birth(result, case.dob)
     return problems
