@@ -73,7 +73,7 @@ def test_live_virus_conflict() -> None:
     dob = date(2020, 1, 15)
     doses = [Dose(date(2021, 2, 1), "03"), Dose(date(2021, 2, 10), "21")]
     result = forecast(Patient(dob, "M"), doses, [], date(2021, 6, 1))
-    assert result.group_evaluation(1, ("Varicella",)) == ("Not Valid", "Live virus conflict")
+    assert result.group_evaluation(1, ("Varicella",)) == ("Not Valid", "Live Virus Conflict")
 
 
 def test_pregnancy_contraindicates_live_vaccines() -> None:
@@ -139,7 +139,7 @@ def test_cli_prints_json_and_reports_bad_input(tmp_path) -> None:  # type: ignor
     body = json.loads(ok.output)
     assert {g["vaccine_group"] for g in body["vaccine_groups"]} >= {"MMR", "DTaP/Tdap/Td"}
     conflict = [e for e in body["evaluations"] if e["cvx"] == "21"]
-    assert conflict[0]["reason"] == "Live virus conflict"
+    assert conflict[0]["reason"] == "Live Virus Conflict"
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"patient": {"dob": "2020-01-01"}, "doses": [{"cvx": "03"}]}))
     failed = runner.invoke(vaccines, ["forecast", str(bad)])
@@ -174,8 +174,8 @@ def test_a_dose_failing_several_checks_gives_every_reason() -> None:
     result = forecast(Patient(date(2024, 10, 13), "F"), doses, [], date(2025, 11, 10))
     found = result.group_dose(1, ("Varicella",))
     assert found is not None
-    assert (found.status, found.reason) == ("Not Valid", "Age: too young")
-    assert found.reasons == ("Age: too young", "Interval: too soon")
+    assert (found.status, found.reason) == ("Not Valid", "Age: Too Young")
+    assert found.reasons == ("Age: Too Young", "Interval: Too Soon")
 
 
 def test_a_single_antigen_measles_dose_leaves_mmr_dose_one_due() -> None:

@@ -13,12 +13,13 @@ NOT_VALID = "Not Valid"
 EXTRANEOUS = "Extraneous"
 SUB_STANDARD = "Sub-standard"
 
-TOO_YOUNG = "Age: too young"
-TOO_OLD = "Age: too old"
-INTERVAL_TOO_SOON = "Interval: too soon"
-INADVERTENT = "Inadvertent vaccine"
-LIVE_VIRUS_CONFLICT = "Live virus conflict"
-SERIES_COMPLETE = "Series already complete"
+# Worded as CDC's test cases word them ("Interval: too Soon" there; Too Soon here, as Too Young).
+TOO_YOUNG = "Age: Too Young"
+TOO_OLD = "Age: Too Old"
+INTERVAL_TOO_SOON = "Interval: Too Soon"
+INADVERTENT = "Inadvertent Vaccine"
+LIVE_VIRUS_CONFLICT = "Live Virus Conflict"
+SERIES_COMPLETE = "Series Already Complete"
 NOT_PREFERABLE_OR_ALLOWABLE = "Not a preferable or allowable vaccine"
 
 # Series statuses (chapter 7 and 9).
