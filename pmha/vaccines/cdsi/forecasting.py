@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from pmha.vaccines.cdsi.dates import DATE_MAX, DATE_MIN, add_offset, shift
+from pmha.vaccines.cdsi.dates import DATE_MAX, add_offset, shift
 from pmha.vaccines.cdsi.model import (
     AGED_OUT,
     COMPLETE,
@@ -128,9 +128,12 @@ def _dates(ps: PatientSeries, target: SeriesDose, today: date) -> None:
 
 def _earliest(ps: PatientSeries, target: SeriesDose, today: date) -> date:
     """The earliest date the target dose may be given (7.1): the latest of its minimum age,
-    minimum intervals, the last dose given, live-virus conflicts and the season start."""
+    minimum intervals, the last dose given, live-virus conflicts and the season start.
+
+    A blank minimum age is "from birth": the specification's stand-in for no limit
+    (01/01/1900, CALCDT) would put a date before birth in the forecast."""
     ages = in_effect(target.ages, today)
-    earliest = shift(ps.dob, ages[0].min_age, DATE_MIN) if ages else DATE_MIN
+    earliest = shift(ps.dob, ages[0].min_age, ps.dob) if ages else ps.dob
     for rule in in_effect(target.intervals, today):
         reference = ps.reference_date(rule, None)
         if reference is not None and rule.min is not None:

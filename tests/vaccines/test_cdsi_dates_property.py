@@ -1,0 +1,95 @@
+"""No date the CDSi engine gives precedes the patient's birth (issue 16), as a property.
+
+Random histories: a random date of birth, random doses of random CVX codes (any code in CDC's
+CVX map, with or without a manufacturer, some sub-standard) given on random days from birth to
+the assessment date, random observations (CDSi codes from the schedule supporting data), any
+gender, with or without a birth country. For every one, the engine either answers or raises
+its own `CdsiInputError` (never anything else), and no date anywhere in its answer (dose
+evaluations; every vaccine group's and antigen's earliest, recommended, past-due and latest
+dates) is before the date of birth: the specification's "no limit" stand-in dates (01/01/1900,
+CALCDT) are not dates to give a nurse.
+
+The examples are the same every run (derandomized, like tests/workflow/test_clearance_property.py);
+set PMHA_PROPERTY_EXAMPLES for more and PMHA_PROPERTY_RANDOM=1 to search new ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterator, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from pmha.vaccines.cdsi import CdsiInputError, Dose, Forecast, Patient, forecast
+from pmha.vaccines.cdsi.data import supporting_data
+
+EXAMPLES = int(os.environ.get("PMHA_PROPERTY_EXAMPLES", "0")) or 150
+RANDOM = bool(os.environ.get("PMHA_PROPERTY_RANDOM"))
+
+DATA = supporting_data()
+CVX = sorted(DATA.cvx_codes)
+OBSERVATIONS = sorted(DATA.observations)
+MVX = [None, "MSD", "SKB", "PMC", "WAL", "PFR", "MOD", "DVX", "NOV"]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> tuple[Patient, list[Dose], list[str], date]:
+    dob = draw(st.dates(date(1930, 1, 1), date(2026, 12, 31)))
+    # Newborns and the very old are where "no limit" ages and dates show.
+    age_days = draw(st.one_of(st.integers(0, 400), st.integers(0, 95 * 366)))
+    assessed = dob + timedelta(days=age_days)
+    doses = [
+        Dose(
+            dob + timedelta(days=draw(st.integers(0, age_days))),
+            draw(st.sampled_from(CVX)),
+            draw(st.sampled_from(MVX)),
+            draw(st.booleans()) if draw(st.integers(0, 9)) == 0 else False,
+        )
+        for _ in range(draw(st.integers(0, 8)))
+    ]
+    observations = draw(st.lists(st.sampled_from(OBSERVATIONS), max_size=3, unique=True))
+    patient = Patient(dob, draw(st.sampled_from("FMU")), draw(st.sampled_from([None, "US", "AF"])))
+    return patient, doses, observations, assessed
+
+
+def _dates(value: Any, where: str) -> Iterator[tuple[str, date]]:
+    """Every date in an engine answer, with where it is."""
+    if isinstance(value, date):
+        yield where, value
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _dates(getattr(value, f.name), f"{where}.{f.name}")
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _dates(item, f"{where}[{key}]")
+    elif isinstance(value, tuple | list):
+        for index, item in enumerate(value):
+            yield from _dates(item, f"{where}[{index}]")
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not RANDOM,
+    suppress_health_check=[HealthCheck.too_slow],
+    **({} if RANDOM else {"database": None}),
+)
+@given(histories())
+# Found by this test: a meningococcal risk series (observation 154) whose next target dose has
+# no minimum age gave 01/01/1900 as the earliest date.
+@example((Patient(date(2000, 1, 1), "F"), [], ["154"], date(2000, 8, 1)))
+def test_no_output_date_precedes_birth(
+    history: tuple[Patient, list[Dose], list[str], date],
+) -> None:
+    patient, doses, observations, assessed = history
+    try:
+        result = forecast(patient, doses, observations, assessed)
+    except CdsiInputError:
+        return
+    assert isinstance(result, Forecast)
+    early = [(where, day) for where, day in _dates(result, "forecast") if day < patient.dob]
+    assert not early, f"dates before birth {patient.dob}: {early[:5]}"
