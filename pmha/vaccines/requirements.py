@@ -228,7 +228,8 @@ def _one(
         return base.make(DONE, _why(rule, f"{valid} valid dose(s) (CDSi: {detail})"))
     recorded = waivers.get(vaccine)
     if recorded is not None:
-        return base.make(WAIVED, _why(rule, f"recorded: {recorded}"), waiver=recorded)
+        words = vocab.WAIVER_WORDS.get(recorded, recorded.replace("_", " ")).lower()
+        return base.make(WAIVED, _why(rule, f"recorded: {words}"), waiver=recorded)
     refused_on = refusals.get(vaccine)
     if refused_on is not None:
         # Before the blanket waivers: when unsure, hold and say why [S13f].
@@ -308,7 +309,8 @@ def _influenza_in_season(
         return base.make(DONE, Reason(item.reason.rule, source, f"CDSi: {base.cdsi_reason}"))
     recorded = waivers.get(INFLUENZA)
     if recorded is not None:
-        why = Reason(item.reason.rule, source, f"recorded: {recorded}")
+        words = vocab.WAIVER_WORDS.get(recorded, recorded.replace("_", " ")).lower()
+        why = Reason(item.reason.rule, source, f"recorded: {words}")
         return base.make(WAIVED, why, waiver=recorded)
     refused_on = refusals.get(INFLUENZA)
     if refused_on is not None:
