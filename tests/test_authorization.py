@@ -654,6 +654,8 @@ ROUTES: list[Route] = [
           foreign=RECORD),
     Route("travel.certificate_pdf", "GET", PAGE, TRAVEL_WRITERS, 409,
           lambda c: travel_routes.traveller_url(c, "/certificate.pdf"), foreign=RECORD),
+    Route("travel.tb_certificate_pdf", "GET", PAGE, EXAM_READERS, 409,
+          lambda c: _record(c, "tb-certificate.pdf"), foreign=RECORD),
     Route("travel.case_certificates", "POST", PAGE, TRAVEL_WRITERS, 409,
           lambda c: travel_routes.dep_url(c, f"/cases/{c.case.id}/certificates.pdf"),
           body=lambda c: {"password": PASSWORD}, foreign=RECORD),

@@ -347,6 +347,27 @@ def certificate_pdf(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
+@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/tb-certificate.pdf")
+@require("exams:read")
+def tb_certificate_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    """The UK TB certificate PDF for a signed-in page user (the API's needs a token)."""
+    db, me = get_session(), actor()
+    applicant = cases.load_applicant(db, me, applicant_id)
+    if applicant.case_id != case_id:
+        raise NotFound("No such applicant.", code="applicants.not_found")
+    cert = tb_certificate.tb_certificate(
+        db, me, context.rulebook(), applicant.id, datetime.now(UTC).date()
+    )
+    return Response(
+        tb_certificate.render_pdf(cert, applicant.case.site.name),
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": "inline; filename=tb-certificate.pdf",
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 @bp.post("/departures/<uuid:departure_id>/cases/<uuid:case_id>/certificates.pdf")
 @require("travel:write")
 def case_certificates(departure_id: uuid.UUID, case_id: uuid.UUID) -> Any:
