@@ -106,6 +106,12 @@ def _country_choices() -> dict[str, list[tuple[str, str]]]:
     return {"common": common, "all": everything}
 
 
+def country_choices() -> dict[str, list[tuple[str, str]]]:
+    """A country picker's choices, by name: the common ones first, then all (with the
+    stateless entry among the common ones)."""
+    return _country_choices()
+
+
 def _choices() -> dict[str, Any]:
     return {
         "destination": [(d.value, f"{country_name(d.value)} ({d.value})") for d in Destination],

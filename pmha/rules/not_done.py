@@ -8,6 +8,7 @@ a test not taken is settled by nothing but its own result or a declared alternat
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -82,11 +83,19 @@ def step_words(ruleset: RuleSet | None, codes: list[str], day: date) -> dict[str
     return {code: words for code, words in found.items() if words}
 
 
-def routes(ruleset: RuleSet | None, codes: list[str], day: date) -> dict[str, list[str]]:
-    """For each requirement code: the alternative routes its rules in force declare, in words."""
+def routes(
+    ruleset: RuleSet | None,
+    codes: list[str],
+    day: date,
+    planned_by: Mapping[str, str | None] | None = None,
+) -> dict[str, list[str]]:
+    """For each requirement code: the alternative routes its rules in force declare, in words
+    (only those of the rule that planned the step, `planned_by[code]`, when known)."""
     out: dict[str, list[str]] = {}
     for code in codes:
         rules = ruleset.rules_for(code, day) if ruleset else ()
+        rule_id = (planned_by or {}).get(code)
+        rules = tuple(r for r in rules if r.cite.id == rule_id) or rules
         notes = list(dict.fromkeys(r.alternative.note for r in rules if r.alternative))
         if notes:
             out[code] = notes

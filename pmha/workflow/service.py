@@ -342,7 +342,7 @@ def settling(rules: RuleBook, found: Workflow) -> dict[str, dict[str, Any]]:
     return {
         s.code: {
             "waivers_allowed": sorted(allowed_waivers(ruleset, s.code, day)),
-            "settled_by": settle_hint(s.code, ruleset, day),
+            "settled_by": settle_hint(s.code, ruleset, day, s.reason_rule),
         }
         for s in found.steps
     }
@@ -352,7 +352,7 @@ def settle_hints(rules: RuleBook, found: Workflow) -> dict[str, str]:
     """For each open step the plan still wants, what would settle it, in words."""
     day, ruleset = _plan_day(found), _ruleset(rules, found.applicant)
     return {
-        s.code: settle_hint(s.code, ruleset, day)
+        s.code: settle_hint(s.code, ruleset, day, s.reason_rule)
         for s in found.steps
         if s.planned_status not in SETTLED
         and (
@@ -369,7 +369,9 @@ def not_done_offers(rules: RuleBook, found: Workflow) -> dict[str, dict[str, Any
 
     day, ruleset = _plan_day(found), _ruleset(rules, found.applicant)
     codes = [s.code for s in found.steps]
-    words, routes = not_done.step_words(ruleset, codes, day), not_done.routes(ruleset, codes, day)
+    planned_by = {s.code: s.reason_rule for s in found.steps}
+    words = not_done.step_words(ruleset, codes, day)
+    routes = not_done.routes(ruleset, codes, day, planned_by)
     return {
         code: {"words": words.get(code, {}), "routes": routes.get(code, [])}
         for code in codes

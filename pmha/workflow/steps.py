@@ -94,9 +94,15 @@ def check_waiver(code: str, reason: str | None, allowed: frozenset[str]) -> None
     )
 
 
-def settle_hint(code: str, rules: RuleSet | None, exam_date: date) -> str:
-    """In words, what would settle the step: its result, or the alternative route."""
-    routes = [r.alternative for r in (rules.rules_for(code, exam_date) if rules else ())]
+def settle_hint(
+    code: str, rules: RuleSet | None, exam_date: date, rule_id: str | None = None
+) -> str:
+    """In words, what would settle the step: its result, or the alternative route (only the
+    route of the rule that planned the step, `rule_id`, when known: a child is not told the
+    pregnancy route of the adults' rule)."""
+    found = rules.rules_for(code, exam_date) if rules else ()
+    found = tuple(r for r in found if r.cite.id == rule_id) or found
+    routes = [r.alternative for r in found]
     text = f"To settle it: record the {label(code)} result"
     for route in dict.fromkeys(r.note for r in routes if r is not None):
         text += f", or {route}"

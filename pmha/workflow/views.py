@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from pmha.cases.views import age_text
+from pmha.cases.views import age_text, country_choices
 from pmha.core.auth import Actor, actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Conflict, Forbidden, NotFound, StaleVersion
@@ -171,6 +171,8 @@ FORM_WORDS = {
     "not_done_reason": "Why it was not done",
     "note": "What blocks the step",
 }
+# The residence form's fields ("to" is a date here, not a step's move).
+RESIDENCE_FIELDS = {"country": "Country", "from": "From", "to": "To"}
 
 
 def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -179,13 +181,14 @@ def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str
         return {}, {}
     errors: dict[str, list[str]] = {}
     words: dict[str, str] = {}
+    known = RESIDENCE_FIELDS if failed.target.startswith("res-") else FORM_WORDS
     for name, messages in failed.errors.items():
-        if name.startswith("_") or name not in FORM_WORDS:
+        if name.startswith("_") or name not in known:
             errors[name if name.startswith("_") else f"_{name}"] = messages
             continue
         key = f"{failed.target}-{name}"
         errors[key] = messages
-        words[key] = FORM_WORDS[name]
+        words[key] = known[name]
     return errors, words
 
 
@@ -258,6 +261,7 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
         transitions=TRANSITIONS,
         moves=MOVES,
         flags=FLAGS,
+        countries=country_choices(),
         history_facts=service.HISTORY_FACTS,
         fact_labels=FACT_LABELS,
         clearance=CLEARANCE,
@@ -410,7 +414,7 @@ def add_residence(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["country", "from", "to"])
     if "country" in raw:
         raw["country"] = raw["country"].upper()
-    failed = Failed(f"r-{applicant_id}", dict(raw))
+    failed = Failed(f"res-{applicant_id}", dict(raw))
     data, errors = load_form(ResidenceIn(), raw)
     if data is None:
         failed.errors = {k: [RESIDENCE_WORDS.get(m, m) for m in v] for k, v in errors.items()}
