@@ -560,3 +560,25 @@ def test_child_with_indication_is_not_given_the_50_plus_series() -> None:
     pcv = result.groups["Pneumococcal"].antigens[0]
     assert "50+" not in (pcv.series or "")
     assert pcv.series_type == "Risk"
+
+
+def test_why_the_series_was_chosen_in_words() -> None:
+    """The nurse reads which schedule the forecast follows and why: the risk schedule names the
+    patient's condition (the observation's title in ScheduleSupportingData.xml); a complete
+    routine series that does not cover the risk schedule is said so."""
+    diabetic = forecast(Patient(date(1961, 6, 15), "M"), [], ["014"], TODAY)
+    assert diabetic.groups["HepB"].antigens[0].why == (
+        "Following the risk schedule 'HepB risk 3-dose series' because of: Diabetes."
+    )
+    childhood = [Dose(day, "10") for day in (date(1996, 8, 15), date(1996, 10, 15))]
+    childhood += [Dose(day, "10") for day in (date(1997, 6, 15), date(2000, 8, 15))]
+    lab = forecast(Patient(ADULT, "F"), childhood, ["054"], TODAY)
+    assert (
+        lab.groups["Polio"]
+        .antigens[0]
+        .why.endswith("'Polio 4-dose series' is complete but does not cover this schedule.")
+    )
+    healthy = forecast(Patient(ADULT, "F"), [], [], TODAY)
+    assert healthy.groups["HepB"].antigens[0].why == (
+        "Following the routine schedule 'HepB 3-dose series'."
+    )

@@ -185,8 +185,8 @@ def best_across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
        comes before a standard one; then the earliest date, then the series group.
     4. Otherwise a complete group, else contraindicated, aged out, not recommended.
     """
-    if not chosen:
-        return None
+    if len(chosen) < 2:
+        return chosen[0] if chosen else None
     started = [ps for ps in chosen if ps.valid_doses or _may_start(ps)]
     chosen = started or chosen
     done = [ps for ps in chosen if ps.status in (COMPLETE, IMMUNE)]
@@ -217,22 +217,21 @@ def _may_start(ps: PatientSeries) -> bool:
 def why_chosen(pick: PatientSeries, chosen: list[PatientSeries]) -> str:
     """In words, for a nurse: which series the forecast follows and why."""
     if pick.series.series_type == "Risk":
-        codes = sorted(
+        known = pick.data.observations
+        titles = sorted(
             {
-                i.description
+                known[i.observation_code].title if i.observation_code in known else i.description
                 for i in pick.series.indications
                 if i.observation_code in pick.history.observations
             }
         )
-        because = (
-            f" because of: {codes[0]}"
-            if len(codes) == 1
-            else (" because of the patient's conditions" if codes else "")
-        )
+        because = f" because of: {'; '.join(titles)}" if titles else ""
         text = f"Following the risk schedule '{pick.series.name}'{because}."
     else:
         text = f"Following the routine schedule '{pick.series.name}'."
+    if len(chosen) < 2 or pick.status != NOT_COMPLETE:
+        return text
     others = [ps for ps in chosen if ps is not pick and ps.status in (COMPLETE, IMMUNE)]
-    if others and pick.status == NOT_COMPLETE:
+    if others:
         text += f" '{others[0].series.name}' is complete but does not cover this schedule."
     return text
