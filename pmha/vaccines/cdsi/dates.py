@@ -59,16 +59,22 @@ def parse_offset(text: str) -> Offset:
     return Offset(years, months, days)
 
 
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def add_offset(start: date, offset: Offset) -> date:
     """Add an offset to a date per CALCDT-1..5 (month-end rolls to the 1st of the next month)."""
-    if offset.years or offset.months:
-        month_index = start.month - 1 + offset.months + 12 * offset.years
+    months = offset.months + 12 * offset.years
+    if months:
+        month_index = start.month - 1 + months
         year, month = start.year + month_index // 12, month_index % 12 + 1
-        if start.day > calendar.monthrange(year, month)[1]:
-            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-            start = date(year, month, 1)
-        else:
-            start = date(year, month, start.day)
+        day = start.day
+        # Only days 29 to 31 can be missing from a month (the engine is called a lot).
+        if day > 28 and day > (
+            29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month - 1]
+        ):
+            year, month, day = (year + 1, 1, 1) if month == 12 else (year, month + 1, 1)
+        start = date(year, month, day)
     return start + timedelta(days=offset.days) if offset.days else start
 
 

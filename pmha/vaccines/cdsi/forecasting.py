@@ -34,7 +34,7 @@ def forecast_series(
         # could be given ("not required for those 7 years or older at the earliest
         # forecasted date for next dose"): a child turning 7 before then moves on to the
         # catch-up doses for 7 and older.
-        if not (
+        if not dose.conditional_skips or not (
             can_skip(ps, dose, FORECAST, today, None)
             or can_skip(ps, dose, FORECAST, max(today, _earliest(ps, dose, today)), None)
         ):
@@ -149,9 +149,12 @@ def _earliest(ps: PatientSeries, target: SeriesDose, today: date) -> date:
 
 def _after_conflicts(ps: PatientSeries, target: SeriesDose, earliest: date) -> date:
     """Push the earliest date past live-virus conflicts with doses already given (7.1)."""
-    forecast_cvx = {v.cvx for v in target.preferable_vaccines}
+    if not ps.history.doses:
+        return earliest
+    conflicts = ps.data.live_virus_conflicts
+    forecast_cvx = {v.cvx for v in target.preferable_vaccines if v.cvx in conflicts}
     for cvx in forecast_cvx:
-        for conflict in ps.data.live_virus_conflicts.get(cvx, ()):
+        for conflict in conflicts[cvx]:
             for previous in ps.history.doses:
                 if previous.cvx != conflict.previous_cvx:
                     continue

@@ -38,12 +38,20 @@ class History:
     notes: tuple[str, ...]
 
 
-def _known_cvx(data: SupportingData) -> set[str]:
+# The codes known to a supporting data set, worked out once per set (it is immutable).
+_KNOWN_CVX: dict[int, tuple[SupportingData, frozenset[str]]] = {}
+
+
+def _known_cvx(data: SupportingData) -> frozenset[str]:
+    cached = _KNOWN_CVX.get(id(data))
+    if cached is not None and cached[0] is data:
+        return cached[1]
     known = set(data.cvx_codes) | set(NON_VACCINE_CVX)
     for conflicts in data.live_virus_conflicts.values():
         known.update(c.previous_cvx for c in conflicts)
         known.update(c.current_cvx for c in conflicts)
-    return known
+    _KNOWN_CVX[id(data)] = (data, frozenset(known))
+    return _KNOWN_CVX[id(data)][1]
 
 
 def organise(

@@ -29,6 +29,8 @@ D = TypeVar("D", bound=_Dated)
 
 def in_effect(rules: Sequence[D], on: date) -> list[D]:
     """The rules whose effective and cessation dates include `on`."""
+    if not rules:
+        return []
     return [
         r
         for r in rules
