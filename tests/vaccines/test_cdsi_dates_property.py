@@ -6,8 +6,8 @@ the assessment date, random observations (CDSi codes from the schedule supportin
 gender, with or without a birth country. For every one, the engine either answers or raises
 its own `CdsiInputError` (never anything else), and no date anywhere in its answer (dose
 evaluations; every vaccine group's and antigen's earliest, recommended, past-due and latest
-dates) is before the date of birth: the specification's "no limit" stand-in dates (01/01/1900,
-CALCDT) are not dates to give a nurse.
+dates) is before the date of birth, and none is one of the specification's "no limit" stand-in
+dates (01/01/1900, 12/31/2999): they are not dates to give a nurse.
 
 The examples are the same every run (derandomized, like tests/workflow/test_clearance_property.py);
 set PMHA_PROPERTY_EXAMPLES for more and PMHA_PROPERTY_RANDOM=1 to search new ones.
@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from pmha.vaccines.cdsi import CdsiInputError, Dose, Forecast, Patient, forecast
 from pmha.vaccines.cdsi.data import supporting_data
+from pmha.vaccines.cdsi.dates import DATE_MAX, DATE_MIN
 
 EXAMPLES = int(os.environ.get("PMHA_PROPERTY_EXAMPLES", "0")) or 150
 RANDOM = bool(os.environ.get("PMHA_PROPERTY_RANDOM"))
@@ -91,5 +92,8 @@ def test_no_output_date_precedes_birth(
     except CdsiInputError:
         return
     assert isinstance(result, Forecast)
-    early = [(where, day) for where, day in _dates(result, "forecast") if day < patient.dob]
+    found = list(_dates(result, "forecast"))
+    early = [(where, day) for where, day in found if day < patient.dob]
     assert not early, f"dates before birth {patient.dob}: {early[:5]}"
+    stand_ins = [(where, day) for where, day in found if day in (DATE_MIN, DATE_MAX)]
+    assert not stand_ins, f"'no limit' stand-in dates in the answer: {stand_ins[:5]}"
