@@ -22,11 +22,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import pytest
 
 from pmha.vaccines.cdsi import Dose, Patient, forecast
 from pmha.vaccines.cdsi.model import AntigenForecast, Forecast
+from tests.vaccines.test_nurse import _page, _planned
 
 TODAY = date(2026, 12, 1)
 ADULT = date(1996, 6, 15)  # 30 years old on TODAY
@@ -582,3 +584,36 @@ def test_why_the_series_was_chosen_in_words() -> None:
     assert healthy.groups["HepB"].antigens[0].why == (
         "Following the routine schedule 'HepB 3-dose series'."
     )
+
+
+@pytest.fixture()
+def nurse(world: Any) -> Any:
+    return world.actor("nurse")
+
+
+@pytest.fixture()
+def rules(app: Any) -> Any:
+    return app.extensions["pmha.rules"]
+
+
+def test_nurse_page_says_which_schedule_and_why(
+    session: Any, nurse: Any, rules: Any, signed_in: Any
+) -> None:
+    """Issue 16: the nurse's page shows which series the forecast follows and why, in words.
+    A pregnant applicant (CDSi observation 007) follows 'Pertussis risk 1-dose series'."""
+    from pmha.workflow import service as workflow
+    from pmha.workflow.models import ClinicalFacts
+
+    applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1995-03-01", sex="female")
+    version = session.get(ClinicalFacts, applicant.id).version
+    workflow.set_facts(
+        session,
+        nurse,
+        rules,
+        applicant.id,
+        {"pregnant": True, "gestation_weeks": 20, "version": version},
+    )
+    html = signed_in("nurse").get(_page(applicant)).get_data(as_text=True)
+    assert "Following the risk schedule &#39;Pertussis risk 1-dose series&#39;" in html
+    assert "because of: Pregnant." in html
+    assert "Following the routine schedule" in html
