@@ -7,7 +7,9 @@ gender, with or without a birth country. For every one, the engine either answer
 its own `CdsiInputError` (never anything else), and no date anywhere in its answer (dose
 evaluations; every vaccine group's and antigen's earliest, recommended, past-due and latest
 dates) is before the date of birth, and none is one of the specification's "no limit" stand-in
-dates (01/01/1900, 12/31/2999): they are not dates to give a nurse.
+dates (01/01/1900, 12/31/2999): they are not dates to give a nurse. A second property sends
+bad input (unknown codes, missing dates, doses before birth or after the assessment date, any
+gender): the answer is still an answer or a `CdsiInputError` naming each problem.
 
 The examples are the same every run (derandomized, like tests/workflow/test_clearance_property.py);
 set PMHA_PROPERTY_EXAMPLES for more and PMHA_PROPERTY_RANDOM=1 to search new ones.
@@ -97,3 +99,47 @@ def test_no_output_date_precedes_birth(
     assert not early, f"dates before birth {patient.dob}: {early[:5]}"
     stand_ins = [(where, day) for where, day in found if day in (DATE_MIN, DATE_MAX)]
     assert not stand_ins, f"'no limit' stand-in dates in the answer: {stand_ins[:5]}"
+
+
+@st.composite
+def bad_inputs(draw: st.DrawFn) -> tuple[Patient, list[Dose], list[str], date]:
+    """Input a nurse or an import might send: any code, any date, any gender."""
+    dob = draw(st.dates(date(1900, 1, 1), date(2030, 12, 31)))
+    assessed = draw(st.dates(date(1900, 1, 1), date(2040, 12, 31)))
+    code = st.one_of(st.sampled_from(CVX), st.text(max_size=4))
+    doses = draw(
+        st.lists(
+            st.builds(
+                Dose,
+                st.one_of(st.none(), st.dates(date(1900, 1, 1), date(2040, 12, 31))),
+                code,
+                st.one_of(st.none(), st.text(max_size=4)),
+                st.booleans(),
+            ),
+            max_size=5,
+        )
+    )
+    observations = draw(
+        st.lists(st.one_of(st.sampled_from(OBSERVATIONS), st.text(max_size=4)), max_size=3)
+    )
+    gender = draw(st.one_of(st.sampled_from("FMUX"), st.text(max_size=3)))
+    return Patient(dob, gender), doses, observations, assessed
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not RANDOM,
+    suppress_health_check=[HealthCheck.too_slow],
+    **({} if RANDOM else {"database": None}),
+)
+@given(bad_inputs())
+def test_bad_input_is_an_input_error(history: tuple[Patient, list[Dose], list[str], date]) -> None:
+    patient, doses, observations, assessed = history
+    try:
+        result = forecast(patient, doses, observations, assessed)
+    except CdsiInputError as error:
+        assert error.problems and all(isinstance(p, str) and p for p in error.problems)
+        return
+    early = [(where, day) for where, day in _dates(result, "forecast") if day < patient.dob]
+    assert not early, f"dates before birth {patient.dob}: {early[:5]}"
