@@ -46,8 +46,12 @@ OUTCOMES = {
     "medical_surveillance": "Medical surveillance",
     "tb_undertaking": "Health undertaking",
     "exam_validity": "Exam validity",
-    "vaccination": "Vaccination (a required vaccine refused, no waiver)",
+    "vaccination": "Vaccination outcome",
     "plan": "Plan",
+}
+# A hold whose value needs its meaning said (the kind's label alone would claim it of everyone).
+HOLD_WORDS = {
+    ("vaccination", "class_a"): "Vaccination (a required vaccine refused, no waiver): Class A",
 }
 VALUES = {"suggestive_of_tb": "Suggestive of TB", "igra": "IGRA", "tst": "TST",
           "class_b2_ltbi": "Class B2 (LTBI)", "class_b3_contact": "Class B3 (contact)",
@@ -144,7 +148,9 @@ def blocker_groups(blockers: tuple[cl.Blocker, ...]) -> list[tuple[str, list[str
             codes = [c.strip() for c in b.detail.removeprefix("awaiting ").split(",")]
             waiting.append(f"{outcome_label(b.code)} (needs {awaited(codes)})")
         elif b.kind == "outcome":
-            holds.append(f"{outcome_label(b.code)}: {value_label(b.detail.replace(' ', '_'))}")
+            value = b.detail.replace(" ", "_")
+            words = HOLD_WORDS.get((b.code, value))
+            holds.append(words or f"{outcome_label(b.code)}: {value_label(value)}")
         elif b.kind == "member":
             members.append(f"{b.code}: {b.detail}")
         else:

@@ -175,6 +175,15 @@ def test_a_refused_vaccine_holds_as_class_a_until_the_waiver(page: Page, seeded,
     shoot("nurse-refusal")
     for code in ("class_a", "not_age_appropriate", "us.vaccin", "religious_or_moral"):
         expect(page.locator("main")).not_to_contain_text(code)
+    # The nurse's workflow page: the steps in words, without the rules' ids.
+    page.goto(workflow_url)
+    expect(page.locator("table.steps")).to_contain_text("Vaccination review")
+    expect(page.locator("table.steps")).not_to_contain_text("us.vaccination.review")
+    # Not confirmed yet: the outcome waits for the review, and does not claim a refusal.
+    expect(page.locator("section.member dl.blockers")).to_contain_text(
+        "Vaccination outcome (needs Vaccination review)"
+    )
+    shoot("nurse-workflow")
     sign_out(page)
 
     # The panel physician confirms the refusal on the same page: Class A holds clearance.
