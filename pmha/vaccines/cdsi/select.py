@@ -148,9 +148,11 @@ def _score_in_process(group: list[PatientSeries]) -> None:
     _award(group, lambda ps: len(ps.valid_doses) == most, 2)
     fewest = min(len(ps.series.doses) - ps.target for ps in group)
     _award(group, lambda ps: len(ps.series.doses) - ps.target == fewest, 2)
-    finishes = [f for f in map(_finish_date, group) if f is not None]
-    first = min(finishes) if finishes else None
-    _award(group, lambda ps: first is not None and _finish_date(ps) == first, 1)
+    # Can finish earliest: a completable series whose forecast finish date is on or before
+    # that of every other completable series.
+    finishes = {id(ps): _finish_date(ps) for ps in group if _completable(ps)}
+    first = min((f for f in finishes.values() if f is not None), default=None)
+    _award(group, lambda ps: first is not None and finishes.get(id(ps)) == first, 1)
 
 
 def _score_not_started(group: list[PatientSeries]) -> None:
