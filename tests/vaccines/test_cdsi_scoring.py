@@ -146,3 +146,18 @@ def test_a_date_before_birth_fails() -> None:
     problems = dates_before_birth(replace(result, groups=groups), DOB)
     assert problems == ["HepB earliest 1900-01-01, before birth"]
     assert mismatches(case, replace(result, groups=groups)) == problems
+
+
+def test_a_case_with_a_medical_history_runs_with_its_observations() -> None:
+    # Observation 007 (pregnant) contraindicates MMR (ScheduleSupportingData, MMR group).
+    adult = replace(
+        CASE,
+        dob=date(1995, 6, 1),
+        doses=(),
+        assessment_date=date(2025, 6, 1),
+        vaccine_group="MMR",
+        series_type=None,
+        observations=("007",),
+    )
+    assert run_case(adult).groups["MMR"].status == "Contraindicated"
+    assert run_case(replace(adult, observations=())).groups["MMR"].status == "Not complete"

@@ -23,7 +23,9 @@ SHEET = "FITS Exported TestCases"
 
 # CDC's healthy cases give no medical history (the workbook's Med_History columns are "always
 # empty"), so no risk series can be relevant: every dose and every forecast comes from a
-# standard series. A case from another source names its own series type.
+# standard series. A case with a medical history (observation codes in Med_History_Code, as a
+# workbook of cases with underlying conditions may give) is not scored on a series type it does
+# not state.
 HEALTHY_SERIES_TYPE = "Standard"
 
 # The workbook's vaccine group codes -> the supporting data's vaccine group names.
@@ -72,6 +74,7 @@ class Case:
     recommended: date | None
     past_due: date | None
     series_type: str | None = HEALTHY_SERIES_TYPE  # of the forecast; None: not said
+    observations: tuple[str, ...] = ()  # CDSi observation codes (the medical history)
 
 
 def _day(value: Any) -> date | None:
@@ -105,6 +108,9 @@ def load_cases(path: Path = WORKBOOK) -> list[Case]:
         row = dict(zip(header, raw, strict=False))
         if not _text(row.get("CDC_Test_ID")):
             continue
+        observations = tuple(re.split(r"[\s,;|]+", _text(row.get("Med_History_Code"))))
+        observations = tuple(code for code in observations if code)
+        kind = None if observations else HEALTHY_SERIES_TYPE
         doses = []
         for n in range(1, 8):
             given = _day(row.get(f"Date_Administered_{n}"))
@@ -117,6 +123,7 @@ def load_cases(path: Path = WORKBOOK) -> list[Case]:
                     mvx=_text(row[f"MVX_{n}"]),
                     status=_text(row[f"Evaluation_Status_{n}"]),
                     reason=_text(row[f"Evaluation_Reason_{n}"]) or None,
+                    series_type=kind,
                 )
             )
         number = _text(row.get("Forecast_#"))
@@ -130,10 +137,12 @@ def load_cases(path: Path = WORKBOOK) -> list[Case]:
                 assessment_date=_required_day(row["Assessment_Date"]),
                 vaccine_group=GROUPS[_text(row["Vaccine_Group"])],
                 series_status=_text(row["Series_Status"]),
-                dose_number=int(number) if number else None,
+                dose_number=int(number) if number.isdigit() else None,  # "-": none due
                 earliest=_day(row.get("Earliest_Date")),
                 recommended=_day(row.get("Recommended_Date")),
                 past_due=_day(row.get("Past_Due_Date")),
+                series_type=kind,
+                observations=observations,
             )
         )
     return cases
@@ -145,7 +154,7 @@ def run_case(case: Case) -> Any:
         return forecast(
             Patient(case.dob, case.gender),
             [Dose(d.date, d.cvx, d.mvx or None) for d in case.doses],
-            (),
+            case.observations,
             case.assessment_date,
         )
     except CdsiInputError as exc:
