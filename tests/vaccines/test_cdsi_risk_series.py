@@ -617,3 +617,11 @@ def test_nurse_page_says_which_schedule_and_why(
     assert "Following the risk schedule &#39;Pertussis risk 1-dose series&#39;" in html
     assert "because of: Pregnant." in html
     assert "Following the routine schedule" in html
+
+
+def test_json_output_names_the_series_type_and_why() -> None:
+    """The CLI and API answer (Forecast.to_json) carries the series type and the why."""
+    result = forecast(Patient(date(1961, 6, 15), "M"), [], ["014"], TODAY)
+    hepb = next(g for g in result.to_json()["vaccine_groups"] if g["vaccine_group"] == "HepB")
+    assert hepb["antigens"][0]["series_type"] == "Risk"
+    assert hepb["antigens"][0]["why"].endswith("because of: Diabetes.")

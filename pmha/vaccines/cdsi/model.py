@@ -144,6 +144,8 @@ class Forecast:
             return {
                 "antigen": a.antigen,
                 "series": a.series,
+                "series_type": a.series_type or None,
+                "why": a.why or None,
                 "status": a.status,
                 "reason": a.reason,
                 "dose_number": a.dose_number,
