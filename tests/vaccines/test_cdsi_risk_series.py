@@ -625,3 +625,16 @@ def test_json_output_names_the_series_type_and_why() -> None:
     hepb = next(g for g in result.to_json()["vaccine_groups"] if g["vaccine_group"] == "HepB")
     assert hepb["antigens"][0]["series_type"] == "Risk"
     assert hepb["antigens"][0]["why"].endswith("because of: Diabetes.")
+
+
+def test_indication_end_age_day_before_and_on_the_day() -> None:
+    """'Dengue risk 3-dose series': indication 211 from 9 to 17 years (end age excluded). The
+    day before the 17th birthday the series is relevant; on the birthday Dengue has no relevant
+    series and is not recommended."""
+    dob = date(2009, 12, 1)
+    before = forecast(Patient(dob, "F"), [], ["211"], date(2026, 11, 30))
+    assert before.groups["Dengue"].antigens[0].series == "Dengue risk 3-dose series"
+    on_the_day = forecast(Patient(dob, "F"), [], ["211"], date(2026, 12, 1))
+    dengue = on_the_day.groups["Dengue"].antigens[0]
+    assert dengue.series is None
+    assert dengue.status == "Not recommended"
