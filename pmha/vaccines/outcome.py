@@ -223,6 +223,6 @@ def season_note(req: VaccineRequirement) -> str | None:
     if req.vaccine != "Influenza" or "seasonal" not in (req.cdsi_reason or "").lower():
         return None
     return (
-        "The forecast's influenza data ends with its own season; the destination's influenza "
-        "season for this country decides what is required here."
+        "Follow this row, not the CDSi forecast below: its influenza dates differ from the "
+        "destination's influenza season for this country, which decides here."
     )
