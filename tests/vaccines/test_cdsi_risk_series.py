@@ -638,3 +638,15 @@ def test_indication_end_age_day_before_and_on_the_day() -> None:
     dengue = on_the_day.groups["Dengue"].antigens[0]
     assert dengue.series is None
     assert dengue.status == "Not recommended"
+
+
+def test_standard_series_in_process_goes_on_before_a_risk_series_from_dose_1() -> None:
+    """A laboratory worker (054) with two childhood polio doses: 'Polio risk adult series'
+    would start again from its dose 1 (which it skips only after a complete standard series),
+    so the childhood 'Polio 4-dose series' goes on with its dose 3 (the doses given count).
+    Once it is complete, the risk series' booster opens (the polio case above)."""
+    doses = [Dose(date(1996, 8, 15), "10"), Dose(date(1996, 10, 15), "10")]
+    result = forecast(Patient(ADULT, "F"), doses, ["054"], TODAY)
+    polio = result.groups["Polio"].antigens[0]
+    assert polio.series == "Polio 4-dose series"
+    assert polio.dose_number == 3

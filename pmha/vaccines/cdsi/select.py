@@ -184,7 +184,10 @@ def best_across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
        turn unless it already has valid doses.
     2. A complete (or immune) group satisfies every open group that names it as equivalent.
     3. Of the open groups left, a risk series (made relevant by the patient's indication)
-       comes before a standard one; then the earliest date, then the series group.
+       comes before a standard one, except that a standard series in process goes on before
+       a risk series that would start again from its first dose (the doses given count; once
+       the standard series is complete, the groups it is equivalent for are satisfied, and the
+       others open); then the earliest date, then the series group.
     4. Otherwise a complete group, else contraindicated, aged out, not recommended.
     """
     if len(chosen) < 2:
@@ -197,7 +200,7 @@ def best_across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
         return min(
             open_,
             key=lambda ps: (
-                ps.series.series_type != "Risk",
+                _rank(ps),
                 ps.earliest or date.max,
                 len(ps.series.group),
                 ps.series.group,
@@ -210,6 +213,14 @@ def best_across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
             if ps.status == status:
                 return ps
     return chosen[0]
+
+
+def _rank(ps: PatientSeries) -> int:
+    """0: a risk series under way (valid doses, or first doses skipped for the doses given);
+    1: a standard series in process; 2: a risk series starting from dose 1; 3: the rest."""
+    if ps.series.series_type == "Risk":
+        return 0 if ps.valid_doses or ps.target > 0 else 2
+    return 1 if ps.valid_doses else 3
 
 
 def _may_start(ps: PatientSeries) -> bool:
