@@ -650,3 +650,15 @@ def test_standard_series_in_process_goes_on_before_a_risk_series_from_dose_1() -
     polio = result.groups["Polio"].antigens[0]
     assert polio.series == "Polio 4-dose series"
     assert polio.dose_number == 3
+
+
+def test_stray_ppsv23_does_not_put_a_child_with_an_indication_on_the_50_plus_series() -> None:
+    """Issue 16: a PPSV23 given to a child is a valid dose 1 of 'Pneumococcal 50+ 2-dose
+    PPSV23-PCV series' (group 3, minimum age to start 50 years), whose next dose comes at 50.
+    A 5-year-old with an indication of 'Pneumococcal risk 2-5 years 4-dose series' (observation
+    216, iatrogenic immunosuppression, from 2 to 6 years) follows the risk series instead."""
+    doses = [Dose(date(2024, 2, 13), "33"), Dose(date(2025, 7, 24), "33")]
+    result = forecast(Patient(date(2021, 7, 1), "F"), doses, ["216"], TODAY)
+    pcv = result.groups["Pneumococcal"].antigens[0]
+    assert pcv.series == "Pneumococcal risk 2-5 years 4-dose series"
+    assert pcv.earliest is not None and pcv.earliest < date(2030, 1, 1)

@@ -217,10 +217,12 @@ def best_across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
 
 def _rank(ps: PatientSeries) -> int:
     """0: a risk series under way (valid doses, or first doses skipped for the doses given);
-    1: a standard series in process; 2: a risk series starting from dose 1; 3: the rest."""
+    1: a standard series in process that the patient is old enough to start; 2: a risk series
+    starting from dose 1; 3: the rest (a child's stray PPSV23 makes the "Pneumococcal 50+"
+    series in process, but it never goes before the child's risk series)."""
     if ps.series.series_type == "Risk":
         return 0 if ps.valid_doses or ps.target > 0 else 2
-    return 1 if ps.valid_doses else 3
+    return 1 if ps.valid_doses and _may_start(ps) else 3
 
 
 def _may_start(ps: PatientSeries) -> bool:
