@@ -208,6 +208,20 @@ def _tb_certificate(db: Any, me: Actor, w: service.Workflow) -> Any:
     return tb_certificate.read_for_workflow(db, me, rulebook(), w, utcnow().date())
 
 
+def _treatment(db: Any, me: Actor, w: service.Workflow) -> Any:
+    """The presumptive treatment the rules give a member whose plan has the step: drugs to
+    give, each left out or held with its reason [S16, S17, S18] (exam readers; audited)."""
+    planned = any(
+        s.code == "presumptive_treatment" and s.state != StepState.NOT_APPLICABLE for s in w.steps
+    )
+    if not planned or not me.can("exams:read"):
+        return None
+    from pmha.travel import handover  # the plan's drugs live with the travel policy
+
+    rule, _given = handover.suggested_treatment(db, me, w.applicant.id)
+    return rule
+
+
 def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 200) -> Any:
     db, me = get_session(), actor()
     found = service.case_clearance(db, me, rulebook(), case_id)
@@ -235,6 +249,7 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
                 "facts": detail.facts,
                 "notes": _plan_notes(w.record),
                 "residence": _residence(db, me, w.applicant.id),
+                "treatment": _treatment(db, me, w),
                 "next": next_action(w, detail.facts, steps),
             }
         )

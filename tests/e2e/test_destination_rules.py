@@ -271,6 +271,14 @@ def test_residence_decides_the_presumptive_treatment(page: Page, seeded, shoot) 
     expect(lived).to_contain_text("Congo")
     expect(lived).to_contain_text("Uganda")
     expect(lived).to_contain_text("now (still there)")
+    # The plan now asks for presumptive treatment, and its step says which drugs and why not.
+    step = box.locator("table.steps tr").filter(
+        has=page.locator(".req-name", has_text="Presumptive parasite treatment")
+    )
+    expect(step.locator(".treatment-plan")).to_contain_text(
+        "Give: albendazole, praziquantel, artemether-lumefantrine."
+    )
+    expect(step.locator(".treatment-plan")).to_contain_text("Ivermectin not given: lived in a Loa")
     shoot("residence-recorded")
 
     # The traveller's page on the departure board: what to give, and what is left out and why.
