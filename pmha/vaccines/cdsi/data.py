@@ -40,15 +40,18 @@ Element = ET.Element
 
 
 def normalise_cvx(code: str) -> str:
-    """CVX codes compare as numbers: "03" and "3" are the same code."""
+    """CVX codes compare as numbers: "03" and "3" are the same code.
+
+    Decimal digits only (any script's, which int() reads): "²" is a digit to str.isdigit but
+    no number, and stays as it is, an unknown code."""
     cleaned = code.strip()
-    return str(int(cleaned)) if cleaned.isdigit() else cleaned
+    return str(int(cleaned)) if cleaned.isdecimal() else cleaned
 
 
 def normalise_observation(code: str) -> str:
     """Observation codes are three digits in the data ("007"); accept "7" too."""
     cleaned = code.strip()
-    return f"{int(cleaned):03d}" if cleaned.isdigit() else cleaned
+    return f"{int(cleaned):03d}" if cleaned.isdecimal() else cleaned
 
 
 def _text(node: Element | None, tag: str) -> str:
