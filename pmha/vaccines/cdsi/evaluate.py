@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pmha.vaccines.cdsi.dates import DATE_MAX, DATE_MIN, add_offset, shift
+from pmha.vaccines.cdsi.dates import DATE_MAX, add_offset, shift
 from pmha.vaccines.cdsi.model import (
     EXTRANEOUS,
     INADVERTENT,
@@ -69,7 +69,7 @@ def _failure(
     ages = in_effect(target.ages, dose.date)
     if ages:
         age = ages[0]
-        if dose.date < shift(ps.dob, age.abs_min_age, DATE_MIN):
+        if dose.date < shift(ps.dob, age.abs_min_age, ps.dob):
             reasons.append(TOO_YOUNG)
         elif dose.date >= shift(ps.dob, age.max_age, DATE_MAX):
             return EXTRANEOUS, (TOO_OLD,)
@@ -140,7 +140,7 @@ def _matches(
         if rule.cvx != dose.cvx:
             continue
         if not (
-            shift(ps.dob, rule.begin_age, DATE_MIN)
+            shift(ps.dob, rule.begin_age, ps.dob)
             <= dose.date
             < shift(ps.dob, rule.end_age, DATE_MAX)
         ):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from pmha.vaccines.cdsi.data import normalise_cvx, normalise_observation
-from pmha.vaccines.cdsi.dates import DATE_MAX, DATE_MIN, shift
+from pmha.vaccines.cdsi.dates import DATE_MAX, shift
 from pmha.vaccines.cdsi.model import GENDERS, CdsiInputError, Dose, Patient
 from pmha.vaccines.cdsi.schema import SupportingData
 
@@ -110,7 +110,7 @@ def organise(
             notes.append(f"dose {given.index + 1} (CVX {given.cvx_input}): no CDSi antigen")
             continue
         for link in mapped.associations:
-            begin = shift(patient.dob, link.begin_age, DATE_MIN)
+            begin = shift(patient.dob, link.begin_age, patient.dob)
             end = shift(patient.dob, link.end_age, DATE_MAX)
             if link.antigen in by_antigen and begin <= given.date < end:
                 by_antigen[link.antigen].append(given)

@@ -42,7 +42,7 @@ def _set_met(ps: PatientSeries, skip_set: SkipSet, on: date, before: int | None)
 def _condition_met(ps: PatientSeries, c: SkipCondition, on: date, before: int | None) -> bool:
     kind = c.condition_type
     if kind == "age":
-        begin = shift(ps.dob, c.begin_age, DATE_MIN)
+        begin = shift(ps.dob, c.begin_age, ps.dob)
         end = shift(ps.dob, c.end_age, DATE_MAX)
         return begin <= on < end
     if kind == "interval":
@@ -60,7 +60,7 @@ def _condition_met(ps: PatientSeries, c: SkipCondition, on: date, before: int | 
 def _count_met(ps: PatientSeries, c: SkipCondition, on: date, before: int | None) -> bool:
     by_age = "age" in c.condition_type
     by_date = "date" in c.condition_type
-    begin_age = shift(ps.dob, c.begin_age, DATE_MIN)
+    begin_age = shift(ps.dob, c.begin_age, ps.dob)
     end_age = shift(ps.dob, c.end_age, DATE_MAX)
     start = c.start_date or DATE_MIN
     end = c.end_date or DATE_MAX
