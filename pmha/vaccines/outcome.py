@@ -4,7 +4,8 @@ From the requirements (pmha.vaccines.requirements) and the destination's `[vacci
 (pmha.rules.model.VaccinationPolicy), each vaccine the destination lists ends in one state:
 
 - `given`: a valid dose given at this exam; `documented`: a valid dose on the applicant's
-  papers, or evidence of immunity, or the series complete;
+  papers, or evidence of immunity, or the series complete (either may carry the waiver of the
+  rest of the series, insufficient interval: one dose meets the requirement [S13a]);
 - `blanket_waiver`: "not medically appropriate", derived by the engine, never asked for: not age
   appropriate, insufficient interval, contraindicated, not flu season, not routinely available
   [S13a, S13e];
@@ -150,6 +151,19 @@ def vaccine_outcome(req: VaccineRequirement, given: Collection[str] = ()) -> Vac
         if name in given:
             return VaccineOutcome(name, GIVEN, None, "Given: a valid dose given at this exam")
         return VaccineOutcome(name, DOCUMENTED, None, "Documented: a valid dose on record")
+    if req.status == WAIVED and req.waiver == "insufficient_interval" and req.valid_doses:
+        # One valid dose meets the requirement; the rest of the series is waived [S13a].
+        state, words = (
+            (GIVEN, "Given: a valid dose given at this exam")
+            if name in given
+            else (DOCUMENTED, "Documented: a valid dose on record")
+        )
+        return VaccineOutcome(
+            name,
+            state,
+            req.waiver,
+            f"{words}; the next dose is waived (insufficient time since the last dose)",
+        )
     if req.status == WAIVED:
         waiver = req.waiver or ""
         if waiver in BLANKET_WAIVERS:

@@ -264,8 +264,18 @@ def test_a_second_mmr_too_soon_is_insufficient_interval(book: RuleBook) -> None:
     found = _by(_reqs(book, dob=date(2024, 7, 1), exam=date(2026, 7, 15),
                       doses=(Dose(date(2026, 7, 1), "03"),)))  # fmt: skip
     assert found["Measles"].waiver == "insufficient_interval"
+    # The dose on record meets the requirement (one dose [S13a]): documented, with the rest of
+    # the series waived; given at this exam, it reads "Given" (a nurse's words, not "Waived").
     result = vaccination_outcome([found["Measles"]], None)
-    assert result.vaccines[0].words == "Waived: insufficient time since the last dose"
+    assert result.vaccines[0].state == "documented"
+    assert result.vaccines[0].waiver == "insufficient_interval"
+    assert result.vaccines[0].words == (
+        "Documented: a valid dose on record; the next dose is waived (insufficient time since "
+        "the last dose)"
+    )
+    given = vaccination_outcome([found["Measles"]], None, given={"Measles"})
+    assert given.vaccines[0].words.startswith("Given: a valid dose given at this exam;")
+    assert given.value == "complete"
 
 
 def test_every_blanket_waiver_has_words() -> None:
