@@ -129,8 +129,9 @@ def _finish_date(ps: PatientSeries) -> date | None:
     return finish
 
 
-def _completable(ps: PatientSeries) -> bool:
-    finish = _finish_date(ps)
+def _completable(ps: PatientSeries, finish: date | None = None) -> bool:
+    """The forecast finish date is before the maximum age of the last target dose."""
+    finish = _finish_date(ps) if finish is None else finish
     if finish is None:
         return False
     last = ps.series.doses[-1]
@@ -142,17 +143,19 @@ def _score_in_process(group: list[PatientSeries]) -> None:
     def product_all_valid(ps: PatientSeries) -> bool:
         return ps.series.product_path and len(ps.valid_doses) == len(ps.doses)
 
+    finish = {id(ps): _finish_date(ps) for ps in group}
+    completable = {id(ps): _completable(ps, finish[id(ps)]) for ps in group}
     _award(group, product_all_valid, 2)
-    _award(group, _completable, 3)
+    _award(group, lambda ps: completable[id(ps)], 3)
     most = max(len(ps.valid_doses) for ps in group)
     _award(group, lambda ps: len(ps.valid_doses) == most, 2)
     fewest = min(len(ps.series.doses) - ps.target for ps in group)
     _award(group, lambda ps: len(ps.series.doses) - ps.target == fewest, 2)
     # Can finish earliest: a completable series whose forecast finish date is on or before
     # that of every other completable series.
-    finishes = {id(ps): _finish_date(ps) for ps in group if _completable(ps)}
-    first = min((f for f in finishes.values() if f is not None), default=None)
-    _award(group, lambda ps: first is not None and finishes.get(id(ps)) == first, 1)
+    done_by = [f for k, f in finish.items() if completable[k] and f is not None]
+    first = min(done_by, default=None)
+    _award(group, lambda ps: completable[id(ps)] and finish[id(ps)] == first, 1)
 
 
 def _score_not_started(group: list[PatientSeries]) -> None:
