@@ -662,3 +662,39 @@ def test_stray_ppsv23_does_not_put_a_child_with_an_indication_on_the_50_plus_ser
     pcv = result.groups["Pneumococcal"].antigens[0]
     assert pcv.series == "Pneumococcal risk 2-5 years 4-dose series"
     assert pcv.earliest is not None and pcv.earliest < date(2030, 1, 1)
+
+
+def test_can_finish_earliest_only_among_completable_series() -> None:
+    """Specification, scoring in-process series: 'can finish earliest' is a completable series
+    whose forecast finish date is on or before every other completable series'. Series B
+    would finish sooner but past its last dose's maximum age, so A takes the point.
+    A: product -2, completable +3, valid doses and remaining doses tied, finishes earliest +1.
+    B: product -2, not completable -3, ties, not the earliest completable -1."""
+    from types import SimpleNamespace
+
+    from pmha.vaccines.cdsi.dates import Offset
+    from pmha.vaccines.cdsi.select import _score_in_process
+
+    def series(max_age_years: int) -> Any:
+        step = SimpleNamespace(from_previous=True, min=Offset(0, 1, 0))
+        last = SimpleNamespace(
+            intervals=[step], ages=[SimpleNamespace(max_age=Offset(max_age_years, 0, 0))]
+        )
+        first = SimpleNamespace(intervals=[], ages=[])
+        return SimpleNamespace(product_path=False, doses=[first, last])
+
+    def patient_series(max_age_years: int, earliest: date) -> Any:
+        return SimpleNamespace(
+            series=series(max_age_years),
+            valid_doses=[1],
+            doses=[1],
+            target=0,
+            earliest=earliest,
+            dob=date(2000, 1, 1),
+            score=0,
+        )
+
+    a = patient_series(50, date(2026, 6, 1))
+    b = patient_series(10, date(2026, 1, 1))
+    _score_in_process([a, b])
+    assert (a.score, b.score) == (2, -6)
