@@ -24,6 +24,7 @@ from datetime import date
 import pytest
 
 from pmha.rules import vocabulary as vocab
+from pmha.rules.dates import add_months
 from pmha.rules.not_done import destination_words, not_taken
 from tests.rules.conftest import EXAM, make_facts, plan_for
 from tests.rules.test_schema import GOOD_RULE, problems_of
@@ -161,6 +162,19 @@ def test_gb_pregnant_sputum_route(book):
     """[S26b] BRIEF 2.1: three negative cultures settle the pregnant applicant's X-ray."""
     found = plan_for(book, "GB", pregnant=True, deferred=["chest_xray"], results=NEGATIVE)
     assert found.status("chest_xray") == vocab.ALTERNATIVE
+
+
+@pytest.mark.parametrize(("contact", "months"), [(False, 6), (True, 3)])
+def test_gb_pregnant_sputum_route_certificate_validity(book, contact, months):
+    """[S25] BRIEF 2.1: the certificate is valid 6 months, 3 after close contact with active
+    pulmonary TB in the past year, whichever route settled the X-ray (the sputum route in
+    pregnancy [S26b] included: GB.toml gb.certificate.pregnant_sputum_contact)."""
+    found = plan_for(
+        book, "GB", pregnant=True, tb_contact=contact, deferred=["chest_xray"], results=NEGATIVE
+    )
+    certificate = found.outcome("tb_certificate")
+    assert certificate.values == ("issued",)
+    assert certificate.valid_until == add_months(EXAM, months)
 
 
 def test_gb_pregnant_postponing_everything_is_testing_postponed(book):
