@@ -12,10 +12,10 @@ scoring of series with no valid doses: can start earliest, completable, not a pr
 then across series groups: a complete group satisfies only the groups it is named equivalent by,
 and an open risk series is followed before a standard one).
 
-Observations are passed as the engine takes them today: codes without dates. Intervals counted
-from an observation (Pertussis and RSV in pregnancy, Hib after a stem-cell transplant, Zoster on
-immunosuppression) need dated observations, a later part of issue 16; those cases assert the
-series, status and dose number only.
+Observations are codes (known on every date) or, where a dose counts from an observation's
+date (Pertussis in pregnancy: 27 weeks from 170 "Onset of pregnancy", the begin of 007
+"Pregnant"), dated `Observation`s; tests/vaccines/test_cdsi_observations.py tests their
+boundaries.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 import pytest
 
 from pmha.vaccines.cdsi import Dose, Patient, forecast
-from pmha.vaccines.cdsi.model import AntigenForecast, Forecast
+from pmha.vaccines.cdsi.model import AntigenForecast, Forecast, Observation
 from tests.vaccines.test_nurse import _page, _planned
 
 TODAY = date(2026, 12, 1)
@@ -41,7 +41,7 @@ class RiskCase:
     antigen: str
     dob: date
     gender: str
-    observations: tuple[str, ...]
+    observations: tuple[str | Observation, ...]
     series: str
     dose_number: int | None
     earliest: date | None
@@ -50,7 +50,6 @@ class RiskCase:
     doses: tuple[tuple[date, str], ...] = ()
     status: str = "Not complete"
     assessment: date = TODAY
-    dates_known: bool = True  # False: dates count from an observation's date (later part)
     vaccine_types: tuple[str, ...] = field(default=())
 
 
@@ -292,15 +291,18 @@ CASES = [
     RiskCase(
         "pertussis-pregnant",
         "AntigenSupportingData-Pertussis.xml, 'Pertussis risk 1-dose series', indication 007,"
-        " female; dose 1 counts 27 weeks from the pregnancy (a dated observation)",
+        " female; dose 1 interval from 170 'Onset of pregnancy' (the begin of 007, 1 May 2026):"
+        " minimum and earliest recommended 27 weeks (6 November 2026), latest recommended 36"
+        " weeks (8 January 2027; past due the day before)",
         "Pertussis",
         ADULT,
         "F",
-        ("007",),
+        (Observation("007", date(2026, 5, 1), date(2027, 1, 20)),),
         "Pertussis risk 1-dose series",
         1,
-        None,
-        dates_known=False,
+        date(2026, 11, 6),
+        date(2026, 11, 6),
+        date(2027, 1, 7),
     ),
     RiskCase(
         "pcv-3-dialysis",
@@ -446,15 +448,17 @@ CASES = [
     RiskCase(
         "covid-30-immunodeficiency",
         "AntigenSupportingData-COVID-19.xml, 'COVID-19 risk immunocompromised 6 mo+ Moderna"
-        " series' (group 2, priority A, default, preference 1), indication 145 from 6 months",
+        " series' (group 2, priority A, default, preference 1), indication 145 from 6 months;"
+        " dose 1 minimum and earliest recommended age 6 months, seasonal recommendation start"
+        " date 20250827 (no latest recommended age or interval: no past due date)",
         "COVID-19",
         ADULT,
         "F",
         ("145",),
         "COVID-19 risk immunocompromised 6 mo+ Moderna series",
         1,
-        None,
-        dates_known=False,
+        date(2025, 8, 27),
+        date(2025, 8, 27),
     ),
 ]
 
@@ -478,12 +482,11 @@ def test_risk_series_case(case: RiskCase) -> None:
     assert got.series_type == "Risk"
     assert got.status == case.status
     assert got.dose_number == case.dose_number
-    if case.dates_known:
-        assert (got.earliest, got.recommended, got.past_due) == (
-            case.earliest,
-            case.recommended,
-            case.past_due,
-        ), case.source
+    assert (got.earliest, got.recommended, got.past_due) == (
+        case.earliest,
+        case.recommended,
+        case.past_due,
+    ), case.source
     for cvx in case.vaccine_types:
         assert cvx in got.vaccine_types
     assert got.why.startswith("Following the risk schedule")

@@ -8,6 +8,7 @@ from pmha.vaccines.cdsi.model import (
     DoseEvaluation,
     Forecast,
     GroupForecast,
+    Observation,
     Patient,
 )
 
@@ -18,6 +19,7 @@ __all__ = [
     "DoseEvaluation",
     "Forecast",
     "GroupForecast",
+    "Observation",
     "Patient",
     "forecast",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from pmha.vaccines.cdsi.engine import forecast
-from pmha.vaccines.cdsi.model import CdsiInputError, Dose, Patient
+from pmha.vaccines.cdsi.model import CdsiInputError, Dose, Observation, Patient
 
 
 def _date(value: Any, where: str, problems: list[str]) -> date | None:
@@ -22,7 +22,31 @@ def _date(value: Any, where: str, problems: list[str]) -> date | None:
         return None
 
 
-def parse_input(payload: Any) -> tuple[Patient, list[Dose], list[str], date | None]:
+def _observation(raw: Any, where: str, problems: list[str]) -> str | Observation | None:
+    """A code ("007"), or {"code", "begin", "end"} with optional ISO dates."""
+    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
+        return str(raw)
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must be a code or an object with code, begin and end")
+        return None
+    code = raw.get("code")
+    if not isinstance(code, (str, int)) or isinstance(code, bool) or not str(code).strip():
+        problems.append(f"{where}.code: required, a CDSi observation code")
+        return None
+    unknown = sorted(set(raw) - {"code", "begin", "end"})
+    if unknown:
+        problems.append(f"{where}: unknown field(s) {', '.join(unknown)}")
+    begin = _date(raw.get("begin"), f"{where}.begin", problems)
+    end = _date(raw.get("end"), f"{where}.end", problems)
+    if begin is not None and end is not None and end < begin:
+        problems.append(f"{where}.end: {end} is before its begin date {begin}")
+        return None
+    return Observation(str(code), begin, end)
+
+
+def parse_input(
+    payload: Any,
+) -> tuple[Patient, list[Dose], list[str | Observation], date | None]:
     """Read the documented input format; raise CdsiInputError naming every bad field."""
     problems: list[str] = []
     if not isinstance(payload, dict):
@@ -51,10 +75,19 @@ def parse_input(payload: Any) -> tuple[Patient, list[Dose], list[str], date | No
                 sub_standard=bool(raw.get("sub_standard", False)),
             )
         )
-    observations = payload.get("observations", [])
-    if not isinstance(observations, list):
-        problems.append("observations: must be a list of codes")
-        observations = []
+    raw_observations = payload.get("observations", [])
+    if not isinstance(raw_observations, list):
+        problems.append("observations: must be a list of codes or {code, begin, end} objects")
+        raw_observations = []
+    observations: list[str | Observation] = []
+    for n, raw in enumerate(raw_observations, start=1):
+        found = _observation(raw, f"observations[{n}]", problems)
+        if found is None:
+            continue
+        begin = found.begin if isinstance(found, Observation) else None
+        if begin is not None and dob is not None and begin < dob:
+            problems.append(f"observations[{n}].begin: {begin} is before the date of birth {dob}")
+        observations.append(found)
     assessed = _date(payload.get("assessment_date"), "assessment_date", problems)
     if problems or dob is None:
         raise CdsiInputError(problems)
@@ -63,7 +96,7 @@ def parse_input(payload: Any) -> tuple[Patient, list[Dose], list[str], date | No
     return (
         Patient(dob, gender, None if country is None else str(country)),
         doses,
-        [str(o) for o in observations],
+        observations,
         assessed,
     )
 

@@ -20,6 +20,7 @@ from pmha.vaccines.cdsi.model import (
     Dose,
     DoseEvaluation,
     Forecast,
+    Observation,
     Patient,
 )
 from pmha.vaccines.cdsi.schema import Antigen, SupportingData
@@ -32,10 +33,14 @@ _US = {"US", "USA", "U.S.", "U.S.A.", "UNITED STATES"}
 def forecast(
     patient: Patient,
     doses: Iterable[Dose],
-    observations: Iterable[str] = (),
+    observations: Iterable[str | Observation] = (),
     assessment_date: date | None = None,
 ) -> Forecast:
-    """Evaluate every dose and forecast every vaccine group; raise CdsiInputError on bad input."""
+    """Evaluate every dose and forecast every vaccine group; raise CdsiInputError on bad input.
+
+    `observations`: CDSi observation codes (known on every date) or `Observation`s with begin
+    and end dates (risk series and contraindications apply where active on the assessment
+    date; intervals from an observation count from its begin date)."""
     data = supporting_data()
     history = organise(
         data, patient, list(doses), list(observations), assessment_date or date.today()

@@ -8,7 +8,7 @@ from datetime import date
 
 from pmha.vaccines.cdsi.data import normalise_cvx, normalise_observation
 from pmha.vaccines.cdsi.dates import DATE_MAX, shift
-from pmha.vaccines.cdsi.model import GENDERS, CdsiInputError, Dose, Patient
+from pmha.vaccines.cdsi.model import GENDERS, CdsiInputError, Dose, Observation, Patient
 from pmha.vaccines.cdsi.schema import SupportingData
 
 # CVX codes that name no vaccine: the specification leaves them out of the history.
@@ -32,10 +32,20 @@ class History:
     patient: Patient
     gender: str  # Female, Male or Unknown
     assessment_date: date
-    observations: frozenset[str]
+    observations: frozenset[str]  # the codes active on the assessment date
     doses: tuple[Administered, ...]  # every dose, in date order
     by_antigen: dict[str, tuple[Administered, ...]]
     notes: tuple[str, ...]
+    # Observations with a begin date, codes normalised (intervals from an observation).
+    dated: tuple[Observation, ...] = ()
+
+    def observed_on(self, code: str) -> date | None:
+        """The begin date of the latest observation of `code` begun by the assessment date."""
+        found = None
+        for obs in self.dated:
+            if obs.code == code and obs.begin is not None and obs.begin <= self.assessment_date:
+                found = obs.begin if found is None else max(found, obs.begin)
+        return found
 
 
 # The codes known to a supporting data set, worked out once per set (it is immutable).
@@ -58,7 +68,7 @@ def organise(
     data: SupportingData,
     patient: Patient,
     doses: Iterable[Dose],
-    observations: Iterable[str],
+    observations: Iterable[str | Observation],
     assessment_date: date,
 ) -> History:
     """Validate the input and map every dose to the antigens its CVX code covers."""
@@ -69,11 +79,17 @@ def organise(
     if patient.dob > assessment_date:
         problems.append(f"date of birth {patient.dob} is after the assessment date")
     codes: set[str] = set()
+    dated: list[Observation] = []
     for raw in observations:
-        code = normalise_observation(str(raw))
+        # A plain code is known on every date; a dated observation where it is active.
+        observation = _dated(raw, patient.dob, problems) if isinstance(raw, Observation) else None
+        code = normalise_observation(str(raw)) if observation is None else observation.code
         if code not in data.observations:
-            problems.append(f"observation {raw!r}: unknown observation code")
-        codes.add(code)
+            problems.append(f"observation {_label(raw)}: unknown observation code")
+        if observation is None or observation.active_on(assessment_date):
+            codes.add(code)
+        if observation is not None and observation.begin is not None:
+            dated.append(observation)
     known = _known_cvx(data)
     valid: list[Administered] = []
     notes: list[str] = []
@@ -122,4 +138,24 @@ def organise(
         doses=tuple(valid),
         by_antigen={k: tuple(v) for k, v in by_antigen.items()},
         notes=tuple(notes),
+        dated=tuple(dated),
     )
+
+
+def _label(raw: object) -> str:
+    return repr(raw.code) if isinstance(raw, Observation) else repr(raw)
+
+
+def _dated(raw: Observation, dob: date, problems: list[str]) -> Observation:
+    """The observation with its code normalised; its dates checked (each problem named)."""
+    label = f"observation {raw.code!r}"
+    begin, end = raw.begin, raw.end
+    for name, value in (("begin", begin), ("end", end)):
+        if value is not None and not isinstance(value, date):
+            problems.append(f"{label}: {name} {value!r} is not a date")
+            begin, end = (None, end) if name == "begin" else (begin, None)
+    if begin is not None and begin < dob:
+        problems.append(f"{label}: begins ({begin}) before the date of birth")
+    if begin is not None and end is not None and end < begin:
+        problems.append(f"{label}: ends ({end}) before it begins ({begin})")
+    return Observation(normalise_observation(str(raw.code)), begin, end)

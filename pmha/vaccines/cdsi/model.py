@@ -57,6 +57,23 @@ class Dose:
 
 
 @dataclass(frozen=True, slots=True)
+class Observation:
+    """A patient observation (a CDSi observation code, e.g. "007" pregnant) with the dates it
+    holds: from `begin` to `end`, both days included; None is open (a plain code is an
+    observation known on every date, as the engine took observations before they had dates).
+
+    An observation applies where it is active: risk series and contraindications on the
+    assessment date; an interval "from an observation" counts from its begin date."""
+
+    code: str
+    begin: date | None = None
+    end: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return (self.begin is None or self.begin <= day) and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True, slots=True)
 class DoseEvaluation:
     """How one administered dose counted for one antigen, in that antigen's best series."""
 

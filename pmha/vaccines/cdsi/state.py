@@ -11,6 +11,9 @@ from pmha.vaccines.cdsi.history import Administered, History
 from pmha.vaccines.cdsi.model import NOT_COMPLETE, NOT_VALID, VALID
 from pmha.vaccines.cdsi.schema import IntervalRule, Series, SupportingData
 
+# Observations that are the date of another (ScheduleSupportingData.xml observation titles).
+DATED_BY = {"170": "007", "171": "004"}
+
 SATISFIED = "satisfied"
 SKIPPED = "skipped"
 NOT_SATISFIED = "not satisfied"
@@ -136,4 +139,20 @@ class PatientSeries:
                 if given.cvx in rule.from_most_recent:
                     found_date = given.date
             return found_date
-        return None  # intervals from an observation's date: no dated observations as input
+        if rule.from_observation is not None:
+            return self.observed_on(rule.from_observation)
+        return None
+
+    def observed_on(self, code: str) -> date | None:
+        """The date an interval "from an observation" counts from: the begin date of that
+        observation, else of the observation it dates (ScheduleSupportingData: 170 "Onset of
+        pregnancy" is the begin of 007 "Pregnant"; 171 "Date of hematopoietic stem cell
+        transplant", the begin of 004 "Recipient of a hematopoietic stem cell transplant").
+        None when no date is known: the interval does not apply, as before dates were given."""
+        history = self.history
+        if not history.dated:
+            return None
+        found = history.observed_on(code)
+        if found is None and code in DATED_BY:
+            found = history.observed_on(DATED_BY[code])
+        return found
