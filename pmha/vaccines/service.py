@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 
 from sqlalchemy import select
@@ -27,7 +27,7 @@ from pmha.rules.plan import PlanItem
 from pmha.vaccines import live
 from pmha.vaccines.cdsi.data import supporting_data
 from pmha.vaccines.cdsi.engine import forecast as cdsi_forecast
-from pmha.vaccines.cdsi.model import CdsiInputError, Dose, Forecast, Patient
+from pmha.vaccines.cdsi.model import CdsiInputError, Dose, Forecast, Observation, Patient
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccinationReview, VaccineLot
 from pmha.vaccines.outcome import VaccinationOutcome, vaccination_outcome
 from pmha.vaccines.records import records as vaccination_records
@@ -39,6 +39,7 @@ from pmha.vaccines.requirements import (
 )
 from pmha.vaccines.seasons import CDSI_GROUPS
 from pmha.workflow import service as workflow
+from pmha.workflow.models import ClinicalFacts
 
 PREGNANT = "007"  # CDSi observation "Pregnant"
 IMMUNOCOMPROMISED = "003"  # CDSi observation "Immunocompromised"
@@ -126,9 +127,27 @@ def _doses(active: Iterable[VaccinationRecord]) -> list[Dose]:
     ]
 
 
-def _observations(active: Iterable[VaccinationRecord], pregnant: bool | None) -> list[str]:
+def _pregnancy(facts: ClinicalFacts | None, dob: date, as_of: date) -> str | Observation | None:
+    """CDSi observation 007 "Pregnant", dated from its estimated onset when the gestation is
+    known (the weeks as of the exam date, else as of the facts' last change): a pertussis or
+    RSV dose in pregnancy counts from the onset. Undated when no date can be worked out, so a
+    pregnancy is never lost (its contraindications hold on every date)."""
+    if facts is None or not facts.pregnant:
+        return None
+    if facts.gestation_weeks is None:
+        return PREGNANT
+    measured = facts.exam_date or (facts.updated_at.date() if facts.updated_at else as_of)
+    onset = measured - timedelta(weeks=facts.gestation_weeks)
+    if onset < dob or onset > as_of:
+        return PREGNANT
+    return Observation(PREGNANT, begin=onset)
+
+
+def _observations(
+    active: Iterable[VaccinationRecord], pregnant: str | Observation | None
+) -> list[str | Observation]:
     by_snomed = _observation_by_snomed()
-    found = [
+    found: list[str | Observation] = [
         by_snomed[r.immunity_disease]
         for r in active
         if r.kind is RecordKind.EVIDENCE_OF_IMMUNITY
@@ -136,7 +155,7 @@ def _observations(active: Iterable[VaccinationRecord], pregnant: bool | None) ->
         and r.immunity_disease in by_snomed
     ]
     if pregnant:
-        found.append(PREGNANT)
+        found.append(pregnant)
     screened = [r for r in active if r.immunosuppressed is not None and r.given_at is not None]
     if screened and max(screened, key=lambda r: r.given_at or r.recorded_at).immunosuppressed:
         found.append(IMMUNOCOMPROMISED)
@@ -229,7 +248,7 @@ def overview(
         view.forecast = cdsi_forecast(
             Patient(applicant.dob, _SEX.get(applicant.sex.value, "U")),
             _doses(view.active),
-            _observations(view.active, facts.pregnant if facts else None),
+            _observations(view.active, _pregnancy(facts, applicant.dob, as_of)),
             as_of,
         )
     except CdsiInputError as exc:

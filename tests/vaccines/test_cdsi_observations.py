@@ -278,3 +278,29 @@ def test_cli_prints_a_forecast_from_dated_observations_and_reports_bad_ones(
     assert failed.exit_code == 1
     assert "observations[1].end: 'x' is not a date" in failed.output
     assert "Traceback" not in failed.output
+
+
+# --- The nurse's pages: a pregnancy dated from its gestation ----------------------------------
+
+
+def test_the_service_dates_a_pregnancy_from_its_gestation() -> None:
+    """pmha/vaccines/service.py: 20 weeks of gestation at an exam on 1 December 2026 dates 007
+    from 14 July 2026 (the estimated onset); without the weeks, or where the onset would be
+    before birth or after the forecast date, the plain code (the pregnancy is never lost)."""
+    from types import SimpleNamespace
+
+    from pmha.vaccines.service import _pregnancy
+
+    dob, exam = WOMAN.dob, date(2026, 12, 1)
+
+    def facts(**values: Any) -> Any:
+        return SimpleNamespace(
+            **{"pregnant": True, "gestation_weeks": None, "exam_date": exam, "updated_at": None}
+            | values
+        )
+
+    assert _pregnancy(facts(gestation_weeks=20), dob, exam) == Observation("007", date(2026, 7, 14))
+    assert _pregnancy(facts(), dob, exam) == "007"
+    assert _pregnancy(facts(gestation_weeks=20), dob, date(2026, 7, 1)) == "007"
+    assert _pregnancy(facts(pregnant=False), dob, exam) is None
+    assert _pregnancy(None, dob, exam) is None
