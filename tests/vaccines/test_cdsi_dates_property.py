@@ -2,14 +2,15 @@
 
 Random histories: a random date of birth, random doses of random CVX codes (any code in CDC's
 CVX map, with or without a manufacturer, some sub-standard) given on random days from birth to
-the assessment date, random observations (CDSi codes from the schedule supporting data), any
-gender, with or without a birth country. For every one, the engine either answers or raises
-its own `CdsiInputError` (never anything else), and no date anywhere in its answer (dose
-evaluations; every vaccine group's and antigen's earliest, recommended, past-due and latest
-dates) is before the date of birth, and none is one of the specification's "no limit" stand-in
-dates (01/01/1900, 12/31/2999): they are not dates to give a nurse. A second property sends
-bad input (unknown codes, missing dates, doses before birth or after the assessment date, any
-gender): the answer is still an answer or a `CdsiInputError` naming each problem.
+the assessment date, random observations (CDSi codes from the schedule supporting data, plain or
+with begin and end dates), any gender, with or without a birth country. For every one, the
+engine either answers or raises its own `CdsiInputError` (never anything else), and no date
+anywhere in its answer (dose evaluations; every vaccine group's and antigen's earliest,
+recommended, past-due and latest dates) is before the date of birth, and none is one of the
+specification's "no limit" stand-in dates (01/01/1900, 12/31/2999): they are not dates to give a
+nurse. A second property sends bad input (unknown codes, missing dates, doses before birth or
+after the assessment date, observations dated anyhow, any gender): the answer is still an answer
+or a `CdsiInputError` naming each problem.
 
 The examples are the same every run (derandomized, like tests/workflow/test_clearance_property.py);
 set PMHA_PROPERTY_EXAMPLES for more and PMHA_PROPERTY_RANDOM=1 to search new ones.
@@ -26,7 +27,7 @@ from typing import Any
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pmha.vaccines.cdsi import CdsiInputError, Dose, Forecast, Patient, forecast
+from pmha.vaccines.cdsi import CdsiInputError, Dose, Forecast, Observation, Patient, forecast
 from pmha.vaccines.cdsi.data import supporting_data
 from pmha.vaccines.cdsi.dates import DATE_MAX
 
@@ -40,7 +41,7 @@ MVX = [None, "MSD", "SKB", "PMC", "WAL", "PFR", "MOD", "DVX", "NOV"]
 
 
 @st.composite
-def histories(draw: st.DrawFn) -> tuple[Patient, list[Dose], list[str], date]:
+def histories(draw: st.DrawFn) -> tuple[Patient, list[Dose], list[str | Observation], date]:
     dob = draw(st.dates(date(1880, 1, 1), date(2026, 12, 31)))
     # Newborns and the very old are where "no limit" ages and dates show.
     age_days = draw(st.one_of(st.integers(0, 400), st.integers(0, 95 * 366)))
@@ -54,7 +55,19 @@ def histories(draw: st.DrawFn) -> tuple[Patient, list[Dose], list[str], date]:
         )
         for _ in range(draw(st.integers(0, 8)))
     ]
-    observations = draw(st.lists(st.sampled_from(OBSERVATIONS), max_size=3, unique=True))
+    codes = draw(st.lists(st.sampled_from(OBSERVATIONS), max_size=3, unique=True))
+    observations: list[str | Observation] = []
+    for code in codes:
+        # A plain code, or dated: begun between birth and a year after the assessment date,
+        # open or ending up to two years later.
+        if draw(st.booleans()):
+            observations.append(code)
+            continue
+        begin = dob + timedelta(days=draw(st.integers(0, age_days + 365)))
+        end = draw(st.one_of(st.none(), st.integers(0, 730)))
+        observations.append(
+            Observation(code, begin, None if end is None else begin + timedelta(days=end))
+        )
     patient = Patient(dob, draw(st.sampled_from("FMU")), draw(st.sampled_from([None, "US", "AF"])))
     return patient, doses, observations, assessed
 
@@ -86,7 +99,7 @@ def _dates(value: Any, where: str) -> Iterator[tuple[str, date]]:
 # no minimum age gave 01/01/1900 as the earliest date.
 @example((Patient(date(2000, 1, 1), "F"), [], ["154"], date(2000, 8, 1)))
 def test_no_output_date_precedes_birth(
-    history: tuple[Patient, list[Dose], list[str], date],
+    history: tuple[Patient, list[Dose], list[str | Observation], date],
 ) -> None:
     patient, doses, observations, assessed = history
     try:
@@ -103,7 +116,7 @@ def test_no_output_date_precedes_birth(
 
 
 @st.composite
-def bad_inputs(draw: st.DrawFn) -> tuple[Patient, list[Dose], list[str], date]:
+def bad_inputs(draw: st.DrawFn) -> tuple[Patient, list[Dose], list[str | Observation], date]:
     """Input a nurse or an import might send: any code, any date, any gender."""
     dob = draw(st.dates(date(1880, 1, 1), date(2030, 12, 31)))
     assessed = draw(st.dates(date(1900, 1, 1), date(2040, 12, 31)))
@@ -120,8 +133,21 @@ def bad_inputs(draw: st.DrawFn) -> tuple[Patient, list[Dose], list[str], date]:
             max_size=5,
         )
     )
+    any_day = st.one_of(st.none(), st.dates(date(1870, 1, 1), date(2040, 12, 31)))
     observations = draw(
-        st.lists(st.one_of(st.sampled_from(OBSERVATIONS), st.text(max_size=4)), max_size=3)
+        st.lists(
+            st.one_of(
+                st.sampled_from(OBSERVATIONS),
+                st.text(max_size=4),
+                st.builds(
+                    Observation,
+                    st.one_of(st.sampled_from(OBSERVATIONS), st.text(max_size=4)),
+                    any_day,
+                    any_day,
+                ),
+            ),
+            max_size=3,
+        )
     )
     gender = draw(st.one_of(st.sampled_from("FMUX"), st.text(max_size=3)))
     return Patient(dob, gender), doses, observations, assessed
@@ -137,7 +163,9 @@ def bad_inputs(draw: st.DrawFn) -> tuple[Patient, list[Dose], list[str], date]:
 @given(bad_inputs())
 # Found by this test: "²" is a digit to str.isdigit, and int() raised ValueError on it.
 @example((Patient(date(2000, 1, 1), "F"), [Dose(date(2000, 1, 1), "²")], [], date(2000, 1, 1)))
-def test_bad_input_is_an_input_error(history: tuple[Patient, list[Dose], list[str], date]) -> None:
+def test_bad_input_is_an_input_error(
+    history: tuple[Patient, list[Dose], list[str | Observation], date],
+) -> None:
     patient, doses, observations, assessed = history
     try:
         result = forecast(patient, doses, observations, assessed)
