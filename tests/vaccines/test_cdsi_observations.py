@@ -100,12 +100,22 @@ def test_an_open_ended_observation_holds_from_its_begin() -> None:
 def test_pregnancy_contraindicates_live_vaccines_only_while_pregnant(
     today: date, contraindicated: bool
 ) -> None:
-    """MMR and varicella are contraindicated only within the pregnancy's dates."""
+    """MMR and varicella are contraindicated only within the pregnancy's dates, and the reason
+    says until when."""
     result = forecast(WOMAN, [], [PREGNANCY], today)
     for group in ("MMR", "Varicella"):
         assert (result.groups[group].status == "Contraindicated") is contraindicated, group
+        if contraindicated:
+            assert result.groups[group].reason.endswith("until 2027-01-20"), group
     if not contraindicated:
         assert result.groups["MMR"].status == "Not complete"
+
+
+def test_a_contraindication_without_an_end_says_no_end() -> None:
+    """A plain code or an open pregnancy: contraindicated, with no 'until'."""
+    for observation in ("007", Observation("007", BEGIN)):
+        mmr = forecast(WOMAN, [], [observation], END).groups["MMR"]
+        assert (mmr.status, mmr.reason) == ("Contraindicated", "Patient has a contraindication")
 
 
 def test_a_past_pregnancy_does_not_contraindicate_and_a_current_one_does() -> None:

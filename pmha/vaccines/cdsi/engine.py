@@ -13,6 +13,7 @@ from pmha.vaccines.cdsi.group import group_forecast
 from pmha.vaccines.cdsi.history import History, organise
 from pmha.vaccines.cdsi.model import (
     COMPLETE,
+    CONTRAINDICATED,
     IMMUNE,
     NOT_COMPLETE,
     NOT_RECOMMENDED,
@@ -130,11 +131,15 @@ def _antigen(
         return AntigenForecast(
             antigen.name, None, status, "No relevant patient series", None, None, None, None, None
         ), None
+    reason = pick.reason
+    if pick.status == CONTRAINDICATED:
+        until = _contraindicated_until(history, antigen)
+        reason += "" if until is None else f" until {until.isoformat()}"
     return AntigenForecast(
         antigen=antigen.name,
         series=pick.series.name,
         status=pick.status,
-        reason=pick.reason,
+        reason=reason,
         dose_number=pick.forecast_dose_number() if pick.status == NOT_COMPLETE else None,
         earliest=pick.earliest,
         recommended=pick.recommended,
@@ -146,6 +151,23 @@ def _antigen(
         series_type=pick.series.series_type,
         why=why_chosen(pick, chosen),
     ), pick
+
+
+def _contraindicated_until(history: History, antigen: Antigen) -> date | None:
+    """The last day of the contraindicating observations active on the assessment date (a
+    pregnancy's end), or None when one of them has no end (a plain code, an open one)."""
+    codes = {c.observation_code for c in antigen.group_contraindications} | {
+        c.observation_code for c in antigen.vaccine_contraindications
+    }
+    ends: list[date] = []
+    for code in codes & history.observations:
+        active = [
+            o for o in history.dated if o.code == code and o.active_on(history.assessment_date)
+        ]
+        if code in history.plain or any(o.end is None for o in active):
+            return None
+        ends += [o.end for o in active if o.end is not None]
+    return max(ends, default=None)
 
 
 def _evaluations(

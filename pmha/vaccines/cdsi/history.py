@@ -36,8 +36,10 @@ class History:
     doses: tuple[Administered, ...]  # every dose, in date order
     by_antigen: dict[str, tuple[Administered, ...]]
     notes: tuple[str, ...]
-    # Observations with a begin date, codes normalised (intervals from an observation).
+    # Observations with a begin or end date, codes normalised (intervals from an observation,
+    # the end of a contraindication); the codes given without dates.
     dated: tuple[Observation, ...] = ()
+    plain: frozenset[str] = frozenset()
 
     def observed_on(self, code: str) -> date | None:
         """The begin date of the latest observation of `code` begun by the assessment date."""
@@ -80,6 +82,7 @@ def organise(
         problems.append(f"date of birth {patient.dob} is after the assessment date")
     codes: set[str] = set()
     dated: list[Observation] = []
+    plain: set[str] = set()
     for raw in observations:
         # A plain code is known on every date; a dated observation where it is active.
         observation = _dated(raw, patient.dob, problems) if isinstance(raw, Observation) else None
@@ -88,7 +91,9 @@ def organise(
             problems.append(f"observation {_label(raw)}: unknown observation code")
         if observation is None or observation.active_on(assessment_date):
             codes.add(code)
-        if observation is not None and observation.begin is not None:
+        if observation is None or (observation.begin is None and observation.end is None):
+            plain.add(code)
+        else:
             dated.append(observation)
     known = _known_cvx(data)
     valid: list[Administered] = []
@@ -139,6 +144,7 @@ def organise(
         by_antigen={k: tuple(v) for k, v in by_antigen.items()},
         notes=tuple(notes),
         dated=tuple(dated),
+        plain=frozenset(plain),
     )
 
 
