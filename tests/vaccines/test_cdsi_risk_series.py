@@ -435,7 +435,8 @@ CASES = [
     RiskCase(
         "zoster-30-immunodeficiency",
         "AntigenSupportingData-Zoster.xml, 'Zoster Risk 2-dose series', indication 145 from 19"
-        " years; dose 1 minimum age 19 years (its interval counts from an observation)",
+        " years; dose 1 minimum age 19 years (its 8-week interval counts from the most recent"
+        " CVX 21, 94 or 121, none given; no interval from an observation in v4.64)",
         "Zoster",
         ADULT,
         "F",
