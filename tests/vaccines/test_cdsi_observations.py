@@ -202,6 +202,30 @@ def test_rsv_in_pregnancy_counts_from_the_onset() -> None:
     )
 
 
+def test_mmr_after_antiretroviral_therapy_counts_from_its_begin() -> None:
+    """AntigenSupportingData-Measles-508.xml (and Mumps, Rubella), 'Measles risk 2-dose ART
+    series': indication 026 (perinatal HIV, vaccinated with MMR before ART), dose 1 interval
+    from 120 "Begin Date of antiviral therapy [ART]": absolute minimum 0 days, minimum and
+    earliest recommended 6 months. A child with the routine two doses (the standard series
+    complete), ART from 1 March 2018: MMR given before it does not count (Interval: Too
+    Soon, the second dose the day before) and dose 1 is due from 1 September 2018; MMR on
+    the day ART began counts (0 days) and dose 2 is due."""
+    child, art = Patient(date(2015, 1, 1), "M"), date(2018, 3, 1)
+    observations: list[str | Observation] = ["026", Observation("120", art)]
+    today = date(2018, 6, 1)
+    first = Dose(date(2016, 1, 1), "03")
+    before = forecast(child, [first, Dose(date(2018, 2, 28), "03")], observations, today)
+    measles = _antigen(before, "Measles")
+    assert (measles.series, measles.dose_number) == ("Measles risk 2-dose ART series", 1)
+    assert (measles.earliest, measles.recommended) == (date(2018, 9, 1), date(2018, 9, 1))
+    rows = [(e.status, e.reason) for e in before.evaluations if e.antigen == "Measles"]
+    assert rows == [("Not Valid", "Interval: Too Soon")] * 2
+    on = forecast(child, [first, Dose(art, "03")], observations, today)
+    rows = [(e.status, e.reason) for e in on.evaluations if e.antigen == "Measles"]
+    assert rows == [("Not Valid", "Interval: Too Soon"), ("Valid", None)]
+    assert _antigen(on, "Measles").series == "Measles risk 2-dose ART series"
+
+
 def test_an_interval_from_an_observation_without_a_date_does_not_apply() -> None:
     """A plain 007: no onset is known, so the 27 weeks cannot be counted (as before dates):
     dose 1 is due, dated by its age rows only."""
