@@ -17,7 +17,7 @@ given: the engine derives them. A refusal is never a waiver.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from pmha.rules import vocabulary as vocab
@@ -25,7 +25,7 @@ from pmha.rules.facts import Facts, FactsError
 from pmha.rules.model import RuleSet
 from pmha.rules.plan import Plan
 from pmha.vaccines.cdsi.engine import forecast
-from pmha.vaccines.cdsi.model import CdsiInputError, Dose, Patient
+from pmha.vaccines.cdsi.model import CdsiInputError, Dose, Observation, Patient
 from pmha.vaccines.outcome import season_note, vaccination_outcome
 from pmha.vaccines.requirements import RequirementsError, requirements
 
@@ -118,7 +118,14 @@ def vaccination_report(
     doses, refused, waivers = parse_history(history)
     if not plan.vaccines and history is None:
         return None
-    observations = [PREGNANT] if facts.pregnant else []
+    observations: list[str | Observation] = []
+    if facts.pregnant:
+        # Dated from its estimated onset when the gestation is known (pertussis and RSV in
+        # pregnancy count from it); the plain code otherwise, never lost.
+        weeks = facts.gestation_weeks
+        onset = None if weeks is None else facts.exam_date - timedelta(weeks=weeks)
+        dated = onset is not None and onset >= facts.dob
+        observations.append(Observation(PREGNANT, begin=onset) if dated else PREGNANT)
     try:
         found = forecast(
             Patient(facts.dob, _SEX.get(facts.sex, "U")), doses, observations, facts.exam_date
