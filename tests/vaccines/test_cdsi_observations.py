@@ -143,6 +143,19 @@ def test_pertussis_in_pregnancy_counts_from_the_onset() -> None:
     )
 
 
+def test_a_past_pregnancy_does_not_date_the_current_one() -> None:
+    """A pregnancy that ended in 2022 and a current one given as a plain code: the 27 weeks
+    do not count from the past onset (dose 1 is due now, dated by its age rows only); with
+    the current pregnancy dated, they count from its onset."""
+    past = Observation("007", date(2021, 10, 1), date(2022, 6, 30))
+    today = date(2026, 12, 1)
+    plain = _antigen(forecast(WOMAN, [], [past, "007"], today), "Pertussis")
+    assert plain.series == "Pertussis risk 1-dose series"
+    assert plain.earliest is not None and plain.earliest < date(2022, 4, 8)  # not past + 27 w
+    dated = _antigen(forecast(WOMAN, CHILDHOOD, [past, PREGNANCY], today), "Pertussis")
+    assert dated.earliest == date(2026, 11, 6)
+
+
 def test_onset_of_pregnancy_may_be_given_as_its_own_observation() -> None:
     """170 "Onset of pregnancy" given with a plain 007 gives the same dates."""
     onset: list[str | Observation] = [Observation("170", BEGIN), "007"]

@@ -41,12 +41,16 @@ class History:
     dated: tuple[Observation, ...] = ()
     plain: frozenset[str] = frozenset()
 
-    def observed_on(self, code: str) -> date | None:
-        """The begin date of the latest observation of `code` begun by the assessment date."""
-        found = None
+    def observed_on(self, code: str, *, active: bool = False) -> date | None:
+        """The begin date of the latest observation of `code` begun by the assessment date
+        (`active`: only one still active on it, e.g. the current pregnancy, not a past one)."""
+        today, found = self.assessment_date, None
         for obs in self.dated:
-            if obs.code == code and obs.begin is not None and obs.begin <= self.assessment_date:
-                found = obs.begin if found is None else max(found, obs.begin)
+            if obs.code != code or obs.begin is None or obs.begin > today:
+                continue
+            if active and obs.end is not None and obs.end < today:
+                continue
+            found = obs.begin if found is None else max(found, obs.begin)
         return found
 
 

@@ -154,5 +154,6 @@ class PatientSeries:
             return None
         found = history.observed_on(code)
         if found is None and code in DATED_BY:
-            found = history.observed_on(DATED_BY[code])
+            # The observation active on the assessment date: the current pregnancy.
+            found = history.observed_on(DATED_BY[code], active=True)
         return found
