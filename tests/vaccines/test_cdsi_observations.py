@@ -351,3 +351,43 @@ def test_the_service_dates_a_pregnancy_from_its_gestation() -> None:
     assert _pregnancy(facts(gestation_weeks=20), dob, date(2026, 7, 1)) == "007"
     assert _pregnancy(facts(pregnant=False), dob, exam) is None
     assert _pregnancy(None, dob, exam) is None
+
+
+@pytest.fixture()
+def nurse(world: Any) -> Any:
+    return world.actor("nurse")
+
+
+@pytest.fixture()
+def rules(app: Any) -> Any:
+    return app.extensions["pmha.rules"]
+
+
+def test_the_overview_forecasts_tdap_from_the_recorded_gestation(
+    session: Any, nurse: Any, rules: Any
+) -> None:
+    """A pregnant applicant at 20 weeks on the exam date: the nurse's forecast follows
+    'Pertussis risk 1-dose series' with dose 1 from 27 weeks, 7 weeks after the exam
+    (AntigenSupportingData-Pertussis-508.xml, interval from 170 'Onset of pregnancy')."""
+    from datetime import timedelta
+
+    from pmha.vaccines import service
+    from pmha.workflow import service as workflow
+    from pmha.workflow.models import ClinicalFacts
+    from tests.vaccines.test_nurse import TODAY, _planned
+
+    applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1995-03-01", sex="female")
+    version = session.get(ClinicalFacts, applicant.id).version
+    workflow.set_facts(
+        session,
+        nurse,
+        rules,
+        applicant.id,
+        {"pregnant": True, "gestation_weeks": 20, "version": version},
+    )
+    view = service.overview(session, nurse, rules, applicant.id, TODAY)
+    assert view.forecast is not None
+    pertussis = _antigen(view.forecast, "Pertussis")
+    assert pertussis.series == "Pertussis risk 1-dose series"
+    assert pertussis.earliest == TODAY + timedelta(weeks=7)
+    assert view.forecast.groups["MMR"].status == "Contraindicated"
