@@ -374,7 +374,8 @@ def test_the_overview_forecasts_tdap_from_the_recorded_gestation(
     from pmha.vaccines import service
     from pmha.workflow import service as workflow
     from pmha.workflow.models import ClinicalFacts
-    from tests.vaccines.test_nurse import TODAY, _planned
+    from tests.vaccines.test_nurse import _planned
+    from tests.vaccines.test_records import TODAY
 
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1995-03-01", sex="female")
     version = session.get(ClinicalFacts, applicant.id).version
