@@ -65,6 +65,8 @@ def test_a_risk_series_applies_only_while_its_indication_is_active(today: date, 
     pertussis = _antigen(forecast(WOMAN, [], [PREGNANCY], today), "Pertussis")
     assert (pertussis.series == "Pertussis risk 1-dose series") is risk
     assert (pertussis.series_type == "Risk") is risk
+    if risk:  # the why, in words, names the period
+        assert pertussis.why.endswith("because of: Pregnant (from 2026-05-01 until 2027-01-20).")
 
 
 def test_a_plain_code_is_known_on_every_date() -> None:
@@ -72,6 +74,7 @@ def test_a_plain_code_is_known_on_every_date() -> None:
     for today in (DAY_BEFORE, DAY_AFTER):
         pertussis = _antigen(forecast(WOMAN, [], ["007"], today), "Pertussis")
         assert pertussis.series == "Pertussis risk 1-dose series"
+        assert pertussis.why.endswith("because of: Pregnant.")
 
 
 def test_an_open_ended_observation_holds_from_its_begin() -> None:

@@ -619,7 +619,8 @@ def test_nurse_page_says_which_schedule_and_why(
     )
     html = signed_in("nurse").get(_page(applicant)).get_data(as_text=True)
     assert "Following the risk schedule &#39;Pertussis risk 1-dose series&#39;" in html
-    assert "because of: Pregnant." in html
+    # Dated from the gestation: 20 weeks before the exam.
+    assert "because of: Pregnant (from " in html
     assert "Following the routine schedule" in html
 
 

@@ -232,13 +232,28 @@ def _may_start(ps: PatientSeries) -> bool:
     return ps.history.assessment_date >= shift(ps.dob, ps.series.min_age_to_start, DATE_MIN)
 
 
+def _period(history: History, code: str) -> str:
+    """ " (from 2026-05-01 until 2027-01-20)" for an observation active on the assessment date
+    with dates; "" for a plain code (known on every date)."""
+    if code in history.plain:
+        return ""
+    today = history.assessment_date
+    for obs in history.dated:
+        if obs.code == code and obs.active_on(today):
+            since = "" if obs.begin is None else f" from {obs.begin.isoformat()}"
+            until = "" if obs.end is None else f" until {obs.end.isoformat()}"
+            return f" ({(since + until).strip()})"
+    return ""
+
+
 def why_chosen(pick: PatientSeries, chosen: list[PatientSeries]) -> str:
     """In words, for a nurse: which series the forecast follows and why."""
     if pick.series.series_type == "Risk":
         known = pick.data.observations
         titles = sorted(
             {
-                known[i.observation_code].title if i.observation_code in known else i.description
+                (known[i.observation_code].title if i.observation_code in known else i.description)
+                + _period(pick.history, i.observation_code)
                 for i in pick.series.indications
                 if i.observation_code in pick.history.observations
             }
