@@ -25,7 +25,8 @@ def test_the_demo_class_a_applicant_is_diagnosed_then_treated_then_cleared(
     rules, catalogue = rules_of(app), catalogue_of(app)
     with app.app_context():
         assert seed_demo.seed(session, families=6, rules=rules, storage=tmp_path) is not None
-    episode = session.scalars(select(TbEpisode)).one()
+    # the demo's Class A story still in treatment (issue 15's reclassified son has completed his)
+    episode = session.scalars(select(TbEpisode).where(TbEpisode.outcome.is_(None))).one()
     physician = Actor(None, "test", frozenset({Role.PANEL_PHYSICIAN}),
                       frozenset({episode.site_id}), via="cli")  # fmt: skip
     diagnosed, begun = demo.timeline(TODAY, "US", catalogue)
