@@ -268,6 +268,14 @@ def test_the_engine_names_a_bad_observation(observation: Observation, words: str
     assert any(words in problem for problem in raised.value.problems), raised.value.problems
 
 
+def test_a_date_and_time_is_read_as_its_day() -> None:
+    from datetime import datetime
+
+    timed = Observation("007", datetime(2026, 5, 1, 9, 30))
+    pertussis = _antigen(forecast(WOMAN, CHILDHOOD, [timed], date(2026, 12, 1)), "Pertussis")
+    assert pertussis.earliest == date(2026, 11, 6)
+
+
 def _payload(*observations: Any) -> dict[str, Any]:
     return {
         "patient": {"dob": "1996-06-15", "gender": "F"},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from pmha.vaccines.cdsi.data import normalise_cvx, normalise_observation
 from pmha.vaccines.cdsi.dates import DATE_MAX, shift
@@ -159,7 +159,8 @@ def _label(raw: object) -> str:
 def _dated(raw: Observation, dob: date, problems: list[str]) -> Observation:
     """The observation with its code normalised; its dates checked (each problem named)."""
     label = f"observation {raw.code!r}"
-    begin, end = raw.begin, raw.end
+    # A date and time is read as its day.
+    begin, end = (d.date() if isinstance(d, datetime) else d for d in (raw.begin, raw.end))
     for name, value in (("begin", begin), ("end", end)):
         if value is not None and not isinstance(value, date):
             problems.append(f"{label}: {name} {value!r} is not a date")
