@@ -36,9 +36,10 @@ from pmha.exams.attachments import Attachment
 from pmha.exams.labs import LabOrder
 from pmha.exams.models import ExamSection, SectionKind
 from pmha.exams.radiology import XrayStudy
+from pmha.vaccines import observations as vaccine_observations
 from pmha.vaccines import records as vaccinations
 from pmha.vaccines import stock
-from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
+from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot, VaccineObservation
 from pmha.workflow import service as workflow
 from pmha.workflow.models import PlanChange, Step
 from tests.conftest import csrf_token
@@ -147,6 +148,7 @@ class Ctx:
     lot: VaccineLot  # a Tdap lot in the home site's stock
     vaccination: VaccinationRecord  # a historical MMR dose of the principal
     held: XrayStudy  # a chest X-ray held on the principal: its header names someone else
+    condition: VaccineObservation  # the principal's diabetes, a condition for the vaccine schedule
 
 
 @dataclass(frozen=True)
@@ -520,6 +522,15 @@ ROUTES: list[Route] = [
           foreign=RECORD, not_found="vaccines.record_not_found"),
     Route("vaccines_api.complete_review", "POST", API, VACCINATORS, 409,
           lambda c: f"{_applicant(c)}/vaccination-review", **APPLICANT_404),
+    Route("vaccines_api.list_observations", "GET", API, VACCINATORS, 200,
+          lambda c: f"{_applicant(c)}/vaccine-observations", **APPLICANT_404),
+    Route("vaccines_api.add_observation", "POST", API, VACCINATORS, 201,
+          lambda c: f"{_applicant(c)}/vaccine-observations",
+          body=lambda c: {"code": "160", "begin": "2020-01-01"}, **APPLICANT_404),
+    Route("vaccines_api.remove_observation", "POST", API, VACCINATORS, 200,
+          lambda c: f"/api/v1/vaccine-observations/{c.condition.id}/remove",
+          body=lambda c: {"reason": "entered on the wrong applicant"},
+          foreign=RECORD, not_found="vaccines.observation_not_found"),
     Route("vaccines_api.list_lots", "GET", API, VACCINATORS, 200,
           lambda c: "/api/v1/vaccine-lots"),
     Route("vaccines_api.receive_lot", "POST", API, VACCINATORS, 201,
@@ -547,6 +558,12 @@ ROUTES: list[Route] = [
     # The principal is a US refugee, whose plan has no vaccination review: 409 after the checks.
     Route("vaccines.complete_review", "POST", PAGE, VACCINATORS, 409,
           lambda c: _record(c, "vaccinations/review"), body=lambda c: {}, foreign=RECORD),
+    Route("vaccines.add_condition", "POST", PAGE, VACCINATORS, 302,
+          lambda c: _record(c, "vaccinations/conditions"),
+          body=lambda c: {"code": "160", "begin": "2020-01-01"}, foreign=RECORD),
+    Route("vaccines.remove_condition", "POST", PAGE, VACCINATORS, 302,
+          lambda c: _record(c, f"vaccinations/conditions/{c.condition.id}/remove"),
+          body=lambda c: {"reason": "entered on the wrong applicant"}, foreign=RECORD),
     Route("vaccines.record_pdf", "GET", PAGE, VACCINATORS, 200,
           lambda c: _record(c, "vaccinations/record.pdf"), foreign=RECORD),
     Route("vaccines.queue", "GET", PAGE, VACCINATORS, 200, lambda c: "/vaccinations"),
@@ -840,10 +857,11 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
         {"kind": RecordKind.HISTORICAL, "cvx": "03", "date": date(2000, 1, 1),
          "information_source": "03"},
     )  # fmt: skip
+    condition = vaccine_observations.add(session, nurse, case.principal.id, {"code": "014"})
     session.commit()
     return Ctx(
         world, case, case.principal, foreign_case, step, draft, order, change, study, report,
-        lot, vaccination, held,
+        lot, vaccination, held, condition,
     )  # fmt: skip
 
 

@@ -12,13 +12,17 @@ from pmha.core.db import get_session
 from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.exports.codes import CVX
-from pmha.vaccines import records, review, stock
-from pmha.vaccines.models import VaccinationRecord, VaccineLot
+from pmha.vaccines import observations, records, review, stock
+from pmha.vaccines.models import VaccinationRecord, VaccineLot, VaccineObservation
 from pmha.vaccines.schemas import (
     CorrectionIn,
     LotIn,
     LotOut,
     LotsOut,
+    ObservationIn,
+    ObservationOut,
+    ObservationRemoveIn,
+    ObservationsOut,
     RecallOut,
     ReviewOut,
     VaccinationIn,
@@ -99,6 +103,71 @@ def correct_vaccination(record_id: uuid.UUID) -> Any:
     body = load_json(CorrectionIn())
     fixed = records.correct(get_session(), actor(), record_id, body["reason"], body["version"])
     return _record(fixed)
+
+
+def _observation(o: VaccineObservation) -> dict[str, Any]:
+    out: dict[str, Any] = ObservationOut().dump(
+        {
+            "id": o.id,
+            "applicant_id": o.applicant_id,
+            "code": o.code,
+            "title": observations.title(o.code),
+            "begin": o.begin,
+            "end": o.end,
+            "recorded_at": o.recorded_at,
+            "deleted_at": o.deleted_at,
+            "deleted_reason": o.deleted_reason,
+        }
+    )
+    return out
+
+
+@bp.get("/applicants/<uuid:applicant_id>/vaccine-observations")
+@require("vaccines:read")
+@doc(
+    "The applicant's conditions that change the vaccine schedule (CDSi observations with "
+    "their dates), removed ones included",
+    response=ObservationsOut,
+    errors=(404,),
+    tag="vaccines",
+)
+def list_observations(applicant_id: uuid.UUID) -> Any:
+    found = observations.observations(get_session(), actor(), applicant_id, removed=True)
+    return {"observations": [_observation(o) for o in found]}
+
+
+@bp.post("/applicants/<uuid:applicant_id>/vaccine-observations")
+@require("vaccines:write")
+@doc(
+    "Record a condition that changes the vaccine schedule (a CDSi observation code, from and "
+    "until dates, both optional); the forecast reads it. An unknown code, pregnancy or "
+    "evidence of immunity (recorded elsewhere), a begin before birth or in the future, an end "
+    "before the begin is a 422 naming the field",
+    body=ObservationIn,
+    response=ObservationOut,
+    status=201,
+    errors=(400, 404, 415, 422),
+    tag="vaccines",
+)
+def add_observation(applicant_id: uuid.UUID) -> Any:
+    body = load_json(ObservationIn())
+    made = observations.add(get_session(), actor(), applicant_id, body)
+    return _observation(made), 201
+
+
+@bp.post("/vaccine-observations/<uuid:observation_id>/remove")
+@require("vaccines:write")
+@doc(
+    "Remove a condition recorded in error or no longer true, with the reason (it stays on file)",
+    body=ObservationRemoveIn,
+    response=ObservationOut,
+    errors=(400, 404, 415, 422),
+    tag="vaccines",
+)
+def remove_observation(observation_id: uuid.UUID) -> Any:
+    body = load_json(ObservationRemoveIn())
+    gone = observations.remove(get_session(), actor(), observation_id, body["reason"])
+    return _observation(gone)
 
 
 @bp.get("/vaccine-lots")

@@ -121,3 +121,23 @@ class VaccinationReview(UUIDPk, Base):
     # Vaccines an individual waiver covers (the destination's route, e.g. USCIS's religious or
     # moral waiver [S13d]), as the physician recorded them on completing the review.
     individual_waivers: Mapped[list[str] | None] = mapped_column(JSON, default=list)
+
+
+class VaccineObservation(UUIDPk, Base):
+    """A condition that changes the vaccine schedule (a CDSi observation code of the supporting
+    data, e.g. 004 stem-cell transplant, 160 asplenia) with the dates it holds: from `begin`
+    (None: not known) to `end` (None: still holds), both days included. Removed, never erased."""
+
+    __tablename__ = "vaccine_observations"
+
+    applicant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applicants.id", ondelete="CASCADE"), index=True
+    )
+    code: Mapped[str] = mapped_column(String(4))
+    begin: Mapped[date | None]
+    end: Mapped[date | None]
+    recorded_by: Mapped[uuid.UUID | None]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None]
+    deleted_by: Mapped[uuid.UUID | None]
+    deleted_reason: Mapped[str | None] = mapped_column(String(300))

@@ -171,3 +171,45 @@ class ReviewOut(StrictSchema):
     requirements = fields.List(fields.Nested(ReviewedOut))
     outcome = fields.String(allow_none=True)  # complete, class_a or refused (issue 15)
     individual_waivers = fields.List(fields.String(), allow_none=True)
+
+
+class ObservationIn(StrictSchema):
+    """A condition that changes the vaccine schedule (issue 16): a CDSi observation code of the
+    supporting data (not 007 pregnant or evidence of immunity, recorded elsewhere)."""
+
+    code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{3}$", error="Choose a condition from the list."),
+        error_messages={"required": "Choose a condition from the list."},
+        metadata={"description": "CDSi observation code, e.g. 004 stem-cell transplant"},
+    )
+    begin = fields.Date(
+        allow_none=True,
+        validate=date_in_range,
+        metadata={"description": "the day it began (not after today); empty: not known"},
+    )
+    end = fields.Date(
+        allow_none=True,
+        validate=date_in_range,
+        metadata={"description": "the day it ended, included; empty: it still holds"},
+    )
+
+
+class ObservationRemoveIn(StrictSchema):
+    reason = fields.String(required=True, validate=_REASON)
+
+
+class ObservationOut(StrictSchema):
+    id = fields.UUID()
+    applicant_id = fields.UUID()
+    code = fields.String()
+    title = fields.String()
+    begin = fields.Date(allow_none=True)
+    end = fields.Date(allow_none=True)
+    recorded_at = fields.DateTime()
+    deleted_at = fields.DateTime(allow_none=True)
+    deleted_reason = fields.String(allow_none=True)
+
+
+class ObservationsOut(StrictSchema):
+    observations = fields.List(fields.Nested(ObservationOut))

@@ -3,7 +3,8 @@ vaccine requirements with their waivers, plus the lots in stock that can be give
 
 The plan comes from the workflow (its latest plan record, re-planned when stale); the forecast
 from the CDSi engine fed with the applicant's active records and what the clinic knows (pregnancy,
-evidence of immunity as CDSi observations); the requirements from `requirements.requirements`.
+evidence of immunity, the conditions recorded with their dates, as CDSi observations); the
+requirements from `requirements.requirements`.
 """
 
 from __future__ import annotations
@@ -25,10 +26,17 @@ from pmha.rules import RuleBook
 from pmha.rules.model import VaccinationPolicy
 from pmha.rules.plan import PlanItem
 from pmha.vaccines import live
+from pmha.vaccines import observations as conditions
 from pmha.vaccines.cdsi.data import supporting_data
 from pmha.vaccines.cdsi.engine import forecast as cdsi_forecast
 from pmha.vaccines.cdsi.model import CdsiInputError, Dose, Forecast, Observation, Patient
-from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccinationReview, VaccineLot
+from pmha.vaccines.models import (
+    RecordKind,
+    VaccinationRecord,
+    VaccinationReview,
+    VaccineLot,
+    VaccineObservation,
+)
 from pmha.vaccines.outcome import VaccinationOutcome, vaccination_outcome
 from pmha.vaccines.records import records as vaccination_records
 from pmha.vaccines.requirements import (
@@ -61,6 +69,8 @@ class Overview:
     policy: VaccinationPolicy | None = None  # the destination's [vaccination] policy
     outcome: VaccinationOutcome | None = None  # None while the requirements are not known
     individual_waivers: tuple[str, ...] = ()  # as the latest review recorded them
+    # The conditions recorded as CDSi observations with dates (issue 16), removed ones left out.
+    conditions: list[VaccineObservation] = field(default_factory=list)
 
     @property
     def active(self) -> list[VaccinationRecord]:
@@ -244,11 +254,15 @@ def overview(
         lots=usable_lots(session, applicant.case.site_id, as_of),
     )
     facts = workflow.clinical_facts(session, applicant.id)
+    view.conditions = conditions.observations(session, actor, applicant.id)
     try:
         view.forecast = cdsi_forecast(
             Patient(applicant.dob, _SEX.get(applicant.sex.value, "U")),
             _doses(view.active),
-            _observations(view.active, _pregnancy(facts, applicant.dob, as_of)),
+            [
+                *_observations(view.active, _pregnancy(facts, applicant.dob, as_of)),
+                *conditions.for_forecast(view.conditions),
+            ],
             as_of,
         )
     except CdsiInputError as exc:

@@ -20,11 +20,17 @@ from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.exams.views.common import Failed, applicant_of, page_context, refused, version_of
 from pmha.exports.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
-from pmha.vaccines import dosing, live, outcome, records, review, service, stock
-from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
+from pmha.vaccines import dosing, live, observations, outcome, records, review, service, stock
+from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot, VaccineObservation
 from pmha.vaccines.record_pdf import render_record
 from pmha.vaccines.requirements import STATUSES
-from pmha.vaccines.schemas import CorrectionIn, LotIn, VaccinationIn
+from pmha.vaccines.schemas import (
+    CorrectionIn,
+    LotIn,
+    ObservationIn,
+    ObservationRemoveIn,
+    VaccinationIn,
+)
 from pmha.web.context import rulebook
 from pmha.workflow import lists
 from pmha.workflow import service as workflow
@@ -75,6 +81,9 @@ WORDS = {
     "pregnant": "Pregnancy",
     "screening_note": "Why the answer differs from the clinical facts",
     "reason": "Reason",
+    "code": "Condition",
+    "begin": "From",
+    "end": "Until",
 }
 # Vaccines a nurse picks for a record of papers or a refusal: the commonly given ones first.
 COMMON_CVX = ["03", "94", "21", "20", "106", "115", "10", "110", "120", "08", "43", "83", "17",
@@ -100,6 +109,9 @@ def _lists() -> dict[str, Any]:
         "value_label": value_label,
         "season_note": outcome.season_note,
         "state_words": outcome.STATE_WORDS,
+        "condition_choices": observations.choices(),
+        "condition_title": observations.title,
+        "condition_period": observations.period,
     }
 
 
@@ -220,6 +232,64 @@ def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     flash("Vaccination review completed: the plan's vaccination step is settled.")
     return redirect(
         url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="review")
+    )
+
+
+@bp.post(
+    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/conditions",
+    endpoint="add_condition",
+)
+@require("vaccines:write")
+def add_condition(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    raw = form_data(request.form, ["code", "begin", "end"])
+    failed = Failed("condition", raw)
+    data, errors = load_form(ObservationIn(), raw)
+    if data is None:
+        failed.errors = errors
+        return _page(case_id, applicant_id, failed, 422)
+    try:
+        made = observations.add(get_session(), actor(), applicant.id, data)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _page(case_id, applicant_id, failed, exc.status)
+    flash(f"{observations.title(made.code)} ({observations.period(made)}) recorded.")
+    return redirect(
+        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="conditions")
+    )
+
+
+@bp.post(
+    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/conditions/"
+    "<uuid:observation_id>/remove",
+    endpoint="remove_condition",
+)
+@require("vaccines:write")
+def remove_condition(case_id: uuid.UUID, applicant_id: uuid.UUID, observation_id: uuid.UUID) -> Any:
+    applicant = applicant_of(case_id, applicant_id)
+    found = get_session().get(VaccineObservation, observation_id)
+    if found is None or found.applicant_id != applicant.id:
+        raise NotFound(observations.NOT_FOUND, code="vaccines.observation_not_found")
+    raw = form_data(request.form, ["reason"])
+    failed = Failed(f"condition-{observation_id}", raw)
+    data, errors = load_form(ObservationRemoveIn(), raw)
+    if data is None:
+        failed.errors = errors
+        return _page(case_id, applicant_id, failed, 422)
+    try:
+        observations.remove(get_session(), actor(), observation_id, data["reason"])
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        failed.errors = app_error_fields(exc)
+        return _page(case_id, applicant_id, failed, exc.status)
+    flash("The condition is removed; it stays on file.")
+    return redirect(
+        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="conditions")
     )
 
 
