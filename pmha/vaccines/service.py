@@ -51,6 +51,7 @@ from pmha.workflow.models import ClinicalFacts
 
 PREGNANT = "007"  # CDSi observation "Pregnant"
 IMMUNOCOMPROMISED = "003"  # CDSi observation "Immunocompromised"
+HIV = "186"  # CDSi observation "HIV Infection"
 _SEX = {"female": "F", "male": "M"}
 
 
@@ -172,6 +173,16 @@ def _observations(
     return found
 
 
+def _hiv(facts: ClinicalFacts | None, recorded: Iterable[VaccineObservation]) -> list[str]:
+    """CDSi 186 "HIV Infection" from the clinical facts' known HIV infection, undated (it holds
+    on every date), unless the infection is recorded as a condition, which gives its dates."""
+    if facts is None or not facts.known_hiv:
+        return []
+    if any(o.code == HIV and o.deleted_at is None for o in recorded):
+        return []
+    return [HIV]
+
+
 def _vaccines_of(cvx: str) -> set[str]:
     """The rule-file vaccine names whose CDSi antigen a CVX code covers."""
     antigens = live.antigens(cvx)
@@ -262,6 +273,7 @@ def overview(
             [
                 *_observations(view.active, _pregnancy(facts, applicant.dob, as_of)),
                 *conditions.for_forecast(view.conditions),
+                *_hiv(facts, view.conditions),
             ],
             as_of,
         )
