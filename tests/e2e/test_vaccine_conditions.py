@@ -7,9 +7,13 @@ of a hematopoietic stem cell transplant'; dose 1 six months after 171, the trans
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.conftest import LiveServer
 from tests.e2e.test_vaccination import open_from_record, register
 from tests.e2e.test_workflow import sign_in
 
@@ -17,9 +21,7 @@ pytestmark = pytest.mark.e2e
 
 
 def test_nurse_adds_a_transplant_and_sees_why_the_schedule_changes(
-    page: Page,
-    live_server,  # type: ignore[no-untyped-def]
-    shoot,
+    page: Page, live_server: LiveServer, shoot: Callable[[str], Path]
 ) -> None:
     sign_in(page, live_server, "t_nurse")
     register(page, "US", "immigrant", "Khalil", "Rami")
