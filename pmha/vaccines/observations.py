@@ -74,7 +74,9 @@ def choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
 
 
 def title(code: str) -> str:
-    return titles().get(code) or supporting_data().observations[code].title
+    """The condition's title; a code the supporting data no longer has keeps a name."""
+    known = supporting_data().observations.get(code)
+    return known.title if known is not None else f"Condition no longer in CDC's list ({code})"
 
 
 def period(obs: VaccineObservation) -> str:
