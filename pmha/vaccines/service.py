@@ -70,12 +70,16 @@ class Overview:
     policy: VaccinationPolicy | None = None  # the destination's [vaccination] policy
     outcome: VaccinationOutcome | None = None  # None while the requirements are not known
     individual_waivers: tuple[str, ...] = ()  # as the latest review recorded them
-    # The conditions recorded as CDSi observations with dates (issue 16), removed ones left out.
+    # The conditions recorded as CDSi observations with dates (issue 16), removed ones included.
     conditions: list[VaccineObservation] = field(default_factory=list)
 
     @property
     def active(self) -> list[VaccinationRecord]:
         return [r for r in self.records if r.deleted_at is None]
+
+    @property
+    def active_conditions(self) -> list[VaccineObservation]:
+        return [o for o in self.conditions if o.deleted_at is None]
 
     def lots_for(self, vaccine: str) -> list[VaccineLot]:
         """Usable lots of a vaccine that covers this rule-file vaccine's antigen, soonest to
@@ -265,7 +269,7 @@ def overview(
         lots=usable_lots(session, applicant.case.site_id, as_of),
     )
     facts = workflow.clinical_facts(session, applicant.id)
-    view.conditions = conditions.observations(session, actor, applicant.id)
+    view.conditions = conditions.observations(session, actor, applicant.id, removed=True)
     try:
         view.forecast = cdsi_forecast(
             Patient(applicant.dob, _SEX.get(applicant.sex.value, "U")),

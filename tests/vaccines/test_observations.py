@@ -386,7 +386,10 @@ def test_the_page_removes_a_condition_with_a_reason(
     )
     session.refresh(made)
     assert made.deleted_reason == "not diabetic"
-    assert "No condition recorded." in client.get(_page(applicant)).get_data(as_text=True)
+    after = client.get(_page(applicant)).get_data(as_text=True)
+    assert f'<li id="c-{made.id}" class="deleted">' in after  # still on file, struck through
+    assert "Reason: not diabetic" in after
+    assert "Remove the condition" not in after
 
 
 def test_a_known_hiv_infection_in_the_clinical_facts_reaches_the_forecast_once(
