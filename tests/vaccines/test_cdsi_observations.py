@@ -364,16 +364,6 @@ def test_the_service_dates_a_pregnancy_from_its_gestation() -> None:
     assert _pregnancy(None, dob, exam) is None
 
 
-@pytest.fixture()
-def nurse(world: Any) -> Any:
-    return world.actor("nurse")
-
-
-@pytest.fixture()
-def rules(app: Any) -> Any:
-    return app.extensions["pmha.rules"]
-
-
 def test_the_overview_forecasts_tdap_from_the_recorded_gestation(
     session: Any, nurse: Any, rules: Any
 ) -> None:

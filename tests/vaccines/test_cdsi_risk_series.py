@@ -590,16 +590,6 @@ def test_why_the_series_was_chosen_in_words() -> None:
     )
 
 
-@pytest.fixture()
-def nurse(world: Any) -> Any:
-    return world.actor("nurse")
-
-
-@pytest.fixture()
-def rules(app: Any) -> Any:
-    return app.extensions["pmha.rules"]
-
-
 def test_nurse_page_says_which_schedule_and_why(
     session: Any, nurse: Any, rules: Any, signed_in: Any
 ) -> None:

@@ -32,11 +32,6 @@ from tests.factories import World
 from tests.vaccines.test_records import _applicant, _lot
 
 
-@pytest.fixture()
-def nurse(world: World) -> Actor:
-    return world.actor("nurse")
-
-
 def _count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(VaccinationRecord)) or 0
 

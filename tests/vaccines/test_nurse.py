@@ -40,17 +40,6 @@ def _records(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(VaccinationRecord)) or 0
 
 
-@pytest.fixture()
-def nurse(world: World) -> Actor:
-    return world.actor("nurse")
-
-
-@pytest.fixture()
-def rules(app: Any) -> RuleBook:
-    found: RuleBook = app.extensions["pmha.rules"]
-    return found
-
-
 # --- checks at the point of giving ---------------------------------------------------------------
 
 

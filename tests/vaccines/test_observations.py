@@ -30,17 +30,6 @@ from tests.vaccines.test_records import TODAY, _applicant
 TRANSPLANT = dt.date(2026, 9, 10)
 
 
-@pytest.fixture()
-def nurse(world: World) -> Actor:
-    return world.actor("nurse")
-
-
-@pytest.fixture()
-def rules(app: Any) -> RuleBook:
-    found: RuleBook = app.extensions["pmha.rules"]
-    return found
-
-
 def _count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(VaccineObservation)) or 0
 

@@ -92,11 +92,6 @@ def _count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(VaccinationRecord)) or 0
 
 
-@pytest.fixture()
-def nurse(world: World) -> Actor:
-    return world.actor("nurse")
-
-
 def _rejected(
     session: Session,
     actor: Actor,

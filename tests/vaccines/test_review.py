@@ -26,17 +26,6 @@ from tests.vaccines.test_nurse import _planned
 from tests.vaccines.test_records import TODAY
 
 
-@pytest.fixture()
-def nurse(world: World) -> Actor:
-    return world.actor("nurse")
-
-
-@pytest.fixture()
-def rules(app: Any) -> RuleBook:
-    found: RuleBook = app.extensions["pmha.rules"]
-    return found
-
-
 def _reviews(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(VaccinationReview)) or 0
 
