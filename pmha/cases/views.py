@@ -20,6 +20,7 @@ from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError
 from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.core.schemas import STATELESS_OR_UNKNOWN
+from pmha.rules.regions import country_name as country_words
 
 bp = Blueprint("cases", __name__)
 
@@ -86,7 +87,9 @@ def _label(value: str) -> str:
 
 @cache
 def _country_names() -> dict[str, str]:
-    names = {c.alpha_2: getattr(c, "common_name", None) or c.name for c in pycountry.countries}
+    # One way to name a country everywhere (e.g. "Democratic Republic of the Congo", as the
+    # presumptive-treatment reasons say it), not ISO's inverted "Congo, The Democratic ...".
+    names = {c.alpha_2: country_words(c.alpha_2) for c in pycountry.countries}
     names[STATELESS_OR_UNKNOWN] = "Stateless or unknown"
     # Sorted on the unaccented name, so that "Åland Islands" comes with the A's.
     return dict(sorted(names.items(), key=lambda item: unicodedata.normalize("NFKD", item[1])))

@@ -413,6 +413,20 @@ def test_clinical_facts_by_form(as_role: Any, case: Any, session: Session) -> No
     assert session.get(ClinicalFacts, case.principal.id).tb_contact is True  # type: ignore[union-attr]
 
 
+def test_the_exam_validity_shows_once_the_exam_date_is_recorded(
+    as_role: Any, case: Any, session: Session
+) -> None:
+    """Validity runs from the exam (US 6 months [S20], BRIEF 1.7): before the exam date is
+    recorded the plan dates itself from today, so the page shows no "valid until"."""
+    client = as_role("nurse")
+    assert "Exam valid until" not in page_of(client, wf(case))
+    form = {k: "no" for k in NO_TB} | {"exam_date": TODAY.isoformat()}
+    response = post(client, facts_url(case), form, wf(case))
+    assert response.status_code == 302
+    response.close()
+    assert "Exam valid until" in page_of(client, wf(case))
+
+
 @pytest.mark.parametrize(
     ("form", "field"),
     [
