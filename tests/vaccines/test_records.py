@@ -31,6 +31,10 @@ from tests.factories import World, applicant_data, make_case
 
 NOW = utcnow()
 TODAY = NOW.date()
+# A dose given a few minutes ago, but today (a run just after midnight UTC stays on one day).
+JUST_NOW = max(
+    NOW - dt.timedelta(minutes=5), NOW.replace(hour=0, minute=0, second=0, microsecond=0)
+)
 
 
 def _applicant(session: Session, actor: Actor, departs_in: int = 200, **who: Any) -> Applicant:
@@ -75,7 +79,7 @@ def _given(lot: VaccineLot, at: dt.datetime | None = None, **extra: Any) -> dict
         "kind": RecordKind.ADMINISTERED,
         "cvx": lot.cvx,
         "lot_id": lot.id,
-        "given_at": at or NOW - dt.timedelta(minutes=5),
+        "given_at": at or JUST_NOW,
         "amount": Decimal("0.5"),
         "unit": "mL",
         "route": "IM",
