@@ -26,6 +26,7 @@ from pmha.core.errors import NotFound, ValidationFailed
 from pmha.vaccines.cdsi.data import supporting_data
 from pmha.vaccines.cdsi.model import Observation
 from pmha.vaccines.models import VaccineObservation
+from pmha.vaccines.records import mark_deleted
 
 # Kept elsewhere (one fact, one record): 007 "Pregnant" and 170 "Onset of pregnancy" come from
 # the clinical facts; 018-024 (laboratory or verified evidence of immunity) are vaccination
@@ -194,22 +195,13 @@ def remove(
         applicant = cases.load_applicant(session, actor, found.applicant_id)
     except NotFound:
         raise NotFound(NOT_FOUND, code="vaccines.observation_not_found") from None
-    if found.deleted_at is not None:
-        raise ValidationFailed(
-            errors={"reason": ["This condition is already removed."]},
-            code="vaccines.observation_removed",
-        )
-    found.deleted_at = utcnow()
-    found.deleted_by = actor.user_id
-    found.deleted_reason = reason
-    session.flush()
-    audit.record(
+    mark_deleted(
         session,
         actor,
-        "delete",
-        "vaccine_observation",
-        found.id,
+        found,
+        reason,
+        record_type="vaccine_observation",
         site_id=applicant.case.site_id,
-        after={"deleted_reason": reason},
+        already=("This condition is already removed.", "vaccines.observation_removed"),
     )
     return found

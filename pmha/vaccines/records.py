@@ -348,22 +348,49 @@ def correct(
         raise NotFound("No such vaccination record.", code="vaccines.record_not_found") from None
     if record.version != version:
         raise StaleVersion("The record was changed by someone else; reload it.")
-    if record.deleted_at is not None:
-        raise ValidationFailed(
-            errors={"reason": ["This record is already marked deleted."]},
-            code="vaccines.already_deleted",
-        )
-    record.deleted_at = utcnow()
-    record.deleted_by = actor.user_id
-    record.deleted_reason = reason
+    mark_deleted(
+        session,
+        actor,
+        record,
+        reason,
+        record_type="vaccination",
+        site_id=applicant.case.site_id,
+        already=("This record is already marked deleted.", "vaccines.already_deleted"),
+    )
+    return record
+
+
+class _Deletable(Protocol):
+    id: Any
+    deleted_at: Any
+    deleted_by: Any
+    deleted_reason: Any
+
+
+def mark_deleted(
+    session: Session,
+    actor: Actor,
+    row: _Deletable,
+    reason: str,
+    *,
+    record_type: str,
+    site_id: uuid.UUID,
+    already: tuple[str, str],
+) -> None:
+    """Mark a record deleted with the reason, audited; it stays on file (never erased). A
+    record already deleted is a 422 on `reason` with `already` (message, code)."""
+    if row.deleted_at is not None:
+        raise ValidationFailed(errors={"reason": [already[0]]}, code=already[1])
+    row.deleted_at = utcnow()
+    row.deleted_by = actor.user_id
+    row.deleted_reason = reason
     session.flush()
     audit.record(
         session,
         actor,
         "delete",
-        "vaccination",
-        record.id,
-        site_id=applicant.case.site_id,
+        record_type,
+        row.id,
+        site_id=site_id,
         after={"deleted_reason": reason},
     )
-    return record
