@@ -17,25 +17,48 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PIP) -e ".[dev]"
 	@touch $@
 
-## run: set up, migrate the embedded SQLite database, seed demo data once, serve on :5000
+## run: set up, migrate the embedded SQLite database, seed demo data once, serve on :$(PORT)
+## (`make run PORT=8080` for another port)
+PORT ?= 5000
 run: $(VENV)/.installed
-	$(BIN)/pmha db upgrade
-	$(BIN)/pmha demo seed
-	$(BIN)/pmha serve
+	@$(BIN)/pmha db upgrade
+	@$(BIN)/pmha demo seed
+	@$(BIN)/pmha serve --port $(PORT)
 
 ## test: install dev dependencies and the system's Chromium, run the whole suite
 test: $(VENV)/.installed-dev system-deps
 	$(BIN)/pytest -n auto
 
-## lint: ruff (check and format) and mypy (strict on pmha/)
+## lint: ruff (check and format), mypy (strict on pmha/), no import cycles in pmha/ and the
+## import contracts in pyproject.toml (import-linter)
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check pmha tests benchmarks
 	$(BIN)/ruff format --check pmha tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/python scripts/import_cycles.py pmha
+	$(BIN)/lint-imports --no-cache
 
-## bench: API load benchmark against gunicorn and PostgreSQL (see benchmarks/README.md)
+## bench: every benchmark in turn, short runs, each printing its own table (benchmarks/README.md
+## gives one command per benchmark with its full-length defaults)
+BENCHES := \
+	"api_load --cases 2000 --seconds 5 --warmup 2" \
+	"departure_board --renders 10" \
+	"dicom_ingest --images 40" \
+	"export --cases 4" \
+	"vxu --applicants 500" \
+	"cdsi_suite --rounds 2" \
+	"rules_plan --applicants 20000" \
+	"dot --patients 500" \
+	"celery_scaling --episodes 40 --jobs 6" \
+	"audit_append --seconds 3 --warmup 1"
 bench: $(VENV)/.installed-dev
-	$(BIN)/python benchmarks/api_load.py
+	@failed=""; for b in $(BENCHES); do \
+		set -- $$b; script=benchmarks/$$1.py; shift; \
+		if [ ! -f $$script ]; then echo "== $$script: not there, skipped"; continue; fi; \
+		echo; echo "== $(BIN)/python $$script $$*"; \
+		$(BIN)/python $$script "$$@" || failed="$$failed $$script"; \
+	done; \
+	if [ -n "$$failed" ]; then echo; echo "failed:$$failed"; exit 1; fi
 
 system-deps:
 	@scripts/install-system-deps.sh

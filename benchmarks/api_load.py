@@ -1,10 +1,13 @@
 """API load benchmark: gunicorn + PostgreSQL, 10,000 synthetic cases, 50 concurrent clients.
 
-Measures case search, case read and applicant create for a fixed time each, next to a bare
-endpoint that reads one row by primary key in the same run (the framework's ceiling), and prints
-requests/s and p50/p95/p99 latency for each. It prints figures and asserts nothing about time.
+Measures case search, case read and applicant create for a fixed time each, next to two bare
+endpoints in the same run: one reads a row by primary key, the other also writes one durable row
+(as every real request writes an audit event): the framework's ceilings. Closed loop (50 clients)
+prints requests/s and p50/p95/p99; open loop offers fixed arrival rates (5, 20, 50 requests/s)
+and prints p50/p95/p99 at each. CPU seconds beside wall time, and the load average, for each.
+It prints figures and asserts nothing about time.
 
-    .venv/bin/python benchmarks/api_load.py [--cases 10000] [--seconds 15]
+    .venv/bin/python benchmarks/api_load.py [--cases 10000] [--seconds 15] [--mode both]
 
 See benchmarks/README.md for what the figures mean.
 """
@@ -33,7 +36,16 @@ from pathlib import Path
 from typing import Any
 
 # Run as a script, this directory is on sys.path.
-from loadgen import MakeRequest, Result, Target, print_cpu, print_table, run_scenario
+from loadgen import (
+    MakeRequest,
+    Result,
+    Target,
+    print_cpu,
+    print_open_table,
+    print_table,
+    run_open,
+    run_scenario,
+)
 from sqlalchemy import Engine, insert, make_url, text, update
 
 from pmha.accounts import service as accounts
@@ -43,11 +55,14 @@ from pmha.core.auth import Actor, Role
 from pmha.core.db import Database, make_engine, utcnow
 from pmha.core.migrate import upgrade
 from pmha.demo import FAMILY, FEMALE, MALE, synthetic_family
+from pmha.web.bench import CREATE_TABLE
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/pmha_bench"
 BROKER_URL = "redis://127.0.0.1:6379/14"
 APP = "pmha.app:create_app()"
+CONFIG = ROOT / "gunicorn.conf.py"
+BASELINES = 2  # the first scenarios are the ceilings; shares are of the last (durable write)
 SITE_CODE = "BEN"
 BATCH = 2000
 
@@ -83,9 +98,11 @@ def recreate_database(url: str) -> None:
 
 
 @functools.cache
-def _index(*parts: str | None) -> tuple[str, str]:
-    # The same derived columns the service writes (_reindex); the names repeat, so cache them.
-    return names.search_text(*parts), names.search_keys(*parts)
+def _index(*parts: str | None) -> tuple[str, str, tuple[str, ...]]:
+    # The same derived columns and search keys the service writes (_reindex,
+    # _write_search_keys); the names repeat, so cache them.
+    text_, skeletons = names.search_text(*parts), names.search_keys(*parts)
+    return text_, skeletons, tuple(sorted(names.index_keys(text_, skeletons)))
 
 
 def _applicant_row(person: dict[str, Any], case_id: uuid.UUID, created: datetime) -> dict[str, Any]:
@@ -95,7 +112,7 @@ def _applicant_row(person: dict[str, Any], case_id: uuid.UUID, created: datetime
         person["family_name_original"],
         person["given_names_original"],
     )
-    search_text, search_skeletons = _index(*parts)
+    search_text, search_skeletons, _keys = _index(*parts)
     return {
         "id": uuid.uuid4(),
         "case_id": case_id,
@@ -174,6 +191,21 @@ def seed(
                 case_ids.append(case_id)
             conn.execute(insert(FamilyCase), case_rows)
             conn.execute(insert(Applicant), applicant_rows)
+            # The search keys (about 30 per member): COPY, as INSERTs would take minutes.
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            with raw.cursor().copy(
+                "COPY applicant_search_keys (applicant_id, case_id, key) FROM STDIN"
+            ) as copy:
+                for row in applicant_rows:
+                    parts = (
+                        row["family_name"],
+                        row["given_names"],
+                        row["family_name_original"],
+                        row["given_names_original"],
+                    )
+                    for key in _index(*parts)[2]:
+                        copy.write_row((row["id"], row["case_id"], key))
             applicants += len(applicant_rows)
         conn.execute(update(Site).where(Site.id == site_id).values(case_seq=n_cases))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -188,6 +220,8 @@ def prepare(url: str, audit_key: str, n_cases: int) -> Seeded:
     migrate_s = time.perf_counter() - t0
     engine = make_engine(url)
     try:
+        with engine.begin() as conn:
+            conn.execute(text(CREATE_TABLE))  # the durable-write baseline's table
         t0 = time.perf_counter()
         site_id, token, case_ids, applicants = seed(engine, audit_key, n_cases)
         seed_s = time.perf_counter() - t0
@@ -208,7 +242,7 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    app: str, url: str, audit_key: str, port: int, workers: int, threads: int
+    app: str, url: str, audit_key: str, port: int, workers: int, threads: int, freeze: bool
 ) -> Iterator[Any]:
     env = {
         **os.environ,
@@ -219,9 +253,13 @@ def gunicorn(
         "PMHA_AUDIT_KEY": audit_key,
         "PMHA_STORAGE_DIR": tempfile.mkdtemp(prefix="pmha-bench-storage-"),
         "PMHA_BENCH_ENDPOINTS": "1",
+        "PMHA_GC_FREEZE": "1" if freeze else "0",
+        **_file_keys(),
     }
+    # The production settings (gunicorn.conf.py: preload, gc.freeze() before fork), with the
+    # benchmark's own sizes and address on top.
     cmd = [
-        sys.executable, "-m", "gunicorn",
+        sys.executable, "-m", "gunicorn", "--config", str(CONFIG),
         "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
         "--bind", f"127.0.0.1:{port}", "--keep-alive", "10", "--backlog", "1024",
         "--no-control-socket", app,
@@ -241,6 +279,15 @@ def gunicorn(
             proc.kill()
             proc.wait()
         log.close()
+
+
+def _file_keys() -> dict[str, str]:
+    # Production mode wants encryption keys for stored files where the code has them.
+    try:
+        from pmha.core.file_crypto import new_key_text  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    return {"PMHA_FILE_KEYS": new_key_text("bench1")}
 
 
 def wait_healthy(proc: subprocess.Popen[bytes], port: int, log: str, deadline_s: float) -> None:
@@ -304,8 +351,10 @@ def scenarios(seeded: Seeded) -> list[tuple[str, MakeRequest, bool]]:
     children = child_bodies(rng, 5000)
     ids = [str(case_id) for case_id in seeded.case_ids]
     row = f"/bench/row/{seeded.site_id}"
+    write = f"/bench/write/{seeded.site_id}"
     return [
         ("bare row read (ceiling)", lambda r: ("GET", row, None), False),
+        ("bare durable write (ceil.)", lambda r: ("POST", write, None), False),
         ("case search", lambda r: ("POST", "/api/v1/cases/search", r.choice(searches)), True),
         ("case read", lambda r: ("GET", f"/api/v1/cases/{r.choice(ids)}", None), True),
         (
@@ -334,9 +383,26 @@ def main(argv: list[str] | None = None) -> None:
         "--only",
         action="append",
         metavar="WORD",
-        help="run only scenarios whose names contain WORD (repeatable; the baseline always runs)",
+        help="run only scenarios whose names contain WORD (repeatable; the baselines always run)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=("closed", "open", "both"),
+        default="both",
+        help="closed loop (--clients), open loop (--rates), or both (default)",
+    )
+    parser.add_argument(
+        "--rates",
+        default="5,20,50",
+        help="open loop: arrival rates in requests/s, comma-separated (default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="run gunicorn without gc.freeze() before fork (PMHA_GC_FREEZE=0), to compare",
     )
     args = parser.parse_args(argv)
+    rates = [float(v) for v in args.rates.split(",") if v.strip()]
 
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     cpus = cpus or 1
@@ -344,9 +410,11 @@ def main(argv: list[str] | None = None) -> None:
     facts = [
         ("machine", f"{platform.machine()}, {cpus} CPUs usable (os.cpu_count()={os.cpu_count()}), "
                     f"Python {platform.python_version()}"),
-        ("server", f"gunicorn, {args.workers} workers x {args.threads} threads (gthread), "
-                   f"PMHA_ENV=production, app {args.app}"),
-        ("load", f"{args.clients} closed-loop clients (threads, keep-alive), "
+        ("server", f"gunicorn -c gunicorn.conf.py, {args.workers} workers x {args.threads} "
+                   f"threads (gthread), preload, gc.freeze() "
+                   f"{'OFF' if args.no_gc_freeze else 'on'}, PMHA_ENV=production, app {args.app}"),
+        ("load", f"mode {args.mode}: {args.clients} closed-loop clients (threads, keep-alive); "
+                 f"open loop at {args.rates} requests/s (Poisson); "
                  f"{args.warmup:g} s warm-up + {args.seconds:g} s measured per scenario"),
         ("load avg", " ".join(f"{v:.2f}" for v in os.getloadavg()) + " (1, 5, 15 min) at start"),
         ("note", "the load generator, gunicorn and PostgreSQL share the same CPUs"),
@@ -365,13 +433,22 @@ def main(argv: list[str] | None = None) -> None:
     )
     plan = scenarios(seeded)
     if args.only:
-        plan = plan[:1] + [p for p in plan[1:] if any(w in p[0] for w in args.only)]
+        plan = plan[:BASELINES] + [p for p in plan[BASELINES:] if any(w in p[0] for w in args.only)]
     json_headers = {"Content-Type": "application/json", "Accept": "application/json"}
     auth_headers = {**json_headers, "Authorization": f"Bearer {seeded.token}"}
 
     port = free_port()
     results: list[Result] = []
-    server = gunicorn(args.app, args.database_url, audit_key, port, args.workers, args.threads)
+    open_results: list[Result] = []
+    server = gunicorn(
+        args.app,
+        args.database_url,
+        audit_key,
+        port,
+        args.workers,
+        args.threads,
+        freeze=not args.no_gc_freeze,
+    )
     with server as (proc, log):
         print(f"  {'server log':<12} {log}\n")
         target = Target(
@@ -382,18 +459,33 @@ def main(argv: list[str] | None = None) -> None:
             warmup=args.warmup,
             seconds=args.seconds,
         )
-        for name, make, authenticated in plan:
+        for name, make, authenticated in plan if args.mode != "open" else []:
             print(f"running {name} ...", file=sys.stderr, flush=True)
             headers = auth_headers if authenticated else json_headers
             results.append(run_scenario(name, make, headers, target))
-    print_table(results)
-    print_cpu(results, cpus)
+        for name, make, authenticated in plan if args.mode != "closed" else []:
+            headers = auth_headers if authenticated else json_headers
+            for rate in rates:
+                print(f"running {name} at {rate:g}/s ...", file=sys.stderr, flush=True)
+                open_results.append(run_open(name, make, headers, target, rate))
+    if results:
+        print(f"Closed loop, {args.clients} clients ('of ceil.': share of the durable write's)")
+        print_table(results, ceilings=BASELINES)
+        print_cpu(results, cpus)
+    if open_results:
+        print(
+            "\nOpen loop (Poisson arrivals; latency from the scheduled arrival, so queueing "
+            "counts; CPU ms/req = gunicorn + PostgreSQL)"
+        )
+        print_open_table(open_results)
+        print_cpu(open_results, cpus)
+    print(f"\n  {'load avg':<12} " + " ".join(f"{v:.2f}" for v in os.getloadavg()) + " at end")
     server_errors = sum(
         " ERROR " in line for line in Path(log).read_text(errors="replace").splitlines()
     )
     if server_errors:
         print(f"\nThe server log has {server_errors} ERROR lines: {log}")
-    if any(r.errors for r in results):
+    if any(r.errors for r in results + open_results):
         print("\nSome requests failed: the figures above count successful requests only.")
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import random
 import tempfile
 import time
@@ -101,10 +102,10 @@ def seed(path: Path, patients: int, doses: int, rng: random.Random) -> Any:
                            "smear": result, "culture": result,
                            "recorded_at": dt.datetime.now(dt.UTC)})  # fmt: skip
     with engine.begin() as conn:
-        conn.execute(insert(TbEpisode.__table__), episodes)
+        conn.execute(insert(TbEpisode), episodes)
         for i in range(0, len(observations), 50_000):
-            conn.execute(insert(DotObservation.__table__), observations[i : i + 50_000])
-        conn.execute(insert(SputumCheck.__table__), checks)
+            conn.execute(insert(DotObservation), observations[i : i + 50_000])
+        conn.execute(insert(SputumCheck), checks)
     return engine
 
 
@@ -182,6 +183,8 @@ def main() -> None:
         engine = seed(Path(folder) / "dot.db", args.patients, args.doses, random.Random(args.seed))
         print(f"setup: {args.patients:,} patients x {args.doses} observations in "
               f"{time.perf_counter() - began:.1f} s (not measured)")  # fmt: skip
+        load = os.getloadavg()
+        print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)")
         tally: dict[str, int] = {}
 
         def work() -> int:

@@ -1,228 +1,352 @@
-"""Export bundles: build + sign + encrypt, next to cryptography's bare CMS envelope; and imports.
+"""Export job benchmark: the whole job as the worker runs it, next to a bare CMS envelope of the
+same bytes.
 
-    .venv/bin/python benchmarks/export.py                # 100 cases x 4 travellers x 8 MB image
-    .venv/bin/python benchmarks/export.py --cases 10 --image-mb 2
+    .venv/bin/python benchmarks/export.py                   # 12 cases x 4 travellers, 8 MB X-rays
+    .venv/bin/python benchmarks/export.py --cases 5 --image-mb 2 --profiled 2
 
-Per case (issue 9): four travellers, each with a FHIR summary (Patient, Composition, three
-Immunizations, labs, a classification, the chest X-ray's ImagingStudy and report, clearance and
-follow-up), a VXU message and one chest X-ray DICOM of about 8 MB. Three figures, case by case so
-that memory stays flat:
-  bundle    the shipped path: manifest, zip (`build.pack`), CMS SignedData inside EnvelopedData
-            AES-256 (`envelope.seal`);
-  ceiling   cryptography's bare CMS AES-256 EnvelopedData of the same zip bytes
-            (`envelope.encrypt_only`): no signature, no packing;
-  import    the receiving side's checks: decrypt, verify the signature, unpack (zip-bomb and
-            path checks), every manifest hash, FHIR structure, VXU parse, DICOM validation (the
-            database insert of the arrival rows is left out).
-Prints figures; asserts nothing about time.
+Seeds a fresh SQLite database (or `--database-url`) through the services: IST with its signing
+key and the US authority's certificate (tests/exports/keyring.py), then `--cases` US families of
+`--travellers` (a principal and children; every other family reads Arabic), each traveller
+planned by the rule engine, with a chest X-ray of about `--image-mb` MB that names them
+(uploaded through `radiology.upload`: validated, previews, de-identified copy), three historical
+vaccinations, and for the principal a syphilis serology result. Then, per case, one export job
+run by the Celery task itself (`pmha.exports.tasks.build_bundle`, in-process, in an app
+context): gather, FHIR summaries, VXUs, vaccination record PDFs, DICOM copies, manifest and
+hashes, zip, CMS sign and encrypt, the atomic write, the database rows. Timed per job (wall and
+this process's CPU time).
+
+The baseline, in the same run and on the same bytes: the zip each job packed (caught as
+`build.pack` returns it) sealed with cryptography's bare CMS AES-256 EnvelopedData
+(`envelope.encrypt_only`: no signature, no gathering, no rendering). Then the receiving side's
+checks on each bundle (decrypt, verify, unpack, hashes, FHIR/VXU/DICOM checks; no insert).
+
+The first `--profiled` jobs run under cProfile and are left out of the figures; their top
+entries are printed, with the share of the job in PDF rendering, FHIR JSON, DICOM reads,
+hashing and the envelope. Prints figures; asserts nothing about time.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import datetime as dt
-import hashlib
-import json
+import io
+import logging
+import os
+import pstats
+import shutil
 import sys
+import tempfile
 import time
 import uuid
-from decimal import Decimal
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # for the test factory
+sys.path.insert(0, str(ROOT))  # for the test factories
 
-from pmha.exports import build, envelope, fhir, hl7, receive  # noqa: E402
-from pmha.exports.immunization import (  # noqa: E402
-    Facility,
-    ImmunizationRecord,
-    Patient,
-    RecordKind,
-)
-from pmha.exports.parts import Part  # noqa: E402
-from tests.exams import dicom_factory as factory  # noqa: E402
+from pmha.app import create_app  # noqa: E402
+from pmha.cases import service as cases  # noqa: E402
+from pmha.cases.schemas import ApplicantIn  # noqa: E402
+from pmha.core import migrate  # noqa: E402
+from pmha.core.db import database  # noqa: E402
+from pmha.exams import lab_service, radiology  # noqa: E402
+from pmha.exports import build, envelope, receive, tasks  # noqa: E402
+from pmha.exports.models import ExportJob, JobState  # noqa: E402
+from pmha.vaccines import records as vaccinations  # noqa: E402
+from pmha.vaccines.models import RecordKind  # noqa: E402
+from pmha.workflow import service as workflow  # noqa: E402
+from tests import factories  # noqa: E402
+from tests.conftest import config_for_tests  # noqa: E402
+from tests.exams import dicom_factory  # noqa: E402
+from tests.exports import keyring  # noqa: E402
 
-NOW = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
-DISTINCT_IMAGES = 4  # making 400 distinct 8 MB images would cost more than the run
+CHILDREN = ("Yusuf", "Sara", "Ali", "Mariam", "Omar")
+# Where the job's CPU goes, by the functions that do each part (cProfile's cumulative time).
+PARTS = {
+    "vaccination record PDFs": ("record_pdf.py", "render_record"),
+    "gathering, FHIR summaries and VXUs (with the DICOM reads)": ("parts.py", "clinical_summary"),
+    "  of which FHIR JSON dumps": ("parts.py", "_json"),
+    "  of which X-ray entries and DICOM reads": ("parts.py", "_xray_entries"),
+    "manifest hashes and content key": ("build.py", "manifest_for"),
+    "zip": ("build.py", "pack"),
+    "CMS sign + encrypt": ("envelope.py", "seal"),
+    "atomic write": ("build.py", "write_atomically"),
+}
 
 
-def images(megabytes: float) -> list[bytes]:
-    side = int((megabytes * 1024 * 1024 / 2) ** 0.5)  # 16-bit pixels
-    return [factory.make(rows=side, columns=side) for _ in range(DISTINCT_IMAGES)]
+@dataclass
+class Run:
+    cases: int = 0
+    travellers: int = 0
+    megabytes: float = 0.0
+    wall: float = 0.0
+    cpu: float = 0.0
+    archives: list[bytes] = field(default_factory=list)
 
 
-def traveller_parts(n: int, image: bytes) -> tuple[list[Part], dict]:
-    tid = str(uuid.uuid4())
-    t = fhir.Traveller(tid, "Haddad", f"Layla {n}", dt.date(1990 + n, 6, 1), "female", "SY")
-    subject = fhir.patient(t)
-    records = [
-        ImmunizationRecord(
-            RecordKind.HISTORICAL,
-            f"{tid}-{i}",
-            dt.date(2000 + i, 1, 1),
-            cvx,
-            information_source="03",
+def _image(name: str, sex: str, born: dt.date, side: int, n: int) -> bytes:
+    return dicom_factory.of_person(
+        name, sex, born.strftime("%Y%m%d"), rows=side, columns=side, seed=n
+    )
+
+
+def seed(app: Any, n_cases: int, travellers: int, image_mb: float) -> list[uuid.UUID]:
+    """The cases, committed one by one; their ids."""
+    db = database(app)
+    rules = app.extensions["pmha.rules"]
+    storage = Path(app.extensions["pmha.config"].STORAGE_DIR)
+    side = int((image_mb * 1024 * 1024 / 2) ** 0.5)  # 16-bit pixels
+    ids = []
+    with app.app_context(), db.transaction() as session:
+        world = factories.build_world(session)
+        keyring.install(session, world)
+    for c in range(n_cases):
+        with app.app_context(), db.transaction() as session:
+            world = factories.World(world.home, world.other, world.users)
+            nurse, doctor = world.actor("nurse"), world.actor("panel_physician")
+            family = f"Bench{chr(97 + c // 26)}{chr(97 + c % 26)}"
+            case = factories.make_case(
+                session,
+                nurse,
+                principal=factories.applicant_data(
+                    family_name=family,
+                    given_names="Omar",
+                    dob=f"199{c % 10}-0{1 + c % 9}-1{c % 9}",  # 18 to 44: syphilis serology
+                    acknowledge_duplicates=True,
+                ),
+            )
+            for k in range(travellers - 1):
+                cases.add_applicant(
+                    session,
+                    nurse,
+                    case.id,
+                    ApplicantIn().load(
+                        factories.applicant_data(
+                            family_name=family,
+                            given_names=CHILDREN[k % len(CHILDREN)],
+                            given_names_original=None,
+                            dob=f"20{10 + k}-0{1 + k}-0{1 + k}",
+                            sex="female" if k % 2 else "male",
+                            relationship="child",
+                            acknowledge_duplicates=True,
+                        )
+                    ),
+                )
+            session.flush()
+            session.expire_all()
+            for n, a in enumerate(case.applicants):
+                if c % 2:
+                    a.preferred_language = "ar"
+                workflow.current(session, doctor, rules, a.id)
+                name = f"{a.family_name.upper()}^{a.given_names.upper()}"
+                image = _image(name, "F" if a.sex.value == "female" else "M", a.dob, side, n + c)
+                radiology.upload(session, world.actor("radiologist"), a.id, image, storage)
+                for i, cvx in enumerate(("03", "10", "115")):
+                    vaccinations.record_vaccination(
+                        session,
+                        nurse,
+                        a.id,
+                        {
+                            "kind": RecordKind.HISTORICAL,
+                            "cvx": cvx,
+                            "date": a.dob + dt.timedelta(days=400 + 200 * i),
+                            "information_source": "03",
+                        },
+                    )
+            principal = case.principal
+            assert principal is not None
+            order = lab_service.order_tests(
+                session, doctor, rules, principal.id, ["syphilis_serology"]
+            )[0]
+            lab_service.record_result(
+                session,
+                world.actor("lab_technician"),
+                rules,
+                order.id,
+                {
+                    "specimen_number": order.accession,
+                    "value": "non_reactive",
+                    "date": dt.date.today(),
+                    "details": {"treponemal": "non_reactive"},
+                },
+            )
+            ids.append(case.id)
+    return ids
+
+
+def queue(app: Any, case_id: uuid.UUID, requested_by: uuid.UUID) -> tuple[str, int]:
+    """An export job row as `service.request_export` writes it (the job is run here, not sent)."""
+    with app.app_context(), database(app).transaction() as session:
+        case = cases.load_case(session, _physician(app, session), case_id)
+        job = ExportJob(
+            case_id=case.id, site_id=case.site_id, requested_by=requested_by, state=JobState.QUEUED
         )
-        for i, cvx in enumerate(("03", "115", "10"))
-    ]
-    records.append(
-        ImmunizationRecord(
-            RecordKind.ADMINISTERED,
-            f"{tid}-a",
-            NOW.date(),
-            "03",
-            amount=Decimal("0.5"),
-            unit="mL",
-            mvx="MSD",
-            lot="L1",
-            route="SC",
-            site="LA",
-        )
-    )
-    entries = [fhir.immunization(r, subject) for r in records]
-    entries.append(
-        fhir.lab_observation(
-            fhir.LabResult(f"{tid}-l", "igra", "IGRA", "negative", "Negative", NOW.date()), subject
-        )
-    )
-    entries.append(
-        fhir.condition(
-            fhir.Classification(
-                "tb_class", "TB classification", "class_b2_ltbi", "Class B2 (LTBI)", "final"
-            ),
-            subject,
-        )
-    )
-    name = f"dicom/{hashlib.sha256(image).hexdigest()}-{n}.dcm"
-    study, report = fhir.imaging(
-        fhir.ChestXray(
-            f"1.2.826.0.1.{n}",
-            f"1.2.826.0.1.{n}.1",
-            f"1.2.826.0.1.{n}.1.1",
-            "1.2.840.10008.5.1.4.1.1.1",
-            "CR",
-            NOW.date(),
-            name,
-            "normal",
-            (),
-            NOW,
-        ),
-        subject,
-    )
-    clear = fhir.Clearance(
-        "cleared_with_conditions",
-        "Cleared with conditions",
-        NOW,
-        "2024.1",
-        (),
-        ("TB evaluation after arrival (Class B2 (LTBI))",),
-    )
-    entries += [study, report, fhir.clearance(clear, subject), fhir.follow_up(clear, subject)]
-    document = fhir.bundle(subject, entries, "IST", NOW)
-    patient = Patient(tid, "PMHA", "Haddad", f"Layla {n}", dt.date(1990 + n, 6, 1), "F")
-    vxu = hl7.build_vxu(
-        patient,
-        records,
-        Facility("IST", "Istanbul", "PMHA"),
-        Facility("US", "", "PHA"),
-        uuid.UUID(tid).hex[:20],
-        NOW,
-    )
-    parts = [
-        Part(f"fhir/{tid}.json", "application/fhir+json", json.dumps(document).encode()),
-        Part(f"hl7/{tid}.hl7", "application/hl7-v2", vxu.encode()),
-        Part(name, "application/dicom", image),
-    ]
-    return parts, {
-        "id": tid,
-        "fhir": f"fhir/{tid}.json",
-        "clearance": "cleared",
-        "classifications": ["tb_class:class_b2_ltbi"],
-        "follow_up": [],
-    }
+        session.add(job)
+        session.flush()
+        return str(job.id), len(case.applicants)
 
 
-def manifest(parts: list[Part], travellers: list[dict]) -> dict:
-    return {
-        "schema_version": build.SCHEMA_VERSION,
-        "bundle_id": str(uuid.uuid4()),
-        "sending_site": {"code": "IST", "name": "Istanbul", "country": "TR"},
-        "case": {
-            "id": str(uuid.uuid4()),
-            "case_number": "IST-000001",
-            "destination": "US",
-            "programme": "refugee",
-        },
-        "travellers": travellers,
-        "rule_versions": ["US 2024.1"],
-        "files": [
-            {
-                "path": p.name,
-                "sha256": hashlib.sha256(p.data).hexdigest(),
-                "media_type": p.media_type,
-                "size": len(p.data),
-            }
-            for p in parts
-        ],
-        "created_at": NOW.isoformat(),
-    }
+def _physician(app: Any, session: Any) -> Any:
+    from sqlalchemy import select
+
+    from pmha.accounts import service as accounts
+    from pmha.accounts.models import User
+
+    user = session.scalar(select(User).where(User.username == "t_panel_physician"))
+    return accounts.actor_for(user, ip=None, request_id=None, via="cli")
+
+
+def run_jobs(app: Any, case_ids: list[uuid.UUID], caught: list[bytes]) -> Run:
+    run = Run()
+    with app.app_context(), database(app).transaction() as session:
+        requested_by = _physician(app, session).user_id
+    for case_id in case_ids:
+        job_id, travellers = queue(app, case_id, requested_by)
+        before = len(caught)
+        with app.app_context():
+            cpu, wall = time.process_time(), time.perf_counter()
+            found = tasks.build_bundle(job_id)
+            run.wall += time.perf_counter() - wall
+            run.cpu += time.process_time() - cpu
+        if found is None or len(caught) != before + 1:
+            raise SystemExit(f"the export job of case {case_id} did not build a bundle")
+        run.cases += 1
+        run.travellers += travellers
+        run.megabytes += len(caught[-1]) / 1e6
+        run.archives.append(caught[-1])
+    return run
+
+
+def _share(stats: pstats.Stats, total: float) -> list[tuple[str, float]]:
+    found = []
+    for label, (file, name) in PARTS.items():
+        cumulative = sum(
+            row[3]
+            for (path, _line, func), row in stats.stats.items()  # type: ignore[attr-defined]
+            if path.endswith(file) and func == name
+        )
+        found.append((label, cumulative / total if total else 0.0))
+    return found
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cases", type=int, default=100)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=12)
     parser.add_argument("--travellers", type=int, default=4)
     parser.add_argument("--image-mb", type=float, default=8.0)
+    parser.add_argument("--profiled", type=int, default=2, help="first jobs run under cProfile")
+    parser.add_argument("--top", type=int, default=25, help="cProfile entries printed")
+    parser.add_argument("--database-url", help="default: SQLite in a temporary folder")
+    parser.add_argument("--save-profile", type=Path, help="write the cProfile data here")
+    parser.add_argument("--keep", action="store_true", help="keep the database and files")
     args = parser.parse_args()
+    logging.disable(logging.INFO)
+    tmp = Path(tempfile.mkdtemp(prefix="pmha-bench-export-"))
+    try:
+        run(args, tmp)
+    finally:
+        if not args.keep:  # about 1.4 GB at the defaults
+            shutil.rmtree(tmp, ignore_errors=True)
 
-    start = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
-    centre = envelope.make_key_pair("bench centre", start, start + dt.timedelta(days=30))
-    authority = envelope.make_key_pair("bench authority", start, start + dt.timedelta(days=30))
-    pictures = images(args.image_mb)
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
+    url = args.database_url or f"sqlite:///{tmp / 'bench.db'}"
+    app = create_app(config_for_tests(url, tmp / "var"))
+    with database(app).engine.begin() as conn:
+        migrate.upgrade(connection=conn)
+    started = time.perf_counter()
+    case_ids = seed(app, args.cases + args.profiled, args.travellers, args.image_mb)
     print(
-        f"{args.cases} cases x {args.travellers} travellers, images of "
-        f"{len(pictures[0]) / 1e6:.1f} MB; RSA-2048 keys, AES-256, SHA-256"
+        f"seeded {len(case_ids)} US cases x {args.travellers} travellers, each with a chest "
+        f"X-ray of ~{args.image_mb:g} MB, in {time.perf_counter() - started:.0f} s ({tmp})"
     )
 
-    spent = {"bundle": 0.0, "ceiling": 0.0, "import": 0.0}
-    megabytes = 0.0
-    for case in range(args.cases):
-        parts, travellers = [], []
-        for n in range(args.travellers):
-            more, told = traveller_parts(n, pictures[(case + n) % len(pictures)])
-            parts += more
-            travellers.append(told)
-        facts = manifest(parts, travellers)
+    caught: list[bytes] = []
+    pack = build.pack
 
-        t0 = time.perf_counter()
-        archive = build.pack(parts, facts)
-        sealed = envelope.seal(archive, centre, authority.certificate)
-        t1 = time.perf_counter()
-        envelope.encrypt_only(archive, authority.certificate)
-        t2 = time.perf_counter()
+    def catching_pack(*a: Any, **k: Any) -> bytes:
+        archive = pack(*a, **k)
+        caught.append(archive)
+        return archive
+
+    build.pack = catching_pack
+
+    profile = cProfile.Profile()
+    profiled = Run()
+    if args.profiled:
+        profile.enable()
+        profiled = run_jobs(app, case_ids[: args.profiled], caught)
+        profile.disable()
+
+    load = os.getloadavg()
+    job = run_jobs(app, case_ids[args.profiled :], caught)
+
+    with app.app_context(), database(app).transaction() as session:
+        from pmha.exports import keys
+
+        recipient = keys.recipient(session, "US", dt.date.today())
+        certificate = envelope.load_certificate(recipient.cert_pem.encode())
+    authority = keyring.pair("US authority")
+    centre = keyring.pair("PMHA IST test centre")
+    bare_wall = bare_cpu = check_wall = check_cpu = 0.0
+    for archive in job.archives:
+        cpu, wall = time.process_time(), time.perf_counter()
+        envelope.encrypt_only(archive, certificate)
+        bare_wall += time.perf_counter() - wall
+        bare_cpu += time.process_time() - cpu
+        sealed = envelope.seal(archive, centre, certificate)
+        cpu, wall = time.process_time(), time.perf_counter()
         signed = envelope.decrypt(sealed, [authority])
-        content = envelope.verify(signed, [centre.certificate]).content
-        files = receive.unpack(content)
+        files = receive.unpack(envelope.verify(signed, [centre.certificate]).content)
         receive.check_manifest(files)
         receive.check_contents(files)
-        t3 = time.perf_counter()
-        spent["bundle"] += t1 - t0
-        spent["ceiling"] += t2 - t1
-        spent["import"] += t3 - t2
-        megabytes += len(archive) / 1e6
+        check_wall += time.perf_counter() - wall
+        check_cpu += time.process_time() - cpu
+    end = os.getloadavg()
 
-    def line(name: str, what: str, unit: str) -> None:
-        seconds = spent[name]
+    mb = job.megabytes
+    print(
+        f"{job.cases} jobs timed, {job.travellers} travellers, {mb:.0f} MB of zipped content "
+        f"({mb / max(job.cases, 1):.1f} MB a bundle); load average {load[0]:.2f} at the start, "
+        f"{end[0]:.2f} {end[1]:.2f} {end[2]:.2f} at the end (2 CPUs)"
+    )
+    print(f"\n{'':42} {'MB/s':>7} {'trav/s':>7} {'wall s':>7} {'CPU s':>7} {'MB/CPU s':>8}")
+
+    def line(name: str, wall: float, cpu: float) -> None:
         print(
-            f"  {name:8} {megabytes / seconds:8.1f} MB/s {args.cases / seconds:8.2f} {unit}/s"
-            f"   ({seconds:.1f} s)  {what}"
+            f"{name:42} {mb / wall:7.1f} {job.travellers / wall:7.2f} {wall:7.1f} {cpu:7.1f} "
+            f"{mb / cpu:8.1f}"
         )
 
-    print(f"{megabytes:.0f} MB of zipped content in all")
-    line("ceiling", "bare CMS AES-256 envelope of the same bytes (cryptography)", "bundles")
-    line("bundle", "zip + manifest + CMS SignedData + EnvelopedData AES-256", "bundles")
-    line("import", "decrypt + verify + unpack + hashes + FHIR/VXU/DICOM checks", "imports")
-    print(f"  build+sign+encrypt runs at {spent['ceiling'] / spent['bundle']:.0%} of the ceiling")
+    line("baseline: bare CMS envelope, same bytes", bare_wall, bare_cpu)
+    line("export job (the Celery task, whole)", job.wall, job.cpu)
+    line("import checks of the same bundles", check_wall, check_cpu)
+    print(
+        f"\nthe job runs at {bare_wall / job.wall:.0%} of the baseline's MB/s "
+        f"({bare_cpu / job.cpu:.0%} by CPU time); "
+        f"{job.cpu / job.travellers * 1000:.0f} ms of CPU a traveller"
+    )
+
+    if args.profiled:
+        out = io.StringIO()
+        stats = pstats.Stats(profile, stream=out)
+        if args.save_profile:
+            stats.dump_stats(args.save_profile)
+        total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+        print(
+            f"\nprofile of the first {profiled.cases} jobs ({profiled.travellers} travellers, "
+            f"under cProfile, {total:.1f} s of profiled time), share of the job:"
+        )
+        for label, share in _share(stats, total):
+            print(f"  {share:6.1%}  {label}")
+        stats.sort_stats("cumulative").print_stats(args.top)
+        print("\n".join(out.getvalue().splitlines()[6:]))
+        out.truncate(0)
+        out.seek(0)
+        stats.sort_stats("tottime").print_stats(args.top)
+        print("\n".join(out.getvalue().splitlines()[6:]))
 
 
 if __name__ == "__main__":

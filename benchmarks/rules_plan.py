@@ -12,6 +12,7 @@ so compare CPU times between runs when the load differs.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from datetime import date, timedelta
@@ -107,6 +108,8 @@ def main() -> None:
     book = load_rules(RULES_DIR)
     print(f"rule files loaded and compiled in {1000 * (time.perf_counter() - start):.1f} ms")
     raw = [synthetic(rng) for _ in range(n)]
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)")
     print(f"{n:,} synthetic applicants, one core:")
     facts: list[Facts] = []
     baseline = timed(

@@ -34,7 +34,7 @@ from pmha.exports.immunization import (
 
 NOW = dt.datetime(2025, 3, 10, 12, 0)
 SENDER = Facility("IOMTR", application="PMHA")
-RECEIVER = Facility("USIIS", application="IIS")
+RECEIVER = Facility("US", application="IIS")  # the destination: its funding values (vxu.toml)
 GIVEN = [
     ("03", "MSD", "SC"),
     ("115", "SKB", "IM"),

@@ -8,21 +8,27 @@ from flask import Blueprint, Flask, Response, jsonify
 from flask_wtf.csrf import CSRFProtect
 
 from pmha.config import Config, ConfigError
+from pmha.core import file_crypto
 from pmha.core.auth import init_auth
 from pmha.core.db import init_db
 from pmha.core.http import init_http
+from pmha.core.i18n import init_i18n
 from pmha.core.tasks import init_celery
+from pmha.core.throttle import Throttle
 
 
 def _blueprints() -> list[Blueprint]:
+    from pmha.accounts.api import bp as accounts_api
     from pmha.accounts.views import bp as accounts_pages
     from pmha.audit.views import bp as audit_pages
     from pmha.cases.api import bp as cases_api
     from pmha.cases.views import bp as cases_pages
+    from pmha.documents.views import bp as documents_pages
     from pmha.exams.api import bp as exams_api
     from pmha.exams.lab_api import bp as labs_api
     from pmha.exams.radiology_api import bp as radiology_api
     from pmha.exams.views import bp as exams_pages
+    from pmha.exports.api import bp as exports_api
     from pmha.exports.views import bp as exports_pages
     from pmha.tb_dot.api import bp as tb_dot_api
     from pmha.tb_dot.views import bp as tb_dot_pages
@@ -38,11 +44,14 @@ def _blueprints() -> list[Blueprint]:
     return [
         web_pages,
         accounts_pages,
+        accounts_api,
         cases_pages,
         workflow_pages,
         exams_pages,
         exports_pages,
+        exports_api,
         vaccines_pages,
+        documents_pages,
         audit_pages,
         cases_api,
         workflow_api,
@@ -80,8 +89,15 @@ def create_app(config: Config | None = None) -> Flask:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     _load_rules(app, config)
+    file_crypto.register(config.STORAGE_DIR, file_crypto.FileCipher.from_text(config.FILE_KEYS))
     init_db(app, config.DATABASE_URL, config.AUDIT_KEY)
     init_http(app)
+    app.extensions["pmha.throttle"] = Throttle(
+        config.throttle_storage,
+        per_client=config.THROTTLE_PER_CLIENT,
+        per_account=config.THROTTLE_PER_ACCOUNT,
+    )
+    init_i18n(app)
     from pmha.accounts.web_auth import actor_from_session, actor_from_token
 
     init_auth(app, token_loader=actor_from_token, session_loader=actor_from_session)

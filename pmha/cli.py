@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
-from flask import Flask
 from sqlalchemy import select
 
-from pmha.config import Config, ConfigError
-from pmha.core.auth import Actor, Role
+from pmha.cli_app import app_from_env as _app
+from pmha.cli_app import fail as _fail
+from pmha.cli_app import operator as _operator
+from pmha.core.auth import Role
 from pmha.core.errors import AppError
-
-
-def _app() -> Flask:
-    from pmha.app import create_app
-
-    try:
-        return create_app(Config.from_env())
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-def _fail(exc: AppError) -> click.ClickException:
-    fields = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in (exc.errors or {}).items())
-    return click.ClickException(f"{exc.detail}{' (' + fields + ')' if fields else ''}")
-
-
-def _operator() -> Actor:
-    return Actor.system(f"cli:{getpass.getuser()}")
 
 
 @click.group()
@@ -198,7 +180,7 @@ def users_reset_password(username: str) -> None:
 @users.command("token")
 @click.argument("username")
 @click.option("--name", required=True, help="What the token is for, e.g. 'EDN export'")
-@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 365))
 def users_token(username: str, name: str, days: int) -> None:
     """Issue an API bearer token; it is printed once and never stored."""
     from pmha.accounts import service
@@ -208,6 +190,45 @@ def users_token(username: str, name: str, days: int) -> None:
         username, lambda s, u: out.append(service.create_token(s, _operator(), u, name, days))
     )
     click.echo(out[0])
+
+
+@users.command("tokens")
+@click.argument("username")
+def users_tokens(username: str) -> None:
+    """List a user's API tokens: id, name, state, created, expires, last used."""
+    from pmha.accounts import service
+
+    rows: list[str] = []
+
+    def collect(session: Any, user: Any) -> None:
+        for t in service.tokens_of(session, user):
+            used = t.last_used_at.strftime("%Y-%m-%d %H:%M") if t.last_used_at else "never"
+            expires = t.expires_at.strftime("%Y-%m-%d") if t.expires_at else "-"
+            rows.append(
+                f"{t.id}  {service.token_state(t):<8} {t.created_at:%Y-%m-%d}  "
+                f"expires {expires}  last used {used}  {t.name}"
+            )
+
+    _user_verb(username, collect)
+    click.echo("\n".join(rows) if rows else f"{username} has no tokens")
+
+
+@users.command("revoke-token")
+@click.argument("username")
+@click.option("--token", "token_id", type=click.UUID, help="The token's id (see `users tokens`)")
+@click.option("--all", "every", is_flag=True, help="Revoke every live token of the user")
+def users_revoke_token(username: str, token_id: Any, every: bool) -> None:
+    """Revoke one token of a user, or all of them (audited)."""
+    from pmha.accounts import service
+
+    if (token_id is None) == (not every):
+        raise click.UsageError("Give either --token ID or --all.")
+    counts: list[int] = []
+    _user_verb(
+        username,
+        lambda s, u: counts.append(service.revoke_tokens(s, _operator(), u, token_id)),
+    )
+    click.echo(f"revoked {counts[0]} token(s) of {username}")
 
 
 @users.command("list")
@@ -237,6 +258,15 @@ def demo_seed(families: int) -> None:
     from pmha.core.db import database
 
     app = _app()
+    if app.extensions["pmha.config"].production:
+        # Synthetic people beside real ones would be a hazard (and a production centre has no
+        # use for demo passwords): refused in words, never half-seeded.
+        click.echo(
+            "Demo data is for development and training; it is never seeded into production "
+            "(PMHA_ENV=production). Use a separate development database.",
+            err=True,
+        )
+        sys.exit(2)
     db = database(app)
     with db.transaction() as session:
         created = demo_data.seed(session, families=families)
@@ -263,21 +293,51 @@ def audit() -> None:
 
 @audit.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain; exits 1 and names the first broken event if it is broken."""
+    """Check the hash chain against itself and the signed checkpoints kept in storage; when it
+    is intact, seal it with a new checkpoint. Exits 1 and names the first broken event."""
+    from pmha.audit import service
+    from pmha.core.db import database
+
+    app = _app()
+    storage = Path(app.extensions["pmha.config"].STORAGE_DIR)
+    with database(app).transaction() as session:
+        result = service.verify_and_checkpoint(session, storage)
+    if result.ok:
+        click.echo(result.summary)  # "...; N events not yet sealed" when the sealer is behind
+        click.echo(
+            f"checked against {result.checkpoints} checkpoint(s); sealed with a new one",
+            err=True,
+        )
+        return
+    click.echo(result.summary, err=True)
+    sys.exit(1)
+
+
+@audit.command("seal")
+def audit_seal() -> None:
+    """Chain the audit events written but not yet sealed (what the beat does every minute)."""
     from pmha.audit import service
     from pmha.core.db import database
 
     with database(_app()).transaction() as session:
-        result = service.verify(session)
-    if result.ok:
-        click.echo(f"audit chain intact: {result.events} events")
-        return
-    click.echo(
-        f"audit chain BROKEN at event {result.broken_seq}: {result.reason} "
-        f"({result.events} events verified before it)",
-        err=True,
-    )
-    sys.exit(1)
+        count = service.seal(session)
+    click.echo(f"sealed {count} audit events")
+
+
+@main.group()
+def jobs() -> None:
+    """Background jobs: the outbox and stuck jobs."""
+
+
+@jobs.command("sweep")
+def jobs_sweep() -> None:
+    """Send the outbox's unsent jobs and queue again those whose worker died (the beat does
+    this every minute)."""
+    from pmha.core.tasks import sweep_now
+
+    app = _app()
+    with app.app_context():
+        click.echo(f"jobs sweep: {sweep_now(app)}")
 
 
 @main.command("serve")
@@ -295,14 +355,20 @@ def serve(host: str, port: int) -> None:
 def _register_domain_commands() -> None:
     from pmha.exports.cli import exports, import_command
     from pmha.rules.cli import rules
-    from pmha.travel.cli import verify
+    from pmha.travel.cli import certificates_group, verify
     from pmha.vaccines.cdsi.cli import vaccines
 
     main.add_command(exports)
     main.add_command(import_command)
     main.add_command(rules)
     main.add_command(verify)
+    main.add_command(certificates_group)
     main.add_command(vaccines)
+    from pmha.core.backup_cli import backup
+    from pmha.core.files_cli import files
+
+    main.add_command(backup)
+    main.add_command(files)
 
 
 _register_domain_commands()

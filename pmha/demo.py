@@ -350,6 +350,19 @@ def _progress(
         found = record(todo[0].code, vocab.reassuring(todo[0].code))
 
 
+# Synthetic full names: what a signed record shows (issue 18: a name, not a username); Turkish
+# names keep their dotless i (hence the noqa).
+DEMO_NAMES = {
+    Role.PANEL_PHYSICIAN: "Selin Aydın",  # noqa: RUF001
+    Role.NURSE: "Elif Şahin",
+    Role.RADIOLOGIST: "Murat Koç",
+    Role.LAB_TECHNICIAN: "Hasan Yıldız",  # noqa: RUF001
+    Role.OPERATIONS: "Zeynep Arslan",
+    Role.DOT_WORKER: "Emre Doğan",
+    Role.RECEIVING_AUTHORITY: "Jordan Miller",
+    Role.AUDITOR: "Deniz Kaya",
+    Role.ADMIN: "Can Öztürk",
+}
 # Synthetic professional registration numbers (shown on what the demo staff sign).
 DEMO_REGISTRATION = {
     Role.PANEL_PHYSICIAN: "DEMO-MD-0001",
@@ -391,7 +404,7 @@ def seed(
             session,
             system,
             username=username,
-            full_name=f"Demo {role.value.replace('_', ' ')}",
+            full_name=DEMO_NAMES[role],
             password=password,
             roles=[role],
             site_codes=[]
@@ -432,6 +445,8 @@ def seed(
         session.flush()
         session.expire_all()  # the inputs were plain strings: read the enums back
         for n, applicant in enumerate(case.applicants):
+            if LANGUAGE.get(applicant.nationality) == "ar":  # their documents print in Arabic
+                applicant.preferred_language = "ar"
             # Only the principal carries the TB finding; the rest of the family is well.
             told = story if n == 0 or story not in {SUGGESTIVE, CLASS_A} else CLEARED
             _progress(session, clinic, rules, applicant, told, today, show)
@@ -457,7 +472,8 @@ def seed(
         today,
         synthetic_family,
         make=through_record,
-        issuer=trusted_signature(users[Role.OPERATIONS], "travel:write"),
+        # a clearance certificate names a registered physician as its signatory [issue 17]
+        issuer=trusted_signature(users[Role.PANEL_PHYSICIAN], "travel:write"),
     )
     path = _credentials_file()
     path.parent.mkdir(parents=True, exist_ok=True)

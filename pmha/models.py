@@ -5,6 +5,7 @@ def load_all() -> None:
     from pmha.accounts import models as _accounts  # noqa: F401
     from pmha.cases import models as _cases  # noqa: F401
     from pmha.core import audit as _audit  # noqa: F401
+    from pmha.core import outbox as _outbox  # noqa: F401
     from pmha.exams import attachments as _attachments  # noqa: F401
     from pmha.exams import labs as _labs  # noqa: F401
     from pmha.exams import models as _exams  # noqa: F401

@@ -22,12 +22,15 @@ import secrets
 import sys
 from pathlib import Path
 
+from pmha.core import file_crypto
 from pmha.exams import dicom
 from tests.exams import dicom_factory as factory
 
 work = Path(sys.argv[1])
-for sub in ("original", "deidentified"):
+for sub in ("original", "stored", "deidentified"):
     (work / sub).mkdir()
+# storage keeps files encrypted at rest (pmha.core.file_crypto): what it gives back is checked
+file_crypto.register(work / "storage", file_crypto.FileCipher.from_text(file_crypto.new_key_text("ci")))
 mapper = dicom.UidMapper(secrets.token_bytes(32))
 variants = {
     "cr-mono2": {},
@@ -44,7 +47,8 @@ files |= {"study-cr": cr, "study-sc": sc}
 for name, data in files.items():
     dicom.inspect(data)
     (work / "original" / f"{name}.dcm").write_bytes(data)
-    dicom.store(data, work / "store")
+    digest = dicom.store(data, work / "storage" / "dicom").stem
+    (work / "stored" / f"{name}.dcm").write_bytes(dicom.load(digest, work / "storage" / "dicom"))
     (work / "deidentified" / f"{name}.dcm").write_bytes(dicom.deidentify(data, mapper))
 print(f"check-dicom: wrote {len(files)} synthetic images, stored and de-identified")
 PY
@@ -60,7 +64,7 @@ while IFS= read -r -d '' file; do
     echo "check-dicom: ${file#"$work"/} (exit $status)"
     grep "Error" <<<"$output" | sed 's/^/    /' || true
   fi
-done < <(find "$work" -name '*.dcm' -print0 | sort -z)
+done < <(find "$work/original" "$work/stored" "$work/deidentified" -name '*.dcm' -print0 | sort -z)
 
 echo "check-dicom: dciodvfy checked $checked files: $failed with errors"
 [ "$checked" -gt 0 ] && [ "$failed" -eq 0 ]

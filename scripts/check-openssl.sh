@@ -28,6 +28,7 @@ from pmha.accounts.models import User
 from pmha.app import create_app
 from pmha.cases.models import FamilyCase
 from pmha.config import Config
+from pmha.core import file_crypto
 from pmha.core.db import database, utcnow
 from pmha.exports import build, envelope, keys, service
 from pmha.exports.models import ExportJob
@@ -49,7 +50,8 @@ with app.app_context():
         job = s.get(ExportJob, job_id)
         assert job.bundle_id is not None, f"the export job failed: {job.error_code}"
         path = build.bundle_path(Path(app.extensions["pmha.config"].STORAGE_DIR), job.bundle_id)
-        (work / "bundle.p7m").write_bytes(path.read_bytes())
+        # what a download hands the authority (storage keeps it encrypted at rest)
+        (work / "bundle.p7m").write_bytes(file_crypto.read(path))
         authority = keys.decryption_keys(s, "US")[0]
         (work / "authority.pem").write_bytes(envelope.cert_pem(authority.certificate))
         (work / "authority.key").write_bytes(envelope.key_pem(authority.private_key))

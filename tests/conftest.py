@@ -44,7 +44,9 @@ def config_for_tests(url: str, var_dir: Path, **overrides: Any) -> Config:
         TESTING=True,
         SECRET_KEY=secrets.token_urlsafe(32),
         AUDIT_KEY=secrets.token_urlsafe(32),
-        **overrides,
+        # One app serves every test of a worker from one address: the throttle's counts would
+        # carry from test to test. Its own tests switch it on (tests/accounts/test_hardening.py).
+        **({"THROTTLE_PER_CLIENT": "", "THROTTLE_PER_ACCOUNT": ""} | overrides),
     )
     config.finish()
     return config
@@ -61,6 +63,19 @@ def _cheap_password_hashing() -> Iterator[None]:
     service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     yield
     service._hasher = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _file_key_for_temporary_storage(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Stored files are encrypted at rest (pmha.core.file_crypto) under a registered storage
+    root. Apps register their own; tests that hand a service a temporary folder as storage
+    get one key for the whole temporary tree."""
+    from pmha.core import file_crypto
+
+    file_crypto.register(
+        tmp_path_factory.getbasetemp(),
+        file_crypto.FileCipher.from_text(file_crypto.new_key_text("tests")),
+    )
 
 
 def worker_database(url: str, worker: str) -> str:
@@ -120,6 +135,9 @@ def empty_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture()
 def connection(app: Flask) -> Iterator[Connection]:
     """Everything a test does happens in one transaction that is rolled back afterwards."""
+    # Jobs asked outside a request go through the current Celery app: the suite's, not the
+    # last app another test made (a migrations test's app points at a database since dropped).
+    app.extensions["celery"].set_current()
     db = database(app)
     conn = db.engine.connect()
     outer = conn.begin()

@@ -93,7 +93,9 @@ def test_permission_table_matches_the_issue(role: Role, permission: str, allowed
 def test_roles_outside_the_clinic_hold_only_their_one_permission(
     role: Role, exactly: list[str]
 ) -> None:
-    assert permissions_of(frozenset({role})) == exactly
+    # Besides revoking the token they call with ("tokens:own", issue 19), which reads nothing.
+    held = [p for p in permissions_of(frozenset({role})) if p != "tokens:own"]
+    assert held == exactly
 
 
 def test_an_unknown_permission_is_a_programming_error() -> None:
@@ -168,6 +170,10 @@ class Route:
     # Roles (of `allowed`) for which this body succeeds, when the record decides the rest:
     # e.g. only a physician records a physical exam; others who may record results get 403.
     succeeds: frozenset[str] | None = None
+
+
+def _token_id(c: Ctx, role: str) -> uuid.UUID:
+    return uuid.UUID(hex=c.world.tokens[role].split("_")[1])
 
 
 def _new_family(**overrides: Any) -> dict[str, Any]:
@@ -257,6 +263,8 @@ def _record(c: Ctx, tail: str) -> str:
 
 CASE_404 = {"foreign": RECORD, "not_found": "cases.not_found"}
 APPLICANT_404 = {"foreign": RECORD, "not_found": "applicants.not_found"}
+BUNDLE_404 = {"foreign": RECORD, "not_found": "exports.bundle_not_found"}
+EXPORTERS = frozenset({"panel_physician", "operations"})
 
 # fmt: off
 ROUTES: list[Route] = [
@@ -296,6 +304,17 @@ ROUTES: list[Route] = [
     Route("accounts.reset_password", "POST", PAGE, ADMIN, 302,
           lambda c: "/admin/users/t_nurse/password",
           body=lambda c: {"password": "another-long-password"}),
+    Route("accounts.revoke_token", "POST", PAGE, ADMIN, 302,
+          lambda c: f"/admin/users/t_nurse/tokens/{_token_id(c, 'nurse')}/revoke",
+          body=lambda c: {}),
+    Route("accounts.revoke_all_tokens", "POST", PAGE, ADMIN, 302,
+          lambda c: "/admin/users/t_nurse/tokens/revoke", body=lambda c: {}),
+    Route("accounts_api.list_tokens", "GET", API, ADMIN, 200,
+          lambda c: "/api/v1/users/t_nurse/tokens"),
+    Route("accounts_api.revoke_tokens", "POST", API, ADMIN, 200,
+          lambda c: "/api/v1/users/t_nurse/tokens/revoke", body=lambda c: {}),
+    Route("accounts_api.revoke_own_token", "POST", API, EVERY_ROLE, 200,
+          lambda c: "/api/v1/token/revoke"),
     Route("audit.events", "GET", PAGE, AUDITOR, 200, lambda c: "/audit"),
 
     Route("cases_api.list_cases", "GET", API, CASE_READERS, 200, lambda c: "/api/v1/cases",
@@ -369,7 +388,7 @@ ROUTES: list[Route] = [
                           "specimen_number": c.order.accession},
           succeeds=frozenset({"panel_physician", "lab_technician"}), foreign=RECORD,
           not_found="labs.order_not_found"),
-    Route("labs_api.record_consent", "POST", API, EXAM_WRITERS, 201,
+    Route("labs_api.record_consent", "POST", API, EXAM_WRITERS | LAB_WRITERS, 201,
           lambda c: f"{_applicant(c)}/consents",
           body=lambda c: {"kind": "hiv_test", "given": True, "date": date.today().isoformat()},
           **APPLICANT_404),
@@ -439,9 +458,17 @@ ROUTES: list[Route] = [
                           "date": date.today().isoformat(),
                           "specimen_number": c.order.accession},
           succeeds=frozenset({"panel_physician", "lab_technician"}), foreign=RECORD),
-    Route("exams.record_consent", "POST", PAGE, EXAM_WRITERS, 302,
+    # Consent is recorded by whoever collects: nurse, physician or lab technician (issue 18).
+    Route("exams.record_consent", "POST", PAGE, EXAM_WRITERS | LAB_WRITERS, 302,
           lambda c: _record(c, "labs/consents"),
           body=lambda c: {"kind": "hiv_test", "given": "yes", "date": date.today().isoformat()},
+          foreign=RECORD),
+    # Only cases with open orders are listed (the foreign case has none): sites are checked
+    # in tests/exams/test_lab_desk.py.
+    Route("exams.lab_worklist", "GET", PAGE, LAB_WRITERS, 200,
+          lambda c: "/worklists/lab/orders"),
+    Route("exams.mark_collected", "POST", PAGE, LAB_WRITERS, 302,
+          lambda c: f"/worklists/lab/orders/{c.order.id}/collected", body=lambda c: {},
           foreign=RECORD),
     Route("exams.xrays", "GET", PAGE, RADIOLOGY_READERS, 200, lambda c: _record(c, "xrays"),
           foreign=RECORD),
@@ -452,6 +479,11 @@ ROUTES: list[Route] = [
           lambda c: f"/xrays/{c.study.id}", foreign=RECORD),
     Route("exams.xray_image", "GET", PAGE, RADIOLOGY_READERS, 200,
           lambda c: f"/xrays/{c.study.id}/image.png", foreign=RECORD),
+    Route("exams.xray_pixels", "GET", PAGE, RADIOLOGY_READERS, 200,
+          lambda c: f"/xrays/{c.study.id}/pixels", foreign=RECORD),
+    # Only unread studies are listed; sites are checked in tests/exams/test_worklists.py.
+    Route("exams.xray_worklist", "GET", PAGE, RADIOLOGIST, 200,
+          lambda c: "/worklists/radiology/studies"),
     Route("exams.xray_thumbnail", "GET", PAGE, RADIOLOGY_READERS, 200,
           lambda c: f"/xrays/{c.study.id}/thumbnail.png", foreign=RECORD),
     Route("exams.confirm_xray_identity", "POST", PAGE, RADIOLOGIST, 302,
@@ -564,6 +596,20 @@ ROUTES: list[Route] = [
     Route("vaccines.remove_condition", "POST", PAGE, VACCINATORS, 302,
           lambda c: _record(c, f"vaccinations/conditions/{c.condition.id}/remove"),
           body=lambda c: {"reason": "entered on the wrong applicant"}, foreign=RECORD),
+    # Documents in the applicant's language (issue 18): the page, the applicant's language,
+    # the consent forms, and the user's own language.
+    Route("documents.applicant_documents", "GET", PAGE, CASE_READERS, 200,
+          lambda c: _record(c, "documents?lang=ar"), foreign=RECORD),
+    Route("documents.applicant_language", "POST", PAGE, CASE_WRITERS, 302,
+          lambda c: _record(c, "language"), body=lambda c: {"language": "tr"}, foreign=RECORD),
+    Route("documents.consent_form", "GET", PAGE, LAB_READERS, 200,
+          lambda c: _record(c, "consent-forms/hiv_test.pdf?lang=tr"), foreign=RECORD),
+    # The principal has no specialist appointment booked: 409 after the checks.
+    Route("documents.appointment_letter", "GET", PAGE, EXAM_READERS, 409,
+          lambda c: _record(c, "appointment-letter.pdf?lang=ar"), foreign=RECORD),
+    Route("documents.my_language", "GET", PAGE, EVERY_ROLE, 200, lambda c: "/account/language"),
+    Route("documents.my_language", "POST", PAGE, EVERY_ROLE, 302, lambda c: "/account/language",
+          body=lambda c: {"language": "ar"}),
     Route("vaccines.record_pdf", "GET", PAGE, VACCINATORS, 200,
           lambda c: _record(c, "vaccinations/record.pdf"), foreign=RECORD),
     Route("vaccines.queue", "GET", PAGE, VACCINATORS, 200, lambda c: "/vaccinations"),
@@ -644,6 +690,43 @@ ROUTES: list[Route] = [
     # The stand-in arrival lists no file: its first file answers 404 after the checks.
     Route("exports.arrival_file", "GET", PAGE, frozenset({"receiving_authority"}), 404,
           lambda c: f"/arrivals/{_imported_bundle(c)}/files/0"),
+    Route("exports.search_arrivals", "POST", PAGE, frozenset({"receiving_authority"}), 200,
+          lambda c: "/arrivals/search", body=lambda c: {"name": "Nasser"}),
+    # bundles over the API (issue 17): the centre's case bundles and jobs; the bundle row is
+    # addressed to US, the test authority's destination; the foreign physician sees none of it.
+    Route("exports_api.list_case_bundles", "GET", API, EXPORTERS, 200,
+          lambda c: f"{_case(c)}/bundles", **CASE_404),
+    # No authority certificate is registered here: the build is refused (409) after the checks.
+    Route("exports_api.create_bundle", "POST", API, EXPORTERS, 409,
+          lambda c: f"{_case(c)}/bundles", **CASE_404),
+    Route("exports_api.read_export_job", "GET", API, EXPORTERS, 200,
+          lambda c: f"/api/v1/export-jobs/{_export_job(c)}", foreign=RECORD,
+          not_found="exports.job_not_found"),
+    Route("exports_api.list_bundles", "GET", API, frozenset({"receiving_authority"}), 200,
+          lambda c: "/api/v1/bundles"),
+    Route("exports_api.read_bundle", "GET", API, EXPORTERS | {"receiving_authority"}, 200,
+          lambda c: f"/api/v1/bundles/{_export_bundle(c)}", **BUNDLE_404),
+    # The bundle row has no file here: its download answers 404 (exports.file_missing).
+    Route("exports_api.download_bundle", "GET", API, EXPORTERS | {"receiving_authority"}, 404,
+          lambda c: f"/api/v1/bundles/{_export_bundle(c)}/content", **BUNDLE_404),
+    Route("exports_api.record_bundle_event", "POST", API, EXPORTERS | {"receiving_authority"},
+          201, lambda c: f"/api/v1/bundles/{_export_bundle(c)}/events",
+          body=lambda c: {"event": "acknowledged"}, **BUNDLE_404),
+    # Not a bundle: refused (422) after the permission check.
+    Route("exports_api.import_arrival", "POST", API, frozenset({"receiving_authority"}), 422,
+          lambda c: "/api/v1/arrivals", upload=lambda c: b"not a bundle",
+          upload_type="application/pkcs7-mime"),
+    Route("exports_api.list_arrivals", "GET", API, frozenset({"receiving_authority"}), 200,
+          lambda c: "/api/v1/arrivals"),
+    Route("exports_api.search_arrivals", "POST", API, frozenset({"receiving_authority"}), 200,
+          lambda c: "/api/v1/arrivals/search", body=lambda c: {"name": "Nasser"}),
+    Route("exports_api.read_arrival", "GET", API, frozenset({"receiving_authority"}), 200,
+          lambda c: f"/api/v1/arrivals/{_imported_bundle(c)}"),
+    Route("exports_api.read_arrival_traveller", "GET", API, frozenset({"receiving_authority"}),
+          200, lambda c: f"/api/v1/arrival-travellers/{_imported_traveller(c)}"),
+    Route("exports_api.read_arrival_traveller_fhir", "GET", API,
+          frozenset({"receiving_authority"}), 200,
+          lambda c: f"/api/v1/arrival-travellers/{_imported_traveller(c)}/fhir"),
     # departures (pmha/travel): the home case booked on a home-site departure
     # (tests/travel/routes.py); its principal is not cleared, so a certificate is refused (409)
     # and no treatment applies (422)
@@ -679,6 +762,9 @@ ROUTES: list[Route] = [
     Route("travel.verify", "GET", PUBLIC, EVERY_ROLE, 200, lambda c: "/verify"),
     Route("travel.verify", "POST", PUBLIC, EVERY_ROLE, 200, lambda c: "/verify",
           body=lambda c: {"code": "TRV-AAAA-BBBB-CCCC"}),
+    # The published certificate keys (public keys only), for verifiers offline [issue 17].
+    Route("travel.certificate_keys", "GET", PUBLIC, EVERY_ROLE, 200,
+          lambda c: "/.well-known/pmha-certificate-keys"),
     Route("travel_api.list_departures", "GET", API, CLEARANCE_READERS, 200,
           lambda c: "/api/v1/departures"),
     Route("travel_api.create_departure", "POST", API, TRAVEL_WRITERS, 201,
@@ -1132,4 +1218,43 @@ def _imported_bundle(c: Ctx) -> uuid.UUID:
         session.add(found)
         session.commit()
         c.imported_bundle = found  # type: ignore[attr-defined]
+    return found.id
+
+
+def _export_job(c: Ctx) -> uuid.UUID:
+    """A finished export job of the home case (made once per test)."""
+    from sqlalchemy.orm import object_session
+
+    from pmha.exports.models import ExportJob, JobState
+
+    found = getattr(c, "export_job", None)
+    if found is None:
+        session = object_session(c.case)
+        assert session is not None
+        found = ExportJob(case_id=c.case.id, site_id=c.case.site_id, state=JobState.FAILED,
+                          step="failed", error_code="exports.invalid_content")  # fmt: skip
+        session.add(found)
+        session.commit()
+        c.export_job = found  # type: ignore[attr-defined]
+    return found.id
+
+
+def _imported_traveller(c: Ctx) -> uuid.UUID:
+    """A traveller of the US authority's stand-in arrival, with a minimal FHIR document."""
+    from sqlalchemy.orm import object_session
+
+    from pmha.exports.models import ImportedTraveller
+
+    found = getattr(c, "imported_traveller", None)
+    if found is None:
+        session = object_session(c.case)
+        assert session is not None
+        found = ImportedTraveller(
+            import_id=_imported_bundle(c), family_name="Nasser", given_names="Layla",
+            birth_date=date(1990, 6, 1), clearance="cleared", classifications=[], follow_up=[],
+            fhir={"resourceType": "Bundle", "type": "document", "entry": []},
+        )  # fmt: skip
+        session.add(found)
+        session.commit()
+        c.imported_traveller = found  # type: ignore[attr-defined]
     return found.id

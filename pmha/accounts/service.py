@@ -8,12 +8,14 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
+from zxcvbn import zxcvbn
 
 from pmha.accounts.models import ApiToken, LoginSession, User, UserRole, UserSite
 from pmha.cases.models import Destination, Site
@@ -52,9 +54,40 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def check_password_strength(password: str) -> None:
+def password_problem(password: str, *, username: str = "", full_name: str = "") -> str | None:
+    """Why a password may not be used, in words; None when it may (OWASP ASVS 4.0 V2.1).
+
+    At least 12 characters (2.1.1), any characters allowed (2.1.4), not the username or the
+    person's name, and not easy to guess: zxcvbn (Dropbox's estimator, with its lists of common
+    passwords, words and keyboard patterns) must score it 3 of 4 or more (2.1.7's intent, offline).
+    """
     if len(password) < MIN_PASSWORD:
-        raise ValidationFailed(errors={"password": [f"Use at least {MIN_PASSWORD} characters."]})
+        return f"Use at least {MIN_PASSWORD} characters."
+    if not password.strip():
+        return "A password cannot be only spaces."
+    folded = password.casefold()
+    if username and username.casefold() in folded:
+        return "A password cannot contain the username."
+    if any(len(part) > 3 and part.casefold() in folded for part in full_name.split()):
+        return "A password cannot contain the person's name."
+    if _easy_to_guess(password):
+        return (
+            "This password is too easy to guess (a common password, word or pattern). "
+            "Use a longer phrase of unrelated words."
+        )
+    return None
+
+
+@lru_cache(maxsize=256)
+def _easy_to_guess(password: str) -> bool:
+    # zxcvbn's time grows with length (up to ~10 ms); the first 64 characters decide.
+    return bool(zxcvbn(password[:64])["score"] < 3)
+
+
+def check_password_strength(password: str, *, username: str = "", full_name: str = "") -> None:
+    problem = password_problem(password, username=username, full_name=full_name)
+    if problem:
+        raise ValidationFailed(errors={"password": [problem]})
 
 
 def actor_for(user: User, *, ip: str | None, request_id: str | None, via: str) -> Actor:
@@ -67,7 +100,15 @@ def actor_for(user: User, *, ip: str | None, request_id: str | None, via: str) -
         request_id=request_id,
         via=via,
         destination=user.destination,
+        extra={"full_name": user.full_name},
     )
+
+
+def display_name(actor: Actor) -> str:
+    """The acting user's full name as their account gives it, for what they sign or confirm
+    (issue 18: never a username on a signed record); the username for system actors."""
+    name = actor.extra.get("full_name")
+    return str(name) if name else actor.username
 
 
 def create_user(
@@ -101,8 +142,9 @@ def create_user(
             errors["destination"] = ["A receiving authority needs its destination (US, CA, ...)."]
     elif not site_codes and set(roles) - {Role.ADMIN, Role.AUDITOR}:
         errors["sites"] = ["Staff roles need at least one site."]
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = [f"Use at least {MIN_PASSWORD} characters."]
+    problem = password_problem(password, username=username, full_name=full_name)
+    if problem:
+        errors["password"] = [problem]
     if errors:
         raise ValidationFailed(errors=errors)
     user = User(
@@ -162,6 +204,9 @@ def authenticate(
         audit.record(session, anonymous, "login_failed", "user", None)
         return None
     if user.locked_until is not None and user.locked_until > now:
+        # The same work as every other failure: the answer's timing must not tell that the
+        # account exists and is locked.
+        _verify(_DUMMY_HASH, password)
         audit.record(session, anonymous, "login_refused_locked", "user", user.id)
         return None
     if not _verify(user.password_hash, password):
@@ -231,16 +276,24 @@ def user_for_session(session: Session, secret: str, policy: LoginPolicy) -> User
     return row.user
 
 
+# ASVS 3.5: tokens expire. An integration asks for a new one at least yearly; 90 days unless
+# the operator says otherwise.
+TOKEN_DAYS = 90
+TOKEN_MAX_DAYS = 365
+
+
 def create_token(
-    session: Session, actor: Actor, user: User, name: str, days: int | None = 365
+    session: Session, actor: Actor, user: User, name: str, days: int = TOKEN_DAYS
 ) -> str:
     """Issue a bearer token; the plain value is shown once and never stored."""
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise ValidationFailed(errors={"days": [f"A token lasts from 1 to {TOKEN_MAX_DAYS} days."]})
     secret = secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,
         name=name,
         secret_hash=_sha256(secret),
-        expires_at=utcnow() + timedelta(days=days) if days else None,
+        expires_at=utcnow() + timedelta(days=days),
     )
     session.add(token)
     session.flush()
@@ -274,6 +327,59 @@ def user_for_token(session: Session, value: str) -> User | None:
     return token.user
 
 
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """A user's tokens, newest first, with when each was last used."""
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+        )
+    )
+
+
+def token_state(token: ApiToken) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at < utcnow():
+        return "expired"
+    return "live"
+
+
+def revoke_presented_token(session: Session, actor: Actor, authorization: str) -> int:
+    """Revoke the bearer token of this request (the caller's own)."""
+    _, _, value = authorization.partition(" ")
+    parts = value.strip().split("_", 2)
+    token = session.get(ApiToken, uuid.UUID(hex=parts[1])) if len(parts) == 3 else None
+    if token is None or token.user_id != actor.user_id:
+        raise NotFound("This request carries no token of yours.", code="tokens.not_found")
+    user = session.get(User, token.user_id)
+    assert user is not None
+    return revoke_tokens(session, actor, user, token.id, because="revoked by its holder")
+
+
+def revoke_tokens(
+    session: Session,
+    actor: Actor,
+    user: User,
+    token_id: uuid.UUID | None = None,
+    *,
+    because: str = "revoked",
+) -> int:
+    """Revoke one token of the user (`token_id`) or all that are still live; audited. Returns
+    how many were revoked. NotFound when `token_id` is not one of the user's."""
+    where = [ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)]
+    if token_id is not None:
+        token = session.get(ApiToken, token_id)
+        if token is None or token.user_id != user.id:
+            raise NotFound("This user has no such token.", code="tokens.not_found")
+        where.append(ApiToken.id == token_id)
+    now, count = utcnow(), 0
+    for token in session.scalars(select(ApiToken).where(*where)):
+        token.revoked_at = now
+        count += 1
+        audit.record(session, actor, "revoke", "api_token", token.id, details={"because": because})
+    return count
+
+
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     if user is None:
@@ -297,6 +403,8 @@ def set_active(session: Session, actor: Actor, user: User, active: bool) -> None
             )
         ):
             row.ended_at = utcnow()
+        # Reactivating must not revive old tokens: they end with the account.
+        revoke_tokens(session, actor, user, because="account deactivated")
     audit.record(
         session,
         actor,
@@ -316,13 +424,14 @@ def unlock(session: Session, actor: Actor, user: User) -> None:
 
 
 def reset_password(session: Session, actor: Actor, user: User, password: str) -> None:
-    """Set a new password; every open session of the user ends."""
-    check_password_strength(password)
+    """Set a new password; every open session and every token of the user ends."""
+    check_password_strength(password, username=user.username, full_name=user.full_name)
     user.password_hash = hash_password(password)
     for row in session.scalars(
         select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
     ):
         row.ended_at = utcnow()
+    revoke_tokens(session, actor, user, because="password reset")
     audit.record(session, actor, "reset_password", "user", user.id)
 
 

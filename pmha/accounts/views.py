@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
@@ -9,11 +10,12 @@ from marshmallow import fields, validate
 from werkzeug.wrappers import Response
 
 from pmha.accounts import service
-from pmha.accounts.web_auth import SESSION_KEY, policy
+from pmha.accounts.api import token_row
+from pmha.accounts.web_auth import SESSION_KEY, policy, throttle
 from pmha.cases.models import Destination
 from pmha.core.auth import Actor, Role, actor, current_actor, require
 from pmha.core.db import get_session
-from pmha.core.errors import AppError
+from pmha.core.errors import AppError, TooManyRequests
 from pmha.core.forms import app_error_fields, load_form
 from pmha.core.http import client_ip, request_id
 from pmha.core.schemas import StrictSchema
@@ -37,11 +39,17 @@ def login() -> Any:
     if not username.isprintable():
         username = ""  # a control character (NUL, ...) cannot be in any username: a failed sign-in
     password = request.form.get("password", "")[:200]
+    try:
+        throttle().check("login", client=client_ip(), account=username)
+    except TooManyRequests as exc:
+        page = render_template("accounts/login.html", error=exc.detail, username=username)
+        return page, 429, {"Retry-After": str(exc.retry_after)}
     db = get_session()
     user = service.authenticate(
         db, username, password, ip=client_ip(), request_id=request_id(), policy=policy()
     )
     if user is None:
+        throttle().failed("login", client=client_ip(), account=username)
         db.commit()  # keep the failure count and its audit event although the answer is 401
         p = policy()
         error = (
@@ -187,6 +195,7 @@ def _edit_page(
         sites=sites,
         roles=list(Role),
         destinations=list(Destination),
+        tokens=[token_row(t) for t in service.tokens_of(db, user)],
         nav="users",
     ), status
 
@@ -241,3 +250,23 @@ def reset_password(username: str) -> Any:
         return _edit_page(username, {}, app_error_fields(exc), 422)
     flash(f"{user.username}: password changed; their open sessions have ended.")
     return redirect(url_for("accounts.users"))
+
+
+@bp.post("/admin/users/<username>/tokens/<uuid:token_id>/revoke")
+@require("users:manage")
+def revoke_token(username: str, token_id: uuid.UUID) -> Response:
+    db = get_session()
+    user = service.get_user(db, username)
+    service.revoke_tokens(db, actor(), user, token_id)
+    flash(f"{user.username}: the token was revoked; it no longer works.")
+    return redirect(url_for("accounts.edit_user", username=user.username))
+
+
+@bp.post("/admin/users/<username>/tokens/revoke")
+@require("users:manage")
+def revoke_all_tokens(username: str) -> Response:
+    db = get_session()
+    user = service.get_user(db, username)
+    count = service.revoke_tokens(db, actor(), user)
+    flash(f"{user.username}: {count} token(s) revoked.")
+    return redirect(url_for("accounts.edit_user", username=user.username))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from flask import current_app, request, session
 
-from pmha.accounts import service, signatures
+from pmha.accounts import callers, service, signatures
 from pmha.accounts.signatures import Signature
 from pmha.config import Config
 from pmha.core.auth import Actor, actor
 from pmha.core.db import get_session
 from pmha.core.http import client_ip, request_id
+from pmha.core.throttle import Throttle
 
 SESSION_KEY = "sid"
 
@@ -35,15 +36,34 @@ def actor_from_session() -> Actor | None:
     return service.actor_for(user, ip=client_ip(), request_id=request_id(), via="session")
 
 
+def throttle() -> Throttle:
+    return current_app.extensions["pmha.throttle"]  # type: ignore[no-any-return]
+
+
 def actor_from_token() -> Actor | None:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
-    user = service.user_for_token(get_session(), value.strip())
-    if user is None:
+    # A token this process accepted seconds ago needs neither the throttle nor the database.
+    caller = callers.cached(value.strip())
+    if caller is None:
+        throttle().check("token", client=client_ip())
+        caller = callers.caller_for_token(get_session(), value.strip())
+    if caller is None:
+        throttle().failed("token", client=client_ip())
         return None
-    return service.actor_for(user, ip=client_ip(), request_id=request_id(), via="token")
+    return Actor(
+        user_id=caller.user_id,
+        username=caller.username,
+        roles=caller.roles,
+        site_ids=caller.site_ids,
+        ip=client_ip(),
+        request_id=request_id(),
+        via="token",
+        destination=caller.destination,
+        extra={"full_name": caller.full_name},
+    )
 
 
 def confirm_signature(password: str | None, permission: str) -> Signature:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pmha.core import audit
 from pmha.core.audit import AuditEvent
+from pmha.core.audit_checkpoints import CheckpointLog
 from pmha.core.auth import Actor
 
 UTC_MIDNIGHT = time(0, 0, tzinfo=UTC)
@@ -37,7 +39,8 @@ def search(
     page: int = 1,
     per_page: int = 50,
 ) -> EventPage:
-    """Events matching the filters, newest first. The search itself is audited."""
+    """Events matching the filters, newest first (by when they were written: events not yet
+    sealed into the chain are shown too). The search itself is audited."""
     where: list[Any] = []
     if actor_name:
         where.append(AuditEvent.actor_name == actor_name.strip().lower())
@@ -57,7 +60,7 @@ def search(
         session.scalars(
             select(AuditEvent)
             .where(*where)
-            .order_by(AuditEvent.seq.desc())
+            .order_by(AuditEvent.id.desc())
             .limit(per_page)
             .offset((page - 1) * per_page)
         )
@@ -66,6 +69,26 @@ def search(
     return EventPage(items, page, per_page, total)
 
 
-def verify(session: Session) -> audit.VerifyResult:
-    """Check the whole chain from the first event."""
-    return audit.verify(session)
+def checkpoint_log(session: Session, storage: Path) -> CheckpointLog:
+    """The signed checkpoints of the chain's head, in storage (outside the database)."""
+    return CheckpointLog(storage / "audit" / "checkpoints.jsonl", audit.session_key(session))
+
+
+def verify(session: Session, storage: Path) -> audit.VerifyResult:
+    """Check the whole chain from the first event, and against every checkpoint."""
+    return audit.verify(session, checkpoints=checkpoint_log(session, storage))
+
+
+def verify_and_checkpoint(session: Session, storage: Path) -> audit.VerifyResult:
+    """Verify; when the chain is intact, seal the events waiting and sign the new head with a
+    checkpoint. The result is the verification's (before those events were sealed)."""
+    log = checkpoint_log(session, storage)
+    result = audit.verify(session, checkpoints=log)
+    if result.ok:
+        audit.checkpoint(session, log)
+    return result
+
+
+def seal(session: Session) -> int:
+    """Chain every event written but not yet sealed (waiting for the lock if need be)."""
+    return audit.seal(session.get_bind(), audit.session_key(session))

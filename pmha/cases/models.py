@@ -12,6 +12,8 @@ from sqlalchemy.orm import relationship as orm_relationship
 
 from pmha.core.db import Base, Timestamps, UUIDPk, str_enum, utcnow
 
+SEARCH_KEY_TYPE = String(610).with_variant(String(610, collation="C"), "postgresql")
+
 
 class Destination(enum.StrEnum):
     US = "US"
@@ -105,9 +107,12 @@ class Applicant(UUIDPk, Timestamps, Base):
     sex: Mapped[Sex] = mapped_column(str_enum(Sex, 8))
     nationality: Mapped[str] = mapped_column(String(2))
     relationship: Mapped[Relationship] = mapped_column(str_enum(Relationship, 16))
+    # The language the applicant reads (en, tr, ar): their documents default to it (issue 18).
+    preferred_language: Mapped[str | None] = mapped_column(String(8))
     # Derived from the names for search (see names.py); rebuilt on every save by the service.
-    search_text: Mapped[str] = mapped_column(String(600))
-    search_skeletons: Mapped[str] = mapped_column(String(600))
+    # Deferred: up to 1,200 characters per member that no reader needs (issue 20).
+    search_text: Mapped[str] = mapped_column(String(600), deferred=True)
+    search_skeletons: Mapped[str] = mapped_column(String(600), deferred=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     case: Mapped[FamilyCase] = orm_relationship(back_populates="applicants")
@@ -125,6 +130,23 @@ class Applicant(UUIDPk, Timestamps, Base):
             postgresql_where=text("relationship = 'principal'"),
         ),
     )
+
+
+class ApplicantSearchKey(Base):
+    """One searchable key of an applicant's names (see names.index_keys), rebuilt with them."""
+
+    __tablename__ = "applicant_search_keys"
+
+    applicant_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applicants.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Byte order on PostgreSQL whatever the database's locale: prefix ranges must hold.
+    key: Mapped[str] = mapped_column(SEARCH_KEY_TYPE, primary_key=True)
+    # The applicant's case, copied here so that a name search never visits the applicants:
+    # an index-only scan of (key, case_id, applicant_id) answers it. Members never move.
+    case_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("family_cases.id"))
+
+    __table_args__ = (Index("ix_applicant_search_keys_key", "key", "case_id", "applicant_id"),)
 
 
 class IdentityDocument(UUIDPk, Base):

@@ -130,6 +130,24 @@ def search_keys(*names: str | None) -> str:
     return (" " + " ".join(sorted(k for k in keys if len(k) > 2)) + " ")[:600]
 
 
+# The search-key table (issue 20): every suffix of every word of `search_text` ("t:...") and every
+# key of `search_keys` ("k:..."). A name search's "contains" on the text and whole-or-prefix match
+# on the keys then become prefix matches on one b-tree: the same results, indexed on any engine.
+TEXT_KEY = "t:"
+SPELLING_KEY = "k:"
+# Past every character: `key >= prefix AND key < prefix + PAST` is `key LIKE 'prefix%'` in code
+# point order (SQLite's BINARY collation, PostgreSQL's "C").
+PAST = "\U0010ffff"
+SHORT_KEY = 6  # keys shorter than this match whole; longer ones also as prefixes
+
+
+def index_keys(search_text: str, search_skeletons: str) -> set[str]:
+    """The rows of the search-key table for one applicant, from its two derived columns."""
+    keys = {TEXT_KEY + word[i:] for word in search_text.split() for i in range(len(word))}
+    keys.update(SPELLING_KEY + key for key in search_skeletons.split())
+    return keys
+
+
 @dataclass(frozen=True)
 class QueryTerm:
     folded: str

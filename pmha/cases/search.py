@@ -10,19 +10,26 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union_all
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pmha.cases import names
-from pmha.cases.models import Applicant, FamilyCase
+from pmha.cases.models import Applicant, ApplicantSearchKey, FamilyCase
 from pmha.core import audit
 from pmha.core.auth import Actor
 
 
 def case_query() -> Select[FamilyCase]:
-    """Cases with their members and documents loaded."""
+    """Cases with their members and documents loaded (a page of them: one query per level)."""
     return select(FamilyCase).options(
         selectinload(FamilyCase.applicants).selectinload(Applicant.documents)
+    )
+
+
+def one_case_query() -> Select[FamilyCase]:
+    """One case with its site, members and their documents in one query (a few rows)."""
+    return select(FamilyCase).options(
+        joinedload(FamilyCase.applicants).joinedload(Applicant.documents)
     )
 
 
@@ -91,6 +98,32 @@ def describe_candidates(candidates: list[Applicant]) -> list[dict[str, Any]]:
     ]
 
 
+def _prefix(prefix: str) -> Any:
+    key = ApplicantSearchKey.key
+    return and_(key >= prefix, key < prefix + names.PAST)
+
+
+def _matching(term: names.QueryTerm, *, with_case: bool = False) -> CompoundSelect[Any]:
+    """Applicants with a name matching one word of a search, from the search-key table alone:
+    the word (as typed, and folded) anywhere in a name word, or one of its spelling keys (whole
+    when short, else as a prefix). The same matches as LIKE '%word%' on the derived columns,
+    answered by b-tree ranges: one index-only scan per range (a UNION ALL; an OR of them would
+    visit the table's pages)."""
+    key = ApplicantSearchKey.key
+    ranges = [_prefix(names.TEXT_KEY + term.original)]
+    if term.folded and term.folded != term.original:
+        ranges.append(_prefix(names.TEXT_KEY + term.folded))
+    for spelling in term.keys:
+        if len(spelling) < names.SHORT_KEY:
+            ranges.append(key == names.SPELLING_KEY + spelling)
+        else:
+            ranges.append(_prefix(names.SPELLING_KEY + spelling))
+    columns = [ApplicantSearchKey.applicant_id]
+    if with_case:
+        columns.append(ApplicantSearchKey.case_id)
+    return union_all(*(select(*columns).where(r) for r in ranges))
+
+
 def search_cases(
     session: Session,
     actor: Actor,
@@ -110,20 +143,24 @@ def search_cases(
         where.append(
             FamilyCase.case_number.startswith(case_number.strip().upper(), autoescape=True)
         )
-    member: list[Any] = []
-    if dob:
-        member.append(Applicant.dob == dob)
-    for term in names.query_terms(q or ""):
-        options = [Applicant.search_text.contains(term.original, autoescape=True)]
-        if term.folded:
-            options.append(Applicant.search_text.contains(term.folded, autoescape=True))
-        for key in term.keys:
-            # Whole keys always; prefixes only once they are long enough to be specific.
-            whole = f" {key} " if len(key) < 6 else f" {key}"
-            options.append(Applicant.search_skeletons.contains(whole, autoescape=True))
-        member.append(or_(*options))
-    if member:
-        where.append(FamilyCase.id.in_(select(Applicant.case_id).where(*member)))
+    terms = names.query_terms(q or "")
+    if terms:
+        # Members matching every word: the first word's (applicant, case) pairs, kept where the
+        # applicant also matches the others; all from the key table's index.
+        first = _matching(terms[0], with_case=True).subquery()
+        matched = select(first.c.case_id if not dob else first.c.applicant_id).where(
+            *(first.c.applicant_id.in_(_matching(term)) for term in terms[1:])
+        )
+        if dob:
+            where.append(
+                FamilyCase.id.in_(
+                    select(Applicant.case_id).where(Applicant.dob == dob, Applicant.id.in_(matched))
+                )
+            )
+        else:
+            where.append(FamilyCase.id.in_(matched))
+    elif dob:
+        where.append(FamilyCase.id.in_(select(Applicant.case_id).where(Applicant.dob == dob)))
     # One scan gives the page and the total (a window count), instead of a count and a page.
     rows = session.execute(
         select(FamilyCase.id, func.count().over())

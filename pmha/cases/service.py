@@ -10,21 +10,22 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy import delete, exists, insert, select
+from sqlalchemy.orm import Session, contains_eager, lazyload, selectinload
 
 from pmha.cases import names
 from pmha.cases.models import (
     Applicant,
+    ApplicantSearchKey,
     FamilyCase,
     IdentityDocument,
     Relationship,
     Site,
 )
 from pmha.cases.search import Page as Page
-from pmha.cases.search import case_query
 from pmha.cases.search import describe_candidates as describe_candidates
 from pmha.cases.search import find_duplicates as find_duplicates
+from pmha.cases.search import one_case_query
 from pmha.cases.search import search_cases as search_cases
 from pmha.core import audit
 from pmha.core.auth import Actor
@@ -68,16 +69,21 @@ def _docs_snapshot(applicant: Applicant) -> list[tuple[str, str, str, Any]]:
     return [(d.doc_type, d.number, d.issuing_country, d.expiry_date) for d in applicant.documents]
 
 
-def _site_for(session: Session, actor: Actor, site_code: str | None) -> Site:
+def site_for(
+    session: Session, actor: Actor, site_code: str | None, *, problem: str | None = None
+) -> Site:
+    """One of the caller's sites by its code; without a code, their only site. Otherwise a 422
+    on `site_code` (with the problem code `problem` when the caller's domain names its own)."""
     mine = list(session.scalars(select(Site).where(Site.id.in_(actor.site_ids))))
-    if site_code is None:
-        if len(mine) == 1:
-            return mine[0]
-        raise ValidationFailed(errors={"site_code": ["Choose the site: you work at several."]})
+    if site_code is None and len(mine) == 1:
+        return mine[0]
     for site in mine:
-        if site.code == site_code:
+        if site_code is not None and site.code == site_code:
             return site
-    raise ValidationFailed(errors={"site_code": ["Not one of your sites."]})
+    message = (
+        "Choose the site: you work at several." if site_code is None else "Not one of your sites."
+    )
+    raise ValidationFailed(errors={"site_code": [message]}, code=problem)
 
 
 def _next_case_number(session: Session, site: Site) -> str:
@@ -97,6 +103,22 @@ def _reindex(applicant: Applicant) -> None:
     applicant.search_skeletons = names.search_keys(*parts)
 
 
+def _write_search_keys(session: Session, applicant: Applicant, *, replace: bool) -> None:
+    """The applicant's rows of the search-key table, from its derived columns (after a flush)."""
+    if replace:
+        session.execute(
+            delete(ApplicantSearchKey).where(ApplicantSearchKey.applicant_id == applicant.id)
+        )
+    keys = names.index_keys(applicant.search_text, applicant.search_skeletons)
+    session.execute(
+        insert(ApplicantSearchKey),
+        [
+            {"applicant_id": applicant.id, "case_id": applicant.case_id, "key": key}
+            for key in sorted(keys)
+        ],
+    )
+
+
 def _set_documents(applicant: Applicant, documents: list[dict[str, Any]]) -> None:
     seen = set()
     for i, doc in enumerate(documents):
@@ -107,13 +129,30 @@ def _set_documents(applicant: Applicant, documents: list[dict[str, Any]]) -> Non
     applicant.documents = [IdentityDocument(**doc) for doc in documents]
 
 
+def _has_principal(session: Session, case_id: uuid.UUID) -> bool:
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Applicant.case_id == case_id, Applicant.relationship == Relationship.PRINCIPAL
+                )
+            )
+        )
+    )
+
+
 def _new_applicant(
-    session: Session, actor: Actor, case: FamilyCase, data: dict[str, Any]
+    session: Session, actor: Actor, case: FamilyCase, data: dict[str, Any], *, new_case: bool
 ) -> Applicant:
     data = dict(data)
     acknowledged = data.pop("acknowledge_duplicates", False)
     documents = data.pop("documents", [])
-    if data["relationship"] == Relationship.PRINCIPAL and case.principal is not None:
+    # Asked of the database, not of case.applicants: a new member needs no other member loaded.
+    if (
+        data["relationship"] == Relationship.PRINCIPAL
+        and not new_case
+        and _has_principal(session, case.id)
+    ):
         raise ValidationFailed(
             errors={"relationship": ["This case already has a principal applicant."]}
         )
@@ -136,6 +175,7 @@ def _new_applicant(
     _reindex(applicant)
     session.add(applicant)
     session.flush()
+    _write_search_keys(session, applicant, replace=False)
     audit.record(
         session,
         actor,
@@ -152,7 +192,7 @@ def _new_applicant(
 def register_case(session: Session, actor: Actor, data: dict[str, Any]) -> FamilyCase:
     """Register a family case with its principal applicant; the case number is issued here."""
     data = dict(data)
-    site = _site_for(session, actor, data.pop("site_code", None))
+    site = site_for(session, actor, data.pop("site_code", None))
     principal = data.pop("principal")
     _check_departure(data.get("planned_departure"))
     case = FamilyCase(site=site, case_number=_next_case_number(session, site), **data)
@@ -168,7 +208,7 @@ def register_case(session: Session, actor: Actor, data: dict[str, Any]) -> Famil
         after=_snapshot(case, CASE_FIELDS),
     )
     try:
-        _new_applicant(session, actor, case, principal)
+        _new_applicant(session, actor, case, principal, new_case=True)
     except ValidationFailed as exc:
         raise ValidationFailed(errors={"principal": exc.errors}) from None
     return case
@@ -178,15 +218,21 @@ def add_applicant(
     session: Session, actor: Actor, case_id: uuid.UUID, data: dict[str, Any]
 ) -> Applicant:
     """Add a family member to a case (duplicates are reported unless acknowledged)."""
-    case = load_case(session, actor, case_id)
-    return _new_applicant(session, actor, case, data)
+    case = load_case(session, actor, case_id, members=False)
+    return _new_applicant(session, actor, case, data, new_case=False)
 
 
-def load_case(session: Session, actor: Actor, case_id: uuid.UUID) -> FamilyCase:
-    """A case at one of the actor's sites (NotFound otherwise); the caller audits."""
-    case = session.scalar(
-        case_query().where(FamilyCase.id == case_id, FamilyCase.site_id.in_(actor.site_ids))
+def load_case(
+    session: Session, actor: Actor, case_id: uuid.UUID, *, members: bool = True
+) -> FamilyCase:
+    """A case at one of the actor's sites (NotFound otherwise); the caller audits. With
+    `members`, its applicants and their documents come in the same query; without, the case row
+    alone (its members load if asked for)."""
+    stmt = one_case_query() if members else select(FamilyCase).options(lazyload(FamilyCase.site))
+    found = session.execute(
+        stmt.where(FamilyCase.id == case_id, FamilyCase.site_id.in_(actor.site_ids))
     )
+    case = found.unique().scalar_one_or_none()
     if case is None:
         raise NotFound("No such case.", code="cases.not_found")
     return case
@@ -284,22 +330,28 @@ def update_case(
     return case
 
 
-def load_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Applicant:
-    """An applicant at one of the actor's sites (NotFound otherwise); the caller audits."""
-    applicant = session.scalar(
+def load_applicant(
+    session: Session, actor: Actor, applicant_id: uuid.UUID, *, documents: bool = False
+) -> Applicant:
+    """An applicant at one of the actor's sites (NotFound otherwise), with its case row (not the
+    case's site or other members: they load if asked for); the caller audits."""
+    stmt = (
         select(Applicant)
         .join(FamilyCase)
         .where(Applicant.id == applicant_id, FamilyCase.site_id.in_(actor.site_ids))
-        .options(selectinload(Applicant.documents))
+        .options(contains_eager(Applicant.case).lazyload(FamilyCase.site))
     )
+    if documents:
+        stmt = stmt.options(selectinload(Applicant.documents))
+    applicant = session.scalar(stmt)
     if applicant is None:
         raise NotFound("No such applicant.", code="applicants.not_found")
     return applicant
 
 
 def get_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Applicant:
-    """One applicant's identity record (audited)."""
-    applicant = load_applicant(session, actor, applicant_id)
+    """One applicant's identity record with its documents (audited)."""
+    applicant = load_applicant(session, actor, applicant_id, documents=True)
     audit.record(session, actor, "read", "applicant", applicant.id, site_id=applicant.case.site_id)
     return applicant
 
@@ -308,7 +360,7 @@ def update_applicant(
     session: Session, actor: Actor, applicant_id: uuid.UUID, data: dict[str, Any]
 ) -> Applicant:
     """Correct an applicant's identity data (optimistic locking; changes audited as hashes)."""
-    applicant = load_applicant(session, actor, applicant_id)
+    applicant = load_applicant(session, actor, applicant_id, documents=True)
     _check_version(applicant, data.pop("version"))
     before = {**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)}
     if data.get("relationship") == Relationship.PRINCIPAL and (
@@ -329,6 +381,7 @@ def update_applicant(
         _set_documents(applicant, documents)
     _reindex(applicant)
     session.flush()
+    _write_search_keys(session, applicant, replace=True)
     after = {**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)}
     audit.record(
         session,

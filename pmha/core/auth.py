@@ -56,6 +56,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "exports:keys": frozenset({R.ADMIN}),  # the authorities' certificates (no health data)
     "users:manage": frozenset({R.ADMIN}),
     "audit:read": frozenset({R.AUDITOR}),
+    "tokens:own": frozenset(Role),  # revoke the token one is calling with (no data)
 }
 
 

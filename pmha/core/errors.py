@@ -95,6 +95,16 @@ class ValidationFailed(AppError):
     title = "Some fields are not valid"
 
 
+class TooManyRequests(AppError):
+    status = 429
+    code = "request.too_many"
+    title = "Too many requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class LockedOut(AppError):
     status = 423
     code = "auth.locked"

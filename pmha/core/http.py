@@ -9,12 +9,23 @@ import traceback
 import uuid
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from marshmallow import Schema, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from pmha.core import outage
 from pmha.core.auth import is_api_request
 from pmha.core.errors import (
     AppError,
@@ -22,6 +33,7 @@ from pmha.core.errors import (
     Conflict,
     PayloadTooLarge,
     StaleVersion,
+    TooManyRequests,
     Unauthenticated,
     UnsupportedMediaType,
     ValidationFailed,
@@ -113,7 +125,19 @@ def _commit(response: Response) -> Response:
         )
         log.warning("commit refused: %s request_id=%s", type(exc).__name__, request_id())
         return _error_response(error)
+    except outage.OUTAGES as exc:  # the database went away before the commit: nothing saved
+        _discard(session)
+        return _error_response(outage.unavailable(exc, request_id()))
     return response
+
+
+def _discard(session: Any) -> None:
+    try:
+        session.rollback()
+    except Exception as exc:  # the connection is gone (the pool replaces it), or committed
+        log.info("rollback after an outage: %s", type(exc).__name__)
+    finally:
+        session.close()
 
 
 def _security_headers(response: Response) -> Response:
@@ -126,6 +150,14 @@ def _security_headers(response: Response) -> Response:
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "frame-ancestors 'none'; form-action 'self'",
     )
+    # No page needs the camera, microphone, location, payment or USB: say so to the browser.
+    h.setdefault(
+        "Permissions-Policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    )
+    if current_app.extensions["pmha.config"].production:
+        # Production runs behind TLS only (README, Production): browsers must never fall back.
+        h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if not request.path.startswith("/static/"):
         h["Cache-Control"] = "no-store"
     h["X-Request-ID"] = request_id()
@@ -149,11 +181,20 @@ def _log_request(response: Response) -> Response:
 
 def _error_response(error: AppError) -> Response:
     if is_api_request():
-        return problem_response(error)
-    if isinstance(error, Unauthenticated):
+        response = problem_response(error)
+    elif isinstance(error, Unauthenticated):
         return redirect(url_for("accounts.login", next=request.path))  # type: ignore[return-value]
-    html = render_template("error.html", error=error, request_id=request_id())
-    return Response(html, status=error.status, mimetype="text/html")
+    elif isinstance(error, outage.ServiceUnavailable):
+        # Without the context processors: they read the signed-in user from the database.
+        page = current_app.jinja_env.from_string(outage.PAGE)
+        html = page.render(error=error, request_id=request_id())
+        response = Response(html, status=error.status, mimetype="text/html")
+    else:
+        html = render_template("error.html", error=error, request_id=request_id())
+        response = Response(html, status=error.status, mimetype="text/html")
+    if isinstance(error, TooManyRequests | outage.ServiceUnavailable):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def _from_http(exc: HTTPException) -> AppError:
@@ -192,7 +233,21 @@ def init_http(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
-        return _error_response(_from_http(exc))
+        response = _error_response(_from_http(exc))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            # RFC 9110 §15.5.6: a 405 names the methods the resource supports.
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response
+
+    def _outage(exc: Exception) -> Response:
+        # A database or broker outage: 503 and Retry-After, and this request's session let go.
+        session = g.pop("pmha_session", None)
+        if session is not None:
+            _discard(session)
+        return _error_response(outage.unavailable(exc, request_id()))
+
+    for outage_error in outage.OUTAGES:
+        app.register_error_handler(outage_error, _outage)
 
     @app.errorhandler(Exception)
     def _unhandled(exc: Exception) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -24,6 +25,9 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 def upgrade(
     url: str | None = None, connection: Connection | None = None, rev: str = "head"
 ) -> None:
+    # One "Running upgrade" line per revision (30 and more) would push the demo users that
+    # `make run` prints off the screen (issue 18); the CLI says when the schema is current.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     command.upgrade(alembic_config(url, connection), rev)
 
 

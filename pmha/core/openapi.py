@@ -39,8 +39,14 @@ def doc(
     status: int = 200,
     errors: tuple[int, ...] = (),
     tag: str = "cases",
+    operation_id: str | None = None,
+    body_content: dict[str, Any] | None = None,
+    response_content: dict[str, Any] | None = None,
+    path: dict[str, list[str]] | None = None,
 ) -> Callable[[F], F]:
-    """Attach what the OpenAPI document says about an API view."""
+    """Attach what the OpenAPI document says about an API view. `body_content` and
+    `response_content` describe a body that is not JSON (media type -> OpenAPI media object);
+    `path` lists the values a string path argument accepts (name -> values)."""
 
     def decorate(fn: F) -> F:
         fn.pmha_doc = {  # type: ignore[attr-defined]
@@ -51,6 +57,10 @@ def doc(
             "status": status,
             "errors": errors,
             "tag": tag,
+            "operation_id": operation_id,
+            "body_content": body_content,
+            "response_content": response_content,
+            "path": path or {},
         }
         return fn
 
@@ -85,17 +95,65 @@ def _path_type(rule: Any, name: str) -> dict[str, str]:
     return {"type": "string"}
 
 
+# StrictSchema refuses control characters (NUL and the like; tab and newlines pass) in every
+# string: the document says so, so that what it allows is what is accepted (issue 19).
+NO_CONTROL_CHARACTERS = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+
+
+# Dates from 1900 to 2100 (schemas.date_in_range; a date of birth is also from 1900 on).
+DATE_1900_TO_2100 = r"^(19[0-9][0-9]|20[0-9][0-9]|2100)-"
+
+
+def _validator_attributes(field: Any) -> dict[str, Any]:
+    """What the shared validators of pmha.core.schemas accept, in JSON Schema words."""
+    import pycountry
+
+    from pmha.core import schemas
+
+    out: dict[str, Any] = {}
+    for check in getattr(field, "validators", ()):
+        if check in (schemas.date_in_range, schemas.past_date_of_birth):
+            out["pattern"] = DATE_1900_TO_2100
+        elif check is schemas.reference:
+            out["pattern"] = schemas._REFERENCE.pattern
+        elif check in (schemas.country_code, schemas.nationality_code):
+            codes = sorted(c.alpha_2 for c in pycountry.countries)
+            if check is schemas.nationality_code:
+                codes.append(schemas.STATELESS_OR_UNKNOWN)
+            out["enum"] = codes
+    return out
+
+
+def _no_control_characters(self: Any, field: Any, ret: dict[str, Any], **_: Any) -> dict[str, Any]:
+    from marshmallow import fields
+
+    out = _validator_attributes(field)
+    if (
+        isinstance(field, fields.String)
+        and not isinstance(field, fields.UUID)
+        and "pattern" not in ret
+        and "pattern" not in out
+        and "enum" not in out
+        and "enum" not in ret
+    ):
+        out["pattern"] = NO_CONTROL_CHARACTERS
+    return out
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title="PMHA API",
         version="1",
         openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
         info={
             "description": "Migration health assessment. Authenticate with "
             "`Authorization: Bearer <token>` (see `pmha users token`)."
         },
     )
+    assert marshmallow.converter is not None
+    marshmallow.converter.add_attribute_function(_no_control_characters)  # type: ignore[no-untyped-call]
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Problem", PROBLEM_SCHEMA)
     paths: dict[str, dict[str, Any]] = {}
@@ -115,8 +173,23 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 "x-permissions": list(getattr(view, "pmha_permissions", ())),
                 "responses": {},
             }
+            if meta.get("operation_id"):
+                op["operationId"] = meta["operation_id"]
+            any_of = getattr(view, "pmha_any_permission", None)
+            if any_of and not op["x-permissions"]:
+                op["x-permissions"] = list(any_of)
+                op["x-permissions-any"] = True  # one of them suffices
             params = [
-                {"in": "path", "name": name, "required": True, "schema": _path_type(rule, name)}
+                {
+                    "in": "path",
+                    "name": name,
+                    "required": True,
+                    "schema": (
+                        {"type": "string", "enum": meta["path"][name]}
+                        if name in meta.get("path", {})
+                        else _path_type(rule, name)
+                    ),
+                }
                 for name in sorted(rule.arguments)
             ]
             if meta["query"] is not None:
@@ -128,9 +201,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
                     "required": True,
                     "content": {"application/json": {"schema": meta["body"]}},
                 }
+            if meta.get("body_content"):
+                op["requestBody"] = {"required": True, "content": meta["body_content"]}
             ok: dict[str, Any] = {"description": "Success"}
             if meta["response"] is not None:
                 ok["content"] = {"application/json": {"schema": meta["response"]}}
+            if meta.get("response_content"):
+                ok["content"] = meta["response_content"]
             op["responses"][str(meta["status"])] = ok
             for code in sorted({401, 403, *meta["errors"]}):
                 op["responses"][str(code)] = _problem(_ERROR_TEXT.get(code, "Error"))

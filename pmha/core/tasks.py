@@ -1,24 +1,32 @@
-"""Celery wired to the app: one transaction per task, jobs enqueued only after commit.
+"""Celery wired to the app: one transaction per task, jobs written to the outbox with the change
+that asks for them and sent after commit.
 
 With no broker configured (the embedded default) jobs run in-process, right after the commit that
-enqueued them, so `make run` needs nothing but Python.
+enqueued them, so `make run` needs nothing but Python. With a broker, a message the broker refuses
+(it is down) stays in the outbox for the sweep; the request that asked still answers.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, shared_task
+from celery import current_app as current_celery
 from celery.schedules import crontab
-from flask import Flask, appcontext_pushed
+from flask import Flask, appcontext_pushed, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from pmha.config import Config
-from pmha.core.db import PendingQueue
+from pmha.core import outbox
+from pmha.core.db import PendingQueue, database
+
+log = logging.getLogger("pmha.jobs")
 
 _JOBS = PendingQueue("pmha_after_commit_jobs")
-
+SWEEP = "pmha.jobs.sweep"
 
 # Periodic jobs for `celery -A pmha.worker beat` (add one entry per job; tasks take no arguments
 # that identify anyone).
@@ -27,6 +35,15 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "pmha.tb_dot.nightly_check",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Events that sealing at commit skipped (issue 20): every minute.
+    "audit-seal": {"task": "pmha.audit.seal", "schedule": 60.0, "options": {"expires": 55}},
+    "audit-checkpoint": {"task": "pmha.audit.checkpoint", "schedule": crontab(minute="*/5")},
+    "audit-verify-nightly": {
+        "task": "pmha.audit.verify_chain",
+        "schedule": crontab(hour=2, minute=15),
+    },
+    # Unsent outbox messages, and jobs whose worker died (stale heartbeat): every minute.
+    "jobs-sweep": {"task": SWEEP, "schedule": 60.0, "options": {"expires": 55}},
 }
 
 
@@ -37,7 +54,14 @@ def init_celery(app: Flask, config: Config) -> Celery:
 
         def __call__(self, *args: Any, **kwargs: Any) -> Any:
             with app.app_context():
-                return self.run(*args, **kwargs)
+                table = outbox.tracked(self.name)
+                if table is None or not args or self.request.called_directly:
+                    return self.run(*args, **kwargs)
+                if self.request.is_eager:  # in-process: no worker of its own to die
+                    return self.run(*args, **kwargs)
+                every = config.JOB_HEARTBEAT_SECONDS
+                with outbox.heartbeat(database(app), table, str(args[0]), every):
+                    return self.run(*args, **kwargs)
 
     celery = Celery(app.import_name, task_cls=AppTask)
     celery.conf.update(
@@ -51,6 +75,14 @@ def init_celery(app: Flask, config: Config) -> Celery:
         task_acks_late=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # Redis (and SQS) hand an unacknowledged message to another worker after this long: longer
+        # than the longest job (else a slow job runs twice), far shorter than the default hour.
+        # A dead worker's job is re-queued sooner by the sweep, from its stale heartbeat.
+        broker_transport_options={"visibility_timeout": config.JOB_VISIBILITY_SECONDS},
+        # A broker that is down must not hold the request that asked for a job: fail fast, the
+        # message waits in the outbox.
+        task_publish_retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+        broker_connection_timeout=3,
         result_expires=3600,
         task_default_queue="pmha",
     )
@@ -67,17 +99,68 @@ def init_celery(app: Flask, config: Config) -> Celery:
 
 
 def enqueue_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any) -> None:
-    """Send a job once this transaction commits; a rollback sends nothing.
+    """Write the job's message in this transaction and send it once the transaction commits;
+    a rollback sends nothing (and keeps no message).
 
+    `task` is the job function, or its registered name: a service whose job module imports the
+    service names its job, so that the two modules do not import each other.
     Arguments must be ids and plain values: never ORM objects or health data.
     """
+    if isinstance(task, str):
+        task = current_celery.tasks[task]
     for value in (*args, *kwargs.values()):
         if not isinstance(value, str | int | float | bool | type(None)):
             raise TypeError("task arguments must be ids and plain values")
-    _JOBS.append(session, (task, args, kwargs))
+    row = outbox.message(getattr(task, "name", type(task).__name__), args, kwargs)
+    session.add(row)
+    _JOBS.append(session, (task, row.id, args, kwargs))
 
 
 @event.listens_for(Session, "after_commit")
 def _send_jobs(session: Session) -> None:
-    for task, args, kwargs in _JOBS.take(session):
-        task.apply_async(args=args, kwargs=kwargs)
+    if session.in_nested_transaction():
+        return  # a savepoint released: the jobs wait for the whole transaction's commit
+    jobs = _JOBS.take(session)
+    if not jobs:
+        return
+    bind = session.get_bind()
+    for task, message_id, args, kwargs in jobs:
+        eager = bool(getattr(getattr(task, "app", None), "conf", {}).get("task_always_eager"))
+        try:
+            outbox.send(task, message_id, list(args), dict(kwargs))
+        except Exception as exc:
+            if eager and not isinstance(exc, outbox.BROKER_DOWN):
+                # The job itself failed, in this process: it was delivered; show the failure.
+                outbox.record(lambda: outbox.side_session(bind), message_id, None)
+                raise
+            log.warning(
+                "job %s not sent (%s): left in the outbox for the sweep",
+                getattr(task, "name", "?"),
+                type(exc).__name__,
+            )
+            outbox.record(lambda: outbox.side_session(bind), message_id, type(exc).__name__[:80])
+            continue
+        outbox.record(lambda: outbox.side_session(bind), message_id, None)
+
+
+def sweep_now(app: Flask, now: datetime | None = None) -> outbox.SweepResult:
+    """Send what is unsent and re-queue dead jobs, through the app's Celery."""
+    config: Config = app.extensions["pmha.config"]
+    celery: Celery = app.extensions["celery"]
+    return outbox.sweep(
+        database(app),
+        dict(celery.tasks),
+        stale_after=timedelta(seconds=config.JOB_STALE_SECONDS),
+        queued_after=timedelta(seconds=config.JOB_QUEUED_RESEND_SECONDS),
+        in_process=config.jobs_in_process,
+        now=now,
+    )
+
+
+@shared_task(name=SWEEP)  # type: ignore[untyped-decorator]
+def sweep_jobs() -> str:
+    """The periodic sweep (beat): what it did, in counts."""
+    result = sweep_now(current_app._get_current_object())  # type: ignore[attr-defined]
+    if result.sent or result.failed or result.requeued or result.resent:
+        log.info("jobs sweep: %s", result)
+    return str(result)

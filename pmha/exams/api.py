@@ -121,6 +121,7 @@ def read_record(applicant_id: uuid.UUID) -> Any:
     response=SectionOut,
     errors=(400, 404, 409, 415, 422),
     tag="exams",
+    path={"kind": [k.value for k in SectionKind]},
 )
 def save_draft(applicant_id: uuid.UUID, kind: str) -> Any:
     body = load_json(DraftIn())
@@ -140,6 +141,7 @@ def save_draft(applicant_id: uuid.UUID, kind: str) -> Any:
     response=SectionOut,
     errors=(400, 404, 409, 415, 422, 423),
     tag="exams",
+    path={"kind": [k.value for k in SectionKind]},
 )
 def sign(applicant_id: uuid.UUID, kind: str) -> Any:
     body = load_json(SignIn())
@@ -167,6 +169,7 @@ def sign(applicant_id: uuid.UUID, kind: str) -> Any:
     status=201,
     errors=(400, 404, 415, 422),
     tag="exams",
+    path={"kind": [k.value for k in SectionKind]},
 )
 def amend(applicant_id: uuid.UUID, kind: str) -> Any:
     body = load_json(AmendIn())
@@ -182,6 +185,11 @@ def amend(applicant_id: uuid.UUID, kind: str) -> Any:
     status=201,
     errors=(404, 413, 422),
     tag="exams",
+    path={"purpose": list(attachments.PURPOSES)},
+    body_content={
+        media: {"schema": {"type": "string", "format": "binary"}}
+        for media in ("application/pdf", "image/jpeg", "image/png")
+    },
 )
 def attach(applicant_id: uuid.UUID, purpose: str) -> Any:
     request.max_content_length = attachments.MAX_BYTES

@@ -7,8 +7,6 @@ can identify people). Its type is read from its first bytes, not trusted from th
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +15,7 @@ from sqlalchemy import ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pmha.cases import service as cases
-from pmha.core import audit
+from pmha.core import audit, file_crypto
 from pmha.core.auth import Actor
 from pmha.core.db import Base, UUIDPk, utcnow
 from pmha.core.errors import NotFound, ValidationFailed
@@ -52,19 +50,8 @@ def _path(root: Path, digest: str) -> Path:
 
 def _store(root: Path, digest: str, data: bytes) -> None:
     path = _path(root, digest)
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".part-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    if not path.exists():
+        file_crypto.write(path, data)
 
 
 def attach(
@@ -136,4 +123,4 @@ def content(
     except NotFound:
         raise NotFound("No such attachment.", code="exams.attachment_not_found") from None
     audit.record(session, actor, "read", "attachment", found.id, site_id=applicant.case.site_id)
-    return found, _path(storage, found.sha256).read_bytes()
+    return found, file_crypto.read(_path(storage, found.sha256))

@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
+from pmha.core.errors import Forbidden
 from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema, date_in_range
@@ -47,6 +48,20 @@ class LabResultIn(StrictSchema):
         "LabDetailsIn",
         load_default=dict,
         metadata={"description": "TST: placed_on and read_on; others: optional notes"},
+    )
+    measurements = fields.Dict(
+        keys=fields.String(validate=validate.Length(min=1, max=40)),
+        values=fields.Float(allow_nan=False),
+        metadata={
+            "description": "serum creatinine (creatinine, umol/L) and urinalysis (protein, "
+            "glucose mg/dL; blood /uL; ph; specific_gravity): each analyte's value in the "
+            "UCUM unit shown; flags and normal/abnormal follow from the applicant's reference "
+            "ranges (a child's creatinine has none: give `value`)"
+        },
+    )
+    performing_lab = fields.String(
+        validate=validate.Length(max=120),
+        metadata={"description": "the laboratory that performed the test"},
     )
 
 
@@ -104,7 +119,24 @@ class LabsOut(StrictSchema):
     orders = fields.List(fields.Nested(OrderOut))
 
 
-def _order(order: Any, result: Any) -> dict[str, Any]:
+def _measured(rows: list[labs.LabMeasurement]) -> list[dict[str, Any]]:
+    return [
+        {
+            "analyte": m.analyte,
+            "value": m.value,
+            "unit": m.unit,
+            "reference_range": None
+            if m.reference_low is None
+            else {"low": m.reference_low, "high": m.reference_high},
+            "flag": m.flag,
+        }
+        for m in rows
+    ]
+
+
+def _order(
+    order: Any, result: Any, measured: list[labs.LabMeasurement] | None = None
+) -> dict[str, Any]:
     out: dict[str, Any] = OrderOut().dump(
         {
             "id": order.id,
@@ -123,6 +155,8 @@ def _order(order: Any, result: Any) -> dict[str, Any]:
                 "interpretation": result.interpretation.value,
                 "derived": result.derived,
                 "derivation": result.derivation,
+                "performing_lab": result.performing_lab,
+                "measurements": _measured(measured or []),
                 "override": None
                 if result.overridden_at is None
                 else {
@@ -141,7 +175,10 @@ def _order(order: Any, result: Any) -> dict[str, Any]:
 @doc("The applicant's lab orders and results", response=LabsOut, errors=(404,), tag="labs")
 def read_labs(applicant_id: uuid.UUID) -> Any:
     found = lab_service.labs(get_session(), actor(), applicant_id)
-    return {"orders": [_order(o, r) for o, r in found]}
+    measured = lab_service.measurements(get_session(), [r for _, r in found if r is not None])
+    return {
+        "orders": [_order(o, r, measured.get(r.id) if r is not None else None) for o, r in found]
+    }
 
 
 @bp.post("/applicants/<uuid:applicant_id>/lab-orders")
@@ -180,7 +217,8 @@ def record_lab_result(order_id: uuid.UUID) -> Any:
     session = get_session()
     result = lab_service.record_result(session, actor(), rulebook(), order_id, body)
     order = session.get(labs.LabOrder, result.order_id)
-    return _order(order, result), 201
+    measured = lab_service.measurements(session, [result]).get(result.id)
+    return _order(order, result, measured), 201
 
 
 @bp.post("/lab-orders/<uuid:order_id>/interpretation")
@@ -202,15 +240,19 @@ def override_interpretation(order_id: uuid.UUID) -> Any:
 
 
 @bp.post("/applicants/<uuid:applicant_id>/consents")
-@require("exams:write")
+@require("labs:read")
 @doc(
-    "Record the applicant's consent or refusal (HIV test, chest X-ray in pregnancy)",
+    "Record the applicant's consent or refusal (HIV test, chest X-ray in pregnancy), by the "
+    "staff who counsel or collect: nurse, physician or lab technician",
     body=ConsentIn,
     status=201,
     errors=(400, 404, 415, 422),
     tag="labs",
 )
 def record_consent(applicant_id: uuid.UUID) -> Any:
+    me = actor()
+    if not (me.can("exams:write") or me.can("labs:write")):
+        raise Forbidden("Only the staff who counsel or collect specimens record consent.")
     body = load_json(ConsentIn())
     consent = lab_service.record_consent(
         get_session(), actor(), applicant_id, body["kind"], body["given"], body["date"]

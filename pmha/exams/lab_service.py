@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from pmha.accounts import service as accounts
 from pmha.accounts import signatures
 from pmha.cases import service as cases
+from pmha.cases.models import Applicant, FamilyCase
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
-from pmha.exams import lab_values
+from pmha.exams import lab_ranges, lab_values
 from pmha.exams.labs import (
     LAB_CODES,
     SPECIMENS,
     Consent,
     ConsentKind,
     Interpretation,
+    LabMeasurement,
     LabOrder,
     LabResult,
     OrderStatus,
@@ -33,7 +37,7 @@ from pmha.rules import vocabulary as vocab
 from pmha.vaccines import given
 from pmha.vaccines.live import TB_TESTS
 from pmha.workflow import service as workflow
-from pmha.workflow.models import StepState
+from pmha.workflow.models import Step, StepState
 from pmha.workflow.roles import permission_for
 
 TST_READ_DAYS = (2, 3)  # read 48 to 72 hours after placement
@@ -282,10 +286,9 @@ def _words(value: str) -> str:
     return value.replace("_", " ").capitalize()
 
 
-def record_result(
-    session: Session, actor: Actor, rules: RuleBook, order_id: uuid.UUID, data: dict[str, Any]
-) -> LabResult:
-    """Record the result of an ordered test; the plan hears it (for sputum, once it can)."""
+def _owned_order(session: Session, actor: Actor, order_id: uuid.UUID) -> tuple[LabOrder, Applicant]:
+    """The order and its applicant, at one of the actor's sites; 404 otherwise (the same answer
+    whether the order does not exist or is another site's)."""
     order = session.get(LabOrder, order_id)
     if order is None:
         raise NotFound("No such lab order.", code="labs.order_not_found")
@@ -293,6 +296,14 @@ def record_result(
         applicant = cases.load_applicant(session, actor, order.applicant_id)
     except NotFound:
         raise NotFound("No such lab order.", code="labs.order_not_found") from None
+    return order, applicant
+
+
+def record_result(
+    session: Session, actor: Actor, rules: RuleBook, order_id: uuid.UUID, data: dict[str, Any]
+) -> LabResult:
+    """Record the result of an ordered test; the plan hears it (for sputum, once it can)."""
+    order, applicant = _owned_order(session, actor, order_id)
     actor.check(permission_for(order.code))
     if order.status in (OrderStatus.RESULTED, OrderStatus.CANCELLED):
         raise Conflict(f"This order is {order.status.value}.", code="labs.order_closed")
@@ -301,7 +312,11 @@ def record_result(
     value = None if typed is None or str(typed).strip() == "" else str(typed).strip()
     day, details = data["date"], dict(data.get("details") or {})
     collected = data.get("collected_on") or order.collected_on
+    measured, quantity_errors, value = _measured(order, applicant, day, data, value)
     errors = _check_details(order, value, details)
+    if quantity_errors:  # a value missing or impossible: that is the error, not "give the result"
+        errors.pop("value", None)
+        errors.update(quantity_errors)
     errors.update(_dates(order, applicant.dob, day, details, collected))
     if order.code == "hiv_test":
         counselled = details.get("pre_test_counselling_on")
@@ -334,7 +349,10 @@ def record_result(
         raise ValidationFailed(errors=errors)
     kept = value or ""
     interpretation = Interpretation.ENTERED
-    if derived is not None:
+    if measured and lab_ranges.interpretation(measured) is not None:
+        interpretation = Interpretation.DERIVED
+        derived = lab_values.Derived(kept, "; ".join(m.words() for m in measured) + ".")
+    elif derived is not None:
         interpretation = Interpretation.DERIVED
         if order.code != "tst":  # a TST's value stays the induration in mm: the plan reads it
             kept = derived.value or lab_values.NEEDS_REVIEW
@@ -348,11 +366,25 @@ def record_result(
         derived=derived.value if derived else None,
         derivation=derived.why[:300] if derived else None,
         interpretation=interpretation,
+        performing_lab=str(data.get("performing_lab") or "").strip()[:120] or None,
     )
     order.status = OrderStatus.RESULTED
     if collected is not None:
         order.collected_on = collected
     session.add(result)
+    session.flush()
+    for m in measured:
+        session.add(
+            LabMeasurement(
+                result_id=result.id,
+                analyte=m.analyte.code,
+                value=m.value,
+                unit=m.analyte.ucum,
+                reference_low=m.low,
+                reference_high=m.high,
+                flag=m.flag,
+            )
+        )
     session.flush()
     audit.record(
         session,
@@ -367,6 +399,56 @@ def record_result(
     return result
 
 
+def _age_years(dob: date, day: date) -> int:
+    return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+def _measured(
+    order: LabOrder, applicant: Any, day: date, data: dict[str, Any], value: str | None
+) -> tuple[list[lab_ranges.Measured], dict[str, list[str]], str | None]:
+    """A quantitative test's measured values against the applicant's reference ranges, the
+    errors, and the interpretation they give (a typed one must agree; without a range for the
+    applicant, the typed one stands)."""
+    given = data.get("measurements") or {}
+    if not given:
+        return [], {}, value
+    if order.code not in lab_ranges.PANELS:
+        text = "This test records no measured values."
+        return [], {"measurements": [text]}, value
+    sex, age = applicant.sex.value, _age_years(applicant.dob, day)
+    measured, errors = lab_ranges.measure(order.code, given, sex, age)
+    if errors:
+        return [], errors, value
+    said = lab_ranges.interpretation(measured)
+    if said is None:
+        if value is None:
+            errors["value"] = [
+                "No reference range applies to this applicant (a child): choose the "
+                "laboratory's interpretation, Normal or Abnormal."
+            ]
+        return measured, errors, value
+    if value is not None and value != said:
+        errors["value"] = [
+            f"The values are {_words(said).lower()} against the reference ranges; the result "
+            f"cannot say {_words(value).lower()}."
+        ]
+    return measured, errors, said
+
+
+def measurements(
+    session: Session, results: Collection[LabResult]
+) -> dict[uuid.UUID, list[LabMeasurement]]:
+    """The measured values of results already read (one query), by result id."""
+    found: dict[uuid.UUID, list[LabMeasurement]] = {r.id: [] for r in results}
+    if not found:
+        return found
+    for row in session.scalars(
+        select(LabMeasurement).where(LabMeasurement.result_id.in_(list(found)))
+    ):
+        found[row.result_id].append(row)
+    return found
+
+
 class OverrideRefused(ValidationFailed):
     code = "labs.override_refused"
 
@@ -376,13 +458,7 @@ def override_interpretation(
 ) -> LabResult:
     """A physician replaces the interpretation derived from a result's values with their own,
     saying why (audited); the plan hears the new interpretation."""
-    order = session.get(LabOrder, order_id)
-    if order is None:
-        raise NotFound("No such lab order.", code="labs.order_not_found")
-    try:
-        applicant = cases.load_applicant(session, actor, order.applicant_id)
-    except NotFound:
-        raise NotFound("No such lab order.", code="labs.order_not_found") from None
+    order, applicant = _owned_order(session, actor, order_id)
     actor.check("exams:sign")
     result = session.scalar(select(LabResult).where(LabResult.order_id == order.id))
     if result is None:
@@ -426,7 +502,9 @@ def override_interpretation(
     # nothing; the username where the account has no professional details.
     signer, _ = signatures.preview(session, actor, "exams:sign")
     result.overridden_by = actor.user_id
-    result.overridden_by_name = (signer.line if signer is not None else actor.username)[:120]
+    result.overridden_by_name = (
+        signer.line if signer is not None else accounts.display_name(actor)
+    )[:120]
     result.overridden_at = utcnow()
     session.flush()
     audit.record(
@@ -496,3 +574,75 @@ def tb_test_dates(session: Session, applicant_id: uuid.UUID, codes: Collection[s
         elif result is not None:
             dates.append(result.result_date)
     return dates
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """An order on the lab worklist: waiting for its specimen or for its result."""
+
+    order: LabOrder
+    applicant: Applicant
+    case: FamilyCase
+    due: date | None  # the plan's due date, else the planned departure
+    due_from: str  # "plan", "departure" or ""
+
+
+def awaiting(session: Session, actor: Actor) -> list[Awaiting]:
+    """Orders at the actor's sites awaiting collection or result (one query), most urgent first:
+    due date (the plan's, else the departure), then the oldest order. Audited."""
+    rows = session.execute(
+        select(LabOrder, Applicant, FamilyCase, Step.due_by)
+        .join(Applicant, Applicant.id == LabOrder.applicant_id)
+        .join(FamilyCase, FamilyCase.id == Applicant.case_id)
+        .outerjoin(
+            Step, and_(Step.applicant_id == LabOrder.applicant_id, Step.code == LabOrder.code)
+        )
+        .where(
+            FamilyCase.site_id.in_(actor.site_ids),
+            LabOrder.status.in_([OrderStatus.ORDERED, OrderStatus.COLLECTED]),
+        )
+        .order_by(LabOrder.ordered_at, LabOrder.code, LabOrder.specimen)
+    )
+    found = [
+        Awaiting(
+            order,
+            applicant,
+            case,
+            step_due or case.planned_departure,
+            "plan" if step_due else ("departure" if case.planned_departure else ""),
+        )
+        for order, applicant, case, step_due in rows
+    ]
+    found.sort(key=lambda w: (w.due or date.max, w.order.ordered_at))
+    audit.record(session, actor, "read", "lab_worklist", None, details={"rows": len(found)})
+    return found
+
+
+def mark_collected(session: Session, actor: Actor, order_id: uuid.UUID, day: date) -> LabOrder:
+    """The specimen of an ordered test is taken (the order then awaits its result); audited."""
+    actor.check("labs:write")
+    order, applicant = _owned_order(session, actor, order_id)
+    if order.status != OrderStatus.ORDERED:
+        raise Conflict(
+            f"This specimen is already {order.status.value}: nothing was changed.",
+            code="labs.order_not_awaiting_specimen",
+        )
+    if day > utcnow().date():
+        text = "The specimen cannot be collected in the future."
+        raise ValidationFailed(text, errors={"collected_on": [text]})
+    if day < order.ordered_at.date():
+        text = "The specimen cannot be collected before the test was ordered."
+        raise ValidationFailed(text, errors={"collected_on": [text]})
+    order.status = OrderStatus.COLLECTED
+    order.collected_on = day
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        "collect",
+        "lab_order",
+        order.id,
+        site_id=applicant.case.site_id,
+        after={"status": "collected", "collected_on": day.isoformat()},
+    )
+    return order

@@ -112,7 +112,11 @@ def catalogue() -> Catalogue:
 
 
 def _titre_dilution(titre: str) -> int:
-    return int(titre.split(":", 1)[1])
+    """1:8 -> 8; anything not written as 1:N (8, 1/8, 1:x) -> 0, which is refused in words."""
+    one, sep, dilution = titre.strip().partition(":")
+    if not sep or one.strip() != "1" or not dilution.strip().isdigit():
+        return 0
+    return int(dilution)
 
 
 def syphilis(details: Mapping[str, Any]) -> Derived:

@@ -14,7 +14,16 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pmha.core.db import Base, UUIDPk, str_enum, utcnow
@@ -99,6 +108,26 @@ class LabResult(UUIDPk, Base):
     overridden_by: Mapped[uuid.UUID | None]
     overridden_by_name: Mapped[str | None] = mapped_column(String(120))  # as it was then
     overridden_at: Mapped[datetime | None]
+    performing_lab: Mapped[str | None] = mapped_column(String(120))  # 0031
+
+
+class LabMeasurement(UUIDPk, Base):
+    """One measured analyte of a quantitative result (0031): value, UCUM unit, the reference
+    range that applied to this applicant (none: no range, e.g. a child) and the flag it gave."""
+
+    __tablename__ = "lab_measurements"
+
+    result_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("lab_results.id", ondelete="CASCADE"), index=True
+    )
+    analyte: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(20))
+    reference_low: Mapped[float | None] = mapped_column(Float)
+    reference_high: Mapped[float | None] = mapped_column(Float)
+    flag: Mapped[str | None] = mapped_column(String(1))  # H, L, N
+
+    __table_args__ = (UniqueConstraint("result_id", "analyte"),)
 
 
 class Consent(UUIDPk, Base):

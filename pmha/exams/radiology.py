@@ -1,33 +1,42 @@
 """Chest X-ray studies and the radiologist's reading (DS-3030 findings).
 
-Uploads go through the DICOM adapter (pmha.exams.dicom): the original is stored by its SHA-256,
-a windowed PNG preview and thumbnail beside it, and a de-identified copy for research and QA
-exports. The reading's findings decide whether the X-ray suggests TB; that feeds the plan.
+Uploads go through the DICOM adapter (pmha.exams.dicom): the request validates the file, checks
+whose it is, and stores the original by its SHA-256; a job after the commit (`prepare`, run by
+pmha.exams.tasks) makes the windowed PNG preview and thumbnail beside it and a de-identified copy
+for research and QA (issue 20: the request path no longer renders). The reading's findings
+decide whether the X-ray suggests TB; that feeds the plan.
 """
 
 from __future__ import annotations
 
 import enum
 import hmac
+import logging
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from pmha.accounts.service import display_name
 from pmha.accounts.signatures import Signature
 from pmha.cases import service as cases
-from pmha.core import audit
+from pmha.core import audit, file_crypto
 from pmha.core.auth import Actor
-from pmha.core.db import Base, UUIDPk, utcnow
+from pmha.core.db import Base, Database, UUIDPk, utcnow
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
-from pmha.exams import dicom, xray_identity
+from pmha.core.tasks import enqueue_after_commit
+from pmha.exams import dicom, xray_identity, xray_pixels
 from pmha.exams.lab_service import has_consent
 from pmha.exams.labs import ConsentKind
 from pmha.rules import RuleBook
 from pmha.workflow import service as workflow
+
+log = logging.getLogger("pmha.exams")
+# The job that makes an upload's previews and de-identified copy (pmha.exams.tasks runs it).
+PREPARE_JOB = "pmha.exams.prepare_xray"
 
 # DS-3030 chest X-ray findings [S8], by what they mean for the applicant.
 SUGGESTS_TB = (
@@ -79,6 +88,33 @@ class IdentityStatus(enum.StrEnum):
     NOT_CHECKED = "not_checked"  # uploaded before the check existed
 
 
+class ImagesStatus(enum.StrEnum):
+    """Whether the previews and the de-identified copy are made (by the job after upload)."""
+
+    PREPARING = "preparing"
+    READY = "ready"
+    FAILED = "failed"  # the file could not be rendered or de-identified: the original is kept
+
+
+# A study still preparing after this long lost its job (a broker that lost the message, a
+# worker that died twice): the preview endpoint then prepares it itself.
+PREPARE_GRACE = timedelta(minutes=2)
+
+
+class ImagePreparing(Conflict):
+    """The preview is not made yet: ask again shortly (409 with retry_after)."""
+
+    code = "exams.xray_preparing"
+    title = "Image being prepared"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The image is being prepared: its preview is ready within a few seconds.",
+            extra={"retry_after": 2},
+        )
+        self.retry_after = 2
+
+
 class XrayStudy(UUIDPk, Base):
     __tablename__ = "xray_studies"
 
@@ -86,7 +122,7 @@ class XrayStudy(UUIDPk, Base):
         ForeignKey("applicants.id", ondelete="CASCADE"), index=True
     )
     sha256: Mapped[str] = mapped_column(String(64))
-    deidentified_sha256: Mapped[str] = mapped_column(String(64))
+    deidentified_sha256: Mapped[str | None] = mapped_column(String(64))  # None until made
     size_bytes: Mapped[int] = mapped_column(Integer)
     study_uid: Mapped[str] = mapped_column(String(64))
     series_uid: Mapped[str] = mapped_column(String(64))
@@ -117,6 +153,18 @@ class XrayStudy(UUIDPk, Base):
     identity_confirmed_by: Mapped[uuid.UUID | None]
     identity_confirmed_by_name: Mapped[str | None] = mapped_column(String(120))
     identity_confirmed_at: Mapped[datetime | None]
+    # ImagesStatus: previews and de-identified copy (made by the job after upload).
+    images_status: Mapped[str] = mapped_column(
+        String(16), default=ImagesStatus.PREPARING, server_default="ready"
+    )
+
+    @property
+    def images_ready(self) -> bool:
+        return self.images_status == ImagesStatus.READY
+
+    @property
+    def preparing(self) -> bool:
+        return self.images_status == ImagesStatus.PREPARING
 
     @property
     def held(self) -> bool:
@@ -179,7 +227,8 @@ def _uid_secret(session: Session) -> bytes:
 def upload(
     session: Session, actor: Actor, applicant_id: uuid.UUID, data: bytes, storage: Path
 ) -> XrayStudy:
-    """Validate and keep a chest X-ray: original, previews and a de-identified copy."""
+    """Validate, check and keep a chest X-ray's original; its previews and de-identified copy
+    are made by a job once this transaction commits (`prepare`)."""
     actor.check("radiology:write")
     applicant = cases.load_applicant(session, actor, applicant_id)
     facts = workflow.clinical_facts(session, applicant.id)
@@ -195,20 +244,17 @@ def upload(
             }
         )
     info = dicom.inspect(data)
+    # Refused now, as when the copy was made in the request: the job cannot refuse an upload.
+    dicom.check_releasable(info)
     check = xray_identity.compare(info.identity, applicant_identity(applicant))
     if session.scalar(select(XrayStudy.id).where(XrayStudy.instance_uid == info.sop_instance_uid)):
         raise ValidationFailed("This image was uploaded already.", code="exams.dicom.duplicate")
-    previews = dicom.render_previews(data)
-    deidentified = dicom.deidentify(data, dicom.UidMapper(_uid_secret(session)))
-    original = dicom.store(data, storage / "dicom")
-    digest = original.stem
-    dicom.store(deidentified, storage / "deidentified")
-    for suffix, png in ((".png", previews.preview), (".thumb.png", previews.thumbnail)):
-        _write_once(dicom.path_for(digest, storage / "previews", suffix), png)
+    digest = dicom.store(data, storage / "dicom").stem
     study = XrayStudy(
         applicant_id=applicant.id,
         sha256=digest,
-        deidentified_sha256=dicom.sha256_of(deidentified),
+        deidentified_sha256=None,
+        images_status=ImagesStatus.PREPARING,
         size_bytes=len(data),
         study_uid=info.study_instance_uid,
         series_uid=info.series_instance_uid,
@@ -242,7 +288,92 @@ def upload(
             "missing": check.missing,
         },
     )
+    enqueue_after_commit(session, PREPARE_JOB, str(study.id))
     return study
+
+
+def prepare(session: Session, study_id: uuid.UUID, storage: Path) -> str:
+    """Make a study's previews and de-identified copy from its stored original and mark it
+    ready (failed when the file cannot be rendered or de-identified), in this session: the
+    preview's fallback. The job uses `prepare_outside` (no transaction open while rendering).
+    Idempotent: the files are content-addressed and written atomically, so a second run (a
+    redelivered job, the fallback racing the job) writes the same bytes."""
+    study = session.get(XrayStudy, study_id)
+    if study is None:
+        return "gone"  # deleted before its job ran
+    if study.images_status == ImagesStatus.READY and _previews_exist(study.sha256, storage):
+        return str(study.images_status)
+    made = _make_images(study.id, study.sha256, storage, _uid_secret(session))
+    return _mark_prepared(session, study, made)
+
+
+def prepare_outside(db: Database, study_id: uuid.UUID, storage: Path) -> str:
+    """The job's verb: `prepare` with the rendering outside any transaction (on SQLite a
+    transaction holds the database's one write lock; on PostgreSQL the row would stay locked),
+    then one short transaction that marks the study."""
+    with db.transaction() as session:
+        study = session.get(XrayStudy, study_id)
+        if study is None:
+            return "gone"
+        if study.images_status == ImagesStatus.READY and _previews_exist(study.sha256, storage):
+            return str(study.images_status)
+        digest, secret = study.sha256, _uid_secret(session)
+    made = _make_images(study_id, digest, storage, secret)
+    with db.transaction() as session:
+        study = session.get(XrayStudy, study_id, with_for_update=True)
+        if study is None:
+            return "gone"
+        return _mark_prepared(session, study, made)
+
+
+def _make_images(
+    study_id: uuid.UUID, digest: str, storage: Path, secret: bytes
+) -> tuple[ImagesStatus, str | None] | None:
+    """Write the previews and the de-identified copy; (status, the copy's digest), or None
+    when the original is missing from storage (nothing to make it from)."""
+    try:
+        data = dicom.load(digest, storage / "dicom")
+    except FileNotFoundError:
+        log.warning("X-ray %s: original missing from storage, nothing to prepare", study_id)
+        return None
+    try:
+        made = dicom.render_previews(data)
+        for suffix, png in ((".png", made.preview), (".thumb.png", made.thumbnail)):
+            _write_once(dicom.path_for(digest, storage / "previews", suffix), png)
+        copy = dicom.deidentify(data, dicom.UidMapper(secret))
+        return ImagesStatus.READY, dicom.store(copy, storage / "deidentified").stem
+    except dicom.DicomRejected as exc:
+        log.warning("X-ray %s: previews or copy not made (%s)", study_id, exc.code)
+        return ImagesStatus.FAILED, None
+
+
+def _mark_prepared(
+    session: Session, study: XrayStudy, made: tuple[ImagesStatus, str | None] | None
+) -> str:
+    if made is None:
+        return str(study.images_status)
+    status, copy = made
+    before = study.images_status
+    study.images_status = status
+    study.deidentified_sha256 = copy or study.deidentified_sha256
+    session.flush()
+    if before != status:
+        audit.record(
+            session,
+            Actor.system("exams.prepare_xray"),
+            "prepare",
+            "xray_study",
+            study.id,
+            details={"images": str(status)},
+        )
+    return str(status)
+
+
+def _previews_exist(digest: str, storage: Path) -> bool:
+    return all(
+        dicom.path_for(digest, storage / "previews", suffix).exists()
+        for suffix in (".png", ".thumb.png")
+    )
 
 
 def applicant_identity(applicant: Any) -> xray_identity.ApplicantIdentity:
@@ -334,7 +465,7 @@ def confirm_identity(session: Session, actor: Actor, study_id: uuid.UUID, reason
     study.identity_status = IdentityStatus.CONFIRMED
     study.identity_reason = reason
     study.identity_confirmed_by = actor.user_id
-    study.identity_confirmed_by_name = actor.username
+    study.identity_confirmed_by_name = display_name(actor)[:120]
     study.identity_confirmed_at = utcnow()
     session.flush()
     applicant = cases.load_applicant(session, actor, study.applicant_id)
@@ -356,12 +487,8 @@ def confirm_identity(session: Session, actor: Actor, study_id: uuid.UUID, reason
 
 
 def _write_once(path: Path, data: bytes) -> None:
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".part")
-    temporary.write_bytes(data)
-    temporary.replace(path)
+    if not path.exists():
+        file_crypto.write(path, data)
 
 
 def studies(
@@ -404,17 +531,47 @@ def load_study(session: Session, actor: Actor, study_id: uuid.UUID) -> XrayStudy
 def preview(
     session: Session, actor: Actor, study_id: uuid.UUID, storage: Path, thumbnail: bool = False
 ) -> bytes:
-    """The study's PNG preview or thumbnail (the view is audited)."""
+    """The study's PNG preview or thumbnail (the view is audited); ImagePreparing (409) while
+    its job has not made it yet."""
     actor.check("radiology:read")
     study = load_study(session, actor, study_id)
+    if study.preparing:
+        if utcnow() - study.uploaded_at < PREPARE_GRACE:
+            raise ImagePreparing()
+        # Its job is lost: prepare it here (the job, if it still comes, finds it done).
+        _original(study, storage)  # a named 404 when the file is gone
+        prepare(session, study.id, storage)
     suffix = ".thumb.png" if thumbnail else ".png"
     path = dicom.path_for(study.sha256, storage / "previews", suffix)
     if not path.exists():  # made again from the original, e.g. after a storage restore
-        original = dicom.path_for(study.sha256, storage / "dicom").read_bytes()
+        original = _original(study, storage)
         made = dicom.render_previews(original)
         _write_once(path, made.thumbnail if thumbnail else made.preview)
     audit.record(session, actor, "read", "xray_image", study.id)
-    return path.read_bytes()
+    return file_crypto.read(path)
+
+
+def _original(study: XrayStudy, storage: Path) -> bytes:
+    """The stored DICOM file; a named 404 when storage lost it (a restore without the files)."""
+    try:
+        return dicom.load(study.sha256, storage / "dicom")
+    except FileNotFoundError:
+        raise NotFound(
+            "The image's file is missing from storage: restore the storage backup or upload "
+            "the X-ray again.",
+            code="exams.xray_file_missing",
+        ) from None
+
+
+def full_resolution(
+    session: Session, actor: Actor, study_id: uuid.UUID, storage: Path
+) -> xray_pixels.FullImage:
+    """The study's stored pixel values at full resolution for the viewer (the view is audited)."""
+    actor.check("radiology:read")
+    study = load_study(session, actor, study_id)
+    image = xray_pixels.full_image(_original(study, storage))
+    audit.record(session, actor, "read", "xray_image", study.id, details={"resolution": "full"})
+    return image
 
 
 def read(
@@ -451,7 +608,7 @@ def read(
         decision=decision_for(findings),
         comments=data.get("comments"),
         read_by=actor.user_id,
-        read_by_name=(signature.line if signature else actor.username)[:120],
+        read_by_name=(signature.line if signature else display_name(actor))[:120],
     )
     session.add(reading)
     session.flush()

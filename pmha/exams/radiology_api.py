@@ -36,6 +36,13 @@ class StudyOut(StrictSchema):
     acquired_on = fields.Date(allow_none=True)
     uploaded_at = fields.DateTime()
     sha256 = fields.String()
+    images_status = fields.String(
+        metadata={
+            "description": "preparing (the preview, thumbnail and de-identified copy are made "
+            "by a job after the upload, within seconds), ready, or failed (the file could not "
+            "be rendered; the original is kept)"
+        }
+    )
     identity_status = fields.String(
         metadata={
             "description": "matched, held (the header names someone else), confirmed "
@@ -128,6 +135,7 @@ def _study(study: Any, reading: Any) -> dict[str, Any]:
                     "acquired_on",
                     "uploaded_at",
                     "sha256",
+                    "images_status",
                 )
             },
             "reading": None
@@ -148,7 +156,8 @@ def _study(study: Any, reading: Any) -> dict[str, Any]:
 @require("radiology:write")
 @doc(
     "Upload a chest X-ray: the body is the DICOM file (application/dicom, up to 200 MiB); "
-    "it is validated, stored by SHA-256, previewed and de-identified",
+    "it is validated, its identity checked and it is stored by SHA-256; the preview and the "
+    "de-identified copy are made by a job right after (images_status: preparing, then ready)",
     response=StudyOut,
     status=201,
     errors=(404, 413, 415, 422),
@@ -178,8 +187,9 @@ def list_xrays(applicant_id: uuid.UUID) -> Any:
 @bp.get("/xrays/<uuid:study_id>/preview.png")
 @require("radiology:read")
 @doc(
-    "The windowed PNG preview (add ?size=thumbnail for the thumbnail)",
-    errors=(404,),
+    "The windowed PNG preview (add ?size=thumbnail for the thumbnail); 409 "
+    "exams.xray_preparing (with retry_after, in seconds) while its job has not made it yet",
+    errors=(404, 409),
     tag="radiology",
 )
 def xray_preview(study_id: uuid.UUID) -> Response:

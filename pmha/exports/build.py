@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import uuid
 import zipfile
 from collections.abc import Sequence
@@ -25,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from pmha.accounts.models import User
 from pmha.cases import service as cases
-from pmha.core import audit
+from pmha.core import audit, file_crypto
 from pmha.core.auth import Actor, Role
 from pmha.core.db import Database, utcnow
 from pmha.core.errors import AppError, NotFound
@@ -109,22 +108,6 @@ def manifest_for(ex: Export, parts: Sequence[Part], created_at: dt.datetime) -> 
         ],
         "created_at": created_at.isoformat(timespec="seconds"),
     }
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """The file appears complete or not at all (temporary file, fsync, rename, fsync the dir)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.partial")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 def _progress(db: Database, job_id: uuid.UUID, step: str, percent: int) -> None:
@@ -267,14 +250,14 @@ def run(db: Database, job_id: uuid.UUID, rules: RuleBook, storage: Path) -> uuid
         c = _collect(db, job_id, rules, storage)
         path = bundle_path(storage, c.bundle_id)
         if c.existing or path.exists():
-            data = path.read_bytes()
+            data = file_crypto.read(path)
         else:
             _progress(db, job_id, "packing", 40)
             archive = pack(c.parts, c.manifest)
             _progress(db, job_id, "signing and encrypting", 60)
             data = envelope.seal(archive, c.signer, c.recipient)
             _progress(db, job_id, "writing", 85)
-            write_atomically(path, data)
+            file_crypto.write(path, data)
         try:
             _finish(db, job_id, c, data)
         except IntegrityError:  # another run of the same content finished first

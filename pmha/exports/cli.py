@@ -8,13 +8,9 @@ from pathlib import Path
 
 import click
 
+from pmha.cli_app import app_from_env, fail, operator
 from pmha.core.auth import Actor, Role
 from pmha.core.errors import AppError
-
-
-def _fail(exc: AppError) -> click.ClickException:
-    fields = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in (exc.errors or {}).items())
-    return click.ClickException(f"{exc.detail}{' (' + fields + ')' if fields else ''}")
 
 
 @click.group()
@@ -35,6 +31,7 @@ def exports() -> None:
 )
 @click.option("--destination", help="the authority's destination (US, CA, ...)")
 @click.option("--site", "site_code", help="the centre's site code, for a signing key")
+@click.option("--sender", "sender_code", help="the centre a trusted sender's key signs for")
 @click.option("--use-from", type=click.DateTime(["%Y-%m-%d"]), help="rotation: first day of use")
 def add_certificate(
     purpose: str,
@@ -42,18 +39,18 @@ def add_certificate(
     key_file: Path | None,
     destination: str | None,
     site_code: str | None,
+    sender_code: str | None,
     use_from: dt.datetime | None,
 ) -> None:
     """Register a certificate; a new authority certificate is used from its start date."""
     from sqlalchemy import select
 
     from pmha.cases.models import Site
-    from pmha.cli import _app, _operator
     from pmha.core.db import database
     from pmha.exports import keys
     from pmha.exports.models import Purpose
 
-    app = _app()
+    app = app_from_env()
     with app.app_context(), database(app).transaction() as session:
         site_id: uuid.UUID | None = None
         if site_code:
@@ -63,16 +60,17 @@ def add_certificate(
         try:
             row = keys.add_certificate(
                 session,
-                _operator(),
+                operator(),
                 Purpose(purpose),
                 certificate.read_bytes(),
                 key_pem=key_file.read_bytes() if key_file else None,
                 destination=destination,
                 site_id=site_id,
                 use_from=use_from.date() if use_from else None,
+                sender_code=sender_code,
             )
         except AppError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         click.echo(
             f"Registered {purpose} certificate {row.fingerprint[:16]}… in use from {row.use_from}"
         )
@@ -81,11 +79,10 @@ def add_certificate(
 @exports.command("list")
 def list_certificates() -> None:
     """The registered certificates (no private keys are shown)."""
-    from pmha.cli import _app
     from pmha.core.db import database
     from pmha.exports import keys
 
-    app = _app()
+    app = app_from_env()
     with app.app_context(), database(app).transaction() as session:
         for row in keys.certificates(session):
             click.echo(
@@ -99,12 +96,11 @@ def list_certificates() -> None:
 @click.option("--destination", required=True, help="the receiving authority's destination")
 def import_command(bundle: Path, destination: str) -> None:
     """Verify and load a bundle (.p7m) for a receiving authority, all or nothing."""
-    from pmha.cli import _app
     from pmha.core.db import database
     from pmha.exports import receive
     from pmha.web.context import storage
 
-    app = _app()
+    app = app_from_env()
     actor = Actor(
         None,
         "cli:import",
@@ -117,7 +113,7 @@ def import_command(bundle: Path, destination: str) -> None:
         try:
             row = receive.import_bundle(session, actor, bundle.read_bytes(), storage())
         except AppError as exc:
-            raise _fail(exc) from None
+            raise fail(exc) from None
         click.echo(
             f"Imported bundle {row.id}: {len(row.manifest.get('travellers', []))} travellers"
         )

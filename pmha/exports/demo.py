@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pmha.cases.models import Destination, Site
+from pmha.core import file_crypto
 from pmha.core.auth import Actor
 from pmha.core.db import Database, utcnow
 from pmha.exports import build, envelope, keys
@@ -34,7 +35,7 @@ def seed(session: Session, actor: Actor, sites: Sequence[Site], bits: int = 2048
             key_pem=envelope.key_pem(pair.private_key),
             site_id=site.id,
         )
-        centres.append(envelope.cert_pem(pair.certificate))
+        centres.append((site.code, envelope.cert_pem(pair.certificate)))
     for destination in Destination:
         pair = envelope.make_key_pair(
             f"{destination.value} demo health authority", start, end, bits=bits
@@ -49,9 +50,14 @@ def seed(session: Session, actor: Actor, sites: Sequence[Site], bits: int = 2048
             destination=destination,
             key_pem=envelope.key_pem(pair.private_key),
         )
-        for centre in centres:
+        for code, centre in centres:
             keys.add_certificate(
-                session, actor, Purpose.TRUSTED_SENDER, centre, destination=destination
+                session,
+                actor,
+                Purpose.TRUSTED_SENDER,
+                centre,
+                destination=destination,
+                sender_code=code,
             )
 
 
@@ -98,6 +104,6 @@ def seed_arrival(db: Database, storage: Path) -> str | None:
         job = session.get(ExportJob, job_id)
         if job is None or job.bundle_id is None:
             return None
-        bundle = build.bundle_path(storage, job.bundle_id).read_bytes()
+        bundle = file_crypto.read(build.bundle_path(storage, job.bundle_id))
         receive.import_bundle(session, _actor(session, "authority"), bundle, storage)
         return str(job.bundle_id)

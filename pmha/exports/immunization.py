@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from pmha.exports.codes import CVX, SNOMED_IMMUNITY
+from pmha.codes import CVX, SNOMED_IMMUNITY
 
 
 class RecordKind(StrEnum):
@@ -33,8 +33,19 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True)
+class Identifier:
+    """One more PID-3 repetition: the value, its type (HL70203, e.g. PPN for a passport) and
+    who assigned it (CX-4; for a passport, the issuing country)."""
+
+    value: str
+    type_code: str
+    assigning_authority: str
+
+
+@dataclass(frozen=True)
 class Patient:
-    """PID: identifier with its assigning authority, legal name, birth date and sex (F/M/U)."""
+    """PID: our identifier with its assigning authority (sent as MR), legal name, birth date
+    and sex (F/M/U); `identifiers` are the other repetitions of PID-3 (the passport)."""
 
     identifier: str
     assigning_authority: str
@@ -43,6 +54,7 @@ class Patient:
     birth_date: dt.date
     sex: str
     middle_name: str = ""
+    identifiers: tuple[Identifier, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,10 +77,13 @@ class Provider:
 
 @dataclass(frozen=True)
 class VisDates:
-    """One Vaccine Information Statement: its publication date and the day it was given."""
+    """One Vaccine Information Statement: its edition (publication) date, the day it was given,
+    and the document's bar code (cdcgs1vis GDTI) when known; the VXU names the document then
+    (OBX 69764-9), else the vaccine type and edition date (30956-7, 29768-9)."""
 
     published: dt.date
     presented: dt.date
+    document: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +111,8 @@ class ImmunizationRecord:
     immunity_disease: str = ""  # OBX 59784-9, SNOMED CT code
     dose_number: int | None = None  # OBX 30973-2
     immunity_disease_name: str = ""  # its display text; the SNOMED CT term when empty
+    eligibility: str = ""  # OBX 64994-7, HL70064: a dose given here; from the registry file
+    funding_source: str = ""  # OBX 30963-3, CDCPHINVS: a dose given here; likewise
 
     def __post_init__(self) -> None:
         # Fill the defaults the guide implies, so that a record read back equals the one sent.

@@ -47,8 +47,10 @@ def add_certificate(
     site_id: uuid.UUID | None = None,
     use_from: dt.date | None = None,
     label: str = "",
+    sender_code: str | None = None,
 ) -> ExportCertificate:
-    """Register a certificate (with its private key for our own signing or decryption keys)."""
+    """Register a certificate (with its private key for our own signing or decryption keys);
+    a trusted sender's names the centre it signs for (`sender_code`, the centre's site code)."""
     try:
         if purpose in WITH_KEY:
             if key_pem is None:
@@ -68,6 +70,13 @@ def add_certificate(
         raise ValidationFailed(errors={"site": ["A signing key belongs to a site."]})
     if purpose != Purpose.SIGNING and not destination:
         raise ValidationFailed(errors={"destination": ["Give the authority's destination."]})
+    sender_code = (sender_code or "").strip().upper() or None
+    if purpose == Purpose.TRUSTED_SENDER and not (
+        sender_code and len(sender_code) <= 16 and sender_code.replace("-", "").isalnum()
+    ):
+        raise ValidationFailed(
+            errors={"sender": ["Name the centre this key signs for: its site code, e.g. IST."]}
+        )
     if cert.not_valid_after_utc <= utcnow():
         raise ValidationFailed(
             errors={"certificate": ["The certificate has expired."]}, code="exports.expired"
@@ -92,6 +101,7 @@ def add_certificate(
         purpose=purpose,
         destination=destination,
         site_id=site_id,
+        sender_code=sender_code if purpose == Purpose.TRUSTED_SENDER else None,
         label=label or cert.subject.rfc4514_string()[:120],
         fingerprint=fingerprint,
         cert_pem=envelope.cert_pem(cert).decode(),

@@ -43,6 +43,8 @@ class ExportCertificate(UUIDPk, Base):
     destination: Mapped[str | None] = mapped_column(String(2), index=True)
     site_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("sites.id"))
     label: Mapped[str] = mapped_column(String(120))
+    # A trusted sender's certificate: the centre (site code) it signs for (issue 19)
+    sender_code: Mapped[str | None] = mapped_column(String(16))
     fingerprint: Mapped[str] = mapped_column(String(64))
     cert_pem: Mapped[str] = mapped_column(Text)
     key_pem: Mapped[str | None] = mapped_column(Text)
@@ -70,6 +72,9 @@ class ExportJob(UUIDPk, Base):
     bundle_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("export_bundles.id"))
     error_code: Mapped[str | None] = mapped_column(String(60))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Touched every few seconds while a worker runs the job (pmha.core.outbox): a stale one
+    # means the worker died, and the sweep queues the job again.
+    heartbeat_at: Mapped[datetime | None]
 
 
 class ExportBundle(Base):
@@ -114,6 +119,9 @@ class ImportedBundle(Base):
     envelope_sha256: Mapped[str] = mapped_column(String(64))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     imported_by: Mapped[uuid.UUID | None]
+    # The journey, when the bundle carries one (travel/journey.json): flight and departure time.
+    flight: Mapped[str | None] = mapped_column(String(16))
+    departs_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class ImportedTraveller(UUIDPk, Base):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import Actor
 from pmha.core.errors import AppError
-from pmha.exams import dicom, lab_service, lab_values, radiology
+from pmha.exams import dicom, lab_ranges, lab_service, lab_values, radiology
 from pmha.exams import service as exams
 from pmha.exams.models import SectionKind, SectionStatus
 from pmha.exports import fhir, hl7, updates
@@ -182,8 +182,139 @@ def vxu_parts(ex: Export, found: list[_Vaccinations]) -> list[Part]:
     return parts
 
 
+def _clinician(section: Any) -> fhir.Clinician | None:
+    """Who signed an exam section, as the section recorded them when it was signed."""
+    if section is None or not section.signed_by_name:
+        return None
+    return fhir.Clinician(
+        section.signed_by_name,
+        section.signed_by_registration or "",
+        "panel_physician",
+    )
+
+
+@dataclass
+class _Parties:
+    """The centre and the clinicians of one traveller's summary, each once."""
+
+    centre: dict[str, Any]
+    resources: dict[str, dict[str, Any]] = field(default_factory=dict)
+    authors: list[dict[str, Any]] = field(default_factory=list)
+
+    def role(self, who: fhir.Clinician | None, author: bool = False) -> dict[str, Any] | None:
+        if who is None:
+            return None
+        person = fhir.practitioner(who)
+        role = fhir.practitioner_role(who, person, self.centre)
+        self.resources.setdefault(person["id"], person)
+        role = self.resources.setdefault(role["id"], role)
+        if author and role not in self.authors:
+            self.authors.append(role)
+        return role
+
+
+def _lab_entries(
+    ex: Export, a: Applicant, subject: dict[str, Any], parties: _Parties
+) -> list[dict[str, Any]]:
+    """The lab results with their measured values, each reported by the laboratory it names,
+    else by the centre."""
+    found = [(o, r) for o, r in lab_service.labs(ex.session, ex.actor, a.id) if r is not None]
+    measured = lab_service.measurements(ex.session, [r for _, r in found if r is not None])
+    entries = []
+    for order, result in found:
+        assert result is not None
+        details = tuple(
+            (str(k), str(v)) for k, v in sorted((result.details or {}).items()) if v is not None
+        )
+        values = tuple(
+            fhir.Measure(
+                m.analyte,
+                _analyte_words(order.code, m.analyte),
+                m.value,
+                m.unit,
+                m.reference_low,
+                m.reference_high,
+                m.flag or "",
+                _analyte_shown(order.code, m.analyte),
+            )
+            for m in measured.get(result.id, [])
+        )
+        performer = parties.centre
+        if result.performing_lab:
+            lab = fhir.laboratory(result.performing_lab)
+            performer = parties.resources.setdefault(lab["id"], lab)
+        entries.append(
+            fhir.lab_observation(
+                fhir.LabResult(
+                    str(result.id),
+                    order.code,
+                    label(order.code),
+                    result.value,
+                    value_label(result.value),
+                    result.result_date,
+                    order.specimen,
+                    "preliminary" if result.value == lab_values.NEEDS_REVIEW else "final",
+                    details,
+                    values,
+                    result.performing_lab or "",
+                ),
+                subject,
+                performer,
+            )
+        )
+    return entries
+
+
+def _analyte(code: str, analyte: str) -> Any:
+    panel = lab_ranges.PANELS.get(code)
+    return next((x for x in panel.analytes if x.code == analyte), None) if panel else None
+
+
+def _analyte_words(code: str, analyte: str) -> str:
+    found = _analyte(code, analyte)
+    return str(found.words) if found is not None else analyte.replace("_", " ")
+
+
+def _analyte_shown(code: str, analyte: str) -> str:
+    found = _analyte(code, analyte)
+    return str(found.shown) if found is not None else ""
+
+
+def _xray_entries(
+    ex: Export, a: Applicant, subject: dict[str, Any], parties: _Parties, parts: list[Part]
+) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    for study, reading in radiology.studies(ex.session, ex.actor, a.id):
+        if study.held:  # its header names someone else: not this applicant's evidence
+            continue
+        name = f"dicom/{study.sha256}.dcm"
+        findings = tuple(reading.findings) if reading else ()
+        xray = fhir.ChestXray(
+            study.study_uid,
+            study.series_uid,
+            study.instance_uid,
+            study.sop_class_uid,
+            study.modality,
+            study.acquired_on,
+            name,
+            reading.decision if reading else "",
+            findings,
+            reading.read_at if reading else None,
+            value_label(reading.decision) if reading else "",
+            tuple(radiology.FINDING_WORDS.get(f, f.replace("_", " ")) for f in findings),
+        )
+        reader = None
+        if reading is not None and reading.read_by_name:
+            reader = parties.role(fhir.Clinician(reading.read_by_name, "", "radiologist"))
+        entries += fhir.imaging(xray, subject, reader)
+        data = dicom.load(study.sha256, ex.storage / "dicom")
+        parts.append(Part(name, "application/dicom", data))
+    return entries
+
+
 def clinical_summary(ex: Export) -> list[Part]:
-    """Per traveller: the FHIR document, the VXU and the original chest X-rays."""
+    """Per traveller: the FHIR document (an International Patient Summary), the VXU and the
+    original chest X-rays."""
     parts: list[Part] = []
     vaccinated: list[_Vaccinations] = []
     site = ex.case.site
@@ -193,60 +324,27 @@ def clinical_summary(ex: Export) -> list[Part]:
         if flow.record.rules_version:
             ex.rule_versions.add(f"{ex.case.destination.value} {flow.record.rules_version}")
         subject = fhir.patient(_traveller(a))
+        parties = _Parties(fhir.organization(fhir.Centre(site.code, site.name, site.country)))
         entries: list[dict[str, Any]] = []
         records = vaccinations.records(ex.session, ex.actor, a.id)
         immunizations = to_immunization_records(a, records)
         entries += [fhir.immunization(r, subject) for r in immunizations]
-        for order, result in lab_service.labs(ex.session, ex.actor, a.id):
-            if result is not None:
-                entries.append(
-                    fhir.lab_observation(
-                        fhir.LabResult(
-                            str(result.id),
-                            order.code,
-                            label(order.code),
-                            result.value,
-                            value_label(result.value),
-                            result.result_date,
-                            order.specimen,
-                            "preliminary" if result.value == lab_values.NEEDS_REVIEW else "final",
-                        ),
-                        subject,
-                    )
-                )
+        entries += _lab_entries(ex, a, subject, parties)
         sections = exams.record(ex.session, ex.actor, a.id)
         physical = _signed(sections, SectionKind.PHYSICAL_EXAM)
+        physician = parties.role(_clinician(physical), author=True)
         if physical is not None and physical.signed_at is not None:
             vitals = physical.data.get("vitals") or {}
             entries += fhir.vital_observations(
                 str(physical.id), vitals, physical.signed_at, subject
             )
         mental = _signed(sections, SectionKind.MENTAL_HEALTH)
+        parties.role(_clinician(mental), author=True)
         classes = _classifications(
             flow.record.plan, mental.data.get("classification") if mental is not None else None
         )
         entries += [fhir.condition(c, subject) for c in classes]
-        for study, reading in radiology.studies(ex.session, ex.actor, a.id):
-            if study.held:  # its header names someone else: not this applicant's evidence
-                continue
-            name = f"dicom/{study.sha256}.dcm"
-            xray = fhir.ChestXray(
-                study.study_uid,
-                study.series_uid,
-                study.instance_uid,
-                study.sop_class_uid,
-                study.modality,
-                study.acquired_on,
-                name,
-                reading.decision if reading else "",
-                tuple(reading.findings) if reading else (),
-                reading.read_at if reading else None,
-                value_label(reading.decision) if reading else "",
-            )
-            imaging, report = fhir.imaging(xray, subject)
-            entries += [imaging, *([report] if report else [])]
-            data = dicom.path_for(study.sha256, ex.storage / "dicom").read_bytes()
-            parts.append(Part(name, "application/dicom", data))
+        entries += _xray_entries(ex, a, subject, parties, parts)
         decision = flow.decision
         follow = _follow_up(flow.record.plan)
         status_name = CLEARANCE.get(decision.status, (decision.status, ""))[0]
@@ -258,11 +356,14 @@ def clinical_summary(ex: Export) -> list[Part]:
             decision.conditions,
             tuple(follow),
         )
-        entries.append(fhir.clearance(clear, subject))
+        entries.append(fhir.clearance(clear, subject, physician))
         plan_of_care = fhir.follow_up(clear, subject)
         if plan_of_care is not None:
             entries.append(plan_of_care)
-        document = fhir.bundle(subject, entries, f"{site.code} {site.name}", flow.record.planned_at)
+        entries += list(parties.resources.values())
+        document = fhir.bundle(
+            subject, entries, parties.centre, flow.record.planned_at, parties.authors
+        )
         parts.append(Part(f"fhir/{a.id}.json", "application/fhir+json", _json(document)))
         ids = {str(r.id): r.id for r in records}
         vaccinated.append(_Vaccinations(a, immunizations, ids, flow.record.planned_at))
@@ -323,7 +424,7 @@ def handover_and_tb(ex: Export) -> list[Part]:
     """Travel's post-arrival handover and the TB programme's summary, per traveller, as JSON;
     the handover's follow-ups join the arrival list's."""
     handover = _optional("pmha.travel.handover", "follow_up")
-    tb = _optional("pmha.tb_dot.service", "tb_summary")
+    tb = _optional("pmha.tb_dot.summary", "tb_summary")
     parts = []
     by_id = {t["id"]: t for t in ex.travellers}
     for a in ex.case.applicants:

@@ -12,19 +12,20 @@ import io
 import json
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from pmha.core import audit
+from pmha.core import audit, file_crypto
 from pmha.core.auth import Actor
 from pmha.core.errors import AppError, Conflict, NotFound
 from pmha.exams import dicom
 from pmha.exports import envelope, fhir, hl7, keys
-from pmha.exports.build import SCHEMA_VERSION, write_atomically
+from pmha.exports.build import SCHEMA_VERSION
 from pmha.exports.envelope import EnvelopeError
 from pmha.exports.models import ImportedBundle, ImportedTraveller
 
@@ -39,6 +40,7 @@ FOLDERS = {
     "pdf": ".pdf",
     "handover": ".json",
     "tb": ".json",
+    "travel": ".json",
 }
 
 
@@ -85,7 +87,7 @@ def unpack(archive: bytes) -> dict[str, bytes]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(archive))
         infos = zf.infolist()
-    except (zipfile.BadZipFile, ValueError):
+    except (zipfile.BadZipFile, ValueError, NotImplementedError, OSError, EOFError):
         raise _refuse("exports.bad_zip", "The bundle's archive is damaged.") from None
     if len(infos) > MAX_FILES:
         raise _refuse("exports.zip_bomb", "The bundle holds too many files.")
@@ -110,7 +112,15 @@ def unpack(archive: bytes) -> dict[str, bytes]:
             if len(data) != info.file_size:
                 raise _refuse("exports.zip_bomb", "The bundle's archive misstates a file's size.")
             files[info.filename] = data
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError):
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        OSError,
+        NotImplementedError,
+        RuntimeError,  # a member flagged encrypted
+        ValueError,  # an offset before the start of the archive
+        zlib.error,  # a damaged deflate stream
+    ):
         raise _refuse("exports.bad_zip", "The bundle's archive is damaged.") from None
     return files
 
@@ -119,8 +129,14 @@ def check_manifest(files: dict[str, bytes]) -> dict[str, Any]:
     try:
         manifest = json.loads(files["manifest.json"])
         listed = {f["path"]: f for f in manifest["files"]}
+        if not isinstance(manifest["bundle_id"], str):
+            raise TypeError("bundle_id")
         uuid.UUID(manifest["bundle_id"])
-    except (KeyError, TypeError, ValueError):
+        for traveller in manifest.get("travellers", []):
+            for name in ("classifications", "follow_up"):
+                if not isinstance(traveller.get(name, []), list):
+                    raise TypeError(name)
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
         raise _refuse("exports.bad_manifest", "The bundle has no readable manifest.") from None
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise _refuse("exports.bad_manifest", "The bundle's manifest version is not supported.")
@@ -145,7 +161,7 @@ def check_contents(files: dict[str, bytes]) -> None:
                 hl7.parse_vxu(data.decode())
             elif folder == "dicom":
                 dicom.inspect(data)
-            elif folder in ("handover", "tb"):
+            elif folder in ("handover", "tb", "travel"):
                 json.loads(data)
             elif folder == "pdf" and not data.startswith(b"%PDF-"):
                 raise ValueError
@@ -155,6 +171,19 @@ def check_contents(files: dict[str, bytes]) -> None:
             ) from None
 
 
+def _check_sender(senders: list[Any], fingerprint: str, manifest: dict[str, Any]) -> None:
+    """The centre the manifest names must be the one the signing key is trusted for: a key
+    trusted for one centre cannot speak for another (issue 19)."""
+    site = manifest.get("sending_site")
+    named = str(site.get("code", "")).strip().upper() if isinstance(site, dict) else ""
+    codes = {r.sender_code for r in senders if r.fingerprint == fingerprint}
+    if named not in codes:
+        raise _refuse(
+            "exports.wrong_sender",
+            "The bundle names a sending centre other than the one whose key signed it.",
+        )
+
+
 def open_bundle(session: Session, destination: str, data: bytes) -> Opened:
     """Decrypt, verify, unpack and check a bundle for this destination's authority."""
     if len(data) > MAX_ENVELOPE:
@@ -162,10 +191,8 @@ def open_bundle(session: Session, destination: str, data: bytes) -> Opened:
     own = keys.decryption_keys(session, destination)
     if not own:
         raise _refuse("exports.no_decryption_key", "This authority has no key to open bundles.")
-    trusted = [
-        envelope.load_certificate(r.cert_pem.encode())
-        for r in keys.trusted_senders(session, destination)
-    ]
+    senders = keys.trusted_senders(session, destination)
+    trusted = [envelope.load_certificate(r.cert_pem.encode()) for r in senders]
     try:
         signed = envelope.decrypt(data, own)
         verified = envelope.verify(signed, trusted)
@@ -175,6 +202,7 @@ def open_bundle(session: Session, destination: str, data: bytes) -> Opened:
     manifest = check_manifest(files)
     if manifest.get("case", {}).get("destination") != destination:
         raise _refuse("exports.wrong_destination", "The bundle is for another destination.")
+    _check_sender(senders, envelope.fingerprint(verified.signer), manifest)
     check_contents(files)
     return Opened(manifest, files, envelope.fingerprint(verified.signer), verified.signed_at)
 
@@ -190,15 +218,38 @@ def _summary(document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _journey(files: dict[str, bytes]) -> tuple[str | None, dt.datetime | None]:
+    """The flight and its departure time from travel/journey.json, when the bundle has one."""
+    try:
+        facts = json.loads(files["travel/journey.json"])
+        departs = dt.datetime.fromisoformat(str(facts["departs_at"]))
+        flight = str(facts.get("flight") or "")[:16] or None
+    except (KeyError, TypeError, ValueError):
+        return None, None
+    if departs.tzinfo is None:
+        departs = departs.replace(tzinfo=dt.UTC)
+    return flight, departs
+
+
+def _strings(value: Any) -> list[Any]:
+    """A manifest list as it must be (a list); TypeError for anything else (`5`, a string)."""
+    if not isinstance(value, list):
+        raise TypeError("not a list")
+    return list(value)
+
+
 def import_bundle(session: Session, actor: Actor, data: bytes, storage: Path) -> ImportedBundle:
     """Load a bundle for the actor's authority, all or nothing; a second import is refused."""
     actor.check("exports:import")
     if not actor.destination:
         raise _refuse("exports.no_destination", "Your account belongs to no receiving authority.")
+    if not data:
+        raise _refuse("exports.empty", "The upload is empty: send the bundle's .p7m file.")
     opened = open_bundle(session, actor.destination, data)
     bundle_id = uuid.UUID(opened.manifest["bundle_id"])
     if session.get(ImportedBundle, bundle_id) is not None:
         raise AlreadyImported("This bundle was imported already.")
+    flight, departs_at = _journey(opened.files)
     site = opened.manifest.get("sending_site", {})
     row = ImportedBundle(
         id=bundle_id,
@@ -210,6 +261,8 @@ def import_bundle(session: Session, actor: Actor, data: bytes, storage: Path) ->
         manifest=opened.manifest,
         envelope_sha256=hashlib.sha256(data).hexdigest(),
         imported_by=actor.user_id,
+        flight=flight,
+        departs_at=departs_at,
     )
     session.add(row)
     session.flush()
@@ -217,7 +270,9 @@ def import_bundle(session: Session, actor: Actor, data: bytes, storage: Path) ->
         try:
             document = json.loads(opened.files[traveller["fhir"]])
             summary = _summary(document)
-        except (KeyError, TypeError, ValueError, StopIteration, IndexError):
+            classifications = _strings(traveller.get("classifications", []))
+            follow_up = _strings(traveller.get("follow_up", []))
+        except (KeyError, TypeError, ValueError, StopIteration, IndexError, AttributeError):
             raise _refuse(
                 "exports.bad_manifest", "A traveller of the manifest has no summary."
             ) from None
@@ -225,8 +280,8 @@ def import_bundle(session: Session, actor: Actor, data: bytes, storage: Path) ->
             ImportedTraveller(
                 import_id=row.id,
                 clearance=str(traveller.get("clearance", ""))[:32],
-                classifications=list(traveller.get("classifications", [])),
-                follow_up=list(traveller.get("follow_up", [])),
+                classifications=classifications,
+                follow_up=follow_up,
                 fhir=document,
                 **summary,
             )
@@ -234,24 +289,88 @@ def import_bundle(session: Session, actor: Actor, data: bytes, storage: Path) ->
     session.flush()
     for name, content in opened.files.items():
         if name.startswith(("dicom/", "pdf/")):
-            write_atomically(storage / "imports" / hashlib.sha256(content).hexdigest(), content)
+            path = storage / "imports" / hashlib.sha256(content).hexdigest()
+            if not path.exists():
+                file_crypto.write(path, content)
     audit.record(
         session, actor, "import", "imported_bundle", row.id, details={"files": len(opened.files)}
     )
     return row
 
 
-def arrivals(session: Session, actor: Actor) -> list[tuple[ImportedBundle, ImportedTraveller]]:
-    """The authority's arrival list: every imported traveller, newest bundle first (audited)."""
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _travel_date_from(day: dt.date) -> Any:
+    """On or after `day`: the flight's departure when the bundle has one, else its import."""
+    start = _day_start(day)
+    return or_(
+        ImportedBundle.departs_at >= start,
+        and_(ImportedBundle.departs_at.is_(None), ImportedBundle.imported_at >= start),
+    )
+
+
+def _travel_date_to(day: dt.date) -> Any:
+    end = _day_start(day + dt.timedelta(days=1))
+    return or_(
+        ImportedBundle.departs_at < end,
+        and_(ImportedBundle.departs_at.is_(None), ImportedBundle.imported_at < end),
+    )
+
+
+def arrivals(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    limit: int = 500,
+) -> list[tuple[ImportedBundle, ImportedTraveller]]:
+    """The authority's arrival list, newest flight (or import) first, filtered by part of a
+    traveller's name and by travel date (the flight's departure, else the import), audited."""
     actor.check("exports:import")
-    rows = session.execute(
+    query = (
         select(ImportedBundle, ImportedTraveller)
         .join(ImportedTraveller, ImportedTraveller.import_id == ImportedBundle.id)
         .where(ImportedBundle.destination == actor.destination)
-        .order_by(ImportedBundle.imported_at.desc(), ImportedTraveller.family_name)
+    )
+    for word in (name or "").lower().split():
+        query = query.where(
+            or_(
+                func.lower(ImportedTraveller.family_name).contains(word, autoescape=True),
+                func.lower(ImportedTraveller.given_names).contains(word, autoescape=True),
+                func.lower(ImportedBundle.case_number).contains(word, autoescape=True),
+            )
+        )
+    if date_from is not None:
+        query = query.where(_travel_date_from(date_from))
+    if date_to is not None:
+        query = query.where(_travel_date_to(date_to))
+    rows = session.execute(
+        query.order_by(
+            func.coalesce(ImportedBundle.departs_at, ImportedBundle.imported_at).desc(),
+            ImportedBundle.imported_at.desc(),
+            ImportedTraveller.family_name,
+        ).limit(limit)
     ).all()
-    audit.record(session, actor, "read", "arrivals", None, details={"rows": len(rows)})
+    details = {"rows": len(rows), "filtered": bool(name or date_from or date_to)}
+    audit.record(session, actor, "read", "arrivals", None, details=details)
     return [(b, t) for b, t in rows]
+
+
+def traveller(
+    session: Session, actor: Actor, traveller_id: uuid.UUID
+) -> tuple[ImportedBundle, ImportedTraveller]:
+    """One imported traveller with its bundle, for its own authority only (audited)."""
+    actor.check("exports:import")
+    found = session.get(ImportedTraveller, traveller_id)
+    bundle = session.get(ImportedBundle, found.import_id) if found is not None else None
+    if found is None or bundle is None or bundle.destination != actor.destination:
+        raise NotFound("No such traveller among your arrivals.", code="exports.traveller_not_found")
+    audit.record(session, actor, "read", "imported_traveller", found.id)
+    return bundle, found
 
 
 def arrival(
@@ -292,7 +411,7 @@ def arrival_file(
     path = storage / "imports" / str(entry.get("sha256", ""))
     if not path.is_file():
         raise NotFound("The file is missing from storage.", code="exports.file_missing")
-    data = path.read_bytes()
+    data = file_crypto.read(path)
     if hashlib.sha256(data).hexdigest() != entry["sha256"]:
         raise Conflict("The stored file no longer matches its hash.", code="exports.file_altered")
     audit.record(session, actor, "read", "imported_file", found.id, details={"index": index})

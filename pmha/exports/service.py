@@ -11,15 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
-from pmha.core import audit
+from pmha.core import audit, file_crypto
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import NotFound, ValidationFailed
 from pmha.core.tasks import enqueue_after_commit
-from pmha.exports import build, keys
+from pmha.exports import build, journey, keys
 from pmha.exports.models import ExportBundle, ExportJob, ExportLogEntry, JobState, LogEvent
 
 MANUAL_EVENTS = (LogEvent.DELIVERED, LogEvent.ACKNOWLEDGED)
+JOURNEY = journey.PATH  # importing journey registers the journey part with the bundle
 
 
 @dataclass
@@ -74,13 +75,7 @@ def case_exports(session: Session, actor: Actor, case_id: uuid.UUID) -> CaseExpo
             .order_by(ExportBundle.created_at.desc())
         )
     )
-    logs: dict[uuid.UUID, list[ExportLogEntry]] = {b.id: [] for b in bundles}
-    for entry in session.scalars(
-        select(ExportLogEntry)
-        .where(ExportLogEntry.bundle_id.in_(list(logs)))
-        .order_by(ExportLogEntry.at)
-    ):
-        logs[entry.bundle_id].append(entry)
+    logs = _logs(session, bundles)
     return CaseExports(jobs, [(b, logs[b.id]) for b in bundles])
 
 
@@ -93,11 +88,64 @@ def job(session: Session, actor: Actor, job_id: uuid.UUID) -> ExportJob:
 
 
 def _bundle(session: Session, actor: Actor, bundle_id: uuid.UUID) -> ExportBundle:
-    actor.check("exports:create")
+    """A bundle of one of the caller's sites, or (for a receiving authority) one addressed to
+    its destination; anything else is a 404, not a 403: its existence is not revealed."""
+    if not (actor.can("exports:create") or actor.can("exports:import")):
+        actor.check("exports:create")
     found = session.get(ExportBundle, bundle_id)
-    if found is None or found.site_id not in actor.site_ids:
+    if found is None or not _may_see(actor, found):
         raise NotFound("No such bundle.", code="exports.bundle_not_found")
     return found
+
+
+def _may_see(actor: Actor, bundle: ExportBundle) -> bool:
+    if actor.can("exports:create") and bundle.site_id in actor.site_ids:
+        return True
+    return bool(
+        actor.can("exports:import")
+        and actor.destination
+        and bundle.destination == actor.destination
+    )
+
+
+def _logs(session: Session, bundles: list[ExportBundle]) -> dict[uuid.UUID, list[ExportLogEntry]]:
+    logs: dict[uuid.UUID, list[ExportLogEntry]] = {b.id: [] for b in bundles}
+    for entry in session.scalars(
+        select(ExportLogEntry)
+        .where(ExportLogEntry.bundle_id.in_(list(logs)))
+        .order_by(ExportLogEntry.at)
+    ):
+        logs[entry.bundle_id].append(entry)
+    return logs
+
+
+def bundles_for_authority(
+    session: Session, actor: Actor, limit: int = 100
+) -> list[tuple[ExportBundle, list[ExportLogEntry]]]:
+    """The bundles addressed to the caller's destination, newest first, with their logs: what a
+    receiving authority's system fetches (audited; names no traveller)."""
+    actor.check("exports:import")
+    if not actor.destination:
+        return []
+    bundles = list(
+        session.scalars(
+            select(ExportBundle)
+            .where(ExportBundle.destination == actor.destination)
+            .order_by(ExportBundle.created_at.desc())
+            .limit(limit)
+        )
+    )
+    logs = _logs(session, bundles)
+    audit.record(session, actor, "read", "export_bundles", None, details={"rows": len(bundles)})
+    return [(b, logs[b.id]) for b in bundles]
+
+
+def bundle_with_log(
+    session: Session, actor: Actor, bundle_id: uuid.UUID
+) -> tuple[ExportBundle, list[ExportLogEntry]]:
+    """One bundle with its log, for its centre or the authority it is addressed to."""
+    found = _bundle(session, actor, bundle_id)
+    return found, _logs(session, [found])[found.id]
 
 
 def download(session: Session, actor: Actor, bundle_id: uuid.UUID, storage: Path) -> bytes:
@@ -115,14 +163,19 @@ def download(session: Session, actor: Actor, bundle_id: uuid.UUID, storage: Path
         )
     )
     audit.record(session, actor, "download", "export_bundle", found.id, site_id=found.site_id)
-    return path.read_bytes()
+    return file_crypto.read(path)
 
 
 def log_event(session: Session, actor: Actor, bundle_id: uuid.UUID, event: str) -> ExportLogEntry:
-    """Record that the bundle was delivered to, or acknowledged by, the authority."""
+    """Record that the bundle was delivered to, or acknowledged by, the authority. The authority
+    itself may record its acknowledgement only (through the API)."""
     found = _bundle(session, actor, bundle_id)
     if event not in {e.value for e in MANUAL_EVENTS}:
         raise ValidationFailed(errors={"event": ["Choose delivered or acknowledged."]})
+    if not actor.can("exports:create") and event != LogEvent.ACKNOWLEDGED.value:
+        raise ValidationFailed(
+            errors={"event": ["A receiving authority records its acknowledgement only."]}
+        )
     entry = ExportLogEntry(
         bundle_id=found.id, event=LogEvent(event), actor_id=actor.user_id, actor_name=actor.username
     )

@@ -11,7 +11,9 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from pmha.core.db import database
+from pmha.core.outbox import track_jobs
 from pmha.exports import build
+from pmha.exports.models import ExportJob, JobState
 
 log = logging.getLogger("pmha.exports")
 
@@ -35,3 +37,10 @@ def build_bundle(job_id: str) -> str | None:
     if found is None:
         log.warning("export job %s failed (see its error code)", job_id)
     return str(found) if found else None
+
+
+# Its runs beat ExportJob.heartbeat_at; the sweep re-queues a job whose worker died.
+track_jobs(
+    ExportJob, "pmha.exports.build_bundle", running=JobState.RUNNING, queued=JobState.QUEUED,
+    step="queued", progress=0,
+)  # fmt: skip

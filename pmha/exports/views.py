@@ -13,11 +13,11 @@ from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.errors import AppError
-from pmha.core.forms import app_error_fields
-from pmha.exports import keys, receive, service
+from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.exports import keys, receive, schemas, service, summary
 from pmha.exports.models import ExportBundle, JobState
 from pmha.web.context import rulebook, storage
-from pmha.workflow.labels import CLEARANCE, OUTCOMES, value_label
+from pmha.workflow.labels import CLEARANCE
 
 bp = Blueprint("exports", __name__)
 
@@ -38,12 +38,7 @@ ERRORS = {
 
 
 def _labels(values: list[str]) -> list[str]:
-    out = []
-    for item in values:
-        kind, _, value = item.partition(":")
-        name = OUTCOMES.get(kind, "Mental health" if kind == "mental_health" else kind)
-        out.append(f"{name}: {value_label(value)}")
-    return out
+    return [schemas.classification_words(v) for v in values]
 
 
 @bp.get("/cases/<uuid:case_id>/exports", endpoint="case_exports")
@@ -109,14 +104,28 @@ def log_event(bundle_id: uuid.UUID) -> Any:
     return redirect(url_for(".case_exports", case_id=bundle.case_id))
 
 
-def _arrivals_page(error: str | None = None, status: int = 200) -> Any:
-    rows = receive.arrivals(get_session(), actor())
+SEARCH_FIELDS = ["name", "from", "to"]
+SEARCH_LABELS = {"name": "Name or case number", "from": "Travel date from", "to": "Travel date to"}
+
+
+def _arrivals_page(
+    error: str | None = None,
+    status: int = 200,
+    form: dict[str, Any] | None = None,
+    filters: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> Any:
+    rows = receive.arrivals(get_session(), actor(), **(filters or {}))
     return render_template(
         "exports/arrivals.html",
         rows=rows,
         error=error,
+        form=form or {},
+        errors=errors or {},
+        labels=SEARCH_LABELS,
+        searched=bool(filters),
         clearance=CLEARANCE,
-        labels=_labels,
+        words=_labels,
         nav="arrivals",
     ), status
 
@@ -125,6 +134,18 @@ def _arrivals_page(error: str | None = None, status: int = 200) -> Any:
 @require("exports:import")
 def arrivals() -> Any:
     return _arrivals_page()
+
+
+@bp.post("/arrivals/search", endpoint="search_arrivals")
+@require("exports:import")
+def search_arrivals() -> Any:
+    # POSTed, as the case search is, so that names never sit in URLs or access logs.
+    raw = form_data(request.form, SEARCH_FIELDS)
+    data, errors = load_form(schemas.ArrivalSearch(), raw)
+    if data is None:
+        return _arrivals_page(form=raw, errors=errors, status=422)
+    filters = {k: v for k, v in data.items() if v}
+    return _arrivals_page(form=raw, filters=filters)
 
 
 @bp.post("/arrivals", endpoint="import_bundle")
@@ -148,14 +169,53 @@ def import_bundle() -> Any:
 @require("exports:import")
 def arrival(import_id: uuid.UUID) -> Any:
     found, travellers = receive.arrival(get_session(), actor(), import_id)
+    files = found.manifest.get("files", [])
     return render_template(
         "exports/arrival.html",
         b=found,
-        travellers=travellers,
+        travellers=[(t, summary.read(t.fhir), _applicant_id(t.fhir)) for t in travellers],
+        files=list(enumerate(files)),
+        by_path={str(f.get("path", "")): i for i, f in enumerate(files)},
         clearance=CLEARANCE,
         labels=_labels,
+        groups=GROUP_NAMES,
+        file_kinds=FILE_KINDS,
         nav="arrivals",
     )
+
+
+def _applicant_id(document: dict[str, Any]) -> str:
+    """The sending centre's applicant id (the bundle's file names carry it), from the Patient."""
+    for entry in document.get("entry", []):
+        resource = entry.get("resource", {})
+        if resource.get("resourceType") == "Patient":
+            for identifier in resource.get("identifier", []):
+                if str(identifier.get("system", "")).endswith("/applicant"):
+                    return str(identifier.get("value", ""))
+    return ""
+
+
+FILE_KINDS = {  # a bundle's folders, in words
+    "fhir": "Health summary (FHIR)",
+    "hl7": "Vaccinations for the registry (HL7 VXU)",
+    "dicom": "Chest X-ray image (DICOM)",
+    "pdf": "Document (PDF)",
+    "handover": "Post-arrival handover (JSON)",
+    "tb": "TB programme summary (JSON)",
+    "travel": "Journey (JSON)",
+}
+GROUP_NAMES = {  # summary.Item.group in the analyst's words
+    "result": "Result",
+    "classification": "Classification",
+    "vaccination": "Vaccination",
+    "image": "Image",
+    "vital_sign": "Vital sign",
+    "screening": "Screening",
+    "plan": "Plan",
+    "medication": "Medication",
+    "allergy": "Allergy",
+    "other": "Other",
+}
 
 
 @bp.get("/arrivals/<uuid:import_id>/files/<int:index>", endpoint="arrival_file")

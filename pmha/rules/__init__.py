@@ -3,8 +3,7 @@
 from pmha.rules.dates import add_months
 from pmha.rules.engine import plan
 from pmha.rules.errors import Problem, RuleFileError
-from pmha.rules.facts import Facts, FactsError, Result
-from pmha.rules.facts_parse import facts_to_dict
+from pmha.rules.facts import Facts, FactsError, Result, facts_to_dict
 from pmha.rules.loader import check_rules, load_file, load_rules
 from pmha.rules.model import FluSeason, RuleBook, RuleSet
 from pmha.rules.plan import Outcome, Plan, PlanItem, Reason

@@ -11,7 +11,8 @@ from typing import Any
 import pycountry
 
 from pmha.rules import vocabulary as vocab
-from pmha.rules.conditions import Compiled, compile_condition
+from pmha.rules.compiler import compile_condition
+from pmha.rules.conditions import Compiled
 from pmha.rules.dates import Period
 from pmha.rules.model import (
     Alternative,

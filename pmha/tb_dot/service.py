@@ -79,7 +79,8 @@ def progress_of(episode: TbEpisode, rules: rg.TreatmentRules, as_of: date) -> ad
                        schedule)  # fmt: skip
 
 
-def _treatment(episode: TbEpisode, catalogue: Catalogue, as_of: date | None = None) -> Treatment:
+def treatment_of(episode: TbEpisode, catalogue: Catalogue, as_of: date | None = None) -> Treatment:
+    """The episode with its applicant, regimen and progress as of `as_of` (today when not given)."""
     rules = treatment_rules(catalogue, episode.destination)
     regimen = rules.regimens.get(episode.regimen_code)
     applicant = episode_applicant(episode)
@@ -136,7 +137,7 @@ def get_treatment(
     actor.check("tb_dot:read")
     episode = load_episode(session, actor, episode_id)
     audit.record(session, actor, "read", "tb_episode", episode.id, site_id=episode.site_id)
-    return _treatment(episode, catalogue)
+    return treatment_of(episode, catalogue)
 
 
 def start_episode(
@@ -220,7 +221,7 @@ def start_episode(
         after={"regimen": regimen.code, "start_date": start, "dot_site": episode.dot_site},
     )
     session.refresh(episode)
-    return _treatment(episode, catalogue)
+    return treatment_of(episode, catalogue)
 
 
 def record_dose(
@@ -337,7 +338,7 @@ def record_sputum(
         after={"month": month, "extended": episode.extended},
     )
     session.refresh(episode)
-    return _treatment(episode, catalogue)
+    return treatment_of(episode, catalogue)
 
 
 def close_episode(
@@ -357,7 +358,7 @@ def close_episode(
     if episode.status != EpisodeStatus.ACTIVE:
         raise Conflict("The treatment episode is closed.", code="tb_dot.episode_closed")
     today = utcnow().date()
-    found = _treatment(episode, catalogue, today)
+    found = treatment_of(episode, catalogue, today)
     progress = found.progress
     outcome: str = data["outcome"]
     errors: dict[str, list[str]] = {}
@@ -399,18 +400,4 @@ def close_episode(
             source=("tb_episode", episode.id),
         )
     # Otherwise the destination's rules did not ask for this treatment: it is kept here only.
-    return _treatment(episode, catalogue, today), planned
-
-
-def tb_summary(
-    session: Session,
-    actor: Actor,
-    applicant_id: uuid.UUID,
-    rules: RuleBook | None = None,
-    catalogue: Catalogue | None = None,
-) -> dict[str, Any]:
-    """Classification, episode, regimen, adherence and outcome as plain data, for export
-    bundles (see pmha.tb_dot.summary.tb_summary; the running app's rules when not given)."""
-    from pmha.tb_dot.summary import tb_summary as summarise
-
-    return summarise(session, actor, applicant_id, rules, catalogue)
+    return treatment_of(episode, catalogue, today), planned

@@ -62,7 +62,7 @@ def dot_list(
     people = {a.id: (a, a.case.case_number) for a in found_people}
     for episode in episodes:
         applicant, number = people[episode.applicant_id]
-        found = svc._treatment(episode, catalogue, day)
+        found = svc.treatment_of(episode, catalogue, day)
         entry = next((o.status.value for o in episode.observations if o.dose_date == day), None)
         rows.append(ListRow(episode, applicant, number, found, entry, flags(found)))
     audit.record(session, actor, "read", "tb_dot_list", details={"episodes": len(rows)})
@@ -98,7 +98,7 @@ def programme_summary(session: Session, actor: Actor, catalogue: svc.Catalogue) 
     regimens: Counter[str] = Counter()
     on_treatment = interrupted = converted = positive_start = overdue = 0
     for episode in episodes:
-        found = svc._treatment(episode, catalogue, today)
+        found = svc.treatment_of(episode, catalogue, today)
         p = found.progress
         if any(s.culture == "positive" for s in episode.sputum) or p.conversion:
             positive_start += 1
@@ -223,7 +223,7 @@ def tb_summary(
     applicant = cases.load_applicant(session, actor, applicant_id)
     found = cls.classify(session, actor, rules, applicant.id)
     episode = svc.latest_episode(session, applicant.id)
-    treatment = svc._treatment(episode, catalogue) if episode is not None else None
+    treatment = svc.treatment_of(episode, catalogue) if episode is not None else None
     audit.record(session, actor, "read", "tb_summary", applicant.id, site_id=applicant.case.site_id)
     return {
         "applicant_id": str(applicant.id),

@@ -14,10 +14,11 @@ from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
-from pmha.exams.views.common import Failed, applicant_of, page_context, refused, version_of
+from pmha.documents.service import document_language
 from pmha.tb_dot import api, chart, classify, letter, service, summary
 from pmha.tb_dot.context import catalogue
 from pmha.web.context import rulebook
+from pmha.web.record import Failed, applicant_of, page_context, refused, version_of
 from pmha.workflow.labels import CLEARANCE, label, outcome_label, value_label
 
 bp = Blueprint("tb_dot", __name__)
@@ -247,7 +248,9 @@ def close(episode_id: uuid.UUID) -> Any:
 @require("tb_dot:read")
 def referral_letter(episode_id: uuid.UUID) -> Any:
     found = service.get_treatment(get_session(), actor(), catalogue(), episode_id)
-    body = letter.referral_letter(found)
+    # ?lang=tr|ar|en, else the applicant's recorded language, else the user's (issue 18)
+    lang = document_language(get_session(), actor(), found.applicant, request.args.get("lang"))
+    body = letter.referral_letter(found, lang)
     return Response(
         body,
         mimetype="application/pdf",

@@ -20,7 +20,6 @@ from pmha.core.schemas import StrictSchema
 from pmha.travel import certificates, checks, context, departures, handover, schemas
 from pmha.travel import tb_certificate as tb
 from pmha.travel.rows import traveller_rows
-from pmha.travel.signing import token
 
 bp = Blueprint("travel_api", __name__, url_prefix="/api/v1")
 TAG = "travel"
@@ -170,7 +169,7 @@ def issue_certificate(applicant_id: uuid.UUID) -> Any:
             "valid_until": cert.valid_until,
             "revoked": cert.revoked_at is not None,
             "statement": cert.statement,
-            "token": token(cert.statement, cert.signature),
+            "token": certificates.code_of(cert),
         }
     ), 201
 
@@ -273,8 +272,10 @@ def record_treatment(applicant_id: uuid.UUID) -> Any:
 @bp.post("/certificates/verify")
 @require("clearance:read")
 @doc(
-    "Verify a certificate's code or QR token: valid, revoked, expired, unknown or forged "
-    "(shows no health details; the public page is /verify)",
+    "Verify a certificate's code or its signed code (HC1:..., or an older PMHA1 token): "
+    "valid, revoked, expired, unknown, forged, other_key (a key not published) or malformed "
+    "(shows no health details; the public page is /verify, the keys "
+    "/.well-known/pmha-certificate-keys)",
     body=schemas.VerifyIn,
     response=schemas.VerificationOut,
     errors=(400, 415, 422),
@@ -284,5 +285,11 @@ def verify() -> Any:
     body = load_json(schemas.VerifyIn())
     found = certificates.verify(get_session(), body["code"])
     return schemas.VerificationOut().dump(
-        {"status": found.status, "statement": found.statement, "revoked_on": found.revoked_on}
+        {
+            "status": found.status,
+            "statement": found.statement,
+            "revoked_on": found.revoked_on,
+            "message": found.message,
+            "kid": found.kid,
+        }
     )

@@ -5,31 +5,42 @@ language where it differs, and verifiable by code or QR. Revoked certificates sa
 
 from __future__ import annotations
 
+import base64
 import io
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import segno
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pmha.accounts.signatures import Signature
 from pmha.cases import service as cases
-from pmha.cases.models import Applicant
+from pmha.cases.models import Applicant, DocumentType
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
-from pmha.core.errors import Conflict
+from pmha.core.errors import AppError, Conflict
 from pmha.core.pdf import Document
 from pmha.travel import context, handover
 from pmha.travel.departures import CaseRow, build_board, traveller_on_board
-from pmha.travel.models import Certificate, Departure
-from pmha.travel.signing import Signer, load_signer, parse_token, token
+from pmha.travel.models import Certificate, CertificateKey, Departure
+from pmha.travel.signing import (
+    Signer,
+    SigningKeyMissing,
+    load_signer,
+    parse_token,
+    public_from_b64,
+    retired_keys,
+    token,
+)
 from pmha.travel.texts import TEXTS, destination_name
+from pmha.travel.verifier import VerifyError, b64url, check, jwk, kid_of, raw_public
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud over the phone
 
@@ -44,16 +55,83 @@ def signer() -> Signer:
     return load_signer(config.CERTIFICATE_KEY, config.production, config.STORAGE_DIR)
 
 
+def verify_url() -> str:
+    """The public verification page, in full (PMHA_PUBLIC_URL): printed on the certificate."""
+    return str(current_app.extensions["pmha.config"].PUBLIC_URL).rstrip("/") + "/verify"
+
+
+def record_key(session: Session, key: Signer) -> None:
+    """Keep the public half of a key that signs, so the key list publishes it for ever."""
+    if session.get(CertificateKey, key.key_id) is None:
+        session.add(CertificateKey(key_id=key.key_id, public_key=b64url(raw_public(key.public))))
+        session.flush()
+
+
+def published_keys(session: Session) -> dict[bytes, tuple[Ed25519PublicKey, str]]:
+    """Every key a certificate may have been signed with, by kid, and whether it is the current
+    one: the configured key, the retired ones configured or kept under storage, and every key
+    recorded as having signed."""
+    config = current_app.extensions["pmha.config"]
+    try:
+        current: Signer | None = signer()
+    except SigningKeyMissing:  # nothing signs today: what signed before still verifies
+        current = None
+    found: dict[bytes, tuple[Ed25519PublicKey, str]] = {}
+    for row in session.scalars(select(CertificateKey).order_by(CertificateKey.first_used_at)):
+        key = public_from_b64(row.public_key)
+        found[kid_of(key)] = (key, "retired")
+    for key in retired_keys(config.CERTIFICATE_OLD_KEYS, config.STORAGE_DIR):
+        found[kid_of(key)] = (key, "retired")
+    if current is not None:
+        found[current.kid] = (current.public, "current")
+    return found
+
+
+def key_list(session: Session) -> dict[str, Any]:
+    """The published key list (a JWK Set, RFC 7517 section 5): what the offline verifier and a
+    receiving authority need to check any certificate this service ever issued."""
+    keys = published_keys(session)
+    return {
+        "issuer": current_app.extensions["pmha.config"].PUBLIC_URL.rstrip("/"),
+        "format": "COSE_Sign1 (EdDSA), zlib, base45, prefix HC1:; kid = SHA-256(raw key)[:8]",
+        "keys": [jwk(key, status) for key, status in keys.values()],
+    }
+
+
 def new_code() -> str:
     raw = "".join(secrets.choice(_ALPHABET) for _ in range(12))
     return f"TRV-{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
+class SignatoryUnregistered(AppError):
+    status = 422
+    code = "travel.signatory_unregistered"
+    title = "The certificate needs a registered physician's signature"
+
+
+# A travel document stands in for a passport when the traveller has none (refugees).
+_DOCUMENTS = (DocumentType.PASSPORT, DocumentType.TRAVEL_DOCUMENT, DocumentType.REFUGEE_ID,
+              DocumentType.NATIONAL_ID)  # fmt: skip
+
+
+def _document(applicant: Applicant) -> dict[str, str] | None:
+    for kind in _DOCUMENTS:
+        for doc in applicant.documents:
+            if doc.doc_type == kind:
+                return {"type": kind.value, "number": doc.number, "country": doc.issuing_country}
+    return None
+
+
 def _statement(
-    code: str, applicant: Applicant, departure: Departure, until: date, site: str
+    code: str,
+    applicant: Applicant,
+    departure: Departure,
+    until: date,
+    signature: Signature | None,
 ) -> dict[str, Any]:
-    return {
-        "v": 1,
+    site = applicant.case.site
+    statement: dict[str, Any] = {
+        "v": 2,
         "code": code,
         "who": {
             "name": f"{applicant.family_name.upper()}, {applicant.given_names}",
@@ -66,8 +144,19 @@ def _statement(
         "departs": departure.departs_at.date().isoformat(),
         "until": until.isoformat(),
         "issued": utcnow().date().isoformat(),
-        "by": site,
+        "by": site.code,
+        "centre": site.name,
     }
+    document = _document(applicant)
+    if document is not None:
+        statement["who"]["document"] = document
+    if signature is not None:
+        statement["signatory"] = {
+            "name": signature.full_name,
+            "role": signature.role_words,
+            "registration": signature.registration_number,
+        }
+    return statement
 
 
 def _issue(
@@ -86,19 +175,34 @@ def _issue(
         raise ClearanceBlocked(
             "Certificates cannot be generated while a blocker is open: see the departure board."
         )
+    if signature is not None and not (signature.registration_number or "").strip():
+        raise SignatoryUnregistered(
+            "A clearance certificate names the physician who signs it and their registration "
+            f"number, and {signature.full_name} ({signature.role_words}) has none: ask a panel "
+            "physician to issue it.",
+            errors={"password": ["Only a physician with a registration number can sign this."]},
+        )
     traveller = next(t for a, t in row.travellers if a.id == applicant.id)
     until = traveller.valid_until or departure.departs_at.date()
     key = signer()
     code = new_code()
-    statement = _statement(code, applicant, departure, until, applicant.case.site.code)
+    statement = _statement(code, applicant, departure, until, signature)
+    issued = utcnow()
+    expires = datetime.combine(until, time(23, 59, 59), UTC)
+    issuer = current_app.extensions["pmha.config"].PUBLIC_URL.rstrip("/")
+    signed_code, _ = key.sign_code(statement, issuer, issued, expires)
+    record_key(session, key)
     cert = Certificate(
         code=code,
         applicant_id=applicant.id,
         departure_id=departure.id,
         statement=statement,
+        # the statement's own signature too: an older PMHA1 verifier still reads it
         signature=key.sign(statement),
+        signed_code=signed_code,
         key_id=key.key_id,
         valid_until=until,
+        issued_at=issued,
         issued_by=actor.user_id,
         issued_by_name=signature.line if signature else None,
     )
@@ -155,53 +259,99 @@ def _qr_png(data: str) -> io.BytesIO:
     return out
 
 
+def code_of(cert: Certificate) -> str:
+    """What the QR code holds: the signed code as issued (or the older PMHA1 form)."""
+    return cert.signed_code or token(cert.statement, cert.signature)
+
+
+def _document_line(doc: dict[str, str], lang: str) -> tuple[str, str]:
+    label = TEXTS[lang]["passport" if doc["type"] == "passport" else "document"]
+    return label, f"{doc['number']} ({doc['country']})"
+
+
 def _page(doc: Document, cert: Certificate, languages: tuple[str, ...], verify_url: str) -> None:
+    """One certificate: the same statement in each language, each part whole (its own labels,
+    signatory and verification line) and set in its script's direction: Arabic right to left."""
     s = cert.statement
-    first = True
-    for lang in languages:
+    who = s["who"]
+    signatory = s.get("signatory")
+    for n, lang in enumerate(languages):
         t = TEXTS[lang]
-        if not first:
-            doc.ln(3)
-        first = False
-        doc.heading(t["title"])
-        doc.fields(
-            [
-                (t["name"], s["who"]["name"]),
-                (t["dob"], s["who"]["dob"]),
-                (t["case"], s["who"]["case"]),
+        with doc.language(lang):
+            if n:
+                doc.ln(2)
+            doc.heading(t["title"])
+            rows = [(t["name"], who["name"]), (t["dob"], who["dob"])]
+            if who.get("document"):
+                rows.append(_document_line(who["document"], lang))
+            rows += [
+                (t["case"], who["case"]),
                 (t["destination"], destination_name(s["to"], lang, bare=True)),
                 (t["flight"], f"{s['flight']}, {s['departs']}"),
                 (t["until"], s["until"]),
-            ],
-            label_width=52,
-        )
-        doc.paragraph(t["statement"].format(destination=destination_name(s["to"], lang)))
-    if cert.revoked_at is not None:
-        doc.ln(2)
-        doc.set_text_color(170, 0, 0)
-        doc.heading(" / ".join(TEXTS[lang]["revoked"] for lang in languages))
-        doc.set_text_color(0)
+            ]
+            if signatory:
+                reg = signatory.get("registration") or ""
+                rows += [
+                    (t["signatory"], signatory["name"]),
+                    (t["registration"], f"{reg} ({signatory['role']})"),
+                    (t["issued"], f"{s['issued']}, {s.get('centre') or s['by']}"),
+                ]
+            doc.fields(rows, label_width=52)
+            doc.paragraph(t["statement"].format(destination=destination_name(s["to"], lang)))
+            if cert.revoked_at is not None:
+                doc.set_text_color(170, 0, 0)
+                doc.heading(t["revoked"])
+                doc.set_text_color(0)
     doc.ln(2)
+    if doc.get_y() > doc.h - doc.b_margin - 50:
+        doc.add_page()
     y = doc.get_y()
-    doc.image(_qr_png(token(cert.statement, cert.signature)), x=doc.l_margin, y=y, w=38)
-    doc.set_xy(doc.l_margin + 44, y + 2)
+    doc.image(_qr_png(code_of(cert)), x=doc.l_margin, y=y, w=44)
+    doc.set_xy(doc.l_margin + 50, y + 2)
     doc.set_font("DejaVu", "B", 13)
     doc.cell(0, 8, cert.code)
-    doc.set_xy(doc.l_margin + 44, y + 11)
-    lines = [TEXTS[lang]["verify"].format(url=verify_url, code=cert.code) for lang in languages]
+    doc.set_y(y + 11)
+    for lang in languages:
+        with doc.language(lang):
+            doc.set_x(doc.l_margin + 50)
+            doc.set_font(doc.family, "", 8.5)
+            t = TEXTS[lang]
+            if lang in RTL:
+                doc.multi_cell(0, 4.5, doc.runs(t["verify_printed"]), align=doc.align)
+                doc.set_x(doc.l_margin + 50)
+                doc.multi_cell(0, 4.5, verify_url, align=doc.align)
+            else:
+                text = t["verify"].format(url=verify_url, code=cert.code)
+                doc.multi_cell(0, 4.5, doc.runs(text), align=doc.align)
+    doc.set_x(doc.l_margin + 50)
     doc.set_font("DejaVu", "", 8.5)
-    doc.multi_cell(0, 4.5, "\n".join(lines))
-    doc.set_y(y + 42)
+    doc.multi_cell(0, 4.5, f"Key id (kid): {base64.b64encode(bytes.fromhex(cert.key_id)).decode()}")
+    doc.set_y(max(doc.get_y(), y + 48))
 
 
-def _pdf(certs: list[Certificate], destination: str, centre: str) -> bytes:
-    languages = context.policy(destination).languages or ("en",)
-    title = " / ".join(TEXTS[lang]["doc_title"] for lang in languages)
+RTL = frozenset({"ar"})
+
+
+def certificate_languages(destination: str, applicant_language: str | None) -> tuple[str, ...]:
+    """English and the destination's language (policy), then the applicant's own language
+    (Turkish or Arabic) when it is not among them: the traveller can read what they carry."""
+    languages = tuple(context.policy(destination).languages or ("en",))
+    if applicant_language in TEXTS and applicant_language not in languages:
+        languages += (applicant_language,)
+    return languages
+
+
+def _pdf(certs: list[tuple[Certificate, str | None]], destination: str, centre: str) -> bytes:
+    first = certificate_languages(destination, certs[0][1])
+    # The running header is set left to right in the Latin font: right-to-left titles stay in
+    # their own part of the page.
+    title = " / ".join(TEXTS[lang]["doc_title"] for lang in first if lang not in RTL)
     doc = Document(title, centre)
-    for i, cert in enumerate(certs):
+    for i, (cert, language) in enumerate(certs):
         if i:
             doc.add_page()
-        _page(doc, cert, languages, "/verify")
+        _page(doc, cert, certificate_languages(destination, language), verify_url())
     return doc.render()
 
 
@@ -225,7 +375,9 @@ def render_certificate(session: Session, actor: Actor, applicant_id: uuid.UUID) 
     assert departure is not None
     applicant = cases.load_applicant(session, actor, applicant_id)
     audit.record(session, actor, "print", "certificate", cert.id, site_id=departure.site_id)
-    return _pdf([cert], departure.destination, applicant.case.site.name)
+    return _pdf(
+        [(cert, applicant.preferred_language)], departure.destination, applicant.case.site.name
+    )
 
 
 def render_case_certificates(
@@ -236,7 +388,10 @@ def render_case_certificates(
     case = cases.load_case(session, actor, case_id)
     for cert in certs:
         audit.record(session, actor, "print", "certificate", cert.id, site_id=case.site_id)
-    return _pdf(certs, case.destination.value, case.site.name)
+    spoken = {a.id: a.preferred_language for a in case.applicants}
+    return _pdf(
+        [(c, spoken.get(c.applicant_id)) for c in certs], case.destination.value, case.site.name
+    )
 
 
 # --- verification --------------------------------------------------------------------------------
@@ -244,40 +399,62 @@ def render_case_certificates(
 
 @dataclass(frozen=True)
 class Verification:
-    status: str  # valid, revoked, expired, unknown, forged, other_key
+    status: str  # valid, revoked, expired, unknown, forged, other_key, malformed
     statement: dict[str, Any] | None = None
     revoked_on: date | None = None
+    message: str = ""  # why, in words, when the code itself does not verify
+    kid: str = ""  # base64, as the key list writes it
 
     @property
     def ok(self) -> bool:
         return self.status == "valid"
 
 
+def _keys(session: Session) -> dict[bytes, Ed25519PublicKey]:
+    return {kid: key for kid, (key, _) in published_keys(session).items()}
+
+
 def verify(session: Session, text: str) -> Verification:
-    """Check a verification code or a QR token: its signature, and whether it still stands.
+    """Check a verification code or a signed code (the QR's `HC1:...`, or an older PMHA1
+    token) against every key ever published, and whether the certificate still stands.
     Public: it tells who, what and until when, never a health detail."""
     text = text.strip()
-    parsed = parse_token(text)
-    code = parsed[0].get("code") if parsed else text.upper()
-    cert = session.scalar(select(Certificate).where(Certificate.code == str(code)))
-    key = signer()
-    if cert is not None and cert.key_id != key.key_id:
-        return Verification("other_key")  # the signing key was replaced since
-    if parsed is not None:
-        statement, signature = parsed
-        if not key.verify(statement, signature):
-            return Verification("forged")
+    keys = _keys(session)
+    if text.startswith(("HC1:", "PMHA1.")):
+        try:
+            checked = check(text, keys)
+        except VerifyError as exc:
+            status = "other_key" if exc.status == "unknown_key" else exc.status
+            if exc.status == "forged" and (parsed := parse_token(text)) is not None:
+                # a PMHA1 code names no key: its certificate's key may not be published
+                cert = session.scalar(
+                    select(Certificate).where(Certificate.code == str(parsed[0].get("code")))
+                )
+                if cert is not None and bytes.fromhex(cert.key_id) not in keys:
+                    status = "other_key"
+            return Verification(status, message=exc.message)
+        statement, kid = checked.statement, checked.kid
+        cert = session.scalar(select(Certificate).where(Certificate.code == checked.code))
+        if cert is None:
+            return Verification("unknown", message="No certificate of this service has this code.")
+        if cert.key_id != kid.hex() or cert.statement != statement:
+            return Verification("forged", message="The code does not match the issued one.")
+    else:
+        cert = session.scalar(select(Certificate).where(Certificate.code == text.upper()))
         if cert is None:
             return Verification("unknown")
-    elif cert is None:
-        return Verification("unknown")
-    else:
-        statement = cert.statement
-        if not key.verify(statement, cert.signature):
-            return Verification("forged")
+        key = keys.get(bytes.fromhex(cert.key_id))
+        if key is None:  # the signing key is not published: nothing can vouch for the row
+            return Verification("other_key")
+        try:
+            checked = check(code_of(cert), {bytes.fromhex(cert.key_id): key})
+        except VerifyError as exc:
+            return Verification("forged", message=exc.message)
+        statement, kid = checked.statement, checked.kid
     audit.record(session, Actor.system("verify"), "verify", "certificate", cert.id)
+    words = checked.kid_b64
     if cert.revoked_at is not None:
-        return Verification("revoked", statement, cert.revoked_at.date())
+        return Verification("revoked", statement, cert.revoked_at.date(), kid=words)
     if cert.valid_until < utcnow().date():
-        return Verification("expired", statement)
-    return Verification("valid", statement)
+        return Verification("expired", statement, kid=words)
+    return Verification("valid", statement, kid=words)

@@ -91,7 +91,7 @@ def seed(
 ) -> None:
     """The demo departures (see the module docstring). `family` is pmha.demo.synthetic_family;
     `make` makes the records (signed sections, read X-rays) behind the exam's results; `issuer`
-    signs the certificates (the demo officer's, as the seed signs without a password)."""
+    signs the certificates (the demo physician's, as the seed signs without a password)."""
     physician = clinic[Role.PANEL_PHYSICIAN]
     with _app(rules):
         now = datetime.now(UTC).replace(second=0, microsecond=0)

@@ -158,6 +158,11 @@ def booking_of(session: Session, case_id: uuid.UUID) -> Departure | None:
 # --- the board -----------------------------------------------------------------------------------
 
 
+# What the board reads of each kept plan (pmha.travel.status): the checks the plan requires and
+# the exam's validity.
+PLAN_PARTS = ("requirements", "outcomes")
+
+
 @dataclass
 class CaseRow:
     case: FamilyCase
@@ -210,7 +215,7 @@ def build_board(session: Session, actor: Actor, departure: Departure) -> Board:
     case_ids = [b.case_id for b in departure.bookings]
     found = cases.load_cases(session, actor, case_ids)
     ids = [a.id for c in found for a in c.applicants]
-    plans = lists.kept_plans(session, ids)
+    plans = lists.kept_plans(session, ids, parts=PLAN_PARTS)
     checks = _latest_checks(session, departure, ids) if ids else {}
     escorts = {
         e.applicant_id: EscortView(e.escort_type.value, e.medif_status.value)
@@ -229,7 +234,9 @@ def build_board(session: Session, actor: Actor, departure: Departure) -> Board:
     for case in found:
         members: list[tuple[Applicant, Traveller]] = []
         for a in case.applicants:
-            kept = plans.get(a.id)
+            # Dropped once read: a full board's plan bodies (~7 KB of JSON each) need not all
+            # stay alive until the page is rendered.
+            kept = plans.pop(a.id, None)
             medical = (
                 kept.decision
                 if kept is not None

@@ -7,7 +7,16 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pmha.core.db import Base, Timestamps, UUIDPk, str_enum, utcnow
@@ -170,6 +179,20 @@ class Certificate(UUIDPk, Base):
     issued_by_name: Mapped[str | None] = mapped_column(String(200))
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(String(120))
+    # The signed code as issued ('HC1:...', COSE_Sign1): kept, as a rotated-out key cannot
+    # sign it again; None for the older PMHA1 certificates (statement + signature rebuild them).
+    signed_code: Mapped[str | None] = mapped_column(Text)
+
+
+class CertificateKey(Base):
+    """Every public key that has signed a certificate, published for ever (the key list) so a
+    certificate issued before a key rotation keeps verifying after it."""
+
+    __tablename__ = "travel_certificate_keys"
+
+    key_id: Mapped[str] = mapped_column(String(16), primary_key=True)  # hex, SHA-256[:8]
+    public_key: Mapped[str] = mapped_column(String(64))  # base64url raw Ed25519
+    first_used_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Treatment(UUIDPk, Base):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pmha.travel.departures import Board
+from pmha.travel.status import Traveller
 from pmha.workflow import clearance as cl
+from pmha.workflow.labels import blocker_groups
 
 SORTS = {"case": "Case", "status": "Clearance", "name": "Name", "due": "Checks due"}
 FILTERS = {"all": "Everyone", "ready": "Ready", "blocked": "Blocked", "due": "Checks due"}
@@ -65,6 +68,39 @@ def select_rows(rows: list[dict[str, Any]], sort: str, show: str) -> list[dict[s
         "due": lambda r: (-len(r["due"]), r["case_number"]),
     }
     return sorted(rows, key=keys.get(sort, keys["case"]))
+
+
+HOLDS = "Holds travel"
+FLIGHT_KINDS = ("fitness", "escort")
+
+
+def blocker_lines(
+    t: Traveller, fitness: Mapping[str, tuple[str, str]], truncate: Callable[[str], str]
+) -> tuple[list[tuple[bool, str, str]], int, list[str]]:
+    """What blocks a traveller, as the board's cell shows it: every group that holds travel and
+    the first other group, each with at most three items, as (holds, title, items); how many
+    items that leaves out; and the flight's own holds (fitness, escort, MEDIF) in words."""
+    lines: list[tuple[bool, str, str]] = []
+    hidden = 0
+    shown = False
+    medical = tuple(b for b in t.decision.blockers if b.kind not in FLIGHT_KINDS)
+    for title, items in blocker_groups(medical) if medical else ():
+        if title == HOLDS or not shown:
+            shown = shown or title != HOLDS
+            lines.append((title == HOLDS, title, "; ".join(map(truncate, items[:3]))))
+            hidden += len(items[3:])
+        else:
+            hidden += len(items)
+    holds: list[str] = []
+    for b in t.decision.blockers:
+        if b.kind == "fitness":
+            holds.append(f"{b.code.upper()}: {fitness.get(b.detail, (b.detail,))[0]}")
+        elif b.kind == "escort" and b.code == "medif":
+            holds.append(f"MEDIF {b.detail.replace('_', ' ')}: airline approval awaited")
+        elif b.kind == "escort":
+            who = "Medical escort" if b.code == "medical" else "Escort"
+            holds.append(f"{who} not arranged yet")
+    return lines, hidden, holds
 
 
 def _cell(value: Any) -> str:

@@ -88,7 +88,7 @@ class FollowUpDoneIn(StrictSchema):
 
 
 class VerifyIn(StrictSchema):
-    code = fields.String(required=True, validate=validate.Length(min=4, max=2000))
+    code = fields.String(required=True, validate=validate.Length(min=4, max=4000))
 
 
 class DepartureOut(StrictSchema):
@@ -146,3 +146,5 @@ class VerificationOut(StrictSchema):
     status = fields.String()
     statement = fields.Dict(allow_none=True)
     revoked_on = fields.Date(allow_none=True)
+    message = fields.String(metadata={"description": "Why the code does not verify, in words"})
+    kid = fields.String(metadata={"description": "The signing key's id, as the key list has it"})

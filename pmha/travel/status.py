@@ -162,8 +162,7 @@ def case_readiness(travellers: Sequence[Traveller], family: str) -> CaseReadines
     """The family rule over the travellers' flight decisions (workflow.clearance)."""
     decision = cl.case_clearance({str(t.applicant_id): t.decision for t in travellers}, family)
     certifiable = frozenset(uuid.UUID(n) for n in decision.ready)
-    ready = frozenset(t.applicant_id for t in travellers if t.applicant_id in certifiable)
     ready = frozenset(
-        i for i in ready if not next(t for t in travellers if t.applicant_id == i).due
+        t.applicant_id for t in travellers if t.applicant_id in certifiable and not t.due
     )
     return CaseReadiness(decision, certifiable, ready)

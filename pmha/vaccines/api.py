@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from pmha.codes import CVX
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.http import load_json
 from pmha.core.openapi import doc
-from pmha.exports.codes import CVX
 from pmha.vaccines import observations, records, review, stock
 from pmha.vaccines.models import VaccinationRecord, VaccineLot, VaccineObservation
 from pmha.vaccines.schemas import (

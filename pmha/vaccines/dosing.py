@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pmha.exports.codes import CVX
+from pmha.codes import CVX
 
 ORAL = frozenset({"02", "178", "179", "182", "25", "174", "116", "119", "122"})
 NASAL = frozenset({"149"})

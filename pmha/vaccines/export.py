@@ -8,6 +8,7 @@ from pmha.cases.models import Applicant
 from pmha.exports.immunization import (
     Action,
     Facility,
+    Identifier,
     ImmunizationRecord,
     Patient,
     Provider,
@@ -20,7 +21,8 @@ _SEX = {"female": "F", "male": "M"}
 
 
 def patient_of(applicant: Applicant, assigning_authority: str = "PMHA") -> Patient:
-    """The applicant as the VXU's PID (identifier: our applicant id)."""
+    """The applicant as the VXU's PID (identifiers: our applicant id, then each passport with
+    its issuing country, HL70203 PPN)."""
     return Patient(
         identifier=str(applicant.id),
         assigning_authority=assigning_authority,
@@ -28,6 +30,11 @@ def patient_of(applicant: Applicant, assigning_authority: str = "PMHA") -> Patie
         given_name=applicant.given_names,
         birth_date=applicant.dob,
         sex=_SEX.get(applicant.sex.value, "U"),
+        identifiers=tuple(
+            Identifier(d.number, "PPN", d.issuing_country)
+            for d in applicant.documents
+            if d.doc_type.value == "passport"
+        ),
     )
 
 

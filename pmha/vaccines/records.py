@@ -16,12 +16,12 @@ from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
 from pmha.cases.models import Applicant, Sex
+from pmha.codes import CVX, MVX, NIP001, NIP002, NO_VACCINE_ADMINISTERED
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
 from pmha.exams import lab_service
-from pmha.exports.codes import CVX, MVX, NIP001, NIP002, NO_VACCINE_ADMINISTERED
 from pmha.vaccines import live, stock
 from pmha.vaccines.dosing import NO_BODY_SITE
 from pmha.vaccines.models import GIVEN_HERE, RecordKind, VaccinationRecord, VaccineLot
@@ -87,11 +87,11 @@ def _check_codes(kind: RecordKind, data: dict[str, Any], errors: _Errors) -> Non
     if kind is RecordKind.HISTORICAL and data.get("information_source") not in set(NIP001) - {"00"}:
         errors.add(
             "information_source",
-            "Give where the historical dose is known from (NIP001 01 to 08).",
+            "Choose where the historical dose is known from (a record, another provider...).",
             "vaccines.information_source",
         )
     if kind is RecordKind.REFUSED and data.get("refusal_reason") not in NIP002:
-        errors.add("refusal_reason", "Give the refusal reason (NIP002).", "vaccines.refusal_reason")
+        errors.add("refusal_reason", "Choose the reason for refusing.", "vaccines.refusal_reason")
     if kind is RecordKind.EVIDENCE_OF_IMMUNITY and not (
         data.get("immunity_evidence") and data.get("immunity_disease")
     ):

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from marshmallow import ValidationError, fields, validate
 
+from pmha.codes import HL70162, HL70163
 from pmha.core.schemas import StrictSchema, date_in_range, enum_field, reference, strict_integer
-from pmha.exports.codes import HL70162, HL70163
 from pmha.rules import vocabulary as vocab
 from pmha.vaccines.models import ImmunityEvidence, RecordKind
 

@@ -14,29 +14,18 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
-from pmha.cases.models import Applicant, Site
+from pmha.cases.models import Applicant
+from pmha.codes import CVX, MVX, NO_VACCINE_ADMINISTERED
 from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
-from pmha.exports.codes import CVX, MVX, NO_VACCINE_ADMINISTERED
 from pmha.vaccines.models import VaccinationRecord, VaccineLot
-
-
-def _site_for(session: Session, actor: Actor, code: str | None) -> Site:
-    mine = list(session.scalars(select(Site).where(Site.id.in_(actor.site_ids))))
-    if code is None and len(mine) == 1:
-        return mine[0]
-    for site in mine:
-        if site.code == code:
-            return site
-    message = "Choose the site: you work at several." if code is None else "Not one of your sites."
-    raise ValidationFailed(errors={"site_code": [message]}, code="vaccines.site_unknown")
 
 
 def receive_lot(session: Session, actor: Actor, data: dict[str, Any]) -> VaccineLot:
     """Record a lot received at one of the actor's sites."""
-    site = _site_for(session, actor, data.get("site_code"))
+    site = cases.site_for(session, actor, data.get("site_code"), problem="vaccines.site_unknown")
     errors: dict[str, list[str]] = {}
     if data["cvx"] not in CVX or data["cvx"] in {NO_VACCINE_ADMINISTERED, "999"}:
         errors["cvx"] = ["Not a known CVX vaccine code."]

@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from pmha.accounts import service as accounts
 from pmha.cases.models import Site
 from pmha.cases.views import age_text
+from pmha.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
-from pmha.exams.views.common import Failed, applicant_of, page_context, refused, version_of
-from pmha.exports.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
+from pmha.documents.service import document_language
 from pmha.vaccines import dosing, live, observations, outcome, records, review, service, stock
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot, VaccineObservation
 from pmha.vaccines.record_pdf import render_record
@@ -32,6 +32,8 @@ from pmha.vaccines.schemas import (
     VaccinationIn,
 )
 from pmha.web.context import rulebook
+from pmha.web.localtime import from_local
+from pmha.web.record import Failed, applicant_of, page_context, refused, version_of
 from pmha.workflow import lists
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import value_label
@@ -165,7 +167,12 @@ def _dose_input(raw: dict[str, Any]) -> dict[str, Any]:
     if data.get("given_at") == "now":
         data["given_at"] = utcnow().replace(microsecond=0).isoformat()
     elif data.get("given_at"):
-        data["given_at"] = f"{data['given_at']}:00+00:00" if len(data["given_at"]) == 16 else ""
+        # Entered in the site's local time (datetime-local, issue 18); stored and sent as UTC.
+        try:
+            given = data["given_at"]
+            data["given_at"] = from_local(given).isoformat() if len(given) == 16 else ""
+        except ValueError:
+            data["given_at"] = ""
     for question in ("immunosuppressed", "pregnant"):
         # No default: anything but an explicit Yes or No is no answer.
         answer = {"yes": True, "no": False}.get(str(data.pop(question, "")))
@@ -409,7 +416,9 @@ def correct_record(case_id: uuid.UUID, applicant_id: uuid.UUID, record_id: uuid.
 @require("vaccines:read")
 def record_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
-    body = render_record(get_session(), actor(), applicant.id, rules=rulebook())
+    # ?lang=tr|ar|en, else the applicant's recorded language, else the user's (issue 18)
+    lang = document_language(get_session(), actor(), applicant, request.args.get("lang"))
+    body = render_record(get_session(), actor(), applicant.id, rules=rulebook(), lang=lang)
     # A generic file name: nothing identifying in names that browsers and disks keep.
     return Response(
         body,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint, Flask, current_app, render_template
+from flask.blueprints import BlueprintSetupState
 
 from pmha.core.auth import Role, actor, current_actor, require_login
 from pmha.core.openapi import build_spec
+from pmha.web import localtime, words
 
 bp = Blueprint("web", __name__)
 
@@ -29,8 +31,8 @@ TODAY: dict[Role, list[tuple[str, str]]] = {
         FIND,
         REGISTER,
     ],
-    Role.RADIOLOGIST: [("Chest X-rays to read", "workflow.worklist_radiology"), FIND],
-    Role.LAB_TECHNICIAN: [("Lab worklist", "workflow.worklist_lab"), FIND],
+    Role.RADIOLOGIST: [("Chest X-rays to read", "exams.xray_worklist"), FIND],
+    Role.LAB_TECHNICIAN: [("Lab worklist", "exams.lab_worklist"), FIND],
     Role.OPERATIONS: [
         ("Departures", "travel.departure_list"),
         ("Clearance board", "workflow.clearance_board"),
@@ -81,3 +83,12 @@ def api_docs() -> str:
 @bp.get("/healthz")
 def healthz() -> tuple[dict[str, str], int]:
     return {"status": "ok"}, 200
+
+
+@bp.record_once
+def _register_words(state: BlueprintSetupState) -> None:
+    app = cast(Flask, state.app)
+    words.init_words(app)
+    localtime.init_localtime(app)
+    # Browsers ask for /favicon.ico whatever the page links: the static file answers, not a 404.
+    app.add_url_rule("/favicon.ico", endpoint="static", defaults={"filename": "favicon.ico"})

@@ -124,13 +124,13 @@ def case_clearance(case_id: uuid.UUID) -> Any:
 @require("exams:sign")
 @doc(
     "Changes a rule update would make to signed steps, and new requirements, awaiting review",
-    response=schemas.PlanChangeOut,
+    response=schemas.PlanChangesOut,
     errors=(404,),
     tag="workflow",
 )
 def plan_changes(applicant_id: uuid.UUID) -> Any:
     changes = service.pending_changes(get_session(), actor(), applicant_id)
-    return {"changes": schemas.PlanChangeOut(many=True).dump(changes)}
+    return schemas.PlanChangesOut().dump({"changes": changes})
 
 
 @bp.post("/plan-changes/<uuid:change_id>/review")

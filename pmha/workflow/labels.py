@@ -152,7 +152,8 @@ def blocker_groups(blockers: tuple[cl.Blocker, ...]) -> list[tuple[str, list[str
             words = HOLD_WORDS.get((b.code, value))
             holds.append(words or f"{outcome_label(b.code)}: {value_label(value)}")
         elif b.kind == "member":
-            members.append(f"{b.code}: {b.detail}")
+            status = b.detail.replace(" ", "_")  # clearance.py spaces the status code
+            members.append(f"{b.code}: {CLEARANCE.get(status, (b.detail,))[0]}")
         else:
             holds.append(b.detail[:1].upper() + b.detail[1:])
     groups = [

@@ -466,13 +466,23 @@ def case_clearance(
 def pending_changes(session: Session, actor: Actor, applicant_id: uuid.UUID) -> list[PlanChange]:
     """Changes a rule update would make to signed steps, awaiting a physician's review."""
     applicant = cases.load_applicant(session, actor, applicant_id)
-    return list(
+    changes = list(
         session.scalars(
             select(PlanChange).where(
                 PlanChange.applicant_id == applicant.id, PlanChange.reviewed_at.is_(None)
             )
         )
     )
+    audit.record(
+        session,
+        actor,
+        "read",
+        "plan_changes",
+        applicant.id,
+        site_id=applicant.case.site_id,
+        details={"count": len(changes)},
+    )
+    return changes
 
 
 def review_change(

@@ -11,43 +11,26 @@ import json
 import os
 import uuid
 import warnings
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from pmha.cases.models import Applicant, FamilyCase
-from pmha.cli import main
+from pmha.cases.models import FamilyCase
 from pmha.core import audit
 from pmha.core.audit import GENESIS, AuditEvent, AuditHead
 from pmha.core.db import make_engine, utcnow
-from tests.factories import World, applicant_data, case_data, make_case
+from tests.audit.conftest import Family
+from tests.factories import World, applicant_data, case_data
 
 ON_POSTGRES = os.environ.get("PMHA_TEST_DATABASE_URL", "").startswith("postgresql")
 EVENTS = AuditEvent.__table__
 HEAD = AuditHead.__table__
-
-
-@dataclass
-class Family:
-    world: World
-    case: FamilyCase
-    principal: Applicant
-
-
-@pytest.fixture()
-def family(session: Session, world: World) -> Family:
-    case = make_case(session, world.actor("nurse"))
-    session.commit()
-    assert case.principal is not None
-    return Family(world, case, case.principal)
 
 
 def events_of(session: Session, response: Any) -> list[AuditEvent]:
@@ -365,24 +348,6 @@ def test_the_database_refuses_to_change_or_remove_audit_events(
 # --- verify() finds tampering (the append-only trigger switched off inside this test) ------------
 
 
-@pytest.fixture()
-def tamper(connection: Connection, session: Session, family: Family) -> Connection:
-    """The raw connection, with the append-only trigger off until the test's rollback.
-
-    A chain of some 26 events: the world's users and tokens, a case and its principal.
-    """
-    session.commit()
-    assert chain_ok(session).ok
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            text("ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only")
-        )
-    else:
-        connection.execute(text("DROP TRIGGER audit_events_no_update"))
-        connection.execute(text("DROP TRIGGER audit_events_no_delete"))
-    return connection
-
-
 def _seq_of(session: Session, action: str, record_type: str) -> int:
     seq = session.scalar(
         select(AuditEvent.seq).where(
@@ -415,8 +380,7 @@ EDITS: dict[str, Any] = {
 @pytest.mark.parametrize("column", list(EDITS))
 def test_an_edited_event_is_found(tamper: Connection, session: Session, column: str) -> None:
     seq = _seq_of(session, "create", "applicant")
-    event = session.get(AuditEvent, seq)
-    assert event is not None
+    event = _event(session, seq)
     tamper.execute(update(EVENTS).where(EVENTS.c.seq == seq).values({column: EDITS[column](event)}))
     result = chain_ok(session)
     assert (result.ok, result.broken_seq) == (False, seq)
@@ -451,11 +415,20 @@ def _forged_hash(values: dict[str, Any]) -> str:
     ).hexdigest()
 
 
-def _row(session: Session, seq: int) -> dict[str, Any]:
-    session.expire_all()
-    event = session.get(AuditEvent, seq)
+def _event(session: Session, seq: int) -> AuditEvent:
+    event = session.scalars(select(AuditEvent).where(AuditEvent.seq == seq)).one_or_none()
     assert event is not None
-    return {c.name: getattr(event, c.key) for c in AuditEvent.__mapper__.columns}
+    return event
+
+
+def _row(session: Session, seq: int) -> dict[str, Any]:
+    """A sealed event's columns, as an attacker would copy them into a new row (a fresh
+    insertion id and event id, which the database makes unique)."""
+    session.expire_all()
+    event = _event(session, seq)
+    row = {c.name: getattr(event, c.key) for c in AuditEvent.__mapper__.columns}
+    del row["id"]
+    return row | {"event_id": uuid.uuid4()}
 
 
 def test_a_rewritten_event_with_a_recomputed_hash_is_found_at_once(
@@ -545,35 +518,11 @@ def test_an_untouched_chain_verifies_from_genesis(session: Session, family: Fami
     result = chain_ok(session)
     assert result.ok and result.reason is None
     assert result.events == _last(session)
-    first = session.get(AuditEvent, 1)
-    assert first is not None and first.prev_hash == GENESIS
+    first = _event(session, 1)
+    assert first.prev_hash == GENESIS
 
 
 # --- the same from the command line, on a database of its own ------------------------------------
-
-
-@pytest.fixture()
-def cli_db(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """`pmha` on a fresh SQLite file: migrated, one site, two users (two audited events)."""
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    monkeypatch.setenv("PMHA_DATABASE_URL", url)
-    monkeypatch.setenv("PMHA_VAR_DIR", str(tmp_path))
-    monkeypatch.delenv("PMHA_BROKER_URL", raising=False)
-    monkeypatch.delenv("PMHA_ENV", raising=False)
-    runner = CliRunner()
-
-    def run(*args: str) -> Any:
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    assert run("db", "upgrade").exit_code == 0
-    site = run("sites", "create", "--code", "IST", "--name", "Istanbul", "--country", "TR")
-    assert site.exit_code == 0, site.output
-    for name, role in [("nurse1", "nurse"), ("auditor1", "auditor")]:
-        result = run("users", "create", "--username", name, "--full-name", name, "--role", role,
-                     "--site", "IST", "--password", "long-enough-password")  # fmt: skip
-        assert result.exit_code == 0, result.output
-    run.url = url  # type: ignore[attr-defined]
-    return run
 
 
 TAMPERING = {
@@ -581,8 +530,17 @@ TAMPERING = {
                "BROKEN at event 1: event content does not match its hash"),
     "deleted": ("DELETE FROM audit_events WHERE seq = 1",
                 "BROKEN at event 1: missing event (sequence gap)"),
+    # `pmha audit verify` sealed the intact chain with a signed checkpoint in storage (issue
+    # 19): a cut tail or a wiped table, with the head row moved back, contradicts it.
     "truncated": ("DELETE FROM audit_events WHERE seq = 2",
-                  "BROKEN at event 2: events after the last one were removed"),
+                  "BROKEN at event 2: events were removed: the checkpoint of"),
+    "truncated, head moved back": (
+        "DELETE FROM audit_events WHERE seq = 2; "
+        "UPDATE audit_head SET seq = 1, hash = (SELECT hash FROM audit_events WHERE seq = 1)",
+        "BROKEN at event 2: events were removed: the checkpoint of"),
+    "wiped, head reset": (
+        "DELETE FROM audit_events; UPDATE audit_head SET seq = 0, hash = '" + "0" * 64 + "'",
+        "BROKEN at event 1: events were removed: the checkpoint of"),
 }  # fmt: skip
 
 
@@ -590,15 +548,17 @@ TAMPERING = {
 def test_pmha_audit_verify_reports_an_intact_then_a_tampered_chain(cli_db: Any, kind: str) -> None:
     intact = cli_db("audit", "verify")
     assert intact.exit_code == 0
-    assert intact.output.strip() == "audit chain intact: 2 events"
+    assert intact.output.splitlines()[0] == "audit chain intact: 2 events"
 
     engine = make_engine(cli_db.url)
+    statements = TAMPERING[kind][0].split("; ")
     with engine.begin() as conn:
-        _refused(conn, text(TAMPERING[kind][0]))
+        _refused(conn, text(statements[0]))
     with engine.begin() as conn:
         conn.execute(text("DROP TRIGGER audit_events_no_update"))
         conn.execute(text("DROP TRIGGER audit_events_no_delete"))
-        conn.execute(text(TAMPERING[kind][0]))
+        for statement in statements:
+            conn.execute(text(statement))
     engine.dispose()
 
     broken = cli_db("audit", "verify")

@@ -197,7 +197,9 @@ def test_search_without_a_match_says_so(nurse, two_cases):
 def test_search_with_a_bad_field_is_a_422(nurse, two_cases):
     response = post_form(nurse, "/cases", {"case_number": "X" * 30})
     assert response.status_code == 422
-    assert field_error(response.text, "case_number") == "Length must be between 1 and 24."
+    # issue 18: a validator's message names the field as its label says
+    said = "Case number must be 1 to 24 characters long."
+    assert field_error(response.text, "case_number") == said
 
 
 def test_case_list_without_search_lists_latest_cases(nurse, two_cases):

@@ -47,6 +47,7 @@ def test_production_refuses_sqlite_and_weak_secrets():
         "PMHA_BROKER_URL": "redis://c",
         "PMHA_AUDIT_KEY": STRONG,
         "PMHA_STORAGE_DIR": "/srv/pmha/storage",
+        "PMHA_FILE_KEYS": "k1:" + "A" * 43 + "=",
     }
     with pytest.raises(ConfigError, match="PostgreSQL"):
         Config.from_env(
@@ -66,3 +67,14 @@ def test_bad_number_names_the_variable(tmp_path):
 def test_unknown_env_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="PMHA_ENV"):
         Config.from_env(environ={"PMHA_VAR_DIR": str(tmp_path), "PMHA_ENV": "staging"})
+
+
+def test_a_mistyped_time_zone_stops_the_service_in_words() -> None:
+    """Issue 18: pages show each site's local time; a zone that does not exist must not
+    silently fall back (every time shown an hour or more off)."""
+    with pytest.raises(ConfigError, match="'Europe/Istambul' is not a time zone"):
+        Config.from_env(environ={"PMHA_TIME_ZONE": "Europe/Istambul"})
+    with pytest.raises(ConfigError, match=r"SITE_TIME_ZONES \(IST\)"):
+        Config.from_env(environ={"PMHA_SITE_TIME_ZONES": "IST=Mars/Olympus"})
+    ok = Config.from_env(environ={"PMHA_SITE_TIME_ZONES": "IST=Europe/Istanbul,ANK=Asia/Baku"})
+    assert ok.SITE_TIME_ZONES.startswith("IST=")

@@ -22,7 +22,7 @@ class RecordingTask:
     def __init__(self) -> None:
         self.sent: list[tuple] = []
 
-    def apply_async(self, args, kwargs):
+    def apply_async(self, args, kwargs, **options):
         self.sent.append(tuple(args))
 
 
@@ -102,4 +102,6 @@ def test_job_runs_in_a_real_celery_worker(empty_database_url, tmp_path: Path):
         worker.terminate()
         output = worker.communicate(timeout=60)[0].decode(errors="replace")
         client.close()
-    assert value == {"ok": True, "events": 3, "broken_seq": None, "reason": None}, output
+    assert value == {"ok": True, "events": 3, "broken_seq": None, "reason": None, "pending": 0}, (
+        output
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,8 @@ CHROMIUM_ARGS = [
 # The laptop screen a clinic desk typically has.
 VIEWPORT = {"width": 1366, "height": 768}
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# axe-core from the npm registry, pinned by tests/e2e/axe/package-lock.json (setup.sh installs it)
+AXE = Path(__file__).resolve().parent / "axe"
 
 
 @dataclass
@@ -123,3 +126,41 @@ def shoot(page: Page, request: pytest.FixtureRequest):  # type: ignore[no-untype
         return path
 
     return take
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe.min.js, installed on first use (npm ci, as package-lock.json pins it)."""
+    subprocess.run(["bash", str(AXE / "setup.sh")], check=True)
+    return (AXE / "node_modules" / "axe-core" / "axe.min.js").read_text()
+
+
+def axe_violations(page: Page, source: str) -> list[str]:
+    """Run axe-core (all its rules: WCAG 2.x A and AA, and best practices) on the page as it is
+    now; one line for each serious or critical violation: its rule, impact, help text and the
+    first elements it names."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        # evaluated, not a <script> tag: the pages' Content-Security-Policy forbids inline ones
+        page.evaluate(source + "\n;undefined")
+    found = page.evaluate(
+        """async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+            .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"""
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {', '.join(v['nodes'])}"
+        for v in found
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture()
+def check_accessibility(page: Page, axe_source: str):  # type: ignore[no-untyped-def]
+    """check_accessibility() fails the test on any serious or critical axe-core violation of
+    the page as it is now."""
+
+    def check(what: str = "") -> None:
+        problems = axe_violations(page, axe_source)
+        assert not problems, f"{what or page.url}: " + "; ".join(problems)
+
+    return check

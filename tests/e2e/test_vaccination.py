@@ -71,7 +71,7 @@ def open_from_record(page: Page, given: str, family: str) -> None:
 
 def open_vaccinations(page: Page, family: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Vaccinations").click()
-    page.get_by_role("link", name=re.compile(f"Vaccinations of .* {family}")).click()
+    page.get_by_role("link", name=re.compile(f"vaccinations of .* {family}", re.I)).click()
     expect(page.get_by_role("heading", name="What the destination requires today")).to_be_visible()
 
 

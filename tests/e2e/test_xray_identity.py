@@ -98,7 +98,7 @@ def test_a_wrong_patient_xray_is_held_then_confirmed_with_a_reason(
     expect(page.get_by_role("status")).to_contain_text("Identity confirmed")
     whose = page.get_by_role("region", name="Whose image")
     expect(whose).to_contain_text("Identity differs: confirmed by a radiologist")
-    expect(whose).to_contain_text("Confirmed by t_radiologist")
+    expect(whose).to_contain_text("Confirmed by Test radiologist")  # a full name [issue 18]
     shoot("confirmed")
 
     # Contradictory findings are refused next to the findings, naming both.

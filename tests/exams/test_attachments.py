@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from pmha.core import file_crypto
 from tests.conftest import csrf_token
 from tests.factories import make_case
 
@@ -30,6 +33,10 @@ def test_a_report_is_attached_and_read_back(client, world, applicant):
     assert response.status_code == 201 and response.json["media_type"] == "application/pdf"
     read = client.get(f"/api/v1/attachments/{response.json['id']}", headers=world.auth("nurse"))
     assert read.status_code == 200 and read.data == PDF and read.mimetype == "application/pdf"
+    # Issue 19: kept encrypted at rest, by hash, never under its uploaded name
+    stored = Path(client.application.extensions["pmha.config"].STORAGE_DIR) / "attachments"
+    on_disk = [p.read_bytes() for p in stored.rglob("*") if p.is_file()]
+    assert on_disk and all(b.startswith(file_crypto.MAGIC) and PDF not in b for b in on_disk)
 
 
 @pytest.mark.parametrize(

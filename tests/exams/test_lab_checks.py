@@ -230,6 +230,17 @@ def test_contradictory_syphilis_values_are_refused(
     assert results(session) == 0
 
 
+@pytest.mark.parametrize("titre", ["8", "1/8", "1:x", ":8", "2:8"])
+def test_a_titre_not_written_as_1_to_n_is_refused_in_words(titre: str) -> None:
+    """A titre typed without its "1:" raised IndexError in the derivation (a 500 wherever the
+    form's own pattern did not stop it first): now the derivation refuses it by name."""
+    from pmha.exams.lab_values import Contradiction, syphilis
+
+    with pytest.raises(Contradiction) as caught:
+        syphilis({"treponemal": "reactive", "non_treponemal": "reactive", "titre": titre})
+    assert "1:8" in str(caught.value.errors["titre"])
+
+
 def test_missing_algorithm_steps_are_asked_for(
     session: Any, world: Any, rules: Any, adult: Any
 ) -> None:

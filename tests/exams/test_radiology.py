@@ -6,8 +6,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import select
 
+from pmha.core import file_crypto
+from pmha.core.outbox import OutboxMessage
 from pmha.exams import dicom, radiology
+from pmha.exams.tasks import PREPARE
 from pmha.workflow import service as workflow
 from tests.exams import dicom_factory as factory
 from tests.factories import PASSWORD, applicant_data, make_case
@@ -51,11 +55,113 @@ def test_ds3030_findings_decide(findings, decision):
 def test_upload_keeps_original_previews_and_deidentified_copy(session, world, adult, storage):
     data = factory.make()
     study = radiology.upload(session, world.actor("radiologist"), adult.id, data, storage)
-    assert dicom.path_for(study.sha256, storage / "dicom").read_bytes() == data
+    assert file_crypto.read(dicom.path_for(study.sha256, storage / "dicom")) == data
+    # Issue 20: the request stores the original; the previews and the copy follow in a job,
+    # sent once the upload commits (in-process in the embedded default), with the id only.
+    assert study.images_status == "preparing" and study.deidentified_sha256 is None
+    assert not dicom.path_for(study.sha256, storage / "previews", ".png").exists()
+    [job] = session.scalars(select(OutboxMessage).where(OutboxMessage.task == PREPARE))
+    assert job.args == [str(study.id)] and job.kwargs == {}
+    session.commit()
+    session.refresh(study)
+    assert study.images_status == "ready"
     assert dicom.path_for(study.sha256, storage / "previews", ".png").exists()
-    copy = dicom.path_for(study.deidentified_sha256, storage / "deidentified").read_bytes()
+    assert dicom.path_for(study.sha256, storage / "previews", ".thumb.png").exists()
+    copy = file_crypto.read(dicom.path_for(study.deidentified_sha256, storage / "deidentified"))
     assert factory.IDENTIFYING["PatientName"].encode() in data
     assert factory.IDENTIFYING["PatientName"].encode() not in copy
+    # Issue 19: every stored file is encrypted at rest; no name or pixel run on disk
+    stored = [p for p in storage.rglob("*") if p.is_file() and p.parent.name != "keys"]
+    assert len(stored) >= 4
+    for path in stored:
+        raw = path.read_bytes()
+        assert raw.startswith(file_crypto.MAGIC), path.name
+        assert factory.IDENTIFYING["PatientName"].encode() not in raw
+
+
+def test_preparing_is_idempotent_and_audited_once(session, world, adult, storage):
+    study = radiology.upload(session, world.actor("radiologist"), adult.id, factory.make(), storage)
+    session.commit()
+    session.refresh(study)
+    copy = study.deidentified_sha256
+    # A redelivered job, or the preview's fallback racing it: the same files, nothing new.
+    assert radiology.prepare(session, study.id, storage) == "ready"
+    (dicom.path_for(study.sha256, storage / "previews", ".thumb.png")).unlink()
+    assert radiology.prepare(session, study.id, storage) == "ready"
+    assert study.deidentified_sha256 == copy
+    assert dicom.path_for(study.sha256, storage / "previews", ".thumb.png").exists()
+    prepared = session.scalars(
+        select(audit.AuditEvent).where(
+            audit.AuditEvent.action == "prepare", audit.AuditEvent.record_id == str(study.id)
+        )
+    ).all()
+    assert len(prepared) == 1
+    assert radiology.prepare(session, uuid.uuid4(), storage) == "gone"
+
+
+def test_an_image_with_burned_in_text_is_refused_at_upload(session, world, adult, storage):
+    """The job cannot refuse an upload: what de-identification refuses is refused first."""
+    ds = factory.build()
+    ds.BurnedInAnnotation = "YES"
+    with pytest.raises(dicom.DicomRejected) as caught:
+        radiology.upload(
+            session, world.actor("radiologist"), adult.id, factory.to_bytes(ds), storage
+        )
+    assert caught.value.code == "exams.dicom.burned_in_annotation"
+    assert session.scalar(select(XrayStudy.id).where(XrayStudy.applicant_id == adult.id)) is None
+
+
+def test_the_preview_is_a_named_409_while_preparing_then_made_if_its_job_is_lost(
+    client, world, session, adult, storage
+):
+    from datetime import timedelta
+
+    study = radiology.upload(session, world.actor("radiologist"), adult.id, factory.make(), storage)
+    session.commit()
+    session.refresh(study)  # the job, in another session, made it ready
+    study.images_status = "preparing"  # as it is until the job has run
+    for suffix in (".png", ".thumb.png"):
+        dicom.path_for(study.sha256, storage / "previews", suffix).unlink()
+    session.commit()
+    url = f"/api/v1/xrays/{study.id}/preview.png?size=thumbnail"
+    waiting = client.get(url, headers=world.auth("radiologist"))
+    assert waiting.status_code == 409, waiting.json
+    assert waiting.json["code"] == "exams.xray_preparing" and waiting.json["retry_after"] == 2
+    listed = client.get(f"/api/v1/applicants/{adult.id}/xrays", headers=world.auth("radiologist"))
+    assert listed.json["studies"][0]["images_status"] == "preparing"
+    # Still preparing long after the upload: its job was lost; the endpoint prepares it.
+    study.uploaded_at -= radiology.PREPARE_GRACE + timedelta(seconds=1)
+    session.commit()
+    made = client.get(url, headers=world.auth("radiologist"))
+    assert made.status_code == 200 and made.data[:8] == b"\x89PNG\r\n\x1a\n"
+    session.refresh(study)
+    assert study.images_status == "ready" and study.deidentified_sha256
+
+
+def test_the_pages_say_preparing_and_wait_for_the_image(
+    client, signed_in, world, session, adult, storage
+):
+    study = radiology.upload(session, world.actor("radiologist"), adult.id, factory.make(), storage)
+    session.commit()
+    session.refresh(study)  # the job, in another session, made it ready
+    study.images_status = "preparing"
+    session.commit()
+    signed_in("radiologist")
+    listed = client.get(f"/cases/{adult.case_id}/applicants/{adult.id}/xrays").text
+    assert "Preparing the image…" in listed and "xray-preparing.js" in listed
+    assert f'data-xray-preparing="/xrays/{study.id}/thumbnail.png"' in listed
+    viewer = client.get(f"/xrays/{study.id}").text
+    assert "Preparing the image…" in viewer
+    assert f'data-xray-preparing="/xrays/{study.id}/image.png"' in viewer
+    assert f'data-cxr-pixels="/xrays/{study.id}/pixels"' in viewer  # the original, at once
+    assert client.get(f"/xrays/{study.id}/thumbnail.png").status_code == 409
+    study.images_status = "ready"
+    session.commit()
+    listed = client.get(f"/cases/{adult.case_id}/applicants/{adult.id}/xrays").text
+    assert "Preparing the image…" not in listed and "xray-preparing.js" not in listed
+    study.images_status = "failed"
+    session.commit()
+    assert "No preview could be made" in client.get(f"/xrays/{study.id}").text
 
 
 def test_the_same_image_twice_is_refused(session, world, adult, storage):
@@ -254,7 +360,7 @@ def test_another_person_is_held(
     assert study.identity_status == IdentityStatus.HELD and study.held
     assert study.identity_differs == differs
     # Stored all the same: the original and its previews are kept.
-    assert dicom.path_for(study.sha256, storage / "dicom").read_bytes() == data
+    assert file_crypto.read(dicom.path_for(study.sha256, storage / "dicom")) == data
 
 
 def test_missing_header_fields_are_shown_but_do_not_hold(session, world, omar, storage):
@@ -411,7 +517,7 @@ def test_the_api_confirmation_round_trip(client, world, session, omar):
     assert done.status_code == 200, done.json
     assert done.json["identity_status"] == "confirmed"
     assert done.json["identity_confirmation"]["reason"] == REASON
-    assert done.json["identity_confirmation"]["by"] == "t_radiologist"
+    assert done.json["identity_confirmation"]["by"] == "Test radiologist"  # full name [issue 18]
     again = _confirm(client, world, study_id, {"reason": REASON})
     assert again.status_code == 409 and again.json["code"] == "exams.xray_identity_not_held"
     read = client.post(

@@ -12,22 +12,23 @@ import signal
 import sys
 from pathlib import Path
 
-from pmha.exports import build
+from pmha.core import file_crypto
 
 MARKER = Path(os.environ["PMHA_TEST_CRASH_MARKER"])
-_write = build.write_atomically
+_write = file_crypto.write
 
 
 def _crash_mid_write(path: Path, data: bytes) -> None:
-    if not MARKER.exists():
+    """Killed half-way through writing the first bundle (other stored files are written)."""
+    if path.suffix == ".p7m" and not MARKER.exists():
         MARKER.write_text("killed")
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.with_name(f".{path.name}.partial").write_bytes(data[: len(data) // 2])
+        path.with_name(f".incoming-{path.name}.tmp").write_bytes(data[: len(data) // 2])
         os.kill(os.getpid(), signal.SIGKILL)
     _write(path, data)
 
 
-build.write_atomically = _crash_mid_write
+file_crypto.write = _crash_mid_write  # type: ignore[assignment]
 
 if __name__ == "__main__":
     from pmha.worker import celery

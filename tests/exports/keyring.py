@@ -37,7 +37,8 @@ def install(session: Session, world: World, destination: str = "US") -> None:
     centre, authority = pair("PMHA IST test centre"), pair(f"{destination} authority")
     cert, key = pem(centre)
     keys.add_certificate(session, SYSTEM, Purpose.SIGNING, cert, key_pem=key, site_id=world.home.id)
-    keys.add_certificate(session, SYSTEM, Purpose.TRUSTED_SENDER, cert, destination=destination)
+    keys.add_certificate(session, SYSTEM, Purpose.TRUSTED_SENDER, cert, destination=destination,
+                         sender_code="IST")  # fmt: skip
     cert, key = pem(authority)
     keys.add_certificate(session, SYSTEM, Purpose.ENCRYPTION, cert, destination=destination)
     keys.add_certificate(session, SYSTEM, Purpose.DECRYPTION, cert, key_pem=key,

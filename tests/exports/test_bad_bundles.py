@@ -9,6 +9,7 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
+from pmha.core import file_crypto
 from pmha.core.errors import AppError
 from pmha.exports import build, envelope, receive
 from pmha.exports.models import ImportedBundle, ImportedTraveller
@@ -21,7 +22,7 @@ CENTRE, AUTHORITY = "PMHA IST test centre", "US authority"
 @pytest.fixture()
 def sealed(session, world, export_case) -> bytes:
     job = build_now(export_case, session, world)
-    return build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    return file_crypto.read(build.bundle_path(export_case.storage, job.bundle_id))
 
 
 def inner(data: bytes) -> bytes:
@@ -117,6 +118,7 @@ def test_an_expired_signing_certificate_is_refused(session, world, export_case, 
         ExportCertificate(
             purpose=Purpose.TRUSTED_SENDER,
             destination="US",
+            sender_code="IST",
             label="expired centre",
             fingerprint=envelope.fingerprint(cert),
             cert_pem=envelope.cert_pem(cert).decode(),
@@ -175,6 +177,39 @@ def test_a_file_missing_from_the_manifest_is_refused(session, world, export_case
     files = receive.unpack(inner(sealed))
     bad = reseal(rezip(files, {"pdf/extra.pdf": b"%PDF-1.4 extra"}))
     refused(session, world, export_case.storage, bad, "exports.hash_mismatch")
+
+
+@pytest.mark.parametrize("code", ["ANK", "", None])
+def test_a_bundle_naming_another_centre_than_its_signer_is_refused(
+    session, world, export_case, sealed, code
+):
+    """Issue 19: a bundle signed with the IST centre's key (trusted by the authority for IST)
+    whose manifest names another centre imported before; the sender is tied to its key."""
+    files = receive.unpack(inner(sealed))
+    manifest = json.loads(files["manifest.json"])
+    assert manifest["sending_site"]["code"] == "IST"
+    if code is None:
+        del manifest["sending_site"]
+    else:
+        manifest["sending_site"]["code"] = code
+    files["manifest.json"] = json.dumps(manifest).encode()
+    detail = refused(
+        session, world, export_case.storage, reseal(rezip(files)), "exports.wrong_sender"
+    )
+    assert "other than the one whose key signed it" in detail
+
+
+def test_a_trusted_sender_is_registered_with_its_centre(session):
+    from pmha.core.errors import ValidationFailed
+    from pmha.exports import keys
+    from pmha.exports.models import Purpose
+
+    cert, _ = keyring.pem(keyring.pair("PMHA ANK test centre"))
+    with pytest.raises(ValidationFailed) as caught:
+        keys.add_certificate(
+            session, keyring.SYSTEM, Purpose.TRUSTED_SENDER, cert, destination="US"
+        )
+    assert "Name the centre this key signs for" in caught.value.errors["sender"][0]
 
 
 def test_invalid_fhir_inside_is_refused(session, world, export_case, sealed):

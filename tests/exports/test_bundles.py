@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pmha.accounts.signatures import trusted_signature
+from pmha.core import file_crypto
 from pmha.core.errors import NotFound
 from pmha.exports import build, envelope, fhir, receive, service
 from pmha.exports.models import (
@@ -31,7 +32,7 @@ def export(session: Session, world, exported) -> ExportJob:
 
 
 def opened(storage: Path, bundle_id) -> dict[str, bytes]:
-    data = build.bundle_path(storage, bundle_id).read_bytes()
+    data = file_crypto.read(build.bundle_path(storage, bundle_id))
     signed = envelope.decrypt(data, [keyring.pair("US authority")])
     content = envelope.verify(signed, [keyring.pair("PMHA IST test centre").certificate]).content
     return receive.unpack(content)
@@ -138,8 +139,9 @@ def test_a_crash_after_writing_leaves_one_bundle_on_rerun(
 
 def test_atomic_write_leaves_no_partial_file(tmp_path):
     target = tmp_path / "exports" / "b.p7m"
-    build.write_atomically(target, b"x" * 1000)
-    assert target.read_bytes() == b"x" * 1000
+    file_crypto.write(target, b"x" * 1000)
+    assert file_crypto.read(target) == b"x" * 1000
+    assert b"xxxx" not in target.read_bytes()  # encrypted at rest (issue 19)
     assert sorted(p.name for p in target.parent.iterdir()) == ["b.p7m"]
 
 
@@ -180,7 +182,7 @@ def test_the_log_records_download_delivery_and_acknowledgement(session, world, e
 
 def test_the_bundle_imports_on_the_receiving_side(session, world, export_case):
     job = export(session, world, export_case)
-    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    data = file_crypto.read(build.bundle_path(export_case.storage, job.bundle_id))
     authority = world.actor("receiving_authority")
     row = receive.import_bundle(session, authority, data, export_case.storage)
     assert row.id == job.bundle_id

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from pmha import demo as seed_demo
 from pmha.cases.models import Applicant
+from pmha.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002, SNOMED_IMMUNITY
 from pmha.core.auth import Actor, Role
 from pmha.exams.radiology import XrayReading, XrayStudy
 from pmha.exports import fhir, hl7, parts
-from pmha.exports.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002, SNOMED_IMMUNITY
 from pmha.exports.hl7 import Hl7Error
 from pmha.exports.immunization import (
     Facility,

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from pmha.exports import fhir
-from pmha.exports.fhir.common import ACT_REASON, CVX, IMMUNIZATION_ORIGIN, MVX, NIP002
+from pmha.exports.fhir.common import ACT_REASON, CVX, IMMUNIZATION_ORIGIN, MVX, local
 from pmha.exports.immunization import Facility, ImmunizationRecord, Provider, RecordKind, VisDates
 
 TRAVELLER = fhir.Traveller(
@@ -79,7 +79,7 @@ def test_refused_is_not_done_with_a_status_reason():
     res = fhir.immunization(record(RecordKind.REFUSED, cvx="03", refusal_reason="03"), patient())
     assert res["status"] == "not-done"
     assert coded(res["statusReason"], ACT_REASON) == ["PATOBJ"]
-    assert coded(res["statusReason"], NIP002) == ["03"]
+    assert coded(res["statusReason"], local("cdc-nip002")) == ["03"]
     religious = fhir.immunization(record(RecordKind.REFUSED, refusal_reason="01"), patient())
     assert coded(religious["statusReason"], ACT_REASON) == ["RELIG"]
     assert fhir.check_bundle(document(res)) == []
@@ -127,7 +127,7 @@ def test_a_full_summary_document_is_well_formed():
         ),
         subject,
     )
-    study, report = fhir.imaging(
+    study, *_ = xray = fhir.imaging(
         fhir.ChestXray(
             "1.2.3",
             "1.2.3.1",
@@ -151,12 +151,21 @@ def test_a_full_summary_document_is_well_formed():
         ("TB evaluation after arrival",),
     )
     plan = fhir.follow_up(clear, subject)
-    entries = [lab, *vitals, condition, study, report, fhir.clearance(clear, subject), plan]
+    entries = [lab, *vitals, condition, *xray, fhir.clearance(clear, subject), plan]
     doc = fhir.bundle(subject, entries, "IST", AT)
     assert fhir.check_bundle(doc) == []
     composition = doc["entry"][0]["resource"]
     titles = [s["title"] for s in composition["section"]]
-    assert titles == ["Problem list", "Results", "Vital signs", "Plan of care"]
+    assert titles == [
+        "Problem list",
+        "Allergies and intolerances",
+        "Medication summary",
+        "Results",
+        "Vital signs",
+        "Plan of care",
+        "Migration health screening and clearance",
+    ]
+    assert study["resourceType"] == "ImagingStudy"
     assert [v["code"]["coding"][0]["code"] for v in vitals] == ["8302-2", "29463-7", "85354-9"]
     components = [c["code"]["coding"][0]["code"] for c in vitals[2]["component"]]
     assert components == ["8480-6", "8462-4"]  # systolic, diastolic (LOINC)

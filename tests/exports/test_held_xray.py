@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pmha.core import file_crypto
 from pmha.exams import radiology
 from pmha.exports import build, envelope, receive
 from pmha.exports.models import JobState
@@ -15,7 +16,7 @@ from tests.exports.conftest import build_now
 
 
 def _opened(storage: Path, bundle_id) -> dict[str, bytes]:
-    data = build.bundle_path(storage, bundle_id).read_bytes()
+    data = file_crypto.read(build.bundle_path(storage, bundle_id))
     signed = envelope.decrypt(data, [keyring.pair("US authority")])
     content = envelope.verify(signed, [keyring.pair("PMHA IST test centre").certificate]).content
     return receive.unpack(content)

@@ -52,6 +52,8 @@ ADMINISTERED = ImmunizationRecord(
     site="LA",
     vis=(VisDates(dt.date(2021, 8, 6), dt.date(2025, 3, 10)),),
     dose_number=1,
+    eligibility="V01",
+    funding_source="VXC50",
 )
 HISTORICAL = ImmunizationRecord(
     RecordKind.HISTORICAL, "IMM-2", dt.date(2015, 6, 1), "20", information_source="01"
@@ -104,8 +106,8 @@ def test_header_names_the_profile_and_version():
     text = build(ADMINISTERED)
     assert text.endswith("\r") and "\n" not in text
     assert segment(text, "MSH") == (
-        "MSH|^~\\&|PMHA|IOMTR|IIS|USIIS|202503101200||VXU^V04^VXU_V04|CTRL-1|P|2.5.1"
-        "|||ER|AL|||||Z22^CDCPHINVS"
+        "MSH|^~\\&|PMHA|IOMTR|IIS|USIIS|20250310120000||VXU^V04^VXU_V04|CTRL-1|P|2.5.1"
+        "|||ER|AL||UNICODE UTF-8|||Z22^CDCPHINVS"
     )
     assert segment(text, "PID") == "PID|1||TST-0001^^^PMHA^MR||Testperson^Ada^^^^^L||20100102|F"
 
@@ -130,9 +132,16 @@ def test_administered_pattern():
     assert segment(text, "RXR") == "RXR|SC^Subcutaneous^HL70162|LA^Left Arm^HL70163"
     obx = [s for s in segments(text) if s.startswith("OBX")]
     assert obx == [
-        "OBX|1|TS|29768-9^Date vaccine information statement published^LN|1|20210806||||||F",
-        "OBX|2|TS|29769-7^Date vaccine information statement presented^LN|1|20250310||||||F",
-        "OBX|3|NM|30973-2^Dose number in series^LN|2|1||||||F",
+        "OBX|1|CE|30963-3^Vaccine funding source^LN|1|VXC50^Public^CDCPHINVS||||||F|||20250310",
+        "OBX|2|CE|64994-7^Vaccine funding program eligibility category^LN|2"
+        "|V01^Not VFC eligible^HL70064||||||F|||20250310"
+        "|||VXC40^Eligibility captured at the immunization level^CDCPHINVS",
+        "OBX|3|CE|30956-7^Vaccine type^LN|3|03^MMR^CVX||||||F|||20250310",
+        "OBX|4|TS|29768-9^Date vaccine information statement published^LN|3|20210806||||||F"
+        "|||20250310",
+        "OBX|5|TS|29769-7^Date vaccine information statement presented^LN|3|20250310||||||F"
+        "|||20250310",
+        "OBX|6|NM|30973-2^Dose number in series^LN|4|1||||||F",
     ]
 
 

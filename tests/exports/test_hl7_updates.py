@@ -12,6 +12,7 @@ import uuid
 
 from sqlalchemy import select
 
+from pmha.core import file_crypto
 from pmha.exports import build, envelope, receive
 from pmha.exports.hl7 import parse_vxu, validate_strict
 from pmha.exports.hl7.checks import check_message
@@ -70,7 +71,7 @@ def test_the_fingerprint_ignores_the_action() -> None:
 
 
 def _vxus(storage, bundle_id) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    data = build.bundle_path(storage, bundle_id).read_bytes()
+    data = file_crypto.read(build.bundle_path(storage, bundle_id))
     signed = envelope.decrypt(data, [keyring.pair("US authority")])
     content = envelope.verify(signed, [keyring.pair("PMHA IST test centre").certificate]).content
     files = receive.unpack(content)

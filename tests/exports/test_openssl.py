@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from pmha.core import file_crypto
 from pmha.exports import build, receive
 from pmha.exports.models import ImportedTraveller
 from tests.exports import keyring
@@ -27,7 +28,7 @@ def openssl(*args: str | Path) -> None:
 @pytest.fixture()
 def bundle(session, world, export_case) -> bytes:
     job = build_now(export_case, session, world)
-    return build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    return file_crypto.read(build.bundle_path(export_case.storage, job.bundle_id))
 
 
 def test_stock_openssl_decrypts_then_verifies_a_bundle(bundle, tmp_path):

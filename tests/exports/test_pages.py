@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
+from pmha.core import file_crypto
 from pmha.exports.models import ExportLogEntry, ImportedBundle
 from tests.conftest import csrf_token
 from tests.exports.conftest import build_now
@@ -54,7 +55,7 @@ def test_the_authority_imports_a_bundle_and_sees_its_arrivals(
     from pmha.exports import build
 
     job = build_now(export_case, session, world)
-    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    data = file_crypto.read(build.bundle_path(export_case.storage, job.bundle_id))
     authority = signed_in("receiving_authority")
     response = post(
         authority,
@@ -88,7 +89,7 @@ def test_another_authority_cannot_see_an_arrival(signed_in, export_case, session
     from pmha.exports import build, receive
 
     job = build_now(export_case, session, world)
-    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    data = file_crypto.read(build.bundle_path(export_case.storage, job.bundle_id))
     row = receive.import_bundle(
         session, world.actor("receiving_authority"), data, export_case.storage
     )
@@ -136,7 +137,7 @@ def test_nothing_identifying_is_logged_while_importing(session, world, export_ca
     from pmha.exports import build, receive
 
     job = build_now(export_case, session, world)
-    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    data = file_crypto.read(build.bundle_path(export_case.storage, job.bundle_id))
     caplog.clear()
     caplog.set_level(logging.DEBUG)
     receive.import_bundle(session, world.actor("receiving_authority"), data, export_case.storage)
@@ -195,7 +196,7 @@ def test_the_authority_opens_an_arrivals_pdfs(signed_in, export_case, session, w
     from pmha.exports import build, receive
 
     job = build_now(export_case, session, world)
-    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    data = file_crypto.read(build.bundle_path(export_case.storage, job.bundle_id))
     row = receive.import_bundle(
         session, world.actor("receiving_authority"), data, export_case.storage
     )

@@ -11,6 +11,7 @@ import pytest
 from celery.exceptions import Retry
 from sqlalchemy.exc import OperationalError
 
+from pmha.core import file_crypto
 from pmha.exports import build, service, tasks
 from tests.exports.conftest import build_now
 
@@ -74,7 +75,7 @@ def test_the_pages_urls_carry_only_ids(app, signed_in, session, world, export_ca
     from tests.conftest import login
 
     job = build_now(export_case, session, world)
-    data = build.bundle_path(export_case.storage, job.bundle_id).read_bytes()
+    data = file_crypto.read(build.bundle_path(export_case.storage, job.bundle_id))
     row = receive.import_bundle(
         session, world.actor("receiving_authority"), data, export_case.storage
     )

@@ -16,7 +16,7 @@ from celery import Celery
 from sqlalchemy import func, select
 
 from pmha.app import create_app
-from pmha.core import migrate
+from pmha.core import file_crypto, migrate
 from pmha.core.db import database
 from pmha.exports import build, envelope, receive, service
 from pmha.exports.models import ExportBundle, ExportJob, JobState
@@ -78,7 +78,7 @@ def test_a_worker_killed_mid_way_leaves_one_whole_bundle(
         assert first.returncode == -9, output  # killed, half-way through writing the bundle
         folder = storage / "exports"
         left = [p.name for p in folder.iterdir()]
-        assert len(left) == 1 and left[0].startswith(".") and left[0].endswith(".p7m.partial")
+        assert len(left) == 1 and left[0].startswith(".") and left[0].endswith(".p7m.tmp")
         assert not list(folder.glob("*.p7m")), "a partial bundle is visible"
         with db.transaction() as s:
             assert s.get(ExportJob, job_id).state == JobState.RUNNING
@@ -98,8 +98,10 @@ def test_a_worker_killed_mid_way_leaves_one_whole_bundle(
         assert job.state == JobState.DONE and str(job.bundle_id) == bundle_id
         assert job.attempts == 2
         assert s.scalar(select(func.count()).select_from(ExportBundle)) == 1
-    assert sorted(p.name for p in (storage / "exports").iterdir()) == [f"{bundle_id}.p7m"]
-    data = build.bundle_path(storage, uuid.UUID(bundle_id)).read_bytes()
+    # the only visible file is the whole bundle (the killed write's temporary file is hidden)
+    visible = [p.name for p in (storage / "exports").iterdir() if not p.name.startswith(".")]
+    assert visible == [f"{bundle_id}.p7m"]
+    data = file_crypto.read(build.bundle_path(storage, uuid.UUID(bundle_id)))
     signed = envelope.decrypt(data, [keyring.pair("US authority")])
     content = envelope.verify(signed, [keyring.pair("PMHA IST test centre").certificate]).content
     receive.check_manifest(receive.unpack(content))

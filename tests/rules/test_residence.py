@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from pmha.rules import Facts, FactsError
-from pmha.rules.facts import Residence
-from pmha.rules.facts_parse import facts_to_dict
+from pmha.rules.facts import Residence, facts_to_dict
 from pmha.rules.regions import RegionError, country_name, load_regions, parse_regions, resolve
 from tests.rules.conftest import EXAM, check, make_facts, plan_for
 
@@ -300,7 +299,7 @@ def test_living_in_needs_a_stay_not_ended_before_the_exam():
 
 
 def test_a_misspelt_region_is_a_rule_file_problem():
-    from pmha.rules.conditions import compile_condition
+    from pmha.rules.compiler import compile_condition
 
     problems: list[tuple[str, str]] = []
     compile_condition({"lived_in": "loa_loa"}, "when", problems)

@@ -197,7 +197,7 @@ def test_the_summary_for_export_bundles_is_plain_data(
     app: Flask, session: Session, world: World, episode: TbEpisode
 ) -> None:
     with app.app_context():
-        found = service.tb_summary(session, world.actor("nurse"), episode.applicant_id)
+        found = summary.tb_summary(session, world.actor("nurse"), episode.applicant_id)
     assert json.loads(json.dumps(found)) == found
     assert found["classification"]["outcomes"]["tb_class"]["values"] == ["class_a"]
     assert found["episode"]["regimen"]["code"] == "2HRZE/4HR"

@@ -117,10 +117,18 @@ def test_the_board_certificate_and_verification(client, world, session, app, rul
     body = board.get_json()
     assert (body["total"], body["ready"]) == (1, 0)
     assert body["travellers"][0]["due"][0].startswith("Pre-embarkation check")
-    issued = client.post(
+    # The certificate names a registered physician as its signatory [issue 17]: an operations
+    # officer has no registration number, so their signature is refused, and nothing is issued.
+    refused = client.post(
         f"/api/v1/applicants/{a.id}/certificate",
         json={"password": PASSWORD},
         headers=world.auth("operations"),
+    )
+    problem(refused, 422, "travel.signatory_unregistered")
+    issued = client.post(
+        f"/api/v1/applicants/{a.id}/certificate",
+        json={"password": PASSWORD},
+        headers=world.auth("panel_physician"),
     )
     assert issued.status_code == 201
     code, tok = issued.get_json()["code"], issued.get_json()["token"]

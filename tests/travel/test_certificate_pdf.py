@@ -86,3 +86,27 @@ def test_printing_never_issues_a_certificate(session, world, rules):
         certificates.render_certificate(session, world.actor("operations"), a.id)
     assert exc.value.code == "travel.certificate_not_issued"
     assert session.scalar(select(func.count()).select_from(Certificate)) == 0
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("tr", "Yolculuğa uygunluk onay"), ("ar", "السفر")],
+)
+def test_the_certificate_adds_the_applicants_language_turkish_or_arabic(
+    session, world, rules, tmp_path, language, words
+):
+    """Issue 18: the certificate an applicant carries is also in their language (the applicant's
+    preferred language, Turkish or Arabic; Arabic set right to left in a font that carries it).
+    Checked as an image (looked at in test-artifacts/certificates/) and read back as text."""
+    dep = departure(session, world, destination="US", days=2)
+    case = booked(session, world, dep, family(session, world, destination="US"))
+    a = case.applicants[0]
+    a.preferred_language = language
+    clear(session, world, rules, a.id)
+    cert = certificates.issue_certificate(session, world.actor("panel_physician"), a.id)
+    pdf = certificates.render_certificate(session, world.actor("panel_physician"), a.id)
+    png, text = _render(pdf, f"certificate-US-{language}", tmp_path)
+    assert "Fitness-to-travel clearance" in text and cert.code in text
+    assert words in text
+    with Image.open(png) as image:
+        assert image.convert("L").getextrema()[0] < 50

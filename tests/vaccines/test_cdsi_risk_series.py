@@ -647,6 +647,75 @@ def test_standard_series_in_process_goes_on_before_a_risk_series_from_dose_1() -
     assert polio.dose_number == 3
 
 
+def _pertussis(result: Forecast) -> AntigenForecast:
+    return next(a for a in result.groups["DTaP/Tdap/Td"].antigens if a.antigen == "Pertussis")
+
+
+def _pertussis_rows(result: Forecast) -> list[tuple[str, str | None, str | None]]:
+    return [(e.status, e.reason, e.series) for e in result.evaluations if e.antigen == "Pertussis"]
+
+
+PREGNANT_SINCE = Observation("007", date(2026, 6, 1))
+
+
+def test_pregnancy_tdap_goes_before_a_routine_catch_up_in_process() -> None:
+    """AntigenSupportingData-Pertussis.xml, 'Pertussis risk 1-dose series' (group 2, no
+    equivalent group), indication 007 "Pregnant" with the guidance "1 dose of Tdap during each
+    pregnancy ... regardless of prior history of receiving Tdap". Logic Specification Table
+    8-14: an incomplete risk series is a best patient series; chapter 9 blends risk with risk.
+    A pregnant woman with one Td of an adult catch-up under way is offered her pregnancy Tdap
+    (dose 1, onset 1 June 2026 + 27 weeks = 7 December 2026), not the routine dose 2."""
+    result = forecast(Patient(ADULT, "F"), [Dose(date(2025, 5, 1), "09")], [PREGNANT_SINCE], TODAY)
+    pertussis = _pertussis(result)
+    assert (pertussis.series, pertussis.dose_number) == ("Pertussis risk 1-dose series", 1)
+    assert pertussis.earliest == date(2026, 12, 7)
+
+
+def test_tdap_given_in_this_pregnancy_and_childhood_doses_all_count() -> None:
+    """Table 8-14, rule 1: both complete series are best patient series. The pregnancy series
+    is followed (complete), its Tdap is that pregnancy's dose (not 'Extraneous' in the
+    childhood series), and the childhood DTaP doses count in the childhood series (not 'Too
+    soon' before the pregnancy began)."""
+    doses = [Dose(date(1996, 8, 15), "20"), Dose(date(1996, 10, 15), "20")]
+    doses += [Dose(date(1996, 12, 15), "20"), Dose(date(1997, 9, 15), "20")]
+    doses += [Dose(date(2001, 6, 20), "20"), Dose(date(2008, 7, 1), "115")]
+    doses += [Dose(date(2026, 11, 30), "115")]
+    result = forecast(Patient(ADULT, "F"), doses, [PREGNANT_SINCE], TODAY)
+    assert _pertussis(result).series == "Pertussis risk 1-dose series"
+    assert _pertussis(result).status == "Complete"
+    rows = _pertussis_rows(result)
+    assert rows[:-1] == [("Valid", None, "Pertussis standard series")] * 6
+    assert rows[-1] == ("Valid", None, "Pertussis risk 1-dose series")
+
+
+def test_undated_pregnancy_does_not_count_a_tdap_from_before_it() -> None:
+    """'Pertussis risk 1-dose series' dose 1 counts from 170 "Onset of pregnancy". With the
+    onset unknown, a pregnancy under way on the assessment date began at most 42 weeks before
+    it (WHO: post-term from 42 completed weeks), so a Tdap from 2019 was not given in it:
+    the pregnancy dose is still due. One given 10 weeks ago may have been (it counts)."""
+    old = forecast(Patient(ADULT, "F"), [Dose(date(2019, 5, 1), "115")], ["007"], TODAY)
+    assert (_pertussis(old).series, _pertussis(old).dose_number) == (
+        "Pertussis risk 1-dose series",
+        1,
+    )
+    assert _pertussis_rows(old) == [
+        ("Not Valid", "Interval: Too Soon", "Pertussis risk 1-dose series")
+    ]
+    recent = forecast(Patient(ADULT, "F"), [Dose(date(2026, 9, 22), "115")], ["007"], TODAY)
+    assert _pertussis(recent).status == "Complete"
+
+
+def test_mmr_before_antiretroviral_therapy_stays_not_valid_while_the_art_series_is_open() -> None:
+    """'Measles risk 2-dose ART series' (indication 026): the routine doses given before ART
+    are shown as that series counts them (not valid) while it is open, so the nurse sees that
+    they must be given again (ACIP: revaccinate after effective ART)."""
+    doses = [Dose(date(2016, 1, 1), "03"), Dose(date(2017, 1, 1), "03")]
+    art = Observation("120", date(2018, 3, 1))
+    result = forecast(Patient(date(2015, 1, 1), "M"), doses, ["026", art], date(2018, 6, 1))
+    rows = [e.status for e in result.evaluations if e.antigen == "Measles"]
+    assert rows == ["Not Valid", "Not Valid"]
+
+
 def test_stray_ppsv23_does_not_put_a_child_with_an_indication_on_the_50_plus_series() -> None:
     """Issue 16: a PPSV23 given to a child is a valid dose 1 of 'Pneumococcal 50+ 2-dose
     PPSV23-PCV series' (group 3, minimum age to start 50 years), whose next dose comes at 50.

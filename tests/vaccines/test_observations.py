@@ -36,7 +36,13 @@ def _count(session: Session) -> int:
 
 def _events(session: Session, record_type: str) -> list[str]:
     return list(
-        session.scalars(select(AuditEvent.action).where(AuditEvent.record_type == record_type))
+        # In the order they were written (PostgreSQL returns unordered rows in any order, and the
+        # sealer's updates move them).
+        session.scalars(
+            select(AuditEvent.action)
+            .where(AuditEvent.record_type == record_type)
+            .order_by(AuditEvent.id)
+        )
     )
 
 

@@ -522,7 +522,7 @@ def test_the_records_build_a_valid_vxu(session: Session, nurse: Actor) -> None:
         patient_of(applicant),
         mapped,
         Facility("IST", application="PMHA"),
-        Facility("USIIS", application="IIS"),
+        Facility("US", application="IIS"),  # the destination: its funding values (vxu.toml)
         "CTRL-1",
         utcnow(),
         strict=True,

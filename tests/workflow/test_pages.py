@@ -552,8 +552,8 @@ def test_the_today_page_links_each_role_to_its_worklist(as_role: Any, world: Wor
     for role, link in [
         ("panel_physician", "/worklists/physician"),
         ("nurse", "/worklists/nurse"),
-        ("radiologist", "/worklists/radiology"),
-        ("lab_technician", "/worklists/lab"),
+        ("radiologist", "/worklists/radiology/studies"),
+        ("lab_technician", "/worklists/lab/orders"),
         ("operations", "/worklists/operations"),
     ]:
         assert f'href="{link}"' in page_of(as_role(role), "/")

@@ -197,3 +197,33 @@ def test_the_workflow_page_lists_changes_for_review(client, world, session, sign
     page = signed_in("panel_physician").get(f"/cases/{adult.case_id}/workflow")
     assert page.status_code == 200
     assert "The rules changed" in page.text
+
+
+def test_reading_the_changes_over_the_api_is_audited_and_matches_its_schema(
+    client, session, world, adult
+):
+    """Issue 19: GET plan-changes read applicant data without an audit event, and answered a
+    list where its OpenAPI document declared one change."""
+    from pmha.core.audit import AuditEvent
+
+    held_change(session, adult, "physical_exam", state="done", before="required", after="-")
+    session.commit()
+    answer = client.get(
+        f"/api/v1/applicants/{adult.id}/plan-changes", headers=world.auth("panel_physician")
+    )
+    assert answer.status_code == 200
+    assert [c["code"] for c in answer.json["changes"]] == ["physical_exam"]
+    session.expire_all()
+    event = session.scalar(
+        select(AuditEvent).where(AuditEvent.request_id == answer.headers["X-Request-ID"])
+    )
+    assert event is not None
+    assert (event.action, event.record_type, event.record_id) == (
+        "read",
+        "plan_changes",
+        str(adult.id),
+    )
+    spec = client.get("/api/openapi.json").json
+    op = spec["paths"]["/api/v1/applicants/{applicant_id}/plan-changes"]["get"]
+    ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    assert ref.endswith("PlanChangesOut")

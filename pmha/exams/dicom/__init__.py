@@ -4,13 +4,14 @@ dataclasses out. No Flask, no database.
     info = inspect(data)                 # validate an uploaded chest X-ray -> DicomInfo
     info.identity                        # the header's patient: name, sex, birth date, ID
     path = store(data, root)             # root/ab/cd/<sha256>.dcm, atomically
+    check_releasable(info)               # refuse what deidentify would (burned-in text)
     previews = render_previews(data)     # windowed PNG preview and thumbnail
     copy = deidentify(data, UidMapper(secret))   # PS3.15 Basic Profile copy
 
 Every refusal is a DicomRejected with a stable code and a message without patient data.
 """
 
-from pmha.exams.dicom.deidentify import UidMapper, deidentify
+from pmha.exams.dicom.deidentify import UidMapper, check_releasable, deidentify
 from pmha.exams.dicom.errors import DicomRejected
 from pmha.exams.dicom.identity import HeaderIdentity, HeaderName
 from pmha.exams.dicom.preview import (
@@ -20,7 +21,7 @@ from pmha.exams.dicom.preview import (
     render_preview,
     render_previews,
 )
-from pmha.exams.dicom.storage import path_for, sha256_of, store, sweep_temporary
+from pmha.exams.dicom.storage import load, path_for, sha256_of, store, sweep_temporary
 from pmha.exams.dicom.validate import MAX_BYTES, DicomInfo, inspect
 
 __all__ = [
@@ -33,8 +34,10 @@ __all__ = [
     "HeaderName",
     "Previews",
     "UidMapper",
+    "check_releasable",
     "deidentify",
     "inspect",
+    "load",
     "path_for",
     "render_preview",
     "render_previews",

@@ -1,5 +1,17 @@
-"""De-identified copies for research and QA: PS3.15 Annex E Basic Application Level
-Confidentiality Profile, with UIDs remapped consistently per centre."""
+"""De-identified copies for research and QA: DICOM PS3.15 Annex E, the Basic Application Level
+Confidentiality Profile of Table E.1-1 (edition 2026c, `profile.EDITION`), with UIDs replaced
+consistently per centre, and everything the table does not list removed unless the image needs
+it (`profile.KEEP`).
+
+Every attribute, at every depth of every sequence, gets one of:
+- the table's action (X remove, Z empty, D dummy, U new UID; a compound action resolved as
+  `_resolve` says), private attributes (odd groups) and curves (50xx) and overlay data and
+  comments (60xx) included: all X;
+- kept, when the table does not list it and it is in `profile.KEEP` (the Type 1 and 2
+  attributes of the chest X-ray IODs and the pixel modules);
+- removed otherwise: an attribute the table does not know may identify too.
+The file meta is written anew and the preamble zeroed.
+"""
 
 from __future__ import annotations
 
@@ -13,16 +25,16 @@ from pydicom.sequence import Sequence
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
 
 from pmha.exams.dicom.errors import DicomRejected
-from pmha.exams.dicom.profile import BASIC_PROFILE, BASIC_PROFILE_CODE
-from pmha.exams.dicom.validate import read_dataset
+from pmha.exams.dicom.profile import BASIC_PROFILE_CODE, EDITION, KEEP, action_for
+from pmha.exams.dicom.validate import DicomInfo, read_dataset, total
 
-METHOD = "PS3.15 Basic Application Confidentiality Profile (PMHA)"  # LO: 64 chars
-IMPLEMENTATION_VERSION = "PMHA_DEID_1"
+METHOD = f"DICOM PS3.15 E.1-1 {EDITION} Basic Profile; UIDs replaced (PMHA)"  # LO: 64 chars
+IMPLEMENTATION_VERSION = "PMHA_DEID_2"
 
-# Attributes that a compound action (X/Z, Z/D, X/Z/D, ...) must keep, empty, in the IODs we
-# accept (CR, DX, Secondary Capture); every other compound action removes (X) or empties (Z/D).
-# None of these IODs makes a compound-action attribute Type 1, so no dummy values (D) are needed.
-# Checked with dciodvfy on CR, DX and SC files.
+# Compound actions (X/Z, X/D, Z/D, X/Z/D) take their first code unless the IOD needs the
+# attribute present (the legend of PS3.15 Table E.1-1 on compound codes). In the IODs we accept
+# (CR, DX, Secondary Capture) these must stay, empty; none is Type 1, so no dummy value (D) is
+# needed. Checked with dciodvfy on CR, DX and SC files (scripts/check-dicom.sh).
 _REQUIRED_EMPTY: frozenset[int] = frozenset(
     {
         0x00080023,  # Content Date: Type 2C in General Image (temporally related images)
@@ -30,33 +42,35 @@ _REQUIRED_EMPTY: frozenset[int] = frozenset(
         0x00400555,  # Acquisition Context Sequence: Type 2 in DX
     }
 )
-# UI attributes outside the table whose values name a kind of thing, not an instance.
-_KEEP_UIDS = frozenset(
-    {
-        0x00080016,  # SOP Class UID
-        0x00081150,  # Referenced SOP Class UID
-        0x0008010C,  # Coding Scheme UID
-        0x0008010D,  # Context Group Extension Creator UID
-        0x00080117,  # Context UID
-        0x00080118,  # Mapping Resource UID
-        0x00020002,  # Media Storage SOP Class UID
-        0x00020010,  # Transfer Syntax UID
-        0x00020012,  # Implementation Class UID
-        0x00041510,  # Referenced SOP Class UID in File
-        0x0004151A,  # Referenced Related General SOP Class UID in File
-    }
-)
 _DUMMY_TEXT = "ANONYMIZED"
-_DUMMY_BY_VR = {
+_DUMMY_BY_VR: dict[str, object] = {
     "DA": "19000101",
     "TM": "000000",
     "DT": "19000101000000",
     "DS": "0",
     "IS": "0",
     "AS": "000Y",
-    "AE": "ANONYMIZED",
-    "CS": "ANONYMIZED",
+    "AE": _DUMMY_TEXT,
+    "CS": _DUMMY_TEXT,
+    "PN": _DUMMY_TEXT,
+    "LO": _DUMMY_TEXT,
+    "SH": _DUMMY_TEXT,
+    "LT": _DUMMY_TEXT,
+    "ST": _DUMMY_TEXT,
+    "UT": _DUMMY_TEXT,
+    "UC": _DUMMY_TEXT,
+    "UR": _DUMMY_TEXT,
+    "US": 0,
+    "SS": 0,
+    "UL": 0,
+    "SL": 0,
+    "UV": 0,
+    "SV": 0,
+    "FL": 0.0,
+    "FD": 0.0,
+    "AT": 0,
 }
+_DUMMY_BYTES = b"\0\0"  # OB, OW, OD, OF, OL, OV, UN: two zero bytes (even length)
 
 
 class UidMapper:
@@ -80,15 +94,30 @@ class UidMapper:
 
 def deidentify(data: bytes, uid_map: UidMapper) -> bytes:
     """A de-identified copy of a DICOM file (Basic Profile), as Part 10 bytes."""
+    with total("de-identified"):
+        return _deidentify(data, uid_map)
+
+
+def check_releasable(info: DicomInfo) -> None:
+    """Refuse, at upload, an image whose de-identified copy `deidentify` would refuse."""
+    if info.burned_in_annotation:
+        raise _burned_in()
+
+
+def _burned_in() -> DicomRejected:
+    # The Basic Profile does not clean pixel data: an image that says it has text burned
+    # into its pixels may show a name, so it cannot be released.
+    return DicomRejected(
+        "burned_in_annotation",
+        "The image has annotation burned into its pixels; it cannot be de-identified "
+        "without cleaning the pixel data.",
+    )
+
+
+def _deidentify(data: bytes, uid_map: UidMapper) -> bytes:
     ds = read_dataset(data)
     if str(ds.get("BurnedInAnnotation", "")).upper() == "YES":
-        # The Basic Profile does not clean pixel data: an image that says it has text burned
-        # into its pixels may show a name, so it cannot be released.
-        raise DicomRejected(
-            "burned_in_annotation",
-            "The image has annotation burned into its pixels; it cannot be de-identified "
-            "without cleaning the pixel data.",
-        )
+        raise _burned_in()
     original_syntax = UID(str(ds.file_meta.TransferSyntaxUID))
     ds.remove_private_tags()
     _clean(ds, uid_map)
@@ -104,15 +133,17 @@ def deidentify(data: bytes, uid_map: UidMapper) -> bytes:
 def _clean(ds: Dataset, uid_map: UidMapper) -> None:
     for elem in list(ds):
         tag = int(elem.tag)
-        group = tag >> 16
-        if group & 1 or (group & 0xFF00) in (0x5000, 0x6000):
-            # Private attributes; curves (50xx) and overlays (60xx): the profile removes curve
-            # data and overlay data and comments, and an overlay without its data is invalid.
+        if tag >> 16 == 0x0000:
+            # Command elements (PS3.7): the table lists two, but a Part 10 file may hold none.
             del ds[elem.tag]
             continue
-        action = _resolve(tag, BASIC_PROFILE.get(tag))
+        action = _resolve(tag, action_for(tag))
         if action is None:
-            _retain(elem, tag, uid_map)
+            if tag not in KEEP:
+                del ds[elem.tag]  # not in the table and not needed for the image
+            elif elem.VR == "SQ":
+                for item in elem.value:
+                    _clean(item, uid_map)
         elif action == "X":
             del ds[elem.tag]
         elif action == "Z":
@@ -127,40 +158,30 @@ def _clean(ds: Dataset, uid_map: UidMapper) -> None:
 
 
 def _resolve(tag: int, action: str | None) -> str | None:
+    """One action for a table code. X/Z/U* keeps the references (Source Image Sequence,
+    Referenced Image Sequence) with their items cleaned and their instance UIDs replaced, so
+    that derived images in a de-identified set still point at their sources."""
     if action is None or "/" not in action:
         return action
     if action == "X/Z/U*":
-        return "U*"  # keep the references, with their UIDs replaced
+        return "U*"
     options = action.split("/")
     if tag in _REQUIRED_EMPTY and "Z" in options:
         return "Z"
-    return "X" if "X" in options else options[0]
-
-
-def _retain(elem: DataElement, tag: int, uid_map: UidMapper) -> None:
-    if elem.VR == "SQ":
-        for item in elem.value:
-            _clean(item, uid_map)
-    elif elem.VR == "UI" and tag not in _KEEP_UIDS and elem.value:
-        # The table lists the instance UIDs it knows; any other UID that is not a standard
-        # one (SOP classes, transfer syntaxes, coding schemes) may point back to the source.
-        values = elem.value if elem.VM > 1 else [elem.value]
-        if any(not str(v).startswith("1.2.840.10008.") for v in values):
-            _remap(elem, uid_map)
+    return options[0]
 
 
 def _dummy(elem: DataElement, uid_map: UidMapper) -> None:
     if elem.VR == "SQ":
+        # A sequence's dummy is the sequence with its items de-identified.
         for item in elem.value:
             _clean(item, uid_map)
     elif elem.VR == "UI":
         _remap(elem, uid_map)
     elif elem.VR in _DUMMY_BY_VR:
         elem.value = _DUMMY_BY_VR[elem.VR]
-    elif elem.VR in ("PN", "LO", "SH", "LT", "ST", "UT", "UC"):
-        elem.value = _DUMMY_TEXT
     else:
-        elem.value = None
+        elem.value = _DUMMY_BYTES
 
 
 def _remap(elem: DataElement, uid_map: UidMapper) -> None:

@@ -1,14 +1,13 @@
-"""Content-addressed storage of original files: root/ab/cd/<sha256>.dcm, written atomically."""
+"""Content-addressed storage of X-ray files: root/ab/cd/<sha256>.dcm, atomically, encrypted at rest
+(the address is the hash of the plain content)."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
-_CHUNK = 1 << 20
+from pmha.core import file_crypto
 
 
 def sha256_of(data: bytes) -> str:
@@ -24,32 +23,25 @@ def path_for(digest: str, root: Path, suffix: str = ".dcm") -> Path:
 
 
 def store(data: bytes, root: Path) -> Path:
-    """Write the bytes at their content address and return the path; reuse an identical file.
+    """Write the bytes at their content address, encrypted at rest, and return the path; reuse
+    an identical file (a damaged copy is rewritten).
 
-    The file appears complete or not at all: it is written to a temporary file in the same
-    directory, flushed to disk, then renamed over the final name, and the directory entry is
-    flushed too. A crash or a failed write leaves no partial file under the final name and no
-    temporary file behind (other than what a power cut leaves, which `sweep_temporary` clears).
+    The file appears complete or not at all (pmha.core.file_crypto.write: a temporary file in
+    the same directory, flushed, renamed over the final name, the directory flushed too); a
+    crash leaves no partial file under the final name (`sweep_temporary` clears what a power
+    cut leaves).
     """
     digest = sha256_of(data)
     path = path_for(digest, root)
-    if _holds(path, digest, len(data)):
+    if _holds(path, digest):
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=".incoming-", suffix=".tmp")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    _fsync_dir(path.parent)
+    file_crypto.write(path, data)
     return path
+
+
+def load(digest: str, root: Path, suffix: str = ".dcm") -> bytes:
+    """The plain bytes stored under this digest (FileNotFoundError when there are none)."""
+    return file_crypto.read(path_for(digest, root, suffix))
 
 
 def sweep_temporary(root: Path) -> int:
@@ -62,27 +54,9 @@ def sweep_temporary(root: Path) -> int:
     return removed
 
 
-def _holds(path: Path, digest: str, size: int) -> bool:
-    """Whether path already holds exactly these bytes (a damaged copy is rewritten)."""
+def _holds(path: Path, digest: str) -> bool:
+    """Whether path already holds exactly these bytes."""
     try:
-        if path.stat().st_size != size:
-            return False
-        h = hashlib.sha256()
-        with path.open("rb") as f:
-            for chunk in iter(lambda: f.read(_CHUNK), b""):
-                h.update(chunk)
-    except FileNotFoundError:
+        return sha256_of(file_crypto.read(path)) == digest
+    except (FileNotFoundError, file_crypto.FileKeyError):
         return False
-    return h.hexdigest() == digest
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not every platform can open a directory.
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import logging
+import math
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pydicom
 from pydicom import config as pydicom_config
 from pydicom.dataset import Dataset, FileDataset
-from pydicom.errors import InvalidDicomError
+from pydicom.pixels.decoders.base import get_decoder
 from pydicom.uid import UID
 
 from pmha.exams.dicom.errors import DicomRejected, shown
 from pmha.exams.dicom.identity import HeaderIdentity, header_identity
+from pmha.exams.dicom.structure import FLOAT_PIXEL_DATA, MAX_DEPTH, check_structure
 
 # pydicom's value validation warns and logs with the offending value quoted, and an uploaded
 # file's values are patient data: we check what we need ourselves and never echo values.
 pydicom_config.settings.reading_validation_mode = pydicom_config.IGNORE
 logging.getLogger("pydicom").setLevel(logging.ERROR)
+log = logging.getLogger(__name__)
 
 MAX_BYTES = 200 * 1024 * 1024
 """Largest upload accepted, checked before parsing. A 4k x 4k 16-bit radiograph is 32 MiB."""
@@ -80,10 +87,16 @@ class DicomInfo:
     manufacturer: str | None
     identity: HeaderIdentity = field(default_factory=HeaderIdentity)
     """Who the header says the image is of, compared with the applicant on upload."""
+    burned_in_annotation: bool = False
+    """The header says text is burned into the pixels (no de-identified copy can be made)."""
 
 
 def read_dataset(data: bytes) -> FileDataset:
-    """Parse a DICOM Part 10 file, or raise DicomRejected saying why it is not one."""
+    """Parse a DICOM Part 10 file, or raise DicomRejected saying why it is not one.
+
+    The structure is walked first (`structure.check_structure`: every declared length against
+    the file's size, VRs, sequences, order), then pydicom reads it and every value is converted
+    once, so that nothing later meets a value it cannot read."""
     if len(data) > MAX_BYTES:
         raise DicomRejected(
             "too_large",
@@ -92,9 +105,10 @@ def read_dataset(data: bytes) -> FileDataset:
         )
     if len(data) < 132 or data[128:132] != b"DICM":
         raise _not_part10(data)
+    check_structure(data, MAX_BYTES)
     try:
         ds = pydicom.dcmread(BytesIO(data), force=False)
-    except (InvalidDicomError, EOFError, ValueError, KeyError, OSError, TypeError) as exc:
+    except Exception as exc:  # the walk passed; pydicom may still object
         # The exception text can quote element values: keep only its type.
         raise DicomRejected(
             "corrupt",
@@ -102,7 +116,26 @@ def read_dataset(data: bytes) -> FileDataset:
         ) from None
     if "TransferSyntaxUID" not in ds.file_meta:
         raise DicomRejected("corrupt", "The DICOM file meta information has no transfer syntax.")
+    _convert_all(ds, 0)
     return ds
+
+
+def _convert_all(ds: Dataset, depth: int) -> None:
+    """Convert every element's value now (pydicom converts on first access), naming the first
+    that does not match its value representation."""
+    for tag in list(ds.keys()):
+        try:
+            elem = ds[tag]
+            value = elem.value
+        except Exception:  # any conversion failure is the file's
+            raise DicomRejected(
+                "bad_value",
+                f"The DICOM file is damaged: the value of element ({tag.group:04X},"
+                f"{tag.element:04X}) does not match its type.",
+            ) from None
+        if elem.VR == "SQ" and depth < MAX_DEPTH:
+            for item in value:
+                _convert_all(item, depth + 1)
 
 
 def _not_part10(data: bytes) -> DicomRejected:
@@ -132,10 +165,36 @@ def _is_text(sample: bytes) -> bool:
 
 def inspect(data: bytes) -> DicomInfo:
     """Validate an uploaded chest X-ray and describe it; raise DicomRejected if unacceptable."""
-    ds = read_dataset(data)
-    check_chest_xray(ds)
-    pixels(ds)
-    return describe(ds)
+    with total("read"):
+        ds = read_dataset(data)
+        check_chest_xray(ds)
+        pixels(ds)
+        return describe(ds)
+
+
+@contextmanager
+def total(doing: str) -> Iterator[None]:
+    """The adapter's last line: whatever a file makes pydicom, numpy or Pillow raise that the
+    checks above did not foresee becomes a DicomRejected ("unreadable"), never a 500. The log
+    names the exception's type and where it arose, never its text (which can quote values)."""
+    try:
+        yield
+    except DicomRejected:
+        raise
+    except Exception as exc:  # the point: no file may crash the service
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        log.warning(
+            "DICOM file not %s: %s at %s:%s",
+            doing,
+            type(exc).__name__,
+            Path(frame.filename).name,
+            frame.lineno,
+        )
+        raise DicomRejected(
+            "unreadable",
+            f"The DICOM file could not be {doing} ({type(exc).__name__}): it is damaged or uses "
+            "a feature this server does not support.",
+        ) from None
 
 
 def check_chest_xray(ds: Dataset) -> None:
@@ -212,25 +271,148 @@ def _check_anatomy(ds: Dataset, sop_class: str) -> None:
         )
 
 
+MAX_PIXELS = 8192 * 8192
+"""Largest image decoded (64 megapixels): a 43 cm plate at 0.1 mm is about 4300 x 3500."""
+_SAMPLES = {"MONOCHROME1": 1, "MONOCHROME2": 1, "RGB": 3, "YBR_FULL": 3, "YBR_FULL_422": 3}
+
+
+def _one_int(ds: Dataset, keyword: str) -> int | None:
+    """A single integer value of the element, or None if absent, empty or several values."""
+    value = ds.get(keyword)
+    if value is None or isinstance(value, bytes | str) or _is_multi(value):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _is_multi(value: object) -> bool:
+    return isinstance(value, list | tuple) or type(value).__name__ == "MultiValue"
+
+
+def _unsupported(message: str) -> DicomRejected:
+    return DicomRejected("unsupported_pixels", message)
+
+
+# Numbers the display depends on (PS3.3 C.7.6.3, C.11.1, C.11.2): pydicom keeps an unreadable
+# DS or IS as text, and the image would be shown otherwise than its maker meant.
+_DISPLAY_NUMBERS = (
+    (0x00280008, "Number of Frames"),
+    (0x00281050, "Window Center"),
+    (0x00281051, "Window Width"),
+    (0x00281052, "Rescale Intercept"),
+    (0x00281053, "Rescale Slope"),
+)
+
+
+def _check_numbers(ds: Dataset) -> None:
+    for tag, name in _DISPLAY_NUMBERS:
+        value = ds.get(tag)
+        value = None if value is None else value.value
+        if value is None or value == "":
+            continue
+        for one in value if _is_multi(value) else [value]:
+            try:
+                ok = math.isfinite(float(one))
+            except (TypeError, ValueError, OverflowError):
+                ok = False
+            if not ok:
+                raise DicomRejected(
+                    "bad_value",
+                    f"The DICOM file is damaged: its {name} ({tag >> 16:04X},{tag & 0xFFFF:04X}) "
+                    "is not a number.",
+                )
+
+
 def _check_pixel_description(ds: Dataset, sop_class: str) -> None:
+    """The Image Pixel module (PS3.3 C.7.6.3) of a radiograph, each attribute present once and
+    consistent with the others."""
+    _check_numbers(ds)
     if "PixelData" not in ds:
+        if any(tag in ds for tag in FLOAT_PIXEL_DATA):
+            raise _unsupported("The image's pixels are floating point, not a radiograph's.")
         raise DicomRejected("no_pixel_data", "The file has no pixel data: there is no image.")
-    photometric = str(ds.get("PhotometricInterpretation", "")).upper()
+    photometric = str(ds.get("PhotometricInterpretation", "") or "").strip().upper()
     colour_ok = sop_class == SECONDARY_CAPTURE and photometric in _COLOUR
     if photometric not in _GRAYSCALE and not colour_ok:
-        raise DicomRejected(
-            "unsupported_pixels",
+        if not photometric:
+            raise _unsupported("The image has no photometric interpretation: it cannot be shown.")
+        raise _unsupported(
             f"The photometric interpretation {shown(photometric)} is not a grayscale "
-            "radiograph (MONOCHROME1 or MONOCHROME2).",
+            "radiograph (MONOCHROME1 or MONOCHROME2)."
         )
-    if int(ds.get("NumberOfFrames", 1) or 1) != 1:
+    if ds.get("NumberOfFrames") not in (None, "") and _one_int(ds, "NumberOfFrames") != 1:
         raise DicomRejected("multi_frame", "The file holds several frames; upload one image.")
-    if int(ds.get("Rows", 0) or 0) < 1 or int(ds.get("Columns", 0) or 0) < 1:
-        raise DicomRejected("unsupported_pixels", "The image has no rows or columns.")
+    rows, columns = _one_int(ds, "Rows"), _one_int(ds, "Columns")
+    if not rows or not columns or rows < 1 or columns < 1:
+        raise _unsupported("The image has no rows or columns (or gives several).")
+    samples = _one_int(ds, "SamplesPerPixel")
+    if samples != _SAMPLES[photometric]:
+        raise _unsupported(
+            f"The image says it has {samples if samples is not None else 'no'} samples per "
+            f"pixel; {photometric} has {_SAMPLES[photometric]}."
+        )
+    allocated = _one_int(ds, "BitsAllocated")
+    if allocated not in (8, 16):
+        raise _unsupported(
+            f"The image has {allocated if allocated is not None else 'no'} bits allocated per "
+            "sample; a radiograph has 8 or 16."
+        )
+    stored, high = _one_int(ds, "BitsStored"), _one_int(ds, "HighBit")
+    if stored is None or not 1 <= stored <= allocated:
+        raise _unsupported(f"Bits Stored must be 1 to {allocated} (the bits allocated).")
+    if high is None or not stored - 1 <= high < allocated:
+        raise _unsupported(f"High Bit must be {stored - 1} to {allocated - 1}.")
+    if _one_int(ds, "PixelRepresentation") not in (0, 1):
+        raise _unsupported("Pixel Representation must be 0 (unsigned) or 1 (signed).")
+    if samples == 3 and _one_int(ds, "PlanarConfiguration") not in (0, 1):
+        raise _unsupported("A colour image's Planar Configuration must be 0 or 1.")
+    if rows * columns > MAX_PIXELS:
+        raise DicomRejected(
+            "image_too_large",
+            f"The image is {rows} x {columns} pixels; the limit is {MAX_PIXELS // 1_000_000} "
+            "megapixels.",
+        )
+
+
+def _check_pixel_data(ds: Dataset) -> None:
+    """Native pixel data is exactly the image's size (PS3.5 8.2, one padding byte allowed);
+    compressed pixel data needs a decoder this server has."""
+    syntax = UID(str(ds.file_meta.TransferSyntaxUID))
+    elem = ds["PixelData"]
+    if syntax.is_encapsulated:
+        try:
+            available = get_decoder(syntax).is_available
+        except (NotImplementedError, ValueError):
+            available = False
+        if not available:
+            name = _registered_name(str(syntax), "an unknown transfer syntax")
+            raise DicomRejected(
+                "pixels_undecodable",
+                f"The pixel data is compressed as {name}, which this server cannot decode.",
+            )
+        if not elem.is_undefined_length:
+            raise DicomRejected("corrupt", "The compressed pixel data is not encapsulated.")
+        return
+    rows, columns = int(ds.Rows), int(ds.Columns)
+    samples, allocated = int(ds.SamplesPerPixel), int(ds.BitsAllocated)
+    expected = rows * columns * samples * allocated // 8
+    if str(ds.PhotometricInterpretation).upper() == "YBR_FULL_422":
+        expected = expected // 3 * 2  # two chroma samples shared by each pair of pixels
+    actual = len(elem.value or b"")
+    if actual not in (expected, expected + expected % 2):
+        raise DicomRejected(
+            "pixel_length",
+            f"The pixel data is {actual:,} bytes; a {rows} x {columns} image of "
+            f"{allocated}-bit samples needs {expected:,}. The file is damaged or its "
+            "description does not match its pixels.",
+        )
 
 
 def pixels(ds: Dataset) -> np.ndarray[Any, Any]:
     """The decoded pixel array, or DicomRejected if it cannot be decoded."""
+    _check_pixel_data(ds)
     try:
         arr: np.ndarray[Any, Any] = ds.pixel_array
     except (NotImplementedError, RuntimeError) as exc:
@@ -240,11 +422,17 @@ def pixels(ds: Dataset) -> np.ndarray[Any, Any]:
             f"The pixel data is compressed as {name}, which this server cannot decode "
             f"({type(exc).__name__}).",
         ) from None
-    except (ValueError, AttributeError, KeyError, TypeError, EOFError) as exc:
+    except Exception as exc:  # a decoder's failure is the file's
         raise DicomRejected(
             "pixels_undecodable",
             f"The pixel data is damaged or incomplete ({type(exc).__name__}).",
         ) from None
+    shape = (int(ds.Rows), int(ds.Columns))
+    if arr.shape[:2] != shape or arr.ndim != (2 if int(ds.SamplesPerPixel) == 1 else 3):
+        raise DicomRejected(
+            "pixels_undecodable",
+            "The decoded pixel data does not have the size the file declares.",
+        )
     return arr
 
 
@@ -269,6 +457,7 @@ def describe(ds: Dataset) -> DicomInfo:
         study_date=_date(ds, "StudyDate"),
         manufacturer=_text(ds, "Manufacturer"),
         identity=header_identity(ds),
+        burned_in_annotation=str(ds.get("BurnedInAnnotation", "")).upper() == "YES",
     )
 
 

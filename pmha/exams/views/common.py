@@ -1,74 +1,15 @@
-"""What the record's pages share: the blueprint, the applicant's header and tabs, refused forms."""
+"""The exam pages' blueprint and the template globals its worklists use; what every record page
+shares (header, tabs, refused forms) is in pmha/web/record.py."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from typing import Any
 
 from flask import Blueprint
 
-from pmha.cases import service as cases
-from pmha.cases.models import Applicant
-from pmha.cases.views import age_text
-from pmha.core.auth import Actor, actor
 from pmha.core.db import get_session
-from pmha.core.errors import NotFound
 
 bp = Blueprint("exams", __name__)
-
-# The record's tabs: (endpoint, words, the permission that shows it).
-TABS = (
-    ("exams.record", "Exam record", "exams:read"),
-    ("exams.labs", "Labs", "labs:read"),
-    ("exams.xrays", "Chest X-rays", "radiology:read"),
-    ("vaccines.applicant", "Vaccinations", "vaccines:read"),
-    ("tb_dot.applicant", "TB treatment", "tb_dot:read"),
-)
-
-
-def applicant_of(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Applicant:
-    """The applicant, at one of the caller's sites and in this case (404 otherwise).
-
-    The service verb the page calls next audits the read of what it shows."""
-    applicant = cases.load_applicant(get_session(), actor(), applicant_id)
-    if applicant.case_id != case_id:
-        raise NotFound("No such applicant.", code="applicants.not_found")
-    return applicant
-
-
-def tabs(who: Actor) -> list[tuple[str, str]]:
-    return [(endpoint, text) for endpoint, text, permission in TABS if who.can(permission)]
-
-
-@dataclass
-class Failed:
-    """A refused form: which one, what was sent, and what is wrong, by field."""
-
-    target: str
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
-
-
-def page_context(applicant: Applicant, current: str) -> dict[str, Any]:
-    return {
-        "a": applicant,
-        "case": applicant.case,
-        "age": age_text,
-        "tabs": tabs(actor()),
-        "current_tab": current,
-        "nav": "cases",
-    }
-
-
-def refused() -> None:
-    """Forget the refused change, so that the page shows what is kept (and nothing is written)."""
-    get_session().rollback()
-
-
-def version_of(raw: str | None) -> int | None:
-    raw = (raw or "").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() else None
 
 
 @bp.app_template_global("latest_xray")

@@ -15,11 +15,12 @@ from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.core.schemas import StrictSchema, date_in_range
-from pmha.exams import lab_service, lab_values, labs
+from pmha.exams import lab_ranges, lab_service, lab_values, labs
 from pmha.exams.lab_api import LabDetailsIn
-from pmha.exams.views.common import Failed, applicant_of, bp, page_context, refused
+from pmha.exams.views.common import bp
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
+from pmha.web.record import Failed, applicant_of, page_context, refused
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import label, value_label
 from pmha.workflow.models import StepState
@@ -65,20 +66,31 @@ WORDS = {
     "assay": "Assay",
     "pre_test_counselling_on": "Pre-test counselling",
     "collection_method": "Collection method",
-    "details": "TST dates",
+    "details": "Test details",
     "consent": "Consent",
     "order": "Order",
     "codes": "Tests",
     "kind": "Consent for",
     "given": "Answer",
     "note": "Note",
+    "performing_lab": "Performing laboratory",
+    "measurements": "Measured values",
+    **{a.code: a.words for p in lab_ranges.PANELS.values() for a in p.analytes},
 }
+ANALYTES = tuple(dict.fromkeys(a.code for p in lab_ranges.PANELS.values() for a in p.analytes))
 
 
 def _number() -> Any:
     return fields.Float(
         validate=validate.Range(min=0, max=1000, error="Give a number from 0 to 1000."),
         error_messages={"invalid": "Give a number, e.g. 0.35."},
+    )
+
+
+def _measurement() -> Any:
+    # The plausible range of each analyte is checked by the service, in its own words.
+    return fields.Float(
+        allow_nan=False, error_messages={"invalid": "Give a number, e.g. 88 or 1.020."}
     )
 
 
@@ -111,6 +123,13 @@ class ResultForm(StrictSchema):
     final_on = fields.Date(validate=date_in_range)
     assay = fields.String(validate=validate.OneOf(["QFT-Plus", "QFT-GIT", "T-SPOT.TB"]))
     pre_test_counselling_on = fields.Date(validate=date_in_range)
+    performing_lab = fields.String(validate=validate.Length(max=120))
+    creatinine = _measurement()
+    protein = _measurement()
+    glucose = _measurement()
+    blood = _measurement()
+    ph = _measurement()
+    specific_gravity = _measurement()
 
 
 class OverrideForm(StrictSchema):
@@ -157,6 +176,12 @@ def _page(
     me = actor()
     orders = lab_service.labs(get_session(), me, applicant.id)
     ordered = {o.code for o, _ in orders if o.status != labs.OrderStatus.CANCELLED}
+    today = utcnow().date()
+    years = (
+        today.year
+        - applicant.dob.year
+        - ((today.month, today.day) < (applicant.dob.month, applicant.dob.day))
+    )
     planned = _planned_labs(applicant.id)
     summary: dict[str, list[str]] = {}
     words: dict[str, str] = {}
@@ -173,6 +198,17 @@ def _page(
         consents=_consents(applicant.id),
         consent_kinds=CONSENTS,
         can_order=me.can("exams:write"),
+        can_consent=me.can("exams:write") or me.can("labs:write"),
+        panels=lab_ranges.PANELS,
+        specimen_of=lab_ranges.SPECIMEN_OF,
+        flag_words=lab_ranges.FLAG_WORDS,
+        ranged={
+            o.code: lab_ranges.has_ranges(o.code, applicant.sex.value, years) for o, _ in orders
+        },
+        range_of=lambda analyte: lab_ranges.reference_range(analyte, applicant.sex.value, years),
+        measured=lab_service.measurements(get_session(), [r for _, r in orders if r is not None]),
+        analyte_of={a.code: a for p in lab_ranges.PANELS.values() for a in p.analytes},
+        default_lab=f"{applicant.case.site.name} laboratory",
         can_result={o.id: me.can(permission_for(o.code)) for o, _ in orders},
         can_override=me.can("exams:sign"),
         overridable=lab_service.OVERRIDABLE,
@@ -185,9 +221,10 @@ def _page(
         failed=failed,
         summary_errors=summary,
         summary_labels=words,
+        detail_label=lambda key: WORDS.get(key, key.replace("_", " ").capitalize()),
         label=label,
         value_label=value_label,
-        today=utcnow().date(),
+        today=today,
         **page_context(applicant, "exams.labs"),
     ), status
 
@@ -239,7 +276,7 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
              "titre", "collection_method", "note", "treponemal", "non_treponemal",
              "second_treponemal", "treatment_documented", "treatment_history", "final_on",
              "assay", "nil", "tb1", "tb2", "mitogen", "panel_a", "panel_b",
-             "pre_test_counselling_on"]  # fmt: skip
+             "pre_test_counselling_on", "performing_lab", *ANALYTES]  # fmt: skip
     raw = form_data(request.form, names)
     failed = Failed(f"result-{raw.get('order', '')}", raw)
     data, errors = load_form(ResultForm(), raw)
@@ -259,7 +296,11 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         "date": data["date"],
         "collected_on": data.get("collected_on"),
         "details": _details(data),
+        "performing_lab": data.get("performing_lab"),
     }
+    panel = lab_ranges.PANELS.get(order.code)
+    if panel is not None:
+        body["measurements"] = {a.code: data.get(a.code) for a in panel.analytes}
     try:
         result = lab_service.record_result(db, me, rulebook(), order.id, body)
     except (Forbidden, NotFound):
@@ -315,8 +356,12 @@ def override_interpretation(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 
 
 @bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/consents")
-@require("exams:write")
+@require("labs:read")
 def record_consent(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    # Recorded by whoever collects the specimen: a nurse or physician, or the lab technician.
+    me = actor()
+    if not (me.can("exams:write") or me.can("labs:write")):
+        raise Forbidden("Only the staff who counsel or collect specimens record consent.")
     applicant = applicant_of(case_id, applicant_id)
     raw = form_data(request.form, ["kind", "given", "date"])
     failed = Failed("consent", raw)
@@ -342,3 +387,42 @@ def record_consent(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _back(
         case_id, applicant_id, f"Consent to {CONSENTS[consent.kind]}: {answer}.", "consent"
     )
+
+
+def _lab_worklist(problem: str | None = None, status: int = 200) -> Any:
+    rows = lab_service.awaiting(get_session(), actor())
+    return render_template(
+        "exams/lab_worklist.html",
+        rows=rows,
+        label=label,
+        status_words=AWAITING_WORDS,
+        specimen_of=lab_ranges.SPECIMEN_OF,
+        today=utcnow().date(),
+        problem=problem,
+        nav="today",
+    ), status
+
+
+@bp.get("/worklists/lab/orders", endpoint="lab_worklist")
+@require("labs:write")
+def lab_worklist() -> Any:
+    """Orders awaiting their specimen or their result, each leading to its form."""
+    return _lab_worklist()
+
+
+@bp.post("/worklists/lab/orders/<uuid:order_id>/collected", endpoint="mark_collected")
+@require("labs:write")
+def mark_collected(order_id: uuid.UUID) -> Any:
+    """The specimen is taken today: the order moves to "awaiting result"."""
+    try:
+        order = lab_service.mark_collected(get_session(), actor(), order_id, utcnow().date())
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        refused()
+        return _lab_worklist(exc.detail or exc.title, exc.status)
+    flash(f"{label(order.code)}, specimen {order.accession}: collected; it now awaits its result.")
+    return redirect(url_for(".lab_worklist"))
+
+
+AWAITING_WORDS = {"ordered": "Awaiting specimen", "collected": "Awaiting result"}

@@ -17,8 +17,9 @@ from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields
 from pmha.exams import dicom
 from pmha.exams import radiology as xr
-from pmha.exams.views.common import Failed, applicant_of, bp, page_context, refused
+from pmha.exams.views.common import bp
 from pmha.web.context import rulebook, storage
+from pmha.web.record import Failed, applicant_of, page_context, refused
 from pmha.workflow.labels import value_label
 
 # The DS-3030 finding groups, by what they mean for the applicant.
@@ -156,6 +157,19 @@ def _png(study_id: uuid.UUID, thumbnail: bool) -> Response:
 @require("radiology:read")
 def xray_image(study_id: uuid.UUID) -> Response:
     return _png(study_id, thumbnail=False)
+
+
+@bp.get("/xrays/<uuid:study_id>/pixels", endpoint="xray_pixels")
+@require("radiology:read")
+def xray_pixels(study_id: uuid.UUID) -> Response:
+    """The full-resolution stored values (16-bit, gzip) for the viewer's canvas; the window is
+    applied in the browser. A colour image answers 422 and the viewer keeps the preview."""
+    image = xr.full_resolution(get_session(), actor(), study_id, storage())
+    response = Response(image.body, mimetype="application/octet-stream")
+    response.headers["Content-Encoding"] = "gzip"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers.update(image.headers())
+    return response
 
 
 @bp.get("/xrays/<uuid:study_id>/thumbnail.png")

@@ -25,15 +25,9 @@ from pmha.exams.sections import (
     class_mismatch,
 )
 from pmha.exams.views import form
-from pmha.exams.views.common import (
-    Failed,
-    applicant_of,
-    bp,
-    page_context,
-    refused,
-    version_of,
-)
+from pmha.exams.views.common import bp
 from pmha.web.context import rulebook, storage
+from pmha.web.record import Failed, applicant_of, page_context, refused, version_of
 
 TITLES = {
     SectionKind.MEDICAL_HISTORY: "Medical and immunization history",

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import os
 import uuid
+from collections.abc import Iterable, Sequence
 from typing import Any
+
+from flask import current_app, has_app_context
 
 Resource = dict[str, Any]
 
@@ -25,12 +30,35 @@ LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 ISO_COUNTRY = "urn:iso:std:iso:3166"
-# PMHA's own code systems: the shared vocabulary's codes (lab tests, outcomes, clearance).
-PMHA = "https://pmha.example.org/fhir/CodeSystem"
-PMHA_APPLICANT = "https://pmha.example.org/fhir/sid/applicant"
-PMHA_IMMUNIZATION = "https://pmha.example.org/fhir/sid/immunization"
-NIP001 = f"{PMHA}/cdc-nip001"
-NIP002 = f"{PMHA}/cdc-nip002"
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+LIST_EMPTY_REASON = "http://terminology.hl7.org/CodeSystem/list-empty-reason"
+XHTML = "http://www.w3.org/1999/xhtml"
+IPS = "http://hl7.org/fhir/uv/ips/StructureDefinition"  # IPS IG 2.0.0 profiles
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def code_system_base() -> str:
+    """Where PMHA's own code systems and identifier systems live: CODE_SYSTEM_BASE (env
+    PMHA_CODE_SYSTEM_BASE) when set, else the centre's own PUBLIC_URL followed by /fhir. One
+    place, so that a centre names them under a domain it owns."""
+    base = os.environ.get("PMHA_CODE_SYSTEM_BASE", "")
+    public = os.environ.get("PMHA_PUBLIC_URL", "") or DEFAULT_PUBLIC_URL
+    if has_app_context():
+        config = current_app.extensions.get("pmha.config")
+        base = str(getattr(config, "CODE_SYSTEM_BASE", "") or base)
+        public = str(getattr(config, "PUBLIC_URL", "") or public)
+    return (base or f"{public.rstrip('/')}/fhir").rstrip("/")
+
+
+def local(name: str) -> str:
+    """One of PMHA's own code systems (the shared vocabulary's codes: outcomes, clearance...)."""
+    return f"{code_system_base()}/CodeSystem/{name}"
+
+
+def local_id(name: str) -> str:
+    """One of PMHA's own identifier systems (applicants, immunization records, sites)."""
+    return f"{code_system_base()}/sid/{name}"
+
 
 # Displays of the codes we send, from their code systems (a Coding leaves with its display).
 ORIGIN_DISPLAY = {  # immunization-origin
@@ -56,14 +84,6 @@ SOP_CLASS_DISPLAY = {  # DICOM PS3.4 storage SOP classes accepted for chest X-ra
     "1.2.840.10008.5.1.4.1.1.1.1": "Digital X-Ray Image Storage - For Presentation",
     "1.2.840.10008.5.1.4.1.1.1.1.1": "Digital X-Ray Image Storage - For Processing",
     "1.2.840.10008.5.1.4.1.1.7": "Secondary Capture Image Storage",
-}
-LOINC_DISPLAY = {  # the IPS section codes, by their LOINC display names
-    "11369-6": "History of Immunization Narrative",
-    "11450-4": "Problem list - Reported",
-    "30954-2": "Relevant diagnostic tests/laboratory data Narrative",
-    "8716-3": "Vital signs",
-    "18776-5": "Plan of care note",
-    "60591-5": "Patient summary Document",
 }
 
 _NAMESPACE = uuid.UUID("6f1b7a52-3c0e-4f4e-9d1c-2b8f0d6a9e10")
@@ -103,3 +123,28 @@ def date_text(value: dt.date | dt.datetime) -> str:
             value = value.replace(tzinfo=dt.UTC)
         return value.isoformat(timespec="seconds")
     return value.isoformat()
+
+
+def narrative(div: str) -> dict[str, str]:
+    """A generated Narrative: `div` is XHTML content (already escaped) for one <div>."""
+    return {"status": "generated", "div": f'<div xmlns="{XHTML}">{div}</div>'}
+
+
+def esc(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """An XHTML table (escaped) for a section's or a resource's narrative."""
+    th = "".join(f"<th>{esc(h)}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def display_of(value: dict[str, Any]) -> str:
+    """A CodeableConcept in words: its text, else its first coding's display or code."""
+    if value.get("text"):
+        return str(value["text"])
+    for c in value.get("coding", []):
+        return str(c.get("display") or c.get("code") or "")
+    return ""

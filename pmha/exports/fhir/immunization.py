@@ -5,26 +5,30 @@ reportOrigin from the NIP001 source. Refused: status not-done with statusReason 
 for a religious exemption). Sub-potent: completed with isSubpotent. Evidence of immunity:
 not-done with statusReason IMMUNE and the disease (SNOMED CT) as reasonCode (CVX 998). A record
 marked deleted (sent in HL7 as RXA-21 D) is entered-in-error.
+
+Each vaccine information statement given is an `education` entry. FHIR R4 invariant imm-1 on
+Immunization.education ("One of documentType or reference SHALL be present",
+`documentType.exists() or reference.exists()`, R4 Immunization, Constraints) holds: documentType is
+the VIS bar code (GDTI) when the record has it, else the statement named by vaccine and edition;
+its publicationDate and presentationDate follow.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from pmha.exports.codes import CVX as CVX_NAMES
-from pmha.exports.codes import HL70162, HL70163
-from pmha.exports.codes import MVX as MVX_NAMES
-from pmha.exports.codes import NIP001 as NIP001_NAMES
-from pmha.exports.codes import NIP002 as NIP002_NAMES
+from pmha.codes import CVX as CVX_NAMES
+from pmha.codes import HL70162, HL70163
+from pmha.codes import MVX as MVX_NAMES
+from pmha.codes import NIP001 as NIP001_NAMES
+from pmha.codes import NIP002 as NIP002_NAMES
 from pmha.exports.fhir.common import (
     ACT_REASON,
     CVX,
     IMMUNIZATION_ORIGIN,
+    IPS,
     MVX,
-    NIP001,
-    NIP002,
     ORIGIN_DISPLAY,
-    PMHA_IMMUNIZATION,
     SNOMED,
     UCUM,
     V2_0162,
@@ -33,6 +37,10 @@ from pmha.exports.fhir.common import (
     coding,
     concept,
     date_text,
+    esc,
+    local,
+    local_id,
+    narrative,
     stable_id,
 )
 from pmha.exports.immunization import Action, ImmunizationRecord, RecordKind
@@ -54,12 +62,14 @@ _OBJECTION = ("PATOBJ", "patient objection")
 
 def immunization(record: ImmunizationRecord, patient: Resource) -> Resource:
     """One Immunization resource for `record`, about `patient` (a Patient resource)."""
+    vaccine = CVX_NAMES.get(record.cvx, record.vaccine_name)
     res: dict[str, Any] = {
         "resourceType": "Immunization",
         "id": stable_id("Immunization", record.immunization_id),
-        "identifier": [{"system": PMHA_IMMUNIZATION, "value": record.immunization_id}],
+        "meta": {"profile": [f"{IPS}/Immunization-uv-ips"]},
+        "identifier": [{"system": local_id("immunization"), "value": record.immunization_id}],
         "status": "completed",
-        "vaccineCode": concept(CVX, record.cvx, CVX_NAMES.get(record.cvx, record.vaccine_name)),
+        "vaccineCode": concept(CVX, record.cvx, vaccine),
         "patient": {"reference": f"urn:uuid:{patient['id']}"},
         "occurrenceDateTime": date_text(record.occurred_at),
         "primarySource": record.kind in (RecordKind.ADMINISTERED, RecordKind.SUBPOTENT),
@@ -69,7 +79,11 @@ def immunization(record: ImmunizationRecord, patient: Resource) -> Resource:
         reason = concept(ACT_REASON, code, display)
         if record.refusal_reason:
             reason["coding"].append(
-                coding(NIP002, record.refusal_reason, NIP002_NAMES.get(record.refusal_reason, ""))
+                coding(
+                    local("cdc-nip002"),
+                    record.refusal_reason,
+                    NIP002_NAMES.get(record.refusal_reason, ""),
+                )
             )
         res.update(status="not-done", statusReason=reason)
     elif record.kind == RecordKind.EVIDENCE_OF_IMMUNITY:
@@ -83,7 +97,9 @@ def immunization(record: ImmunizationRecord, patient: Resource) -> Resource:
         res["status"] = "entered-in-error"
     if record.kind == RecordKind.HISTORICAL:
         source = record.information_source
-        origin: dict[str, Any] = {"coding": [coding(NIP001, source, NIP001_NAMES.get(source, ""))]}
+        origin: dict[str, Any] = {
+            "coding": [coding(local("cdc-nip001"), source, NIP001_NAMES.get(source, ""))]
+        }
         if source in _ORIGIN:
             origin_code = _ORIGIN[source]
             origin["coding"].insert(
@@ -111,12 +127,16 @@ def immunization(record: ImmunizationRecord, patient: Resource) -> Resource:
             "code": record.unit,
         }
     if record.provider is not None:
-        res["performer"] = [{"actor": {"identifier": {"value": record.provider.id}}}]
+        res["performer"] = [
+            {"actor": {"identifier": {"system": local_id("user"), "value": record.provider.id}}}
+        ]
     if record.location is not None:
         res["location"] = {"display": record.location.name or record.location.id}
     if record.vis:
         res["education"] = [
             {
+                "documentType": getattr(v, "document", "")
+                or f"Vaccine Information Statement, {vaccine}, edition {v.published.isoformat()}",
                 "publicationDate": v.published.isoformat(),
                 "presentationDate": v.presented.isoformat(),
             }
@@ -124,4 +144,8 @@ def immunization(record: ImmunizationRecord, patient: Resource) -> Resource:
         ]
     if record.dose_number is not None:
         res["protocolApplied"] = [{"doseNumberPositiveInt": record.dose_number}]
+    when = date_text(record.occurred_at)
+    res["text"] = narrative(
+        f"<p>{esc(vaccine)} (CVX {esc(record.cvx)}), {esc(when)}: {esc(res['status'])}</p>"
+    )
     return res

@@ -14,6 +14,7 @@ from pmha.exports.hl7.build import vxu_text
 from pmha.exports.hl7.checks import check_message
 from pmha.exports.hl7.errors import Hl7Error, Problem
 from pmha.exports.hl7.parse import parse_vxu
+from pmha.exports.hl7.registry import Registry, complete, registry
 from pmha.exports.hl7.structure import check_structure, validate_strict
 from pmha.exports.immunization import Facility, ImmunizationRecord, Patient
 
@@ -37,16 +38,21 @@ def build_vxu(
     now: dt.datetime,
     *,
     strict: bool = False,
+    registry_file: Registry | None = None,
 ) -> str:
     """One VXU^V04 for `patient`, validated before it leaves; `Hl7Error` lists every problem.
 
-    Validation is the CDC profile's rules on the records, then every segment against hl7apy's
-    v2.5.1 definitions; `strict=True` also runs hl7apy's full STRICT parse (about 15 ms more).
+    The records are completed from the registry file (country_rules/hl7/vxu.toml: funding
+    values for the destination `receiver.id` and centre `sender.id`, VIS bar codes). Validation
+    is the CDC profile's rules on the records, then every segment against hl7apy's v2.5.1
+    definitions; `strict=True` also runs hl7apy's full STRICT parse (about 15 ms more).
     """
-    problems = check_message(patient, records, sender, receiver, control_id, now)
+    found = registry_file if registry_file is not None else registry()
+    records = complete(records, found, receiver.id, sender.id)
+    problems = check_message(patient, records, sender, receiver, control_id, now, found)
     if problems:
         raise Hl7Error(problems)
-    text = vxu_text(patient, records, sender, receiver, control_id, now)
+    text = vxu_text(patient, records, sender, receiver, control_id, now, found)
     problems = check_structure(text)
     if problems:
         raise Hl7Error(problems)

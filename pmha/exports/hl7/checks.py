@@ -1,19 +1,24 @@
 """The CDC profile's conformance rules, checked on our dataclasses before any text is written.
 
-Rules from BRIEF §8.2-8.3 (CDC IG release 1.5 [S37]); code tables from `pmha.exports.codes`.
-Every problem is collected, so that one `Hl7Error` names them all.
+Rules from BRIEF §8.2-8.3 (CDC IG release 1.5 and its 2018 update [S37a], the NIST test
+messages [S37b]); code tables from `pmha.codes`. Every problem is collected, so that one
+`Hl7Error` names them all; `build_vxu` (and so the export job) refuses a message with any.
+tests/exports/test_vxu_conformance.py lists each rule with the guide's place for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from pmha.exports.codes import (
+from pmha.codes import (
     CVX,
+    FUNDING_SOURCE,
+    HL70064,
     HL70162,
     HL70163,
+    HL70203,
     MVX,
     NIP001,
     NIP002,
@@ -21,9 +26,12 @@ from pmha.exports.codes import (
     SEXES,
 )
 from pmha.exports.hl7.errors import Problem
+from pmha.exports.hl7.registry import REGISTRY_FILE, Registry, edition_of, given_here
 from pmha.exports.immunization import Facility, ImmunizationRecord, Patient, RecordKind
 
 _SNOMED = re.compile(r"^\d{6,18}$")
+_COUNTRY = re.compile(r"^[A-Z]{2,3}$")  # ISO 3166 alpha-2 or alpha-3: a passport's issuer
+_RULE_FILE = f"country_rules/{REGISTRY_FILE.parent.name}/{REGISTRY_FILE.name}"
 _GIVEN_HERE = {RecordKind.ADMINISTERED, RecordKind.SUBPOTENT}
 _NO_AMOUNT = {RecordKind.HISTORICAL, RecordKind.REFUSED, RecordKind.EVIDENCE_OF_IMMUNITY}
 _KIND_WORDS = {
@@ -72,11 +80,82 @@ def check_patient(patient: Patient, now: dt.datetime) -> list[Problem]:
         problems.append(Problem("PID-7", "(date of birth) is in the future"))
     if patient.sex not in SEXES:
         problems.append(Problem("PID-8", f"(sex) must be F, M or U, not {patient.sex!r}"))
+    seen = {("MR", patient.identifier)}
+    for other in patient.identifiers:
+        if not other.value:
+            problems.append(Problem("PID-3.1", "(identifier) is empty in a repetition"))
+        if other.type_code not in HL70203:
+            problems.append(
+                Problem("PID-3.5", f"(identifier type) {other.type_code!r} is not an HL70203 code")
+            )
+        if not other.assigning_authority:
+            problems.append(Problem("PID-3.4", "(assigning authority) is required"))
+        elif other.type_code == "PPN" and not _COUNTRY.match(other.assigning_authority):
+            problems.append(
+                Problem("PID-3.4", "(assigning authority) of a passport is its issuing country")
+            )
+        if (other.type_code, other.value) in seen:
+            problems.append(Problem("PID-3", "(patient identifier) is repeated"))
+        seen.add((other.type_code, other.value))
     return problems
 
 
+def _check_funding(
+    record: ImmunizationRecord, what: str, destination: str, bad: Callable[[str, str], None]
+) -> None:
+    """OBX 64994-7 and 30963-3: both on a dose given here, neither on any other record."""
+    if not given_here(record):
+        if record.eligibility:
+            bad("OBX-5", f"(64994-7 funding program eligibility) is not for {what}")
+        if record.funding_source:
+            bad("OBX-5", f"(30963-3 funding source) is not for {what}")
+        return
+    if not record.eligibility:
+        bad("OBX-5", f"(64994-7 funding program eligibility) is required for {what}: set "
+            f"`eligibility` for destination {destination!r} in {_RULE_FILE}")  # fmt: skip
+    elif record.eligibility not in HL70064:
+        bad("OBX-5", f"(64994-7 funding program eligibility) {record.eligibility!r} is not "
+            "an HL70064 code")  # fmt: skip
+    if not record.funding_source:
+        bad("OBX-5", f"(30963-3 funding source) is required for {what}: set "
+            f"`funding_source` for destination {destination!r} in {_RULE_FILE}")  # fmt: skip
+    elif record.funding_source not in FUNDING_SOURCE:
+        bad("OBX-5", f"(30963-3 funding source) {record.funding_source!r} is not a CDCPHINVS "
+            "funding source code")  # fmt: skip
+
+
+def _check_vis(
+    record: ImmunizationRecord,
+    now: dt.datetime,
+    found: Registry | None,
+    bad: Callable[[str, str], None],
+) -> None:
+    for vis in record.vis:
+        if vis.presented > now.date():
+            bad("OBX-5", "(29769-7 VIS presented) is in the future")
+        if vis.published > vis.presented:
+            bad("OBX-5", "(29768-9 VIS published) is after the day it was presented")
+        if not vis.document:
+            continue
+        known = found.documents.get(vis.document) if found is not None else None
+        edition = known.edition if known is not None else edition_of(vis.document)
+        if edition is None:
+            bad("OBX-5", f"(69764-9 VIS document type) {vis.document!r} is not a cdcgs1vis code")
+        elif edition != vis.published:
+            bad("OBX-5", f"(69764-9 VIS document type) is the edition of {edition.isoformat()}, "
+                f"not of {vis.published.isoformat()}")  # fmt: skip
+        elif known is not None and known.cvx and record.cvx not in known.cvx:
+            bad("OBX-5", f"(69764-9 VIS document type) {known.name!r} is not the VIS of CVX "
+                f"{record.cvx}")  # fmt: skip
+
+
 def check_record(
-    index: int, record: ImmunizationRecord, patient: Patient, now: dt.datetime
+    index: int,
+    record: ImmunizationRecord,
+    patient: Patient,
+    now: dt.datetime,
+    found: Registry | None = None,
+    destination: str = "",
 ) -> list[Problem]:
     """Every rule one record breaks; `index` is 1-based."""
     problems: list[Problem] = []
@@ -148,11 +227,8 @@ def check_record(
                 "is not an evidence-of-immunity code we know the name of")  # fmt: skip
     elif record.immunity_disease:
         bad("OBX-5", f"(59784-9 disease with presumed immunity) is not for {what}")
-    for vis in record.vis:
-        if vis.presented > now.date():
-            bad("OBX-5", "(29769-7 VIS presented) is in the future")
-        if vis.published > vis.presented:
-            bad("OBX-5", "(29768-9 VIS published) is after the day it was presented")
+    _check_funding(record, what, destination, bad)
+    _check_vis(record, now, found, bad)
     if record.dose_number is not None and record.dose_number < 1:
         bad("OBX-5", "(30973-2 dose number) must be 1 or more")
     return problems
@@ -165,13 +241,15 @@ def check_message(
     receiver: Facility,
     control_id: str,
     now: dt.datetime,
+    found: Registry | None = None,
 ) -> list[Problem]:
+    """Every rule the message breaks; `found` (the registry file) names the VIS documents."""
     problems = check_header(sender, receiver, control_id) + check_patient(patient, now)
     if not records:
         problems.append(Problem("RXA", "at least one immunization is required in a VXU"))
     seen: set[str] = set()
     for index, record in enumerate(records, start=1):
-        problems += check_record(index, record, patient, now)
+        problems += check_record(index, record, patient, now, found, receiver.id)
         if record.immunization_id in seen:
             problems.append(Problem("ORC-3", "(unique immunization id) is repeated", index))
         seen.add(record.immunization_id)

@@ -65,11 +65,12 @@ def format_date(value: dt.date) -> str:
     return value.strftime("%Y%m%d")
 
 
-def format_ts(value: dt.date | dt.datetime) -> str:
-    """A DTM: YYYYMMDD for a date, YYYYMMDDHHMM[SS][+ZZZZ] for a date-time."""
+def format_ts(value: dt.date | dt.datetime, *, seconds: bool = False) -> str:
+    """A DTM: YYYYMMDD for a date, YYYYMMDDHHMM[SS][+ZZZZ] for a date-time (`seconds`: always
+    to the second)."""
     if not isinstance(value, dt.datetime):
         return format_date(value)
-    text = value.strftime("%Y%m%d%H%M%S" if value.second else "%Y%m%d%H%M")
+    text = value.strftime("%Y%m%d%H%M%S" if value.second or seconds else "%Y%m%d%H%M")
     offset = value.utcoffset()
     if offset is not None:
         minutes = int(offset.total_seconds() // 60)

@@ -16,12 +16,14 @@ from hl7apy.consts import VALIDATION_LEVEL  # type: ignore[import-untyped]
 from hl7apy.exceptions import HL7apyException  # type: ignore[import-untyped]
 from hl7apy.parser import parse_message  # type: ignore[import-untyped]
 
-from pmha.exports.codes import NO_VACCINE_ADMINISTERED, UNKNOWN_AMOUNT
+from pmha.codes import NO_VACCINE_ADMINISTERED, UNKNOWN_AMOUNT
 from pmha.exports.hl7.er7 import parse_date, parse_ts, unescape
 from pmha.exports.hl7.errors import Hl7Error, Problem
+from pmha.exports.hl7.registry import edition_of, registry
 from pmha.exports.immunization import (
     Action,
     Facility,
+    Identifier,
     ImmunizationRecord,
     Patient,
     Provider,
@@ -93,9 +95,15 @@ def _patient(pid: _Segment) -> Patient:
         problems.append(Problem("PID-5", "(patient name) is missing"))
     if problems:
         raise Hl7Error(problems)
+    others = tuple(
+        Identifier(pid.get(3, 1, n), pid.get(3, 5, n), pid.get(3, 4, n))
+        for n in range(1, len(pid.fields.get(3, [])))
+        if pid.get(3, 1, n)
+    )
     return Patient(
         identifier=pid.get(3),
         assigning_authority=pid.get(3, 4),
+        identifiers=others,
         family_name=pid.get(5, 1),
         given_name=pid.get(5, 2),
         middle_name=pid.get(5, 3),
@@ -116,6 +124,51 @@ def _kind(rxa: _Segment, index: int) -> RecordKind:
         raise Hl7Error.one("RXA-20", f"(completion status) {status!r} is not supported", index)
     source = rxa.get(9)
     return RecordKind.ADMINISTERED if source in ("", "00") else RecordKind.HISTORICAL
+
+
+def _vis_document(obx: _Segment, index: int) -> tuple[str, dt.date]:
+    """A cdcgs1vis code and its edition: from the registry file, else the code's own date."""
+    code = obx.get(5)
+    known = registry().documents.get(code)
+    edition = known.edition if known is not None else edition_of(code)
+    if edition is None:
+        raise Hl7Error.one("OBX-5", f"(69764-9 VIS document type) {code!r} is not a cdcgs1vis "
+                           "code", index)  # fmt: skip
+    return code, edition
+
+
+_Observed = tuple[tuple[VisDates, ...], int | None, str, str, str, str]
+
+
+def _observations(rest: list[_Segment], index: int) -> _Observed:
+    """The OBX of one order group; a VIS is the group of OBX sharing an OBX-4 sub-id."""
+    published: dict[str, dt.date] = {}
+    presented: dict[str, dt.date] = {}
+    documents: dict[str, str] = {}
+    dose_number, disease, disease_name, eligibility, funding = None, "", "", "", ""
+    for obx in (s for s in rest if s.name == "OBX"):
+        code, sub_id = obx.get(3), obx.get(4)
+        if code == "29768-9":
+            published[sub_id] = _date(obx, 5, "VIS published", index)
+        elif code == "29769-7":
+            presented[sub_id] = _date(obx, 5, "VIS presented", index)
+        elif code == "69764-9":
+            documents[sub_id], edition = _vis_document(obx, index)
+            published.setdefault(sub_id, edition)
+        elif code == "30973-2" and obx.get(5).isdigit():
+            dose_number = int(obx.get(5))
+        elif code == "59784-9":
+            disease, disease_name = obx.get(5), obx.get(5, 2)
+        elif code == "64994-7":
+            eligibility = obx.get(5)
+        elif code == "30963-3":
+            funding = obx.get(5)
+    vis = tuple(
+        VisDates(day, presented[sub], documents.get(sub, ""))
+        for sub, day in published.items()
+        if sub in presented
+    )
+    return vis, dose_number, disease, disease_name, eligibility, funding
 
 
 def _record(index: int, orc: _Segment, rxa: _Segment, rest: list[_Segment]) -> ImmunizationRecord:
@@ -139,19 +192,7 @@ def _record(index: int, orc: _Segment, rxa: _Segment, rest: list[_Segment]) -> I
     if action not in {a.value for a in Action}:
         raise Hl7Error.one("RXA-21", f"(action code) {action!r} is not A, U or D", index)
     rxr = next((s for s in rest if s.name == "RXR"), None)
-    vis_published: dict[str, dt.date] = {}
-    vis_presented: dict[str, dt.date] = {}
-    dose_number, disease, disease_name = None, "", ""
-    for obx in (s for s in rest if s.name == "OBX"):
-        code, sub_id = obx.get(3), obx.get(4)
-        if code == "29768-9":
-            vis_published[sub_id] = _date(obx, 5, "VIS published", index)
-        elif code == "29769-7":
-            vis_presented[sub_id] = _date(obx, 5, "VIS presented", index)
-        elif code == "30973-2" and obx.get(5).isdigit():
-            dose_number = int(obx.get(5))
-        elif code == "59784-9":
-            disease, disease_name = obx.get(5), obx.get(5, 2)
+    vis, dose_number, disease, disease_name, eligibility, funding = _observations(rest, index)
     provider = None
     if rxa.get(10):
         provider = Provider(rxa.get(10), rxa.get(10, 2), rxa.get(10, 3))
@@ -174,14 +215,12 @@ def _record(index: int, orc: _Segment, rxa: _Segment, rest: list[_Segment]) -> I
         refusal_reason=rxa.get(18),
         route=rxr.get(1) if rxr else "",
         site=rxr.get(2) if rxr else "",
-        vis=tuple(
-            VisDates(published, vis_presented[sub])
-            for sub, published in vis_published.items()
-            if sub in vis_presented
-        ),
+        vis=vis,
         immunity_disease=disease,
         dose_number=dose_number,
         immunity_disease_name=disease_name,
+        eligibility=eligibility,
+        funding_source=funding,
     )
 
 

@@ -17,6 +17,7 @@ from pmha.vaccines.cdsi.model import (
     IMMUNE,
     NOT_COMPLETE,
     NOT_RECOMMENDED,
+    VALID,
     AntigenForecast,
     Dose,
     DoseEvaluation,
@@ -49,9 +50,9 @@ def forecast(
     evaluations: list[DoseEvaluation] = []
     by_antigen: dict[str, AntigenForecast] = {}
     for antigen in data.antigens.values():
-        result, chosen = _antigen(data, history, antigen)
+        result, pick, others = _antigen(data, history, antigen)
         by_antigen[antigen.name] = result
-        evaluations += _evaluations(history, antigen.name, chosen)
+        evaluations += _evaluations(history, antigen.name, pick, others)
     evaluations.sort(key=lambda e: (e.dose_index, e.antigen))
     groups = {
         name: group_forecast(
@@ -87,7 +88,7 @@ def _immune(antigen: Antigen, history: History) -> bool:
 
 def _antigen(
     data: SupportingData, history: History, antigen: Antigen
-) -> tuple[AntigenForecast, PatientSeries | None]:
+) -> tuple[AntigenForecast, PatientSeries | None, list[PatientSeries]]:
     dob, today, codes = history.patient.dob, history.assessment_date, history.observations
     immune = _immune(antigen, history)
     contraindicated = any(
@@ -128,29 +129,45 @@ def _antigen(
     pick = best_across_groups(chosen)
     if pick is None:
         status = IMMUNE if immune else NOT_RECOMMENDED
-        return AntigenForecast(
-            antigen.name, None, status, "No relevant patient series", None, None, None, None, None
-        ), None
+        return (
+            AntigenForecast(
+                antigen.name,
+                None,
+                status,
+                "No relevant patient series",
+                None,
+                None,
+                None,
+                None,
+                None,
+            ),
+            None,
+            [],
+        )
     reason = pick.reason
     if pick.status == CONTRAINDICATED:
         until = _contraindicated_until(history, antigen)
         reason += "" if until is None else f" until {until.isoformat()}"
-    return AntigenForecast(
-        antigen=antigen.name,
-        series=pick.series.name,
-        status=pick.status,
-        reason=reason,
-        dose_number=pick.forecast_dose_number() if pick.status == NOT_COMPLETE else None,
-        earliest=pick.earliest,
-        recommended=pick.recommended,
-        past_due=pick.past_due,
-        latest=pick.latest,
-        interval_from_most_recent=pick.interval_from_most_recent,
-        vaccine_types=pick.vaccine_types,
-        priority=is_priority(pick),
-        series_type=pick.series.series_type,
-        why=why_chosen(pick, chosen),
-    ), pick
+    return (
+        AntigenForecast(
+            antigen=antigen.name,
+            series=pick.series.name,
+            status=pick.status,
+            reason=reason,
+            dose_number=pick.forecast_dose_number() if pick.status == NOT_COMPLETE else None,
+            earliest=pick.earliest,
+            recommended=pick.recommended,
+            past_due=pick.past_due,
+            latest=pick.latest,
+            interval_from_most_recent=pick.interval_from_most_recent,
+            vaccine_types=pick.vaccine_types,
+            priority=is_priority(pick),
+            series_type=pick.series.series_type,
+            why=why_chosen(pick, chosen),
+        ),
+        pick,
+        [ps for ps in chosen if ps is not pick],
+    )
 
 
 def _contraindicated_until(history: History, antigen: Antigen) -> date | None:
@@ -171,8 +188,14 @@ def _contraindicated_until(history: History, antigen: Antigen) -> date | None:
 
 
 def _evaluations(
-    history: History, antigen: str, chosen: PatientSeries | None
+    history: History, antigen: str, chosen: PatientSeries | None, others: list[PatientSeries]
 ) -> list[DoseEvaluation]:
+    """Each dose as the chosen series counts it. Once the chosen series is complete, a dose
+    it does not count but the prioritised series of another series group does (the
+    childhood DTaP doses of a woman who has had her pregnancy's Tdap) is shown as that series
+    counts it: both are best patient series of the antigen (Table 8-14), and the dose was not
+    given in error. While the chosen risk series is open, its own view stands: MMR given
+    before antiretroviral therapy does not count, and the nurse must see that."""
     if chosen is None:
         return [
             DoseEvaluation(
@@ -187,17 +210,23 @@ def _evaluations(
             )
             for d in history.by_antigen.get(antigen, ())
         ]
-    return [
-        DoseEvaluation(
-            dose_index=e.dose.index,
-            date=e.dose.date,
-            cvx=e.dose.cvx_input,
-            antigen=antigen,
-            status=e.status or "Not evaluated",
-            reason=e.reason,
-            series=chosen.series.name,
-            target_dose=None if e.target is None else e.target + 1,
-            reasons=e.reasons or ((e.reason,) if e.reason else ()),
+    found: list[DoseEvaluation] = []
+    for position, e in enumerate(chosen.doses):
+        series = chosen
+        if e.status != VALID and chosen.status == COMPLETE:
+            series = next((ps for ps in others if ps.doses[position].status == VALID), chosen)
+            e = series.doses[position]
+        found.append(
+            DoseEvaluation(
+                dose_index=e.dose.index,
+                date=e.dose.date,
+                cvx=e.dose.cvx_input,
+                antigen=antigen,
+                status=e.status or "Not evaluated",
+                reason=e.reason,
+                series=series.series.name,
+                target_dose=None if e.target is None else e.target + 1,
+                reasons=e.reasons or ((e.reason,) if e.reason else ()),
+            )
         )
-        for e in chosen.doses
-    ]
+    return found

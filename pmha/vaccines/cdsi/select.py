@@ -187,11 +187,15 @@ def best_across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
        turn unless it already has valid doses.
     2. A complete (or immune) group satisfies every open group that names it as equivalent.
     3. Of the open groups left, a risk series (made relevant by the patient's indication)
-       comes before a standard one, except that a standard series in process goes on before
-       a risk series that would start again from its first dose (the doses given count; once
-       the standard series is complete, the groups it is equivalent for are satisfied, and the
-       others open); then the earliest date, then the series group.
-    4. Otherwise a complete group, else contraindicated, aged out, not recommended.
+       comes before a standard one, started or not (Table 8-14: an incomplete risk series is
+       a best patient series; an incomplete standard series is not when an equivalent group
+       has a risk series; where both are best, chapter 9 blends risk with risk, and the
+       patient's indication is what the forecast must follow: a pregnant woman whose routine
+       Td catch-up is under way is offered her pregnancy Tdap); then the earliest date, then
+       the series group.
+    4. Otherwise a complete group, a risk series first (a pregnancy's Tdap is shown as that
+       pregnancy's dose, not as an extra dose of the childhood series), else contraindicated,
+       aged out, not recommended.
     """
     if len(chosen) < 2:
         return chosen[0] if chosen else None
@@ -203,14 +207,14 @@ def best_across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
         return min(
             open_,
             key=lambda ps: (
-                _rank(ps),
+                _rank(ps, chosen),
                 ps.earliest or date.max,
                 len(ps.series.group),
                 ps.series.group,
             ),
         )
     if done:
-        return done[0]
+        return min(done, key=lambda ps: ps.series.series_type != "Risk")
     for status in _FALLBACK_ORDER:
         for ps in chosen:
             if ps.status == status:
@@ -218,14 +222,35 @@ def best_across_groups(chosen: list[PatientSeries]) -> PatientSeries | None:
     return chosen[0]
 
 
-def _rank(ps: PatientSeries) -> int:
-    """0: a risk series under way (valid doses, or first doses skipped for the doses given);
-    1: a standard series in process that the patient is old enough to start; 2: a risk series
-    starting from dose 1; 3: the rest (a child's stray PPSV23 makes the "Pneumococcal 50+"
-    series in process, but it never goes before the child's risk series)."""
+def _rank(ps: PatientSeries, chosen: list[PatientSeries]) -> int:
+    """0: a risk series (the patient's indication makes it relevant); 1: a standard series in
+    process that the patient is old enough to start; 2: the rest (a child's stray PPSV23 makes
+    the "Pneumococcal 50+" series in process, but it never goes before the child's risk
+    series).
+
+    A risk series that builds on another group (its doses are skipped once that group is
+    complete: a "Completed Series" skip condition, as in "Polio risk adult series") waits
+    while that group is in process: a laboratory worker with two childhood polio doses
+    finishes the childhood series first, as ACIP says (the doses given count)."""
     if ps.series.series_type == "Risk":
-        return 0 if ps.valid_doses or ps.target > 0 else 2
-    return 1 if ps.valid_doses and _may_start(ps) else 3
+        waits = _builds_on(ps) & {
+            o.series.group for o in chosen if o.status == NOT_COMPLETE and o.valid_doses
+        }
+        return 2 if waits else 0
+    return 1 if ps.valid_doses and _may_start(ps) else 2
+
+
+def _builds_on(ps: PatientSeries) -> set[str]:
+    """The series groups whose completion skips doses of this series."""
+    return {
+        group
+        for dose in ps.series.doses
+        for skip in dose.conditional_skips
+        for skip_set in skip.sets
+        for condition in skip_set.conditions
+        if condition.condition_type == "completed series"
+        for group in condition.series_groups
+    }
 
 
 def _may_start(ps: PatientSeries) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol, TypeVar
 
 from pmha.vaccines.cdsi.history import Administered, History
@@ -13,6 +13,8 @@ from pmha.vaccines.cdsi.schema import IntervalRule, Series, SupportingData
 
 # Observations that are the date of another (ScheduleSupportingData.xml observation titles).
 DATED_BY = {"170": "007", "171": "004"}
+PREGNANT = "007"
+LONGEST_PREGNANCY = timedelta(weeks=42)
 
 SATISFIED = "satisfied"
 SKIPPED = "skipped"
@@ -140,20 +142,26 @@ class PatientSeries:
                     found_date = given.date
             return found_date
         if rule.from_observation is not None:
-            return self.observed_on(rule.from_observation)
+            return self.observed_on(rule.from_observation, evaluating=before is not None)
         return None
 
-    def observed_on(self, code: str) -> date | None:
+    def observed_on(self, code: str, *, evaluating: bool = False) -> date | None:
         """The date an interval "from an observation" counts from: the begin date of that
         observation, else of the observation it dates (ScheduleSupportingData: 170 "Onset of
         pregnancy" is the begin of 007 "Pregnant"; 171 "Date of hematopoietic stem cell
         transplant", the begin of 004 "Recipient of a hematopoietic stem cell transplant").
-        None when no date is known: the interval does not apply, as before dates were given."""
+        None when no date is known: the interval does not apply, as before dates were given.
+
+        Except when a dose is evaluated against a pregnancy whose onset is not known: the
+        current pregnancy began at most 42 weeks before the assessment date (WHO: post-term
+        from 42 completed weeks), so a Tdap given before then was not given in it and does not
+        count for it; one given since counts (the onset could be before it)."""
         history = self.history
-        if not history.dated:
-            return None
-        found = history.observed_on(code)
-        if found is None and code in DATED_BY:
+        found = history.observed_on(code) if history.dated else None
+        if found is None and code in DATED_BY and history.dated:
             # The observation active on the assessment date: the current pregnancy.
             found = history.observed_on(DATED_BY[code], active=True)
+        pregnant = DATED_BY.get(code) == PREGNANT and PREGNANT in history.observations
+        if found is None and evaluating and pregnant:
+            found = history.assessment_date - LONGEST_PREGNANCY
         return found

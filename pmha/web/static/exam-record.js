@@ -15,17 +15,28 @@
   var initial = {};
   var sending = false;
 
-  function snapshot(form) {
+  // A select's value as the page came from the server (its selected option, else the first).
+  function defaultOf(select) {
+    var options = Array.prototype.slice.call(select.options);
+    var chosen = options.filter(function (o) { return o.defaultSelected; })[0] || options[0];
+    return chosen ? chosen.value : "";
+  }
+
+  // The form's values now, or (`asServed`) as the server rendered them: what was typed before
+  // this script ran (a slow load, a fast typist) still counts as a change.
+  function snapshot(form, asServed) {
     var out = {};
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || SKIP[el.name] || el.type === "submit" || el.type === "button") return;
       if (el.type === "radio") {
         if (!(el.name in out)) out[el.name] = "";
-        if (el.checked) out[el.name] = el.value;
+        if (asServed ? el.defaultChecked : el.checked) out[el.name] = el.value;
       } else if (el.type === "checkbox") {
-        out[el.name] = el.checked ? el.value : "";
+        out[el.name] = (asServed ? el.defaultChecked : el.checked) ? el.value : "";
+      } else if (asServed && el.tagName === "SELECT") {
+        out[el.name] = defaultOf(el);
       } else {
-        out[el.name] = el.value;
+        out[el.name] = asServed ? el.defaultValue : el.value;
       }
     });
     return out;
@@ -61,7 +72,7 @@
   }
 
   forms.forEach(function (form) {
-    initial[form.dataset.section] = snapshot(form);
+    initial[form.dataset.section] = snapshot(form, true);
   });
 
   // Put back what was typed in other sections before the last save.

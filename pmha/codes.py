@@ -1,4 +1,5 @@
-"""Code tables the VXU adapter checks against: a selection, not the full code systems.
+"""Code tables shared by the vaccination records, their checks and the exports (the VXU adapter
+and the FHIR summary check against them): a selection, not the full code systems.
 
 CVX and MVX: BRIEF §7.1-7.2, from the CDC CVX/MVX value set expansions dated 2024-05-06 cached
 in fhir-fli/cicada (source S36). NIP001, NIP002, HL70162, HL70163, HL70322: BRIEF §8.2, from the
@@ -194,3 +195,37 @@ SNOMED_IMMUNITY: dict[str, str] = {
 }
 
 SEXES = frozenset({"F", "M", "U"})
+
+# OBX-5 of 64994-7 (vaccine funding program eligibility category): HL70064, CDC IG release 1.5
+# and its 2018 update (S37a); V05's words as in NIST's 2015 test messages (S37b). Which value a
+# centre abroad sends is configuration (country_rules/hl7/vxu.toml), not code.
+HL70064: dict[str, str] = {
+    "V01": "Not VFC eligible",
+    "V02": "VFC eligible - Medicaid/Medicaid Managed Care",
+    "V03": "VFC eligible - Uninsured",
+    "V04": "VFC eligible - American Indian/Alaskan Native",
+    "V05": "VFC eligible - Underinsured",
+}
+# OBX-17 of 64994-7: eligibility captured per immunization (CDCPHINVS), as the guide asks.
+ELIGIBILITY_PER_IMMUNIZATION = ("VXC40", "Eligibility captured at the immunization level")
+
+# OBX-5 of 30963-3 (vaccine funding source), CDCPHINVS: the 2018 update's public/private codes
+# (VXC50 and PHC70 as in NIST's 2015 test messages, S37b) and release 1.5's federal, state,
+# tribal and military funds.
+FUNDING_SOURCE: dict[str, str] = {
+    "VXC50": "Public",
+    "VXC51": "Public VFC",
+    "VXC52": "Public non-VFC",
+    "PHC70": "Private",
+    "VXC1": "Federal funds",
+    "VXC2": "State funds",
+    "VXC3": "Tribal funds",
+    "PHC68": "Military funds",
+}
+
+# PID-3.5 identifier type codes we send (HL70203): our own record number and the passport.
+HL70203: dict[str, str] = {
+    "MR": "Medical record number",
+    "PI": "Patient internal identifier",
+    "PPN": "Passport number",
+}

@@ -1,0 +1,94 @@
+"""JSON API for API tokens under /api/v1/: an administrator lists and revokes a user's tokens;
+an integration revokes its own token (issue 19)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+from marshmallow import fields
+
+from pmha.accounts import service
+from pmha.accounts.models import ApiToken
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.errors import BadRequest
+from pmha.core.http import load_json
+from pmha.core.openapi import doc
+from pmha.core.schemas import StrictSchema
+
+bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+
+
+class TokenOut(StrictSchema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(allow_none=True)
+    last_used_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+    state = fields.String(required=True, metadata={"enum": ["live", "expired", "revoked"]})
+
+
+class TokensOut(StrictSchema):
+    tokens = fields.List(fields.Nested(TokenOut), required=True)
+
+
+class RevokeIn(StrictSchema):
+    token_id = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The token to revoke; without it, every live token of the user."},
+    )
+
+
+class RevokedOut(StrictSchema):
+    revoked = fields.Integer(required=True)
+
+
+def token_row(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+        "state": service.token_state(token),
+    }
+
+
+@bp.get("/users/<username>/tokens")
+@require("users:manage")
+@doc("A user's API tokens, with when each was last used", response=TokensOut, errors=(404,))
+def list_tokens(username: str) -> Any:
+    db = get_session()
+    user = service.get_user(db, username)
+    return TokensOut().dump({"tokens": [token_row(t) for t in service.tokens_of(db, user)]})
+
+
+@bp.post("/users/<username>/tokens/revoke")
+@require("users:manage")
+@doc(
+    "Revoke one of a user's tokens, or all of them",
+    body=RevokeIn,
+    response=RevokedOut,
+    errors=(404, 415, 422),
+)
+def revoke_tokens(username: str) -> Any:
+    body = load_json(RevokeIn()) if request.get_data() else {"token_id": None}
+    db = get_session()
+    user = service.get_user(db, username)
+    return {"revoked": service.revoke_tokens(db, actor(), user, body["token_id"])}
+
+
+@bp.post("/token/revoke")
+@require("tokens:own")
+@doc("Revoke the token this request is made with (an integration retiring its own token)",
+     response=RevokedOut, errors=(400,))  # fmt: skip
+def revoke_own_token() -> Any:
+    who = actor()
+    if who.via != "token":
+        raise BadRequest("Only a request made with a token can revoke it.")
+    db = get_session()
+    return {"revoked": service.revoke_presented_token(db, who, request.headers["Authorization"])}
