@@ -148,12 +148,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+DATABASE_KEY = "pmha_database"  # session.info: the Database the session came from
+
+
 class Database:
     """What the app holds: the engine and a session factory (tests may rebind it)."""
 
     def __init__(self, engine: Engine, audit_key: str) -> None:
         self.engine = engine
         self.audit_key = audit_key
+        # The app's Celery (pmha.core.tasks.init_celery sets it): a job asked for in one of this
+        # database's sessions is sent through it, whatever Celery app a thread holds as current.
+        self.jobs: Any = None
         self.session_factory: Callable[[], Session] = self.sessions_for(engine)
 
     def sessions_for(self, bind: Any, **kwargs: Any) -> Callable[[], Session]:
@@ -161,7 +167,7 @@ class Database:
         return sessionmaker(
             bind=bind,
             expire_on_commit=False,
-            info={"pmha_audit_key": self.audit_key.encode()},
+            info={"pmha_audit_key": self.audit_key.encode(), DATABASE_KEY: self},
             **kwargs,
         )
 

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from celery import Celery, Task, shared_task
-from celery import current_app as current_celery
 from celery.schedules import crontab
 from flask import Flask, appcontext_pushed, current_app
 from sqlalchemy import event
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from pmha.config import Config
 from pmha.core import outbox
-from pmha.core.db import PendingQueue, database
+from pmha.core.db import DATABASE_KEY, PendingQueue, database
 
 log = logging.getLogger("pmha.jobs")
 
@@ -88,6 +87,7 @@ def init_celery(app: Flask, config: Config) -> Celery:
     )
     celery.conf.beat_schedule = dict(BEAT_SCHEDULE)
     app.extensions["celery"] = celery
+    database(app).jobs = celery
 
     # Jobs sent while this app is in context go through its Celery (and so its broker or the
     # in-process runner), even when one process holds several apps (tests, tools).
@@ -103,17 +103,26 @@ def enqueue_after_commit(session: Session, task: Any, *args: Any, **kwargs: Any)
     a rollback sends nothing (and keeps no message).
 
     `task` is the job function, or its registered name: a service whose job module imports the
-    service names its job, so that the two modules do not import each other.
+    service names its job, so that the two modules do not import each other. The job is sent
+    through the Celery of the app whose database the session belongs to (never a thread's
+    "current" Celery app, which may be another app's when a process holds several).
     Arguments must be ids and plain values: never ORM objects or health data.
     """
-    if isinstance(task, str):
-        task = current_celery.tasks[task]
+    task = _job_of(session, task if isinstance(task, str) else task.name)
     for value in (*args, *kwargs.values()):
         if not isinstance(value, str | int | float | bool | type(None)):
             raise TypeError("task arguments must be ids and plain values")
     row = outbox.message(getattr(task, "name", type(task).__name__), args, kwargs)
     session.add(row)
     _JOBS.append(session, (task, row.id, args, kwargs))
+
+
+def _job_of(session: Session, name: str) -> Task:
+    db = session.info.get(DATABASE_KEY)
+    celery: Celery | None = getattr(db, "jobs", None)
+    if celery is None:
+        raise RuntimeError("this session's database has no job runner (init_celery not called)")
+    return celery.tasks[name]
 
 
 @event.listens_for(Session, "after_commit")

@@ -11,14 +11,18 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
+from pmha.app import create_app
 from pmha.audit.tasks import verify_chain
 from pmha.core import audit, migrate
 from pmha.core.auth import Actor
-from pmha.core.db import Database, make_engine
+from pmha.core.db import Database, database, make_engine
 from pmha.core.tasks import enqueue_after_commit
+from tests.conftest import config_for_tests
 
 
 class RecordingTask:
+    name = "pmha.tests.recording_job"
+
     def __init__(self) -> None:
         self.sent: list[tuple] = []
 
@@ -26,8 +30,16 @@ class RecordingTask:
         self.sent.append(tuple(args))
 
 
-def test_a_rolled_back_transaction_sends_nothing(session):
-    task = RecordingTask()
+@pytest.fixture()
+def task(app):
+    """A recording job in the app's Celery: jobs are sent through the session's app, by name."""
+    registry = app.extensions["celery"].tasks
+    registry[RecordingTask.name] = recording = RecordingTask()
+    yield recording
+    registry.pop(RecordingTask.name, None)
+
+
+def test_a_rolled_back_transaction_sends_nothing(session, task):
     enqueue_after_commit(session, task, "first")
     session.rollback()
     enqueue_after_commit(session, task, "second")
@@ -35,9 +47,25 @@ def test_a_rolled_back_transaction_sends_nothing(session):
     assert task.sent == [("second",)]
 
 
-def test_task_arguments_are_ids_and_plain_values(session):
+def test_a_job_goes_through_the_app_whose_database_the_session_belongs_to(session, task, tmp_path):
+    """Session 8's CI: a process holding two apps (the suite's and a worker test's) sent a job
+    through whichever Celery app the thread held as current, so it ran against the other app's
+    (dropped) database. The session's own database now names the Celery that sends its jobs."""
+    other = create_app(config_for_tests(f"sqlite:///{tmp_path / 'other.db'}", tmp_path / "var"))
+    stray = RecordingTask()
+    other.extensions["celery"].tasks[RecordingTask.name] = stray
+    other.extensions["celery"].set_current()  # the other app's Celery is the thread's current
+    try:
+        enqueue_after_commit(session, RecordingTask.name, "mine")
+        session.commit()
+    finally:
+        database(other).engine.dispose()
+    assert task.sent == [("mine",)] and stray.sent == []
+
+
+def test_task_arguments_are_ids_and_plain_values(session, task):
     with pytest.raises(TypeError):
-        enqueue_after_commit(session, RecordingTask(), {"family_name": "x"})
+        enqueue_after_commit(session, task, {"family_name": "x"})
 
 
 def test_audit_verification_job_runs_in_process(app, world):

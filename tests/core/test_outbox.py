@@ -39,6 +39,20 @@ class RecordingTask:
         self.sent.append((tuple(args), task_id))
 
 
+@pytest.fixture()
+def recording(app):
+    """RecordingTask(...) registered in the app's Celery under its name: jobs are sent through
+    the Celery of the session's app, looked up by name."""
+    registry = app.extensions["celery"].tasks
+
+    def make(fail: Exception | None = None) -> RecordingTask:
+        registry[RecordingTask.name] = task = RecordingTask(fail)
+        return task
+
+    yield make
+    registry.pop(RecordingTask.name, None)
+
+
 def _messages(session) -> list[OutboxMessage]:
     session.expire_all()
     return list(session.scalars(select(OutboxMessage).order_by(OutboxMessage.created_at)))
@@ -56,8 +70,8 @@ def exported(app, session, world):
     return make_export_case(app, session, world, Path(app.extensions["pmha.config"].STORAGE_DIR))
 
 
-def test_the_message_is_committed_with_the_change_and_sent_once(session, app):
-    task = RecordingTask()
+def test_the_message_is_committed_with_the_change_and_sent_once(recording, session, app):
+    task = recording()
     enqueue_after_commit(session, task, "7d0c", 3)
     (row,) = _messages(session)[-1:]
     assert (row.task, row.args, row.sent_at) == ("pmha.tests.recording", ["7d0c", 3], None)
@@ -67,11 +81,11 @@ def test_the_message_is_committed_with_the_change_and_sent_once(session, app):
     assert row.sent_at is not None and row.attempts == 1 and row.last_error is None
 
 
-def test_a_savepoint_released_sends_nothing_until_the_whole_transaction_commits(session):
+def test_a_savepoint_released_sends_nothing_until_the_whole_transaction_commits(recording, session):
     """STYLE.md: jobs are enqueued after commit, so a rolled-back request sends nothing. A job
     asked inside a savepoint (begin_nested) ran at the savepoint's release, while the outer
     transaction still held SQLite's write lock (CI's FHIR check: 'database is locked')."""
-    task = RecordingTask()
+    task = recording()
     with session.begin_nested():
         enqueue_after_commit(session, task, "b")
     assert task.sent == []
@@ -79,16 +93,16 @@ def test_a_savepoint_released_sends_nothing_until_the_whole_transaction_commits(
     assert [args for args, _ in task.sent] == [("b",)]
 
 
-def test_a_rollback_keeps_no_message(session):
+def test_a_rollback_keeps_no_message(recording, session):
     before = len(_messages(session))
-    task = RecordingTask()
+    task = recording()
     enqueue_after_commit(session, task, "a")
     session.rollback()
     assert len(_messages(session)) == before and task.sent == []
 
 
-def test_a_broker_that_is_down_leaves_the_message_for_the_sweep(session, app):
-    task = RecordingTask(fail=BrokerDown("Connection refused"))
+def test_a_broker_that_is_down_leaves_the_message_for_the_sweep(recording, session, app):
+    task = recording(fail=BrokerDown("Connection refused"))
     enqueue_after_commit(session, task, "x")
     session.commit()  # no exception: the request that asked still answers
     row = _messages(session)[-1]
