@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFProtect
 from pmha.config import Config, ConfigError
 from pmha.core import file_crypto
 from pmha.core.auth import init_auth
-from pmha.core.db import init_db
+from pmha.core.db import database, init_db
 from pmha.core.http import init_http
 from pmha.core.i18n import init_i18n
 from pmha.core.tasks import init_celery
@@ -102,6 +102,11 @@ def create_app(config: Config | None = None) -> Flask:
 
     init_auth(app, token_loader=actor_from_token, session_loader=actor_from_session)
     init_celery(app, config)
+    from pmha.workflow.service import replan_changed
+
+    # A commit that changed applicants re-plans each once (pmha.core.changes), with the rule
+    # book the app holds at that moment.
+    database(app).on_applicants_changed.append(replan_changed(lambda: app.extensions["pmha.rules"]))
     csrf = CSRFProtect(app)
 
     from pmha import tasks  # noqa: F401  (registers the job functions)

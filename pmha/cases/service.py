@@ -27,7 +27,7 @@ from pmha.cases.search import describe_candidates as describe_candidates
 from pmha.cases.search import find_duplicates as find_duplicates
 from pmha.cases.search import one_case_query
 from pmha.cases.search import search_cases as search_cases
-from pmha.core import audit
+from pmha.core import audit, changes
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
@@ -186,6 +186,7 @@ def _new_applicant(
         after={**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)},
         details={"duplicates_acknowledged": True} if acknowledged else None,
     )
+    changes.applicant_changed(session, actor, applicant.id)  # planned once, at commit
     return applicant
 
 
@@ -327,6 +328,8 @@ def update_case(
         before=before,
         after=_snapshot(case, CASE_FIELDS),
     )
+    for member in case.applicants:  # destination, departure: every member's plan
+        changes.applicant_changed(session, actor, member.id)
     return case
 
 
@@ -393,4 +396,5 @@ def update_applicant(
         before=before,
         after=after,
     )
+    changes.applicant_changed(session, actor, applicant.id)
     return applicant

@@ -160,6 +160,8 @@ class Database:
         # The app's Celery (pmha.core.tasks.init_celery sets it): a job asked for in one of this
         # database's sessions is sent through it, whatever Celery app a thread holds as current.
         self.jobs: Any = None
+        # What runs before a commit that changed applicants (pmha.core.changes): the re-plan.
+        self.on_applicants_changed: list[Callable[[Session, Any], None]] = []
         self.session_factory: Callable[[], Session] = self.sessions_for(engine)
 
     def sessions_for(self, bind: Any, **kwargs: Any) -> Callable[[], Session]:

@@ -30,6 +30,12 @@ SWEEP = "pmha.jobs.sweep"
 # Periodic jobs for `celery -A pmha.worker beat` (add one entry per job; tasks take no arguments
 # that identify anyone).
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Plans a new day put out of date (reads never re-plan): just after midnight UTC, the day
+    # the plans count in.
+    "workflow-nightly-replan": {
+        "task": "pmha.workflow.replan_out_of_date",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "tb-dot-nightly-check": {
         "task": "pmha.tb_dot.nightly_check",
         "schedule": crontab(hour=1, minute=30),

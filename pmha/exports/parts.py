@@ -319,7 +319,7 @@ def clinical_summary(ex: Export) -> list[Part]:
     vaccinated: list[_Vaccinations] = []
     site = ex.case.site
     for a in ex.case.applicants:
-        flow = workflow.current(ex.session, ex.actor, ex.rules, a.id)
+        flow = workflow.view(ex.session, ex.actor, ex.rules, a.id)
         ex.as_of = max(ex.as_of, flow.record.planned_at)
         if flow.record.rules_version:
             ex.rule_versions.add(f"{ex.case.destination.value} {flow.record.rules_version}")

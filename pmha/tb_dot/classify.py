@@ -85,7 +85,7 @@ def classify(
     """The applicant's TB classification as the destination's rules derive it now (audited
     through the workflow read), and the latest confirmation."""
     actor.check("tb_dot:read")
-    found = workflow.current(session, actor, rules, applicant_id)
+    found = workflow.view(session, actor, rules, applicant_id)
     destination = found.applicant.case.destination.value
     notes = _rule_notes(rules, destination)
     outcomes: dict[str, dict[str, Any]] = {}

@@ -268,7 +268,6 @@ def board(session: Session, actor: Actor, departure_id: uuid.UUID) -> Board:
     """The departure board: each traveller's clearance, blockers and due checks (audited)."""
     actor.check("clearance:read")
     departure = load_departure(session, actor, departure_id)
-    lists.plan_unplanned(session, actor, context.rulebook())
     found = build_board(session, actor, departure)
     audit.record(
         session,

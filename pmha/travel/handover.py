@@ -41,7 +41,7 @@ def required_follow_ups(
 ) -> list[dict[str, Any]]:
     """The follow-ups the destination's rules ask for, from the traveller's current outcomes."""
     rules = context.rulebook()
-    found = workflow.current(session, actor, rules, applicant.id)
+    found = workflow.view(session, actor, rules, applicant.id)
     plan = found.record.plan or {}
     policy = context.policy(applicant.case.destination.value)
     out: list[dict[str, Any]] = []

@@ -187,7 +187,7 @@ def tb_certificate(
     audited)."""
     actor.check("exams:read")
     return read_for_workflow(
-        session, actor, rules, workflow.current(session, actor, rules, applicant_id), as_of
+        session, actor, rules, workflow.view(session, actor, rules, applicant_id), as_of
     )
 
 

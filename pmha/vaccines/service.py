@@ -257,7 +257,7 @@ def overview(
     as_of = as_of or utcnow().date()
     applicant = cases.load_applicant(session, actor, applicant_id)
     found = vaccination_records(session, actor, applicant.id)
-    flow = workflow.current(session, actor, rules, applicant.id)
+    flow = workflow.view(session, actor, rules, applicant.id)
     plan = flow.record.plan or {}
     view = Overview(
         applicant=applicant,

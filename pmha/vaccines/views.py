@@ -130,7 +130,7 @@ def _page(
             summary[key] = messages
             words[key] = WORDS.get(name, name.replace("_", " "))
     facts = workflow.clinical_facts(get_session(), applicant.id)
-    flow = workflow.current(get_session(), actor(), rulebook(), applicant.id)
+    flow = workflow.view(get_session(), actor(), rulebook(), applicant.id)
     review_step = next(
         (s for s in flow.steps if s.code == review.CODE and s.state.value != "not_applicable"),
         None,
@@ -434,7 +434,6 @@ def record_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 @require("vaccines:read")
 def queue() -> Any:
     db, me = get_session(), actor()
-    lists.plan_unplanned(db, me, rulebook())
     items = lists.worklist(db, me, "nurse", only=frozenset({"vaccination_review"}))
     today = utcnow().date()
     given_today = db.scalar(

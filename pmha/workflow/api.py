@@ -36,13 +36,15 @@ def dump_workflow(found: service.Workflow) -> dict[str, Any]:
 @bp.get("/applicants/<uuid:applicant_id>/workflow")
 @require("exams:read")
 @doc(
-    "An applicant's plan, steps and clearance (re-planned first if anything changed)",
+    "An applicant's plan, steps and clearance as they stand today: when something the plan "
+    "depends on changed since it was kept (a new day, a rule update), it is worked out again for "
+    "this answer; a read writes nothing but its audit event",
     response=schemas.WorkflowOut,
     errors=(404,),
     tag="workflow",
 )
 def read_workflow(applicant_id: uuid.UUID) -> Any:
-    return dump_workflow(service.current(get_session(), actor(), rulebook(), applicant_id))
+    return dump_workflow(service.view(get_session(), actor(), rulebook(), applicant_id))
 
 
 @bp.put("/applicants/<uuid:applicant_id>/facts")
@@ -162,7 +164,6 @@ def _worklist_api(group: str, permission: str) -> Any:
     )
     def view() -> Any:
         session, me = get_session(), actor()
-        lists.plan_unplanned(session, me, rulebook())
         items = lists.worklist(session, me, group)
         return schemas.WorklistOut().dump(
             {
@@ -202,7 +203,6 @@ for _group, _permission in WORKLIST_PERMISSION.items():
 )
 def clearance_board() -> Any:
     session, me = get_session(), actor()
-    lists.plan_unplanned(session, me, rulebook())
     rows = lists.clearance_board(session, me, rulebook())
     return schemas.BoardOut().dump(
         {

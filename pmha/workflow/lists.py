@@ -19,7 +19,7 @@ from pmha.rules import RuleBook
 from pmha.workflow import clearance as cl
 from pmha.workflow.models import ClinicalFacts, PlanRecord, Step, StepResult, StepState
 from pmha.workflow.roles import GROUPS
-from pmha.workflow.service import Workflow, decision_of, replan
+from pmha.workflow.service import Workflow, decision_of
 
 
 def _latest(applicant_ids: Any) -> Select[PlanRecord]:
@@ -89,27 +89,6 @@ def kept_plans(
         )
         for i, clearance, blockers, *body in session.execute(query)
     }
-
-
-def plan_unplanned(session: Session, actor: Actor, rules: RuleBook, limit: int = 200) -> int:
-    """Plan the applicants at the actor's sites that were never planned (at most `limit`).
-
-    Worklists read the kept steps; an applicant registered but never opened has none yet.
-    """
-    never = (
-        select(Applicant)
-        .join(FamilyCase)
-        .where(
-            FamilyCase.site_id.in_(actor.site_ids),
-            ~select(PlanRecord.id).where(PlanRecord.applicant_id == Applicant.id).exists(),
-        )
-        .order_by(Applicant.created_at)
-        .limit(limit)
-    )
-    found = list(session.scalars(never))
-    for applicant in found:
-        replan(session, actor, rules, applicant, "first_plan")
-    return len(found)
 
 
 # Days before the planned departure a step must be done by when the plan gives no due date:

@@ -7,6 +7,7 @@ whenever something they depend on changes, and each is kept with its rule versio
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
 from pmha.cases.models import Applicant, FamilyCase
-from pmha.core import audit
+from pmha.core import audit, changes
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
@@ -82,17 +83,26 @@ def _decide(
     return cl.applicant_clearance(found, problems, states, policy)
 
 
-def replan(
+@dataclass
+class _Evaluation:
+    found: Plan | None
+    new: list[Step]
+    held: list[PlanChange]  # a rule update's changes to signed steps, for review
+    steps: list[Step]
+    decision: cl.Decision
+    record: PlanRecord
+
+
+def _evaluate(
     session: Session,
-    actor: Actor,
     rules: RuleBook,
     applicant: Applicant,
+    steps: list[Step],
     trigger: str,
-    as_of: date | None = None,
-) -> Workflow:
-    """Plan the applicant again and bring their steps in line; the plan is kept on record."""
-    as_of = as_of or utcnow().date()
-    steps = _steps(session, applicant.id)
+    as_of: date,
+) -> _Evaluation:
+    """The plan as it is today, with the steps brought in line (`steps` are changed in place)
+    and its record: nothing is added to the session here."""
     facts, problems = build_facts(session, applicant, steps, as_of, _ruleset(rules, applicant))
     found: Plan | None = None
     if not problems:
@@ -104,14 +114,16 @@ def replan(
                 if isinstance(exc, FactsError)
                 else {"destination": [f"No rule file for {applicant.case.destination.value}."]}
             )
+    new: list[Step] = []
+    held: list[PlanChange] = []
     if found is not None:
-        new, changes = sync(applicant.id, steps, found, hold_signed=trigger == "rules_update")
-        session.add_all(new)
-        session.add_all(changes)
-        steps += new
+        new, held = sync(applicant.id, steps, found, hold_signed=trigger == "rules_update")
+    steps = steps + new
     decision = _decide(rules, applicant, found, problems or None, steps)
     record = PlanRecord(
+        id=uuid.uuid4(),
         applicant_id=applicant.id,
+        planned_at=utcnow(),
         as_of=as_of,
         trigger=trigger,
         rules_version=found.rules_version if found else None,
@@ -121,6 +133,24 @@ def replan(
         plan=found.to_dict() if found else None,
         problems=problems or None,
     )
+    return _Evaluation(found, new, held, steps, decision, record)
+
+
+def replan(
+    session: Session,
+    actor: Actor,
+    rules: RuleBook,
+    applicant: Applicant,
+    trigger: str,
+    as_of: date | None = None,
+) -> Workflow:
+    """Plan the applicant again and bring their steps in line; the plan is kept on record."""
+    done = _evaluate(
+        session, rules, applicant, _steps(session, applicant.id), trigger, as_of or utcnow().date()
+    )
+    session.add_all(done.new)
+    session.add_all(done.held)
+    record = done.record
     session.add(record)
     session.flush()
     audit.record(
@@ -132,11 +162,16 @@ def replan(
         site_id=applicant.case.site_id,
         details={
             "rules_version": record.rules_version,
-            "clearance": decision.status,
+            "clearance": done.decision.status,
             "trigger": trigger,
         },
     )
-    return Workflow(applicant, record, steps, decision)
+    return Workflow(applicant, record, done.steps, done.decision)
+
+
+def _detached(step: Step) -> Step:
+    """A copy of a kept step that the session does not track: a projection may change it."""
+    return Step(**{c.key: getattr(step, c.key) for c in Step.__mapper__.column_attrs})
 
 
 def _stale(record: PlanRecord | None, applicant: Applicant, rules: RuleBook, today: date) -> str:
@@ -156,7 +191,8 @@ def _stale(record: PlanRecord | None, applicant: Applicant, rules: RuleBook, tod
 
 
 def current(session: Session, actor: Actor, rules: RuleBook, applicant_id: uuid.UUID) -> Workflow:
-    """The applicant's workflow, re-planned first if anything it depends on changed (audited)."""
+    """The applicant's workflow for a change about to be made: re-planned and kept first if
+    anything it depends on changed (audited). A read uses `view`, which writes nothing."""
     applicant = cases.load_applicant(session, actor, applicant_id)
     record = _latest(session, applicant.id)
     why = _stale(record, applicant, rules, utcnow().date())
@@ -165,6 +201,74 @@ def current(session: Session, actor: Actor, rules: RuleBook, applicant_id: uuid.
     steps = _steps(session, applicant.id)
     audit.record(session, actor, "read", "workflow", applicant.id, site_id=applicant.case.site_id)
     return Workflow(applicant, record, steps, decision_of(record))
+
+
+def view(session: Session, actor: Actor, rules: RuleBook, applicant_id: uuid.UUID) -> Workflow:
+    """The applicant's workflow as it stands now, for a page or an API read: when the kept plan
+    is out of date (a new day, a registry change, a rule update) it is worked out again in
+    memory and shown, and nothing but the read's audit event is written. The next change to the
+    applicant, or the nightly re-plan, keeps it."""
+    applicant = cases.load_applicant(session, actor, applicant_id)
+    record = _latest(session, applicant.id)
+    why = _stale(record, applicant, rules, utcnow().date())
+    audit.record(session, actor, "read", "workflow", applicant.id, site_id=applicant.case.site_id)
+    if record is not None and not why:
+        return Workflow(applicant, record, _steps(session, applicant.id), decision_of(record))
+    steps = [_detached(s) for s in _steps(session, applicant.id)]
+    done = _evaluate(session, rules, applicant, steps, why or "first_plan", utcnow().date())
+    return Workflow(applicant, done.record, done.steps, done.decision)
+
+
+def keep_case_current(session: Session, actor: Actor, rules: RuleBook, case_id: uuid.UUID) -> None:
+    """Keep every member's plan as it is today (re-planned where out of date), before a change
+    to one of the steps a page showed: a step new today then exists under the id it was shown
+    with (pmha.workflow.steps.step_id)."""
+    case = cases.load_case(session, actor, case_id)
+    for member in case.applicants:
+        current(session, actor, rules, member.id)
+
+
+def replan_out_of_date(
+    session: Session,
+    actor: Actor,
+    rules: RuleBook,
+    today: date,
+    *,
+    after: uuid.UUID | None = None,
+    limit: int = 200,
+) -> tuple[int, int, uuid.UUID | None]:
+    """Re-plan and keep the plans out of date today (a new day, a registry change, a rule
+    update, or never planned), for up to `limit` applicants in id order from `after`: the
+    nightly job's verb. Returns (looked at, re-planned, the last id looked at or None at the
+    end)."""
+    query = select(Applicant).order_by(Applicant.id).limit(limit)
+    if after is not None:
+        query = query.where(Applicant.id > after)
+    batch = list(session.scalars(query))
+    replanned = 0
+    for applicant in batch:
+        why = _stale(_latest(session, applicant.id), applicant, rules, today)
+        if why:
+            replan(session, actor, rules, applicant, why, today)
+            replanned += 1
+    return len(batch), replanned, batch[-1].id if len(batch) == limit else None
+
+
+def replan_changed(rules: Callable[[], RuleBook]) -> changes.Handler:
+    """The handler pmha.core.changes runs before a commit that changed applicants: each is
+    re-planned once (`rules` gives the app's rule book at that moment)."""
+
+    def handle(session: Session, changed: dict[uuid.UUID, Actor]) -> None:
+        book = rules()
+        for applicant_id, actor in changed.items():
+            applicant = session.get(Applicant, applicant_id)
+            if applicant is None:
+                continue  # removed in the same transaction
+            record = _latest(session, applicant.id)
+            why = _stale(record, applicant, book, utcnow().date())
+            replan(session, actor, book, applicant, why or "registry_change")
+
+    return handle
 
 
 def decision_of(record: PlanRecord) -> cl.Decision:
@@ -451,7 +555,7 @@ def case_clearance(
 ) -> CaseClearance:
     """Every traveller's clearance and the family's, by the destination's family rule."""
     case = cases.load_case(session, actor, case_id)
-    members = [current(session, actor, rules, a.id) for a in case.applicants]
+    members = [view(session, actor, rules, a.id) for a in case.applicants]
     try:
         family = rules.for_destination(case.destination.value).clearance.family
     except KeyError:

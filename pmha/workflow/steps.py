@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 from pmha.core.errors import Conflict, ValidationFailed
@@ -132,8 +133,17 @@ def _change(
     )
 
 
+STEP_IDS = uuid.UUID("6f0f4d0e-2b1c-5d8a-9a57-3c2f6d1e8b40")  # the namespace of new steps' ids
+
+
+def step_id(applicant_id: uuid.UUID, code: str) -> uuid.UUID:
+    """A new step's id, the same whenever it is worked out: a plan shown before it is saved
+    (a read writes nothing) names its new steps by the ids they get when it is saved."""
+    return uuid.uuid5(STEP_IDS, f"{applicant_id}:{code}")
+
+
 def sync(
-    applicant_id: object, steps: list[Step], plan: Plan, *, hold_signed: bool
+    applicant_id: uuid.UUID, steps: list[Step], plan: Plan, *, hold_signed: bool
 ) -> tuple[list[Step], list[PlanChange]]:
     """Bring the steps in line with the plan: new ones for new requirements, not_applicable for
     those no longer wanted. With `hold_signed` (a rule update), a done or waived step whose
@@ -146,7 +156,13 @@ def sync(
         if step is None:
             if item.status not in WANTED:
                 continue
-            step = Step(applicant_id=applicant_id, code=item.code, state=S.PENDING)
+            step = Step(
+                id=step_id(applicant_id, item.code),
+                applicant_id=applicant_id,
+                code=item.code,
+                state=S.PENDING,
+                version=1,
+            )
             new.append(step)
             if hold_signed:  # a new requirement for an open case: listed for review too
                 changes.append(_change(applicant_id, step.code, "new", "none", item, plan))

@@ -358,6 +358,8 @@ def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
         failed.errors = errors
         return _refused(case_id, failed, 422)
     try:
+        # The page showed the plan as it is today; a step new today is kept before it moves.
+        service.keep_case_current(get_session(), actor(), rulebook(), case_id)
         found = service.transition(get_session(), actor(), rulebook(), step_id, data)
     except IllegalTransition as exc:
         allowed = move_names(exc.extra.get("allowed", []))
@@ -468,7 +470,6 @@ def _worklist_view(group: str, permission: str, title: str) -> Callable[[], Any]
     @require(permission)
     def view() -> Any:
         db, me = get_session(), actor()
-        lists.plan_unplanned(db, me, rulebook())
         items = lists.worklist(db, me, group)
         return render_template(
             "workflow/worklist.html",
@@ -505,7 +506,6 @@ def clearance_board() -> Any:
     sort = request.args.get("sort", "departure")
     if sort not in SORTS:
         sort = "departure"
-    lists.plan_unplanned(db, me, rulebook())
     rows = lists.clearance_board(db, me, rulebook())
     if sort == "-departure":
         dated = [r for r in rows if r.case.planned_departure]

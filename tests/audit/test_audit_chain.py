@@ -157,7 +157,9 @@ def test_registering_a_case_records_field_names_with_hashed_values(
     started = utcnow()
     response = client.post("/api/v1/cases", json=body, headers=world.auth("nurse"))
     assert response.status_code == 201, response.get_json()
-    case_event, person_event = events_of(session, response)
+    case_event, person_event, plan_event = events_of(session, response)
+    # The registration's commit plans the new applicant (issue 21: plans are kept by writes).
+    assert (plan_event.action, plan_event.record_type) == ("plan", "applicant")
 
     assert (case_event.action, case_event.record_type) == ("create", "case")
     assert case_event.record_id == response.get_json()["id"]
@@ -200,7 +202,9 @@ def test_adding_an_applicant_records_hashes_not_values(
         f"/api/v1/cases/{family.case.id}/applicants", json=body, headers=family.world.auth("nurse")
     )
     assert response.status_code == 201, response.get_json()
-    [event] = events_of(session, response)
+    [event, *plans] = events_of(session, response)
+    # ...and re-plans the new member at its commit (issue 21): one plan event each, after it.
+    assert plans and all((p.action, p.record_type) == ("plan", "applicant") for p in plans)
     assert (event.action, event.record_type) == ("create", "applicant")
     assert event.record_id == response.get_json()["id"]
     assert event.changes is not None and "documents" in event.changes
@@ -219,7 +223,9 @@ def test_updating_a_case_records_only_the_changed_fields(
         headers=family.world.auth("operations"),
     )
     assert response.status_code == 200, response.get_json()
-    [event] = events_of(session, response)
+    [event, *plans] = events_of(session, response)
+    # ...and re-plans the case's members at its commit (issue 21): one plan event each, after it.
+    assert plans and all((p.action, p.record_type) == ("plan", "applicant") for p in plans)
     assert (event.action, event.record_type) == ("update", "case")
     assert event.changes == {
         "external_ref": {"old": None, "new": audit.value_hash(key(app), "UNHCR-42-ZZ")}
@@ -238,7 +244,9 @@ def test_updating_an_applicant_records_old_and_new_hashes_of_changed_fields(
         headers=family.world.auth("panel_physician"),
     )
     assert response.status_code == 200, response.get_json()
-    [event] = events_of(session, response)
+    [event, *plans] = events_of(session, response)
+    # ...and re-plans the applicant at its commit (issue 21): one plan event each, after it.
+    assert plans and all((p.action, p.record_type) == ("plan", "applicant") for p in plans)
     assert (event.action, event.record_type) == ("update", "applicant")
     assert event.changes is not None
     assert set(event.changes) == {"given_names", "dob"}

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
+from pmha.core.db import database
 from tests.factories import applicant_data, make_case
 
 TABLES = ("family_cases", "applicants", "identity_documents", "sites")
@@ -97,7 +98,10 @@ def test_search(client, world, family, connection):
     assert len(statements) <= 4, statements
 
 
-def test_add_applicant(client, world, family, connection):
+def test_add_applicant(client, world, family, connection, app, monkeypatch):
+    """The registration's own queries: the new member's first plan, made at the commit by the
+    workflow (pmha.core.changes), is not the registry's and is left out here."""
+    monkeypatch.setattr(database(app), "on_applicants_changed", [])
     _warm(client, world)
     body = applicant_data(
         given_names="Rami", relationship="child", dob="2010-05-06", acknowledge_duplicates=True

@@ -453,10 +453,12 @@ def test_bad_facts_are_422_inline_and_nothing_is_written(
 # --- worklists and the board ---------------------------------------------------------------------
 
 
-def test_worklists_list_never_planned_applicants_and_link_to_the_page(
+def test_worklists_list_applicants_never_opened_and_link_to_the_page(
     as_role: Any, case: Any, session: Session
 ) -> None:
-    assert count(session, PlanRecord) == 0  # registered, never opened
+    """Issue 21: the plan is made when the applicant is registered (the commit that registers
+    plans), not by the first page that reads it: reading the worklist writes no plan."""
+    assert count(session, PlanRecord) == 1  # registered, never opened: planned at registration
     text = page_of(as_role("radiologist"), "/worklists/radiology")
     assert "Chest X-ray" in text
     assert case.case_number in text

@@ -150,7 +150,7 @@ class ConsentForm(StrictSchema):
 
 def _planned_labs(applicant_id: uuid.UUID) -> dict[str, bool]:
     """The plan's laboratory tests: code -> only if needed (conditional)."""
-    found = workflow.current(get_session(), actor(), rulebook(), applicant_id)
+    found = workflow.view(get_session(), actor(), rulebook(), applicant_id)
     return {
         s.code: s.planned_status == "conditional"
         for s in found.steps

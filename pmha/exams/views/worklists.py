@@ -11,7 +11,6 @@ from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.exams import worklists
 from pmha.exams.views.common import bp
-from pmha.web.context import rulebook
 from pmha.workflow import lists
 from pmha.workflow.labels import label
 
@@ -24,7 +23,6 @@ def xray_worklist() -> Any:
     rows = worklists.xrays_to_read(db, me)
     # Below the reading list, apart: people whose chest X-ray is still to be taken (nothing to
     # read yet), so the radiology desk can upload it.
-    lists.plan_unplanned(db, me, rulebook())
     listed = {r.applicant.id for r in rows}
     untaken = [i for i in lists.worklist(db, me, "radiology") if i.applicant.id not in listed]
     return render_template(
