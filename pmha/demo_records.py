@@ -21,6 +21,7 @@ from pmha.exams.labs import LAB_CODES, ConsentKind, OrderStatus
 from pmha.rules import RuleBook
 from pmha.vaccines import review
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 from pmha.workflow.roles import group_of
 
 IGRA_VALUES: dict[str, dict[str, Any]] = {
@@ -105,7 +106,7 @@ def settle(
         except review.ReviewOpen:
             pass  # a vaccine is still open: settled without the record, as below
     who = clinic[RECORDERS.get(group_of(code), Role.PANEL_PHYSICIAN)]
-    data = {"code": code, "value": value, "date": day}
+    data = NewResult(code=code, value=value, date=day)
     # Exam sections and chest X-rays the maker could not make (no maker; an applicant of
     # another site than the demo clinicians'; a result dated in the past, which a record made
     # today cannot carry) are settled as their owners would, without the record: the workflow

@@ -15,10 +15,18 @@ from sqlalchemy.orm import Session
 from pmha.core.auth import Actor
 from pmha.rules import RuleBook
 from pmha.workflow import service
+from pmha.workflow.commands import NewResult
 
 
 def settle_as_owner(
     session: Session, who: Actor, rules: RuleBook, applicant_id: uuid.UUID, data: dict[str, Any]
 ) -> service.Workflow:
-    """Record the step's result as its owning service would (test setup only)."""
-    return service.record_result(session, who, rules, applicant_id, data, owner=True)
+    """Record the step's result as its owning service would (test setup only); `data` as the
+    result's schema takes it (code, value, date, treated)."""
+    result = NewResult(
+        code=data["code"],
+        value=str(data["value"]),
+        date=data["date"],
+        treated=bool(data.get("treated", False)),
+    )
+    return service.record_result(session, who, rules, applicant_id, result, owner=True)

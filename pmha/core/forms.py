@@ -37,9 +37,9 @@ def form_data(form: MultiDict[str, str], names: list[str]) -> dict[str, Any]:
     return data
 
 
-def load_form(
-    schema: Schema, data: dict[str, Any]
-) -> tuple[dict[str, Any] | None, dict[str, list[str]]]:
+def load_form(schema: Schema, data: dict[str, Any]) -> tuple[Any, dict[str, list[str]]]:
+    """What the schema loads (a dict, or a command its post_load builds; None when refused)
+    and the refusals by field."""
     try:
         return schema.load(data), {}
     except ValidationError as exc:

@@ -37,6 +37,7 @@ from pmha.rules import vocabulary as vocab
 from pmha.vaccines import given
 from pmha.vaccines.live import TB_TESTS
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 from pmha.workflow.models import Step, StepState
 from pmha.workflow.roles import permission_for
 
@@ -545,7 +546,7 @@ def _tell_the_plan(
             actor,
             rules,
             order.applicant_id,
-            {"code": order.code, "value": value, "date": day},
+            NewResult(code=order.code, value=value, date=day),
             owner=True,
             source=("lab_result", result.id),
         )

@@ -33,6 +33,7 @@ from pmha.exams.lab_service import has_consent
 from pmha.exams.labs import ConsentKind
 from pmha.rules import RuleBook
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 
 log = logging.getLogger("pmha.exams")
 # The job that makes an upload's previews and de-identified copy (pmha.exams.tasks runs it).
@@ -618,7 +619,7 @@ def read(
         actor,
         rules,
         study.applicant_id,
-        {"code": "chest_xray", "value": reading.decision, "date": utcnow().date()},
+        NewResult(code="chest_xray", value=reading.decision, date=utcnow().date()),
         owner=True,
         source=("xray_reading", reading.id),
     )

@@ -31,6 +31,7 @@ from pmha.exams.sections import (
 )
 from pmha.rules import RuleBook
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 from pmha.workflow.models import StepState
 
 
@@ -297,7 +298,7 @@ def _feed_rules(
             actor,
             rules,
             applicant.id,
-            {"code": kind.value, "value": result, "date": utcnow().date()},
+            NewResult(code=kind.value, value=result, date=utcnow().date()),
             owner=True,
             source=("exam_section", section_id),
         )

@@ -34,6 +34,7 @@ from pmha.tb_dot.models import (
     TbEpisode,
 )
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 from pmha.workflow.models import StepState
 
 Catalogue = Mapping[str, rg.TreatmentRules]
@@ -395,7 +396,7 @@ def close_episode(
             actor,
             rules,
             episode.applicant_id,
-            {"code": "tb_treatment_dot", "value": outcome, "date": today},
+            NewResult(code="tb_treatment_dot", value=outcome, date=today),
             owner=True,
             source=("tb_episode", episode.id),
         )

@@ -35,6 +35,7 @@ from pmha.travel.models import (
 from pmha.travel.policy import TRAVELS, Findings, suggest
 from pmha.travel.status import in_window
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 from pmha.workflow.models import StepState
 
 REVOKED_AT_CHECK = "new finding at a fitness-to-travel check"
@@ -171,11 +172,11 @@ def _tell_the_plan(
         actor,
         rules,
         applicant_id,
-        {
-            "code": code,
-            "value": check.outcome.value if check.kind == CheckKind.PEC else "completed",
-            "date": check.checked_at.date(),
-        },
+        NewResult(
+            code=code,
+            value=check.outcome.value if check.kind == CheckKind.PEC else "completed",
+            date=check.checked_at.date(),
+        ),
         owner=True,
         source=("fitness_check", check.id),
     )

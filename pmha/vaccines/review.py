@@ -29,6 +29,7 @@ from pmha.vaccines import service
 from pmha.vaccines.models import VaccinationReview
 from pmha.vaccines.outcome import CLASS_A
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 from pmha.workflow.models import StepState
 
 CODE = "vaccination_review"
@@ -127,11 +128,11 @@ def complete_review(
         actor,
         rules,
         applicant.id,
-        {
-            "code": CODE,
-            "value": "class_a" if value == CLASS_A else "completed",
-            "date": review.completed_at.date(),
-        },
+        NewResult(
+            code=CODE,
+            value="class_a" if value == CLASS_A else "completed",
+            date=review.completed_at.date(),
+        ),
         owner=True,
         source=(CODE, review.id),
     )

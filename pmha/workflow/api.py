@@ -9,10 +9,11 @@ from flask import Blueprint
 
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.http import load_json
+from pmha.core.http import load_command, load_json
 from pmha.core.openapi import doc
 from pmha.web.context import rulebook
 from pmha.workflow import lists, schemas, service
+from pmha.workflow.commands import Move, NewResult
 from pmha.workflow.roles import WORKLIST_PERMISSION
 
 bp = Blueprint("workflow_api", __name__, url_prefix="/api/v1")
@@ -73,8 +74,8 @@ def put_facts(applicant_id: uuid.UUID) -> Any:
     tag="workflow",
 )
 def post_result(applicant_id: uuid.UUID) -> Any:
-    data = load_json(schemas.ResultIn())
-    found = service.record_result(get_session(), actor(), rulebook(), applicant_id, data)
+    result = load_command(schemas.ResultIn(), NewResult)
+    found = service.record_result(get_session(), actor(), rulebook(), applicant_id, result)
     return dump_workflow(found), 201
 
 
@@ -91,8 +92,8 @@ def post_result(applicant_id: uuid.UUID) -> Any:
     tag="workflow",
 )
 def transition(step_id: uuid.UUID) -> Any:
-    data = load_json(schemas.TransitionIn())
-    return dump_workflow(service.transition(get_session(), actor(), rulebook(), step_id, data))
+    move = load_command(schemas.TransitionIn(), Move)
+    return dump_workflow(service.transition(get_session(), actor(), rulebook(), step_id, move))
 
 
 @bp.get("/cases/<uuid:case_id>/clearance")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import fields, validate
+from typing import Any
+
+from marshmallow import fields, post_load, validate
 
 from pmha.core.schemas import StrictSchema, date_in_range, strict_integer
 from pmha.rules import vocabulary as vocab
 from pmha.workflow import owners
+from pmha.workflow.commands import Move, NewResult
 from pmha.workflow.models import StepState
 
 
@@ -43,6 +46,12 @@ class ResultIn(StrictSchema):
     date = fields.Date(required=True, validate=date_in_range)
     treated = fields.Boolean(load_default=False)
 
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> NewResult:
+        return NewResult(
+            code=data["code"], value=str(data["value"]), date=data["date"], treated=data["treated"]
+        )
+
 
 class TransitionIn(StrictSchema):
     to = fields.Enum(StepState, by_value=True, required=True)
@@ -58,6 +67,10 @@ class TransitionIn(StrictSchema):
     )
     note = fields.String(load_default=None, validate=validate.Length(min=1, max=500))
     version = strict_integer(required=True)
+
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> Move:
+        return Move(**data)
 
 
 class StepOut(StrictSchema):

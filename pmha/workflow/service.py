@@ -26,6 +26,7 @@ from pmha.rules import vocabulary as vocab
 from pmha.rules.model import RuleSet
 from pmha.workflow import clearance as cl
 from pmha.workflow import owners
+from pmha.workflow.commands import Move, NewResult
 from pmha.workflow.facts import FLAGS, build_facts
 from pmha.workflow.labels import label
 from pmha.workflow.models import ClinicalFacts, PlanChange, PlanRecord, Step, StepResult, StepState
@@ -350,7 +351,7 @@ def record_result(
     actor: Actor,
     rules: RuleBook,
     applicant_id: uuid.UUID,
-    data: dict[str, Any],
+    result: NewResult,
     *,
     owner: bool = False,
     source: tuple[str, uuid.UUID] | None = None,
@@ -358,7 +359,7 @@ def record_result(
     """Record a result for a step of the applicant's plan; the plan follows. A step with a
     record of its own (owners.OWNERS) takes its result only from that record's service
     (`owner=True`, naming the record as `source`: kind and id)."""
-    code, value, day = data["code"], str(data["value"]), data["date"]
+    code, value, day = result.code, result.value, result.date
     actor.check(permission_for(code))
     if code in RECORDED_ELSEWHERE and not owner:
         cases.load_applicant(session, actor, applicant_id)  # another site's: 404, not a refusal
@@ -396,7 +397,7 @@ def record_result(
             code=code,
             value=value,
             result_date=day,
-            treated=bool(data.get("treated")),
+            treated=result.treated,
             recorded_by=actor.user_id,
             source_kind=source[0] if source else None,
             source_id=source[1] if source else None,
@@ -488,7 +489,7 @@ def transition(
     actor: Actor,
     rules: RuleBook,
     step_id: uuid.UUID,
-    data: dict[str, Any],
+    move: Move,
 ) -> Workflow:
     """Move a step (start, waive with a reason its rules allow, mark not done with a coded
     reason, block, reopen); illegal moves are a 409, a waiver the rules do not allow a 422."""
@@ -500,21 +501,21 @@ def transition(
     except NotFound:
         raise NotFound("No such step.", code="workflow.step_not_found") from None
     actor.check(permission_for(step.code))
-    if data["version"] != step.version:
+    if move.version != step.version:
         raise StaleVersion(extra={"current_version": step.version})
-    target = StepState(data["to"])
+    target = StepState(move.to)
     check_transition(step, target)
     if target == StepState.WAIVED:
-        if not data.get("waiver_reason"):
+        if not move.waiver_reason:
             raise ValidationFailed(errors={"waiver_reason": ["Say why the step is waived."]})
         allowed = allowed_waivers(_ruleset(rules, applicant), step.code, _exam_date(session, step))
-        check_waiver(step.code, data["waiver_reason"], allowed)
-    if target == StepState.NOT_DONE and data.get("not_done_reason") not in vocab.NOT_DONE_REASONS:
+        check_waiver(step.code, move.waiver_reason, allowed)
+    if target == StepState.NOT_DONE and move.not_done_reason not in vocab.NOT_DONE_REASONS:
         words = "Say why it was not done: " + "; ".join(
             w.lower() for w in vocab.NOT_DONE_REASONS.values()
         )
         raise NotDoneReasonMissing(words, errors={"not_done_reason": [words + "."]})
-    if target == StepState.BLOCKED and not data.get("note"):
+    if target == StepState.BLOCKED and not move.note:
         raise ValidationFailed(errors={"note": ["Say what blocks the step."]})
     before = {
         "state": step.state.value,
@@ -522,9 +523,9 @@ def transition(
         "not_done_reason": step.not_done_reason,
     }
     step.state, step.changed_by = target, actor.user_id
-    step.waiver_reason = data.get("waiver_reason") if target == StepState.WAIVED else None
-    step.not_done_reason = data.get("not_done_reason") if target == StepState.NOT_DONE else None
-    step.note = data.get("note")
+    step.waiver_reason = move.waiver_reason if target == StepState.WAIVED else None
+    step.not_done_reason = move.not_done_reason if target == StepState.NOT_DONE else None
+    step.note = move.note
     session.flush()
     audit.record(
         session,

@@ -315,18 +315,18 @@ def _refused(case_id: uuid.UUID, failed: Failed, status: int) -> Any:
 def record_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["code", "value", "date"])
     failed = Failed(f"r-{applicant_id}-{raw.get('code', '')}", raw)
-    data, errors = load_form(schemas.ResultIn(), raw)
-    if data is None:
+    result, errors = load_form(schemas.ResultIn(), raw)
+    if result is None:
         failed.errors = _result_words(errors)
         return _refused(case_id, failed, 422)
     try:
-        found = service.record_result(get_session(), actor(), rulebook(), applicant_id, data)
+        found = service.record_result(get_session(), actor(), rulebook(), applicant_id, result)
     except (Forbidden, NotFound):
         raise
     except AppError as exc:
         failed.errors = _result_words(app_error_fields(exc))
         return _refused(case_id, failed, exc.status)
-    return _done(case_id, applicant_id, found, f"{label(data['code'])}: result recorded.")
+    return _done(case_id, applicant_id, found, f"{label(result.code)}: result recorded.")
 
 
 def _ints(raw: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -353,14 +353,14 @@ def _result_words(errors: dict[str, list[str]]) -> dict[str, list[str]]:
 def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["to", "waiver_reason", "not_done_reason", "note", "version"])
     failed = Failed(f"t-{step_id}", raw)
-    data, errors = load_form(schemas.TransitionIn(), _ints(raw, "version"))
-    if data is None:
+    move, errors = load_form(schemas.TransitionIn(), _ints(raw, "version"))
+    if move is None:
         failed.errors = errors
         return _refused(case_id, failed, 422)
     try:
         # The page showed the plan as it is today; a step new today is kept before it moves.
         service.keep_case_current(get_session(), actor(), rulebook(), case_id)
-        found = service.transition(get_session(), actor(), rulebook(), step_id, data)
+        found = service.transition(get_session(), actor(), rulebook(), step_id, move)
     except IllegalTransition as exc:
         allowed = move_names(exc.extra.get("allowed", []))
         failed.errors = {
@@ -378,7 +378,7 @@ def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
         failed.errors = app_error_fields(exc)
         return _refused(case_id, failed, exc.status)
     step = next(s for s in found.steps if s.id == step_id)
-    text = f"{label(step.code)}: {MOVES[data['to']][1]}."
+    text = f"{label(step.code)}: {MOVES[move.to][1]}."
     return _done(case_id, found.applicant.id, found, text)
 
 

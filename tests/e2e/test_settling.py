@@ -21,6 +21,7 @@ from playwright.sync_api import Page, expect
 from pmha.core.db import database
 from pmha.rules import vocabulary as vocab
 from pmha.workflow import service
+from pmha.workflow.commands import NewResult
 from pmha.workflow.facts import FLAGS
 from pmha.workflow.roles import permission_for
 from tests import factories
@@ -52,7 +53,7 @@ def all_but_the_xray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
             if step.code == "chest_xray" or step.planned_status != "required":
                 continue
             role = next(r for r in ROLES if world.actor(r).can(permission_for(step.code)))
-            record = {"code": step.code, "value": vocab.reassuring(step.code), "date": date.today()}
+            record = NewResult(code=step.code, value=vocab.reassuring(step.code), date=date.today())
             # Setup only: each result stands for its own record (exam section, lab result).
             service.record_result(
                 session, world.actor(role), rules, applicant_id, record, owner=True

@@ -20,6 +20,7 @@ from pmha.core.errors import Forbidden, ValidationFailed
 from pmha.exams import lab_service
 from pmha.exams.labs import Interpretation, LabOrder, LabResult, OrderStatus
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 from pmha.workflow.models import StepState
 from tests.conftest import csrf_token
 from tests.factories import applicant_data, make_case
@@ -158,7 +159,7 @@ def test_every_order_gets_its_own_specimen_number(
         world.actor("radiologist"),
         rules,
         adult.id,
-        {"code": "chest_xray", "value": "suggestive_of_tb", "date": TODAY},
+        NewResult(code="chest_xray", value="suggestive_of_tb", date=TODAY),
         owner=True,  # as the reading would
     )
     made = lab_service.order_tests(

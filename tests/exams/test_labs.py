@@ -14,6 +14,7 @@ from pmha.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pmha.exams import lab_service
 from pmha.exams.labs import ConsentKind, combined
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 from pmha.workflow.models import StepState
 from tests.factories import applicant_data, make_case
 
@@ -37,7 +38,7 @@ def suspect(session, world, rules):
         world.actor("radiologist"),
         rules,
         applicant.id,
-        {"code": "chest_xray", "value": "suggestive_of_tb", "date": TODAY},
+        NewResult(code="chest_xray", value="suggestive_of_tb", date=TODAY),
         owner=True,  # as the reading would: the X-ray's own record is not what these tests test
     )
     return applicant

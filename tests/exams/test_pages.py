@@ -20,6 +20,7 @@ from pmha.exams.labs import LabOrder, LabResult
 from pmha.exams.models import ExamSection, SectionKind, SectionStatus
 from pmha.exams.radiology import XrayReading, XrayStudy
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import NewResult
 from pmha.workflow.models import StepResult
 from tests.conftest import csrf_token
 from tests.exams import dicom_factory
@@ -430,7 +431,7 @@ def suspect(session: Any, world: Any, rules: Any, adult: Any) -> Any:
         world.actor("radiologist"),
         rules,
         adult.id,
-        {"code": "chest_xray", "value": "suggestive_of_tb", "date": TODAY},
+        NewResult(code="chest_xray", value="suggestive_of_tb", date=TODAY),
         owner=True,  # as the reading would: the X-ray's own record is not what this tests
     )
     session.commit()

@@ -25,6 +25,8 @@ from pmha.core.db import utcnow
 from pmha.core.errors import Conflict
 from pmha.travel import tb_certificate as tb
 from pmha.workflow import service
+from pmha.workflow.commands import Move
+from pmha.workflow.models import StepState
 from tests.factories import World, applicant_data, make_case
 from tests.settle import settle_as_owner
 
@@ -71,7 +73,7 @@ def _not_done(
         world.actor(who),
         rules,
         step.id,
-        {"to": "not_done", "not_done_reason": reason, "version": step.version},
+        Move(to=StepState.NOT_DONE, not_done_reason=reason, version=step.version),
     )
 
 

@@ -58,6 +58,7 @@ from pmha.rules import vocabulary as vocab
 from pmha.rules.model import ItemRule, RuleSet
 from pmha.workflow import clearance as cl
 from pmha.workflow import service
+from pmha.workflow.commands import Move, NewResult
 from pmha.workflow.facts import FLAGS
 from pmha.workflow.models import ClinicalFacts, Step, StepResult, StepState
 from pmha.workflow.roles import permission_for
@@ -338,7 +339,7 @@ class ClearanceMachine(RuleBasedStateMachine):
             label="date",
         )
         role = self.role_for(step.code) if right_role else data.draw(st.sampled_from(ROLES))
-        record = {"code": step.code, "value": value, "date": max(day, self.dob)}
+        record = NewResult(code=step.code, value=value, date=max(day, self.dob))
         # owner=True: the result stands for its own record (lab, exam section, reading...);
         # this test is about what clears, not about which page the result was typed on.
         self.attempt(
@@ -387,7 +388,7 @@ class ClearanceMachine(RuleBasedStateMachine):
                     break
             for step in todo:
                 day = max(TODAY - timedelta(days=days_ago), self.dob)
-                record = {"code": step.code, "value": vocab.reassuring(step.code), "date": day}
+                record = NewResult(code=step.code, value=vocab.reassuring(step.code), date=day)
                 self.attempt(
                     lambda record=record, code=step.code: service.record_result(
                         self.db,
@@ -439,9 +440,13 @@ class ClearanceMachine(RuleBasedStateMachine):
 
     def move(self, step: Step, change: dict[str, Any]) -> None:
         role = self.role_for(step.code)
-        body = {**change, "version": step.version}
-        if change["to"] != "blocked":
-            body.pop("note", None)
+        body = Move(
+            to=StepState(change["to"]),
+            version=step.version,
+            waiver_reason=change.get("waiver_reason"),
+            not_done_reason=change.get("not_done_reason"),
+            note=change.get("note") if change["to"] == "blocked" else None,
+        )
         ruleset = self.rules.for_destination(self.destination)
         clinical = self.db.get(ClinicalFacts, self.applicant_id)
         exam = clinical.exam_date if clinical and clinical.exam_date else TODAY
@@ -581,7 +586,7 @@ def test_a_us_adults_xray_waived_refused_no_longer_clears(bench: Bench) -> None:
     )
     for step in machine.workflow().steps:
         if step.code != "chest_xray" and step.planned_status == "required":
-            record = {"code": step.code, "value": vocab.reassuring(step.code), "date": TODAY}
+            record = NewResult(code=step.code, value=vocab.reassuring(step.code), date=TODAY)
             service.record_result(
                 db, machine.actor(machine.role_for(step.code)), rules, machine.applicant_id,
                 record, owner=True,
@@ -591,7 +596,7 @@ def test_a_us_adults_xray_waived_refused_no_longer_clears(bench: Bench) -> None:
     with pytest.raises(ValidationFailed) as refused:
         service.transition(
             db, machine.actor("radiologist"), rules, xray.id,
-            {"to": "waived", "waiver_reason": "refused", "version": xray.version},
+            Move(to=StepState.WAIVED, waiver_reason="refused", version=xray.version),
         )  # fmt: skip
     assert refused.value.code == "workflow.waiver_not_allowed"
     assert "This test cannot be waived" in refused.value.errors["waiver_reason"][0]
@@ -599,7 +604,7 @@ def test_a_us_adults_xray_waived_refused_no_longer_clears(bench: Bench) -> None:
     assert (xray.state, xray.version) == before
     found = service.transition(
         db, machine.actor("radiologist"), rules, xray.id,
-        {"to": "not_done", "not_done_reason": "declined", "version": xray.version},
+        Move(to=StepState.NOT_DONE, not_done_reason="declined", version=xray.version),
     )  # fmt: skip
     assert found.decision.status == cl.PENDING
     assert ("chest_xray", "not done") in [(b.code, b.detail) for b in found.decision.blockers]
@@ -618,7 +623,7 @@ def test_the_old_waiver_path_fails_the_invariant(bench: Bench, old_waiver_path: 
     )  # fmt: skip
     for step in machine.workflow().steps:
         if step.code != "chest_xray" and step.planned_status == "required":
-            record = {"code": step.code, "value": vocab.reassuring(step.code), "date": TODAY}
+            record = NewResult(code=step.code, value=vocab.reassuring(step.code), date=TODAY)
             service.record_result(
                 machine.db, machine.actor(machine.role_for(step.code)), machine.rules,
                 machine.applicant_id, record, owner=True,
@@ -626,7 +631,7 @@ def test_the_old_waiver_path_fails_the_invariant(bench: Bench, old_waiver_path: 
     xray = next(s for s in machine.workflow().steps if s.code == "chest_xray")
     found = service.transition(
         machine.db, machine.actor("radiologist"), machine.rules, xray.id,
-        {"to": "waived", "waiver_reason": "refused", "version": xray.version},
+        Move(to=StepState.WAIVED, waiver_reason="refused", version=xray.version),
     )  # fmt: skip
     assert found.decision.status == cl.CLEARED  # the unsafe outcome the issue names
     with pytest.raises(AssertionError, match="chest_xray"):

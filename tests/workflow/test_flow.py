@@ -13,6 +13,7 @@ import pytest
 from pmha.core.errors import Forbidden, ValidationFailed
 from pmha.rules import vocabulary as vocab
 from pmha.workflow import service
+from pmha.workflow.commands import Move, NewResult
 from pmha.workflow.models import PlanRecord, StepState
 from pmha.workflow.roles import group_of
 from pmha.workflow.steps import IllegalTransition
@@ -109,7 +110,7 @@ def test_a_result_needs_the_right_role(session, world, rules, adult):
             world.actor("nurse"),
             rules,
             adult.id,
-            {"code": "chest_xray", "value": "normal", "date": TODAY},
+            NewResult(code="chest_xray", value="normal", date=TODAY),
         )
 
 
@@ -147,7 +148,7 @@ def test_illegal_transition_names_the_allowed_ones(session, world, rules, adult)
             world.actor("radiologist"),
             rules,
             xray.id,
-            {"to": "in_progress", "version": xray.version},
+            Move(to=StepState.IN_PROGRESS, version=xray.version),
         )
     assert exc.value.extra["allowed"] == []
 
@@ -165,7 +166,7 @@ def test_a_waiver_needs_a_reason_the_rules_allow_and_refusal_is_not_done(
             world.actor("panel_physician"),
             rules,
             step.id,
-            {"to": "waived", "version": step.version},
+            Move(to=StepState.WAIVED, version=step.version),
         )
     with pytest.raises(ValidationFailed) as exc:
         service.transition(
@@ -173,7 +174,7 @@ def test_a_waiver_needs_a_reason_the_rules_allow_and_refusal_is_not_done(
             world.actor("panel_physician"),
             rules,
             step.id,
-            {"to": "waived", "waiver_reason": "refused", "version": step.version},
+            Move(to=StepState.WAIVED, waiver_reason="refused", version=step.version),
         )
     assert exc.value.code == "workflow.waiver_not_allowed"
     assert "cannot be waived" in exc.value.errors["waiver_reason"][0]
@@ -183,7 +184,7 @@ def test_a_waiver_needs_a_reason_the_rules_allow_and_refusal_is_not_done(
         world.actor("panel_physician"),
         rules,
         step.id,
-        {"to": "not_done", "not_done_reason": "declined", "version": step.version},
+        Move(to=StepState.NOT_DONE, not_done_reason="declined", version=step.version),
     )
     assert "physical_exam" in codes(found, StepState.NOT_DONE)
     assert found.decision.status == "pending"
