@@ -30,7 +30,10 @@ from tests.test_authorization import PUBLIC, ROUTES, Ctx, Route, _call, ctx  # n
 
 # The audit trail is what a read is allowed to write: who read what, and its chain head.
 AUDIT_TABLES = frozenset({"audit_events", "audit_head"})
-TOKEN_TOUCH = re.compile(r"^\s*UPDATE\s+api_tokens\s+SET\s+last_used_at=\S+\s+WHERE", re.I)
+# The SET clause names only last_used_at (PostgreSQL adds a cast with spaces after the value).
+TOKEN_TOUCH = re.compile(
+    r"^\s*UPDATE\s+api_tokens\s+SET\s+last_used_at\s*=[^,]*?\s+WHERE\b", re.I | re.DOTALL
+)
 _WRITE = re.compile(
     r"^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?", re.IGNORECASE | re.DOTALL
 )
