@@ -50,7 +50,8 @@ BENCHES := \
 	"rules_plan --applicants 20000" \
 	"dot --patients 500" \
 	"celery_scaling --episodes 40 --jobs 6" \
-	"audit_append --seconds 3 --warmup 1"
+	"audit_append --seconds 3 --warmup 1" \
+	"workflow_reads --applicants 40"
 bench: $(VENV)/.installed-dev
 	@failed=""; for b in $(BENCHES); do \
 		set -- $$b; script=benchmarks/$$1.py; shift; \
