@@ -55,6 +55,7 @@ from pmha.exams import lab_service, radiology  # noqa: E402
 from pmha.exports import build, envelope, receive, tasks  # noqa: E402
 from pmha.exports.models import ExportJob, JobState  # noqa: E402
 from pmha.vaccines import records as vaccinations  # noqa: E402
+from pmha.vaccines.commands import NewVaccination  # noqa: E402
 from pmha.vaccines.models import RecordKind  # noqa: E402
 from pmha.workflow import service as workflow  # noqa: E402
 from tests import factories  # noqa: E402
@@ -148,12 +149,12 @@ def seed(app: Any, n_cases: int, travellers: int, image_mb: float) -> list[uuid.
                         session,
                         nurse,
                         a.id,
-                        {
-                            "kind": RecordKind.HISTORICAL,
-                            "cvx": cvx,
-                            "date": a.dob + dt.timedelta(days=400 + 200 * i),
-                            "information_source": "03",
-                        },
+                        NewVaccination(
+                            kind=RecordKind.HISTORICAL,
+                            cvx=cvx,
+                            date=a.dob + dt.timedelta(days=400 + 200 * i),
+                            information_source="03",
+                        ),
                     )
             principal = case.principal
             assert principal is not None

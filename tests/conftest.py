@@ -3,6 +3,7 @@ one transaction per test rolled back at the end, the app, and clients signed in 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
@@ -23,6 +24,34 @@ from pmha.config import Config
 from pmha.core import migrate
 from pmha.core.db import database, make_engine
 from tests import factories
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL pass (PMHA_TEST_DATABASE_URL), run what touches the database or the
+    broker: the rest (pure engines, CDC's test cases, the browser tests, which serve their own
+    SQLite file) does the same work as in the SQLite pass that CI runs first, so running it
+    twice only costs time. PMHA_TEST_ALL=1 runs everything."""
+    if not os.environ.get("PMHA_TEST_DATABASE_URL") or os.environ.get("PMHA_TEST_ALL"):
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        uses = "database_url" in getattr(item, "fixturenames", ()) or _reads_test_env(item)
+        (keep if uses else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+def _reads_test_env(item: pytest.Item) -> bool:
+    """A module that reads PMHA_TEST_* itself (a real broker, a PostgreSQL-only check)."""
+    path = getattr(item, "path", None)
+    return path is not None and _mentions_test_env(Path(path))
+
+
+@functools.cache
+def _mentions_test_env(path: Path) -> bool:
+    return "PMHA_TEST_" in path.read_text(encoding="utf-8")
 
 
 def reset_database(url: str) -> None:

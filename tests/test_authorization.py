@@ -39,6 +39,7 @@ from pmha.exams.radiology import XrayStudy
 from pmha.vaccines import observations as vaccine_observations
 from pmha.vaccines import records as vaccinations
 from pmha.vaccines import stock
+from pmha.vaccines.commands import NewLot, NewObservation, NewVaccination
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot, VaccineObservation
 from pmha.workflow import service as workflow
 from pmha.workflow.models import PlanChange, Step
@@ -933,17 +934,26 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
     lot = stock.receive_lot(
         session,
         nurse,
-        {"cvx": "115", "mvx": "SKB", "lot": "AUTH1", "expiry": date(2099, 1, 1),
-         "quantity": 5, "received_on": date.today()},
-    )  # fmt: skip
+        NewLot(
+            cvx="115",
+            mvx="SKB",
+            lot="AUTH1",
+            expiry=date(2099, 1, 1),
+            quantity=5,
+            received_on=date.today(),
+        ),
+    )
     vaccination = vaccinations.record_vaccination(
         session,
         nurse,
         case.principal.id,
-        {"kind": RecordKind.HISTORICAL, "cvx": "03", "date": date(2000, 1, 1),
-         "information_source": "03"},
-    )  # fmt: skip
-    condition = vaccine_observations.add(session, nurse, case.principal.id, {"code": "014"})
+        NewVaccination(
+            kind=RecordKind.HISTORICAL, cvx="03", date=date(2000, 1, 1), information_source="03"
+        ),
+    )
+    condition = vaccine_observations.add(
+        session, nurse, case.principal.id, NewObservation(code="014")
+    )
     session.commit()
     return Ctx(
         world, case, case.principal, foreign_case, step, draft, order, change, study, report,

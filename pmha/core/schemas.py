@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 import pycountry
-from marshmallow import RAISE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 from pmha.core.db import utcnow
 
@@ -45,6 +45,20 @@ class StrictSchema(Schema):
         if errors:
             raise ValidationError(_nest(errors))
         return data
+
+
+class CommandSchema(StrictSchema):
+    """A schema whose load is the command its service verb takes (issue 21): a frozen
+    dataclass named by `command`, so no dict crosses into a service. A partial load (an update
+    of some fields) builds it with `given`, the names of the fields sent."""
+
+    command: ClassVar[type[Any]]
+
+    @post_load
+    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any) -> Any:
+        if partial:
+            return self.command(given=frozenset(data), **data)
+        return self.command(**data)
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:

@@ -10,9 +10,10 @@ from flask import Blueprint, request
 from pmha.codes import CVX
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.http import load_json
+from pmha.core.http import load_command, load_json
 from pmha.core.openapi import doc
 from pmha.vaccines import observations, records, review, stock
+from pmha.vaccines.commands import NewLot, NewObservation, NewVaccination
 from pmha.vaccines.models import VaccinationRecord, VaccineLot, VaccineObservation
 from pmha.vaccines.schemas import (
     CorrectionIn,
@@ -85,7 +86,7 @@ def list_vaccinations(applicant_id: uuid.UUID) -> Any:
     tag="vaccines",
 )
 def record_vaccination(applicant_id: uuid.UUID) -> Any:
-    body = load_json(VaccinationIn())
+    body = load_command(VaccinationIn(), NewVaccination)
     made = records.record_vaccination(get_session(), actor(), applicant_id, body)
     return _record(made), 201
 
@@ -150,7 +151,7 @@ def list_observations(applicant_id: uuid.UUID) -> Any:
     tag="vaccines",
 )
 def add_observation(applicant_id: uuid.UUID) -> Any:
-    body = load_json(ObservationIn())
+    body = load_command(ObservationIn(), NewObservation)
     made = observations.add(get_session(), actor(), applicant_id, body)
     return _observation(made), 201
 
@@ -188,7 +189,7 @@ def list_lots() -> Any:
     tag="vaccines",
 )
 def receive_lot() -> Any:
-    body = load_json(LotIn())
+    body = load_command(LotIn(), NewLot)
     return _lot(stock.receive_lot(get_session(), actor(), body)), 201
 
 

@@ -15,6 +15,7 @@ from pmha.cases import service as cases
 from pmha.core.auth import Actor
 from pmha.rules import RuleBook
 from pmha.vaccines import records, stock
+from pmha.vaccines.commands import NewLot, NewVaccination
 from pmha.vaccines.models import RecordKind
 from pmha.workflow import service as workflow
 from pmha.workflow.facts import NOTHING_FOUND
@@ -52,15 +53,15 @@ def seed(
         stock.receive_lot(
             session,
             nurse,
-            {
-                "site_code": "IST",
-                "cvx": cvx,
-                "mvx": mvx,
-                "lot": lot,
-                "expiry": today + timedelta(days=30 * months),
-                "quantity": doses,
-                "received_on": today - timedelta(days=7),
-            },
+            NewLot(
+                site_code="IST",
+                cvx=cvx,
+                mvx=mvx,
+                lot=lot,
+                expiry=today + timedelta(days=30 * months),
+                quantity=doses,
+                received_on=today - timedelta(days=7),
+            ),
         )
     numbers = []
     for destination, programme, _shows in SHOWCASE:
@@ -95,12 +96,9 @@ def seed(
                     session,
                     nurse,
                     applicant.id,
-                    {
-                        "kind": RecordKind.HISTORICAL,
-                        "cvx": "03",
-                        "date": first,
-                        "information_source": "01",
-                    },
+                    NewVaccination(
+                        kind=RecordKind.HISTORICAL, cvx="03", date=first, information_source="01"
+                    ),
                 )
         numbers.append(case.case_number)
     return numbers
@@ -155,12 +153,9 @@ def _papers_for_all_but(
                 session,
                 nurse,
                 applicant_id,
-                {
-                    "kind": RecordKind.HISTORICAL,
-                    "cvx": cvx,
-                    "date": day,
-                    "information_source": "01",
-                },
+                NewVaccination(
+                    kind=RecordKind.HISTORICAL, cvx=cvx, date=day, information_source="01"
+                ),
             )
         view = service.overview(session, nurse, rules, applicant_id, today)
     return view
@@ -190,12 +185,9 @@ def into_refusal(
         session,
         nurse,
         applicant_id,
-        {
-            "kind": RecordKind.REFUSED,
-            "cvx": _PAPERS[vaccine][1],
-            "date": today,
-            "refusal_reason": "03",  # NIP002 03: parental/patient decision
-        },
+        NewVaccination(
+            kind=RecordKind.REFUSED, cvx=_PAPERS[vaccine][1], date=today, refusal_reason="03"
+        ),
     )
     try:
         return review.complete_review(session, physician, rules, applicant_id, confirm_refusal=True)

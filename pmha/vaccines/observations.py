@@ -13,7 +13,6 @@ import uuid
 from collections.abc import Mapping
 from datetime import date
 from functools import cache
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from pmha.core.db import utcnow
 from pmha.core.errors import NotFound, ValidationFailed
 from pmha.vaccines.cdsi.data import supporting_data
 from pmha.vaccines.cdsi.model import Observation
+from pmha.vaccines.commands import NewObservation
 from pmha.vaccines.models import VaccineObservation
 from pmha.vaccines.records import mark_deleted
 
@@ -136,14 +136,12 @@ def for_forecast(found: list[VaccineObservation]) -> list[Observation]:
 
 
 def add(
-    session: Session, actor: Actor, applicant_id: uuid.UUID, data: Mapping[str, Any]
+    session: Session, actor: Actor, applicant_id: uuid.UUID, data: NewObservation
 ) -> VaccineObservation:
     """Record a condition with its dates; a wrong one names the field and nothing is written."""
     applicant = cases.load_applicant(session, actor, applicant_id)
     errors: dict[str, list[str]] = {}
-    code = data.get("code")
-    begin: date | None = data.get("begin")
-    end: date | None = data.get("end")
+    code, begin, end = data.code, data.begin, data.end
     today = utcnow().date()
     if code in ELSEWHERE:
         errors["code"] = [

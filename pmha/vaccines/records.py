@@ -23,6 +23,7 @@ from pmha.core.db import utcnow
 from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
 from pmha.exams import lab_service
 from pmha.vaccines import live, stock
+from pmha.vaccines.commands import NewVaccination
 from pmha.vaccines.dosing import NO_BODY_SITE
 from pmha.vaccines.models import GIVEN_HERE, RecordKind, VaccinationRecord, VaccineLot
 from pmha.workflow import service as workflow
@@ -75,25 +76,25 @@ def records(session: Session, actor: Actor, applicant_id: uuid.UUID) -> list[Vac
     return found
 
 
-def _check_codes(kind: RecordKind, data: dict[str, Any], errors: _Errors) -> None:
-    cvx = data.get("cvx")
+def _check_codes(kind: RecordKind, data: NewVaccination, errors: _Errors) -> None:
+    cvx = data.cvx
     if kind is RecordKind.EVIDENCE_OF_IMMUNITY:
         if cvx not in (None, NO_VACCINE_ADMINISTERED):
             errors.add("cvx", "Evidence of immunity is recorded with CVX 998.", "vaccines.cvx")
     elif cvx not in CVX or cvx in (NO_VACCINE_ADMINISTERED, "999"):
         errors.add("cvx", "Not a known CVX vaccine code.", "vaccines.unknown_cvx")
-    if data.get("mvx") is not None and data["mvx"] not in MVX:
+    if data.mvx is not None and data.mvx not in MVX:
         errors.add("mvx", "Not a known MVX manufacturer code.", "vaccines.unknown_mvx")
-    if kind is RecordKind.HISTORICAL and data.get("information_source") not in set(NIP001) - {"00"}:
+    if kind is RecordKind.HISTORICAL and data.information_source not in set(NIP001) - {"00"}:
         errors.add(
             "information_source",
             "Choose where the historical dose is known from (a record, another provider...).",
             "vaccines.information_source",
         )
-    if kind is RecordKind.REFUSED and data.get("refusal_reason") not in NIP002:
+    if kind is RecordKind.REFUSED and data.refusal_reason not in NIP002:
         errors.add("refusal_reason", "Choose the reason for refusing.", "vaccines.refusal_reason")
     if kind is RecordKind.EVIDENCE_OF_IMMUNITY and not (
-        data.get("immunity_evidence") and data.get("immunity_disease")
+        data.immunity_evidence and data.immunity_disease
     ):
         errors.add(
             "immunity_disease",
@@ -118,12 +119,12 @@ def asks_pregnancy(applicant: Applicant) -> bool:
 
 
 def _check_screening(
-    applicant: Applicant, data: dict[str, Any], facts: _Facts | None, errors: _Errors
+    applicant: Applicant, data: NewVaccination, facts: _Facts | None, errors: _Errors
 ) -> None:
     """The questions before a live vaccine have no default: each must be answered, a pregnancy
     answer that differs from the clinical facts must be explained, and a Yes needs the
     physician's reason to give the dose anyway (BRIEF §7.4 [C S34], §1.5 [C S13a])."""
-    immunosuppressed = data.get("immunosuppressed")
+    immunosuppressed = data.immunosuppressed
     if immunosuppressed is None:
         errors.add(
             "immunosuppressed",
@@ -131,7 +132,7 @@ def _check_screening(
             "illness or a treatment that weakens the immune system)?",
             "vaccines.screening_unanswered",
         )
-    pregnant = data.get("pregnant") if asks_pregnancy(applicant) else None
+    pregnant = data.pregnant if asks_pregnancy(applicant) else None
     on_file = facts.pregnant if facts is not None and asks_pregnancy(applicant) else None
     if asks_pregnancy(applicant) and pregnant is None:
         errors.add(
@@ -139,7 +140,7 @@ def _check_screening(
             "Answer the question before a live vaccine: is the applicant pregnant?",
             "vaccines.screening_unanswered",
         )
-    elif on_file is not None and pregnant != on_file and not data.get("screening_note"):
+    elif on_file is not None and pregnant != on_file and not data.screening_note:
         said = "pregnant" if on_file else "not pregnant"
         errors.add(
             "screening_note",
@@ -148,17 +149,17 @@ def _check_screening(
             "vaccines.screening_disagrees",
         )
     # Until a differing "No" is explained, the clinical facts' "pregnant" stands.
-    explained = bool(data.get("screening_note"))
-    if (pregnant or (on_file and (pregnant is None or not explained))) and not data.get(
-        "pregnancy_override"
-    ):
+    explained = bool(data.screening_note)
+    if (
+        pregnant or (on_file and (pregnant is None or not explained))
+    ) and not data.pregnancy_override:
         errors.add(
             "pregnancy_override",
             "A live vaccine is contraindicated in pregnancy: record the reason to give it anyway.",
             "vaccines.live_in_pregnancy",
         )
     known_hiv = facts is not None and facts.known_hiv
-    if (immunosuppressed or known_hiv) and not data.get("immunosuppression_override"):
+    if (immunosuppressed or known_hiv) and not data.immunosuppression_override:
         errors.add(
             "immunosuppression_override",
             "A live vaccine is contraindicated in immunosuppression (screening answer or known "
@@ -170,7 +171,7 @@ def _check_screening(
 def _check_given_here(
     session: Session,
     applicant: Applicant,
-    data: dict[str, Any],
+    data: NewVaccination,
     day: date,
     lot: VaccineLot | None,
     existing: list[VaccinationRecord],
@@ -178,17 +179,17 @@ def _check_given_here(
 ) -> None:
     when = "given_at"
     needed = ["amount", "unit", "route"]
-    if data.get("route") not in NO_BODY_SITE:
+    if data.route not in NO_BODY_SITE:
         needed.append("body_site")  # oral and nasal doses have no RXR-2 site
     for name in needed:
-        if data.get(name) is None:
+        if getattr(data, name) is None:
             errors.add(name, "Required for a dose given here.", "vaccines.missing")
     if lot is None:
         errors.add("lot_id", "No such lot in this site's stock.", "vaccines.lot_unknown")
         return
-    if lot.cvx != data.get("cvx"):
+    if lot.cvx != data.cvx:
         errors.add("lot_id", f"This lot is of CVX {lot.cvx}.", "vaccines.lot_mismatch")
-    if data.get("mvx") is not None and lot.mvx != data["mvx"]:
+    if data.mvx is not None and lot.mvx != data.mvx:
         errors.add("mvx", f"This lot is made by {lot.mvx}.", "vaccines.lot_mismatch")
     if lot.expiry < day:
         errors.add(
@@ -204,7 +205,7 @@ def _check_given_here(
     if (
         departure is not None
         and day <= departure < day + timedelta(days=live.DEPARTURE_DAYS)
-        and not data.get("outbreak_override")
+        and not data.outbreak_override
     ):
         errors.add(
             "outbreak_override",
@@ -237,19 +238,19 @@ def _check_given_here(
 
 
 def record_vaccination(
-    session: Session, actor: Actor, applicant_id: uuid.UUID, data: dict[str, Any]
+    session: Session, actor: Actor, applicant_id: uuid.UUID, data: NewVaccination
 ) -> VaccinationRecord:
     """Record a dose given here, a historical or sub-potent dose, a refusal or evidence of
     immunity; a dose given here takes one dose from its lot."""
     applicant = cases.load_applicant(session, actor, applicant_id)
-    kind: RecordKind = data["kind"]
+    kind: RecordKind = data.kind
     errors = _Errors()
-    given_at: datetime | None = data.get("given_at")
+    given_at: datetime | None = data.given_at
     when = "given_at" if kind in GIVEN_HERE else "date"
-    day: date | None = given_at.date() if given_at is not None else data.get("date")
+    day: date | None = given_at.date() if given_at is not None else data.date
     if kind in GIVEN_HERE and given_at is None:
         errors.add("given_at", "Give the date and time the dose was given.", "vaccines.missing")
-    elif kind not in GIVEN_HERE and data.get("date") is None:
+    elif kind not in GIVEN_HERE and data.date is None:
         errors.add("date", "Give the date.", "vaccines.missing")
     if kind in GIVEN_HERE and given_at is not None and given_at > utcnow():
         errors.add("given_at", "The dose cannot be given in the future.", "vaccines.future_date")
@@ -259,7 +260,7 @@ def record_vaccination(
         errors.add(when, "The date is before the applicant's birth.", "vaccines.before_birth")
     _check_codes(kind, data, errors)
     existing = _active(session, applicant.id)
-    cvx = data.get("cvx")
+    cvx = data.cvx
     if day is not None and kind in COUNTED and isinstance(cvx, str):
         same_day = next(
             (
@@ -283,7 +284,7 @@ def record_vaccination(
             )
     lot: VaccineLot | None = None
     if kind in GIVEN_HERE and day is not None:
-        lot_id = data.get("lot_id")
+        lot_id = data.lot_id
         lot = session.get(VaccineLot, lot_id) if lot_id is not None else None
         if lot is not None and lot.site_id != applicant.case.site_id:
             lot = None
@@ -298,27 +299,27 @@ def record_vaccination(
         cvx=NO_VACCINE_ADMINISTERED if kind is RecordKind.EVIDENCE_OF_IMMUNITY else cvx,
         occurred_on=day,
         given_at=given_at,
-        mvx=lot.mvx if lot is not None else data.get("mvx"),
+        mvx=lot.mvx if lot is not None else data.mvx,
         lot_id=lot.id if lot is not None else None,
-        lot=lot.lot if lot is not None else data.get("lot"),
+        lot=lot.lot if lot is not None else data.lot,
         lot_expiry=lot.expiry if lot is not None else None,
-        amount=data.get("amount") if kind in GIVEN_HERE else None,
-        unit=data.get("unit") if kind in GIVEN_HERE else None,
-        route=data.get("route") if kind in GIVEN_HERE else None,
-        body_site=data.get("body_site") if kind in GIVEN_HERE else None,
-        vis_published=data.get("vis_published"),
-        vis_given_on=data.get("vis_given_on"),
+        amount=data.amount if kind in GIVEN_HERE else None,
+        unit=data.unit if kind in GIVEN_HERE else None,
+        route=data.route if kind in GIVEN_HERE else None,
+        body_site=data.body_site if kind in GIVEN_HERE else None,
+        vis_published=data.vis_published,
+        vis_given_on=data.vis_given_on,
         administered_by=actor.user_id if kind in GIVEN_HERE else None,
-        information_source="00" if kind in GIVEN_HERE else data.get("information_source"),
-        refusal_reason=data.get("refusal_reason") if kind is RecordKind.REFUSED else None,
-        immunity_evidence=data.get("immunity_evidence"),
-        immunity_disease=data.get("immunity_disease"),
-        pregnancy_override=data.get("pregnancy_override"),
-        outbreak_override=data.get("outbreak_override"),
-        immunosuppressed=data.get("immunosuppressed") if kind in GIVEN_HERE else None,
-        immunosuppression_override=data.get("immunosuppression_override"),
-        pregnant=data.get("pregnant") if kind in GIVEN_HERE and asks_pregnancy(applicant) else None,
-        screening_note=data.get("screening_note") if kind in GIVEN_HERE else None,
+        information_source="00" if kind in GIVEN_HERE else data.information_source,
+        refusal_reason=data.refusal_reason if kind is RecordKind.REFUSED else None,
+        immunity_evidence=data.immunity_evidence,
+        immunity_disease=data.immunity_disease,
+        pregnancy_override=data.pregnancy_override,
+        outbreak_override=data.outbreak_override,
+        immunosuppressed=data.immunosuppressed if kind in GIVEN_HERE else None,
+        immunosuppression_override=data.immunosuppression_override,
+        pregnant=data.pregnant if kind in GIVEN_HERE and asks_pregnancy(applicant) else None,
+        screening_note=data.screening_note if kind in GIVEN_HERE else None,
         recorded_by=actor.user_id,
     )
     session.add(record)

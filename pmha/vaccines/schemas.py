@@ -7,8 +7,16 @@ from decimal import Decimal
 from marshmallow import ValidationError, fields, validate
 
 from pmha.codes import HL70162, HL70163
-from pmha.core.schemas import StrictSchema, date_in_range, enum_field, reference, strict_integer
+from pmha.core.schemas import (
+    CommandSchema,
+    StrictSchema,
+    date_in_range,
+    enum_field,
+    reference,
+    strict_integer,
+)
 from pmha.rules import vocabulary as vocab
+from pmha.vaccines.commands import NewLot, NewObservation, NewVaccination
 from pmha.vaccines.models import ImmunityEvidence, RecordKind
 
 _CODE = validate.Regexp(r"^[0-9]{1,3}$", error="A CVX code is 1 to 3 digits.")
@@ -22,7 +30,8 @@ def _dose_amount(value: Decimal) -> None:
         raise ValidationError("Give the amount given, 0.01 to 10.")
 
 
-class VaccinationIn(StrictSchema):
+class VaccinationIn(CommandSchema):
+    command = NewVaccination
     kind = enum_field(RecordKind, required=True)
     cvx = fields.String(validate=_CODE)
     mvx = fields.String(validate=_MVX)
@@ -119,7 +128,8 @@ class VaccinationsOut(StrictSchema):
     records = fields.List(fields.Nested(VaccinationOut))
 
 
-class LotIn(StrictSchema):
+class LotIn(CommandSchema):
+    command = NewLot
     site_code = fields.String(validate=reference, metadata={"description": "when at several"})
     cvx = fields.String(required=True, validate=_CODE)
     mvx = fields.String(required=True, validate=_MVX)
@@ -173,9 +183,11 @@ class ReviewOut(StrictSchema):
     individual_waivers = fields.List(fields.String(), allow_none=True)
 
 
-class ObservationIn(StrictSchema):
+class ObservationIn(CommandSchema):
     """A condition that changes the vaccine schedule (issue 16): a CDSi observation code of the
     supporting data (not 007 pregnant or evidence of immunity, recorded elsewhere)."""
+
+    command = NewObservation
 
     code = fields.String(
         required=True,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -20,40 +19,41 @@ from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
+from pmha.vaccines.commands import NewLot
 from pmha.vaccines.models import VaccinationRecord, VaccineLot
 
 
-def receive_lot(session: Session, actor: Actor, data: dict[str, Any]) -> VaccineLot:
+def receive_lot(session: Session, actor: Actor, data: NewLot) -> VaccineLot:
     """Record a lot received at one of the actor's sites."""
-    site = cases.site_for(session, actor, data.get("site_code"), problem="vaccines.site_unknown")
+    site = cases.site_for(session, actor, data.site_code, problem="vaccines.site_unknown")
     errors: dict[str, list[str]] = {}
-    if data["cvx"] not in CVX or data["cvx"] in {NO_VACCINE_ADMINISTERED, "999"}:
+    if data.cvx not in CVX or data.cvx in {NO_VACCINE_ADMINISTERED, "999"}:
         errors["cvx"] = ["Not a known CVX vaccine code."]
-    if data["mvx"] not in MVX:
+    if data.mvx not in MVX:
         errors["mvx"] = ["Not a known MVX manufacturer code."]
-    if data["received_on"] > utcnow().date():
+    if data.received_on > utcnow().date():
         errors["received_on"] = ["The lot cannot be received in the future."]
     if errors:
         raise ValidationFailed(errors=errors, code="vaccines.invalid_lot")
     existing = session.scalar(
         select(VaccineLot).where(
             VaccineLot.site_id == site.id,
-            VaccineLot.cvx == data["cvx"],
-            VaccineLot.mvx == data["mvx"],
-            VaccineLot.lot == data["lot"],
+            VaccineLot.cvx == data.cvx,
+            VaccineLot.mvx == data.mvx,
+            VaccineLot.lot == data.lot,
         )
     )
     if existing is not None:
         raise Conflict("This lot is already in the site's stock.", code="vaccines.lot_exists")
     lot = VaccineLot(
         site_id=site.id,
-        cvx=data["cvx"],
-        mvx=data["mvx"],
-        lot=data["lot"],
-        expiry=data["expiry"],
-        quantity_received=data["quantity"],
-        quantity_left=data["quantity"],
-        received_on=data["received_on"],
+        cvx=data.cvx,
+        mvx=data.mvx,
+        lot=data.lot,
+        expiry=data.expiry,
+        quantity_received=data.quantity,
+        quantity_left=data.quantity,
+        received_on=data.received_on,
         received_by=actor.user_id,
     )
     session.add(lot)

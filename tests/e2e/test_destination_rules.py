@@ -28,6 +28,7 @@ from playwright.sync_api import Page, expect
 
 from pmha.core.db import database
 from pmha.vaccines import stock
+from pmha.vaccines.commands import NewLot
 from pmha.workflow import service as workflow
 from tests import factories
 from tests.e2e.conftest import LiveServer, fresh_app, serving
@@ -66,9 +67,16 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         stock.receive_lot(
             session,
             nurse,
-            {"site_code": "IST", "cvx": "115", "mvx": "SKB", "lot": "E2E-TDAP-15",
-             "expiry": today + timedelta(days=300), "quantity": 10, "received_on": today},
-        )  # fmt: skip
+            NewLot(
+                site_code="IST",
+                cvx="115",
+                mvx="SKB",
+                lot="E2E-TDAP-15",
+                expiry=today + timedelta(days=300),
+                quantity=10,
+                received_on=today,
+            ),
+        )
         refugee = factories.make_case(
             session,
             nurse,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from pmha.cases.models import FamilyCase
 from pmha.exams import lab_service, radiology
 from pmha.vaccines import records as vaccinations
+from pmha.vaccines.commands import NewVaccination
 from pmha.vaccines.models import RecordKind
 from pmha.workflow import service as workflow
 from tests.exams import dicom_factory
@@ -85,12 +86,9 @@ def make_export_case(app: Flask, session: Session, world: World, storage: Path) 
         session,
         nurse,
         principal,
-        {
-            "kind": RecordKind.HISTORICAL,
-            "cvx": "03",
-            "date": date(2000, 1, 1),
-            "information_source": "03",
-        },
+        NewVaccination(
+            kind=RecordKind.HISTORICAL, cvx="03", date=date(2000, 1, 1), information_source="03"
+        ),
     )
     keyring.install(session, world)
     session.commit()

@@ -20,6 +20,7 @@ from pmha.exports.immunization import Action, Facility, ImmunizationRecord, Reco
 from pmha.exports.models import ExportBundle, SentImmunization
 from pmha.exports.updates import Sent, fingerprint, outgoing
 from pmha.vaccines import records as vaccinations
+from pmha.vaccines.commands import NewVaccination
 from pmha.vaccines.models import RecordKind as StoredKind
 from pmha.vaccines.models import VaccinationRecord
 from tests.exports import keyring
@@ -168,9 +169,10 @@ def test_an_unchanged_sent_record_is_not_sent_again_beside_a_new_one(
         session,
         world.actor("nurse"),
         principal.id,
-        {"kind": StoredKind.HISTORICAL, "cvx": "20", "date": dt.date(2001, 1, 1),
-         "information_source": "03"},
-    )  # fmt: skip
+        NewVaccination(
+            kind=StoredKind.HISTORICAL, cvx="20", date=dt.date(2001, 1, 1), information_source="03"
+        ),
+    )
     session.commit()
     second = build_now(export_case, session, world)
     text = _vxus(export_case.storage, second.bundle_id)[name]

@@ -25,6 +25,7 @@ from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import ValidationFailed
 from pmha.vaccines import records
+from pmha.vaccines.commands import NewVaccination
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
 from pmha.workflow.models import ClinicalFacts
 from tests.conftest import csrf_token
@@ -115,10 +116,15 @@ def test_a_male_applicant_is_not_asked_about_pregnancy(session: Session, nurse: 
     applicant = _applicant(session, nurse, sex="male")
     lot = _lot(session, nurse, cvx="03", mvx="MSD")
     with pytest.raises(ValidationFailed) as caught:
-        records.record_vaccination(session, nurse, applicant.id, {**_mmr_fields(lot), "cvx": "03"})
+        records.record_vaccination(
+            session, nurse, applicant.id, NewVaccination(**{**_mmr_fields(lot), "cvx": "03"})
+        )
     assert set(caught.value.errors or {}) == {"immunosuppressed"}
     made = records.record_vaccination(
-        session, nurse, applicant.id, {**_mmr_fields(lot), "immunosuppressed": False}
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**{**_mmr_fields(lot), "immunosuppressed": False}),
     )
     assert made.pregnant is None
 
@@ -142,7 +148,10 @@ def test_an_inactivated_vaccine_asks_nothing(session: Session, nurse: Actor) -> 
     applicant = _applicant(session, nurse, sex="female", given_names="Layla")
     tdap = _lot(session, nurse)
     made = records.record_vaccination(
-        session, nurse, applicant.id, {**_mmr_fields(tdap), "route": "IM", "body_site": "LD"}
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**{**_mmr_fields(tdap), "route": "IM", "body_site": "LD"}),
     )
     assert made.immunosuppressed is None and made.pregnant is None
 
@@ -170,7 +179,10 @@ def test_a_pregnant_applicants_mmr_is_refused_without_the_physicians_reason(
     before = _count(session)
     with pytest.raises(ValidationFailed) as caught:
         records.record_vaccination(
-            session, nurse, applicant.id, _mmr_fields(lot, immunosuppressed=False, **answers)
+            session,
+            nurse,
+            applicant.id,
+            NewVaccination(**_mmr_fields(lot, immunosuppressed=False, **answers)),
         )
     assert set(caught.value.errors or {}) == fields
     assert _count(session) == before
@@ -188,7 +200,9 @@ def test_a_pregnant_applicants_mmr_with_the_physicians_reason_is_recorded(
         session,
         nurse,
         applicant.id,
-        _mmr_fields(lot, immunosuppressed=False, pregnant=True, pregnancy_override=reason),
+        NewVaccination(
+            **_mmr_fields(lot, immunosuppressed=False, pregnant=True, pregnancy_override=reason)
+        ),
     )
     assert (made.pregnant, made.pregnancy_override) == (True, reason)
 
@@ -203,8 +217,13 @@ def test_a_no_that_differs_from_the_facts_is_accepted_when_explained(
         session,
         nurse,
         applicant.id,
-        _mmr_fields(
-            lot, immunosuppressed=False, pregnant=False, screening_note="delivered on 1 December"
+        NewVaccination(
+            **_mmr_fields(
+                lot,
+                immunosuppressed=False,
+                pregnant=False,
+                screening_note="delivered on 1 December",
+            )
         ),
     )
     assert (made.pregnant, made.screening_note) == (False, "delivered on 1 December")
@@ -218,7 +237,10 @@ def test_a_yes_against_facts_that_say_not_pregnant_needs_a_note_and_the_reason(
     lot = _lot(session, nurse, cvx="03", mvx="MSD")
     with pytest.raises(ValidationFailed) as caught:
         records.record_vaccination(
-            session, nurse, applicant.id, _mmr_fields(lot, immunosuppressed=False, pregnant=True)
+            session,
+            nurse,
+            applicant.id,
+            NewVaccination(**_mmr_fields(lot, immunosuppressed=False, pregnant=True)),
         )
     assert set(caught.value.errors or {}) == {"screening_note", "pregnancy_override"}
 
@@ -229,7 +251,7 @@ def test_immunosuppressed_yes_needs_the_physicians_reason(session: Session, nurs
     lot = _lot(session, nurse, cvx="21", mvx="MSD")
     with pytest.raises(ValidationFailed) as caught:
         records.record_vaccination(
-            session, nurse, applicant.id, _mmr_fields(lot, immunosuppressed=True)
+            session, nurse, applicant.id, NewVaccination(**_mmr_fields(lot, immunosuppressed=True))
         )
     assert caught.value.code == "vaccines.live_in_immunosuppression"
 
@@ -322,7 +344,7 @@ def test_a_refusal_is_shown_as_a_refusal_not_a_waiver(
         session,
         nurse,
         applicant.id,
-        {"kind": RecordKind.REFUSED, "cvx": "21", "date": today, "refusal_reason": "03"},
+        NewVaccination(kind=RecordKind.REFUSED, cvx="21", date=today, refusal_reason="03"),
     )
     session.commit()
     html = signed_in("nurse").get(_url(applicant)).text

@@ -20,6 +20,7 @@ from pmha.exams import lab_service
 from pmha.exams.labs import LabOrder, LabResult, OrderStatus
 from pmha.rules import RuleBook
 from pmha.vaccines import records, service
+from pmha.vaccines.commands import NewVaccination
 from pmha.vaccines.models import RecordKind, VaccinationRecord
 from pmha.vaccines.record_pdf import render_record
 from pmha.workflow import service as workflow
@@ -50,7 +51,7 @@ def test_mmr_and_mmrv_the_same_day_are_one_measles_dose_too_many(
     mumps and rubella as MMR (CVX 03) does (CDSi supporting data cvxToAntigenMap [S34])."""
     applicant = _applicant(session, nurse)
     records.record_vaccination(
-        session, nurse, applicant.id, _given(_lot(session, nurse, "03", "MSD"))
+        session, nurse, applicant.id, NewVaccination(**_given(_lot(session, nurse, "03", "MSD")))
     )
     mmrv = _lot(session, nurse, "94", "MSD")
     _rejected(session, nurse, applicant, _given(mmrv), "cvx", "vaccines.duplicate_dose")
@@ -59,10 +60,10 @@ def test_mmr_and_mmrv_the_same_day_are_one_measles_dose_too_many(
 def test_mmr_and_varicella_the_same_day_are_not_duplicates(session: Session, nurse: Actor) -> None:
     applicant = _applicant(session, nurse)
     records.record_vaccination(
-        session, nurse, applicant.id, _given(_lot(session, nurse, "03", "MSD"))
+        session, nurse, applicant.id, NewVaccination(**_given(_lot(session, nurse, "03", "MSD")))
     )
     records.record_vaccination(
-        session, nurse, applicant.id, _given(_lot(session, nurse, "21", "MSD"))
+        session, nurse, applicant.id, NewVaccination(**_given(_lot(session, nurse, "21", "MSD")))
     )
 
 
@@ -83,7 +84,10 @@ def test_a_live_vaccine_for_an_immunosuppressed_applicant_needs_a_physicians_rea
         "vaccines.live_in_immunosuppression",
     )
     made = records.record_vaccination(
-        session, nurse, applicant.id, {**data, "immunosuppression_override": "CD4 650, approved"}
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**{**data, "immunosuppression_override": "CD4 650, approved"}),
     )
     assert made.immunosuppressed is True
 
@@ -104,7 +108,9 @@ def test_known_hiv_counts_as_immunosuppression_for_a_live_vaccine(
         "vaccines.live_in_immunosuppression",
     )
     # not for an inactivated vaccine
-    records.record_vaccination(session, nurse, applicant.id, _given(_lot(session, nurse)))
+    records.record_vaccination(
+        session, nurse, applicant.id, NewVaccination(**_given(_lot(session, nurse)))
+    )
 
 
 def test_an_oral_dose_needs_no_body_site(session: Session, nurse: Actor) -> None:
@@ -112,7 +118,7 @@ def test_an_oral_dose_needs_no_body_site(session: Session, nurse: Actor) -> None
     typhoid = _lot(session, nurse, "25", "PAX")
     data = {**_given(typhoid), "route": "PO"}
     del data["body_site"]
-    made = records.record_vaccination(session, nurse, applicant.id, data)
+    made = records.record_vaccination(session, nurse, applicant.id, NewVaccination(**data))
     assert made.body_site is None
 
 
@@ -123,7 +129,10 @@ def test_a_tb_test_result_dated_within_28_days_after_a_live_vaccine_is_refused(
     is refused, naming the vaccine and the first date a test counts [C S15]."""
     applicant = _applicant(session, nurse)
     records.record_vaccination(
-        session, nurse, applicant.id, _historical("03", TODAY - dt.timedelta(days=10))
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**_historical("03", TODAY - dt.timedelta(days=10))),
     )
     order = LabOrder(
         applicant_id=applicant.id,
@@ -156,7 +165,10 @@ def test_a_tb_test_the_same_day_as_a_live_vaccine_is_accepted(
 ) -> None:
     applicant = _applicant(session, nurse)
     records.record_vaccination(
-        session, nurse, applicant.id, _historical("03", TODAY - dt.timedelta(days=3))
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**_historical("03", TODAY - dt.timedelta(days=3))),
     )
     order = LabOrder(
         applicant_id=applicant.id,
@@ -231,7 +243,9 @@ def test_a_us_immigrant_with_one_valid_dose_meets_the_requirement(
     session: Session, nurse: Actor, rules: RuleBook
 ) -> None:
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1995-03-01")
-    records.record_vaccination(session, nurse, applicant.id, _historical("03", dt.date(1996, 6, 1)))
+    records.record_vaccination(
+        session, nurse, applicant.id, NewVaccination(**_historical("03", dt.date(1996, 6, 1)))
+    )
     found = _by_vaccine(service.overview(session, nurse, rules, applicant.id, TODAY))
     assert found["Measles"].status in ("done", "waived")
     assert found["Measles"].status != "give_today"
@@ -248,10 +262,16 @@ def test_a_refusal_is_not_a_waiver_and_leaves_the_requirement_open(
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1995-03-01")
     refused = {"kind": RecordKind.REFUSED, "date": TODAY}
     records.record_vaccination(
-        session, nurse, applicant.id, {**refused, "cvx": "03", "refusal_reason": "01"}
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**{**refused, "cvx": "03", "refusal_reason": "01"}),
     )
     records.record_vaccination(
-        session, nurse, applicant.id, {**refused, "cvx": "115", "refusal_reason": "03"}
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**{**refused, "cvx": "115", "refusal_reason": "03"}),
     )
     found = _by_vaccine(service.overview(session, nurse, rules, applicant.id, TODAY))
     for vaccine in ("Measles", "Tetanus"):
@@ -453,7 +473,7 @@ def test_the_printable_record_has_a_row_per_vaccine_with_its_waiver(
         session,
         nurse,
         applicant.id,
-        {"kind": RecordKind.REFUSED, "date": TODAY, "cvx": "115", "refusal_reason": "03"},
+        NewVaccination(kind=RecordKind.REFUSED, date=TODAY, cvx="115", refusal_reason="03"),
     )
     body = render_record(session, nurse, applicant.id, rules=rules, as_of=TODAY)
     assert body.startswith(b"%PDF")

@@ -20,6 +20,7 @@ from pmha.core.auth import Actor
 from pmha.core.errors import NotFound, ValidationFailed
 from pmha.rules import RuleBook
 from pmha.vaccines import observations, service
+from pmha.vaccines.commands import NewObservation
 from pmha.vaccines.models import VaccineObservation
 from pmha.workflow import service as workflow
 from tests.conftest import csrf_token
@@ -73,7 +74,9 @@ def test_a_condition_is_recorded_listed_and_removed_with_a_reason_audited(
     session: Session, nurse: Actor
 ) -> None:
     applicant = _applicant(session, nurse)
-    made = observations.add(session, nurse, applicant.id, {"code": "004", "begin": TRANSPLANT})
+    made = observations.add(
+        session, nurse, applicant.id, NewObservation(code="004", begin=TRANSPLANT)
+    )
     session.commit()
     assert (made.code, made.begin, made.end) == ("004", TRANSPLANT, None)
     assert observations.period(made) == "since 10 September 2026"
@@ -115,7 +118,7 @@ def test_a_wrong_condition_names_the_field_and_writes_nothing(
     applicant = _applicant(session, nurse)
     before = _count(session)
     with pytest.raises(ValidationFailed) as refused:
-        observations.add(session, nurse, applicant.id, data)
+        observations.add(session, nurse, applicant.id, NewObservation(**data))
     assert words in refused.value.errors[field][0]  # type: ignore[index]
     assert _count(session) == before
 
@@ -124,17 +127,21 @@ def test_the_boundaries_birth_and_today_and_a_one_day_period_are_accepted(
     session: Session, nurse: Actor
 ) -> None:
     applicant = _applicant(session, nurse)
-    observations.add(session, nurse, applicant.id, {"code": "014", "begin": dt.date(1985, 3, 14)})
-    observations.add(session, nurse, applicant.id, {"code": "160", "begin": TODAY, "end": TODAY})
+    observations.add(
+        session, nurse, applicant.id, NewObservation(code="014", begin=dt.date(1985, 3, 14))
+    )
+    observations.add(
+        session, nurse, applicant.id, NewObservation(code="160", begin=TODAY, end=TODAY)
+    )
     assert _count(session) == 2
     with pytest.raises(ValidationFailed):  # the same condition from the same day twice
-        observations.add(session, nurse, applicant.id, {"code": "160", "begin": TODAY})
+        observations.add(session, nurse, applicant.id, NewObservation(code="160", begin=TODAY))
 
 
 def test_another_sites_physician_finds_no_such_condition(session: Session, world: World) -> None:
     """Site scoping: a physician of another site neither reads nor removes it (404, not 403)."""
     applicant = _applicant(session, world.actor("nurse"))
-    made = observations.add(session, world.actor("nurse"), applicant.id, {"code": "014"})
+    made = observations.add(session, world.actor("nurse"), applicant.id, NewObservation(code="014"))
     stranger = world.actor("foreign")
     with pytest.raises(NotFound):
         observations.observations(session, stranger, applicant.id)
@@ -161,7 +168,7 @@ def test_hib_after_a_stem_cell_transplant_counts_from_the_transplant_date(
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1990-03-01")
     before = _hib(service.overview(session, nurse, rules, applicant.id))
     assert before.series_type != "Risk"
-    observations.add(session, nurse, applicant.id, {"code": "004", "begin": TRANSPLANT})
+    observations.add(session, nurse, applicant.id, NewObservation(code="004", begin=TRANSPLANT))
     view = service.overview(session, nurse, rules, applicant.id)
     assert [o.code for o in view.conditions] == ["004"]
     hib = _hib(view)
@@ -184,9 +191,9 @@ def test_asplenia_and_hiv_choose_risk_series_and_a_removed_one_no_longer_counts(
     AntigenSupportingData-HepA-508.xml 'HepA risk 2-dose series' (indication 186 HIV)."""
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1990-03-01")
     asplenia = observations.add(
-        session, nurse, applicant.id, {"code": "160", "begin": dt.date(2020, 1, 1)}
+        session, nurse, applicant.id, NewObservation(code="160", begin=dt.date(2020, 1, 1))
     )
-    observations.add(session, nurse, applicant.id, {"code": "186"})
+    observations.add(session, nurse, applicant.id, NewObservation(code="186"))
     view = service.overview(session, nurse, rules, applicant.id)
     assert _hib(view).series == "Hib risk 1-dose series"
     assert view.forecast is not None
@@ -207,7 +214,7 @@ def test_a_condition_that_ended_no_longer_selects_a_risk_series(
         session,
         nurse,
         applicant.id,
-        {"code": "160", "begin": dt.date(2020, 1, 1), "end": TODAY - dt.timedelta(days=1)},
+        NewObservation(code="160", begin=dt.date(2020, 1, 1), end=TODAY - dt.timedelta(days=1)),
     )
     assert _hib(service.overview(session, nurse, rules, applicant.id)).series_type != "Risk"
 
@@ -287,7 +294,7 @@ def test_removing_needs_a_reason_and_an_unknown_condition_is_not_found(
     session: Session, nurse: Actor, client: FlaskClient, world: World
 ) -> None:
     applicant = _applicant(session, nurse)
-    made = observations.add(session, nurse, applicant.id, {"code": "014"})
+    made = observations.add(session, nurse, applicant.id, NewObservation(code="014"))
     session.commit()
     url = f"/api/v1/vaccine-observations/{made.id}/remove"
     assert client.post(url, json={}, headers=world.auth("nurse")).status_code == 422
@@ -365,7 +372,7 @@ def test_the_page_removes_a_condition_with_a_reason(
     session: Session, nurse: Actor, rules: RuleBook, signed_in: Any
 ) -> None:
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1990-03-01")
-    made = observations.add(session, nurse, applicant.id, {"code": "014"})
+    made = observations.add(session, nurse, applicant.id, NewObservation(code="014"))
     session.commit()
     client: FlaskClient = signed_in("nurse")
     html = client.get(_page(applicant)).get_data(as_text=True)
@@ -404,7 +411,9 @@ def test_a_known_hiv_infection_in_the_clinical_facts_reaches_the_forecast_once(
     hepa = view.forecast.groups["HepA"].antigens[0]
     assert hepa.series == "HepA risk 2-dose series"
     assert hepa.why is not None and hepa.why.endswith("because of: HIV Infection.")
-    observations.add(session, nurse, applicant.id, {"code": "186", "begin": dt.date(2021, 4, 1)})
+    observations.add(
+        session, nurse, applicant.id, NewObservation(code="186", begin=dt.date(2021, 4, 1))
+    )
     view = service.overview(session, nurse, rules, applicant.id)
     assert view.forecast is not None
     hepa = view.forecast.groups["HepA"].antigens[0]
@@ -420,7 +429,7 @@ def test_hiv_recorded_against_the_clinical_facts_is_pointed_out(
     """The facts say no known HIV infection (known_hiv False) and a nurse records one here:
     the forecast follows the recorded condition and the page says the two disagree."""
     applicant = _planned(session, nurse, rules, "US", "immigrant", dob="1990-03-01")
-    observations.add(session, nurse, applicant.id, {"code": "186"})
+    observations.add(session, nurse, applicant.id, NewObservation(code="186"))
     session.commit()
     html = signed_in("nurse").get(_page(applicant)).get_data(as_text=True)
     assert "the clinical facts say there is no known HIV infection" in html

@@ -24,6 +24,7 @@ from pmha.exams.labs import LabOrder, OrderStatus
 from pmha.exports.hl7 import build_vxu, validate_strict
 from pmha.exports.immunization import Action, Facility
 from pmha.vaccines import records, stock
+from pmha.vaccines.commands import NewLot, NewVaccination
 from pmha.vaccines.export import patient_of, to_immunization_records
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
 from pmha.workflow.models import ClinicalFacts
@@ -59,14 +60,14 @@ def _lot(
     return stock.receive_lot(
         session,
         actor,
-        {
-            "cvx": cvx,
-            "mvx": mvx,
-            "lot": f"L{uuid.uuid4().hex[:8]}",
-            "expiry": expiry or TODAY + dt.timedelta(days=365),
-            "quantity": quantity,
-            "received_on": TODAY - dt.timedelta(days=30),
-        },
+        NewLot(
+            cvx=cvx,
+            mvx=mvx,
+            lot=f"L{uuid.uuid4().hex[:8]}",
+            expiry=expiry or TODAY + dt.timedelta(days=365),
+            quantity=quantity,
+            received_on=TODAY - dt.timedelta(days=30),
+        ),
     )
 
 
@@ -109,7 +110,7 @@ def _rejected(
     lot = session.get(VaccineLot, data["lot_id"]) if data.get("lot_id") else None
     left = lot.quantity_left if lot is not None else None
     with pytest.raises(ValidationFailed) as caught:
-        records.record_vaccination(session, actor, applicant.id, data)
+        records.record_vaccination(session, actor, applicant.id, NewVaccination(**data))
     assert caught.value.code == code
     assert caught.value.errors is not None and field in caught.value.errors, caught.value.errors
     assert _count(session) == before
@@ -131,7 +132,7 @@ def test_a_dose_given_here_is_recorded_with_its_lot_and_takes_one_dose(
     data = _given(
         lot, vis_published=dt.date(2021, 8, 6), vis_given_on=TODAY, mvx="SKB"
     )  # the lot's own MVX
-    made = records.record_vaccination(session, nurse, applicant.id, data)
+    made = records.record_vaccination(session, nurse, applicant.id, NewVaccination(**data))
     session.commit()
     assert (made.cvx, made.mvx, made.lot, made.lot_expiry) == ("115", "SKB", lot.lot, lot.expiry)
     assert made.administered_by == world.users["nurse"].id
@@ -148,28 +149,30 @@ def test_each_other_kind_is_recorded(session: Session, nurse: Actor) -> None:
     (lab result or physician diagnosis, SNOMED code), sub-potent doses (issue 6; BRIEF §8)."""
     applicant = _applicant(session, nurse)
     lot = _lot(session, nurse)
-    records.record_vaccination(session, nurse, applicant.id, _historical("03", dt.date(1990, 5, 1)))
     records.record_vaccination(
-        session,
-        nurse,
-        applicant.id,
-        {"kind": RecordKind.REFUSED, "cvx": "88", "date": TODAY, "refusal_reason": "03"},
+        session, nurse, applicant.id, NewVaccination(**_historical("03", dt.date(1990, 5, 1)))
     )
     records.record_vaccination(
         session,
         nurse,
         applicant.id,
-        {
-            "kind": RecordKind.EVIDENCE_OF_IMMUNITY,
-            "date": dt.date(1995, 1, 1),
-            "immunity_evidence": "physician_diagnosis",
-            "immunity_disease": "38907003",  # varicella
-        },
+        NewVaccination(kind=RecordKind.REFUSED, cvx="88", date=TODAY, refusal_reason="03"),
+    )
+    records.record_vaccination(
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(
+            kind=RecordKind.EVIDENCE_OF_IMMUNITY,
+            date=dt.date(1995, 1, 1),
+            immunity_evidence="physician_diagnosis",
+            immunity_disease="38907003",
+        ),
     )
     sub = _given(lot, kind=RecordKind.SUBPOTENT)
-    records.record_vaccination(session, nurse, applicant.id, sub)
+    records.record_vaccination(session, nurse, applicant.id, NewVaccination(**sub))
     # A sub-potent dose does not count, so the valid repeat the same day is not a duplicate.
-    records.record_vaccination(session, nurse, applicant.id, _given(lot))
+    records.record_vaccination(session, nurse, applicant.id, NewVaccination(**_given(lot)))
     kinds = [r.kind for r in records.records(session, nurse, applicant.id)]
     assert sorted(kinds) == sorted(
         [
@@ -238,7 +241,7 @@ def test_an_exhausted_lot_cannot_be_used(session: Session, nurse: Actor) -> None
         _applicant(session, nurse, given_names="Ali", dob="1992-02-02"),
     )
     lot = _lot(session, nurse, quantity=1)
-    records.record_vaccination(session, nurse, first.id, _given(lot))
+    records.record_vaccination(session, nurse, first.id, NewVaccination(**_given(lot)))
     assert lot.quantity_left == 0
     _rejected(session, nurse, second, _given(lot), "lot_id", "vaccines.lot_exhausted")
 
@@ -266,16 +269,16 @@ def test_a_second_dose_of_the_same_vaccine_the_same_day_is_refused(
     """Issue 6 'Bad input': a second dose of the same vaccine on the same day."""
     applicant = _applicant(session, nurse)
     lot = _lot(session, nurse)
-    records.record_vaccination(session, nurse, applicant.id, _given(lot))
+    records.record_vaccination(session, nurse, applicant.id, NewVaccination(**_given(lot)))
     _rejected(session, nurse, applicant, _given(lot), "cvx", "vaccines.duplicate_dose")
 
 
 def test_a_corrected_dose_no_longer_counts_as_a_duplicate(session: Session, nurse: Actor) -> None:
     applicant = _applicant(session, nurse)
     lot = _lot(session, nurse)
-    wrong = records.record_vaccination(session, nurse, applicant.id, _given(lot))
+    wrong = records.record_vaccination(session, nurse, applicant.id, NewVaccination(**_given(lot)))
     records.correct(session, nurse, wrong.id, "wrong route recorded", wrong.version)
-    records.record_vaccination(session, nurse, applicant.id, _given(lot))
+    records.record_vaccination(session, nurse, applicant.id, NewVaccination(**_given(lot)))
 
 
 def _pregnant(session: Session, applicant: Applicant) -> None:
@@ -295,7 +298,7 @@ def test_a_live_vaccine_in_pregnancy_needs_a_recorded_override(
     _rejected(session, nurse, applicant, data, "pregnancy_override", "vaccines.live_in_pregnancy")
     reason = "rubella outbreak; benefit judged to outweigh the risk"
     made = records.record_vaccination(
-        session, nurse, applicant.id, {**data, "pregnancy_override": reason}
+        session, nurse, applicant.id, NewVaccination(**{**data, "pregnancy_override": reason})
     )
     assert made.pregnancy_override == reason
 
@@ -304,7 +307,9 @@ def test_a_non_live_vaccine_in_pregnancy_needs_no_override(session: Session, nur
     """BRIEF §7.4: the contraindication is for live vaccines (Tdap is not live)."""
     applicant = _applicant(session, nurse, sex="female", given_names="Layla")
     _pregnant(session, applicant)
-    records.record_vaccination(session, nurse, applicant.id, _given(_lot(session, nurse)))
+    records.record_vaccination(
+        session, nurse, applicant.id, NewVaccination(**_given(_lot(session, nurse)))
+    )
 
 
 def test_live_vaccines_are_given_the_same_day_or_28_days_apart(
@@ -314,26 +319,35 @@ def test_live_vaccines_are_given_the_same_day_or_28_days_apart(
     same day is invalid; MMR -> varicella needs a full 28 days [C S34b]."""
     applicant = _applicant(session, nurse)
     records.record_vaccination(
-        session, nurse, applicant.id, _historical("03", TODAY - dt.timedelta(days=27))
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**_historical("03", TODAY - dt.timedelta(days=27))),
     )
     varicella = _lot(session, nurse, cvx="21", mvx="MSD")
     _rejected(session, nurse, applicant, _given(varicella), "given_at", "vaccines.live_spacing")
     # 28 days after it is fine
     other = _applicant(session, nurse, given_names="Ali", dob="1992-02-02")
     records.record_vaccination(
-        session, nurse, other.id, _historical("03", TODAY - dt.timedelta(days=28))
+        session, nurse, other.id, NewVaccination(**_historical("03", TODAY - dt.timedelta(days=28)))
     )
-    records.record_vaccination(session, nurse, other.id, _given(varicella))
+    records.record_vaccination(session, nurse, other.id, NewVaccination(**_given(varicella)))
 
 
 def test_live_vaccines_the_same_day_are_fine(session: Session, nurse: Actor) -> None:
     """BRIEF §7.4: the conflict is for live vaccines 'not given the same day'."""
     applicant = _applicant(session, nurse)
     records.record_vaccination(
-        session, nurse, applicant.id, _given(_lot(session, nurse, cvx="03", mvx="MSD"))
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**_given(_lot(session, nurse, cvx="03", mvx="MSD"))),
     )
     records.record_vaccination(
-        session, nurse, applicant.id, _given(_lot(session, nurse, cvx="21", mvx="MSD"))
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**_given(_lot(session, nurse, cvx="21", mvx="MSD"))),
     )
 
 
@@ -357,7 +371,7 @@ def test_a_tb_test_within_28_days_after_a_live_vaccine_is_refused(
     _rejected(session, nurse, applicant, data, "given_at", "vaccines.tb_test_after_live")
     # the same day as the IGRA is fine
     records.record_vaccination(
-        session, nurse, applicant.id, _given(mmr, at=NOW - dt.timedelta(days=5))
+        session, nurse, applicant.id, NewVaccination(**_given(mmr, at=NOW - dt.timedelta(days=5)))
     )
 
 
@@ -377,10 +391,15 @@ def test_no_live_vaccine_within_4_weeks_of_departure_without_an_outbreak(
         "vaccines.live_before_departure",
     )
     records.record_vaccination(
-        session, nurse, applicant.id, _given(mmr, outbreak_override="measles outbreak declared")
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(**_given(mmr, outbreak_override="measles outbreak declared")),
     )
     # a non-live vaccine is fine
-    records.record_vaccination(session, nurse, applicant.id, _given(_lot(session, nurse)))
+    records.record_vaccination(
+        session, nurse, applicant.id, NewVaccination(**_given(_lot(session, nurse)))
+    )
 
 
 def test_several_faults_are_named_together(session: Session, nurse: Actor) -> None:
@@ -388,7 +407,9 @@ def test_several_faults_are_named_together(session: Session, nurse: Actor) -> No
     _pregnant(session, applicant)
     mmr = _lot(session, nurse, cvx="03", mvx="MSD")
     with pytest.raises(ValidationFailed) as caught:
-        records.record_vaccination(session, nurse, applicant.id, _given(mmr, pregnant=True))
+        records.record_vaccination(
+            session, nurse, applicant.id, NewVaccination(**_given(mmr, pregnant=True))
+        )
     assert caught.value.errors is not None
     assert {"pregnancy_override", "outbreak_override"} <= set(caught.value.errors)
 
@@ -400,7 +421,7 @@ def test_a_correction_marks_the_record_deleted_and_keeps_it(session: Session, nu
     """Issue 6: 'an erroneous entry is marked deleted with a reason, never erased'."""
     applicant = _applicant(session, nurse)
     made = records.record_vaccination(
-        session, nurse, applicant.id, _historical("03", dt.date(2000, 1, 1))
+        session, nurse, applicant.id, NewVaccination(**_historical("03", dt.date(2000, 1, 1)))
     )
     fixed = records.correct(session, nurse, made.id, "copied from the wrong card", made.version)
     assert fixed.deleted_reason == "copied from the wrong card"
@@ -492,28 +513,28 @@ def test_the_records_build_a_valid_vxu(session: Session, nurse: Actor) -> None:
         session,
         nurse,
         applicant.id,
-        _given(lot, vis_published=dt.date(2021, 8, 6), vis_given_on=TODAY),
+        NewVaccination(**_given(lot, vis_published=dt.date(2021, 8, 6), vis_given_on=TODAY)),
     )
     wrong = records.record_vaccination(
-        session, nurse, applicant.id, _historical("03", dt.date(1990, 5, 1))
+        session, nurse, applicant.id, NewVaccination(**_historical("03", dt.date(1990, 5, 1)))
     )
     records.correct(session, nurse, wrong.id, "not this applicant", wrong.version)
     records.record_vaccination(
         session,
         nurse,
         applicant.id,
-        {"kind": RecordKind.REFUSED, "cvx": "88", "date": TODAY, "refusal_reason": "03"},
+        NewVaccination(kind=RecordKind.REFUSED, cvx="88", date=TODAY, refusal_reason="03"),
     )
     records.record_vaccination(
         session,
         nurse,
         applicant.id,
-        {
-            "kind": RecordKind.EVIDENCE_OF_IMMUNITY,
-            "date": dt.date(1995, 1, 1),
-            "immunity_evidence": "lab_result",
-            "immunity_disease": "38907003",
-        },
+        NewVaccination(
+            kind=RecordKind.EVIDENCE_OF_IMMUNITY,
+            date=dt.date(1995, 1, 1),
+            immunity_evidence="lab_result",
+            immunity_disease="38907003",
+        ),
     )
     stored = records.records(session, nurse, applicant.id)
     mapped = to_immunization_records(applicant, stored)

@@ -17,6 +17,7 @@ from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.rules import RuleBook
 from pmha.vaccines import records, review
+from pmha.vaccines.commands import NewVaccination
 from pmha.vaccines.models import RecordKind, VaccinationReview
 from pmha.workflow import service as workflow
 from pmha.workflow.models import StepResult, StepState
@@ -59,13 +60,19 @@ def _settle_every_vaccine(
     for cvx, day in papers:
         records.record_vaccination(
             session, nurse, applicant.id,
-            {"kind": RecordKind.HISTORICAL, "cvx": cvx, "date": day, "information_source": "03"},
+            NewVaccination(kind=RecordKind.HISTORICAL, cvx=cvx, date=day, information_source="03"),
         )  # fmt: skip
     records.record_vaccination(
-        session, nurse, applicant.id,
-        {"kind": RecordKind.EVIDENCE_OF_IMMUNITY, "date": dt.date(1962, 1, 1),
-         "immunity_evidence": "physician_diagnosis", "immunity_disease": "38907003"},
-    )  # fmt: skip
+        session,
+        nurse,
+        applicant.id,
+        NewVaccination(
+            kind=RecordKind.EVIDENCE_OF_IMMUNITY,
+            date=dt.date(1962, 1, 1),
+            immunity_evidence="physician_diagnosis",
+            immunity_disease="38907003",
+        ),
+    )
 
 
 def test_the_review_waits_while_a_vaccine_is_open_and_writes_nothing(
@@ -89,7 +96,7 @@ def _refuses_pcv(session: Session, nurse: Actor, rules: RuleBook) -> Applicant:
     _settle_every_vaccine(session, nurse, applicant, pneumococcal=False)
     records.record_vaccination(
         session, nurse, applicant.id,
-        {"kind": RecordKind.REFUSED, "date": TODAY, "cvx": "216", "refusal_reason": "03"},
+        NewVaccination(kind=RecordKind.REFUSED, date=TODAY, cvx="216", refusal_reason="03"),
     )  # fmt: skip
     return applicant
 

@@ -19,6 +19,7 @@ from pmha.core.auth import Actor, Role
 from pmha.core.db import Database, make_engine, utcnow
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
 from pmha.vaccines import records, stock
+from pmha.vaccines.commands import NewLot, NewVaccination
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot
 from tests.factories import World, applicant_data, make_case
 
@@ -60,7 +61,7 @@ def _lots(session: Session) -> int:
 def test_a_lot_is_received_at_the_actors_site(session: Session, world: World) -> None:
     """Issue 6: lots received per site (vaccine, manufacturer, lot, expiry, quantity)."""
     nurse = world.actor("nurse")
-    lot = stock.receive_lot(session, nurse, _lot_data())
+    lot = stock.receive_lot(session, nurse, NewLot(**_lot_data()))
     assert (lot.site_id, lot.quantity_received, lot.quantity_left) == (world.home.id, 20, 20)
     assert [x.id for x in stock.lots(session, nurse)] == [lot.id]
     assert stock.lots(session, world.actor("foreign")) == []
@@ -82,15 +83,15 @@ def test_a_bad_lot_is_refused_and_nothing_is_written(
 ) -> None:
     """Issue 6 'Bad input': unknown CVX or MVX (BRIEF §7.1-7.2); a lot at someone else's site."""
     with pytest.raises(ValidationFailed) as caught:
-        stock.receive_lot(session, world.actor("nurse"), _lot_data(**overrides))
+        stock.receive_lot(session, world.actor("nurse"), NewLot(**_lot_data(**overrides)))
     assert caught.value.errors is not None and field in caught.value.errors
     assert _lots(session) == 0
 
 
 def test_the_same_lot_twice_is_a_conflict(session: Session, world: World) -> None:
-    stock.receive_lot(session, world.actor("nurse"), _lot_data())
+    stock.receive_lot(session, world.actor("nurse"), NewLot(**_lot_data()))
     with pytest.raises(Conflict):
-        stock.receive_lot(session, world.actor("nurse"), _lot_data(quantity=5))
+        stock.receive_lot(session, world.actor("nurse"), NewLot(**_lot_data(quantity=5)))
     assert _lots(session) == 1
 
 
@@ -100,16 +101,16 @@ def test_a_recall_lists_every_applicant_who_received_the_lot(
     """Issue 6: 'a lot recall lists every migrant who received it' (at the actor's sites);
     an entry corrected as erroneous is not a dose received."""
     nurse = world.actor("nurse")
-    lot = stock.receive_lot(session, nurse, _lot_data())
-    other = stock.receive_lot(session, nurse, _lot_data(lot="MMR0002"))
+    lot = stock.receive_lot(session, nurse, NewLot(**_lot_data()))
+    other = stock.receive_lot(session, nurse, NewLot(**_lot_data(lot="MMR0002")))
     people = []
     for name, born in [("Omar", "1985-03-14"), ("Ali", "1990-01-01"), ("Huda", "1991-02-02")]:
         case = make_case(session, nurse, principal=applicant_data(given_names=name, dob=born))
         assert case.principal is not None
         people.append(case.principal)
-    records.record_vaccination(session, nurse, people[0].id, _give(lot))
-    records.record_vaccination(session, nurse, people[1].id, _give(other))
-    wrong = records.record_vaccination(session, nurse, people[2].id, _give(lot))
+    records.record_vaccination(session, nurse, people[0].id, NewVaccination(**_give(lot)))
+    records.record_vaccination(session, nurse, people[1].id, NewVaccination(**_give(other)))
+    wrong = records.record_vaccination(session, nurse, people[2].id, NewVaccination(**_give(lot)))
     assert {a.id for a in stock.recall(session, nurse, lot.id)} == {people[0].id, people[2].id}
     records.correct(session, nurse, wrong.id, "recorded on the wrong person", wrong.version)
     assert [a.id for a in stock.recall(session, nurse, lot.id)] == [people[0].id]
@@ -119,10 +120,10 @@ def test_a_recall_lists_every_applicant_who_received_the_lot(
 
 def test_the_recall_api(client: Any, session: Session, world: World) -> None:
     nurse = world.actor("nurse")
-    lot = stock.receive_lot(session, nurse, _lot_data())
+    lot = stock.receive_lot(session, nurse, NewLot(**_lot_data()))
     case = make_case(session, nurse)
     assert case.principal is not None
-    records.record_vaccination(session, nurse, case.principal.id, _give(lot))
+    records.record_vaccination(session, nurse, case.principal.id, NewVaccination(**_give(lot)))
     session.commit()
     body = client.get(f"/api/v1/vaccine-lots/{lot.id}/recall", headers=world.auth("nurse"))
     assert body.status_code == 200
@@ -137,7 +138,7 @@ def test_the_lot_is_locked_before_its_count_is_read_and_decremented(
     """Two nurses giving the last dose must not both succeed: the lot row is selected FOR
     UPDATE (and re-read, not taken from the session's cache) before the decrement."""
     nurse = world.actor("nurse")
-    lot = stock.receive_lot(session, nurse, _lot_data(quantity=2))
+    lot = stock.receive_lot(session, nurse, NewLot(**_lot_data(quantity=2)))
     case = make_case(session, nurse)
     assert case.principal is not None
     statements: list[str] = []
@@ -148,7 +149,7 @@ def test_the_lot_is_locked_before_its_count_is_read_and_decremented(
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        records.record_vaccination(session, nurse, case.principal.id, _give(lot))
+        records.record_vaccination(session, nurse, case.principal.id, NewVaccination(**_give(lot)))
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     lot_reads = [
@@ -174,7 +175,7 @@ def test_concurrent_administrations_do_not_oversell(empty_database_url: str) -> 
         session.add(site)
         session.flush()
         nurse = Actor(uuid.uuid4(), "nurse", frozenset({Role.NURSE}), frozenset({site.id}))
-        lot = stock.receive_lot(session, nurse, _lot_data(quantity=5))
+        lot = stock.receive_lot(session, nurse, NewLot(**_lot_data(quantity=5)))
         applicants = []
         for i in range(8):
             born = f"19{70 + i}-01-0{1 + i % 9}"
@@ -189,7 +190,9 @@ def test_concurrent_administrations_do_not_oversell(empty_database_url: str) -> 
     def give(applicant_id: uuid.UUID) -> str:
         try:
             with db.transaction() as session:
-                records.record_vaccination(session, nurse, applicant_id, dict(data))
+                records.record_vaccination(
+                    session, nurse, applicant_id, NewVaccination(**dict(data))
+                )
             return "given"
         except ValidationFailed as exc:
             return exc.code
