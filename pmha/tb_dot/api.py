@@ -6,15 +6,16 @@ import uuid
 from typing import Any
 
 from flask import Blueprint
-from marshmallow import fields, validate
+from marshmallow import fields, post_load, validate
 
 from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.http import load_json
+from pmha.core.http import load_command, load_json
 from pmha.core.openapi import doc
-from pmha.core.schemas import StrictSchema, date_in_range, strict_integer
+from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range, strict_integer
 from pmha.tb_dot import adherence, classify, regimens, service, summary
+from pmha.tb_dot.commands import CloseEpisode, NewDose, NewSputum, PhaseSpec, StartEpisode
 from pmha.tb_dot.context import catalogue
 from pmha.web.context import rulebook
 
@@ -22,13 +23,15 @@ bp = Blueprint("tb_dot_api", __name__, url_prefix="/api/v1")
 RESULT = validate.OneOf(["positive", "negative", "inconclusive"])
 
 
-class PhaseIn(StrictSchema):
+class PhaseIn(CommandSchema):
+    command = PhaseSpec
     name = fields.String(required=True, validate=validate.OneOf(["intensive", "continuation"]))
     drugs = fields.String(required=True, validate=validate.Length(min=1, max=40))
     doses = strict_integer(required=True, validate=validate.Range(min=1, max=1000))
 
 
-class EpisodeIn(StrictSchema):
+class EpisodeIn(CommandSchema):
+    command = StartEpisode
     diagnosed_on = fields.Date(required=True, validate=date_in_range)
     site = fields.String(required=True, validate=validate.OneOf(regimens.SITES))
     susceptibility = fields.String(required=True, validate=validate.OneOf(regimens.SUSCEPTIBILITY))
@@ -45,20 +48,27 @@ class EpisodeIn(StrictSchema):
     dot_site = fields.String(load_default="centre", validate=validate.OneOf(["centre", "referral"]))
     referral_centre = fields.String(validate=validate.Length(min=1, max=200))
 
+    @post_load
+    def _command(self, data: dict[str, Any], **_: Any) -> StartEpisode:
+        return StartEpisode(**{**data, "phases": tuple(data.get("phases", ()))})
 
-class DoseIn(StrictSchema):
+
+class DoseIn(CommandSchema):
+    command = NewDose
     date = fields.Date(required=True, validate=date_in_range)
     status = fields.String(required=True, validate=validate.OneOf(adherence.STATUSES))
     description = fields.String(validate=validate.Length(max=500))
 
 
-class SputumIn(StrictSchema):
+class SputumIn(CommandSchema):
+    command = NewSputum
     collected_on = fields.Date(required=True, validate=date_in_range)
     smear = fields.String(validate=RESULT)
     culture = fields.String(validate=RESULT)
 
 
-class CloseIn(StrictSchema):
+class CloseIn(CommandSchema):
+    command = CloseEpisode
     outcome = fields.String(required=True, validate=validate.OneOf(adherence.OUTCOMES))
     note = fields.String(validate=validate.Length(max=500))
     version = strict_integer(required=True)
@@ -148,7 +158,7 @@ def confirm_classification(applicant_id: uuid.UUID) -> Any:
     tag="tb_dot",
 )
 def start_episode(applicant_id: uuid.UUID) -> Any:
-    body = load_json(EpisodeIn())
+    body = load_command(EpisodeIn(), StartEpisode)
     found = service.start_episode(get_session(), actor(), catalogue(), applicant_id, body)
     return _treatment(found), 201
 
@@ -165,7 +175,7 @@ def start_episode(applicant_id: uuid.UUID) -> Any:
     tag="tb_dot",
 )
 def record_dose(episode_id: uuid.UUID) -> Any:
-    body = load_json(DoseIn())
+    body = load_command(DoseIn(), NewDose)
     made = service.record_dose(get_session(), actor(), catalogue(), episode_id, body)
     return DoseOut().dump({"id": made.id, "date": made.dose_date, "status": made.status.value}), 201
 
@@ -181,7 +191,7 @@ def record_dose(episode_id: uuid.UUID) -> Any:
     tag="tb_dot",
 )
 def record_sputum(episode_id: uuid.UUID) -> Any:
-    body = load_json(SputumIn())
+    body = load_command(SputumIn(), NewSputum)
     found = service.record_sputum(get_session(), actor(), catalogue(), episode_id, body)
     return _treatment(found), 201
 
@@ -197,7 +207,7 @@ def record_sputum(episode_id: uuid.UUID) -> Any:
     tag="tb_dot",
 )
 def close_episode(episode_id: uuid.UUID) -> Any:
-    body = load_json(CloseIn())
+    body = load_command(CloseIn(), CloseEpisode)
     found, planned = service.close_episode(
         get_session(), actor(), rulebook(), catalogue(), episode_id, body
     )

@@ -19,6 +19,7 @@ from pmha.core import audit
 from pmha.core.auth import Actor, Role
 from pmha.rules import RuleBook, add_months
 from pmha.tb_dot import service
+from pmha.tb_dot.commands import StartEpisode
 from pmha.tb_dot.models import DoseStatus, DotObservation, SputumCheck, TbEpisode
 from pmha.workflow import service as workflow
 
@@ -124,11 +125,17 @@ def seed(
             physician,
             catalogue,
             applicant.id,
-            {"diagnosed_on": diagnosed, "site": "pulmonary",
-             "susceptibility": "susceptible", "cavitation": False,
-             "weight_kg": float(rng.choice([52, 58, 63])), "regimen": REGIMEN,
-             "start_date": start, "dot_site": "centre"},
-        )  # fmt: skip
+            StartEpisode(
+                diagnosed_on=diagnosed,
+                site="pulmonary",
+                susceptibility="susceptible",
+                cavitation=False,
+                weight_kg=float(rng.choice([52, 58, 63])),
+                regimen=REGIMEN,
+                start_date=start,
+                dot_site="centre",
+            ),
+        )
         generate_doses(session, dot, found.episode, today - timedelta(days=1), NOT_OBSERVED)
         generate_sputum(session, dot, found.episode, today - timedelta(days=1))
         count += 1

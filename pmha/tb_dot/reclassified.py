@@ -27,6 +27,7 @@ from pmha.rules import RuleBook, add_months
 from pmha.rules import vocabulary as vocab
 from pmha.tb_dot import demo as tb_demo
 from pmha.tb_dot import service
+from pmha.tb_dot.commands import CloseEpisode, StartEpisode
 from pmha.workflow import service as workflow
 from pmha.workflow.facts import NOTHING_FOUND
 from pmha.workflow.models import StepState
@@ -80,10 +81,17 @@ def make_reclassified(
         physician,
         catalogue,
         applicant.id,
-        {"diagnosed_on": exam + timedelta(days=RESULT_DAYS["sputum_culture"][1]),
-         "site": "pulmonary", "susceptibility": "susceptible", "cavitation": False,
-         "weight_kg": 60.0, "regimen": REGIMEN, "start_date": start, "dot_site": "centre"},
-    )  # fmt: skip
+        StartEpisode(
+            diagnosed_on=exam + timedelta(days=RESULT_DAYS["sputum_culture"][1]),
+            site="pulmonary",
+            susceptibility="susceptible",
+            cavitation=False,
+            weight_kg=60.0,
+            regimen=REGIMEN,
+            start_date=start,
+            dot_site="centre",
+        ),
+    )
     dot = clinic.get(Role.DOT_WORKER) or Actor(
         None, "demo-seed", frozenset({Role.DOT_WORKER}), physician.site_ids, via="cli"
     )
@@ -93,10 +101,17 @@ def make_reclassified(
     session.expire_all()
     episode = service.load_episode(session, physician, found.episode.id)
     _, planned = service.close_episode(
-        session, physician, rules, catalogue, episode.id,
-        {"outcome": "treatment_completed", "version": episode.version,
-         "note": "treatment completed under DOT; final evaluation today"},
-    )  # fmt: skip
+        session,
+        physician,
+        rules,
+        catalogue,
+        episode.id,
+        CloseEpisode(
+            outcome="treatment_completed",
+            version=episode.version,
+            note="treatment completed under DOT; final evaluation today",
+        ),
+    )
     if settle_rest:
         planned = _settle_rest(session, clinic, rules, applicant.id, exam, today, planned)
     return planned

@@ -7,7 +7,7 @@ Pure: no Flask, no database. Nothing clinical is a constant here: it all comes f
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,6 +16,7 @@ from typing import Any
 
 from pmha.rules.dates import Age, Period
 from pmha.rules.schema import TbRegimenSchema, TbTreatmentSchema
+from pmha.tb_dot.commands import PhaseSpec
 
 CUSTOM = "custom"  # a regimen the physician writes (drug-resistant TB)
 SITES = ("pulmonary", "extrapulmonary")
@@ -228,11 +229,10 @@ def load_catalogue(directory: Path | str) -> Mapping[str, TreatmentRules]:
     return result
 
 
-def custom_regimen(phases: list[dict[str, Any]], factor: float) -> Regimen:
+def custom_regimen(phases: Sequence[PhaseSpec], factor: float) -> Regimen:
     """A physician's regimen (drug-resistant TB): each phase's window is its doses x factor."""
     built = tuple(
-        Phase(p["name"], p["drugs"], p["doses"], max(p["doses"], round(p["doses"] * factor)))
-        for p in phases
+        Phase(p.name, p.drugs, p.doses, max(p.doses, round(p.doses * factor))) for p in phases
     )
     raw = {"code": CUSTOM, "title": "Custom regimen", "phases": [p.to_dict() for p in built]}
     TbRegimenSchema(only=("code", "title", "phases")).load(raw)

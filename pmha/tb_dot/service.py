@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +25,7 @@ from pmha.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 from pmha.rules import RuleBook
 from pmha.tb_dot import adherence as adh
 from pmha.tb_dot import regimens as rg
+from pmha.tb_dot.commands import CloseEpisode, NewDose, NewSputum, StartEpisode
 from pmha.tb_dot.models import (
     DoseStatus,
     DotObservation,
@@ -146,7 +146,7 @@ def start_episode(
     actor: Actor,
     catalogue: Catalogue,
     applicant_id: uuid.UUID,
-    data: dict[str, Any],
+    data: StartEpisode,
 ) -> Treatment:
     """Start treatment: diagnosis, susceptibility, a regimen the applicant is eligible for (or
     a custom one for drug-resistant TB), the start date and where the doses are watched."""
@@ -161,22 +161,22 @@ def start_episode(
     rules = treatment_rules(catalogue, destination)
     errors: dict[str, list[str]] = {}
     today = utcnow().date()
-    start: date = data["start_date"]
+    start: date = data.start_date
     if start > today:
         errors["start_date"] = ["The start date is in the future."]
-    if start < applicant.dob or data["diagnosed_on"] < applicant.dob:
+    if start < applicant.dob or data.diagnosed_on < applicant.dob:
         errors["start_date"] = ["The date is before the date of birth."]
-    if data["diagnosed_on"] > start:
+    if data.diagnosed_on > start:
         errors["diagnosed_on"] = ["The diagnosis is dated after the start of treatment."]
-    if data.get("dot_site") == "referral" and not data.get("referral_centre"):
+    if data.dot_site == "referral" and not data.referral_centre:
         errors["referral_centre"] = ["Name the programme DOT centre the applicant is referred to."]
-    code = data["regimen"]
+    code = data.regimen
     if code == rg.CUSTOM:
-        if not data.get("phases"):
+        if not data.phases:
             errors["phases"] = ["A custom regimen lists its phases (drugs and doses)."]
-        if data["susceptibility"] == "susceptible":
+        if data.susceptibility == "susceptible":
             errors["regimen"] = ["Custom regimens are for drug-resistant TB."]
-        regimen = None if errors else rg.custom_regimen(data["phases"], rules.custom_within_factor)
+        regimen = None if errors else rg.custom_regimen(data.phases, rules.custom_within_factor)
     else:
         regimen = rules.regimens.get(code)
         if regimen is None:
@@ -186,8 +186,8 @@ def start_episode(
             pregnant = False if applicant.sex.value == "male" else (
                 facts.pregnant if facts else None
             )  # fmt: skip
-            who = rg.Patient(applicant.dob, start, data.get("weight_kg"), data["site"],
-                             data["susceptibility"], pregnant)  # fmt: skip
+            who = rg.Patient(applicant.dob, start, data.weight_kg, data.site,
+                             data.susceptibility, pregnant)  # fmt: skip
             for field, messages in rg.ineligible(regimen, who).items():
                 errors.setdefault(field, []).extend(messages)
     if errors or regimen is None:
@@ -197,17 +197,17 @@ def start_episode(
         site_id=applicant.case.site_id,
         destination=destination,
         status=EpisodeStatus.ACTIVE,
-        diagnosed_on=data["diagnosed_on"],
-        disease_site=data["site"],
-        susceptibility=data["susceptibility"],
-        resistance=data.get("resistance"),
-        cavitation=bool(data.get("cavitation")),
-        weight_kg=data.get("weight_kg"),
+        diagnosed_on=data.diagnosed_on,
+        disease_site=data.site,
+        susceptibility=data.susceptibility,
+        resistance=data.resistance,
+        cavitation=bool(data.cavitation),
+        weight_kg=data.weight_kg,
         regimen_code=regimen.code,
         phases=[p.to_dict() for p in regimen.phases],
         start_date=start,
-        dot_site=data.get("dot_site", "centre"),
-        referral_centre=data.get("referral_centre"),
+        dot_site=data.dot_site,
+        referral_centre=data.referral_centre,
         started_by=actor.user_id,
     )
     session.add(episode)
@@ -230,13 +230,13 @@ def record_dose(
     actor: Actor,
     catalogue: Catalogue,
     episode_id: uuid.UUID,
-    data: dict[str, Any],
+    data: NewDose,
 ) -> DotObservation:
     """Record what happened to one scheduled dose (one entry per day of treatment)."""
     actor.check("tb_dot:write")
     episode = load_episode(session, actor, episode_id)
-    day: date = data["date"]
-    status = DoseStatus(data["status"])
+    day: date = data.date
+    status = DoseStatus(data.status)
     errors: dict[str, list[str]] = {}
     if episode.status != EpisodeStatus.ACTIVE:
         raise Conflict("The treatment episode is closed.", code="tb_dot.episode_closed")
@@ -244,7 +244,7 @@ def record_dose(
         errors["date"] = ["The dose is dated before the start of treatment."]
     elif day > utcnow().date():
         errors["date"] = ["The dose is dated in the future."]
-    if status == DoseStatus.ADVERSE_EVENT and not (data.get("description") or "").strip():
+    if status == DoseStatus.ADVERSE_EVENT and not (data.description or "").strip():
         errors["description"] = ["Describe the adverse event."]
     if errors:
         raise ValidationFailed(errors=errors, code="tb_dot.invalid_dose")
@@ -254,7 +254,7 @@ def record_dose(
         episode_id=episode.id,
         dose_date=day,
         status=status,
-        description=data.get("description") or None,
+        description=data.description or None,
         recorded_by=actor.user_id,
     )
     try:
@@ -282,7 +282,7 @@ def record_sputum(
     actor: Actor,
     catalogue: Catalogue,
     episode_id: uuid.UUID,
-    data: dict[str, Any],
+    data: NewSputum,
 ) -> Treatment:
     """Record a monthly sputum check; a positive culture at the month the regimen names, with
     cavitation, extends the continuation phase (2HRZE/4HR: to 9 months in all)."""
@@ -290,13 +290,13 @@ def record_sputum(
     episode = load_episode(session, actor, episode_id)
     if episode.status != EpisodeStatus.ACTIVE:
         raise Conflict("The treatment episode is closed.", code="tb_dot.episode_closed")
-    day: date = data["collected_on"]
+    day: date = data.collected_on
     errors: dict[str, list[str]] = {}
     if day < episode.start_date:
         errors["collected_on"] = ["The sample is dated before the start of treatment."]
     elif day > utcnow().date():
         errors["collected_on"] = ["The sample is dated in the future."]
-    if not data.get("smear") and not data.get("culture"):
+    if not data.smear and not data.culture:
         errors["smear"] = ["Give the smear or the culture result."]
     rules = treatment_rules(catalogue, episode.destination)
     recorded = {s.month for s in episode.sputum}
@@ -313,8 +313,8 @@ def record_sputum(
         episode_id=episode.id,
         month=month,
         collected_on=day,
-        smear=data.get("smear"),
-        culture=data.get("culture"),
+        smear=data.smear,
+        culture=data.culture,
         recorded_by=actor.user_id,
     )
     session.add(check)
@@ -348,20 +348,20 @@ def close_episode(
     rules: RuleBook,
     catalogue: Catalogue,
     episode_id: uuid.UUID,
-    data: dict[str, Any],
+    data: CloseEpisode,
 ) -> tuple[Treatment, workflow.Workflow]:
     """Close the episode with its WHO outcome; the outcome goes to the workflow as the
     `tb_treatment_dot` result, which re-plans and re-classifies (e.g. Class A -> B0)."""
     actor.check("exams:sign")
     episode = load_episode(session, actor, episode_id)
-    if data["version"] != episode.version:
+    if data.version != episode.version:
         raise StaleVersion(extra={"current_version": episode.version})
     if episode.status != EpisodeStatus.ACTIVE:
         raise Conflict("The treatment episode is closed.", code="tb_dot.episode_closed")
     today = utcnow().date()
     found = treatment_of(episode, catalogue, today)
     progress = found.progress
-    outcome: str = data["outcome"]
+    outcome: str = data.outcome
     errors: dict[str, list[str]] = {}
     if outcome in ("cured", "treatment_completed") and not progress.complete:
         errors["outcome"] = [f"{progress.outstanding} doses are still outstanding."]
@@ -371,12 +371,12 @@ def close_episode(
         errors["outcome"] = ["Treatment was not interrupted long enough to be lost to follow-up."]
     elif outcome == "treatment_failed" and not progress.failure:
         errors["outcome"] = ["No positive sputum late enough in treatment to call it failed."]
-    elif outcome in ("died", "not_evaluated") and not (data.get("note") or "").strip():
+    elif outcome in ("died", "not_evaluated") and not (data.note or "").strip():
         errors["note"] = ["Say what happened."]
     if errors:
         raise ValidationFailed(errors=errors, code="tb_dot.cannot_close")
     episode.status, episode.outcome = EpisodeStatus.CLOSED, outcome
-    episode.outcome_date, episode.outcome_note = today, data.get("note") or None
+    episode.outcome_date, episode.outcome_note = today, data.note or None
     episode.closed_by = actor.user_id
     session.flush()
     audit.record(

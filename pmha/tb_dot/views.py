@@ -240,7 +240,7 @@ def close(episode_id: uuid.UUID) -> Any:
     except AppError as exc:
         return _refused(applicant.case_id, applicant.id, failed, exc)
     words = CLEARANCE.get(planned.decision.status, (planned.decision.status, ""))[0]
-    flash(f"Treatment closed: {OUTCOME_WORDS[data['outcome']].lower()}. Clearance now: {words}.")
+    flash(f"Treatment closed: {OUTCOME_WORDS[data.outcome].lower()}. Clearance now: {words}.")
     return redirect(url_for(".applicant", case_id=applicant.case_id, applicant_id=applicant.id))
 
 

@@ -28,6 +28,7 @@ from pmha.exams import service as exams
 from pmha.exams.dicom.synthetic import chest_xray
 from pmha.exams.models import SectionKind
 from pmha.tb_dot import service as tb
+from pmha.tb_dot.commands import StartEpisode
 from pmha.tb_dot.regimens import load_catalogue
 from pmha.workflow import service as workflow
 from tests import factories
@@ -108,8 +109,11 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             doctor,
             load_catalogue(config.RULES_DIR),
             dot.id,
-            episode_data(
-                start_date=TODAY - dt.timedelta(days=3), diagnosed_on=TODAY - dt.timedelta(days=5)
+            StartEpisode(
+                **episode_data(
+                    start_date=TODAY - dt.timedelta(days=3),
+                    diagnosed_on=TODAY - dt.timedelta(days=5),
+                )
             ),
         )
     with serving(app, "desk-server") as server:

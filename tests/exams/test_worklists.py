@@ -12,6 +12,7 @@ import pytest
 
 from pmha.exams import radiology, worklists
 from pmha.tb_dot import service as tb
+from pmha.tb_dot.commands import StartEpisode
 from pmha.workflow.lists import step_due
 from pmha.workflow.models import Step
 from tests.conftest import login
@@ -73,8 +74,10 @@ def test_today_shows_counts_and_the_nurse_list_shows_due_dates_and_dot(
         world.actor("panel_physician"),
         catalogue_of(app),
         patient.id,
-        episode_data(
-            start_date=TODAY - dt.timedelta(days=3), diagnosed_on=TODAY - dt.timedelta(days=5)
+        StartEpisode(
+            **episode_data(
+                start_date=TODAY - dt.timedelta(days=3), diagnosed_on=TODAY - dt.timedelta(days=5)
+            )
         ),
     )
     session.commit()

@@ -14,6 +14,7 @@ from pmha.core.db import utcnow
 from pmha.rules import RuleBook
 from pmha.rules.vocabulary import reassuring
 from pmha.tb_dot import service
+from pmha.tb_dot.commands import PhaseSpec, StartEpisode
 from pmha.tb_dot.regimens import TreatmentRules, load_catalogue
 from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
@@ -113,11 +114,18 @@ def episode_data(**overrides: Any) -> dict[str, Any]:
     return data
 
 
+def episode_command(**overrides: Any) -> StartEpisode:
+    """episode_data as the command the service takes (a custom regimen's phases as dicts)."""
+    data = episode_data(**overrides)
+    phases = tuple(PhaseSpec(**p) for p in data.pop("phases", ()))
+    return StartEpisode(**data, phases=phases)
+
+
 def start(
     session: Session, app: Flask, world: World, applicant: Applicant, **overrides: Any
 ) -> service.Treatment:
     return service.start_episode(session, world.actor("panel_physician"), catalogue_of(app),
-                                 applicant.id, episode_data(**overrides))  # fmt: skip
+                                 applicant.id, episode_command(**overrides))  # fmt: skip
 
 
 def authorization_episode(ctx: Any) -> Any:
@@ -132,7 +140,7 @@ def authorization_episode(ctx: Any) -> Any:
             ctx.world.actor("panel_physician"),
             load_catalogue(_rules_dir()),
             ctx.applicant.id,
-            episode_data(
+            episode_command(
                 start_date=TODAY - dt.timedelta(days=3), diagnosed_on=TODAY - dt.timedelta(days=5)
             ),
         ).episode

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pmha.tb_dot import demo, service, summary, tasks
+from pmha.tb_dot.commands import CloseEpisode
 from pmha.tb_dot.models import DotObservation, TbAlert, TbEpisode
 from pmha.workflow import service as workflow
 from tests.factories import World
@@ -138,7 +139,7 @@ def test_an_outcome_the_record_does_not_support_is_refused(
     physician = world.actor("panel_physician")
     with pytest.raises(ValidationFailed) as caught:
         service.close_episode(session, physician, rules_of(app), catalogue_of(app), episode.id,
-                              {**body, "version": episode.version})  # fmt: skip
+                              CloseEpisode(**{**body, "version": episode.version}))  # fmt: skip
     assert caught.value.code == "tb_dot.cannot_close"
     assert words in (caught.value.errors or {})[field][0]
     session.rollback()

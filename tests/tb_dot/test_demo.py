@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from pmha import demo as seed_demo
 from pmha.core.auth import Actor, Role
 from pmha.tb_dot import classify, demo, service
+from pmha.tb_dot.commands import CloseEpisode, NewDose
 from pmha.tb_dot.models import TbEpisode
 from pmha.workflow import service as workflow
 from tests.tb_dot.helpers import TODAY, catalogue_of, rules_of
@@ -48,11 +49,13 @@ def test_the_demo_class_a_applicant_is_diagnosed_then_treated_then_cleared(
 
     dot = Actor(None, "test", frozenset({Role.DOT_WORKER}), frozenset({episode.site_id}),
                 via="cli")  # fmt: skip
-    service.record_dose(session, dot, catalogue, episode.id, {"date": TODAY, "status": "observed"})
+    service.record_dose(session, dot, catalogue, episode.id, NewDose(date=TODAY, status="observed"))
     session.expire_all()
     episode = service.load_episode(session, physician, episode.id)
     body = {"outcome": "cured", "version": episode.version}
-    _, planned = service.close_episode(session, physician, rules, catalogue, episode.id, body)
+    _, planned = service.close_episode(
+        session, physician, rules, catalogue, episode.id, CloseEpisode(**body)
+    )
     assert "tb_class:class_b0" in planned.decision.conditions
     after = classify.classify(session, physician, rules, episode.applicant_id)
     assert after.outcomes["tb_class"]["values"] == ["class_b0"]

@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from pmha.tb_dot import classify, demo, service, summary
+from pmha.tb_dot.commands import CloseEpisode, NewDose
 from pmha.tb_dot.models import DoseStatus
 from pmha.workflow import service as workflow
 from tests.factories import World
@@ -63,7 +64,7 @@ def test_class_a_is_treated_under_dot_then_reclassified_b0_and_cleared(
     assert now.conversion is not None
 
     service.record_dose(session, dot, catalogue, treatment.episode.id,
-                        {"date": TODAY, "status": "observed"})  # fmt: skip
+                        NewDose(date=TODAY, status="observed"))  # fmt: skip
     session.expire_all()
     done = service.get_treatment(session, dot, catalogue, treatment.episode.id).progress
     assert done.complete and done.suggested_outcome() == "cured"
@@ -71,7 +72,7 @@ def test_class_a_is_treated_under_dot_then_reclassified_b0_and_cleared(
     episode = service.load_episode(session, physician, treatment.episode.id)
     closed, planned = service.close_episode(
         session, physician, rules, catalogue, episode.id,
-        {"outcome": "cured", "version": episode.version},
+        CloseEpisode(outcome="cured", version=episode.version),
     )  # fmt: skip
     assert closed.episode.outcome == "cured"
     assert _tb_blockers(planned) == []

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from pmha.core.errors import ValidationFailed
 from pmha.tb_dot import classify, service
+from pmha.tb_dot.commands import CloseEpisode, NewSputum
 from pmha.tb_dot.models import SputumCheck, TbEpisode
 from tests.factories import World
 from tests.tb_dot.helpers import (
@@ -99,11 +100,15 @@ def test_cavitation_and_a_positive_2_month_culture_extend_the_continuation(
     dot, catalogue = world.actor("dot_worker"), catalogue_of(app)
     day = begun + dt.timedelta(days=35)
     service.record_sputum(session, dot, catalogue, found.episode.id,
-                          {"collected_on": day, "culture": "positive"})  # fmt: skip
+                          NewSputum(collected_on=day, culture="positive"))  # fmt: skip
     assert not service.load_episode(session, dot, found.episode.id).extended  # month 1
-    after = service.record_sputum(session, dot, catalogue, found.episode.id,
-                                  {"collected_on": begun + dt.timedelta(days=65),
-                                   "culture": "positive"})  # fmt: skip
+    after = service.record_sputum(
+        session,
+        dot,
+        catalogue,
+        found.episode.id,
+        NewSputum(collected_on=begun + dt.timedelta(days=65), culture="positive"),
+    )
     assert after.episode.extended
     assert [p.doses for p in after.progress.phases] == [56, 217]
 
@@ -112,9 +117,13 @@ def test_no_extension_without_cavitation(app: Flask, session: Session, world: Wo
     applicant = tb_patient(session, app, world)
     begun = TODAY - dt.timedelta(days=70)
     found = start(session, app, world, applicant, start_date=begun, diagnosed_on=begun)
-    after = service.record_sputum(session, world.actor("dot_worker"), catalogue_of(app),
-                                  found.episode.id, {"collected_on": begun + dt.timedelta(days=65),
-                                                     "culture": "positive"})  # fmt: skip
+    after = service.record_sputum(
+        session,
+        world.actor("dot_worker"),
+        catalogue_of(app),
+        found.episode.id,
+        NewSputum(collected_on=begun + dt.timedelta(days=65), culture="positive"),
+    )
     assert not after.episode.extended
     assert session.scalar(select(func.count()).select_from(SputumCheck)) == 1
 
@@ -131,9 +140,14 @@ def _treated(app: Flask, session: Session, world: World, destination: str, progr
     demo.generate_doses(session, world.actor("dot_worker"), found.episode, TODAY, {})
     session.expire_all()
     episode = service.load_episode(session, physician, found.episode.id)
-    _, planned = service.close_episode(session, physician, rules, catalogue_of(app), episode.id,
-                                       {"outcome": "treatment_completed",
-                                        "version": episode.version})  # fmt: skip
+    _, planned = service.close_episode(
+        session,
+        physician,
+        rules,
+        catalogue_of(app),
+        episode.id,
+        CloseEpisode(outcome="treatment_completed", version=episode.version),
+    )
     after = classify.classify(session, physician, rules, applicant.id)
     return held, after, planned
 
@@ -193,9 +207,14 @@ def test_the_us_class_a_holds_travel_until_treatment_completes(
                         begun + dt.timedelta(days=9), {})  # fmt: skip
     session.expire_all()
     episode = service.load_episode(session, physician, found.episode.id)
-    _, planned = service.close_episode(session, physician, rules, catalogue, episode.id,
-                                       {"outcome": "lost_to_follow_up",
-                                        "version": episode.version})  # fmt: skip
+    _, planned = service.close_episode(
+        session,
+        physician,
+        rules,
+        catalogue,
+        episode.id,
+        CloseEpisode(outcome="lost_to_follow_up", version=episode.version),
+    )
     assert planned.decision.status in ("not_cleared", "travel_hold")
     after = classify.classify(session, physician, rules, applicant.id)
     assert after.outcomes["tb_class"]["values"] == ["class_a"]

@@ -26,6 +26,7 @@ from pmha.tb_dot.adherence import (
     overdue_months,
     treatment_month,
 )
+from pmha.tb_dot.commands import NewSputum
 from pmha.tb_dot.regimens import MONTHLY, Phase, SputumSchedule, TreatmentRules, load_catalogue
 from tests.factories import World
 from tests.tb_dot.helpers import TODAY, catalogue_of, start, tb_patient
@@ -221,11 +222,11 @@ def test_the_service_labels_checks_by_treatment_month_and_refuses_a_second_on_a_
     dot, catalogue = world.actor("dot_worker"), catalogue_of(app)
     due = month_due(begun, 1)
     service.record_sputum(session, dot, catalogue, found.episode.id,
-                          {"collected_on": due, "culture": "positive"})  # fmt: skip
+                          NewSputum(collected_on=due, culture="positive"))  # fmt: skip
     with pytest.raises(ValidationFailed) as refused:
         service.record_sputum(session, dot, catalogue, found.episode.id,
-                              {"collected_on": due, "culture": "negative"})  # fmt: skip
+                              NewSputum(collected_on=due, culture="negative"))  # fmt: skip
     assert "already recorded" in str(refused.value.errors["collected_on"])
     later = {"collected_on": due + D(days=30), "culture": "negative"}
-    after = service.record_sputum(session, dot, catalogue, found.episode.id, later)
+    after = service.record_sputum(session, dot, catalogue, found.episode.id, NewSputum(**later))
     assert sorted(s.month for s in after.episode.sputum) == [1, 2]
