@@ -39,6 +39,7 @@ from pmha.cases.schemas import ApplicantIn  # noqa: E402
 from pmha.core import migrate  # noqa: E402
 from pmha.core.db import database  # noqa: E402
 from pmha.travel import certificates, checks, departures  # noqa: E402
+from pmha.travel.commands import NewCheck, NewDeparture, SetEscort  # noqa: E402
 from pmha.workflow import service as workflow  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.conftest import config_for_tests, login  # noqa: E402
@@ -67,13 +68,13 @@ def seed(app: Any) -> tuple[tuple[str, int], tuple[str, int], str]:
             departures.create_departure(
                 session,
                 ops,
-                {
-                    "carrier": "TK" if i % 2 else "QR",
-                    "flight_number": str(100 + i),
-                    "route": "IST-ORD",
-                    "destination": "US",
-                    "departs_at": now + timedelta(hours=30 + 3 * i),
-                },
+                NewDeparture(
+                    carrier="TK" if i % 2 else "QR",
+                    flight_number=str(100 + i),
+                    route="IST-ORD",
+                    destination="US",
+                    departs_at=now + timedelta(hours=30 + 3 * i),
+                ),
             )
             for i in range(2)
         ]
@@ -124,19 +125,19 @@ def seed(app: Any) -> tuple[tuple[str, int], tuple[str, int], str]:
                     session,
                     doctor,
                     principal.id,
-                    {
-                        "kind": "pec",
-                        "checked_at": now - timedelta(minutes=10),
-                        "temperature_c": 36.6,
-                        "mobility": "WCHR" if n % 10 == 0 else "none",
-                    },
+                    NewCheck(
+                        kind="pec",
+                        checked_at=now - timedelta(minutes=10),
+                        temperature_c=36.6,
+                        mobility="WCHR" if n % 10 == 0 else "none",
+                    ),
                 )
             if n % 16 == 3:
                 checks.set_escort(
                     session,
                     ops,
                     principal.id,
-                    {"escort_type": "nurse", "plan": "Nurse escort", "medif_status": "sent"},
+                    SetEscort(escort_type="nurse", plan="Nurse escort", medif_status="sent"),
                 )
             first_case = first_case or str(case.id)
         # Certificates where the family rule allows (single-member families never: all have 3+).

@@ -14,11 +14,12 @@ from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
-from pmha.core.http import load_json
+from pmha.core.http import load_command, load_json
 from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema
 from pmha.travel import certificates, checks, context, departures, handover, schemas
 from pmha.travel import tb_certificate as tb
+from pmha.travel.commands import FollowUpDone, NewCheck, NewDeparture, NewTreatment, SetEscort
 from pmha.travel.rows import traveller_rows
 
 bp = Blueprint("travel_api", __name__, url_prefix="/api/v1")
@@ -50,7 +51,7 @@ def list_departures() -> Any:
     tag=TAG,
 )
 def create_departure() -> Any:
-    body = load_json(schemas.DepartureIn())
+    body = load_command(schemas.DepartureIn(), NewDeparture)
     return _departure(departures.create_departure(get_session(), actor(), body)), 201
 
 
@@ -109,7 +110,7 @@ def book_case(departure_id: uuid.UUID) -> Any:
     tag=TAG,
 )
 def record_check(applicant_id: uuid.UUID) -> Any:
-    body = load_json(schemas.CheckIn())
+    body = load_command(schemas.CheckIn(), NewCheck)
     found = checks.record_check(get_session(), actor(), applicant_id, body)
     return schemas.CheckOut().dump(
         {
@@ -130,7 +131,7 @@ def record_check(applicant_id: uuid.UUID) -> Any:
     tag=TAG,
 )
 def set_escort(applicant_id: uuid.UUID) -> Any:
-    body = load_json(schemas.EscortIn())
+    body = load_command(schemas.EscortIn(), SetEscort)
     escort = checks.set_escort(get_session(), actor(), applicant_id, body)
     return {
         "id": str(escort.id),
@@ -240,7 +241,7 @@ def follow_up(applicant_id: uuid.UUID) -> Any:
     tag=TAG,
 )
 def complete_follow_up(follow_up_id: uuid.UUID) -> Any:
-    body = load_json(schemas.FollowUpDoneIn())
+    body = load_command(schemas.FollowUpDoneIn(), FollowUpDone)
     row = handover.complete_follow_up(get_session(), actor(), follow_up_id, body)
     return {
         "id": str(row.id),
@@ -258,7 +259,7 @@ def complete_follow_up(follow_up_id: uuid.UUID) -> Any:
     tag=TAG,
 )
 def record_treatment(applicant_id: uuid.UUID) -> Any:
-    body = load_json(schemas.TreatmentIn())
+    body = load_command(schemas.TreatmentIn(), NewTreatment)
     row = handover.record_treatment(get_session(), actor(), applicant_id, body)
     return {
         "id": str(row.id),

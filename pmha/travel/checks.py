@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +20,7 @@ from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, StaleVersion, ValidationFailed
 from pmha.travel import context
+from pmha.travel.commands import NewCheck, SetEscort
 from pmha.travel.departures import booking_of
 from pmha.travel.models import (
     Certificate,
@@ -41,16 +41,16 @@ from pmha.workflow.models import StepState
 REVOKED_AT_CHECK = "new finding at a fitness-to-travel check"
 
 
-def _findings(data: dict[str, Any], dob: date, day: date) -> Findings:
+def _findings(data: NewCheck, dob: date, day: date) -> Findings:
     return Findings(
-        temperature_c=data.get("temperature_c"),
-        spo2=data.get("spo2"),
-        symptoms=tuple(data.get("symptoms") or ()),
-        pregnancy_weeks=data.get("pregnancy_weeks"),
-        pregnancy_multiple=bool(data.get("pregnancy_multiple")),
-        mobility=str(data.get("mobility") or "none"),
-        oxygen=bool(data.get("oxygen")),
-        mental_state=str(data.get("mental_state") or "stable"),
+        temperature_c=data.temperature_c,
+        spo2=data.spo2,
+        symptoms=tuple(data.symptoms or ()),
+        pregnancy_weeks=data.pregnancy_weeks,
+        pregnancy_multiple=bool(data.pregnancy_multiple),
+        mobility=str(data.mobility or "none"),
+        oxygen=bool(data.oxygen),
+        mental_state=str(data.mental_state or "stable"),
         age_days=(day - dob).days,
     )
 
@@ -80,7 +80,7 @@ def revoke_certificates(
 
 
 def record_check(
-    session: Session, actor: Actor, applicant_id: uuid.UUID, data: dict[str, Any]
+    session: Session, actor: Actor, applicant_id: uuid.UUID, data: NewCheck
 ) -> FitnessCheck:
     """Record a PDMS, PEC or DHC for the departure the traveller is booked on, with the
     suggested outcome and the physician's (an override needs a reason)."""
@@ -89,13 +89,13 @@ def record_check(
     departure = booking_of(session, applicant.case_id)
     if departure is None:
         raise Conflict("The traveller is not booked on a departure.", code="travel.not_booked")
-    checked_at = data["checked_at"]
+    checked_at = data.checked_at
     errors: dict[str, list[str]] = {}
     if checked_at > departure.departs_at:
         errors["checked_at"] = ["The check is dated after the flight."]
     elif checked_at > utcnow():
         errors["checked_at"] = ["The check is dated in the future."]
-    weeks = data.get("pregnancy_weeks")
+    weeks = data.pregnancy_weeks
     if weeks is not None and applicant.sex.value == "male":
         errors["pregnancy_weeks"] = ["The traveller is recorded as male."]
     carrier = context.policy(departure.destination).carrier(departure.carrier)
@@ -105,31 +105,31 @@ def record_check(
         raise ValidationFailed(errors=errors)
     assert carrier is not None
     suggestion = suggest(_findings(data, applicant.dob, departure.departs_at.date()), carrier)
-    outcome = data.get("outcome") or suggestion.outcome
-    override = (data.get("override_reason") or "").strip() or None
+    outcome = data.outcome or suggestion.outcome
+    override = (data.override_reason or "").strip() or None
     if outcome != suggestion.outcome and not override:
         raise ValidationFailed(
             errors={"override_reason": ["Say why the outcome differs from the suggestion."]}
         )
-    kind = CheckKind(data["kind"])
+    kind = CheckKind(data.kind)
     hours = context.policy(departure.destination).windows.get(kind.value)
     check = FitnessCheck(
         applicant_id=applicant.id,
         departure_id=departure.id,
         kind=kind,
         checked_at=checked_at,
-        temperature_c=data.get("temperature_c"),
-        pulse=data.get("pulse"),
-        systolic=data.get("systolic"),
-        diastolic=data.get("diastolic"),
-        spo2=data.get("spo2"),
-        symptoms=list(data.get("symptoms") or []),
+        temperature_c=data.temperature_c,
+        pulse=data.pulse,
+        systolic=data.systolic,
+        diastolic=data.diastolic,
+        spo2=data.spo2,
+        symptoms=list(data.symptoms or []),
         pregnancy_weeks=weeks,
-        pregnancy_multiple=bool(data.get("pregnancy_multiple")),
-        mobility=Mobility(data.get("mobility") or "none"),
-        oxygen=bool(data.get("oxygen")),
-        mental_state=data.get("mental_state") or "stable",
-        journey_medications=data.get("journey_medications"),
+        pregnancy_multiple=bool(data.pregnancy_multiple),
+        mobility=Mobility(data.mobility or "none"),
+        oxygen=bool(data.oxygen),
+        mental_state=data.mental_state or "stable",
+        journey_medications=data.journey_medications,
         suggested=Fitness(suggestion.outcome),
         reasons=list(suggestion.reasons),
         outcome=Fitness(outcome),
@@ -200,9 +200,7 @@ def checks_of(session: Session, actor: Actor, applicant_id: uuid.UUID) -> list[F
 ESCORT_FIELDS = ("escort_type", "medif_status", "plan", "equipment", "handover_note")
 
 
-def set_escort(
-    session: Session, actor: Actor, applicant_id: uuid.UUID, data: dict[str, Any]
-) -> Escort:
+def set_escort(session: Session, actor: Actor, applicant_id: uuid.UUID, data: SetEscort) -> Escort:
     """Arrange (or change) the traveller's escort on their departure: type, MEDIF, plan, kit."""
     actor.check("travel:write")
     applicant = cases.load_applicant(session, actor, applicant_id)
@@ -214,20 +212,20 @@ def set_escort(
             Escort.applicant_id == applicant.id, Escort.departure_id == departure.id
         )
     )
-    if data["escort_type"] != EscortType.NON_MEDICAL.value and not data.get("plan"):
+    if data.escort_type != EscortType.NON_MEDICAL.value and not data.plan:
         raise ValidationFailed(errors={"plan": ["A medical escort needs an escort plan."]})
-    version = data.pop("version", None)
+    version = data.version
     if escort is not None and version != escort.version:
         raise StaleVersion(extra={"current_version": escort.version})
     if escort is None:
         escort = Escort(applicant_id=applicant.id, departure_id=departure.id)
         session.add(escort)
     before = {f: getattr(escort, f) for f in ESCORT_FIELDS}
-    escort.escort_type = EscortType(data["escort_type"])
-    escort.medif_status = MedifStatus(data.get("medif_status") or "not_needed")
-    escort.plan = data.get("plan")
-    escort.equipment = list(data.get("equipment") or [])
-    escort.handover_note = data.get("handover_note")
+    escort.escort_type = EscortType(data.escort_type)
+    escort.medif_status = MedifStatus(data.medif_status or "not_needed")
+    escort.plan = data.plan
+    escort.equipment = list(data.equipment or [])
+    escort.handover_note = data.handover_note
     escort.changed_by = actor.user_id
     session.flush()
     audit.record(

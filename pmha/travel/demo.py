@@ -21,6 +21,7 @@ from pmha.core.auth import Actor, Role
 from pmha.rules import RuleBook, add_months
 from pmha.rules import vocabulary as vocab
 from pmha.travel import certificates, checks, departures
+from pmha.travel.commands import NewCheck, NewDeparture, SetEscort
 from pmha.workflow import service as workflow
 from pmha.workflow.facts import NOTHING_FOUND
 from pmha.workflow.models import StepState
@@ -98,14 +99,14 @@ def seed(
         us = departures.create_departure(
             session,
             operations,
-            {
-                "carrier": "TK",
-                "flight_number": "1",
-                "departs_at": now + timedelta(hours=50),
-                "route": "IST-ORD",
-                "destination": "US",
-                "site_id": _ist(operations, session),
-            },
+            NewDeparture(
+                carrier="TK",
+                flight_number="1",
+                departs_at=now + timedelta(hours=50),
+                route="IST-ORD",
+                destination="US",
+                site_id=_ist(operations, session),
+            ),
         )
         for state in STATES:
             case_data, members = family(rng, today)
@@ -124,14 +125,14 @@ def seed(
         ca = departures.create_departure(
             session,
             operations,
-            {
-                "carrier": "TK",
-                "flight_number": "17",
-                "departs_at": now + timedelta(days=9),
-                "route": "IST-YYZ",
-                "destination": "CA",
-                "site_id": _ist(operations, session),
-            },
+            NewDeparture(
+                carrier="TK",
+                flight_number="17",
+                departs_at=now + timedelta(days=9),
+                route="IST-YYZ",
+                destination="CA",
+                site_id=_ist(operations, session),
+            ),
         )
         case_data, members = family(rng, today)
         case_data.update(destination="CA", programme="immigrant", site_code="IST")
@@ -181,7 +182,7 @@ def _make(
     }
     if state == "ready":
         for a in people:
-            checks.record_check(session, physician, a.id, pec)
+            checks.record_check(session, physician, a.id, NewCheck(**pec))
         certificates.issue_case_certificates(session, operations, case.id, issuer)
     elif state == "unfit":
         certificates.issue_certificate(session, operations, principal.id, issuer)
@@ -189,19 +190,21 @@ def _make(
             session,
             physician,
             principal.id,
-            {**pec, "temperature_c": 38.9, "symptoms": ["fever", "rash"]},
+            NewCheck(**{**pec, "temperature_c": 38.9, "symptoms": ["fever", "rash"]}),
         )
     elif state == "escort":
-        checks.record_check(session, physician, principal.id, {**pec, "mobility": "stretcher"})
+        checks.record_check(
+            session, physician, principal.id, NewCheck(**{**pec, "mobility": "stretcher"})
+        )
         checks.set_escort(
             session,
             operations,
             principal.id,
-            {
-                "escort_type": "nurse",
-                "medif_status": "sent",
-                "plan": "Nurse escort IST-ORD",
-                "equipment": ["stretcher", "oxygen concentrator"],
-                "handover_note": "Ambulance booked at ORD arrivals",
-            },
+            SetEscort(
+                escort_type="nurse",
+                medif_status="sent",
+                plan="Nurse escort IST-ORD",
+                equipment=["stretcher", "oxygen concentrator"],
+                handover_note="Ambulance booked at ORD arrivals",
+            ),
         )

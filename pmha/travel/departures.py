@@ -23,6 +23,7 @@ from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
 from pmha.travel import context
+from pmha.travel.commands import NewDeparture
 from pmha.travel.models import Booking, Certificate, Departure, Escort, FitnessCheck
 from pmha.travel.status import (
     CaseReadiness,
@@ -57,29 +58,29 @@ def _site_id(actor: Actor, site_id: uuid.UUID | None) -> uuid.UUID:
     return site_id
 
 
-def create_departure(session: Session, actor: Actor, data: dict[str, Any]) -> Departure:
+def create_departure(session: Session, actor: Actor, data: NewDeparture) -> Departure:
     """A flight or movement to a destination, on a carrier whose rules the destination lists."""
     actor.check("travel:write")
     errors: dict[str, list[str]] = {}
-    departs_at: datetime = data["departs_at"]
+    departs_at: datetime = data.departs_at
     if departs_at <= utcnow():
         errors["departs_at"] = ["The departure is in the past."]
-    destination = data["destination"]
+    destination = data.destination
     if destination not in context.rulebook().rulesets:
         errors["destination"] = [f"No rule file for {destination}."]
-    elif context.policy(destination).carrier(data["carrier"]) is None:
+    elif context.policy(destination).carrier(data.carrier) is None:
         errors["carrier"] = [
-            f"No carrier rule for {data['carrier']} in the {destination} rule file "
+            f"No carrier rule for {data.carrier} in the {destination} rule file "
             "(country_rules/, [[travel.carrier]])."
         ]
     if errors:
         raise ValidationFailed(errors=errors)
     departure = Departure(
-        site_id=_site_id(actor, data.get("site_id")),
-        carrier=data["carrier"],
-        flight_number=data["flight_number"],
+        site_id=_site_id(actor, data.site_id),
+        carrier=data.carrier,
+        flight_number=data.flight_number,
         departs_at=departs_at,
-        route=data["route"],
+        route=data.route,
         destination=destination,
         created_by=actor.user_id,
     )

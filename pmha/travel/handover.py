@@ -24,6 +24,7 @@ from pmha.core.db import utcnow
 from pmha.core.errors import NotFound, ValidationFailed
 from pmha.rules.dates import Age
 from pmha.travel import context
+from pmha.travel.commands import FollowUpDone, NewTreatment
 from pmha.travel.models import ArrivalFollowUp, Escort, FitnessCheck, Treatment
 from pmha.travel.policy import Exposure, FollowUpRule, TreatmentPlan
 from pmha.workflow import service as workflow
@@ -133,7 +134,7 @@ def follow_up(session: Session, actor: Actor, applicant_id: uuid.UUID) -> list[d
 
 
 def complete_follow_up(
-    session: Session, actor: Actor, follow_up_id: uuid.UUID, data: dict[str, Any]
+    session: Session, actor: Actor, follow_up_id: uuid.UUID, data: FollowUpDone
 ) -> ArrivalFollowUp:
     """The receiving side records that a follow-up was done (its own destination's only)."""
     actor.check("exports:import")
@@ -141,10 +142,10 @@ def complete_follow_up(
     applicant = session.get(Applicant, row.applicant_id) if row else None
     if row is None or applicant is None or applicant.case.destination.value != actor.destination:
         raise NotFound("No such follow-up.", code="travel.follow_up_not_found")
-    if data["completed_on"] > utcnow().date():
+    if data.completed_on > utcnow().date():
         raise ValidationFailed(errors={"completed_on": ["The date is in the future."]})
-    row.completed_on, row.completed_by = data["completed_on"], actor.user_id
-    row.outcome_note = data.get("note")
+    row.completed_on, row.completed_by = data.completed_on, actor.user_id
+    row.outcome_note = data.note
     session.flush()
     audit.record(
         session, actor, "complete", "follow_up", row.id, after={"completed_on": row.completed_on}
@@ -192,7 +193,7 @@ def suggested_treatment(
 
 
 def record_treatment(
-    session: Session, actor: Actor, applicant_id: uuid.UUID, data: dict[str, Any]
+    session: Session, actor: Actor, applicant_id: uuid.UUID, data: NewTreatment
 ) -> Treatment:
     """Record a drug of the rule's regimen given to the traveller, with its dose and date."""
     actor.check("exams:write")
@@ -203,15 +204,15 @@ def record_treatment(
     if rule is not None and actor.can("exams:sign"):  # a drug held for the physician's decision
         drugs |= {d.drug for d, _why in rule.held}
     omitted = {d.drug: why for d, why in rule.omitted} if rule else {}
-    if data["drug"] in omitted:
-        errors["drug"] = [f"{omitted[data['drug']][:1].upper()}{omitted[data['drug']][1:]}."]
+    if data.drug in omitted:
+        errors["drug"] = [f"{omitted[data.drug][:1].upper()}{omitted[data.drug][1:]}."]
     elif rule is None or not drugs:
         errors["drug"] = ["No presumptive treatment applies to this traveller under the rules."]
-    elif data["drug"] not in drugs:
+    elif data.drug not in drugs:
         errors["drug"] = [f"Use one of {', '.join(sorted(drugs))}."]
-    if data["given_on"] > utcnow().date():
+    if data.given_on > utcnow().date():
         errors["given_on"] = ["The date is in the future."]
-    elif data["given_on"] < applicant.dob:
+    elif data.given_on < applicant.dob:
         errors["given_on"] = ["The date is before the date of birth."]
     if errors:
         raise ValidationFailed(errors=errors)
@@ -219,9 +220,9 @@ def record_treatment(
     row = Treatment(
         applicant_id=applicant.id,
         rule_id=rule.id,
-        drug=data["drug"],
-        dose=data["dose"],
-        given_on=data["given_on"],
+        drug=data.drug,
+        dose=data.dose,
+        given_on=data.given_on,
         recorded_by=actor.user_id,
     )
     session.add(row)

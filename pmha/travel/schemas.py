@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from pmha.core.schemas import StrictSchema, date_in_range, strict_integer
+from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range, strict_integer
+from pmha.travel.commands import FollowUpDone, NewCheck, NewDeparture, NewTreatment, SetEscort
 from pmha.travel.models import CheckKind, EscortType, Fitness, MedifStatus, Mobility
 from pmha.travel.policy import COMMUNICABLE, MENTAL_STATES
 
 DESTINATIONS = ["US", "CA", "AU", "NZ", "GB"]
 
 
-class DepartureIn(StrictSchema):
+class DepartureIn(CommandSchema):
+    command = NewDeparture
     carrier = fields.String(
         required=True, validate=validate.Regexp(r"^[A-Z0-9]{2}$", error="A 2-letter IATA code.")
     )
@@ -36,7 +38,8 @@ class BookingIn(StrictSchema):
     case_id = fields.UUID(required=True)
 
 
-class CheckIn(StrictSchema):
+class CheckIn(CommandSchema):
+    command = NewCheck
     kind = fields.Enum(CheckKind, by_value=True, required=True)
     checked_at = fields.AwareDateTime(required=True)
     temperature_c = fields.Float(validate=validate.Range(min=30, max=45))
@@ -61,7 +64,8 @@ class CheckIn(StrictSchema):
     override_reason = fields.String(validate=validate.Length(max=300))
 
 
-class EscortIn(StrictSchema):
+class EscortIn(CommandSchema):
+    command = SetEscort
     escort_type = fields.String(
         required=True, validate=validate.OneOf([e.value for e in EscortType])
     )
@@ -76,13 +80,15 @@ class EscortIn(StrictSchema):
     version = strict_integer()
 
 
-class TreatmentIn(StrictSchema):
+class TreatmentIn(CommandSchema):
+    command = NewTreatment
     drug = fields.String(required=True, validate=validate.Length(min=1, max=80))
     dose = fields.String(required=True, validate=validate.Length(min=1, max=80))
     given_on = fields.Date(required=True, validate=date_in_range)
 
 
-class FollowUpDoneIn(StrictSchema):
+class FollowUpDoneIn(CommandSchema):
+    command = FollowUpDone
     completed_on = fields.Date(required=True, validate=date_in_range)
     note = fields.String(validate=validate.Length(max=500))
 

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from pmha.core.db import database
 from pmha.travel import departures
+from pmha.travel.commands import NewDeparture
 from tests import factories
 from tests.e2e.conftest import LiveServer, fresh_app, serving
 from tests.travel.helpers import clear
@@ -34,14 +35,13 @@ def flight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServe
         dep = departures.create_departure(
             session,
             ops,
-            {
-                "carrier": "TK",
-                "flight_number": "1",
-                "route": "IST-ORD",
-                "destination": "US",
-                "departs_at": datetime.now(UTC).replace(second=0, microsecond=0)
-                + timedelta(hours=50),
-            },
+            NewDeparture(
+                carrier="TK",
+                flight_number="1",
+                route="IST-ORD",
+                destination="US",
+                departs_at=datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(hours=50),
+            ),
         )
         for given, family, dob in (
             ("Reza", "Karimi", "1988-02-11"),

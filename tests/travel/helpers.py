@@ -11,6 +11,7 @@ from pmha.cases.models import FamilyCase
 from pmha.rules import RuleBook
 from pmha.rules import vocabulary as vocab
 from pmha.travel import departures
+from pmha.travel.commands import NewDeparture
 from pmha.travel.models import Departure
 from pmha.workflow import service as workflow
 from pmha.workflow.models import StepState
@@ -84,13 +85,13 @@ def departure(
     return departures.create_departure(
         session,
         world.actor("operations"),
-        {
-            "carrier": carrier,
-            "flight_number": "1",
-            "departs_at": when,
-            "route": "IST-ORD" if destination == "US" else "IST-YYZ",
-            "destination": destination,
-        },
+        NewDeparture(
+            carrier=carrier,
+            flight_number="1",
+            departs_at=when,
+            route="IST-ORD" if destination == "US" else "IST-YYZ",
+            destination=destination,
+        ),
     )
 
 

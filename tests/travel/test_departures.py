@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
 from pmha.rules import add_months
 from pmha.travel import certificates, checks, departures
+from pmha.travel.commands import NewCheck, NewDeparture, SetEscort
 from pmha.travel.models import Certificate, Departure, Escort, FitnessCheck
 from pmha.workflow import clearance as cl
 from tests.travel.helpers import booked, clear, departure, family
@@ -39,7 +40,9 @@ def row_of(session, world, dep, applicant_id):
 
 def pec(session, world, applicant_id, at=None, **data):
     body = {"kind": "pec", "checked_at": at or NOW - timedelta(minutes=5), **data}
-    return checks.record_check(session, world.actor("panel_physician"), applicant_id, body)
+    return checks.record_check(
+        session, world.actor("panel_physician"), applicant_id, NewCheck(**body)
+    )
 
 
 @pytest.fixture()
@@ -148,13 +151,13 @@ def test_a_medical_escort_must_be_arranged_and_approved(session, world, ready_si
     assert t.escort_needed == "medical" and t.decision.status == cl.PENDING
     ops = world.actor("operations")
     with pytest.raises(ValidationFailed):
-        checks.set_escort(session, ops, a.id, {"escort_type": "nurse"})  # no plan
+        checks.set_escort(session, ops, a.id, SetEscort(escort_type="nurse"))  # no plan
     assert count(session, Escort) == 0
     escort = checks.set_escort(
         session,
         ops,
         a.id,
-        {"escort_type": "nurse", "plan": "Nurse at seat", "medif_status": "sent"},
+        SetEscort(escort_type="nurse", plan="Nurse at seat", medif_status="sent"),
     )
     _, _, t = row_of(session, world, dep, a.id)
     assert [b.code for b in t.decision.blockers] == ["medif"]
@@ -167,13 +170,13 @@ def test_a_medical_escort_must_be_arranged_and_approved(session, world, ready_si
         session,
         ops,
         a.id,
-        {
-            "escort_type": "nurse",
-            "plan": "Nurse at seat",
-            "medif_status": "approved",
-            "equipment": ["stretcher"],
-            "version": escort.version,
-        },
+        SetEscort(
+            escort_type="nurse",
+            plan="Nurse at seat",
+            medif_status="approved",
+            equipment=["stretcher"],
+            version=escort.version,
+        ),
     )
     _, row, t = row_of(session, world, dep, a.id)
     assert not t.decision.blockers and a.id in row.readiness.ready
@@ -226,7 +229,7 @@ def test_bad_departures_are_refused_and_nothing_is_written(session, world, chang
         **change,
     }
     with pytest.raises(ValidationFailed) as exc:
-        departures.create_departure(session, world.actor("operations"), data)
+        departures.create_departure(session, world.actor("operations"), NewDeparture(**data))
     assert field in exc.value.errors
     assert count(session, Departure) == before
 
@@ -314,7 +317,7 @@ def test_australia_asks_for_the_departure_health_check(session, world, rules):
         session,
         world.actor("panel_physician"),
         a.id,
-        {"kind": "dhc", "checked_at": NOW - timedelta(minutes=1)},
+        NewCheck(kind="dhc", checked_at=NOW - timedelta(minutes=1)),
     )
     _, row, t = row_of(session, world, dep, a.id)
     assert not t.due and a.id in row.readiness.ready

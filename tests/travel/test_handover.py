@@ -13,6 +13,7 @@ import pytest
 
 from pmha.core.errors import NotFound, ValidationFailed
 from pmha.travel import certificates, handover
+from pmha.travel.commands import FollowUpDone, NewTreatment, SetEscort
 from pmha.travel.models import Treatment
 from tests.travel.helpers import booked, clear, departure, family
 from tests.travel.test_departures import count, pec
@@ -105,7 +106,7 @@ def test_the_handover_carries_medications_and_escort_notes(session, world, rules
         session,
         world.actor("operations"),
         a.id,
-        {"escort_type": "non_medical", "handover_note": "meet at gate B"},
+        SetEscort(escort_type="non_medical", handover_note="meet at gate B"),
     )
     kinds = {i["kind"]: i["what"] for i in handover.follow_up(session, world.actor("nurse"), a.id)}
     assert kinds["medications"].startswith("insulin")
@@ -135,17 +136,20 @@ def test_issuing_a_certificate_keeps_follow_up_records_the_receiving_side_comple
             session,
             replace(receiver, destination="US"),
             uuid.UUID(record["id"]),
-            {"completed_on": date.today()},
+            FollowUpDone(completed_on=date.today()),
         )
     with pytest.raises(ValidationFailed):
         handover.complete_follow_up(
             session,
             canada,
             uuid.UUID(record["id"]),
-            {"completed_on": date.today() + timedelta(days=2)},
+            FollowUpDone(completed_on=date.today() + timedelta(days=2)),
         )
     done = handover.complete_follow_up(
-        session, canada, uuid.UUID(record["id"]), {"completed_on": date.today(), "note": "seen"}
+        session,
+        canada,
+        uuid.UUID(record["id"]),
+        FollowUpDone(completed_on=date.today(), note="seen"),
     )
     assert done.completed_on == date.today()
 
@@ -162,7 +166,7 @@ def test_presumptive_treatment_the_rule_says_none_for_turkiye(session, world):
             session,
             world.actor("nurse"),
             case.applicants[0].id,
-            {"drug": "albendazole", "dose": "400 mg", "given_on": date.today()},
+            NewTreatment(drug="albendazole", dose="400 mg", given_on=date.today()),
         )
     assert "drug" in exc.value.errors
     assert count(session, Treatment) == before
@@ -179,7 +183,7 @@ def test_presumptive_treatment_is_recorded_with_drug_dose_and_date(session, worl
         session,
         nurse,
         case.applicants[0].id,
-        {"drug": "albendazole", "dose": "400 mg, single dose", "given_on": date.today()},
+        NewTreatment(drug="albendazole", dose="400 mg, single dose", given_on=date.today()),
     )
     assert (row.rule_id, row.drug) == ("us.presumptive.middle_east_asia", "albendazole")
     with pytest.raises(ValidationFailed) as exc:
@@ -187,6 +191,6 @@ def test_presumptive_treatment_is_recorded_with_drug_dose_and_date(session, worl
             session,
             nurse,
             case.applicants[0].id,
-            {"drug": "praziquantel", "dose": "40 mg/kg", "given_on": date.today()},
+            NewTreatment(drug="praziquantel", dose="40 mg/kg", given_on=date.today()),
         )
     assert "drug" in exc.value.errors

@@ -11,6 +11,7 @@ import pytest
 
 from pmha.core.errors import ValidationFailed
 from pmha.travel import handover
+from pmha.travel.commands import NewTreatment
 from pmha.travel.residence_demo import give_endemic_residence
 from pmha.workflow import residence
 from pmha.workflow import service as workflow
@@ -58,7 +59,7 @@ def test_a_drug_left_out_cannot_be_recorded_and_a_held_one_only_by_the_physician
     def record(who: Any, drug: str) -> Any:
         with app.app_context():
             return handover.record_treatment(
-                session, who, person.id, {"drug": drug, "dose": "as planned", "given_on": today}
+                session, who, person.id, NewTreatment(drug=drug, dose="as planned", given_on=today)
             )
 
     with pytest.raises(ValidationFailed) as caught:

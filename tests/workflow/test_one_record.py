@@ -27,6 +27,7 @@ from pmha.core import audit
 from pmha.core.http import PROBLEM
 from pmha.exams import lab_service
 from pmha.travel import checks
+from pmha.travel.commands import NewCheck
 from pmha.workflow import owners, service
 from pmha.workflow.models import PlanRecord, Step, StepResult, StepState
 from tests.conftest import csrf_token
@@ -258,11 +259,7 @@ def test_a_check_outside_its_window_does_not_settle_the_step(
             session,
             world.actor("panel_physician"),
             a.id,
-            {
-                "kind": "pec",
-                "checked_at": dep.departs_at - timedelta(days=4),
-                "temperature_c": 36.8,
-            },
+            NewCheck(kind="pec", checked_at=dep.departs_at - timedelta(days=4), temperature_c=36.8),
         )
     assert not check.in_window
     assert step_of(session, a.id, "pec").state == StepState.PENDING
