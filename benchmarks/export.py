@@ -52,6 +52,7 @@ from pmha.cases.schemas import ApplicantIn  # noqa: E402
 from pmha.core import migrate  # noqa: E402
 from pmha.core.db import database  # noqa: E402
 from pmha.exams import lab_service, radiology  # noqa: E402
+from pmha.exams.commands import NewLabResult  # noqa: E402
 from pmha.exports import build, envelope, receive, tasks  # noqa: E402
 from pmha.exports.models import ExportJob, JobState  # noqa: E402
 from pmha.vaccines import records as vaccinations  # noqa: E402
@@ -166,12 +167,12 @@ def seed(app: Any, n_cases: int, travellers: int, image_mb: float) -> list[uuid.
                 world.actor("lab_technician"),
                 rules,
                 order.id,
-                {
-                    "specimen_number": order.accession,
-                    "value": "non_reactive",
-                    "date": dt.date.today(),
-                    "details": {"treponemal": "non_reactive"},
-                },
+                NewLabResult(
+                    specimen_number=order.accession,
+                    value="non_reactive",
+                    date=dt.date.today(),
+                    details={"treponemal": "non_reactive"},
+                ),
             )
             ids.append(case.id)
     return ids

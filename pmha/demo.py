@@ -28,6 +28,7 @@ from pmha.core.auth import Actor, Role
 from pmha.core.db import utcnow
 from pmha.exams import radiology
 from pmha.exams import service as exams
+from pmha.exams.commands import SectionDraft, XrayRead
 from pmha.exams.dicom import synthetic
 from pmha.exams.models import SectionKind
 from pmha.rules import RuleBook
@@ -242,7 +243,12 @@ def _sign_sections(
     then, for the first of them, a synthetic chest X-ray uploaded and not yet read."""
     for kind, data in ((SectionKind.MEDICAL_HISTORY, _history(applicant)),
                        (SectionKind.PHYSICAL_EXAM, PHYSICAL)):  # fmt: skip
-        draft = exams.save_draft(session, show.physician, applicant.id, kind, data, None)
+        draft = exams.save_draft(
+            session,
+            show.physician,
+            applicant.id,
+            SectionDraft(kind=kind, content=data, version=None),
+        )
         exams.sign(
             session, show.physician, rules, applicant.id, kind, draft.version, show.signature
         )
@@ -272,7 +278,12 @@ def _through_record(
         kind = SectionKind(code)
         data = {"medical_history": _history(applicant), "physical_exam": PHYSICAL,
                 "mental_health": MENTAL}[code]  # fmt: skip
-        draft = exams.save_draft(session, show.physician, applicant.id, kind, data, None)
+        draft = exams.save_draft(
+            session,
+            show.physician,
+            applicant.id,
+            SectionDraft(kind=kind, content=data, version=None),
+        )
         exams.sign(
             session, show.physician, rules, applicant.id, kind, draft.version, show.signature
         )
@@ -281,8 +292,8 @@ def _through_record(
         today = utcnow().date()
         image = synthetic.chest_xray(name, applicant.sex.value, today, seed=applicant.dob.day)
         study = radiology.upload(session, show.radiologist, applicant.id, image, show.storage)
-        findings = {"findings": READ_AS[value]}
-        radiology.read(session, show.radiologist, rules, study.id, findings, show.reading_signature)
+        reading = XrayRead(findings=READ_AS[value])
+        radiology.read(session, show.radiologist, rules, study.id, reading, show.reading_signature)
     else:
         return None
     return workflow.current(session, show.physician, rules, applicant.id)

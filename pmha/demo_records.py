@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from pmha.core.auth import Actor, Role
 from pmha.core.db import utcnow
 from pmha.exams import lab_service
+from pmha.exams.commands import NewLabResult
 from pmha.exams.labs import LAB_CODES, ConsentKind, OrderStatus
 from pmha.rules import RuleBook
 from pmha.vaccines import review
@@ -74,7 +75,7 @@ def lab_result(
         accession = getattr(order, "accession", None)
         if accession:  # the specimen number on the tube's label, where orders carry one
             data["specimen_number"] = accession
-        lab_service.record_result(session, who, rules, order.id, data)
+        lab_service.record_result(session, who, rules, order.id, NewLabResult(**data))
     return workflow.current(session, physician, rules, applicant_id)
 
 

@@ -33,6 +33,7 @@ from pmha.core.http import PROBLEM
 from pmha.exams import attachments, lab_service, radiology
 from pmha.exams import service as exams
 from pmha.exams.attachments import Attachment
+from pmha.exams.commands import SectionDraft
 from pmha.exams.labs import LabOrder
 from pmha.exams.models import ExamSection, SectionKind
 from pmha.exams.radiology import XrayStudy
@@ -873,17 +874,17 @@ def ctx(app: Flask, session: Session, world: World) -> Ctx:
         session,
         physician,
         case.principal.id,
-        SectionKind.RECOMMENDATIONS,
-        {"special_schooling": False},
-        None,
+        SectionDraft(
+            kind=SectionKind.RECOMMENDATIONS, content={"special_schooling": False}, version=None
+        ),
     )
     mental = exams.save_draft(
         session,
         physician,
         case.principal.id,
-        SectionKind.MENTAL_HEALTH,
-        {"classification": "none"},
-        None,
+        SectionDraft(
+            kind=SectionKind.MENTAL_HEALTH, content={"classification": "none"}, version=None
+        ),
     )
     exams.sign(
         session,

@@ -17,6 +17,7 @@ from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema, strict_integer
 from pmha.exams import attachments, service
+from pmha.exams.commands import SectionDraft
 from pmha.exams.models import SectionKind, SectionStatus
 from pmha.exams.sections import SIGN_PERMISSION, bmi
 from pmha.web.context import rulebook, storage
@@ -125,9 +126,8 @@ def read_record(applicant_id: uuid.UUID) -> Any:
 )
 def save_draft(applicant_id: uuid.UUID, kind: str) -> Any:
     body = load_json(DraftIn())
-    section = service.save_draft(
-        get_session(), actor(), applicant_id, _kind(kind), body["data"], body["version"]
-    )
+    draft = SectionDraft(kind=_kind(kind), content=body["data"], version=body["version"])
+    section = service.save_draft(get_session(), actor(), applicant_id, draft)
     return _dump(section)
 
 

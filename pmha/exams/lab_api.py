@@ -11,10 +11,11 @@ from marshmallow import fields, validate
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.errors import Forbidden
-from pmha.core.http import load_json
+from pmha.core.http import load_command, load_json
 from pmha.core.openapi import doc
-from pmha.core.schemas import StrictSchema, date_in_range
+from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range
 from pmha.exams import lab_service, labs
+from pmha.exams.commands import NewLabResult, Reinterpretation
 from pmha.web.context import rulebook
 
 bp = Blueprint("labs_api", __name__, url_prefix="/api/v1")
@@ -28,7 +29,8 @@ class OrderIn(StrictSchema):
     )
 
 
-class LabResultIn(StrictSchema):
+class LabResultIn(CommandSchema):
+    command = NewLabResult
     specimen_number = fields.String(
         required=True,
         validate=validate.Length(min=1, max=20),
@@ -94,7 +96,8 @@ class LabDetailsIn(StrictSchema):
     pre_test_counselling_on = fields.Date(validate=date_in_range)
 
 
-class OverrideIn(StrictSchema):
+class OverrideIn(CommandSchema):
+    command = Reinterpretation
     value = fields.String(required=True, validate=validate.Length(min=1, max=40))
     reason = fields.String(required=True, validate=validate.Length(max=500))
 
@@ -213,7 +216,7 @@ def order_tests(applicant_id: uuid.UUID) -> Any:
     tag="labs",
 )
 def record_lab_result(order_id: uuid.UUID) -> Any:
-    body = load_json(LabResultIn())
+    body = load_command(LabResultIn(), NewLabResult)
     session = get_session()
     result = lab_service.record_result(session, actor(), rulebook(), order_id, body)
     order = session.get(labs.LabOrder, result.order_id)
@@ -232,7 +235,7 @@ def record_lab_result(order_id: uuid.UUID) -> Any:
     tag="labs",
 )
 def override_interpretation(order_id: uuid.UUID) -> Any:
-    body = load_json(OverrideIn())
+    body = load_command(OverrideIn(), Reinterpretation)
     session = get_session()
     result = lab_service.override_interpretation(session, actor(), rulebook(), order_id, body)
     order = session.get(labs.LabOrder, result.order_id)

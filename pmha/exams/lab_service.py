@@ -20,6 +20,7 @@ from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
 from pmha.exams import lab_ranges, lab_values
+from pmha.exams.commands import NewLabResult, Reinterpretation
 from pmha.exams.labs import (
     LAB_CODES,
     SPECIMENS,
@@ -301,18 +302,18 @@ def _owned_order(session: Session, actor: Actor, order_id: uuid.UUID) -> tuple[L
 
 
 def record_result(
-    session: Session, actor: Actor, rules: RuleBook, order_id: uuid.UUID, data: dict[str, Any]
+    session: Session, actor: Actor, rules: RuleBook, order_id: uuid.UUID, data: NewLabResult
 ) -> LabResult:
     """Record the result of an ordered test; the plan hears it (for sputum, once it can)."""
     order, applicant = _owned_order(session, actor, order_id)
     actor.check(permission_for(order.code))
     if order.status in (OrderStatus.RESULTED, OrderStatus.CANCELLED):
         raise Conflict(f"This order is {order.status.value}.", code="labs.order_closed")
-    number = _specimen_checked(session, order, data.get("specimen_number"))
-    typed = data.get("value")
+    number = _specimen_checked(session, order, data.specimen_number)
+    typed = data.value
     value = None if typed is None or str(typed).strip() == "" else str(typed).strip()
-    day, details = data["date"], dict(data.get("details") or {})
-    collected = data.get("collected_on") or order.collected_on
+    day, details = data.date, dict(data.details)
+    collected = data.collected_on or order.collected_on
     measured, quantity_errors, value = _measured(order, applicant, day, data, value)
     errors = _check_details(order, value, details)
     if quantity_errors:  # a value missing or impossible: that is the error, not "give the result"
@@ -367,7 +368,7 @@ def record_result(
         derived=derived.value if derived else None,
         derivation=derived.why[:300] if derived else None,
         interpretation=interpretation,
-        performing_lab=str(data.get("performing_lab") or "").strip()[:120] or None,
+        performing_lab=str(data.performing_lab or "").strip()[:120] or None,
     )
     order.status = OrderStatus.RESULTED
     if collected is not None:
@@ -405,12 +406,12 @@ def _age_years(dob: date, day: date) -> int:
 
 
 def _measured(
-    order: LabOrder, applicant: Any, day: date, data: dict[str, Any], value: str | None
+    order: LabOrder, applicant: Any, day: date, data: NewLabResult, value: str | None
 ) -> tuple[list[lab_ranges.Measured], dict[str, list[str]], str | None]:
     """A quantitative test's measured values against the applicant's reference ranges, the
     errors, and the interpretation they give (a typed one must agree; without a range for the
     applicant, the typed one stands)."""
-    given = data.get("measurements") or {}
+    given = dict(data.measurements)
     if not given:
         return [], {}, value
     if order.code not in lab_ranges.PANELS:
@@ -455,7 +456,7 @@ class OverrideRefused(ValidationFailed):
 
 
 def override_interpretation(
-    session: Session, actor: Actor, rules: RuleBook, order_id: uuid.UUID, data: dict[str, Any]
+    session: Session, actor: Actor, rules: RuleBook, order_id: uuid.UUID, data: Reinterpretation
 ) -> LabResult:
     """A physician replaces the interpretation derived from a result's values with their own,
     saying why (audited); the plan hears the new interpretation."""
@@ -476,8 +477,8 @@ def override_interpretation(
             "nothing to override."
         )
         raise OverrideRefused(text, errors={"value": [text]})
-    value = str(data.get("value") or "").strip()
-    reason = str(data.get("reason") or "").strip()
+    value = str(data.value or "").strip()
+    reason = str(data.reason or "").strip()
     errors: dict[str, list[str]] = {}
     allowed = vocab.RESULT_VALUES[order.code] or ()
     if value not in allowed:

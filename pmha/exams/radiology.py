@@ -29,6 +29,7 @@ from pmha.core.db import Base, Database, UUIDPk, utcnow
 from pmha.core.errors import Conflict, NotFound, ValidationFailed
 from pmha.core.tasks import enqueue_after_commit
 from pmha.exams import dicom, xray_identity, xray_pixels
+from pmha.exams.commands import XrayRead
 from pmha.exams.lab_service import has_consent
 from pmha.exams.labs import ConsentKind
 from pmha.rules import RuleBook
@@ -580,7 +581,7 @@ def read(
     actor: Actor,
     rules: RuleBook,
     study_id: uuid.UUID,
-    data: dict[str, Any],
+    data: XrayRead,
     signature: Signature | None = None,
 ) -> XrayReading:
     """The radiologist's reading: DS-3030 findings; what they mean is recorded in the plan.
@@ -596,7 +597,7 @@ def read(
             "radiologist must confirm it is the applicant's, with a reason, before it is read.",
             code="exams.xray_identity_held",
         )
-    findings = list(dict.fromkeys(data["findings"]))
+    findings = list(dict.fromkeys(data.findings))
     unknown = [f for f in findings if f not in FINDINGS and f != NO_ABNORMAL_FINDING]
     if unknown:
         raise ValidationFailed(errors={"findings": [f"Unknown finding: {', '.join(unknown)}."]})
@@ -607,7 +608,7 @@ def read(
         study_id=study.id,
         findings=findings,
         decision=decision_for(findings),
-        comments=data.get("comments"),
+        comments=data.comments,
         read_by=actor.user_id,
         read_by_name=(signature.line if signature else display_name(actor))[:120],
     )

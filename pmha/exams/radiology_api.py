@@ -17,6 +17,7 @@ from pmha.core.http import load_json
 from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema
 from pmha.exams import dicom, radiology
+from pmha.exams.commands import XrayRead
 from pmha.web.context import rulebook, storage
 
 bp = Blueprint("radiology_api", __name__, url_prefix="/api/v1")
@@ -218,7 +219,14 @@ def read_xray(study_id: uuid.UUID) -> Any:
     body = load_json(ReadingIn())
     signature = confirm_signature(body.pop("password"), "radiology:write")
     session = get_session()
-    reading = radiology.read(session, actor(), rulebook(), study_id, body, signature)
+    reading = radiology.read(
+        session,
+        actor(),
+        rulebook(),
+        study_id,
+        XrayRead(findings=body["findings"], comments=body["comments"]),
+        signature,
+    )
     return _study(radiology.load_study(session, actor(), study_id), reading), 201
 
 

@@ -21,6 +21,7 @@ from pmha.core import audit
 from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, Forbidden, NotFound, StaleVersion, ValidationFailed
+from pmha.exams.commands import SectionDraft
 from pmha.exams.models import ExamSection, SectionKind, SectionStatus
 from pmha.exams.sections import (
     SCHEMAS,
@@ -96,13 +97,12 @@ def save_draft(
     session: Session,
     actor: Actor,
     applicant_id: uuid.UUID,
-    kind: SectionKind,
-    data: dict[str, Any],
-    version: int | None,
+    draft_in: SectionDraft,
 ) -> ExamSection:
     """Create or update the section's draft (send the draft's version to update it)."""
+    kind, version = draft_in.kind, draft_in.version
     applicant = cases.load_applicant(session, actor, applicant_id)
-    stored = _validate(applicant, kind, data)
+    stored = _validate(applicant, kind, dict(draft_in.content))
     versions = _versions(session, applicant.id, kind)
     draft = versions[-1] if versions and versions[-1].status == SectionStatus.DRAFT else None
     if draft is None and versions:

@@ -32,6 +32,7 @@ from pmha.core.audit import AuditEvent
 from pmha.core.pdf import Document
 from pmha.documents import consent
 from pmha.exams import service as exams
+from pmha.exams.commands import SectionDraft
 from pmha.exams.labs import ConsentKind
 from pmha.exams.models import SectionKind
 from pmha.rules import RuleBook
@@ -225,11 +226,21 @@ def test_the_appointment_letter_for_a_specialist_referral(
     assert none.status_code == 409 and "No specialist appointment is booked" in none.text
 
     day = TODAY + dt.timedelta(days=10)
-    exams.save_draft(session, world.actor("panel_physician"), applicant.id,
-                     SectionKind.SPECIALIST_REFERRAL,
-                     {"specialty": "Cardiology", "reason": "Heart murmur on exam",
-                      "status": "appointment_made", "appointment_date": day.isoformat()},
-                     None)  # fmt: skip
+    exams.save_draft(
+        session,
+        world.actor("panel_physician"),
+        applicant.id,
+        SectionDraft(
+            kind=SectionKind.SPECIALIST_REFERRAL,
+            content={
+                "specialty": "Cardiology",
+                "reason": "Heart murmur on exam",
+                "status": "appointment_made",
+                "appointment_date": day.isoformat(),
+            },
+            version=None,
+        ),
+    )
     session.commit()
     page = client.get(f"/cases/{applicant.case_id}/applicants/{applicant.id}/documents?lang=tr")
     assert "appointment-letter.pdf?lang=tr" in page.text and "Uzman hekim randevusu" in page.text

@@ -25,6 +25,7 @@ from playwright.sync_api import Page, expect
 from pmha.core.db import database
 from pmha.exams import lab_service, radiology
 from pmha.exams import service as exams
+from pmha.exams.commands import SectionDraft
 from pmha.exams.dicom.synthetic import chest_xray
 from pmha.exams.models import SectionKind
 from pmha.tb_dot import service as tb
@@ -72,9 +73,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             session,
             doctor,
             amina.id,
-            SectionKind.MEDICAL_HISTORY,
-            {"allergies": "Penicillin"},
-            None,
+            SectionDraft(
+                kind=SectionKind.MEDICAL_HISTORY, content={"allergies": "Penicillin"}, version=None
+            ),
         )
         lab_service.order_tests(session, doctor, rules, amina.id, ["serum_creatinine"])
         PAGES["amina"] = f"/cases/{amina.case_id}/applicants/{amina.id}"

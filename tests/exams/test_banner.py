@@ -14,6 +14,7 @@ from sqlalchemy import select
 from pmha.core.audit import AuditEvent
 from pmha.exams import banner as banners
 from pmha.exams import service as exams
+from pmha.exams.commands import SectionDraft
 from pmha.exams.models import SectionKind
 from pmha.workflow import service as workflow
 from tests.factories import applicant_data, make_case
@@ -48,7 +49,12 @@ def test_pregnancy_and_allergies_alert(session: Any, world: Any, woman: Any, rul
     doctor = world.actor("panel_physician")
     workflow.set_facts(session, doctor, rules, woman.id, {"pregnant": True, "gestation_weeks": 20})
     exams.save_draft(
-        session, doctor, woman.id, SectionKind.MEDICAL_HISTORY, {"allergies": "Penicillin"}, None
+        session,
+        doctor,
+        woman.id,
+        SectionDraft(
+            kind=SectionKind.MEDICAL_HISTORY, content={"allergies": "Penicillin"}, version=None
+        ),
     )
     session.commit()
     found = banners.banner(session, world.actor("nurse"), woman)

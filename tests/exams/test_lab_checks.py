@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from pmha.core import audit
 from pmha.core.errors import Forbidden, ValidationFailed
 from pmha.exams import lab_service
+from pmha.exams.commands import NewLabResult, Reinterpretation
 from pmha.exams.labs import Interpretation, LabOrder, LabResult, OrderStatus
 from pmha.workflow import service as workflow
 from pmha.workflow.commands import NewResult
@@ -69,7 +70,7 @@ def lab_result(
         world.actor("lab_technician"),
         rules,
         order.id,
-        {"specimen_number": order.accession, "date": TODAY, "details": details},
+        NewLabResult(specimen_number=order.accession, date=TODAY, details=details),
     )
 
 
@@ -142,11 +143,11 @@ def test_the_number_is_read_as_written_on_the_label(
         world.actor("lab_technician"),
         rules,
         order.id,
-        {
-            "specimen_number": f"  {order.accession.lower()} ",
-            "date": TODAY,
-            "details": {"treponemal": "non_reactive"},
-        },
+        NewLabResult(
+            specimen_number=f"  {order.accession.lower()} ",
+            date=TODAY,
+            details={"treponemal": "non_reactive"},
+        ),
     )
     assert found.specimen_number == order.accession
 
@@ -347,7 +348,7 @@ def test_only_a_physician_overrides(
             world.actor("lab_technician"),
             rules,
             disagreeing.id,
-            {"value": "non_reactive", "reason": "the lab thinks it is negative"},
+            Reinterpretation(value="non_reactive", reason="the lab thinks it is negative"),
         )
 
 
@@ -364,7 +365,7 @@ def test_a_typed_result_has_nothing_to_override(
             world.actor("panel_physician"),
             rules,
             order.id,
-            {"value": "reactive", "reason": "clinical signs of secondary syphilis"},
+            Reinterpretation(value="reactive", reason="clinical signs of secondary syphilis"),
         )
     assert caught.value.code == "labs.override_refused"
 
@@ -435,12 +436,12 @@ def test_a_tst_keeps_its_mm_and_shows_the_cut_off_for_a_contact(
         world.actor("nurse"),
         rules,
         order.id,
-        {
-            "specimen_number": order.accession,
-            "value": "6",
-            "date": TODAY,
-            "details": {"placed_on": TODAY - timedelta(days=2), "read_on": TODAY},
-        },
+        NewLabResult(
+            specimen_number=order.accession,
+            value="6",
+            date=TODAY,
+            details={"placed_on": TODAY - timedelta(days=2), "read_on": TODAY},
+        ),
     )
     assert found.value == "6" and found.derived == "positive"
     assert "5 mm" in (found.derivation or "")
@@ -482,12 +483,12 @@ def test_dates_that_cannot_be_true_are_refused(
             world.actor("lab_technician"),
             rules,
             order.id,
-            {
-                "specimen_number": order.accession,
-                "date": result_day,
-                "collected_on": collected,
-                "details": {"treponemal": "non_reactive"},
-            },
+            NewLabResult(
+                specimen_number=order.accession,
+                date=result_day,
+                collected_on=collected,
+                details={"treponemal": "non_reactive"},
+            ),
         )
     assert words in (caught.value.errors or {})[field][0]
     assert results(session) == 0
@@ -601,12 +602,12 @@ def test_a_tsts_interpretation_is_not_overridden(session: Any, world: Any, rules
         world.actor("nurse"),
         rules,
         order.id,
-        {
-            "specimen_number": order.accession,
-            "value": "3",
-            "date": TODAY,
-            "details": {"placed_on": TODAY - timedelta(days=2), "read_on": TODAY},
-        },
+        NewLabResult(
+            specimen_number=order.accession,
+            value="3",
+            date=TODAY,
+            details={"placed_on": TODAY - timedelta(days=2), "read_on": TODAY},
+        ),
     )
     with pytest.raises(ValidationFailed) as caught:
         lab_service.override_interpretation(
@@ -614,7 +615,9 @@ def test_a_tsts_interpretation_is_not_overridden(session: Any, world: Any, rules
             world.actor("panel_physician"),
             rules,
             order.id,
-            {"value": "positive", "reason": "induration re-measured at 6 mm by the physician"},
+            Reinterpretation(
+                value="positive", reason="induration re-measured at 6 mm by the physician"
+            ),
         )
     assert caught.value.code == "labs.override_refused"
     assert "record a new TST" in caught.value.detail
@@ -632,14 +635,17 @@ def test_a_typed_interpretation_the_values_do_not_settle_is_refused(
             world.actor("lab_technician"),
             rules,
             order.id,
-            {
-                "specimen_number": order.accession,
-                "value": "non_reactive",
-                "date": TODAY,
-                "details": {"treponemal": "reactive", "non_treponemal": "non_reactive",
-                            "second_treponemal": "non_reactive"},
-            },
-        )  # fmt: skip
+            NewLabResult(
+                specimen_number=order.accession,
+                value="non_reactive",
+                date=TODAY,
+                details={
+                    "treponemal": "reactive",
+                    "non_treponemal": "non_reactive",
+                    "second_treponemal": "non_reactive",
+                },
+            ),
+        )
     assert caught.value.code == "labs.values_contradict"
     assert "a physician records it with a reason" in (caught.value.errors or {})["value"][0]
     assert results(session) == 0

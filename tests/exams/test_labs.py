@@ -12,6 +12,7 @@ import pytest
 
 from pmha.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from pmha.exams import lab_service
+from pmha.exams.commands import NewLabResult
 from pmha.exams.labs import ConsentKind, combined
 from pmha.workflow import service as workflow
 from pmha.workflow.commands import NewResult
@@ -51,7 +52,7 @@ def result(session, world, rules, order, value, day=TODAY, role="lab_technician"
         world.actor(role),
         rules,
         order.id,
-        {"specimen_number": order.accession, "value": value, "date": day, "details": details},
+        NewLabResult(specimen_number=order.accession, value=value, date=day, details=details),
     )
 
 

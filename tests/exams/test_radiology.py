@@ -178,7 +178,7 @@ def test_a_suggestive_reading_brings_sputum(session, world, rules, adult, storag
         world.actor("radiologist"),
         rules,
         study.id,
-        {"findings": ["cavitary_lesion"], "comments": None},
+        XrayRead(findings=["cavitary_lesion"], comments=None),
     )
     found = workflow.current(session, world.actor("panel_physician"), rules, adult.id)
     planned = {s.code: s.planned_status for s in found.steps}
@@ -291,6 +291,7 @@ def test_a_pregnant_applicant_is_x_rayed_only_with_her_consent(session, world, r
 
 from pmha.core import audit  # noqa: E402
 from pmha.core.errors import Conflict, Forbidden, ValidationFailed  # noqa: E402
+from pmha.exams.commands import XrayRead  # noqa: E402
 from pmha.exams.radiology import IdentityStatus, XrayReading, XrayStudy  # noqa: E402
 
 OMAR = {
@@ -393,7 +394,11 @@ def test_a_held_image_cannot_be_read_and_nothing_is_written(session, world, rule
     readings = _count(session, XrayReading)
     with pytest.raises(Conflict) as exc:
         radiology.read(
-            session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}
+            session,
+            world.actor("radiologist"),
+            rules,
+            study.id,
+            XrayRead(findings=[], comments=None),
         )
     assert exc.value.code == "exams.xray_identity_held"
     assert "someone other than the applicant" in exc.value.detail
@@ -410,7 +415,7 @@ def test_a_radiologist_confirms_a_held_image_with_a_reason(session, world, rules
     assert study.identity_confirmed_by == world.actor("radiologist").user_id
     assert study.identity_confirmed_at is not None
     reading = radiology.read(
-        session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}
+        session, world.actor("radiologist"), rules, study.id, XrayRead(findings=[], comments=None)
     )
     assert reading.decision == "normal"
     session.commit()
@@ -451,7 +456,7 @@ def test_an_image_uploaded_before_the_check_is_not_checked_and_still_readable(
     session.flush()
     assert radiology.identity_check(session, world.actor("radiologist"), study) is None
     reading = radiology.read(
-        session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}
+        session, world.actor("radiologist"), rules, study.id, XrayRead(findings=[], comments=None)
     )
     assert reading.decision == "normal"
 

@@ -11,6 +11,7 @@ from pmha.core import audit
 from pmha.core.audit import AuditEvent
 from pmha.core.errors import Forbidden, StaleVersion, ValidationFailed
 from pmha.exams import service
+from pmha.exams.commands import SectionDraft
 from pmha.exams.models import ExamSection, SectionKind, SectionStatus
 from pmha.exams.sections import bmi, implied_mental_health_class
 from pmha.workflow import service as workflow
@@ -41,7 +42,9 @@ def adult(session, world):
 
 def test_signing_a_history_sets_the_facts_and_completes_its_step(session, world, rules, adult):
     physician = world.actor("panel_physician")
-    draft = service.save_draft(session, physician, adult.id, H, dict(HISTORY), None)
+    draft = service.save_draft(
+        session, physician, adult.id, SectionDraft(kind=H, content=dict(HISTORY), version=None)
+    )
     signature = confirm_signature(session, physician, PASSWORD, "exams:sign")
     signed = service.sign(session, physician, rules, adult.id, H, draft.version, signature)
     assert signed.status == SectionStatus.SIGNED
@@ -62,7 +65,9 @@ def test_symptoms_in_the_history_bring_sputum_into_the_plan(session, world, rule
     """US TB TI: signs or symptoms of TB -> three sputum smears and cultures [S1]."""
     physician = world.actor("panel_physician")
     history = dict(HISTORY, tb_symptoms={"cough_3_weeks": True})
-    draft = service.save_draft(session, physician, adult.id, H, history, None)
+    draft = service.save_draft(
+        session, physician, adult.id, SectionDraft(kind=H, content=history, version=None)
+    )
     service.sign(session, physician, rules, adult.id, H, draft.version, SIG)
     found = workflow.current(session, physician, rules, adult.id)
     planned = {s.code: s.planned_status for s in found.steps}
@@ -71,16 +76,28 @@ def test_symptoms_in_the_history_bring_sputum_into_the_plan(session, world, rule
 
 def test_a_signed_section_cannot_change_but_can_be_amended(session, world, rules, adult):
     physician = world.actor("panel_physician")
-    draft = service.save_draft(session, physician, adult.id, P, dict(PHYSICAL), None)
+    draft = service.save_draft(
+        session, physician, adult.id, SectionDraft(kind=P, content=dict(PHYSICAL), version=None)
+    )
     service.sign(session, physician, rules, adult.id, P, draft.version, SIG)
     with pytest.raises(service.SectionSigned):
-        service.save_draft(session, physician, adult.id, P, dict(PHYSICAL), draft.version)
+        service.save_draft(
+            session,
+            physician,
+            adult.id,
+            SectionDraft(kind=P, content=dict(PHYSICAL), version=draft.version),
+        )
     amendment = service.amend(
         session, physician, adult.id, P, "Weight re-measured on a calibrated scale"
     )
     assert (amendment.number, amendment.amends_id) == (2, draft.id)
     changed = dict(PHYSICAL, vitals=dict(PHYSICAL["vitals"], weight_kg=68))
-    amendment = service.save_draft(session, physician, adult.id, P, changed, amendment.version)
+    amendment = service.save_draft(
+        session,
+        physician,
+        adult.id,
+        SectionDraft(kind=P, content=changed, version=amendment.version),
+    )
     service.sign(session, physician, rules, adult.id, P, amendment.version, SIG)
     record = service.record(session, physician, adult.id)[P]
     assert [(s.number, s.status) for s in record] == [
@@ -92,7 +109,9 @@ def test_a_signed_section_cannot_change_but_can_be_amended(session, world, rules
 
 def test_an_amendment_needs_a_reason(session, world, rules, adult):
     physician = world.actor("panel_physician")
-    draft = service.save_draft(session, physician, adult.id, P, dict(PHYSICAL), None)
+    draft = service.save_draft(
+        session, physician, adult.id, SectionDraft(kind=P, content=dict(PHYSICAL), version=None)
+    )
     service.sign(session, physician, rules, adult.id, P, draft.version, SIG)
     with pytest.raises(ValidationFailed) as exc:
         service.amend(session, physician, adult.id, P, "  ")
@@ -100,18 +119,29 @@ def test_an_amendment_needs_a_reason(session, world, rules, adult):
 
 
 def test_a_nurse_drafts_but_cannot_sign_a_physical_exam(session, world, rules, adult):
-    draft = service.save_draft(session, world.actor("nurse"), adult.id, P, dict(PHYSICAL), None)
+    draft = service.save_draft(
+        session,
+        world.actor("nurse"),
+        adult.id,
+        SectionDraft(kind=P, content=dict(PHYSICAL), version=None),
+    )
     with pytest.raises(Forbidden):
         service.sign(session, world.actor("nurse"), rules, adult.id, P, draft.version, SIG)
 
 
 def test_a_stale_draft_is_a_conflict(session, world, adult):
     nurse = world.actor("nurse")
-    draft = service.save_draft(session, nurse, adult.id, P, dict(PHYSICAL), None)
+    draft = service.save_draft(
+        session, nurse, adult.id, SectionDraft(kind=P, content=dict(PHYSICAL), version=None)
+    )
     changed = dict(PHYSICAL, findings="scar on the left forearm")
-    service.save_draft(session, nurse, adult.id, P, changed, draft.version)
+    service.save_draft(
+        session, nurse, adult.id, SectionDraft(kind=P, content=changed, version=draft.version)
+    )
     with pytest.raises(StaleVersion):
-        service.save_draft(session, nurse, adult.id, P, dict(PHYSICAL), 1)
+        service.save_draft(
+            session, nurse, adult.id, SectionDraft(kind=P, content=dict(PHYSICAL), version=1)
+        )
 
 
 @pytest.mark.parametrize(
@@ -133,7 +163,12 @@ def test_impossible_answers_are_refused_and_nothing_is_written(
     session, world, adult, kind, data, field
 ):
     with pytest.raises(ValidationFailed) as exc:
-        service.save_draft(session, world.actor("panel_physician"), adult.id, kind, data, None)
+        service.save_draft(
+            session,
+            world.actor("panel_physician"),
+            adult.id,
+            SectionDraft(kind=kind, content=data, version=None),
+        )
     assert field in exc.value.errors
     assert service.record(session, world.actor("panel_physician"), adult.id) == {}
 
@@ -182,7 +217,12 @@ def test_another_sites_applicant_has_no_record_for_you(session, world, adult):
     from pmha.core.errors import NotFound
 
     with pytest.raises(NotFound):
-        service.save_draft(session, world.actor("foreign"), adult.id, P, dict(PHYSICAL), None)
+        service.save_draft(
+            session,
+            world.actor("foreign"),
+            adult.id,
+            SectionDraft(kind=P, content=dict(PHYSICAL), version=None),
+        )
 
 
 def test_the_exam_api_round_trip(client, world, session, adult):
@@ -336,7 +376,9 @@ def test_a_class_other_than_the_implied_one_needs_a_reason(client, world, sessio
 def test_a_class_as_implied_needs_no_reason(session, world, rules, adult):
     physician = world.actor("panel_physician")
     data = dict(CLASS_A_ANSWERS, classification="class_a")
-    draft = service.save_draft(session, physician, adult.id, M, data, None)
+    draft = service.save_draft(
+        session, physician, adult.id, SectionDraft(kind=M, content=data, version=None)
+    )
     signed = service.sign(session, physician, rules, adult.id, M, draft.version, SIG)
     assert signed.status == SectionStatus.SIGNED
 
@@ -368,7 +410,9 @@ def test_pregnancy_is_asked_of_a_female_applicant(session, world):
         session, world.actor("nurse"), principal=applicant_data(sex="female", given_names="Mona")
     ).applicants[0]
     data = {**HISTORY, "pregnant": True, "gestation_weeks": 12}
-    draft = service.save_draft(session, world.actor("nurse"), woman.id, H, data, None)
+    draft = service.save_draft(
+        session, world.actor("nurse"), woman.id, SectionDraft(kind=H, content=data, version=None)
+    )
     assert draft.data["gestation_weeks"] == 12
 
 
@@ -376,7 +420,9 @@ def test_one_physicians_signature_cannot_sign_for_another(session, world, rules,
     """A signature is the signer's own (confirmed with their password): not lent."""
     foreign = signatures_of(world, "foreign")
     physician = world.actor("panel_physician")
-    draft = service.save_draft(session, physician, adult.id, P, dict(PHYSICAL), None)
+    draft = service.save_draft(
+        session, physician, adult.id, SectionDraft(kind=P, content=dict(PHYSICAL), version=None)
+    )
     with pytest.raises(Forbidden):
         service.sign(session, physician, rules, adult.id, P, draft.version, foreign)
 

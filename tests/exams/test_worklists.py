@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from pmha.exams import radiology, worklists
+from pmha.exams.commands import XrayRead
 from pmha.tb_dot import service as tb
 from pmha.tb_dot.commands import StartEpisode
 from pmha.workflow.lists import step_due
@@ -56,7 +57,7 @@ def test_radiology_lists_only_unread_studies_of_my_sites(
     waiting = radiology.upload(session, reader, mine.id, dicom_factory.make(), storage)
     image = dicom_factory.of_person("READALREADY^OMAR", birth_date="19900505")
     done = radiology.upload(session, reader, read_one.id, image, storage)
-    radiology.read(session, reader, rules, done.id, {"findings": [], "normal": True})
+    radiology.read(session, reader, rules, done.id, XrayRead(findings=[]))
     rows = worklists.xrays_to_read(session, reader)
     assert [r.study.id for r in rows] == [waiting.id]
     assert rows[0].due is not None and rows[0].due_from in ("plan", "departure")

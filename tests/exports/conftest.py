@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pmha.cases.models import FamilyCase
 from pmha.exams import lab_service, radiology
+from pmha.exams.commands import NewLabResult
 from pmha.vaccines import records as vaccinations
 from pmha.vaccines.commands import NewVaccination
 from pmha.vaccines.models import RecordKind
@@ -81,7 +82,9 @@ def make_export_case(app: Flask, session: Session, world: World, storage: Path) 
         "date": date.today(),
         "details": {"treponemal": "non_reactive"},
     }
-    lab_service.record_result(session, world.actor("lab_technician"), rules, order.id, result)
+    lab_service.record_result(
+        session, world.actor("lab_technician"), rules, order.id, NewLabResult(**result)
+    )
     vaccinations.record_vaccination(
         session,
         nurse,

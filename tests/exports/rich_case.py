@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from pmha.accounts.signatures import trusted_signature
 from pmha.exams import radiology
 from pmha.exams import service as exams
+from pmha.exams.commands import SectionDraft, XrayRead
 from pmha.exams.models import SectionKind
 from pmha.travel.models import Booking, Departure
 from tests.factories import World
@@ -32,12 +33,14 @@ def enrich(app: Flask, session: Session, world: World, case) -> Departure:  # ty
         (SectionKind.MENTAL_HEALTH, {"classification": "class_b",
                                      "classification_reason": "specialist report: anxiety"}),
     ):  # fmt: skip
-        draft = exams.save_draft(session, physician, principal.id, kind, data, None)
+        draft = exams.save_draft(
+            session, physician, principal.id, SectionDraft(kind=kind, content=data, version=None)
+        )
         signature = trusted_signature(world.users["panel_physician"], "exams:sign")
         exams.sign(session, physician, rules, principal.id, kind, draft.version, signature)
     (study, _), *_ = radiology.studies(session, physician, principal.id)
     radiology.read(
-        session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}
+        session, world.actor("radiologist"), rules, study.id, XrayRead(findings=[], comments=None)
     )
     departure = Departure(
         site_id=case.site_id,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from pmha.accounts.signatures import trusted_signature
 from pmha.core import file_crypto
 from pmha.core.errors import NotFound
+from pmha.exams.commands import SectionDraft, XrayRead
 from pmha.exports import build, envelope, fhir, receive, service
 from pmha.exports.models import (
     ExportBundle,
@@ -230,12 +231,14 @@ def test_the_summary_holds_vitals_a_classification_and_the_xray_report(
         (SectionKind.MENTAL_HEALTH, {"classification": "class_b",
                                      "classification_reason": "specialist report: anxiety"}),
     ):  # fmt: skip
-        draft = exams.save_draft(session, physician, principal.id, kind, data, None)
+        draft = exams.save_draft(
+            session, physician, principal.id, SectionDraft(kind=kind, content=data, version=None)
+        )
         signature = trusted_signature(world.users["panel_physician"], "exams:sign")
         exams.sign(session, physician, rules, principal.id, kind, draft.version, signature)
     (study, _), *_ = radiology.studies(session, physician, principal.id)
     radiology.read(
-        session, world.actor("radiologist"), rules, study.id, {"findings": [], "comments": None}
+        session, world.actor("radiologist"), rules, study.id, XrayRead(findings=[], comments=None)
     )
     session.commit()
     job = export(session, world, export_case)

@@ -17,6 +17,7 @@ from pmha.cases.models import Applicant
 from pmha.core.auth import Actor
 from pmha.core.errors import ValidationFailed
 from pmha.exams import lab_service
+from pmha.exams.commands import NewLabResult
 from pmha.exams.labs import LabOrder, LabResult, OrderStatus
 from pmha.rules import RuleBook
 from pmha.vaccines import records, service
@@ -149,7 +150,7 @@ def test_a_tb_test_result_dated_within_28_days_after_a_live_vaccine_is_refused(
             lab,
             rules,
             order.id,
-            {"specimen_number": order.accession, "date": TODAY, "details": QFT_NEGATIVE},
+            NewLabResult(specimen_number=order.accession, date=TODAY, details=QFT_NEGATIVE),
         )
     assert "CVX 03" in caught.value.errors["date"][0]
     assert session.scalar(select(func.count()).select_from(LabResult)) == 0
@@ -184,7 +185,7 @@ def test_a_tb_test_the_same_day_as_a_live_vaccine_is_accepted(
         lab,
         rules,
         order.id,
-        {"specimen_number": order.accession, "date": TODAY, "details": QFT_NEGATIVE},
+        NewLabResult(specimen_number=order.accession, date=TODAY, details=QFT_NEGATIVE),
     )
 
 

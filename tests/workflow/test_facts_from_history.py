@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from pmha.core import audit
 from pmha.core.errors import ValidationFailed
 from pmha.exams import service as exams
+from pmha.exams.commands import SectionDraft
 from pmha.exams.models import SectionKind
 from pmha.workflow import service as workflow
 from pmha.workflow.models import ClinicalFacts, PlanRecord
@@ -34,7 +35,9 @@ def signed(session: Session, world: World, rules: Any) -> Any:
     """An adult whose signed medical history says: no TB contact, no TB history, no symptoms."""
     adult = make_case(session, world.actor("nurse"), principal=applicant_data()).applicants[0]
     physician = world.actor("panel_physician")
-    draft = exams.save_draft(session, physician, adult.id, H, dict(HISTORY), None)
+    draft = exams.save_draft(
+        session, physician, adult.id, SectionDraft(kind=H, content=dict(HISTORY), version=None)
+    )
     exams.sign(session, physician, rules, adult.id, H, draft.version, SIG)
     session.commit()
     return adult
@@ -95,7 +98,12 @@ def test_an_amended_history_changes_the_facts(
     physician = world.actor("panel_physician")
     amendment = exams.amend(session, physician, signed.id, H, "Contact with a TB case remembered")
     changed = dict(HISTORY, tb_contact_past_year=True)
-    amendment = exams.save_draft(session, physician, signed.id, H, changed, amendment.version)
+    amendment = exams.save_draft(
+        session,
+        physician,
+        signed.id,
+        SectionDraft(kind=H, content=changed, version=amendment.version),
+    )
     exams.sign(session, physician, rules, signed.id, H, amendment.version, SIG)
     facts = session.get(ClinicalFacts, signed.id)
     assert facts is not None and facts.tb_contact is True

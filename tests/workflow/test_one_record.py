@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from pmha.core import audit
 from pmha.core.http import PROBLEM
 from pmha.exams import lab_service
+from pmha.exams.commands import NewLabResult
 from pmha.travel import checks
 from pmha.travel.commands import NewCheck
 from pmha.workflow import owners, service
@@ -171,7 +172,7 @@ def test_a_lab_result_settles_its_step_and_the_workflow_links_to_it(
     if getattr(order, "accession", None):
         data["specimen_number"] = order.accession
     result = lab_service.record_result(
-        session, world.actor("lab_technician"), rules, order.id, data
+        session, world.actor("lab_technician"), rules, order.id, NewLabResult(**data)
     )
     session.commit()
     row = session.scalar(

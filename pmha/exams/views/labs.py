@@ -16,6 +16,7 @@ from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields, form_data, load_form
 from pmha.core.schemas import StrictSchema, date_in_range
 from pmha.exams import lab_ranges, lab_service, lab_values, labs
+from pmha.exams.commands import NewLabResult, Reinterpretation
 from pmha.exams.lab_api import LabDetailsIn
 from pmha.exams.views.common import bp
 from pmha.rules import vocabulary as vocab
@@ -290,17 +291,16 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         failed.target = "result"
         failed.errors = {"order": ["This is not one of this applicant's lab orders."]}
         return _page(case_id, applicant_id, failed, 422)
-    body = {
-        "specimen_number": data["specimen_number"],
-        "value": data.get("value"),
-        "date": data["date"],
-        "collected_on": data.get("collected_on"),
-        "details": _details(data),
-        "performing_lab": data.get("performing_lab"),
-    }
     panel = lab_ranges.PANELS.get(order.code)
-    if panel is not None:
-        body["measurements"] = {a.code: data.get(a.code) for a in panel.analytes}
+    body = NewLabResult(
+        specimen_number=data["specimen_number"],
+        value=data.get("value"),
+        date=data["date"],
+        collected_on=data.get("collected_on"),
+        details=_details(data),
+        measurements={a.code: data.get(a.code) for a in panel.analytes} if panel else {},
+        performing_lab=data.get("performing_lab"),
+    )
     try:
         result = lab_service.record_result(db, me, rulebook(), order.id, body)
     except (Forbidden, NotFound):
@@ -339,7 +339,11 @@ def override_interpretation(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         return _page(case_id, applicant_id, failed, 422)
     try:
         result = lab_service.override_interpretation(
-            db, actor(), rulebook(), order.id, {"value": data["value"], "reason": data["reason"]}
+            db,
+            actor(),
+            rulebook(),
+            order.id,
+            Reinterpretation(value=data["value"], reason=data["reason"]),
         )
     except (Forbidden, NotFound):
         raise

@@ -17,6 +17,7 @@ from pmha.core.errors import AppError, Forbidden, NotFound
 from pmha.core.forms import app_error_fields
 from pmha.exams import dicom
 from pmha.exams import radiology as xr
+from pmha.exams.commands import XrayRead
 from pmha.exams.views.common import bp
 from pmha.web.context import rulebook, storage
 from pmha.web.record import Failed, applicant_of, page_context, refused
@@ -201,7 +202,7 @@ def read_xray(study_id: uuid.UUID) -> Any:
             actor(),
             rulebook(),
             study_id,
-            {"findings": findings, "comments": comments or None},
+            XrayRead(findings=findings, comments=comments or None),
             signature,
         )
     except (Forbidden, NotFound):

@@ -16,6 +16,7 @@ from pmha.core.db import get_session
 from pmha.core.errors import AppError, Forbidden, NotFound, StaleVersion, ValidationFailed
 from pmha.core.forms import app_error_fields
 from pmha.exams import attachments, service
+from pmha.exams.commands import SectionDraft
 from pmha.exams.models import ExamSection, SectionKind
 from pmha.exams.sections import (
     CLASS_WORDS,
@@ -212,9 +213,9 @@ def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     failed = Failed(section_kind.value, request.form.to_dict())
     try:
         data = form.to_data(section_kind, request.form)
-        service.save_draft(
-            db, me, applicant.id, section_kind, data, version_of(request.form.get("version"))
-        )
+        version = version_of(request.form.get("version"))
+        draft = SectionDraft(kind=section_kind, content=data, version=version)
+        service.save_draft(db, me, applicant.id, draft)
     except (Forbidden, NotFound):
         raise
     except (StaleVersion, service.SectionSigned) as exc:
