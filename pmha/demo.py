@@ -37,6 +37,7 @@ from pmha.tb_dot import demo as tb_demo
 from pmha.travel import demo as travel_demo
 from pmha.vaccines import demo as vaccine_demo
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.facts import NOTHING_FOUND
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
@@ -316,7 +317,7 @@ def _progress(
     facts: dict[str, Any] = {"exam_date": today, **NOTHING_FOUND}
     if applicant.sex.value == "female":
         facts["pregnant"] = False
-    found = workflow.set_facts(session, physician, rules, applicant.id, facts)
+    found = workflow.set_facts(session, physician, rules, applicant.id, FactsUpdate(**facts))
 
     # The demo's physician and radiologist work at IST: they sign, upload and read there.
     at_ist = applicant.case.site.code == "IST"

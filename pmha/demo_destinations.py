@@ -31,6 +31,7 @@ from pmha.tb_dot.reclassified import make_reclassified
 from pmha.travel.residence_demo import give_endemic_residence
 from pmha.vaccines import demo as vaccine_demo
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.facts import NOTHING_FOUND
 
 Person = Callable[[random.Random, str, tuple[str, str], str, int, date, str], dict[str, Any]]
@@ -116,4 +117,4 @@ def _facts(session: Session, nurse: Actor, rules: RuleBook, applicant: Any, toda
     facts: dict[str, Any] = {"exam_date": today, **NOTHING_FOUND}
     if applicant.sex.value == "female":
         facts["pregnant"] = False
-    workflow.set_facts(session, nurse, rules, applicant.id, facts)
+    workflow.set_facts(session, nurse, rules, applicant.id, FactsUpdate(**facts))

@@ -32,7 +32,7 @@ from pmha.exams.sections import (
 )
 from pmha.rules import RuleBook
 from pmha.workflow import service as workflow
-from pmha.workflow.commands import NewResult
+from pmha.workflow.commands import FactsUpdate, NewResult
 from pmha.workflow.models import StepState
 
 
@@ -273,18 +273,18 @@ def _feed_rules(
             actor,
             rules,
             applicant.id,
-            {
+            FactsUpdate(
                 # the history is taken at the exam: its signing dates the exam, if not yet
-                "exam_date": facts.exam_date if facts and facts.exam_date else utcnow().date(),
-                "tb_history": data.get("tb_history"),
-                "tb_contact": data.get("tb_contact_past_year"),
-                "tb_symptoms": any(symptoms.values()) if symptoms else None,
-                "known_hiv": data.get("known_hiv"),
-                "extrapulmonary_tb": data.get("extrapulmonary_tb"),
-                "pregnant": data.get("pregnant"),
-                "gestation_weeks": data.get("gestation_weeks"),
-                "version": facts.version if facts else None,
-            },
+                exam_date=facts.exam_date if facts and facts.exam_date else utcnow().date(),
+                tb_history=data.get("tb_history"),
+                tb_contact=data.get("tb_contact_past_year"),
+                tb_symptoms=any(symptoms.values()) if symptoms else None,
+                known_hiv=data.get("known_hiv"),
+                extrapulmonary_tb=data.get("extrapulmonary_tb"),
+                pregnant=data.get("pregnant"),
+                gestation_weeks=data.get("gestation_weeks"),
+                version=facts.version if facts else None,
+            ),
             history=section_id,
         )
     result = _result_of(kind, data)

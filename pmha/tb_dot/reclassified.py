@@ -29,6 +29,7 @@ from pmha.tb_dot import demo as tb_demo
 from pmha.tb_dot import service
 from pmha.tb_dot.commands import CloseEpisode, StartEpisode
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.facts import NOTHING_FOUND
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
@@ -68,7 +69,7 @@ def make_reclassified(
     facts: dict[str, Any] = {"exam_date": exam, **NOTHING_FOUND}
     if applicant.sex.value == "female":
         facts["pregnant"] = False
-    workflow.set_facts(session, physician, rules, applicant.id, facts)
+    workflow.set_facts(session, physician, rules, applicant.id, FactsUpdate(**facts))
     for code, (value, after) in RESULT_DAYS.items():
         demo_records.settle(
             session, clinic, rules, applicant.id, code, value, exam + timedelta(days=after)

@@ -23,6 +23,7 @@ from pmha.rules import vocabulary as vocab
 from pmha.travel import certificates, checks, departures
 from pmha.travel.commands import NewCheck, NewDeparture, SetEscort
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.facts import NOTHING_FOUND
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
@@ -61,7 +62,7 @@ def complete_exam(
         clinic[Role.PANEL_PHYSICIAN],
         rules,
         applicant_id,
-        {**NOTHING_FOUND, "pregnant": False, "exam_date": day},
+        FactsUpdate(pregnant=False, exam_date=day, **NOTHING_FOUND),
     )
     while True:
         todo = [

@@ -20,6 +20,7 @@ from pmha.travel import handover
 from pmha.travel.demo import _app
 from pmha.travel.policy import TreatmentPlan
 from pmha.workflow import residence
+from pmha.workflow.commands import NewResidence
 
 DRC_FROM, DRC_TO = date(2012, 1, 1), date(2019, 6, 1)
 
@@ -41,7 +42,7 @@ def give_endemic_residence(
             physician,
             rules,
             applicant.id,
-            {"country": country, "started_on": started, "ended_on": ended},
+            NewResidence(country=country, started_on=started, ended_on=ended),
         )
     with _app(rules):
         plan, _given = handover.suggested_treatment(session, physician, applicant.id)

@@ -18,6 +18,7 @@ from pmha.vaccines import records, stock
 from pmha.vaccines.commands import NewLot, NewVaccination
 from pmha.vaccines.models import RecordKind
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.facts import NOTHING_FOUND
 
 # (CVX, MVX, lot, months to expiry, doses): enough for a day of the demo; one lot nearly used up.
@@ -83,11 +84,11 @@ def seed(
                 nurse,
                 rules,
                 applicant.id,
-                {
-                    "exam_date": today,
-                    "pregnant": False if applicant.sex.value == "female" else None,
+                FactsUpdate(
+                    exam_date=today,
+                    pregnant=False if applicant.sex.value == "female" else None,
                     **NOTHING_FOUND,
-                },
+                ),
             )
             # A childhood MMR from the papers they brought.
             first = applicant.dob + timedelta(days=400)

@@ -13,7 +13,7 @@ from pmha.core.http import load_command, load_json
 from pmha.core.openapi import doc
 from pmha.web.context import rulebook
 from pmha.workflow import lists, schemas, service
-from pmha.workflow.commands import Move, NewResult
+from pmha.workflow.commands import FactsUpdate, Move, NewResult
 from pmha.workflow.roles import WORKLIST_PERMISSION
 
 bp = Blueprint("workflow_api", __name__, url_prefix="/api/v1")
@@ -59,7 +59,7 @@ def read_workflow(applicant_id: uuid.UUID) -> Any:
     tag="workflow",
 )
 def put_facts(applicant_id: uuid.UUID) -> Any:
-    data = load_json(schemas.FactsIn())
+    data = load_command(schemas.FactsIn(), FactsUpdate)
     return dump_workflow(service.set_facts(get_session(), actor(), rulebook(), applicant_id, data))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from pmha.core.commands import UNSET, Unset
 from pmha.workflow.models import StepState
 
 
@@ -29,3 +30,31 @@ class NewResult:
     value: str
     date: date
     treated: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewResidence:
+    """A country the applicant lived in (ISO 3166-1 alpha-2), from a day until a day (none:
+    still there)."""
+
+    country: str
+    started_on: date
+    ended_on: date | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FactsUpdate:
+    """Clinical facts the rules ask about: only the fields sent change (None clears one).
+    `version`: the facts' version the caller read, once they exist."""
+
+    exam_date: date | Unset | None = UNSET
+    pregnant: bool | Unset | None = UNSET
+    gestation_weeks: int | Unset | None = UNSET
+    tb_history: bool | Unset | None = UNSET
+    tb_contact: bool | Unset | None = UNSET  # close contact in the past year
+    tb_symptoms: bool | Unset | None = UNSET
+    known_hiv: bool | Unset | None = UNSET
+    extrapulmonary_tb: bool | Unset | None = UNSET
+    complex_condition: bool | Unset | None = UNSET
+    urgent_surveillance: bool | Unset | None = UNSET
+    version: int | None = None

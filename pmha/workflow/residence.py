@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Any
 
 import pycountry
 from sqlalchemy import select
@@ -24,6 +23,7 @@ from pmha.core.errors import NotFound, ValidationFailed
 from pmha.rules import RuleBook
 from pmha.rules.facts import Residence, residence_errors
 from pmha.workflow import service
+from pmha.workflow.commands import NewResidence
 from pmha.workflow.models import ClinicalFacts, ResidencePeriod
 
 
@@ -42,9 +42,9 @@ def periods(session: Session, actor: Actor, applicant_id: uuid.UUID) -> list[Res
     return rows
 
 
-def _errors(data: dict[str, Any], dob: date, exam_date: date) -> dict[str, list[str]]:
-    country = str(data.get("country") or "")
-    period = Residence(country, data["started_on"], data.get("ended_on"))
+def _errors(data: NewResidence, dob: date, exam_date: date) -> dict[str, list[str]]:
+    country = data.country
+    period = Residence(country, data.started_on, data.ended_on)
     found = residence_errors(period, dob, exam_date)
     if "country" not in found and pycountry.countries.get(alpha_2=country) is None:
         found["country"] = "No country has this code (use an ISO 3166-1 alpha-2 code, e.g. CD)."
@@ -56,7 +56,7 @@ def add_period(
     actor: Actor,
     rules: RuleBook,
     applicant_id: uuid.UUID,
-    data: dict[str, Any],
+    data: NewResidence,
 ) -> ResidencePeriod:
     """Record a country the applicant lived in (country, started_on, ended_on or None: still
     there); the plan follows. Dates must be in order, not before birth nor after the exam."""
@@ -71,9 +71,9 @@ def add_period(
         )
     row = ResidencePeriod(
         applicant_id=applicant.id,
-        country=data["country"],
-        started_on=data["started_on"],
-        ended_on=data.get("ended_on"),
+        country=data.country,
+        started_on=data.started_on,
+        ended_on=data.ended_on,
         recorded_by=actor.user_id,
     )
     session.add(row)

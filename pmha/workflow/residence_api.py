@@ -11,16 +11,18 @@ from marshmallow import fields, validate
 
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.http import load_json
+from pmha.core.http import load_command
 from pmha.core.openapi import doc
-from pmha.core.schemas import StrictSchema, date_in_range
+from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range
 from pmha.web.context import rulebook
 from pmha.workflow import residence
+from pmha.workflow.commands import NewResidence
 
 bp = Blueprint("residence_api", __name__, url_prefix="/api/v1")
 
 
-class ResidenceIn(StrictSchema):
+class ResidenceIn(CommandSchema):
+    command = NewResidence
     country = fields.String(
         required=True,
         validate=validate.Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166-1 alpha-2 code (e.g. CD)."),
@@ -102,7 +104,7 @@ def list_residence(applicant_id: uuid.UUID) -> Any:
     tag="workflow",
 )
 def add_residence(applicant_id: uuid.UUID) -> Any:
-    data = load_json(ResidenceIn())
+    data = load_command(ResidenceIn(), NewResidence)
     row = residence.add_period(get_session(), actor(), rulebook(), applicant_id, data)
     return ResidenceOut().dump(row), 201
 

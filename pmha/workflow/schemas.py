@@ -6,14 +6,15 @@ from typing import Any
 
 from marshmallow import fields, post_load, validate
 
-from pmha.core.schemas import StrictSchema, date_in_range, strict_integer
+from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range, strict_integer
 from pmha.rules import vocabulary as vocab
 from pmha.workflow import owners
-from pmha.workflow.commands import Move, NewResult
+from pmha.workflow.commands import FactsUpdate, Move, NewResult
 from pmha.workflow.models import StepState
 
 
-class FactsIn(StrictSchema):
+class FactsIn(CommandSchema):
+    command = FactsUpdate
     exam_date = fields.Date(allow_none=True, validate=date_in_range)
     pregnant = fields.Boolean(allow_none=True)
     gestation_weeks = strict_integer(allow_none=True, validate=validate.Range(min=0, max=45))

@@ -19,6 +19,7 @@ from pmha.cases import service as cases
 from pmha.cases.models import Applicant, FamilyCase
 from pmha.core import audit, changes
 from pmha.core.auth import Actor
+from pmha.core.commands import given
 from pmha.core.db import utcnow
 from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
 from pmha.rules import FactsError, Plan, RuleBook, plan
@@ -26,7 +27,7 @@ from pmha.rules import vocabulary as vocab
 from pmha.rules.model import RuleSet
 from pmha.workflow import clearance as cl
 from pmha.workflow import owners
-from pmha.workflow.commands import Move, NewResult
+from pmha.workflow.commands import FactsUpdate, Move, NewResult
 from pmha.workflow.facts import FLAGS, build_facts
 from pmha.workflow.labels import label
 from pmha.workflow.models import ClinicalFacts, PlanChange, PlanRecord, Step, StepResult, StepState
@@ -291,7 +292,7 @@ def set_facts(
     actor: Actor,
     rules: RuleBook,
     applicant_id: uuid.UUID,
-    data: dict[str, Any],
+    update: FactsUpdate,
     *,
     history: uuid.UUID | None = None,
 ) -> Workflow:
@@ -300,7 +301,7 @@ def set_facts(
     facts it sets change only by amending the history, never on the workflow page."""
     applicant = cases.load_applicant(session, actor, applicant_id)
     facts = session.get(ClinicalFacts, applicant.id)
-    version = data.pop("version", None)
+    data, version = given(update, leave_out=("version",)), update.version
     if facts is not None and version != facts.version:
         raise StaleVersion(extra={"current_version": facts.version})
     if history is None and facts is not None and facts.history_section_id is not None:

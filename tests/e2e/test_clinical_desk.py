@@ -32,6 +32,7 @@ from pmha.tb_dot import service as tb
 from pmha.tb_dot.commands import StartEpisode
 from pmha.tb_dot.regimens import load_catalogue
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from tests import factories
 from tests.e2e.conftest import LiveServer, fresh_app, serving
 from tests.e2e.test_workflow import sign_in, sign_out
@@ -67,7 +68,7 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
             ),
         ).applicants[0]
         workflow.set_facts(
-            session, doctor, rules, amina.id, {"pregnant": True, "gestation_weeks": 20}
+            session, doctor, rules, amina.id, FactsUpdate(pregnant=True, gestation_weeks=20)
         )
         exams.save_draft(
             session,

@@ -30,6 +30,7 @@ from pmha.core.db import database
 from pmha.vaccines import stock
 from pmha.vaccines.commands import NewLot
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from tests import factories
 from tests.e2e.conftest import LiveServer, fresh_app, serving
 from tests.e2e.test_vaccination import register
@@ -88,7 +89,9 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
             ),
         )  # fmt: skip
         applicant = refugee.applicants[0]
-        workflow.set_facts(session, physician, rules, applicant.id, {"exam_date": today, **NO_TB})
+        workflow.set_facts(
+            session, physician, rules, applicant.id, FactsUpdate(**{"exam_date": today, **NO_TB})
+        )
         flight = departure(session, world, days=3)
         booked(session, world, flight, refugee)
         child = factories.make_case(
@@ -106,7 +109,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
             physician,
             rules,
             child.applicants[0].id,
-            {"exam_date": today, **NO_TB, "tb_contact": True},
+            FactsUpdate(**{"exam_date": today, **NO_TB, "tb_contact": True}),
         )
         ids = (str(refugee.id), str(flight.id), str(applicant.id), str(child.id))
     with serving(app, "e2e-destinations") as server:

@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from pmha.core.db import database
 from pmha.rules import vocabulary as vocab
 from pmha.workflow import service
-from pmha.workflow.commands import NewResult
+from pmha.workflow.commands import FactsUpdate, NewResult
 from pmha.workflow.facts import FLAGS
 from pmha.workflow.roles import permission_for
 from tests import factories
@@ -47,7 +47,7 @@ def all_but_the_xray(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
         applicant_id = case.applicants[0].id
         facts = {"exam_date": date.today(), **dict.fromkeys(FLAGS, False)}
         found = service.set_facts(
-            session, world.actor("panel_physician"), rules, applicant_id, facts
+            session, world.actor("panel_physician"), rules, applicant_id, FactsUpdate(**facts)
         )
         for step in found.steps:
             if step.code == "chest_xray" or step.planned_status != "required":

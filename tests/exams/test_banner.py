@@ -17,6 +17,7 @@ from pmha.exams import service as exams
 from pmha.exams.commands import SectionDraft
 from pmha.exams.models import SectionKind
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from tests.factories import applicant_data, make_case
 
 PAGES = ("exam", "labs", "xrays", "vaccinations", "tb")
@@ -47,7 +48,9 @@ def test_unknowns_are_said_not_recorded(session: Any, world: Any, woman: Any) ->
 
 def test_pregnancy_and_allergies_alert(session: Any, world: Any, woman: Any, rules: Any) -> None:
     doctor = world.actor("panel_physician")
-    workflow.set_facts(session, doctor, rules, woman.id, {"pregnant": True, "gestation_weeks": 20})
+    workflow.set_facts(
+        session, doctor, rules, woman.id, FactsUpdate(pregnant=True, gestation_weeks=20)
+    )
     exams.save_draft(
         session,
         doctor,
@@ -108,6 +111,8 @@ def test_known_hiv_forbids_live_vaccines(session: Any, world: Any, rules: Any) -
     man = make_case(
         session, world.actor("nurse"), principal=applicant_data(dob="1970-07-07")
     ).applicants[0]
-    workflow.set_facts(session, world.actor("panel_physician"), rules, man.id, {"known_hiv": True})
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, man.id, FactsUpdate(known_hiv=True)
+    )
     found = banners.banner(session, world.actor("nurse"), man)
     assert "No live vaccines: known HIV infection" in [a.words for a in found.alerts]

@@ -18,6 +18,7 @@ from pydicom.uid import RLELossless
 
 from pmha.exams import dicom
 from pmha.exams.dicom import DicomRejected, UidMapper
+from pmha.workflow.commands import FactsUpdate
 from tests.exams import dicom_factory as factory
 from tests.exams import malformed_dicom as malformed
 from tests.exams.test_radiology import NO_TB, upload
@@ -126,7 +127,9 @@ def adult(session, world, app):
 
     applicant = make_case(session, world.actor("nurse"), principal=applicant_data()).applicants[0]
     rules = app.extensions["pmha.rules"]
-    workflow.set_facts(session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB))
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, applicant.id, FactsUpdate(**dict(NO_TB))
+    )
     return applicant
 
 

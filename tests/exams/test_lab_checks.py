@@ -21,7 +21,7 @@ from pmha.exams import lab_service
 from pmha.exams.commands import NewLabResult, Reinterpretation
 from pmha.exams.labs import Interpretation, LabOrder, LabResult, OrderStatus
 from pmha.workflow import service as workflow
-from pmha.workflow.commands import NewResult
+from pmha.workflow.commands import FactsUpdate, NewResult
 from pmha.workflow.models import StepState
 from tests.conftest import csrf_token
 from tests.factories import applicant_data, make_case
@@ -41,7 +41,9 @@ def rules(app: Any) -> Any:
 def adult(session: Any, world: Any, rules: Any) -> Any:
     """A US refugee aged 18 to 44: syphilis serology is required [S12a, S12c]."""
     applicant = make_case(session, world.actor("nurse"), principal=applicant_data()).applicants[0]
-    workflow.set_facts(session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB))
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, applicant.id, FactsUpdate(**dict(NO_TB))
+    )
     return applicant
 
 
@@ -95,7 +97,9 @@ def test_a_result_naming_another_orders_specimen_is_refused(
         world.actor("nurse"),
         principal=applicant_data(given_names="Sami", dob="1990-01-01"),
     ).applicants[0]
-    workflow.set_facts(session, world.actor("panel_physician"), rules, other.id, dict(NO_TB))
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, other.id, FactsUpdate(**dict(NO_TB))
+    )
     theirs = order_of(session, world, rules, other, "syphilis_serology")
     session.commit()
     response = api_result(
@@ -387,7 +391,11 @@ def contact_child(session: Any, world: Any, rules: Any) -> Any:
         ),
     ).applicants[0]
     workflow.set_facts(
-        session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB, tb_contact=True)
+        session,
+        world.actor("panel_physician"),
+        rules,
+        applicant.id,
+        FactsUpdate(**dict(NO_TB, tb_contact=True)),
     )
     return applicant
 
@@ -428,7 +436,11 @@ def test_a_tst_keeps_its_mm_and_shows_the_cut_off_for_a_contact(
         ),
     ).applicants[0]
     workflow.set_facts(
-        session, world.actor("panel_physician"), rules, baby.id, dict(NO_TB, tb_contact=True)
+        session,
+        world.actor("panel_physician"),
+        rules,
+        baby.id,
+        FactsUpdate(**dict(NO_TB, tb_contact=True)),
     )
     order = order_of(session, world, rules, baby, "tst")
     found = lab_service.record_result(
@@ -594,7 +606,11 @@ def test_a_tsts_interpretation_is_not_overridden(session: Any, world: Any, rules
         ),
     ).applicants[0]
     workflow.set_facts(
-        session, world.actor("panel_physician"), rules, baby.id, dict(NO_TB, tb_contact=True)
+        session,
+        world.actor("panel_physician"),
+        rules,
+        baby.id,
+        FactsUpdate(**dict(NO_TB, tb_contact=True)),
     )
     order = order_of(session, world, rules, baby, "tst")
     lab_service.record_result(

@@ -15,7 +15,7 @@ from pmha.exams import lab_service
 from pmha.exams.commands import NewLabResult
 from pmha.exams.labs import ConsentKind, combined
 from pmha.workflow import service as workflow
-from pmha.workflow.commands import NewResult
+from pmha.workflow.commands import FactsUpdate, NewResult
 from pmha.workflow.models import StepState
 from tests.factories import applicant_data, make_case
 
@@ -33,7 +33,9 @@ def rules(app):
 def suspect(session, world, rules):
     """An adult whose chest X-ray suggests TB: sputum smears and cultures are required."""
     applicant = make_case(session, world.actor("nurse"), principal=applicant_data()).applicants[0]
-    workflow.set_facts(session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB))
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, applicant.id, FactsUpdate(**dict(NO_TB))
+    )
     workflow.record_result(
         session,
         world.actor("radiologist"),
@@ -160,7 +162,11 @@ def child_contact(session, world, rules):
     )
     applicant = case.applicants[0]
     workflow.set_facts(
-        session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB, tb_contact=True)
+        session,
+        world.actor("panel_physician"),
+        rules,
+        applicant.id,
+        FactsUpdate(**dict(NO_TB, tb_contact=True)),
     )
     return applicant
 

@@ -20,7 +20,7 @@ from pmha.exams.labs import LabOrder, LabResult
 from pmha.exams.models import ExamSection, SectionKind, SectionStatus
 from pmha.exams.radiology import XrayReading, XrayStudy
 from pmha.workflow import service as workflow
-from pmha.workflow.commands import NewResult
+from pmha.workflow.commands import FactsUpdate, NewResult
 from pmha.workflow.models import StepResult
 from tests.conftest import csrf_token
 from tests.exams import dicom_factory
@@ -93,7 +93,9 @@ def rules(app: Any) -> Any:
 @pytest.fixture()
 def adult(session: Any, world: Any, rules: Any) -> Any:
     applicant = make_case(session, world.actor("nurse"), principal=applicant_data()).applicants[0]
-    workflow.set_facts(session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB))
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, applicant.id, FactsUpdate(**dict(NO_TB))
+    )
     session.commit()
     return applicant
 
@@ -509,7 +511,9 @@ def test_a_result_for_another_applicants_order_is_refused(
         world.actor("nurse"),
         principal=applicant_data(given_names="Sami", dob="1990-01-01"),
     ).applicants[0]
-    workflow.set_facts(session, world.actor("panel_physician"), rules, other.id, dict(NO_TB))
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, other.id, FactsUpdate(**dict(NO_TB))
+    )
     theirs = lab_service.order_tests(
         session, world.actor("panel_physician"), rules, other.id, ["syphilis_serology"]
     )[0]
@@ -586,7 +590,11 @@ def child_contact(session: Any, world: Any, rules: Any) -> Any:
         ),
     ).applicants[0]
     workflow.set_facts(
-        session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB, tb_contact=True)
+        session,
+        world.actor("panel_physician"),
+        rules,
+        applicant.id,
+        FactsUpdate(**dict(NO_TB, tb_contact=True)),
     )
     session.commit()
     return applicant

@@ -34,7 +34,9 @@ def storage(app):
 @pytest.fixture()
 def adult(session, world, rules):
     applicant = make_case(session, world.actor("nurse"), principal=applicant_data()).applicants[0]
-    workflow.set_facts(session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB))
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, applicant.id, FactsUpdate(**dict(NO_TB))
+    )
     return applicant
 
 
@@ -268,7 +270,7 @@ def test_a_pregnant_applicant_is_x_rayed_only_with_her_consent(session, world, r
         world.actor("panel_physician"),
         rules,
         woman.id,
-        dict(NO_TB, pregnant=True, gestation_weeks=20),
+        FactsUpdate(**dict(NO_TB, pregnant=True, gestation_weeks=20)),
     )
     with pytest.raises(ValidationFailed) as exc:
         radiology.upload(session, world.actor("radiologist"), woman.id, factory.make(), storage)
@@ -293,6 +295,7 @@ from pmha.core import audit  # noqa: E402
 from pmha.core.errors import Conflict, Forbidden, ValidationFailed  # noqa: E402
 from pmha.exams.commands import XrayRead  # noqa: E402
 from pmha.exams.radiology import IdentityStatus, XrayReading, XrayStudy  # noqa: E402
+from pmha.workflow.commands import FactsUpdate  # noqa: E402
 
 OMAR = {
     "family_name": "Haddad",
@@ -310,7 +313,9 @@ def omar(session, world, rules):
     applicant = make_case(
         session, world.actor("nurse"), principal=applicant_data(**OMAR)
     ).applicants[0]
-    workflow.set_facts(session, world.actor("panel_physician"), rules, applicant.id, dict(NO_TB))
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules, applicant.id, FactsUpdate(**dict(NO_TB))
+    )
     return applicant
 
 

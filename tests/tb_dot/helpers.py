@@ -17,6 +17,7 @@ from pmha.tb_dot import service
 from pmha.tb_dot.commands import PhaseSpec, StartEpisode
 from pmha.tb_dot.regimens import TreatmentRules, load_catalogue
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
 from tests.factories import World, applicant_data, make_case
@@ -73,9 +74,14 @@ def tb_patient(
     facts: dict[str, Any] = {"exam_date": TODAY, **NO_TB, "tb_symptoms": symptoms}
     if applicant.sex.value == "female":
         facts["pregnant"] = pregnant
-    workflow.set_facts(session, world.actor("panel_physician"), rules_of(app), applicant.id, facts)
-    for code, value in (("chest_xray", "suggestive_of_tb"), ("sputum_smear", "positive"),
-                        ("sputum_culture", "positive")):  # fmt: skip
+    workflow.set_facts(
+        session, world.actor("panel_physician"), rules_of(app), applicant.id, FactsUpdate(**facts)
+    )
+    for code, value in (
+        ("chest_xray", "suggestive_of_tb"),
+        ("sputum_smear", "positive"),
+        ("sputum_culture", "positive"),
+    ):
         record(session, app, world, applicant, code, value, diagnosed)
     return applicant
 
@@ -169,7 +175,7 @@ def authorization_classified(ctx: Any) -> Any:
     if ctx.applicant.sex.value == "female":
         data["pregnant"] = False
     physician = ctx.world.actor("panel_physician")
-    workflow.set_facts(session, physician, rules, ctx.applicant.id, data)
+    workflow.set_facts(session, physician, rules, ctx.applicant.id, FactsUpdate(**data))
     result = {"code": "chest_xray", "value": "normal", "date": TODAY}
     settle_as_owner(session, ctx.world.actor("radiologist"), rules, ctx.applicant.id, result)
     session.commit()

@@ -17,6 +17,7 @@ from pmha.tb_dot import demo, service, summary, tasks
 from pmha.tb_dot.commands import CloseEpisode
 from pmha.tb_dot.models import DotObservation, TbAlert, TbEpisode
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from tests.factories import World
 from tests.tb_dot.helpers import TODAY, catalogue_of, start, tb_episode_body, tb_patient
 from tests.test_authorization import assert_problem
@@ -333,7 +334,7 @@ def test_a_class_still_waiting_for_sputum_offers_no_confirmation(
     applicant = case.principal
     assert applicant is not None
     workflow.set_facts(session, world.actor("panel_physician"), rules_of(app), applicant.id,
-                       {"exam_date": TODAY, **NO_TB})  # fmt: skip
+                       FactsUpdate(**{"exam_date": TODAY, **NO_TB}))  # fmt: skip
     record(session, app, world, applicant, "chest_xray", "suggestive_of_tb")
     session.commit()
     page = signed_in("panel_physician").get(f"/cases/{case.id}/applicants/{applicant.id}/tb")

@@ -16,6 +16,7 @@ from pmha.cases.models import Applicant
 from pmha.tb_dot import classify
 from pmha.tb_dot.models import TbClassification
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from tests.factories import World, applicant_data, make_case
 from tests.tb_dot.helpers import NO_TB, TODAY, record, rules_of
 
@@ -32,7 +33,7 @@ def _classified(
     applicant = case.principal
     assert applicant is not None
     workflow.set_facts(session, world.actor("panel_physician"), rules_of(app), applicant.id,
-                       {"exam_date": TODAY, **NO_TB, **facts})  # fmt: skip
+                       FactsUpdate(**{"exam_date": TODAY, **NO_TB, **facts}))  # fmt: skip
     for code, value in results:
         record(session, app, world, applicant, code, value)
     return classify.classify(session, world.actor("panel_physician"), rules_of(app), applicant.id)

@@ -14,6 +14,7 @@ from pmha.travel import departures
 from pmha.travel.commands import NewDeparture
 from pmha.travel.models import Departure
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import group_of
 from tests.factories import World, applicant_data, make_case
@@ -55,7 +56,7 @@ def clear(
     data = {**NO_TB, **(facts or {})}
     if exam_date is not None:
         data["exam_date"] = exam_date
-    found = workflow.set_facts(session, physician, rules, applicant_id, data)
+    found = workflow.set_facts(session, physician, rules, applicant_id, FactsUpdate(**data))
     day = exam_date or date.today()
     while True:
         todo = [

@@ -15,6 +15,7 @@ from pmha.travel.commands import NewTreatment
 from pmha.travel.residence_demo import give_endemic_residence
 from pmha.workflow import residence
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from tests.factories import World, applicant_data, make_case
 
 
@@ -52,7 +53,7 @@ def test_a_drug_left_out_cannot_be_recorded_and_a_held_one_only_by_the_physician
     person = make_case(
         session, nurse, principal=applicant_data(dob="1988-04-02", sex="female")
     ).applicants[0]
-    workflow.set_facts(session, physician, rules, person.id, {"pregnant": False})
+    workflow.set_facts(session, physician, rules, person.id, FactsUpdate(pregnant=False))
     give_endemic_residence(session, physician, rules, person.id)
     today = date.today()
 
@@ -76,7 +77,7 @@ def test_a_drug_left_out_cannot_be_recorded_and_a_held_one_only_by_the_physician
         physician,
         rules,
         person.id,
-        {"pregnant": True, "gestation_weeks": 20, "version": facts.version},
+        FactsUpdate(pregnant=True, gestation_weeks=20, version=facts.version),
     )
     with pytest.raises(ValidationFailed):
         record(nurse, "praziquantel")  # held: the physician decides

@@ -25,7 +25,7 @@ from pmha.core.db import utcnow
 from pmha.core.errors import Conflict
 from pmha.travel import tb_certificate as tb
 from pmha.workflow import service
-from pmha.workflow.commands import Move
+from pmha.workflow.commands import FactsUpdate, Move
 from pmha.workflow.models import StepState
 from tests.factories import World, applicant_data, make_case
 from tests.settle import settle_as_owner
@@ -52,7 +52,9 @@ def _child(session: Session, world: World, rules: Any, **facts: Any) -> Any:
     )
     applicant = case.applicants[0]
     data = {"exam_date": today, "pregnant": False, **FLAGS_NO, **facts}
-    service.set_facts(session, world.actor("panel_physician"), rules, applicant.id, data)
+    service.set_facts(
+        session, world.actor("panel_physician"), rules, applicant.id, FactsUpdate(**data)
+    )
     return applicant
 
 

@@ -28,6 +28,7 @@ from click.testing import CliRunner
 from pmha.vaccines.cdsi import CdsiInputError, Dose, Observation, Patient, forecast
 from pmha.vaccines.cdsi.cli import parse_input, vaccines
 from pmha.vaccines.cdsi.model import AntigenForecast, Forecast
+from pmha.workflow.commands import FactsUpdate
 
 WOMAN = Patient(date(1996, 6, 15), "F")
 BEGIN, END = date(2026, 5, 1), date(2027, 1, 20)
@@ -385,7 +386,7 @@ def test_the_overview_forecasts_tdap_from_the_recorded_gestation(
         nurse,
         rules,
         applicant.id,
-        {"pregnant": True, "gestation_weeks": 20, "version": version},
+        FactsUpdate(pregnant=True, gestation_weeks=20, version=version),
     )
     view = service.overview(session, nurse, rules, applicant.id, TODAY)
     assert view.forecast is not None

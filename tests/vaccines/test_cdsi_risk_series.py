@@ -28,6 +28,7 @@ import pytest
 
 from pmha.vaccines.cdsi import Dose, Patient, forecast
 from pmha.vaccines.cdsi.model import AntigenForecast, Forecast, Observation
+from pmha.workflow.commands import FactsUpdate
 from tests.vaccines.test_nurse import _page, _planned
 
 TODAY = date(2026, 12, 1)
@@ -605,7 +606,7 @@ def test_nurse_page_says_which_schedule_and_why(
         nurse,
         rules,
         applicant.id,
-        {"pregnant": True, "gestation_weeks": 20, "version": version},
+        FactsUpdate(pregnant=True, gestation_weeks=20, version=version),
     )
     html = signed_in("nurse").get(_page(applicant)).get_data(as_text=True)
     assert "Following the risk schedule &#39;Pertussis risk 1-dose series&#39;" in html

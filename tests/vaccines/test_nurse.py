@@ -25,6 +25,7 @@ from pmha.vaccines.commands import NewVaccination
 from pmha.vaccines.models import RecordKind, VaccinationRecord
 from pmha.vaccines.record_pdf import render_record
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.models import ClinicalFacts
 from tests.conftest import csrf_token
 from tests.factories import World
@@ -211,15 +212,17 @@ def _planned(
         actor,
         rules,
         case.principal.id,
-        {
-            "exam_date": TODAY,
-            "tb_history": False,
-            "tb_contact": False,
-            "tb_symptoms": False,
-            "known_hiv": False,
-            "extrapulmonary_tb": False,
-            **({"pregnant": False} if who.get("sex") == "female" else {}),
-        },
+        FactsUpdate(
+            **{
+                "exam_date": TODAY,
+                "tb_history": False,
+                "tb_contact": False,
+                "tb_symptoms": False,
+                "known_hiv": False,
+                "extrapulmonary_tb": False,
+                **({"pregnant": False} if who.get("sex") == "female" else {}),
+            }
+        ),
     )
     return case.principal
 
@@ -326,11 +329,11 @@ def test_pregnancy_waives_mmr_as_contraindicated(
         nurse,
         rules,
         applicant.id,
-        {
-            "pregnant": True,
-            "gestation_weeks": 20,
-            "version": session.get(ClinicalFacts, applicant.id).version,
-        },
+        FactsUpdate(
+            pregnant=True,
+            gestation_weeks=20,
+            version=session.get(ClinicalFacts, applicant.id).version,
+        ),
     )
     found = _by_vaccine(service.overview(session, nurse, rules, applicant.id, TODAY))
     assert found["Measles"].status in ("waived", "not_required", "conditional")

@@ -23,6 +23,7 @@ from pmha.vaccines import observations, service
 from pmha.vaccines.commands import NewObservation
 from pmha.vaccines.models import VaccineObservation
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from tests.conftest import csrf_token
 from tests.factories import World
 from tests.vaccines.test_nurse import _planned
@@ -404,7 +405,7 @@ def test_a_known_hiv_infection_in_the_clinical_facts_reaches_the_forecast_once(
     facts = workflow.clinical_facts(session, applicant.id)
     assert facts is not None
     workflow.set_facts(
-        session, nurse, rules, applicant.id, {"known_hiv": True, "version": facts.version}
+        session, nurse, rules, applicant.id, FactsUpdate(known_hiv=True, version=facts.version)
     )
     view = service.overview(session, nurse, rules, applicant.id)
     assert view.forecast is not None

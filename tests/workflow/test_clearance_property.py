@@ -58,7 +58,7 @@ from pmha.rules import vocabulary as vocab
 from pmha.rules.model import ItemRule, RuleSet
 from pmha.workflow import clearance as cl
 from pmha.workflow import service
-from pmha.workflow.commands import Move, NewResult
+from pmha.workflow.commands import FactsUpdate, Move, NewResult
 from pmha.workflow.facts import FLAGS
 from pmha.workflow.models import ClinicalFacts, Step, StepResult, StepState
 from pmha.workflow.roles import permission_for
@@ -319,7 +319,11 @@ class ClearanceMachine(RuleBasedStateMachine):
             data["version"] = clinical.version
         self.attempt(
             lambda: service.set_facts(
-                self.db, self.actor("panel_physician"), self.rules, self.applicant_id, data
+                self.db,
+                self.actor("panel_physician"),
+                self.rules,
+                self.applicant_id,
+                FactsUpdate(**data),
             )
         )
 
@@ -366,7 +370,11 @@ class ClearanceMachine(RuleBasedStateMachine):
                 well["version"] = clinical.version
             self.attempt(
                 lambda: service.set_facts(
-                    self.db, self.actor("panel_physician"), self.rules, self.applicant_id, well
+                    self.db,
+                    self.actor("panel_physician"),
+                    self.rules,
+                    self.applicant_id,
+                    FactsUpdate(**well),
                 )
             )
         skipped: str | None = None
@@ -582,7 +590,7 @@ def test_a_us_adults_xray_waived_refused_no_longer_clears(bench: Bench) -> None:
         physician,
         rules,
         machine.applicant_id,
-        {"exam_date": TODAY, **dict.fromkeys(FLAGS, False)},
+        FactsUpdate(**{"exam_date": TODAY, **dict.fromkeys(FLAGS, False)}),
     )
     for step in machine.workflow().steps:
         if step.code != "chest_xray" and step.planned_status == "required":
@@ -619,7 +627,7 @@ def test_the_old_waiver_path_fails_the_invariant(bench: Bench, old_waiver_path: 
     physician = machine.actor("panel_physician")
     service.set_facts(
         machine.db, physician, machine.rules, machine.applicant_id,
-        {"exam_date": TODAY, **dict.fromkeys(FLAGS, False)},
+        FactsUpdate(**{"exam_date": TODAY, **dict.fromkeys(FLAGS, False)}),
     )  # fmt: skip
     for step in machine.workflow().steps:
         if step.code != "chest_xray" and step.planned_status == "required":

@@ -17,6 +17,7 @@ from pmha.exams import service as exams
 from pmha.exams.commands import SectionDraft
 from pmha.exams.models import SectionKind
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.models import ClinicalFacts, PlanRecord
 from tests.conftest import csrf_token
 from tests.exams.test_sections import HISTORY, SIG
@@ -62,7 +63,7 @@ def test_the_workflow_cannot_contradict_the_signed_history(
     version, plans = facts.version, _plans(session)
     with pytest.raises(ValidationFailed) as exc:
         workflow.set_facts(
-            session, physician, rules, signed.id, {"tb_contact": True, "version": version}
+            session, physician, rules, signed.id, FactsUpdate(tb_contact=True, version=version)
         )
     assert exc.value.code == "workflow.fact_from_history"
     assert exc.value.errors == {
@@ -86,7 +87,7 @@ def test_the_same_values_and_the_other_facts_still_save(
         physician,
         rules,
         signed.id,
-        {"tb_contact": False, "complex_condition": True, "version": facts.version},
+        FactsUpdate(tb_contact=False, complex_condition=True, version=facts.version),
     )
     assert found.record.problems is None
     assert session.get(ClinicalFacts, signed.id).complex_condition is True  # type: ignore[union-attr]

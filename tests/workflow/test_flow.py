@@ -13,7 +13,7 @@ import pytest
 from pmha.core.errors import Forbidden, ValidationFailed
 from pmha.rules import vocabulary as vocab
 from pmha.workflow import service
-from pmha.workflow.commands import Move, NewResult
+from pmha.workflow.commands import FactsUpdate, Move, NewResult
 from pmha.workflow.models import PlanRecord, StepState
 from pmha.workflow.roles import group_of
 from pmha.workflow.steps import IllegalTransition
@@ -84,13 +84,15 @@ def test_first_view_plans_and_keeps_the_rule_version(session, world, rules, adul
 
 def test_results_move_the_applicant_to_cleared(session, world, rules, adult):
     physician = world.actor("panel_physician")
-    found = service.set_facts(session, physician, rules, adult.id, dict(NO_TB))
+    found = service.set_facts(session, physician, rules, adult.id, FactsUpdate(**dict(NO_TB)))
     found = complete_required(session, world, rules, adult, found)
     assert found.decision.status in {"cleared", "cleared_with_conditions"}, found.decision
 
 
 def test_suggestive_xray_adds_sputum_and_holds_clearance(session, world, rules, adult):
-    service.set_facts(session, world.actor("panel_physician"), rules, adult.id, dict(NO_TB))
+    service.set_facts(
+        session, world.actor("panel_physician"), rules, adult.id, FactsUpdate(**dict(NO_TB))
+    )
     found = settle_as_owner(
         session,
         world.actor("radiologist"),
@@ -194,7 +196,7 @@ def test_a_waiver_needs_a_reason_the_rules_allow_and_refusal_is_not_done(
 def test_a_male_cannot_be_pregnant(session, world, rules, adult):
     with pytest.raises(ValidationFailed) as exc:
         service.set_facts(
-            session, world.actor("panel_physician"), rules, adult.id, {"pregnant": True}
+            session, world.actor("panel_physician"), rules, adult.id, FactsUpdate(pregnant=True)
         )
     assert "pregnant" in exc.value.errors
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pmha.workflow import lists, service
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.models import ClinicalFacts, PlanRecord, Step, StepResult, StepState
 from tests.conftest import csrf_token, login
 from tests.factories import World, applicant_data, loaded, make_case
@@ -525,7 +526,7 @@ def test_class_a_tb_holds_the_family_on_the_board(
     family = make_case(session, world.actor("nurse"), principal=applicant_data(dob="1980-01-01"))
     spouse = service_add_spouse(session, world, family)
     physician, lab = world.actor("panel_physician"), world.actor("lab_technician")
-    service.set_facts(session, physician, rules, family.principal.id, dict(NO_TB))
+    service.set_facts(session, physician, rules, family.principal.id, FactsUpdate(**dict(NO_TB)))
     for code, value, who in [
         ("chest_xray", "suggestive_of_tb", world.actor("radiologist")),
         ("sputum_smear", "positive", lab),

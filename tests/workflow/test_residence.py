@@ -17,6 +17,7 @@ from pmha.core.audit import AuditEvent
 from pmha.core.errors import NotFound, ValidationFailed
 from pmha.workflow import residence
 from pmha.workflow import service as workflow
+from pmha.workflow.commands import FactsUpdate, NewResidence
 from pmha.workflow.models import ResidencePeriod
 from tests.conftest import csrf_token
 from tests.factories import World, applicant_data, make_case
@@ -57,7 +58,7 @@ def test_adding_a_period_replans_and_is_audited(session, world, rules, refugee):
     events = session.scalar(select(func.count()).select_from(AuditEvent))
     row = residence.add_period(
         session, nurse, rules, refugee.id,
-        {"country": "SO", "started_on": date(1995, 1, 1), "ended_on": date(2015, 1, 1)},
+        NewResidence(country="SO", started_on=date(1995, 1, 1), ended_on=date(2015, 1, 1)),
     )  # fmt: skip
     session.commit()
     assert (row.country, row.recorded_by) == ("SO", nurse.user_id)
@@ -90,7 +91,7 @@ def test_adding_a_period_replans_and_is_audited(session, world, rules, refugee):
 )  # fmt: skip
 def test_an_invalid_period_writes_nothing(session, world, rules, refugee, data, field, message):
     with pytest.raises(ValidationFailed) as caught:
-        residence.add_period(session, world.actor("nurse"), rules, refugee.id, data)
+        residence.add_period(session, world.actor("nurse"), rules, refugee.id, NewResidence(**data))
     assert caught.value.code == "workflow.residence"
     assert any(message in m for m in caught.value.errors[field])
     session.rollback()
@@ -100,9 +101,13 @@ def test_an_invalid_period_writes_nothing(session, world, rules, refugee, data, 
 def test_boundaries_born_today_and_exam_day(session, world, rules, refugee):
     """From the day of birth, to the exam day (today: no exam date recorded) are allowed."""
     nurse = world.actor("nurse")
-    residence.add_period(session, nurse, rules, refugee.id,
-                         {"country": "SO", "started_on": date(1990, 6, 1),
-                          "ended_on": date.today()})  # fmt: skip
+    residence.add_period(
+        session,
+        nurse,
+        rules,
+        refugee.id,
+        NewResidence(country="SO", started_on=date(1990, 6, 1), ended_on=date.today()),
+    )
     assert _periods(session) == 1
 
 
@@ -110,7 +115,7 @@ def test_another_applicants_period_is_not_found(session, world, rules, refugee):
     other = make_case(session, world.actor("nurse"), principal=applicant_data()).applicants[0]
     row = residence.add_period(
         session, world.actor("nurse"), rules, other.id,
-        {"country": "SO", "started_on": date(2000, 1, 1)},
+        NewResidence(country="SO", started_on=date(2000, 1, 1)),
     )  # fmt: skip
     with pytest.raises(NotFound):
         residence.remove_period(session, world.actor("nurse"), rules, refugee.id, row.id)
@@ -221,7 +226,7 @@ def test_api_gives_the_presumptive_plan_with_each_drug_left_out_and_why(
         "artemether-lumefantrine",
     }
     assert all("pregnancy not recorded" in h["reason"] for h in body["held"])
-    workflow.set_facts(session, physician, rules, refugee.id, {"pregnant": False})
+    workflow.set_facts(session, physician, rules, refugee.id, FactsUpdate(pregnant=False))
     session.commit()
     body = client.get(url, headers=world.auth("nurse")).get_json()
     assert body["rule_id"] == "us.presumptive.sub_saharan_africa"

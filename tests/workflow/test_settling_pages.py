@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from pmha.core import audit
 from pmha.workflow import service
+from pmha.workflow.commands import FactsUpdate
 from pmha.workflow.models import StepState
 from tests.conftest import login
 from tests.factories import World, applicant_data, make_case
@@ -53,7 +54,7 @@ def pregnant_gb(app: Flask, session: Session, world: World) -> Any:
         world.actor("panel_physician"),
         app.extensions["pmha.rules"],
         case.applicants[0].id,
-        {"exam_date": TODAY, "pregnant": True, **WELL},
+        FactsUpdate(**{"exam_date": TODAY, "pregnant": True, **WELL}),
     )
     session.commit()
     return case

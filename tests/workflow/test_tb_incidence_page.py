@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from pmha.workflow import service
+from pmha.workflow.commands import FactsUpdate
 from tests.conftest import login
 from tests.factories import World, applicant_data, make_case
 
@@ -35,7 +36,9 @@ def child_in_taiwan(session: Session, world: World, app: Flask) -> Any:
     found.site.country = "TW"
     session.flush()
     rules = app.extensions["pmha.rules"]
-    service.set_facts(session, world.actor("panel_physician"), rules, found.principal.id, NO_TB)
+    service.set_facts(
+        session, world.actor("panel_physician"), rules, found.principal.id, FactsUpdate(**NO_TB)
+    )
     session.commit()
     return found
 
