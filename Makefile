@@ -29,14 +29,15 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev system-deps
 	$(BIN)/pytest -n auto
 
-## lint: ruff (check and format), mypy (strict on pmha/), no import cycles in pmha/ and the
-## import contracts in pyproject.toml (import-linter)
+## lint: ruff (check and format), mypy (strict on pmha/), no import cycles in pmha/, the
+## import contracts in pyproject.toml (import-linter) and no dict parameter on a service verb
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check pmha tests benchmarks
 	$(BIN)/ruff format --check pmha tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/python scripts/import_cycles.py pmha
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/python scripts/service_verbs.py pmha
 
 ## bench: every benchmark in turn, short runs, each printing its own table (benchmarks/README.md
 ## gives one command per benchmark with its full-length defaults)

@@ -23,6 +23,7 @@ from pmha.accounts.models import User
 from pmha.accounts.signatures import Signature, trusted_signature
 from pmha.cases import service as cases
 from pmha.cases.models import Site
+from pmha.cases.schemas import ApplicantIn, CaseIn
 from pmha.config import Config
 from pmha.core.auth import Actor, Role
 from pmha.core.db import utcnow
@@ -451,9 +452,9 @@ def seed(
         story = STORY.get(i, CYCLE[i % len(CYCLE)])
         if story in {SUGGESTIVE, CLASS_A}:
             case_data["destination"] = "US"  # the CDC TB algorithm, as the brief sets it out
-        case = cases.register_case(session, ops, case_data)
+        case = cases.register_case(session, ops, CaseIn().load(case_data))
         for member in members:
-            cases.add_applicant(session, ops, case.id, member)
+            cases.add_applicant(session, ops, case.id, ApplicantIn().load(member))
         session.flush()
         session.expire_all()  # the inputs were plain strings: read the enums back
         for n, applicant in enumerate(case.applicants):

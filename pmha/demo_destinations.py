@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
+from pmha.cases.schemas import ApplicantIn, CaseIn
 from pmha.core.auth import Actor, Role
 from pmha.rules import RuleBook
 from pmha.tb_dot.reclassified import make_reclassified
@@ -93,17 +94,19 @@ def _register(
     case = cases.register_case(
         session,
         operations,
-        {
-            "site_code": "IST",
-            "destination": "US",
-            "programme": "immigrant" if reference == IMMIGRANTS else "refugee",
-            "planned_departure": today + timedelta(days=45),
-            "external_ref": reference,
-            "principal": principal,
-        },
+        CaseIn().load(
+            {
+                "site_code": "IST",
+                "destination": "US",
+                "programme": "immigrant" if reference == IMMIGRANTS else "refugee",
+                "planned_departure": today + timedelta(days=45),
+                "external_ref": reference,
+                "principal": principal,
+            }
+        ),
     )
     for member in members:
-        cases.add_applicant(session, operations, case.id, member)
+        cases.add_applicant(session, operations, case.id, ApplicantIn().load(member))
     session.flush()
     session.expire_all()  # the inputs were plain strings: read the enums back
     return case

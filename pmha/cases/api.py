@@ -8,9 +8,10 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from pmha.cases import photos, schemas, service
+from pmha.cases.commands import ApplicantChanges, CaseChanges, NewApplicant, NewCase
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.http import load_args, load_json
+from pmha.core.http import load_args, load_command, load_json
 from pmha.core.openapi import doc
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
@@ -60,7 +61,7 @@ def search_cases() -> Any:
     errors=(400, 409, 413, 415, 422),
 )
 def create_case() -> Any:
-    data = load_json(schemas.CaseIn())
+    data = load_command(schemas.CaseIn(), NewCase)
     case = service.register_case(get_session(), actor(), data)
     return _case_out.dump(case), 201
 
@@ -81,7 +82,7 @@ def read_case(case_id: uuid.UUID) -> Any:
     errors=(400, 404, 409, 415, 422),
 )
 def update_case(case_id: uuid.UUID) -> Any:
-    data = load_json(schemas.CaseUpdate())
+    data = load_command(schemas.CaseUpdate(), CaseChanges)
     return _case_out.dump(service.update_case(get_session(), actor(), case_id, data))
 
 
@@ -95,7 +96,7 @@ def update_case(case_id: uuid.UUID) -> Any:
     errors=(400, 404, 409, 413, 415, 422),
 )
 def add_applicant(case_id: uuid.UUID) -> Any:
-    data = load_json(schemas.ApplicantIn())
+    data = load_command(schemas.ApplicantIn(), NewApplicant)
     return schemas.dump_applicant(service.add_applicant(get_session(), actor(), case_id, data)), 201
 
 
@@ -115,7 +116,7 @@ def read_applicant(applicant_id: uuid.UUID) -> Any:
     errors=(400, 404, 409, 415, 422),
 )
 def update_applicant(applicant_id: uuid.UUID) -> Any:
-    data = load_json(schemas.ApplicantUpdate())
+    data = load_command(schemas.ApplicantUpdate(), ApplicantChanges)
     return _applicant_out.dump(service.update_applicant(get_session(), actor(), applicant_id, data))
 
 

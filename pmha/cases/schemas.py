@@ -6,9 +6,17 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
+from pmha.cases.commands import (
+    ApplicantChanges,
+    CaseChanges,
+    DocumentSpec,
+    NewApplicant,
+    NewCase,
+)
 from pmha.cases.models import Destination, DocumentType, Programme, Relationship, Sex
 from pmha.cases.names import is_valid_name
 from pmha.core.schemas import (
+    CommandSchema,
     JsonPageArgs,
     PageArgs,
     StrictSchema,
@@ -37,14 +45,16 @@ def _name(required: bool = True) -> fields.String:
     )
 
 
-class DocumentIn(StrictSchema):
+class DocumentIn(CommandSchema):
+    command = DocumentSpec
     doc_type = enum_field(DocumentType, required=True)
     number = fields.String(required=True, validate=reference)
     issuing_country = fields.String(required=True, validate=country_code)
     expiry_date = fields.Date(load_default=None, allow_none=True, validate=date_in_range)
 
 
-class ApplicantIn(StrictSchema):
+class ApplicantIn(CommandSchema):
+    command = NewApplicant
     family_name = _name()
     given_names = _name()
     family_name_original = _name(required=False)
@@ -67,7 +77,8 @@ class ApplicantIn(StrictSchema):
     )
 
 
-class ApplicantUpdate(StrictSchema):
+class ApplicantUpdate(CommandSchema):
+    command = ApplicantChanges
     family_name = _name(required=False)
     given_names = _name(required=False)
     family_name_original = _name(required=False)
@@ -87,7 +98,8 @@ class ApplicantUpdate(StrictSchema):
                 raise ValidationError("This name cannot be removed.", name)
 
 
-class CaseIn(StrictSchema):
+class CaseIn(CommandSchema):
+    command = NewCase
     site_code = fields.String(
         load_default=None,
         validate=validate.Length(min=2, max=8),
@@ -101,15 +113,16 @@ class CaseIn(StrictSchema):
 
     @validates_schema
     def _principal_is_principal(self, data: dict[str, Any], **_: Any) -> None:
-        principal = data.get("principal")
-        if principal and principal.get("relationship") != Relationship.PRINCIPAL:
+        principal = data.get("principal")  # a NewApplicant: its schema's post_load built it
+        if principal and principal.relationship != Relationship.PRINCIPAL:
             raise ValidationError(
                 {"relationship": ["The first applicant of a case is its principal."]},
                 "principal",
             )
 
 
-class CaseUpdate(StrictSchema):
+class CaseUpdate(CommandSchema):
+    command = CaseChanges
     destination = enum_field(Destination)
     programme = enum_field(Programme)
     planned_departure = fields.Date(allow_none=True, validate=date_in_range)

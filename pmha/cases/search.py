@@ -14,6 +14,7 @@ from sqlalchemy import CompoundSelect, Select, and_, func, or_, select, union_al
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pmha.cases import names
+from pmha.cases.commands import NewApplicant
 from pmha.cases.models import Applicant, ApplicantSearchKey, FamilyCase
 from pmha.core import audit
 from pmha.core.auth import Actor
@@ -42,19 +43,19 @@ class Page:
 
 
 def find_duplicates(
-    session: Session, actor: Actor, data: dict[str, Any], exclude: uuid.UUID | None = None
+    session: Session, actor: Actor, data: NewApplicant, exclude: uuid.UUID | None = None
 ) -> list[Applicant]:
     """Applicants in the actor's sites with the same date of birth and a matching name.
 
     Names match in either script, ignoring spacing and common transliteration differences.
     An estimated date of birth (either side) matches anywhere in the same year.
     """
-    dob: date = data["dob"]
+    dob: date = data.dob
     year = (date(dob.year, 1, 1), date(dob.year, 12, 31))
     same_year = and_(Applicant.dob.between(*year))
     dob_clause = (
         same_year
-        if data.get("dob_estimated")
+        if data.dob_estimated
         else or_(Applicant.dob == dob, and_(same_year, Applicant.dob_estimated.is_(True)))
     )
     stmt = (
@@ -66,11 +67,9 @@ def find_duplicates(
     )
     if exclude is not None:
         stmt = stmt.where(Applicant.id != exclude)
-    wanted = names.full_name_skeletons(data["family_name"], data["given_names"])
-    if data.get("family_name_original") or data.get("given_names_original"):
-        wanted |= names.full_name_skeletons(
-            data.get("family_name_original"), data.get("given_names_original")
-        )
+    wanted = names.full_name_skeletons(data.family_name, data.given_names)
+    if data.family_name_original or data.given_names_original:
+        wanted |= names.full_name_skeletons(data.family_name_original, data.given_names_original)
     found = []
     for candidate in session.scalars(stmt):
         theirs = names.full_name_skeletons(candidate.family_name, candidate.given_names)

@@ -7,6 +7,7 @@ for them (NotFound). Reads and changes of identity data are audited in the same 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -14,6 +15,13 @@ from sqlalchemy import delete, exists, insert, select
 from sqlalchemy.orm import Session, contains_eager, lazyload, selectinload
 
 from pmha.cases import names
+from pmha.cases.commands import (
+    ApplicantChanges,
+    CaseChanges,
+    DocumentSpec,
+    NewApplicant,
+    NewCase,
+)
 from pmha.cases.models import (
     Applicant,
     ApplicantSearchKey,
@@ -29,6 +37,7 @@ from pmha.cases.search import one_case_query
 from pmha.cases.search import search_cases as search_cases
 from pmha.core import audit, changes
 from pmha.core.auth import Actor
+from pmha.core.commands import given
 from pmha.core.db import utcnow
 from pmha.core.errors import Conflict, NotFound, StaleVersion, ValidationFailed
 
@@ -119,14 +128,22 @@ def _write_search_keys(session: Session, applicant: Applicant, *, replace: bool)
     )
 
 
-def _set_documents(applicant: Applicant, documents: list[dict[str, Any]]) -> None:
+def _set_documents(applicant: Applicant, documents: Sequence[DocumentSpec]) -> None:
     seen = set()
     for i, doc in enumerate(documents):
-        key = (doc["doc_type"], doc["number"])
+        key = (doc.doc_type, doc.number)
         if key in seen:
             raise ValidationFailed(errors={"documents": {str(i): ["Listed twice."]}})
         seen.add(key)
-    applicant.documents = [IdentityDocument(**doc) for doc in documents]
+    applicant.documents = [
+        IdentityDocument(
+            doc_type=d.doc_type,
+            number=d.number,
+            issuing_country=d.issuing_country,
+            expiry_date=d.expiry_date,
+        )
+        for d in documents
+    ]
 
 
 def _has_principal(session: Session, case_id: uuid.UUID) -> bool:
@@ -142,14 +159,12 @@ def _has_principal(session: Session, case_id: uuid.UUID) -> bool:
 
 
 def _new_applicant(
-    session: Session, actor: Actor, case: FamilyCase, data: dict[str, Any], *, new_case: bool
+    session: Session, actor: Actor, case: FamilyCase, data: NewApplicant, *, new_case: bool
 ) -> Applicant:
-    data = dict(data)
-    acknowledged = data.pop("acknowledge_duplicates", False)
-    documents = data.pop("documents", [])
+    acknowledged = data.acknowledge_duplicates
     # Asked of the database, not of case.applicants: a new member needs no other member loaded.
     if (
-        data["relationship"] == Relationship.PRINCIPAL
+        data.relationship == Relationship.PRINCIPAL
         and not new_case
         and _has_principal(session, case.id)
     ):
@@ -170,8 +185,19 @@ def _new_applicant(
                     )
                 },
             )
-    applicant = Applicant(case=case, **data)
-    _set_documents(applicant, documents)
+    applicant = Applicant(
+        case=case,
+        family_name=data.family_name,
+        given_names=data.given_names,
+        family_name_original=data.family_name_original,
+        given_names_original=data.given_names_original,
+        dob=data.dob,
+        dob_estimated=data.dob_estimated,
+        sex=data.sex,
+        nationality=data.nationality,
+        relationship=data.relationship,
+    )
+    _set_documents(applicant, data.documents)
     _reindex(applicant)
     session.add(applicant)
     session.flush()
@@ -190,13 +216,19 @@ def _new_applicant(
     return applicant
 
 
-def register_case(session: Session, actor: Actor, data: dict[str, Any]) -> FamilyCase:
+def register_case(session: Session, actor: Actor, data: NewCase) -> FamilyCase:
     """Register a family case with its principal applicant; the case number is issued here."""
-    data = dict(data)
-    site = site_for(session, actor, data.pop("site_code", None))
-    principal = data.pop("principal")
-    _check_departure(data.get("planned_departure"))
-    case = FamilyCase(site=site, case_number=_next_case_number(session, site), **data)
+    site = site_for(session, actor, data.site_code)
+    principal = data.principal
+    _check_departure(data.planned_departure)
+    case = FamilyCase(
+        site=site,
+        case_number=_next_case_number(session, site),
+        destination=data.destination,
+        programme=data.programme,
+        planned_departure=data.planned_departure,
+        external_ref=data.external_ref,
+    )
     session.add(case)
     session.flush()
     audit.record(
@@ -216,7 +248,7 @@ def register_case(session: Session, actor: Actor, data: dict[str, Any]) -> Famil
 
 
 def add_applicant(
-    session: Session, actor: Actor, case_id: uuid.UUID, data: dict[str, Any]
+    session: Session, actor: Actor, case_id: uuid.UUID, data: NewApplicant
 ) -> Applicant:
     """Add a family member to a case (duplicates are reported unless acknowledged)."""
     case = load_case(session, actor, case_id, members=False)
@@ -307,12 +339,13 @@ def _check_version(record: Any, version: int) -> None:
 
 
 def update_case(
-    session: Session, actor: Actor, case_id: uuid.UUID, data: dict[str, Any]
+    session: Session, actor: Actor, case_id: uuid.UUID, changes_in: CaseChanges
 ) -> FamilyCase:
     """Change a case's destination, programme, departure or reference (optimistic locking)."""
     case = load_case(session, actor, case_id)
-    _check_version(case, data.pop("version"))
+    _check_version(case, changes_in.version)
     before = _snapshot(case, CASE_FIELDS)
+    data = given(changes_in, leave_out=("version",))
     if data.get("planned_departure") != case.planned_departure:
         _check_departure(data.get("planned_departure"))
     for name, value in data.items():
@@ -360,11 +393,12 @@ def get_applicant(session: Session, actor: Actor, applicant_id: uuid.UUID) -> Ap
 
 
 def update_applicant(
-    session: Session, actor: Actor, applicant_id: uuid.UUID, data: dict[str, Any]
+    session: Session, actor: Actor, applicant_id: uuid.UUID, changes_in: ApplicantChanges
 ) -> Applicant:
     """Correct an applicant's identity data (optimistic locking; changes audited as hashes)."""
     applicant = load_applicant(session, actor, applicant_id, documents=True)
-    _check_version(applicant, data.pop("version"))
+    _check_version(applicant, changes_in.version)
+    data = given(changes_in, leave_out=("version",))
     before = {**_snapshot(applicant, IDENTITY_FIELDS), "documents": _docs_snapshot(applicant)}
     if data.get("relationship") == Relationship.PRINCIPAL and (
         applicant.relationship != Relationship.PRINCIPAL and applicant.case.principal is not None

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from pmha import demo_records
 from pmha.accounts.signatures import Signature
 from pmha.cases import service as cases
+from pmha.cases.schemas import ApplicantIn, CaseIn
 from pmha.core.auth import Actor, Role
 from pmha.rules import RuleBook, add_months
 from pmha.rules import vocabulary as vocab
@@ -114,9 +115,9 @@ def seed(
             case_data.update(destination="US", programme="refugee", site_code="IST")
             if state != "family_hold":
                 members = members[:1]
-            case = cases.register_case(session, operations, case_data)
+            case = cases.register_case(session, operations, CaseIn().load(case_data))
             for member in members:
-                cases.add_applicant(session, operations, case.id, member)
+                cases.add_applicant(session, operations, case.id, ApplicantIn().load(member))
             session.flush()
             session.expire_all()
             departures.book_case(session, operations, us.id, case.id)
@@ -137,7 +138,7 @@ def seed(
         )
         case_data, members = family(rng, today)
         case_data.update(destination="CA", programme="immigrant", site_code="IST")
-        case = cases.register_case(session, operations, case_data)
+        case = cases.register_case(session, operations, CaseIn().load(case_data))
         session.flush()
         session.expire_all()
         departures.book_case(session, operations, ca.id, case.id)

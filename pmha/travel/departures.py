@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
+from pmha.cases.commands import CaseChanges
 from pmha.cases.models import Applicant, FamilyCase
 from pmha.core import audit
 from pmha.core.auth import Actor
@@ -132,7 +133,7 @@ def book_case(
     day = departure.departs_at.date()
     if case.planned_departure != day:
         cases.update_case(
-            session, actor, case.id, {"version": case.version, "planned_departure": day}
+            session, actor, case.id, CaseChanges(version=case.version, planned_departure=day)
         )
     rules = context.rulebook()
     for member in case.applicants:

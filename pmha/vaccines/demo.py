@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from pmha.cases import service as cases
+from pmha.cases.schemas import ApplicantIn, CaseIn
 from pmha.core.auth import Actor
 from pmha.rules import RuleBook
 from pmha.vaccines import records, stock
@@ -73,9 +74,9 @@ def seed(
             programme=programme,
             planned_departure=today + timedelta(days=60),
         )
-        case = cases.register_case(session, operations, case_data)
+        case = cases.register_case(session, operations, CaseIn().load(case_data))
         for member in members[:2]:
-            cases.add_applicant(session, operations, case.id, member)
+            cases.add_applicant(session, operations, case.id, ApplicantIn().load(member))
         session.flush()
         session.expire_all()
         for applicant in case.applicants:

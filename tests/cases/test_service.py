@@ -39,9 +39,8 @@ def test_case_numbers_follow_the_site_sequence(session, world):
 def test_duplicate_is_reported_with_its_candidate(session, world, variant):
     nurse = world.actor("nurse")
     case = make_case(session, nurse)
-    data = member(**variant)
-    if variant.get("family_name") == "Xx":
-        data["given_names_original"] = "عمر"
+    original = {"given_names_original": "عمر"} if variant.get("family_name") == "Xx" else {}
+    data = member(**variant, **original)
     with pytest.raises(service.PossibleDuplicate) as exc:
         service.add_applicant(session, nurse, case.id, data)
     assert exc.value.extra["candidates"][0]["case_number"] == case.case_number
