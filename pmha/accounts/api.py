@@ -10,14 +10,15 @@ from marshmallow import fields
 
 from pmha.accounts import service
 from pmha.accounts.models import ApiToken
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
+from pmha.core.endpoint import Api
 from pmha.core.errors import BadRequest
 from pmha.core.http import load_json
-from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema
 
 bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="cases")
 
 
 class TokenOut(StrictSchema):
@@ -58,35 +59,26 @@ def token_row(token: ApiToken) -> dict[str, Any]:
     }
 
 
-@bp.get("/users/<username>/tokens")
-@require("users:manage")
-@doc("A user's API tokens, with when each was last used", response=TokensOut, errors=(404,))
+@api.get("/users/<username>/tokens", "users:manage", response=TokensOut)
 def list_tokens(username: str) -> Any:
+    """A user's API tokens, with when each was last used"""
     db = get_session()
     user = service.get_user(db, username)
     return TokensOut().dump({"tokens": [token_row(t) for t in service.tokens_of(db, user)]})
 
 
-@bp.post("/users/<username>/tokens/revoke")
-@require("users:manage")
-@doc(
-    "Revoke one of a user's tokens, or all of them",
-    body=RevokeIn,
-    response=RevokedOut,
-    errors=(404, 415, 422),
-)
+@api.post("/users/<username>/tokens/revoke", "users:manage", body=RevokeIn, response=RevokedOut)
 def revoke_tokens(username: str) -> Any:
+    """Revoke one of a user's tokens, or all of them"""
     body = load_json(RevokeIn()) if request.get_data() else {"token_id": None}
     db = get_session()
     user = service.get_user(db, username)
     return {"revoked": service.revoke_tokens(db, actor(), user, body["token_id"])}
 
 
-@bp.post("/token/revoke")
-@require("tokens:own")
-@doc("Revoke the token this request is made with (an integration retiring its own token)",
-     response=RevokedOut, errors=(400,))  # fmt: skip
+@api.post("/token/revoke", "tokens:own", response=RevokedOut, also=(400,))
 def revoke_own_token() -> Any:
+    """Revoke the token this request is made with (an integration retiring its own token)"""
     who = actor()
     if who.via != "token":
         raise BadRequest("Only a request made with a token can revoke it.")

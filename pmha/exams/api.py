@@ -10,11 +10,11 @@ from flask import Blueprint, Response, request
 from marshmallow import fields, validate
 
 from pmha.accounts.web_auth import confirm_signature
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
+from pmha.core.endpoint import Api
 from pmha.core.errors import ValidationFailed
 from pmha.core.http import load_json
-from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema, strict_integer
 from pmha.exams import attachments, service
 from pmha.exams.commands import SectionDraft
@@ -23,6 +23,7 @@ from pmha.exams.sections import SIGN_PERMISSION, bmi
 from pmha.web.context import rulebook, storage
 
 bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="exams")
 
 
 class DraftIn(StrictSchema):
@@ -100,50 +101,41 @@ def _dump(section: Any) -> dict[str, Any]:
     return out
 
 
-@bp.get("/applicants/<uuid:applicant_id>/exam")
-@require("exams:read")
-@doc(
-    "The applicant's exam record: every section, every version",
-    response=RecordOut,
-    errors=(404,),
-    tag="exams",
-)
+@api.get("/applicants/<uuid:applicant_id>/exam", "exams:read", response=RecordOut)
 def read_record(applicant_id: uuid.UUID) -> Any:
+    """The applicant's exam record: every section, every version"""
     found = service.record(get_session(), actor(), applicant_id)
     return {"sections": {k.value: [_dump(s) for s in v] for k, v in found.items()}}
 
 
-@bp.put("/applicants/<uuid:applicant_id>/exam/<kind>")
-@require("exams:write")
-@doc(
-    "Save the section's draft (medical_history, physical_exam, mental_health, "
-    "specialist_referral, recommendations, counselling); a signed section is a 409",
+@api.put(
+    "/applicants/<uuid:applicant_id>/exam/<kind>",
+    "exams:write",
     body=DraftIn,
     response=SectionOut,
-    errors=(400, 404, 409, 415, 422),
-    tag="exams",
     path={"kind": [k.value for k in SectionKind]},
 )
 def save_draft(applicant_id: uuid.UUID, kind: str) -> Any:
+    """Save the section's draft (medical_history, physical_exam, mental_health,
+    specialist_referral, recommendations, counselling); a signed section is a 409"""
     body = load_json(DraftIn())
     draft = SectionDraft(kind=_kind(kind), content=body["data"], version=body["version"])
     section = service.save_draft(get_session(), actor(), applicant_id, draft)
     return _dump(section)
 
 
-@bp.post("/applicants/<uuid:applicant_id>/exam/<kind>/sign")
-@require("exams:write")
-@doc(
-    "Sign the section's draft with your password: it becomes immutable and feeds the plan. "
-    "A wrong password is a 422 (auth.signature_not_confirmed) and counts toward the lockout; "
-    "a mental health class other than the implied one needs classification_reason",
+@api.post(
+    "/applicants/<uuid:applicant_id>/exam/<kind>/sign",
+    "exams:write",
     body=SignIn,
     response=SectionOut,
-    errors=(400, 404, 409, 415, 422, 423),
-    tag="exams",
     path={"kind": [k.value for k in SectionKind]},
+    also=(423,),
 )
 def sign(applicant_id: uuid.UUID, kind: str) -> Any:
+    """Sign the section's draft with your password: it becomes immutable and feeds the plan. A
+    wrong password is a 422 (auth.signature_not_confirmed) and counts toward the lockout; a
+    mental health class other than the implied one needs classification_reason"""
     body = load_json(SignIn())
     section_kind = _kind(kind)
     signature = confirm_signature(body["password"], SIGN_PERMISSION[section_kind])
@@ -160,38 +152,35 @@ def sign(applicant_id: uuid.UUID, kind: str) -> Any:
     return _dump(section)
 
 
-@bp.post("/applicants/<uuid:applicant_id>/exam/<kind>/amend")
-@require("exams:write")
-@doc(
-    "Open an amendment of a signed section, with its reason",
+@api.post(
+    "/applicants/<uuid:applicant_id>/exam/<kind>/amend",
+    "exams:write",
     body=AmendIn,
     response=SectionOut,
     status=201,
-    errors=(400, 404, 415, 422),
-    tag="exams",
     path={"kind": [k.value for k in SectionKind]},
 )
 def amend(applicant_id: uuid.UUID, kind: str) -> Any:
+    """Open an amendment of a signed section, with its reason"""
     body = load_json(AmendIn())
     section = service.amend(get_session(), actor(), applicant_id, _kind(kind), body["reason"])
     return _dump(section), 201
 
 
-@bp.post("/applicants/<uuid:applicant_id>/attachments/<purpose>")
-@require("exams:write")
-@doc(
-    "Attach a document to the record (purpose: specialist_report); the body is the file "
-    "(PDF, JPEG or PNG, up to 20 MiB)",
+@api.post(
+    "/applicants/<uuid:applicant_id>/attachments/<purpose>",
+    "exams:write",
     status=201,
-    errors=(404, 413, 422),
-    tag="exams",
-    path={"purpose": list(attachments.PURPOSES)},
     body_content={
         media: {"schema": {"type": "string", "format": "binary"}}
         for media in ("application/pdf", "image/jpeg", "image/png")
     },
+    path={"purpose": list(attachments.PURPOSES)},
+    also=(413, 422),
 )
 def attach(applicant_id: uuid.UUID, purpose: str) -> Any:
+    """Attach a document to the record (purpose: specialist_report); the body is the file (PDF,
+    JPEG or PNG, up to 20 MiB)"""
     request.max_content_length = attachments.MAX_BYTES
     found = attachments.attach(
         get_session(), actor(), applicant_id, purpose, request.get_data(), _storage()
@@ -199,10 +188,9 @@ def attach(applicant_id: uuid.UUID, purpose: str) -> Any:
     return {"id": str(found.id), "media_type": found.media_type, "sha256": found.sha256}, 201
 
 
-@bp.get("/attachments/<uuid:attachment_id>")
-@require("exams:read")
-@doc("An attached document's content", errors=(404,), tag="exams")
+@api.get("/attachments/<uuid:attachment_id>", "exams:read")
 def attachment(attachment_id: uuid.UUID) -> Response:
+    """An attached document's content"""
     found, data = attachments.content(get_session(), actor(), attachment_id, _storage())
     return Response(
         data,

@@ -8,17 +8,18 @@ from typing import Any
 from flask import Blueprint
 from marshmallow import fields, validate
 
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
+from pmha.core.endpoint import Api
 from pmha.core.errors import Forbidden
 from pmha.core.http import load_command, load_json
-from pmha.core.openapi import doc
 from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range
 from pmha.exams import lab_service, labs
 from pmha.exams.commands import NewLabResult, Reinterpretation
 from pmha.web.context import rulebook
 
 bp = Blueprint("labs_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="labs")
 
 
 class OrderIn(StrictSchema):
@@ -173,10 +174,9 @@ def _order(
     return out
 
 
-@bp.get("/applicants/<uuid:applicant_id>/labs")
-@require("labs:read")
-@doc("The applicant's lab orders and results", response=LabsOut, errors=(404,), tag="labs")
+@api.get("/applicants/<uuid:applicant_id>/labs", "labs:read", response=LabsOut)
 def read_labs(applicant_id: uuid.UUID) -> Any:
+    """The applicant's lab orders and results"""
     found = lab_service.labs(get_session(), actor(), applicant_id)
     measured = lab_service.measurements(get_session(), [r for _, r in found if r is not None])
     return {
@@ -184,38 +184,34 @@ def read_labs(applicant_id: uuid.UUID) -> Any:
     }
 
 
-@bp.post("/applicants/<uuid:applicant_id>/lab-orders")
-@require("exams:write")
-@doc(
-    "Order tests of the applicant's plan (sputum: three specimens); a test outside the plan "
-    "is a 422",
+@api.post(
+    "/applicants/<uuid:applicant_id>/lab-orders",
+    "exams:write",
     body=OrderIn,
     response=LabsOut,
     status=201,
-    errors=(400, 404, 415, 422),
-    tag="labs",
 )
 def order_tests(applicant_id: uuid.UUID) -> Any:
+    """Order tests of the applicant's plan (sputum: three specimens); a test outside the plan is a
+    422"""
     body = load_json(OrderIn())
     made = lab_service.order_tests(get_session(), actor(), rulebook(), applicant_id, body["codes"])
     return {"orders": [_order(o, None) for o in made]}, 201
 
 
-@bp.post("/lab-orders/<uuid:order_id>/result")
-@require("cases:read")
-@doc(
-    "Record the result of an ordered test (the role needed depends on the test): it names the "
-    "order's specimen number (another order's is a 422 labs.specimen_mismatch); syphilis, "
-    "IGRA and TST interpretations are derived from the values (values that contradict each "
-    "other are a 422 labs.values_contradict); impossible dates, or an HIV result without "
-    "consent, are a 422",
+@api.post(
+    "/lab-orders/<uuid:order_id>/result",
+    "cases:read",
     body=LabResultIn,
     response=OrderOut,
     status=201,
-    errors=(400, 404, 409, 415, 422),
-    tag="labs",
+    also=(409,),
 )
 def record_lab_result(order_id: uuid.UUID) -> Any:
+    """Record the result of an ordered test (the role needed depends on the test): it names the
+    order's specimen number (another order's is a 422 labs.specimen_mismatch); syphilis, IGRA
+    and TST interpretations are derived from the values (values that contradict each other are a
+    422 labs.values_contradict); impossible dates, or an HIV result without consent, are a 422"""
     body = load_command(LabResultIn(), NewLabResult)
     session = get_session()
     result = lab_service.record_result(session, actor(), rulebook(), order_id, body)
@@ -224,17 +220,16 @@ def record_lab_result(order_id: uuid.UUID) -> Any:
     return _order(order, result, measured), 201
 
 
-@bp.post("/lab-orders/<uuid:order_id>/interpretation")
-@require("exams:sign")
-@doc(
-    "A physician overrides the interpretation derived from a syphilis or IGRA result's values, "
-    "with a reason (audited); without a reason, or for a typed result, a 422",
+@api.post(
+    "/lab-orders/<uuid:order_id>/interpretation",
+    "exams:sign",
     body=OverrideIn,
     response=OrderOut,
-    errors=(400, 404, 409, 415, 422),
-    tag="labs",
+    also=(409,),
 )
 def override_interpretation(order_id: uuid.UUID) -> Any:
+    """A physician overrides the interpretation derived from a syphilis or IGRA result's values,
+    with a reason (audited); without a reason, or for a typed result, a 422"""
     body = load_command(OverrideIn(), Reinterpretation)
     session = get_session()
     result = lab_service.override_interpretation(session, actor(), rulebook(), order_id, body)
@@ -242,17 +237,10 @@ def override_interpretation(order_id: uuid.UUID) -> Any:
     return _order(order, result)
 
 
-@bp.post("/applicants/<uuid:applicant_id>/consents")
-@require("labs:read")
-@doc(
-    "Record the applicant's consent or refusal (HIV test, chest X-ray in pregnancy), by the "
-    "staff who counsel or collect: nurse, physician or lab technician",
-    body=ConsentIn,
-    status=201,
-    errors=(400, 404, 415, 422),
-    tag="labs",
-)
+@api.post("/applicants/<uuid:applicant_id>/consents", "labs:read", body=ConsentIn, status=201)
 def record_consent(applicant_id: uuid.UUID) -> Any:
+    """Record the applicant's consent or refusal (HIV test, chest X-ray in pregnancy), by the staff
+    who counsel or collect: nurse, physician or lab technician"""
     me = actor()
     if not (me.can("exams:write") or me.can("labs:write")):
         raise Forbidden("Only the staff who counsel or collect specimens record consent.")

@@ -10,17 +10,18 @@ from flask import Blueprint, Response, request
 from marshmallow import fields, validate
 
 from pmha.accounts.web_auth import confirm_signature
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
+from pmha.core.endpoint import Api
 from pmha.core.errors import UnsupportedMediaType
 from pmha.core.http import load_json
-from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema
 from pmha.exams import dicom, radiology
 from pmha.exams.commands import XrayRead
 from pmha.web.context import rulebook, storage
 
 bp = Blueprint("radiology_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="radiology")
 
 
 def _storage() -> Path:
@@ -153,18 +154,17 @@ def _study(study: Any, reading: Any) -> dict[str, Any]:
     return out
 
 
-@bp.post("/applicants/<uuid:applicant_id>/xrays")
-@require("radiology:write")
-@doc(
-    "Upload a chest X-ray: the body is the DICOM file (application/dicom, up to 200 MiB); "
-    "it is validated, its identity checked and it is stored by SHA-256; the preview and the "
-    "de-identified copy are made by a job right after (images_status: preparing, then ready)",
+@api.post(
+    "/applicants/<uuid:applicant_id>/xrays",
+    "radiology:write",
     response=StudyOut,
     status=201,
-    errors=(404, 413, 415, 422),
-    tag="radiology",
+    also=(413, 415, 422),
 )
 def upload_xray(applicant_id: uuid.UUID) -> Any:
+    """Upload a chest X-ray: the body is the DICOM file (application/dicom, up to 200 MiB); it is
+    validated, its identity checked and it is stored by SHA-256; the preview and the
+    de-identified copy are made by a job right after (images_status: preparing, then ready)"""
     request.max_content_length = dicom.MAX_BYTES
     if request.mimetype not in ("application/dicom", "application/octet-stream"):
         raise UnsupportedMediaType("Send the file as application/dicom.")
@@ -172,28 +172,17 @@ def upload_xray(applicant_id: uuid.UUID) -> Any:
     return _study(study, None), 201
 
 
-@bp.get("/applicants/<uuid:applicant_id>/xrays")
-@require("radiology:read")
-@doc(
-    "The applicant's chest X-rays with their readings",
-    response=StudiesOut,
-    errors=(404,),
-    tag="radiology",
-)
+@api.get("/applicants/<uuid:applicant_id>/xrays", "radiology:read", response=StudiesOut)
 def list_xrays(applicant_id: uuid.UUID) -> Any:
+    """The applicant's chest X-rays with their readings"""
     found = radiology.studies(get_session(), actor(), applicant_id)
     return {"studies": [_study(s, r) for s, r in found]}
 
 
-@bp.get("/xrays/<uuid:study_id>/preview.png")
-@require("radiology:read")
-@doc(
-    "The windowed PNG preview (add ?size=thumbnail for the thumbnail); 409 "
-    "exams.xray_preparing (with retry_after, in seconds) while its job has not made it yet",
-    errors=(404, 409),
-    tag="radiology",
-)
+@api.get("/xrays/<uuid:study_id>/preview.png", "radiology:read", also=(409,))
 def xray_preview(study_id: uuid.UUID) -> Response:
+    """The windowed PNG preview (add ?size=thumbnail for the thumbnail); 409 exams.xray_preparing
+    (with retry_after, in seconds) while its job has not made it yet"""
     png = radiology.preview(
         get_session(),
         actor(),
@@ -204,18 +193,17 @@ def xray_preview(study_id: uuid.UUID) -> Response:
     return Response(png, mimetype="image/png")
 
 
-@bp.post("/xrays/<uuid:study_id>/reading")
-@require("radiology:write")
-@doc(
-    "The radiologist's reading (DS-3030 findings): it records the chest X-ray result in the "
-    "plan (suggestive of TB, other abnormality or normal)",
+@api.post(
+    "/xrays/<uuid:study_id>/reading",
+    "radiology:write",
     body=ReadingIn,
     response=StudyOut,
     status=201,
-    errors=(400, 404, 415, 422, 423),
-    tag="radiology",
+    also=(423,),
 )
 def read_xray(study_id: uuid.UUID) -> Any:
+    """The radiologist's reading (DS-3030 findings): it records the chest X-ray result in the plan
+    (suggestive of TB, other abnormality or normal)"""
     body = load_json(ReadingIn())
     signature = confirm_signature(body.pop("password"), "radiology:write")
     session = get_session()
@@ -230,17 +218,16 @@ def read_xray(study_id: uuid.UUID) -> Any:
     return _study(radiology.load_study(session, actor(), study_id), reading), 201
 
 
-@bp.post("/xrays/<uuid:study_id>/identity-confirmation")
-@require("radiology:write")
-@doc(
-    "A radiologist attaches a held X-ray (its header names someone else) to the applicant "
-    "anyway, with the reason; audited. Only a held image can be confirmed",
+@api.post(
+    "/xrays/<uuid:study_id>/identity-confirmation",
+    "radiology:write",
     body=ConfirmIdentityIn,
     response=StudyOut,
-    errors=(400, 403, 404, 409, 415, 422),
-    tag="radiology",
+    also=(403, 409),
 )
 def confirm_xray_identity(study_id: uuid.UUID) -> Any:
+    """A radiologist attaches a held X-ray (its header names someone else) to the applicant anyway,
+    with the reason; audited. Only a held image can be confirmed"""
     body = load_json(ConfirmIdentityIn())
     session = get_session()
     study = radiology.confirm_identity(session, actor(), study_id, body["reason"])

@@ -12,11 +12,11 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, request, url_for
 
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
+from pmha.core.endpoint import Api
 from pmha.core.errors import Forbidden, UnsupportedMediaType
 from pmha.core.http import load_args, load_json
-from pmha.core.openapi import doc
 from pmha.exports import receive, schemas, service, summary
 from pmha.exports.models import ExportJob
 from pmha.web.context import storage
@@ -24,6 +24,7 @@ from pmha.web.context import storage
 F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("exports_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="exports")
 
 BUNDLE_TYPE = "application/pkcs7-mime"
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -67,16 +68,14 @@ def _job(job: ExportJob) -> dict[str, Any]:
 # --- the sending centre --------------------------------------------------------------------------
 
 
-@bp.get("/cases/<uuid:case_id>/bundles")
-@require("exports:create")
-@doc(
-    "A case's export jobs (the last ten, newest first) and bundles with their logs",
+@api.get(
+    "/cases/<uuid:case_id>/bundles",
+    "exports:create",
     response=schemas.CaseBundles,
-    errors=(404,),
-    tag="exports",
     operation_id="listCaseBundles",
 )
 def list_case_bundles(case_id: uuid.UUID) -> Any:
+    """A case's export jobs (the last ten, newest first) and bundles with their logs"""
     found = service.case_exports(get_session(), actor(), case_id)
     return {
         "jobs": [_job(j) for j in found.jobs],
@@ -84,78 +83,64 @@ def list_case_bundles(case_id: uuid.UUID) -> Any:
     }
 
 
-@bp.post("/cases/<uuid:case_id>/bundles")
-@require("exports:create")
-@doc(
-    "Build the case's bundle: starts a job and answers with it (202); follow its progress at "
-    "the Location given. Refused (409) while the authority's certificate or the centre's "
-    "signing key is missing.",
+@api.post(
+    "/cases/<uuid:case_id>/bundles",
+    "exports:create",
     response=schemas.JobOut,
     status=202,
-    errors=(404, 409),
-    tag="exports",
     operation_id="createCaseBundle",
+    also=(409,),
 )
 def create_bundle(case_id: uuid.UUID) -> Any:
+    """Build the case's bundle: starts a job and answers with it (202); follow its progress at the
+    Location given. Refused (409) while the authority's certificate or the centre's signing key
+    is missing."""
     job = service.request_export(get_session(), actor(), case_id)
     location = url_for(".read_export_job", job_id=job.id)
     return _job(job), 202, {"Location": location}
 
 
-@bp.get("/export-jobs/<uuid:job_id>")
-@require("exports:create")
-@doc(
-    "An export job's state and progress; once done, its bundle_id",
+@api.get(
+    "/export-jobs/<uuid:job_id>",
+    "exports:create",
     response=schemas.JobOut,
-    errors=(404,),
-    tag="exports",
     operation_id="readExportJob",
 )
 def read_export_job(job_id: uuid.UUID) -> Any:
+    """An export job's state and progress; once done, its bundle_id"""
     return _job(service.job(get_session(), actor(), job_id))
 
 
 # --- both sides: one bundle ----------------------------------------------------------------------
 
 
-@bp.get("/bundles")
-@require("exports:import")
-@doc(
-    "The bundles addressed to your authority's destination, newest first, with their logs",
-    response=schemas.BundleList,
-    tag="exports",
-    operation_id="listAuthorityBundles",
+@api.get(
+    "/bundles", "exports:import", response=schemas.BundleList, operation_id="listAuthorityBundles"
 )
 def list_bundles() -> Any:
+    """The bundles addressed to your authority's destination, newest first, with their logs"""
     rows = service.bundles_for_authority(get_session(), actor())
     return {"items": [schemas.bundle_out(b, log) for b, log in rows]}
 
 
-@bp.get("/bundles/<uuid:bundle_id>")
+@api.get("/bundles/<uuid:bundle_id>", None, response=schemas.BundleOut, operation_id="readBundle")
 @require_any("exports:create", "exports:import")
-@doc(
-    "One bundle with its log: for its centre, or the authority it is addressed to",
-    response=schemas.BundleOut,
-    errors=(404,),
-    tag="exports",
-    operation_id="readBundle",
-)
 def read_bundle(bundle_id: uuid.UUID) -> Any:
+    """One bundle with its log: for its centre, or the authority it is addressed to"""
     found, log = service.bundle_with_log(get_session(), actor(), bundle_id)
     return schemas.bundle_out(found, log)
 
 
-@bp.get("/bundles/<uuid:bundle_id>/content")
-@require_any("exports:create", "exports:import")
-@doc(
-    "Download the sealed bundle (CMS, application/pkcs7-mime; opens with stock OpenSSL); "
-    "the download is logged",
-    errors=(404,),
-    tag="exports",
+@api.get(
+    "/bundles/<uuid:bundle_id>/content",
+    None,
     operation_id="downloadBundle",
     response_content={BUNDLE_TYPE: BINARY},
 )
+@require_any("exports:create", "exports:import")
 def download_bundle(bundle_id: uuid.UUID) -> Response:
+    """Download the sealed bundle (CMS, application/pkcs7-mime; opens with stock OpenSSL); the
+    download is logged"""
     data = service.download(get_session(), actor(), bundle_id, storage())
     return Response(
         data,
@@ -167,19 +152,18 @@ def download_bundle(bundle_id: uuid.UUID) -> Response:
     )
 
 
-@bp.post("/bundles/<uuid:bundle_id>/events")
-@require_any("exports:create", "exports:import")
-@doc(
-    "Log a bundle's delivery (the centre) or acknowledgement (the centre, or the authority "
-    "it is addressed to)",
+@api.post(
+    "/bundles/<uuid:bundle_id>/events",
+    None,
     body=schemas.BundleEventIn,
     response=schemas.BundleOut,
     status=201,
-    errors=(400, 404, 415, 422),
-    tag="exports",
     operation_id="recordBundleEvent",
 )
+@require_any("exports:create", "exports:import")
 def record_bundle_event(bundle_id: uuid.UUID) -> Any:
+    """Log a bundle's delivery (the centre) or acknowledgement (the centre, or the authority it is
+    addressed to)"""
     data = load_json(schemas.BundleEventIn())
     db, me = get_session(), actor()
     service.log_event(db, me, bundle_id, data["event"])
@@ -207,20 +191,20 @@ def _upload() -> bytes:
     return request.get_data()
 
 
-@bp.post("/arrivals")
-@require("exports:import")
-@doc(
-    "Import a bundle (the .p7m as the body, or multipart field 'file'): decrypted with your "
-    "key, its sender and every file checked, kept all or nothing. A second import of the same "
-    "bundle is a 409.",
+@api.post(
+    "/arrivals",
+    "exports:import",
     response=schemas.ArrivalOut,
     status=201,
-    errors=(404, 409, 413, 415, 422),
-    tag="arrivals",
     operation_id="importBundle",
     body_content=UPLOAD,
+    also=(404, 409, 413, 415, 422),
+    tag="arrivals",
 )
 def import_arrival() -> Any:
+    """Import a bundle (the .p7m as the body, or multipart field 'file'): decrypted with your key,
+    its sender and every file checked, kept all or nothing. A second import of the same bundle
+    is a 409."""
     db, me = get_session(), actor()
     row = receive.import_bundle(db, me, _upload(), storage())
     found, travellers = receive.arrival(db, me, row.id)
@@ -228,64 +212,60 @@ def import_arrival() -> Any:
     return schemas.arrival_out(found, travellers), 201, {"Location": location}
 
 
-@bp.get("/arrivals")
-@require("exports:import")
-@doc(
-    "Your arrivals, one row per traveller, newest travel date first; filter by travel date "
-    "(search by name with POST /arrivals/search: names stay out of URLs)",
-    query=schemas.ArrivalListArgs,
+@api.get(
+    "/arrivals",
+    "exports:import",
     response=schemas.ArrivalList,
-    errors=(422,),
-    tag="arrivals",
+    query=schemas.ArrivalListArgs,
     operation_id="listArrivals",
+    tag="arrivals",
 )
 def list_arrivals() -> Any:
+    """Your arrivals, one row per traveller, newest travel date first; filter by travel date
+    (search by name with POST /arrivals/search: names stay out of URLs)"""
     args = load_args(schemas.ArrivalListArgs())
     rows = receive.arrivals(get_session(), actor(), **args)
     return {"items": [schemas.arrival_row(b, t) for b, t in rows]}
 
 
-@bp.post("/arrivals/search")
-@require("exports:import")
-@doc(
-    "Search your arrivals by part of a name or the case number, and travel date",
+@api.post(
+    "/arrivals/search",
+    "exports:import",
     body=schemas.ArrivalSearch,
     response=schemas.ArrivalList,
-    errors=(400, 415, 422),
-    tag="arrivals",
     operation_id="searchArrivals",
+    tag="arrivals",
 )
 def search_arrivals() -> Any:
+    """Search your arrivals by part of a name or the case number, and travel date"""
     args = load_json(schemas.ArrivalSearch())
     rows = receive.arrivals(get_session(), actor(), **args)
     return {"items": [schemas.arrival_row(b, t) for b, t in rows]}
 
 
-@bp.get("/arrivals/<uuid:import_id>")
-@require("exports:import")
-@doc(
-    "One imported bundle: its sender, flight, travellers and files",
+@api.get(
+    "/arrivals/<uuid:import_id>",
+    "exports:import",
     response=schemas.ArrivalOut,
-    errors=(404,),
-    tag="arrivals",
     operation_id="readArrival",
+    tag="arrivals",
 )
 def read_arrival(import_id: uuid.UUID) -> Any:
+    """One imported bundle: its sender, flight, travellers and files"""
     found, travellers = receive.arrival(get_session(), actor(), import_id)
     return schemas.arrival_out(found, travellers)
 
 
-@bp.get("/arrival-travellers/<uuid:traveller_id>")
-@require("exports:import")
-@doc(
-    "A traveller's imported summary in words, read from its FHIR resources (results, "
-    "classifications, vaccinations, images, ...) by the summary's own sections",
+@api.get(
+    "/arrival-travellers/<uuid:traveller_id>",
+    "exports:import",
     response=schemas.TravellerSummary,
-    errors=(404,),
-    tag="arrivals",
     operation_id="readArrivalTraveller",
+    tag="arrivals",
 )
 def read_arrival_traveller(traveller_id: uuid.UUID) -> Any:
+    """A traveller's imported summary in words, read from its FHIR resources (results,
+    classifications, vaccinations, images, ...) by the summary's own sections"""
     b, t = receive.traveller(get_session(), actor(), traveller_id)
     read = summary.read(t.fhir).as_dict()
     return schemas.TravellerSummary().dump(
@@ -303,16 +283,15 @@ def read_arrival_traveller(traveller_id: uuid.UUID) -> Any:
     )
 
 
-@bp.get("/arrival-travellers/<uuid:traveller_id>/fhir")
-@require("exports:import")
-@doc(
-    "A traveller's summary as it arrived: the FHIR R4 document Bundle",
-    errors=(404,),
-    tag="arrivals",
+@api.get(
+    "/arrival-travellers/<uuid:traveller_id>/fhir",
+    "exports:import",
     operation_id="readArrivalTravellerFhir",
     response_content={"application/fhir+json": {"schema": {"type": "object"}}},
+    tag="arrivals",
 )
 def read_arrival_traveller_fhir(traveller_id: uuid.UUID) -> Response:
+    """A traveller's summary as it arrived: the FHIR R4 document Bundle"""
     import json
 
     _, t = receive.traveller(get_session(), actor(), traveller_id)

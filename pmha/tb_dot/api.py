@@ -9,10 +9,10 @@ from flask import Blueprint
 from marshmallow import fields, post_load, validate
 
 from pmha.accounts.web_auth import confirm_signature
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
+from pmha.core.endpoint import Api
 from pmha.core.http import load_command, load_json
-from pmha.core.openapi import doc
 from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range, strict_integer
 from pmha.tb_dot import adherence, classify, regimens, service, summary
 from pmha.tb_dot.commands import CloseEpisode, NewDose, NewSputum, PhaseSpec, StartEpisode
@@ -20,6 +20,7 @@ from pmha.tb_dot.context import catalogue
 from pmha.web.context import rulebook
 
 bp = Blueprint("tb_dot_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="tb_dot")
 RESULT = validate.OneOf(["positive", "negative", "inconclusive"])
 
 
@@ -114,31 +115,24 @@ def _treatment(found: service.Treatment) -> dict[str, Any]:
     return out
 
 
-@bp.get("/applicants/<uuid:applicant_id>/tb")
-@require("tb_dot:read")
-@doc(
-    "The applicant's TB classification (per the destination's rules, with its trace), latest "
-    "treatment episode, adherence and outcome",
-    response=SummaryOut,
-    errors=(404,),
-    tag="tb_dot",
-)
+@api.get("/applicants/<uuid:applicant_id>/tb", "tb_dot:read", response=SummaryOut)
 def read_tb(applicant_id: uuid.UUID) -> Any:
+    """The applicant's TB classification (per the destination's rules, with its trace), latest
+    treatment episode, adherence and outcome"""
     found = summary.tb_summary(get_session(), actor(), applicant_id, rulebook(), catalogue())
     return SummaryOut().dump(found)
 
 
-@bp.post("/applicants/<uuid:applicant_id>/tb/classification")
-@require("exams:sign")
-@doc(
-    "Confirm the TB classification the rules derive now (kept with the rule version), with "
-    "the physician's password",
+@api.post(
+    "/applicants/<uuid:applicant_id>/tb/classification",
+    "exams:sign",
     body=ConfirmIn,
     status=201,
-    errors=(400, 404, 409, 415, 422, 423),
-    tag="tb_dot",
+    also=(409, 423),
 )
 def confirm_classification(applicant_id: uuid.UUID) -> Any:
+    """Confirm the TB classification the rules derive now (kept with the rule version), with the
+    physician's password"""
     body = load_json(ConfirmIn())
     signature = confirm_signature(body["password"], "exams:sign")
     found = classify.confirm(
@@ -147,66 +141,56 @@ def confirm_classification(applicant_id: uuid.UUID) -> Any:
     return found.to_dict(), 201
 
 
-@bp.post("/applicants/<uuid:applicant_id>/tb-episodes")
-@require("exams:sign")
-@doc(
-    "Start TB treatment under DOT; a regimen the applicant is not eligible for is a 422",
+@api.post(
+    "/applicants/<uuid:applicant_id>/tb-episodes",
+    "exams:sign",
     body=EpisodeIn,
     response=TreatmentOut,
     status=201,
-    errors=(400, 404, 409, 415, 422),
-    tag="tb_dot",
+    also=(409,),
 )
 def start_episode(applicant_id: uuid.UUID) -> Any:
+    """Start TB treatment under DOT; a regimen the applicant is not eligible for is a 422"""
     body = load_command(EpisodeIn(), StartEpisode)
     found = service.start_episode(get_session(), actor(), catalogue(), applicant_id, body)
     return _treatment(found), 201
 
 
-@bp.post("/tb-episodes/<uuid:episode_id>/doses")
-@require("tb_dot:write")
-@doc(
-    "Record one scheduled dose (observed, missed, self_administered, refused, adverse_event); "
-    "a second entry for the same day is a 409, a date before the start or in the future a 422",
+@api.post(
+    "/tb-episodes/<uuid:episode_id>/doses",
+    "tb_dot:write",
     body=DoseIn,
     response=DoseOut,
     status=201,
-    errors=(400, 404, 409, 415, 422),
-    tag="tb_dot",
+    also=(409,),
 )
 def record_dose(episode_id: uuid.UUID) -> Any:
+    """Record one scheduled dose (observed, missed, self_administered, refused, adverse_event); a
+    second entry for the same day is a 409, a date before the start or in the future a 422"""
     body = load_command(DoseIn(), NewDose)
     made = service.record_dose(get_session(), actor(), catalogue(), episode_id, body)
     return DoseOut().dump({"id": made.id, "date": made.dose_date, "status": made.status.value}), 201
 
 
-@bp.post("/tb-episodes/<uuid:episode_id>/sputum")
-@require("tb_dot:write")
-@doc(
-    "Record a monthly sputum check (smear and/or culture)",
+@api.post(
+    "/tb-episodes/<uuid:episode_id>/sputum",
+    "tb_dot:write",
     body=SputumIn,
     response=TreatmentOut,
     status=201,
-    errors=(400, 404, 409, 415, 422),
-    tag="tb_dot",
+    also=(409,),
 )
 def record_sputum(episode_id: uuid.UUID) -> Any:
+    """Record a monthly sputum check (smear and/or culture)"""
     body = load_command(SputumIn(), NewSputum)
     found = service.record_sputum(get_session(), actor(), catalogue(), episode_id, body)
     return _treatment(found), 201
 
 
-@bp.post("/tb-episodes/<uuid:episode_id>/close")
-@require("exams:sign")
-@doc(
-    "Close the episode with its WHO outcome; the workflow re-plans (e.g. Class A -> B0). "
-    "Closing as completed or cured with doses outstanding is a 422",
-    body=CloseIn,
-    response=TreatmentOut,
-    errors=(400, 404, 409, 415, 422),
-    tag="tb_dot",
-)
+@api.post("/tb-episodes/<uuid:episode_id>/close", "exams:sign", body=CloseIn, response=TreatmentOut)
 def close_episode(episode_id: uuid.UUID) -> Any:
+    """Close the episode with its WHO outcome; the workflow re-plans (e.g. Class A -> B0). Closing
+    as completed or cured with doses outstanding is a 422"""
     body = load_command(CloseIn(), CloseEpisode)
     found, planned = service.close_episode(
         get_session(), actor(), rulebook(), catalogue(), episode_id, body
@@ -216,10 +200,9 @@ def close_episode(episode_id: uuid.UUID) -> Any:
     return out
 
 
-@bp.get("/dot-list")
-@require("tb_dot:read")
-@doc("Today's DOT list at the caller's sites", response=ListOut, tag="tb_dot")
+@api.get("/dot-list", "tb_dot:read", response=ListOut)
 def dot_list() -> Any:
+    """Today's DOT list at the caller's sites"""
     rows = summary.dot_list(get_session(), actor(), catalogue())
     return {
         "patients": [
@@ -241,8 +224,7 @@ def dot_list() -> Any:
     }
 
 
-@bp.get("/tb-programme")
-@require("tb_dot:read")
-@doc("Programme summary: patients on treatment, adherence, conversions, outcomes", tag="tb_dot")
+@api.get("/tb-programme", "tb_dot:read")
 def programme() -> Any:
+    """Programme summary: patients on treatment, adherence, conversions, outcomes"""
     return summary.programme_summary(get_session(), actor(), catalogue())

@@ -12,10 +12,10 @@ from marshmallow import fields, validate
 
 from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session, utcnow
+from pmha.core.endpoint import Api
 from pmha.core.http import load_command, load_json
-from pmha.core.openapi import doc
 from pmha.core.schemas import StrictSchema
 from pmha.travel import certificates, checks, context, departures, handover, schemas
 from pmha.travel import tb_certificate as tb
@@ -23,6 +23,7 @@ from pmha.travel.commands import FollowUpDone, NewCheck, NewDeparture, NewTreatm
 from pmha.travel.rows import traveller_rows
 
 bp = Blueprint("travel_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="travel")
 TAG = "travel"
 
 
@@ -31,39 +32,32 @@ def _departure(d: Any) -> dict[str, Any]:
     return out
 
 
-@bp.get("/departures")
-@require("clearance:read")
-@doc("Upcoming departures at your sites", tag=TAG)
+@api.get("/departures", "clearance:read")
 def list_departures() -> Any:
+    """Upcoming departures at your sites"""
     found = departures.list_departures(get_session(), actor())
     return {"departures": [{**_departure(d), "cases": n} for d, n in found]}
 
 
-@bp.post("/departures")
-@require("travel:write")
-@doc(
-    "Create a departure; a flight in the past or a carrier with no rule in the destination's "
-    "file is a 422",
+@api.post(
+    "/departures",
+    "travel:write",
     body=schemas.DepartureIn,
     response=schemas.DepartureOut,
     status=201,
-    errors=(400, 415, 422),
-    tag=TAG,
 )
 def create_departure() -> Any:
+    """Create a departure; a flight in the past or a carrier with no rule in the destination's file
+    is a 422"""
     body = load_command(schemas.DepartureIn(), NewDeparture)
     return _departure(departures.create_departure(get_session(), actor(), body)), 201
 
 
-@bp.get("/departures/<uuid:departure_id>/board")
-@require("clearance:read")
-@doc(
-    "The departure board: each traveller's clearance, blockers, due checks and escort",
-    response=schemas.DepartureBoardOut,
-    errors=(404,),
-    tag=TAG,
+@api.get(
+    "/departures/<uuid:departure_id>/board", "clearance:read", response=schemas.DepartureBoardOut
 )
 def board(departure_id: uuid.UUID) -> Any:
+    """The departure board: each traveller's clearance, blockers, due checks and escort"""
     found = departures.board(get_session(), actor(), departure_id)
     rows = [
         {
@@ -83,33 +77,31 @@ def board(departure_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post("/departures/<uuid:departure_id>/cases")
-@require("travel:write")
-@doc(
-    "Book a family case on the departure (its planned departure follows)",
+@api.post(
+    "/departures/<uuid:departure_id>/cases",
+    "travel:write",
     body=schemas.BookingIn,
     status=201,
-    errors=(400, 404, 409, 415, 422),
-    tag=TAG,
+    also=(409,),
 )
 def book_case(departure_id: uuid.UUID) -> Any:
+    """Book a family case on the departure (its planned departure follows)"""
     body = load_json(schemas.BookingIn())
     departures.book_case(get_session(), actor(), departure_id, body["case_id"])
     return {"departure_id": str(departure_id), "case_id": str(body["case_id"])}, 201
 
 
-@bp.post("/applicants/<uuid:applicant_id>/fitness-checks")
-@require("exams:sign")
-@doc(
-    "Record a PDMS, PEC or DHC with the suggested outcome and the physician's (an override "
-    "needs a reason); a check dated after the flight is a 422",
+@api.post(
+    "/applicants/<uuid:applicant_id>/fitness-checks",
+    "exams:sign",
     body=schemas.CheckIn,
     response=schemas.CheckOut,
     status=201,
-    errors=(400, 404, 409, 415, 422),
-    tag=TAG,
+    also=(409,),
 )
 def record_check(applicant_id: uuid.UUID) -> Any:
+    """Record a PDMS, PEC or DHC with the suggested outcome and the physician's (an override needs
+    a reason); a check dated after the flight is a 422"""
     body = load_command(schemas.CheckIn(), NewCheck)
     found = checks.record_check(get_session(), actor(), applicant_id, body)
     return schemas.CheckOut().dump(
@@ -122,15 +114,9 @@ def record_check(applicant_id: uuid.UUID) -> Any:
     ), 201
 
 
-@bp.put("/applicants/<uuid:applicant_id>/escort")
-@require("travel:write")
-@doc(
-    "Arrange the traveller's escort on their departure (type, MEDIF, plan, equipment)",
-    body=schemas.EscortIn,
-    errors=(400, 404, 409, 415, 422),
-    tag=TAG,
-)
+@api.put("/applicants/<uuid:applicant_id>/escort", "travel:write", body=schemas.EscortIn)
 def set_escort(applicant_id: uuid.UUID) -> Any:
+    """Arrange the traveller's escort on their departure (type, MEDIF, plan, equipment)"""
     body = load_command(schemas.EscortIn(), SetEscort)
     escort = checks.set_escort(get_session(), actor(), applicant_id, body)
     return {
@@ -150,18 +136,17 @@ class IssueIn(StrictSchema):
     )
 
 
-@bp.post("/applicants/<uuid:applicant_id>/certificate")
-@require("travel:write")
-@doc(
-    "Issue the traveller's clearance certificate, signed with the issuer's password (409 "
-    "travel.clearance_blocked while any blocker is open)",
+@api.post(
+    "/applicants/<uuid:applicant_id>/certificate",
+    "travel:write",
     body=IssueIn,
     response=schemas.CertificateOut,
     status=201,
-    errors=(404, 409, 415, 422, 423),
-    tag=TAG,
+    also=(409, 423),
 )
 def issue_certificate(applicant_id: uuid.UUID) -> Any:
+    """Issue the traveller's clearance certificate, signed with the issuer's password (409
+    travel.clearance_blocked while any blocker is open)"""
     signature = confirm_signature(load_json(IssueIn())["password"], "travel:write")
     cert = certificates.issue_certificate(get_session(), actor(), applicant_id, signature)
     return schemas.CertificateOut().dump(
@@ -175,10 +160,9 @@ def issue_certificate(applicant_id: uuid.UUID) -> Any:
     ), 201
 
 
-@bp.get("/applicants/<uuid:applicant_id>/certificate.pdf")
-@require("travel:write")
-@doc("The traveller's clearance certificate as PDF", errors=(404, 409), tag=TAG)
+@api.get("/applicants/<uuid:applicant_id>/certificate.pdf", "travel:write", also=(409,))
 def certificate_pdf(applicant_id: uuid.UUID) -> Any:
+    """The traveller's clearance certificate as PDF"""
     data = certificates.render_certificate(get_session(), actor(), applicant_id)
     return Response(
         data,
@@ -187,30 +171,20 @@ def certificate_pdf(applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.get("/applicants/<uuid:applicant_id>/tb-certificate")
-@require("exams:read")
-@doc(
-    "The UK TB clearance certificate as the current plan gives it: issued or not (and why), "
-    "whether the chest X-ray was taken and, if not, the reason in the UK's words, and the "
-    "sputum results",
-    errors=(404,),
-    tag=TAG,
-)
+@api.get("/applicants/<uuid:applicant_id>/tb-certificate", "exams:read")
 def tb_certificate(applicant_id: uuid.UUID) -> Any:
+    """The UK TB clearance certificate as the current plan gives it: issued or not (and why),
+    whether the chest X-ray was taken and, if not, the reason in the UK's words, and the sputum
+    results"""
     cert = tb.tb_certificate(
         get_session(), actor(), context.rulebook(), applicant_id, utcnow().date()
     )
     return tb.as_dict(cert)
 
 
-@bp.get("/applicants/<uuid:applicant_id>/tb-certificate.pdf")
-@require("exams:read")
-@doc(
-    "The UK TB clearance certificate as PDF (409 for other destinations)",
-    errors=(404, 409),
-    tag=TAG,
-)
+@api.get("/applicants/<uuid:applicant_id>/tb-certificate.pdf", "exams:read", also=(409,))
 def tb_certificate_pdf(applicant_id: uuid.UUID) -> Any:
+    """The UK TB clearance certificate as PDF (409 for other destinations)"""
     session = get_session()
     cert = tb.tb_certificate(session, actor(), context.rulebook(), applicant_id, utcnow().date())
     site = cases.load_applicant(session, actor(), applicant_id).case.site.name
@@ -221,26 +195,17 @@ def tb_certificate_pdf(applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.get("/applicants/<uuid:applicant_id>/follow-up")
-@require("clearance:read")
-@doc(
-    "The post-arrival handover: follow-ups, medications in progress, escort notes",
-    errors=(404,),
-    tag=TAG,
-)
+@api.get("/applicants/<uuid:applicant_id>/follow-up", "clearance:read")
 def follow_up(applicant_id: uuid.UUID) -> Any:
+    """The post-arrival handover: follow-ups, medications in progress, escort notes"""
     return {"items": handover.follow_up(get_session(), actor(), applicant_id)}
 
 
-@bp.post("/follow-ups/<uuid:follow_up_id>/completion")
-@require("exports:import")
-@doc(
-    "The receiving side records a post-arrival follow-up as done",
-    body=schemas.FollowUpDoneIn,
-    errors=(400, 404, 415, 422),
-    tag=TAG,
+@api.post(
+    "/follow-ups/<uuid:follow_up_id>/completion", "exports:import", body=schemas.FollowUpDoneIn
 )
 def complete_follow_up(follow_up_id: uuid.UUID) -> Any:
+    """The receiving side records a post-arrival follow-up as done"""
     body = load_command(schemas.FollowUpDoneIn(), FollowUpDone)
     row = handover.complete_follow_up(get_session(), actor(), follow_up_id, body)
     return {
@@ -249,16 +214,14 @@ def complete_follow_up(follow_up_id: uuid.UUID) -> Any:
     }
 
 
-@bp.post("/applicants/<uuid:applicant_id>/treatments")
-@require("exams:write")
-@doc(
-    "Record presumptive treatment given under the rule file (drug, dose, date)",
+@api.post(
+    "/applicants/<uuid:applicant_id>/treatments",
+    "exams:write",
     body=schemas.TreatmentIn,
     status=201,
-    errors=(400, 404, 415, 422),
-    tag=TAG,
 )
 def record_treatment(applicant_id: uuid.UUID) -> Any:
+    """Record presumptive treatment given under the rule file (drug, dose, date)"""
     body = load_command(schemas.TreatmentIn(), NewTreatment)
     row = handover.record_treatment(get_session(), actor(), applicant_id, body)
     return {
@@ -270,19 +233,16 @@ def record_treatment(applicant_id: uuid.UUID) -> Any:
     }, 201
 
 
-@bp.post("/certificates/verify")
-@require("clearance:read")
-@doc(
-    "Verify a certificate's code or its signed code (HC1:..., or an older PMHA1 token): "
-    "valid, revoked, expired, unknown, forged, other_key (a key not published) or malformed "
-    "(shows no health details; the public page is /verify, the keys "
-    "/.well-known/pmha-certificate-keys)",
+@api.post(
+    "/certificates/verify",
+    "clearance:read",
     body=schemas.VerifyIn,
     response=schemas.VerificationOut,
-    errors=(400, 415, 422),
-    tag=TAG,
 )
 def verify() -> Any:
+    """Verify a certificate's code or its signed code (HC1:..., or an older PMHA1 token): valid,
+    revoked, expired, unknown, forged, other_key (a key not published) or malformed (shows no
+    health details; the public page is /verify, the keys /.well-known/pmha-certificate-keys)"""
     body = load_json(schemas.VerifyIn())
     found = certificates.verify(get_session(), body["code"])
     return schemas.VerificationOut().dump(

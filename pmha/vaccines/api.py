@@ -8,10 +8,10 @@ from typing import Any
 from flask import Blueprint, request
 
 from pmha.codes import CVX
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
+from pmha.core.endpoint import Api
 from pmha.core.http import load_command, load_json
-from pmha.core.openapi import doc
 from pmha.vaccines import observations, records, review, stock
 from pmha.vaccines.commands import NewLot, NewObservation, NewVaccination
 from pmha.vaccines.models import VaccinationRecord, VaccineLot, VaccineObservation
@@ -34,6 +34,7 @@ from pmha.vaccines.schemas import (
 from pmha.web.context import rulebook
 
 bp = Blueprint("vaccines_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="vaccines")
 
 _RECORD_FIELDS = [
     name for name in VaccinationOut().fields if name not in {"kind", "vaccine", "date", "id"}
@@ -58,49 +59,39 @@ def _lot(lot: VaccineLot) -> dict[str, Any]:
     return out
 
 
-@bp.get("/applicants/<uuid:applicant_id>/vaccinations")
-@require("vaccines:read")
-@doc(
-    "The applicant's vaccination records, corrections included",
-    response=VaccinationsOut,
-    errors=(404,),
-    tag="vaccines",
-)
+@api.get("/applicants/<uuid:applicant_id>/vaccinations", "vaccines:read", response=VaccinationsOut)
 def list_vaccinations(applicant_id: uuid.UUID) -> Any:
+    """The applicant's vaccination records, corrections included"""
     found = records.records(get_session(), actor(), applicant_id)
     return {"records": [_record(r) for r in found]}
 
 
-@bp.post("/applicants/<uuid:applicant_id>/vaccinations")
-@require("vaccines:write")
-@doc(
-    "Record a dose given here (from a lot in stock), a historical or sub-potent dose, a "
-    "refusal or evidence of immunity; a check that fails (unknown CVX/MVX, expired or exhausted "
-    "lot, future date, same vaccine twice a day, a live vaccine's screening question "
-    "(immunosuppressed, pregnant) unanswered, live vaccine in pregnancy or immunosuppression, "
-    "live-vaccine spacing, TB test, departure) is a 422 naming the field",
+@api.post(
+    "/applicants/<uuid:applicant_id>/vaccinations",
+    "vaccines:write",
     body=VaccinationIn,
     response=VaccinationOut,
     status=201,
-    errors=(400, 404, 415, 422),
-    tag="vaccines",
 )
 def record_vaccination(applicant_id: uuid.UUID) -> Any:
+    """Record a dose given here (from a lot in stock), a historical or sub-potent dose, a refusal
+    or evidence of immunity; a check that fails (unknown CVX/MVX, expired or exhausted lot,
+    future date, same vaccine twice a day, a live vaccine's screening question
+    (immunosuppressed, pregnant) unanswered, live vaccine in pregnancy or immunosuppression,
+    live-vaccine spacing, TB test, departure) is a 422 naming the field"""
     body = load_command(VaccinationIn(), NewVaccination)
     made = records.record_vaccination(get_session(), actor(), applicant_id, body)
     return _record(made), 201
 
 
-@bp.post("/vaccinations/<uuid:record_id>/correction")
-@require("vaccines:write")
-@doc(
-    "Mark an erroneous vaccination record deleted, with the reason (it is never erased)",
+@api.post(
+    "/vaccinations/<uuid:record_id>/correction",
+    "vaccines:write",
     body=CorrectionIn,
     response=VaccinationOut,
-    errors=(400, 404, 409, 415, 422),
-    tag="vaccines",
 )
 def correct_vaccination(record_id: uuid.UUID) -> Any:
+    """Mark an erroneous vaccination record deleted, with the reason (it is never erased)"""
     body = load_json(CorrectionIn())
     fixed = records.correct(get_session(), actor(), record_id, body["reason"], body["version"])
     return _record(fixed)
@@ -123,85 +114,64 @@ def _observation(o: VaccineObservation) -> dict[str, Any]:
     return out
 
 
-@bp.get("/applicants/<uuid:applicant_id>/vaccine-observations")
-@require("vaccines:read")
-@doc(
-    "The applicant's conditions that change the vaccine schedule (CDSi observations with "
-    "their dates), removed ones included",
+@api.get(
+    "/applicants/<uuid:applicant_id>/vaccine-observations",
+    "vaccines:read",
     response=ObservationsOut,
-    errors=(404,),
-    tag="vaccines",
 )
 def list_observations(applicant_id: uuid.UUID) -> Any:
+    """The applicant's conditions that change the vaccine schedule (CDSi observations with their
+    dates), removed ones included"""
     found = observations.observations(get_session(), actor(), applicant_id, removed=True)
     return {"observations": [_observation(o) for o in found]}
 
 
-@bp.post("/applicants/<uuid:applicant_id>/vaccine-observations")
-@require("vaccines:write")
-@doc(
-    "Record a condition that changes the vaccine schedule (a CDSi observation code, from and "
-    "until dates, both optional); the forecast reads it. An unknown code, pregnancy or "
-    "evidence of immunity (recorded elsewhere), a begin before birth or in the future, an end "
-    "before the begin is a 422 naming the field",
+@api.post(
+    "/applicants/<uuid:applicant_id>/vaccine-observations",
+    "vaccines:write",
     body=ObservationIn,
     response=ObservationOut,
     status=201,
-    errors=(400, 404, 415, 422),
-    tag="vaccines",
 )
 def add_observation(applicant_id: uuid.UUID) -> Any:
+    """Record a condition that changes the vaccine schedule (a CDSi observation code, from and
+    until dates, both optional); the forecast reads it. An unknown code, pregnancy or evidence
+    of immunity (recorded elsewhere), a begin before birth or in the future, an end before the
+    begin is a 422 naming the field"""
     body = load_command(ObservationIn(), NewObservation)
     made = observations.add(get_session(), actor(), applicant_id, body)
     return _observation(made), 201
 
 
-@bp.post("/vaccine-observations/<uuid:observation_id>/remove")
-@require("vaccines:write")
-@doc(
-    "Remove a condition recorded in error or no longer true, with the reason (it stays on file)",
+@api.post(
+    "/vaccine-observations/<uuid:observation_id>/remove",
+    "vaccines:write",
     body=ObservationRemoveIn,
     response=ObservationOut,
-    errors=(400, 404, 415, 422),
-    tag="vaccines",
 )
 def remove_observation(observation_id: uuid.UUID) -> Any:
+    """Remove a condition recorded in error or no longer true, with the reason (it stays on file)"""
     body = load_json(ObservationRemoveIn())
     gone = observations.remove(get_session(), actor(), observation_id, body["reason"])
     return _observation(gone)
 
 
-@bp.get("/vaccine-lots")
-@require("vaccines:read")
-@doc("The vaccine lots of your sites", response=LotsOut, tag="vaccines")
+@api.get("/vaccine-lots", "vaccines:read", response=LotsOut)
 def list_lots() -> Any:
+    """The vaccine lots of your sites"""
     return {"lots": [_lot(lot) for lot in stock.lots(get_session(), actor())]}
 
 
-@bp.post("/vaccine-lots")
-@require("vaccines:write")
-@doc(
-    "Receive a lot into a site's stock; an unknown CVX/MVX is a 422, a lot already held a 409",
-    body=LotIn,
-    response=LotOut,
-    status=201,
-    errors=(400, 409, 415, 422),
-    tag="vaccines",
-)
+@api.post("/vaccine-lots", "vaccines:write", body=LotIn, response=LotOut, status=201, also=(409,))
 def receive_lot() -> Any:
+    """Receive a lot into a site's stock; an unknown CVX/MVX is a 422, a lot already held a 409"""
     body = load_command(LotIn(), NewLot)
     return _lot(stock.receive_lot(get_session(), actor(), body)), 201
 
 
-@bp.get("/vaccine-lots/<uuid:lot_id>/recall")
-@require("vaccines:read")
-@doc(
-    "Every applicant of your sites who received a dose from this lot",
-    response=RecallOut,
-    errors=(404,),
-    tag="vaccines",
-)
+@api.get("/vaccine-lots/<uuid:lot_id>/recall", "vaccines:read", response=RecallOut)
 def lot_recall(lot_id: uuid.UUID) -> Any:
+    """Every applicant of your sites who received a dose from this lot"""
     session = get_session()
     found = stock.recall(session, actor(), lot_id)
     lot = session.get(VaccineLot, lot_id)
@@ -220,22 +190,21 @@ def lot_recall(lot_id: uuid.UUID) -> Any:
     }
 
 
-@bp.post("/applicants/<uuid:applicant_id>/vaccination-review")
-@require("vaccines:write")
-@doc(
-    "Complete the applicant's vaccination review once every required vaccine is given, "
-    "documented, immune or waived; it settles the plan's vaccination_review step and records "
-    "the vaccination outcome. A vaccine still open (to give, due, waiting for a fact) is a 409 "
-    "naming it; so is a refusal until a panel physician confirms it (`confirm_refusal`), "
-    "which records the destination's outcome (US: Class A, which holds travel), or records the "
-    "individual waiver for the refused vaccines (`individual_waivers`). The body is optional",
+@api.post(
+    "/applicants/<uuid:applicant_id>/vaccination-review",
+    "vaccines:write",
     body=VaccinationReviewIn,
     response=ReviewOut,
     status=201,
-    errors=(403, 404, 409, 422),
-    tag="vaccines",
+    also=(403, 409),
 )
 def complete_review(applicant_id: uuid.UUID) -> Any:
+    """Complete the applicant's vaccination review once every required vaccine is given,
+    documented, immune or waived; it settles the plan's vaccination_review step and records the
+    vaccination outcome. A vaccine still open (to give, due, waiting for a fact) is a 409 naming
+    it; so is a refusal until a panel physician confirms it (`confirm_refusal`), which records
+    the destination's outcome (US: Class A, which holds travel), or records the individual
+    waiver for the refused vaccines (`individual_waivers`). The body is optional"""
     data = (
         load_json(VaccinationReviewIn())
         if request.get_data(cache=True)

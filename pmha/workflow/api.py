@@ -9,6 +9,7 @@ from flask import Blueprint
 
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
+from pmha.core.endpoint import Api
 from pmha.core.http import load_command, load_json
 from pmha.core.openapi import doc
 from pmha.web.context import rulebook
@@ -17,6 +18,7 @@ from pmha.workflow.commands import FactsUpdate, Move, NewResult
 from pmha.workflow.roles import WORKLIST_PERMISSION
 
 bp = Blueprint("workflow_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="workflow")
 
 
 def dump_workflow(found: service.Workflow) -> dict[str, Any]:
@@ -34,77 +36,59 @@ def dump_workflow(found: service.Workflow) -> dict[str, Any]:
     )
 
 
-@bp.get("/applicants/<uuid:applicant_id>/workflow")
-@require("exams:read")
-@doc(
-    "An applicant's plan, steps and clearance as they stand today: when something the plan "
-    "depends on changed since it was kept (a new day, a rule update), it is worked out again for "
-    "this answer; a read writes nothing but its audit event",
-    response=schemas.WorkflowOut,
-    errors=(404,),
-    tag="workflow",
-)
+@api.get("/applicants/<uuid:applicant_id>/workflow", "exams:read", response=schemas.WorkflowOut)
 def read_workflow(applicant_id: uuid.UUID) -> Any:
+    """An applicant's plan, steps and clearance as they stand today: when something the plan
+    depends on changed since it was kept (a new day, a rule update), it is worked out again for
+    this answer; a read writes nothing but its audit event"""
     return dump_workflow(service.view(get_session(), actor(), rulebook(), applicant_id))
 
 
-@bp.put("/applicants/<uuid:applicant_id>/facts")
-@require("exams:write")
-@doc(
-    "Record the clinical facts the rules ask about (TB history, contact, symptoms, HIV, "
-    "pregnancy, exam date); send the version you read once they exist",
+@api.put(
+    "/applicants/<uuid:applicant_id>/facts",
+    "exams:write",
     body=schemas.FactsIn,
     response=schemas.WorkflowOut,
-    errors=(400, 404, 409, 415, 422),
-    tag="workflow",
 )
 def put_facts(applicant_id: uuid.UUID) -> Any:
+    """Record the clinical facts the rules ask about (TB history, contact, symptoms, HIV,
+    pregnancy, exam date); send the version you read once they exist"""
     data = load_command(schemas.FactsIn(), FactsUpdate)
     return dump_workflow(service.set_facts(get_session(), actor(), rulebook(), applicant_id, data))
 
 
-@bp.post("/applicants/<uuid:applicant_id>/results")
-@require("cases:read")
-@doc(
-    "Record a result for a step of the plan (the role needed depends on the test)",
+@api.post(
+    "/applicants/<uuid:applicant_id>/results",
+    "cases:read",
     body=schemas.ResultIn,
     response=schemas.WorkflowOut,
     status=201,
-    errors=(400, 404, 415, 422),
-    tag="workflow",
 )
 def post_result(applicant_id: uuid.UUID) -> Any:
+    """Record a result for a step of the plan (the role needed depends on the test)"""
     result = load_command(schemas.ResultIn(), NewResult)
     found = service.record_result(get_session(), actor(), rulebook(), applicant_id, result)
     return dump_workflow(found), 201
 
 
-@bp.post("/steps/<uuid:step_id>/transition")
-@require("cases:read")
-@doc(
-    "Move a step: start it, mark it not done (with a coded reason; it never clears), waive it "
-    "(only with a reason the destination's rules allow for that step: a 422 "
-    "workflow.waiver_not_allowed names them), block it (with a note) or reopen it; an illegal "
-    "move is a 409 naming the allowed ones",
+@api.post(
+    "/steps/<uuid:step_id>/transition",
+    "cases:read",
     body=schemas.TransitionIn,
     response=schemas.WorkflowOut,
-    errors=(400, 404, 409, 415, 422),
-    tag="workflow",
 )
 def transition(step_id: uuid.UUID) -> Any:
+    """Move a step: start it, mark it not done (with a coded reason; it never clears), waive it
+    (only with a reason the destination's rules allow for that step: a 422
+    workflow.waiver_not_allowed names them), block it (with a note) or reopen it; an illegal
+    move is a 409 naming the allowed ones"""
     move = load_command(schemas.TransitionIn(), Move)
     return dump_workflow(service.transition(get_session(), actor(), rulebook(), step_id, move))
 
 
-@bp.get("/cases/<uuid:case_id>/clearance")
-@require("clearance:read")
-@doc(
-    "Each traveller's clearance and the family's, with what still blocks it",
-    response=schemas.CaseClearanceOut,
-    errors=(404,),
-    tag="workflow",
-)
+@api.get("/cases/<uuid:case_id>/clearance", "clearance:read", response=schemas.CaseClearanceOut)
 def case_clearance(case_id: uuid.UUID) -> Any:
+    """Each traveller's clearance and the family's, with what still blocks it"""
     found = service.case_clearance(get_session(), actor(), rulebook(), case_id)
     return schemas.CaseClearanceOut().dump(
         {
@@ -123,29 +107,23 @@ def case_clearance(case_id: uuid.UUID) -> Any:
     )
 
 
-@bp.get("/applicants/<uuid:applicant_id>/plan-changes")
-@require("exams:sign")
-@doc(
-    "Changes a rule update would make to signed steps, and new requirements, awaiting review",
-    response=schemas.PlanChangesOut,
-    errors=(404,),
-    tag="workflow",
+@api.get(
+    "/applicants/<uuid:applicant_id>/plan-changes", "exams:sign", response=schemas.PlanChangesOut
 )
 def plan_changes(applicant_id: uuid.UUID) -> Any:
+    """Changes a rule update would make to signed steps, and new requirements, awaiting review"""
     changes = service.pending_changes(get_session(), actor(), applicant_id)
     return schemas.PlanChangesOut().dump({"changes": changes})
 
 
-@bp.post("/plan-changes/<uuid:change_id>/review")
-@require("exams:sign")
-@doc(
-    "Review a change: accept (reopen the step under the new rules) or keep",
+@api.post(
+    "/plan-changes/<uuid:change_id>/review",
+    "exams:sign",
     body=schemas.ReviewIn,
     response=schemas.WorkflowOut,
-    errors=(400, 404, 415, 422),
-    tag="workflow",
 )
 def review_change(change_id: uuid.UUID) -> Any:
+    """Review a change: accept (reopen the step under the new rules) or keep"""
     data = load_json(schemas.ReviewIn())
     return dump_workflow(
         service.review_change(get_session(), actor(), rulebook(), change_id, data["decision"])
@@ -195,14 +173,9 @@ for _group, _permission in WORKLIST_PERMISSION.items():
     )
 
 
-@bp.get("/clearance-board")
-@require("clearance:read")
-@doc(
-    "Families at your sites with each traveller's clearance and the family's",
-    response=schemas.BoardOut,
-    tag="workflow",
-)
+@api.get("/clearance-board", "clearance:read", response=schemas.BoardOut)
 def clearance_board() -> Any:
+    """Families at your sites with each traveller's clearance and the family's"""
     session, me = get_session(), actor()
     rows = lists.clearance_board(session, me, rulebook())
     return schemas.BoardOut().dump(

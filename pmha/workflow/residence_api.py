@@ -9,16 +9,17 @@ from typing import Any
 from flask import Blueprint
 from marshmallow import fields, validate
 
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
+from pmha.core.endpoint import Api
 from pmha.core.http import load_command
-from pmha.core.openapi import doc
 from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range
 from pmha.web.context import rulebook
 from pmha.workflow import residence
 from pmha.workflow.commands import NewResidence
 
 bp = Blueprint("residence_api", __name__, url_prefix="/api/v1")
+api = Api(bp, tag="workflow")
 
 
 class ResidenceIn(CommandSchema):
@@ -79,59 +80,43 @@ class PresumptivePlanOut(StrictSchema):
     given = fields.List(fields.Nested(GivenOut))
 
 
-@bp.get("/applicants/<uuid:applicant_id>/residence")
-@require("exams:read")
-@doc(
-    "The countries an applicant lived in, with dates, oldest first",
-    response=ResidenceListOut,
-    errors=(404,),
-    tag="workflow",
-)
+@api.get("/applicants/<uuid:applicant_id>/residence", "exams:read", response=ResidenceListOut)
 def list_residence(applicant_id: uuid.UUID) -> Any:
+    """The countries an applicant lived in, with dates, oldest first"""
     rows = residence.periods(get_session(), actor(), applicant_id)
     return ResidenceListOut().dump({"residence": rows})
 
 
-@bp.post("/applicants/<uuid:applicant_id>/residence")
-@require("exams:write")
-@doc(
-    "Record a country the applicant lived in (from, to: leave out while still there); the plan "
-    "follows (presumptive treatment by residence)",
+@api.post(
+    "/applicants/<uuid:applicant_id>/residence",
+    "exams:write",
     body=ResidenceIn,
     response=ResidenceOut,
     status=201,
-    errors=(400, 404, 415, 422),
-    tag="workflow",
 )
 def add_residence(applicant_id: uuid.UUID) -> Any:
+    """Record a country the applicant lived in (from, to: leave out while still there); the plan
+    follows (presumptive treatment by residence)"""
     data = load_command(ResidenceIn(), NewResidence)
     row = residence.add_period(get_session(), actor(), rulebook(), applicant_id, data)
     return ResidenceOut().dump(row), 201
 
 
-@bp.delete("/applicants/<uuid:applicant_id>/residence/<uuid:period_id>")
-@require("exams:write")
-@doc(
-    "Remove a residence period recorded in error; the plan follows",
-    status=204,
-    errors=(404,),
-    tag="workflow",
-)
+@api.delete("/applicants/<uuid:applicant_id>/residence/<uuid:period_id>", "exams:write", status=204)
 def remove_residence(applicant_id: uuid.UUID, period_id: uuid.UUID) -> Any:
+    """Remove a residence period recorded in error; the plan follows"""
     residence.remove_period(get_session(), actor(), rulebook(), applicant_id, period_id)
     return "", 204
 
 
-@bp.get("/applicants/<uuid:applicant_id>/presumptive-treatment")
-@require("exams:read")
-@doc(
-    "The presumptive treatment the rules give this applicant (exam country, countries lived in, "
-    "age, pregnancy): drugs to give, each drug left out or held with its reason, and those given",
+@api.get(
+    "/applicants/<uuid:applicant_id>/presumptive-treatment",
+    "exams:read",
     response=PresumptivePlanOut,
-    errors=(404,),
-    tag="workflow",
 )
 def presumptive_plan(applicant_id: uuid.UUID) -> Any:
+    """The presumptive treatment the rules give this applicant (exam country, countries lived in,
+    age, pregnancy): drugs to give, each drug left out or held with its reason, and those given"""
     from pmha.travel import handover
 
     plan, given = handover.suggested_treatment(get_session(), actor(), applicant_id)

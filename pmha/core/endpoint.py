@@ -1,0 +1,114 @@
+"""One decorator per API handler (issue 21): the route, the permission it needs and its
+OpenAPI entry, with the error statuses derived from what the operation takes. The summary is the
+handler's docstring, so the words a caller reads sit with the code they describe.
+
+    api = Api(bp, tag="vaccines")
+
+    @api.post("/vaccine-lots", "vaccines:write", body=LotIn, response=LotOut, status=201,
+              also=(409,))
+    def receive_lot() -> Any:
+        \"\"\"Receive a lot into a site's stock; a lot already held is a 409.\"\"\"
+        ...
+
+Derived statuses: a JSON body can be malformed (400), of another media type (415) or invalid
+(422), and one whose schema carries `version` can be stale (409); a query can be invalid (422);
+a path naming a record can name none of the caller's (404). `also` adds what the operation can
+answer besides (a 409 for a state conflict, a 413 for an upload...). 401 and 403 are on every
+operation (pmha.core.openapi)."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Blueprint
+from marshmallow import Schema
+
+from pmha.core.auth import require
+from pmha.core.openapi import doc
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def derived_errors(rule: str, body: type[Schema] | None, query: type[Schema] | None) -> set[int]:
+    """The error statuses an operation can answer from what it takes (see the module's doc)."""
+    found: set[int] = set()
+    if body is not None:
+        found |= {400, 415, 422}
+        if "version" in body._declared_fields:
+            found.add(409)
+    if query is not None:
+        found.add(422)
+    if "<" in rule:
+        found.add(404)
+    return found
+
+
+class Api:
+    """A domain's API routes on its blueprint, each declared by one decorator."""
+
+    def __init__(self, bp: Blueprint, *, tag: str) -> None:
+        self.bp, self.tag = bp, tag
+
+    def get(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+        return self.route("GET", rule, permission, **options)
+
+    def post(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+        return self.route("POST", rule, permission, **options)
+
+    def put(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+        return self.route("PUT", rule, permission, **options)
+
+    def patch(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+        return self.route("PATCH", rule, permission, **options)
+
+    def delete(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+        return self.route("DELETE", rule, permission, **options)
+
+    def route(
+        self,
+        method: str,
+        rule: str,
+        permission: str | None,
+        *,
+        body: type[Schema] | None = None,
+        response: type[Schema] | None = None,
+        query: type[Schema] | None = None,
+        status: int = 200,
+        also: tuple[int, ...] = (),
+        tag: str | None = None,
+        operation_id: str | None = None,
+        body_content: dict[str, Any] | None = None,
+        response_content: dict[str, Any] | None = None,
+        path: dict[str, list[str]] | None = None,
+        summary: str | None = None,
+    ) -> Callable[[F], F]:
+        """Register the handler: `permission` is checked first (None: the handler is wrapped
+        by its own permission decorator, e.g. one of several); its docstring is the summary
+        unless `summary` is given (a handler whose docstring speaks to developers)."""
+
+        def decorate(fn: F) -> F:
+            said = summary or " ".join((inspect.getdoc(fn) or "").split())
+            if not said:
+                raise TypeError(f"{fn.__name__}: an API handler's docstring is its summary")
+            errors = derived_errors(rule, body, query) | set(also)
+            view: Any = doc(
+                said,
+                body=body,
+                response=response,
+                query=query,
+                status=status,
+                errors=tuple(sorted(errors)),
+                tag=tag or self.tag,
+                operation_id=operation_id,
+                body_content=body_content,
+                response_content=response_content,
+                path=path,
+            )(fn)
+            if permission is not None:
+                view = require(permission)(view)
+            self.bp.route(rule, methods=[method])(view)
+            return view  # type: ignore[no-any-return]
+
+        return decorate
