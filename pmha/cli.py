@@ -357,6 +357,7 @@ def _register_domain_commands() -> None:
     from pmha.rules.cli import rules
     from pmha.travel.cli import certificates_group, verify
     from pmha.vaccines.cdsi.cli import vaccines
+    from pmha.workflow.cli import workflow
 
     main.add_command(exports)
     main.add_command(import_command)
@@ -364,6 +365,7 @@ def _register_domain_commands() -> None:
     main.add_command(verify)
     main.add_command(certificates_group)
     main.add_command(vaccines)
+    main.add_command(workflow)
     from pmha.core.backup_cli import backup
     from pmha.core.files_cli import files
 

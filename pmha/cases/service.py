@@ -338,6 +338,10 @@ def _check_version(record: Any, version: int) -> None:
         )
 
 
+# What a case's plans are made from (a new reference changes none of them).
+PLANNED_FROM = ("destination", "programme", "planned_departure")
+
+
 def update_case(
     session: Session, actor: Actor, case_id: uuid.UUID, changes_in: CaseChanges
 ) -> FamilyCase:
@@ -361,8 +365,9 @@ def update_case(
         before=before,
         after=_snapshot(case, CASE_FIELDS),
     )
-    for member in case.applicants:  # destination, departure: every member's plan
-        changes.applicant_changed(session, actor, member.id)
+    if any(before[name] != getattr(case, name) for name in PLANNED_FROM):
+        for member in case.applicants:  # destination, departure: every member's plan
+            changes.applicant_changed(session, actor, member.id)
     return case
 
 

@@ -90,6 +90,24 @@ def test_a_registry_change_is_planned_at_its_commit(session, world, rules):
     assert latest.rules_version == rules.for_destination("CA").version
 
 
+def test_a_new_case_reference_plans_nothing_again(session, world):
+    """Plans are made from the destination, programme and departure: a change of the case's
+    external reference alone re-plans no member (issue 21: plans computed once, on the writes
+    that change what they are made from)."""
+    case = make_case(session, world.actor("nurse"), principal=applicant_data())
+    session.commit()
+    applicant_id = case.applicants[0].id
+    kept = len(_plans(session, applicant_id))
+    cases.update_case(
+        session,
+        world.actor("nurse"),
+        case.id,
+        loaded(CaseUpdate, {"version": case.version, "external_ref": "UNHCR-7"}),
+    )
+    session.commit()
+    assert len(_plans(session, applicant_id)) == kept
+
+
 def test_reading_an_out_of_date_plan_shows_today_and_writes_nothing(session, world, rules):
     """A new day: the read works the plan out again for today and shows it; the kept plan and
     steps are untouched, so a read can be repeated at no cost to the record."""
