@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Blueprint, request
 from marshmallow import fields
+from sqlalchemy.orm import Session
 
 from pmha.accounts import service
 from pmha.accounts.models import ApiToken
-from pmha.core.auth import actor
-from pmha.core.db import get_session
+from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
 from pmha.core.errors import BadRequest
 from pmha.core.http import load_json
@@ -60,27 +60,27 @@ def token_row(token: ApiToken) -> dict[str, Any]:
 
 
 @api.get("/users/<username>/tokens", "users:manage", response=TokensOut)
-def list_tokens(username: str) -> Any:
+def list_tokens(db: Session, username: str) -> Any:
     """A user's API tokens, with when each was last used"""
-    db = get_session()
+    db = db
     user = service.get_user(db, username)
     return TokensOut().dump({"tokens": [token_row(t) for t in service.tokens_of(db, user)]})
 
 
 @api.post("/users/<username>/tokens/revoke", "users:manage", body=RevokeIn, response=RevokedOut)
-def revoke_tokens(username: str) -> Any:
+def revoke_tokens(db: Session, me: Actor, username: str) -> Any:
     """Revoke one of a user's tokens, or all of them"""
     body = load_json(RevokeIn()) if request.get_data() else {"token_id": None}
-    db = get_session()
+    db = db
     user = service.get_user(db, username)
-    return {"revoked": service.revoke_tokens(db, actor(), user, body["token_id"])}
+    return {"revoked": service.revoke_tokens(db, me, user, body["token_id"])}
 
 
 @api.post("/token/revoke", "tokens:own", response=RevokedOut, also=(400,))
-def revoke_own_token() -> Any:
+def revoke_own_token(db: Session, me: Actor) -> Any:
     """Revoke the token this request is made with (an integration retiring its own token)"""
-    who = actor()
+    who = me
     if who.via != "token":
         raise BadRequest("Only a request made with a token can revoke it.")
-    db = get_session()
+    db = db
     return {"revoked": service.revoke_presented_token(db, who, request.headers["Authorization"])}

@@ -6,13 +6,13 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, request
+from sqlalchemy.orm import Session
 
 from pmha.cases import photos, schemas, service
 from pmha.cases.commands import ApplicantChanges, CaseChanges, NewApplicant, NewCase
-from pmha.core.auth import actor
-from pmha.core.db import get_session
+from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
-from pmha.core.http import load_args, load_command, load_json
+from pmha.core.http import load_json
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="cases")
@@ -26,18 +26,17 @@ def _page(result: service.Page) -> dict[str, Any]:
 
 
 @api.get("/cases", "cases:read", response=schemas.CasePage, query=schemas.CaseListArgs)
-def list_cases() -> Any:
+def list_cases(db: Session, me: Actor, args: dict[str, Any]) -> Any:
     """List cases at your sites, newest first"""
-    args = load_args(schemas.CaseListArgs())
-    return _page(service.search_cases(get_session(), actor(), **args))
+    return _page(service.search_cases(db, me, **args))
 
 
 @api.post("/cases/search", "cases:read", body=schemas.CaseSearch, response=schemas.CasePage)
-def search_cases() -> Any:
+def search_cases(db: Session, me: Actor) -> Any:
     """Search cases by member name (either script), date of birth or case number. A POST, so that
     names never appear in URLs or access logs."""
     args = load_json(schemas.CaseSearch())
-    return _page(service.search_cases(get_session(), actor(), **args))
+    return _page(service.search_cases(db, me, **args))
 
 
 @api.post(
@@ -48,26 +47,24 @@ def search_cases() -> Any:
     status=201,
     also=(409, 413),
 )
-def create_case() -> Any:
+def create_case(db: Session, me: Actor, body: NewCase) -> Any:
     """Register a family case with its principal applicant"""
-    data = load_command(schemas.CaseIn(), NewCase)
-    case = service.register_case(get_session(), actor(), data)
-    return _case_out.dump(case), 201
+    case = service.register_case(db, me, body)
+    return _case_out.dump(case)
 
 
 @api.get("/cases/<uuid:case_id>", "cases:read", response=schemas.CaseOut)
-def read_case(case_id: uuid.UUID) -> Any:
+def read_case(db: Session, me: Actor, case_id: uuid.UUID) -> Any:
     """Read a case with its family members"""
-    return schemas.dump_case(service.get_case(get_session(), actor(), case_id))
+    return schemas.dump_case(service.get_case(db, me, case_id))
 
 
 @api.patch(
     "/cases/<uuid:case_id>", "cases:write", body=schemas.CaseUpdate, response=schemas.CaseOut
 )
-def update_case(case_id: uuid.UUID) -> Any:
+def update_case(db: Session, me: Actor, body: CaseChanges, case_id: uuid.UUID) -> Any:
     """Update a case; send the version you read (a stale version is a 409)"""
-    data = load_command(schemas.CaseUpdate(), CaseChanges)
-    return _case_out.dump(service.update_case(get_session(), actor(), case_id, data))
+    return _case_out.dump(service.update_case(db, me, case_id, body))
 
 
 @api.post(
@@ -78,16 +75,15 @@ def update_case(case_id: uuid.UUID) -> Any:
     status=201,
     also=(409, 413),
 )
-def add_applicant(case_id: uuid.UUID) -> Any:
+def add_applicant(db: Session, me: Actor, body: NewApplicant, case_id: uuid.UUID) -> Any:
     """Add a family member to a case; a possible duplicate is a 409 listing the candidates"""
-    data = load_command(schemas.ApplicantIn(), NewApplicant)
-    return schemas.dump_applicant(service.add_applicant(get_session(), actor(), case_id, data)), 201
+    return schemas.dump_applicant(service.add_applicant(db, me, case_id, body))
 
 
 @api.get("/applicants/<uuid:applicant_id>", "cases:read", response=schemas.ApplicantOut)
-def read_applicant(applicant_id: uuid.UUID) -> Any:
+def read_applicant(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Read an applicant's identity record"""
-    return schemas.dump_applicant(service.get_applicant(get_session(), actor(), applicant_id))
+    return schemas.dump_applicant(service.get_applicant(db, me, applicant_id))
 
 
 @api.patch(
@@ -96,10 +92,11 @@ def read_applicant(applicant_id: uuid.UUID) -> Any:
     body=schemas.ApplicantUpdate,
     response=schemas.ApplicantOut,
 )
-def update_applicant(applicant_id: uuid.UUID) -> Any:
+def update_applicant(
+    db: Session, me: Actor, body: ApplicantChanges, applicant_id: uuid.UUID
+) -> Any:
     """Correct an applicant's identity data; send the version you read"""
-    data = load_command(schemas.ApplicantUpdate(), ApplicantChanges)
-    return _applicant_out.dump(service.update_applicant(get_session(), actor(), applicant_id, data))
+    return _applicant_out.dump(service.update_applicant(db, me, applicant_id, body))
 
 
 @api.put(
@@ -108,25 +105,23 @@ def update_applicant(applicant_id: uuid.UUID) -> Any:
     response=schemas.PhotoOut,
     also=(413, 415, 422),
 )
-def put_photo(applicant_id: uuid.UUID) -> Any:
+def put_photo(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Store or replace an applicant's photo: the body is the image (image/jpeg or image/png, up to
     8 MiB); it is re-encoded as JPEG without metadata"""
     request.max_content_length = photos.MAX_UPLOAD
-    photo = photos.set_photo(
-        get_session(), actor(), applicant_id, request.get_data(), request.mimetype
-    )
+    photo = photos.set_photo(db, me, applicant_id, request.get_data(), request.mimetype)
     return schemas.PhotoOut().dump(photo)
 
 
 @api.get("/applicants/<uuid:applicant_id>/photo", "cases:read")
-def get_photo(applicant_id: uuid.UUID) -> Response:
+def get_photo(db: Session, me: Actor, applicant_id: uuid.UUID) -> Response:
     """An applicant's photo (image/jpeg)"""
-    photo = photos.get_photo(get_session(), actor(), applicant_id)
+    photo = photos.get_photo(db, me, applicant_id)
     return Response(photo.data, mimetype=photo.content_type)
 
 
 @api.delete("/applicants/<uuid:applicant_id>/photo", "cases:write", status=204)
-def delete_photo(applicant_id: uuid.UUID) -> Any:
+def delete_photo(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Remove an applicant's photo"""
-    photos.delete_photo(get_session(), actor(), applicant_id)
-    return "", 204
+    photos.delete_photo(db, me, applicant_id)
+    return ""

@@ -18,14 +18,17 @@ operation (pmha.core.openapi)."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Blueprint
+from flask import Blueprint, Response
 from marshmallow import Schema
 
-from pmha.core.auth import require
+from pmha.core.auth import actor, require
+from pmha.core.db import get_session
+from pmha.core.http import load_args, load_json
 from pmha.core.openapi import doc
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -106,9 +109,37 @@ class Api:
                 response_content=response_content,
                 path=path,
             )(fn)
+            view = _prepared(view, body, query, status)
             if permission is not None:
                 view = require(permission)(view)
             self.bp.route(rule, methods=[method])(view)
             return view  # type: ignore[no-any-return]
 
         return decorate
+
+
+def _prepared(fn: Any, body: type[Schema] | None, query: type[Schema] | None, status: int) -> Any:
+    """The handler given what it names: `db` (the request's session), `me` (the caller), `body`
+    (the JSON body as its schema loads it: a command where the schema builds one) and `args`
+    (the query); a body it returns alone is answered with the operation's status."""
+    wanted = set(inspect.signature(fn).parameters)
+    if not wanted & {"db", "me", "body", "args"} and status == 200:
+        return fn
+
+    @functools.wraps(fn)
+    def handler(**path: Any) -> Any:
+        given: dict[str, Any] = {}
+        if "db" in wanted:
+            given["db"] = get_session()
+        if "me" in wanted:
+            given["me"] = actor()
+        if "body" in wanted and body is not None:
+            given["body"] = load_json(body())
+        if "args" in wanted and query is not None:
+            given["args"] = load_args(query())
+        out = fn(**given, **path)
+        if status != 200 and not isinstance(out, (tuple, Response)):
+            return out, status
+        return out
+
+    return handler

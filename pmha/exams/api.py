@@ -8,13 +8,12 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
 from pmha.accounts.web_auth import confirm_signature
-from pmha.core.auth import actor
-from pmha.core.db import get_session
+from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
 from pmha.core.errors import ValidationFailed
-from pmha.core.http import load_json
 from pmha.core.schemas import StrictSchema, strict_integer
 from pmha.exams import attachments, service
 from pmha.exams.commands import SectionDraft
@@ -102,9 +101,9 @@ def _dump(section: Any) -> dict[str, Any]:
 
 
 @api.get("/applicants/<uuid:applicant_id>/exam", "exams:read", response=RecordOut)
-def read_record(applicant_id: uuid.UUID) -> Any:
+def read_record(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's exam record: every section, every version"""
-    found = service.record(get_session(), actor(), applicant_id)
+    found = service.record(db, me, applicant_id)
     return {"sections": {k.value: [_dump(s) for s in v] for k, v in found.items()}}
 
 
@@ -115,12 +114,13 @@ def read_record(applicant_id: uuid.UUID) -> Any:
     response=SectionOut,
     path={"kind": [k.value for k in SectionKind]},
 )
-def save_draft(applicant_id: uuid.UUID, kind: str) -> Any:
+def save_draft(
+    db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID, kind: str
+) -> Any:
     """Save the section's draft (medical_history, physical_exam, mental_health,
     specialist_referral, recommendations, counselling); a signed section is a 409"""
-    body = load_json(DraftIn())
     draft = SectionDraft(kind=_kind(kind), content=body["data"], version=body["version"])
-    section = service.save_draft(get_session(), actor(), applicant_id, draft)
+    section = service.save_draft(db, me, applicant_id, draft)
     return _dump(section)
 
 
@@ -132,16 +132,15 @@ def save_draft(applicant_id: uuid.UUID, kind: str) -> Any:
     path={"kind": [k.value for k in SectionKind]},
     also=(423,),
 )
-def sign(applicant_id: uuid.UUID, kind: str) -> Any:
+def sign(db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID, kind: str) -> Any:
     """Sign the section's draft with your password: it becomes immutable and feeds the plan. A
     wrong password is a 422 (auth.signature_not_confirmed) and counts toward the lockout; a
     mental health class other than the implied one needs classification_reason"""
-    body = load_json(SignIn())
     section_kind = _kind(kind)
     signature = confirm_signature(body["password"], SIGN_PERMISSION[section_kind])
     section = service.sign(
-        get_session(),
-        actor(),
+        db,
+        me,
         rulebook(),
         applicant_id,
         section_kind,
@@ -160,11 +159,10 @@ def sign(applicant_id: uuid.UUID, kind: str) -> Any:
     status=201,
     path={"kind": [k.value for k in SectionKind]},
 )
-def amend(applicant_id: uuid.UUID, kind: str) -> Any:
+def amend(db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID, kind: str) -> Any:
     """Open an amendment of a signed section, with its reason"""
-    body = load_json(AmendIn())
-    section = service.amend(get_session(), actor(), applicant_id, _kind(kind), body["reason"])
-    return _dump(section), 201
+    section = service.amend(db, me, applicant_id, _kind(kind), body["reason"])
+    return _dump(section)
 
 
 @api.post(
@@ -178,20 +176,18 @@ def amend(applicant_id: uuid.UUID, kind: str) -> Any:
     path={"purpose": list(attachments.PURPOSES)},
     also=(413, 422),
 )
-def attach(applicant_id: uuid.UUID, purpose: str) -> Any:
+def attach(db: Session, me: Actor, applicant_id: uuid.UUID, purpose: str) -> Any:
     """Attach a document to the record (purpose: specialist_report); the body is the file (PDF,
     JPEG or PNG, up to 20 MiB)"""
     request.max_content_length = attachments.MAX_BYTES
-    found = attachments.attach(
-        get_session(), actor(), applicant_id, purpose, request.get_data(), _storage()
-    )
-    return {"id": str(found.id), "media_type": found.media_type, "sha256": found.sha256}, 201
+    found = attachments.attach(db, me, applicant_id, purpose, request.get_data(), _storage())
+    return {"id": str(found.id), "media_type": found.media_type, "sha256": found.sha256}
 
 
 @api.get("/attachments/<uuid:attachment_id>", "exams:read")
-def attachment(attachment_id: uuid.UUID) -> Response:
+def attachment(db: Session, me: Actor, attachment_id: uuid.UUID) -> Response:
     """An attached document's content"""
-    found, data = attachments.content(get_session(), actor(), attachment_id, _storage())
+    found, data = attachments.content(db, me, attachment_id, _storage())
     return Response(
         data,
         mimetype=found.media_type,

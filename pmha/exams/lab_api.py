@@ -7,12 +7,12 @@ from typing import Any
 
 from flask import Blueprint
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
-from pmha.core.auth import actor
-from pmha.core.db import get_session
+from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
 from pmha.core.errors import Forbidden
-from pmha.core.http import load_command, load_json
+from pmha.core.http import load_json
 from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range
 from pmha.exams import lab_service, labs
 from pmha.exams.commands import NewLabResult, Reinterpretation
@@ -175,10 +175,10 @@ def _order(
 
 
 @api.get("/applicants/<uuid:applicant_id>/labs", "labs:read", response=LabsOut)
-def read_labs(applicant_id: uuid.UUID) -> Any:
+def read_labs(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's lab orders and results"""
-    found = lab_service.labs(get_session(), actor(), applicant_id)
-    measured = lab_service.measurements(get_session(), [r for _, r in found if r is not None])
+    found = lab_service.labs(db, me, applicant_id)
+    measured = lab_service.measurements(db, [r for _, r in found if r is not None])
     return {
         "orders": [_order(o, r, measured.get(r.id) if r is not None else None) for o, r in found]
     }
@@ -191,12 +191,11 @@ def read_labs(applicant_id: uuid.UUID) -> Any:
     response=LabsOut,
     status=201,
 )
-def order_tests(applicant_id: uuid.UUID) -> Any:
+def order_tests(db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID) -> Any:
     """Order tests of the applicant's plan (sputum: three specimens); a test outside the plan is a
     422"""
-    body = load_json(OrderIn())
-    made = lab_service.order_tests(get_session(), actor(), rulebook(), applicant_id, body["codes"])
-    return {"orders": [_order(o, None) for o in made]}, 201
+    made = lab_service.order_tests(db, me, rulebook(), applicant_id, body["codes"])
+    return {"orders": [_order(o, None) for o in made]}
 
 
 @api.post(
@@ -207,17 +206,16 @@ def order_tests(applicant_id: uuid.UUID) -> Any:
     status=201,
     also=(409,),
 )
-def record_lab_result(order_id: uuid.UUID) -> Any:
+def record_lab_result(db: Session, me: Actor, body: NewLabResult, order_id: uuid.UUID) -> Any:
     """Record the result of an ordered test (the role needed depends on the test): it names the
     order's specimen number (another order's is a 422 labs.specimen_mismatch); syphilis, IGRA
     and TST interpretations are derived from the values (values that contradict each other are a
     422 labs.values_contradict); impossible dates, or an HIV result without consent, are a 422"""
-    body = load_command(LabResultIn(), NewLabResult)
-    session = get_session()
-    result = lab_service.record_result(session, actor(), rulebook(), order_id, body)
+    session = db
+    result = lab_service.record_result(session, me, rulebook(), order_id, body)
     order = session.get(labs.LabOrder, result.order_id)
     measured = lab_service.measurements(session, [result]).get(result.id)
-    return _order(order, result, measured), 201
+    return _order(order, result, measured)
 
 
 @api.post(
@@ -227,25 +225,26 @@ def record_lab_result(order_id: uuid.UUID) -> Any:
     response=OrderOut,
     also=(409,),
 )
-def override_interpretation(order_id: uuid.UUID) -> Any:
+def override_interpretation(
+    db: Session, me: Actor, body: Reinterpretation, order_id: uuid.UUID
+) -> Any:
     """A physician overrides the interpretation derived from a syphilis or IGRA result's values,
     with a reason (audited); without a reason, or for a typed result, a 422"""
-    body = load_command(OverrideIn(), Reinterpretation)
-    session = get_session()
-    result = lab_service.override_interpretation(session, actor(), rulebook(), order_id, body)
+    session = db
+    result = lab_service.override_interpretation(session, me, rulebook(), order_id, body)
     order = session.get(labs.LabOrder, result.order_id)
     return _order(order, result)
 
 
 @api.post("/applicants/<uuid:applicant_id>/consents", "labs:read", body=ConsentIn, status=201)
-def record_consent(applicant_id: uuid.UUID) -> Any:
+def record_consent(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Record the applicant's consent or refusal (HIV test, chest X-ray in pregnancy), by the staff
     who counsel or collect: nurse, physician or lab technician"""
-    me = actor()
+    me = me
     if not (me.can("exams:write") or me.can("labs:write")):
         raise Forbidden("Only the staff who counsel or collect specimens record consent.")
     body = load_json(ConsentIn())
     consent = lab_service.record_consent(
-        get_session(), actor(), applicant_id, body["kind"], body["given"], body["date"]
+        db, me, applicant_id, body["kind"], body["given"], body["date"]
     )
-    return {"id": str(consent.id), "kind": consent.kind.value, "given": consent.given}, 201
+    return {"id": str(consent.id), "kind": consent.kind.value, "given": consent.given}

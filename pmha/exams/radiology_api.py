@@ -8,13 +8,13 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
 from pmha.accounts.web_auth import confirm_signature
-from pmha.core.auth import actor
+from pmha.core.auth import Actor, actor
 from pmha.core.db import get_session
 from pmha.core.endpoint import Api
 from pmha.core.errors import UnsupportedMediaType
-from pmha.core.http import load_json
 from pmha.core.schemas import StrictSchema
 from pmha.exams import dicom, radiology
 from pmha.exams.commands import XrayRead
@@ -161,31 +161,31 @@ def _study(study: Any, reading: Any) -> dict[str, Any]:
     status=201,
     also=(413, 415, 422),
 )
-def upload_xray(applicant_id: uuid.UUID) -> Any:
+def upload_xray(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Upload a chest X-ray: the body is the DICOM file (application/dicom, up to 200 MiB); it is
     validated, its identity checked and it is stored by SHA-256; the preview and the
     de-identified copy are made by a job right after (images_status: preparing, then ready)"""
     request.max_content_length = dicom.MAX_BYTES
     if request.mimetype not in ("application/dicom", "application/octet-stream"):
         raise UnsupportedMediaType("Send the file as application/dicom.")
-    study = radiology.upload(get_session(), actor(), applicant_id, request.get_data(), _storage())
-    return _study(study, None), 201
+    study = radiology.upload(db, me, applicant_id, request.get_data(), _storage())
+    return _study(study, None)
 
 
 @api.get("/applicants/<uuid:applicant_id>/xrays", "radiology:read", response=StudiesOut)
-def list_xrays(applicant_id: uuid.UUID) -> Any:
+def list_xrays(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's chest X-rays with their readings"""
-    found = radiology.studies(get_session(), actor(), applicant_id)
+    found = radiology.studies(db, me, applicant_id)
     return {"studies": [_study(s, r) for s, r in found]}
 
 
 @api.get("/xrays/<uuid:study_id>/preview.png", "radiology:read", also=(409,))
-def xray_preview(study_id: uuid.UUID) -> Response:
+def xray_preview(db: Session, me: Actor, study_id: uuid.UUID) -> Response:
     """The windowed PNG preview (add ?size=thumbnail for the thumbnail); 409 exams.xray_preparing
     (with retry_after, in seconds) while its job has not made it yet"""
     png = radiology.preview(
-        get_session(),
-        actor(),
+        db,
+        me,
         study_id,
         _storage(),
         thumbnail=request.args.get("size") == "thumbnail",
@@ -201,21 +201,20 @@ def xray_preview(study_id: uuid.UUID) -> Response:
     status=201,
     also=(423,),
 )
-def read_xray(study_id: uuid.UUID) -> Any:
+def read_xray(db: Session, me: Actor, body: dict[str, Any], study_id: uuid.UUID) -> Any:
     """The radiologist's reading (DS-3030 findings): it records the chest X-ray result in the plan
     (suggestive of TB, other abnormality or normal)"""
-    body = load_json(ReadingIn())
     signature = confirm_signature(body.pop("password"), "radiology:write")
-    session = get_session()
+    session = db
     reading = radiology.read(
         session,
-        actor(),
+        me,
         rulebook(),
         study_id,
         XrayRead(findings=body["findings"], comments=body["comments"]),
         signature,
     )
-    return _study(radiology.load_study(session, actor(), study_id), reading), 201
+    return _study(radiology.load_study(session, me, study_id), reading)
 
 
 @api.post(
@@ -225,10 +224,9 @@ def read_xray(study_id: uuid.UUID) -> Any:
     response=StudyOut,
     also=(403, 409),
 )
-def confirm_xray_identity(study_id: uuid.UUID) -> Any:
+def confirm_xray_identity(db: Session, me: Actor, body: dict[str, Any], study_id: uuid.UUID) -> Any:
     """A radiologist attaches a held X-ray (its header names someone else) to the applicant anyway,
     with the reason; audited. Only a held image can be confirmed"""
-    body = load_json(ConfirmIdentityIn())
-    session = get_session()
-    study = radiology.confirm_identity(session, actor(), study_id, body["reason"])
+    session = db
+    study = radiology.confirm_identity(session, me, study_id, body["reason"])
     return _study(study, None)

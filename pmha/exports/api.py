@@ -11,12 +11,12 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 
 from flask import Blueprint, Response, request, url_for
+from sqlalchemy.orm import Session
 
-from pmha.core.auth import actor
-from pmha.core.db import get_session
+from pmha.core.auth import Actor, actor
 from pmha.core.endpoint import Api
 from pmha.core.errors import Forbidden, UnsupportedMediaType
-from pmha.core.http import load_args, load_json
+from pmha.core.http import load_json
 from pmha.exports import receive, schemas, service, summary
 from pmha.exports.models import ExportJob
 from pmha.web.context import storage
@@ -74,9 +74,9 @@ def _job(job: ExportJob) -> dict[str, Any]:
     response=schemas.CaseBundles,
     operation_id="listCaseBundles",
 )
-def list_case_bundles(case_id: uuid.UUID) -> Any:
+def list_case_bundles(db: Session, me: Actor, case_id: uuid.UUID) -> Any:
     """A case's export jobs (the last ten, newest first) and bundles with their logs"""
-    found = service.case_exports(get_session(), actor(), case_id)
+    found = service.case_exports(db, me, case_id)
     return {
         "jobs": [_job(j) for j in found.jobs],
         "bundles": [schemas.bundle_out(b, log) for b, log in found.bundles],
@@ -91,11 +91,11 @@ def list_case_bundles(case_id: uuid.UUID) -> Any:
     operation_id="createCaseBundle",
     also=(409,),
 )
-def create_bundle(case_id: uuid.UUID) -> Any:
+def create_bundle(db: Session, me: Actor, case_id: uuid.UUID) -> Any:
     """Build the case's bundle: starts a job and answers with it (202); follow its progress at the
     Location given. Refused (409) while the authority's certificate or the centre's signing key
     is missing."""
-    job = service.request_export(get_session(), actor(), case_id)
+    job = service.request_export(db, me, case_id)
     location = url_for(".read_export_job", job_id=job.id)
     return _job(job), 202, {"Location": location}
 
@@ -106,9 +106,9 @@ def create_bundle(case_id: uuid.UUID) -> Any:
     response=schemas.JobOut,
     operation_id="readExportJob",
 )
-def read_export_job(job_id: uuid.UUID) -> Any:
+def read_export_job(db: Session, me: Actor, job_id: uuid.UUID) -> Any:
     """An export job's state and progress; once done, its bundle_id"""
-    return _job(service.job(get_session(), actor(), job_id))
+    return _job(service.job(db, me, job_id))
 
 
 # --- both sides: one bundle ----------------------------------------------------------------------
@@ -117,17 +117,17 @@ def read_export_job(job_id: uuid.UUID) -> Any:
 @api.get(
     "/bundles", "exports:import", response=schemas.BundleList, operation_id="listAuthorityBundles"
 )
-def list_bundles() -> Any:
+def list_bundles(db: Session, me: Actor) -> Any:
     """The bundles addressed to your authority's destination, newest first, with their logs"""
-    rows = service.bundles_for_authority(get_session(), actor())
+    rows = service.bundles_for_authority(db, me)
     return {"items": [schemas.bundle_out(b, log) for b, log in rows]}
 
 
 @api.get("/bundles/<uuid:bundle_id>", None, response=schemas.BundleOut, operation_id="readBundle")
 @require_any("exports:create", "exports:import")
-def read_bundle(bundle_id: uuid.UUID) -> Any:
+def read_bundle(db: Session, me: Actor, bundle_id: uuid.UUID) -> Any:
     """One bundle with its log: for its centre, or the authority it is addressed to"""
-    found, log = service.bundle_with_log(get_session(), actor(), bundle_id)
+    found, log = service.bundle_with_log(db, me, bundle_id)
     return schemas.bundle_out(found, log)
 
 
@@ -138,10 +138,10 @@ def read_bundle(bundle_id: uuid.UUID) -> Any:
     response_content={BUNDLE_TYPE: BINARY},
 )
 @require_any("exports:create", "exports:import")
-def download_bundle(bundle_id: uuid.UUID) -> Response:
+def download_bundle(db: Session, me: Actor, bundle_id: uuid.UUID) -> Response:
     """Download the sealed bundle (CMS, application/pkcs7-mime; opens with stock OpenSSL); the
     download is logged"""
-    data = service.download(get_session(), actor(), bundle_id, storage())
+    data = service.download(db, me, bundle_id, storage())
     return Response(
         data,
         mimetype=BUNDLE_TYPE,
@@ -161,14 +161,13 @@ def download_bundle(bundle_id: uuid.UUID) -> Response:
     operation_id="recordBundleEvent",
 )
 @require_any("exports:create", "exports:import")
-def record_bundle_event(bundle_id: uuid.UUID) -> Any:
+def record_bundle_event(db: Session, me: Actor, body: dict[str, Any], bundle_id: uuid.UUID) -> Any:
     """Log a bundle's delivery (the centre) or acknowledgement (the centre, or the authority it is
     addressed to)"""
-    data = load_json(schemas.BundleEventIn())
-    db, me = get_session(), actor()
-    service.log_event(db, me, bundle_id, data["event"])
+    db, me = db, me
+    service.log_event(db, me, bundle_id, body["event"])
     found, log = service.bundle_with_log(db, me, bundle_id)
-    return schemas.bundle_out(found, log), 201
+    return schemas.bundle_out(found, log)
 
 
 # --- the receiving authority ---------------------------------------------------------------------
@@ -201,11 +200,11 @@ def _upload() -> bytes:
     also=(404, 409, 413, 415, 422),
     tag="arrivals",
 )
-def import_arrival() -> Any:
+def import_arrival(db: Session, me: Actor) -> Any:
     """Import a bundle (the .p7m as the body, or multipart field 'file'): decrypted with your key,
     its sender and every file checked, kept all or nothing. A second import of the same bundle
     is a 409."""
-    db, me = get_session(), actor()
+    db, me = db, me
     row = receive.import_bundle(db, me, _upload(), storage())
     found, travellers = receive.arrival(db, me, row.id)
     location = url_for(".read_arrival", import_id=row.id)
@@ -220,11 +219,10 @@ def import_arrival() -> Any:
     operation_id="listArrivals",
     tag="arrivals",
 )
-def list_arrivals() -> Any:
+def list_arrivals(db: Session, me: Actor, args: dict[str, Any]) -> Any:
     """Your arrivals, one row per traveller, newest travel date first; filter by travel date
     (search by name with POST /arrivals/search: names stay out of URLs)"""
-    args = load_args(schemas.ArrivalListArgs())
-    rows = receive.arrivals(get_session(), actor(), **args)
+    rows = receive.arrivals(db, me, **args)
     return {"items": [schemas.arrival_row(b, t) for b, t in rows]}
 
 
@@ -236,10 +234,10 @@ def list_arrivals() -> Any:
     operation_id="searchArrivals",
     tag="arrivals",
 )
-def search_arrivals() -> Any:
+def search_arrivals(db: Session, me: Actor) -> Any:
     """Search your arrivals by part of a name or the case number, and travel date"""
     args = load_json(schemas.ArrivalSearch())
-    rows = receive.arrivals(get_session(), actor(), **args)
+    rows = receive.arrivals(db, me, **args)
     return {"items": [schemas.arrival_row(b, t) for b, t in rows]}
 
 
@@ -250,9 +248,9 @@ def search_arrivals() -> Any:
     operation_id="readArrival",
     tag="arrivals",
 )
-def read_arrival(import_id: uuid.UUID) -> Any:
+def read_arrival(db: Session, me: Actor, import_id: uuid.UUID) -> Any:
     """One imported bundle: its sender, flight, travellers and files"""
-    found, travellers = receive.arrival(get_session(), actor(), import_id)
+    found, travellers = receive.arrival(db, me, import_id)
     return schemas.arrival_out(found, travellers)
 
 
@@ -263,10 +261,10 @@ def read_arrival(import_id: uuid.UUID) -> Any:
     operation_id="readArrivalTraveller",
     tag="arrivals",
 )
-def read_arrival_traveller(traveller_id: uuid.UUID) -> Any:
+def read_arrival_traveller(db: Session, me: Actor, traveller_id: uuid.UUID) -> Any:
     """A traveller's imported summary in words, read from its FHIR resources (results,
     classifications, vaccinations, images, ...) by the summary's own sections"""
-    b, t = receive.traveller(get_session(), actor(), traveller_id)
+    b, t = receive.traveller(db, me, traveller_id)
     read = summary.read(t.fhir).as_dict()
     return schemas.TravellerSummary().dump(
         {
@@ -290,9 +288,9 @@ def read_arrival_traveller(traveller_id: uuid.UUID) -> Any:
     response_content={"application/fhir+json": {"schema": {"type": "object"}}},
     tag="arrivals",
 )
-def read_arrival_traveller_fhir(traveller_id: uuid.UUID) -> Response:
+def read_arrival_traveller_fhir(db: Session, me: Actor, traveller_id: uuid.UUID) -> Response:
     """A traveller's summary as it arrived: the FHIR R4 document Bundle"""
     import json
 
-    _, t = receive.traveller(get_session(), actor(), traveller_id)
+    _, t = receive.traveller(db, me, traveller_id)
     return Response(json.dumps(t.fhir), mimetype="application/fhir+json")

@@ -7,12 +7,11 @@ from typing import Any
 
 from flask import Blueprint
 from marshmallow import fields, post_load, validate
+from sqlalchemy.orm import Session
 
 from pmha.accounts.web_auth import confirm_signature
-from pmha.core.auth import actor
-from pmha.core.db import get_session
+from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
-from pmha.core.http import load_command, load_json
 from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range, strict_integer
 from pmha.tb_dot import adherence, classify, regimens, service, summary
 from pmha.tb_dot.commands import CloseEpisode, NewDose, NewSputum, PhaseSpec, StartEpisode
@@ -116,10 +115,10 @@ def _treatment(found: service.Treatment) -> dict[str, Any]:
 
 
 @api.get("/applicants/<uuid:applicant_id>/tb", "tb_dot:read", response=SummaryOut)
-def read_tb(applicant_id: uuid.UUID) -> Any:
+def read_tb(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's TB classification (per the destination's rules, with its trace), latest
     treatment episode, adherence and outcome"""
-    found = summary.tb_summary(get_session(), actor(), applicant_id, rulebook(), catalogue())
+    found = summary.tb_summary(db, me, applicant_id, rulebook(), catalogue())
     return SummaryOut().dump(found)
 
 
@@ -130,15 +129,14 @@ def read_tb(applicant_id: uuid.UUID) -> Any:
     status=201,
     also=(409, 423),
 )
-def confirm_classification(applicant_id: uuid.UUID) -> Any:
+def confirm_classification(
+    db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID
+) -> Any:
     """Confirm the TB classification the rules derive now (kept with the rule version), with the
     physician's password"""
-    body = load_json(ConfirmIn())
     signature = confirm_signature(body["password"], "exams:sign")
-    found = classify.confirm(
-        get_session(), actor(), rulebook(), applicant_id, body.get("note"), signature
-    )
-    return found.to_dict(), 201
+    found = classify.confirm(db, me, rulebook(), applicant_id, body.get("note"), signature)
+    return found.to_dict()
 
 
 @api.post(
@@ -149,11 +147,10 @@ def confirm_classification(applicant_id: uuid.UUID) -> Any:
     status=201,
     also=(409,),
 )
-def start_episode(applicant_id: uuid.UUID) -> Any:
+def start_episode(db: Session, me: Actor, body: StartEpisode, applicant_id: uuid.UUID) -> Any:
     """Start TB treatment under DOT; a regimen the applicant is not eligible for is a 422"""
-    body = load_command(EpisodeIn(), StartEpisode)
-    found = service.start_episode(get_session(), actor(), catalogue(), applicant_id, body)
-    return _treatment(found), 201
+    found = service.start_episode(db, me, catalogue(), applicant_id, body)
+    return _treatment(found)
 
 
 @api.post(
@@ -164,12 +161,11 @@ def start_episode(applicant_id: uuid.UUID) -> Any:
     status=201,
     also=(409,),
 )
-def record_dose(episode_id: uuid.UUID) -> Any:
+def record_dose(db: Session, me: Actor, body: NewDose, episode_id: uuid.UUID) -> Any:
     """Record one scheduled dose (observed, missed, self_administered, refused, adverse_event); a
     second entry for the same day is a 409, a date before the start or in the future a 422"""
-    body = load_command(DoseIn(), NewDose)
-    made = service.record_dose(get_session(), actor(), catalogue(), episode_id, body)
-    return DoseOut().dump({"id": made.id, "date": made.dose_date, "status": made.status.value}), 201
+    made = service.record_dose(db, me, catalogue(), episode_id, body)
+    return DoseOut().dump({"id": made.id, "date": made.dose_date, "status": made.status.value})
 
 
 @api.post(
@@ -180,30 +176,26 @@ def record_dose(episode_id: uuid.UUID) -> Any:
     status=201,
     also=(409,),
 )
-def record_sputum(episode_id: uuid.UUID) -> Any:
+def record_sputum(db: Session, me: Actor, body: NewSputum, episode_id: uuid.UUID) -> Any:
     """Record a monthly sputum check (smear and/or culture)"""
-    body = load_command(SputumIn(), NewSputum)
-    found = service.record_sputum(get_session(), actor(), catalogue(), episode_id, body)
-    return _treatment(found), 201
+    found = service.record_sputum(db, me, catalogue(), episode_id, body)
+    return _treatment(found)
 
 
 @api.post("/tb-episodes/<uuid:episode_id>/close", "exams:sign", body=CloseIn, response=TreatmentOut)
-def close_episode(episode_id: uuid.UUID) -> Any:
+def close_episode(db: Session, me: Actor, body: CloseEpisode, episode_id: uuid.UUID) -> Any:
     """Close the episode with its WHO outcome; the workflow re-plans (e.g. Class A -> B0). Closing
     as completed or cured with doses outstanding is a 422"""
-    body = load_command(CloseIn(), CloseEpisode)
-    found, planned = service.close_episode(
-        get_session(), actor(), rulebook(), catalogue(), episode_id, body
-    )
+    found, planned = service.close_episode(db, me, rulebook(), catalogue(), episode_id, body)
     out = _treatment(found)
     out["clearance"] = planned.decision.to_dict()
     return out
 
 
 @api.get("/dot-list", "tb_dot:read", response=ListOut)
-def dot_list() -> Any:
+def dot_list(db: Session, me: Actor) -> Any:
     """Today's DOT list at the caller's sites"""
-    rows = summary.dot_list(get_session(), actor(), catalogue())
+    rows = summary.dot_list(db, me, catalogue())
     return {
         "patients": [
             {
@@ -225,6 +217,6 @@ def dot_list() -> Any:
 
 
 @api.get("/tb-programme", "tb_dot:read")
-def programme() -> Any:
+def programme(db: Session, me: Actor) -> Any:
     """Programme summary: patients on treatment, adherence, conversions, outcomes"""
-    return summary.programme_summary(get_session(), actor(), catalogue())
+    return summary.programme_summary(db, me, catalogue())

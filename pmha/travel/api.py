@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import Blueprint, Response
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
 from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
-from pmha.core.auth import actor
-from pmha.core.db import get_session, utcnow
+from pmha.core.auth import Actor
+from pmha.core.db import utcnow
 from pmha.core.endpoint import Api
-from pmha.core.http import load_command, load_json
+from pmha.core.http import load_json
 from pmha.core.schemas import StrictSchema
 from pmha.travel import certificates, checks, context, departures, handover, schemas
 from pmha.travel import tb_certificate as tb
@@ -33,9 +34,9 @@ def _departure(d: Any) -> dict[str, Any]:
 
 
 @api.get("/departures", "clearance:read")
-def list_departures() -> Any:
+def list_departures(db: Session, me: Actor) -> Any:
     """Upcoming departures at your sites"""
-    found = departures.list_departures(get_session(), actor())
+    found = departures.list_departures(db, me)
     return {"departures": [{**_departure(d), "cases": n} for d, n in found]}
 
 
@@ -46,19 +47,18 @@ def list_departures() -> Any:
     response=schemas.DepartureOut,
     status=201,
 )
-def create_departure() -> Any:
+def create_departure(db: Session, me: Actor, body: NewDeparture) -> Any:
     """Create a departure; a flight in the past or a carrier with no rule in the destination's file
     is a 422"""
-    body = load_command(schemas.DepartureIn(), NewDeparture)
-    return _departure(departures.create_departure(get_session(), actor(), body)), 201
+    return _departure(departures.create_departure(db, me, body))
 
 
 @api.get(
     "/departures/<uuid:departure_id>/board", "clearance:read", response=schemas.DepartureBoardOut
 )
-def board(departure_id: uuid.UUID) -> Any:
+def board(db: Session, me: Actor, departure_id: uuid.UUID) -> Any:
     """The departure board: each traveller's clearance, blockers, due checks and escort"""
-    found = departures.board(get_session(), actor(), departure_id)
+    found = departures.board(db, me, departure_id)
     rows = [
         {
             k: v
@@ -84,11 +84,10 @@ def board(departure_id: uuid.UUID) -> Any:
     status=201,
     also=(409,),
 )
-def book_case(departure_id: uuid.UUID) -> Any:
+def book_case(db: Session, me: Actor, body: dict[str, Any], departure_id: uuid.UUID) -> Any:
     """Book a family case on the departure (its planned departure follows)"""
-    body = load_json(schemas.BookingIn())
-    departures.book_case(get_session(), actor(), departure_id, body["case_id"])
-    return {"departure_id": str(departure_id), "case_id": str(body["case_id"])}, 201
+    departures.book_case(db, me, departure_id, body["case_id"])
+    return {"departure_id": str(departure_id), "case_id": str(body["case_id"])}
 
 
 @api.post(
@@ -99,11 +98,10 @@ def book_case(departure_id: uuid.UUID) -> Any:
     status=201,
     also=(409,),
 )
-def record_check(applicant_id: uuid.UUID) -> Any:
+def record_check(db: Session, me: Actor, body: NewCheck, applicant_id: uuid.UUID) -> Any:
     """Record a PDMS, PEC or DHC with the suggested outcome and the physician's (an override needs
     a reason); a check dated after the flight is a 422"""
-    body = load_command(schemas.CheckIn(), NewCheck)
-    found = checks.record_check(get_session(), actor(), applicant_id, body)
+    found = checks.record_check(db, me, applicant_id, body)
     return schemas.CheckOut().dump(
         {
             **{k: getattr(found, k) for k in ("id", "checked_at", "reasons", "in_window")},
@@ -115,10 +113,9 @@ def record_check(applicant_id: uuid.UUID) -> Any:
 
 
 @api.put("/applicants/<uuid:applicant_id>/escort", "travel:write", body=schemas.EscortIn)
-def set_escort(applicant_id: uuid.UUID) -> Any:
+def set_escort(db: Session, me: Actor, body: SetEscort, applicant_id: uuid.UUID) -> Any:
     """Arrange the traveller's escort on their departure (type, MEDIF, plan, equipment)"""
-    body = load_command(schemas.EscortIn(), SetEscort)
-    escort = checks.set_escort(get_session(), actor(), applicant_id, body)
+    escort = checks.set_escort(db, me, applicant_id, body)
     return {
         "id": str(escort.id),
         "escort_type": escort.escort_type.value,
@@ -144,11 +141,11 @@ class IssueIn(StrictSchema):
     status=201,
     also=(409, 423),
 )
-def issue_certificate(applicant_id: uuid.UUID) -> Any:
+def issue_certificate(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Issue the traveller's clearance certificate, signed with the issuer's password (409
     travel.clearance_blocked while any blocker is open)"""
     signature = confirm_signature(load_json(IssueIn())["password"], "travel:write")
-    cert = certificates.issue_certificate(get_session(), actor(), applicant_id, signature)
+    cert = certificates.issue_certificate(db, me, applicant_id, signature)
     return schemas.CertificateOut().dump(
         {
             "code": cert.code,
@@ -161,9 +158,9 @@ def issue_certificate(applicant_id: uuid.UUID) -> Any:
 
 
 @api.get("/applicants/<uuid:applicant_id>/certificate.pdf", "travel:write", also=(409,))
-def certificate_pdf(applicant_id: uuid.UUID) -> Any:
+def certificate_pdf(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The traveller's clearance certificate as PDF"""
-    data = certificates.render_certificate(get_session(), actor(), applicant_id)
+    data = certificates.render_certificate(db, me, applicant_id)
     return Response(
         data,
         mimetype="application/pdf",
@@ -172,22 +169,20 @@ def certificate_pdf(applicant_id: uuid.UUID) -> Any:
 
 
 @api.get("/applicants/<uuid:applicant_id>/tb-certificate", "exams:read")
-def tb_certificate(applicant_id: uuid.UUID) -> Any:
+def tb_certificate(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The UK TB clearance certificate as the current plan gives it: issued or not (and why),
     whether the chest X-ray was taken and, if not, the reason in the UK's words, and the sputum
     results"""
-    cert = tb.tb_certificate(
-        get_session(), actor(), context.rulebook(), applicant_id, utcnow().date()
-    )
+    cert = tb.tb_certificate(db, me, context.rulebook(), applicant_id, utcnow().date())
     return tb.as_dict(cert)
 
 
 @api.get("/applicants/<uuid:applicant_id>/tb-certificate.pdf", "exams:read", also=(409,))
-def tb_certificate_pdf(applicant_id: uuid.UUID) -> Any:
+def tb_certificate_pdf(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The UK TB clearance certificate as PDF (409 for other destinations)"""
-    session = get_session()
-    cert = tb.tb_certificate(session, actor(), context.rulebook(), applicant_id, utcnow().date())
-    site = cases.load_applicant(session, actor(), applicant_id).case.site.name
+    session = db
+    cert = tb.tb_certificate(session, me, context.rulebook(), applicant_id, utcnow().date())
+    site = cases.load_applicant(session, me, applicant_id).case.site.name
     return Response(
         tb.render_pdf(cert, site),
         mimetype="application/pdf",
@@ -196,18 +191,17 @@ def tb_certificate_pdf(applicant_id: uuid.UUID) -> Any:
 
 
 @api.get("/applicants/<uuid:applicant_id>/follow-up", "clearance:read")
-def follow_up(applicant_id: uuid.UUID) -> Any:
+def follow_up(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The post-arrival handover: follow-ups, medications in progress, escort notes"""
-    return {"items": handover.follow_up(get_session(), actor(), applicant_id)}
+    return {"items": handover.follow_up(db, me, applicant_id)}
 
 
 @api.post(
     "/follow-ups/<uuid:follow_up_id>/completion", "exports:import", body=schemas.FollowUpDoneIn
 )
-def complete_follow_up(follow_up_id: uuid.UUID) -> Any:
+def complete_follow_up(db: Session, me: Actor, body: FollowUpDone, follow_up_id: uuid.UUID) -> Any:
     """The receiving side records a post-arrival follow-up as done"""
-    body = load_command(schemas.FollowUpDoneIn(), FollowUpDone)
-    row = handover.complete_follow_up(get_session(), actor(), follow_up_id, body)
+    row = handover.complete_follow_up(db, me, follow_up_id, body)
     return {
         "id": str(row.id),
         "completed_on": row.completed_on.isoformat() if row.completed_on else None,
@@ -220,10 +214,9 @@ def complete_follow_up(follow_up_id: uuid.UUID) -> Any:
     body=schemas.TreatmentIn,
     status=201,
 )
-def record_treatment(applicant_id: uuid.UUID) -> Any:
+def record_treatment(db: Session, me: Actor, body: NewTreatment, applicant_id: uuid.UUID) -> Any:
     """Record presumptive treatment given under the rule file (drug, dose, date)"""
-    body = load_command(schemas.TreatmentIn(), NewTreatment)
-    row = handover.record_treatment(get_session(), actor(), applicant_id, body)
+    row = handover.record_treatment(db, me, applicant_id, body)
     return {
         "id": str(row.id),
         "rule": row.rule_id,
@@ -239,12 +232,11 @@ def record_treatment(applicant_id: uuid.UUID) -> Any:
     body=schemas.VerifyIn,
     response=schemas.VerificationOut,
 )
-def verify() -> Any:
+def verify(db: Session, body: dict[str, Any]) -> Any:
     """Verify a certificate's code or its signed code (HC1:..., or an older PMHA1 token): valid,
     revoked, expired, unknown, forged, other_key (a key not published) or malformed (shows no
     health details; the public page is /verify, the keys /.well-known/pmha-certificate-keys)"""
-    body = load_json(schemas.VerifyIn())
-    found = certificates.verify(get_session(), body["code"])
+    found = certificates.verify(db, body["code"])
     return schemas.VerificationOut().dump(
         {
             "status": found.status,

@@ -6,12 +6,12 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, request
+from sqlalchemy.orm import Session
 
 from pmha.codes import CVX
-from pmha.core.auth import actor
-from pmha.core.db import get_session
+from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
-from pmha.core.http import load_command, load_json
+from pmha.core.http import load_json
 from pmha.vaccines import observations, records, review, stock
 from pmha.vaccines.commands import NewLot, NewObservation, NewVaccination
 from pmha.vaccines.models import VaccinationRecord, VaccineLot, VaccineObservation
@@ -60,9 +60,9 @@ def _lot(lot: VaccineLot) -> dict[str, Any]:
 
 
 @api.get("/applicants/<uuid:applicant_id>/vaccinations", "vaccines:read", response=VaccinationsOut)
-def list_vaccinations(applicant_id: uuid.UUID) -> Any:
+def list_vaccinations(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's vaccination records, corrections included"""
-    found = records.records(get_session(), actor(), applicant_id)
+    found = records.records(db, me, applicant_id)
     return {"records": [_record(r) for r in found]}
 
 
@@ -73,15 +73,16 @@ def list_vaccinations(applicant_id: uuid.UUID) -> Any:
     response=VaccinationOut,
     status=201,
 )
-def record_vaccination(applicant_id: uuid.UUID) -> Any:
+def record_vaccination(
+    db: Session, me: Actor, body: NewVaccination, applicant_id: uuid.UUID
+) -> Any:
     """Record a dose given here (from a lot in stock), a historical or sub-potent dose, a refusal
     or evidence of immunity; a check that fails (unknown CVX/MVX, expired or exhausted lot,
     future date, same vaccine twice a day, a live vaccine's screening question
     (immunosuppressed, pregnant) unanswered, live vaccine in pregnancy or immunosuppression,
     live-vaccine spacing, TB test, departure) is a 422 naming the field"""
-    body = load_command(VaccinationIn(), NewVaccination)
-    made = records.record_vaccination(get_session(), actor(), applicant_id, body)
-    return _record(made), 201
+    made = records.record_vaccination(db, me, applicant_id, body)
+    return _record(made)
 
 
 @api.post(
@@ -90,10 +91,9 @@ def record_vaccination(applicant_id: uuid.UUID) -> Any:
     body=CorrectionIn,
     response=VaccinationOut,
 )
-def correct_vaccination(record_id: uuid.UUID) -> Any:
+def correct_vaccination(db: Session, me: Actor, body: dict[str, Any], record_id: uuid.UUID) -> Any:
     """Mark an erroneous vaccination record deleted, with the reason (it is never erased)"""
-    body = load_json(CorrectionIn())
-    fixed = records.correct(get_session(), actor(), record_id, body["reason"], body["version"])
+    fixed = records.correct(db, me, record_id, body["reason"], body["version"])
     return _record(fixed)
 
 
@@ -119,10 +119,10 @@ def _observation(o: VaccineObservation) -> dict[str, Any]:
     "vaccines:read",
     response=ObservationsOut,
 )
-def list_observations(applicant_id: uuid.UUID) -> Any:
+def list_observations(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's conditions that change the vaccine schedule (CDSi observations with their
     dates), removed ones included"""
-    found = observations.observations(get_session(), actor(), applicant_id, removed=True)
+    found = observations.observations(db, me, applicant_id, removed=True)
     return {"observations": [_observation(o) for o in found]}
 
 
@@ -133,14 +133,13 @@ def list_observations(applicant_id: uuid.UUID) -> Any:
     response=ObservationOut,
     status=201,
 )
-def add_observation(applicant_id: uuid.UUID) -> Any:
+def add_observation(db: Session, me: Actor, body: NewObservation, applicant_id: uuid.UUID) -> Any:
     """Record a condition that changes the vaccine schedule (a CDSi observation code, from and
     until dates, both optional); the forecast reads it. An unknown code, pregnancy or evidence
     of immunity (recorded elsewhere), a begin before birth or in the future, an end before the
     begin is a 422 naming the field"""
-    body = load_command(ObservationIn(), NewObservation)
-    made = observations.add(get_session(), actor(), applicant_id, body)
-    return _observation(made), 201
+    made = observations.add(db, me, applicant_id, body)
+    return _observation(made)
 
 
 @api.post(
@@ -149,31 +148,31 @@ def add_observation(applicant_id: uuid.UUID) -> Any:
     body=ObservationRemoveIn,
     response=ObservationOut,
 )
-def remove_observation(observation_id: uuid.UUID) -> Any:
+def remove_observation(
+    db: Session, me: Actor, body: dict[str, Any], observation_id: uuid.UUID
+) -> Any:
     """Remove a condition recorded in error or no longer true, with the reason (it stays on file)"""
-    body = load_json(ObservationRemoveIn())
-    gone = observations.remove(get_session(), actor(), observation_id, body["reason"])
+    gone = observations.remove(db, me, observation_id, body["reason"])
     return _observation(gone)
 
 
 @api.get("/vaccine-lots", "vaccines:read", response=LotsOut)
-def list_lots() -> Any:
+def list_lots(db: Session, me: Actor) -> Any:
     """The vaccine lots of your sites"""
-    return {"lots": [_lot(lot) for lot in stock.lots(get_session(), actor())]}
+    return {"lots": [_lot(lot) for lot in stock.lots(db, me)]}
 
 
 @api.post("/vaccine-lots", "vaccines:write", body=LotIn, response=LotOut, status=201, also=(409,))
-def receive_lot() -> Any:
+def receive_lot(db: Session, me: Actor, body: NewLot) -> Any:
     """Receive a lot into a site's stock; an unknown CVX/MVX is a 422, a lot already held a 409"""
-    body = load_command(LotIn(), NewLot)
-    return _lot(stock.receive_lot(get_session(), actor(), body)), 201
+    return _lot(stock.receive_lot(db, me, body))
 
 
 @api.get("/vaccine-lots/<uuid:lot_id>/recall", "vaccines:read", response=RecallOut)
-def lot_recall(lot_id: uuid.UUID) -> Any:
+def lot_recall(db: Session, me: Actor, lot_id: uuid.UUID) -> Any:
     """Every applicant of your sites who received a dose from this lot"""
-    session = get_session()
-    found = stock.recall(session, actor(), lot_id)
+    session = db
+    found = stock.recall(session, me, lot_id)
     lot = session.get(VaccineLot, lot_id)
     assert lot is not None
     return {
@@ -198,7 +197,7 @@ def lot_recall(lot_id: uuid.UUID) -> Any:
     status=201,
     also=(403, 409),
 )
-def complete_review(applicant_id: uuid.UUID) -> Any:
+def complete_review(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Complete the applicant's vaccination review once every required vaccine is given,
     documented, immune or waived; it settles the plan's vaccination_review step and records the
     vaccination outcome. A vaccine still open (to give, due, waiting for a fact) is a 409 naming
@@ -211,11 +210,11 @@ def complete_review(applicant_id: uuid.UUID) -> Any:
         else VaccinationReviewIn().load({})
     )
     done = review.complete_review(
-        get_session(),
-        actor(),
+        db,
+        me,
         rulebook(),
         applicant_id,
         confirm_refusal=data["confirm_refusal"],
         individual_waivers=data["individual_waivers"],
     )
-    return ReviewOut().dump(done), 201
+    return ReviewOut().dump(done)

@@ -6,11 +6,12 @@ import uuid
 from typing import Any
 
 from flask import Blueprint
+from sqlalchemy.orm import Session
 
-from pmha.core.auth import actor, require
+from pmha.core.auth import Actor, actor, require
 from pmha.core.db import get_session
 from pmha.core.endpoint import Api
-from pmha.core.http import load_command, load_json
+from pmha.core.http import load_command
 from pmha.core.openapi import doc
 from pmha.web.context import rulebook
 from pmha.workflow import lists, schemas, service
@@ -37,11 +38,11 @@ def dump_workflow(found: service.Workflow) -> dict[str, Any]:
 
 
 @api.get("/applicants/<uuid:applicant_id>/workflow", "exams:read", response=schemas.WorkflowOut)
-def read_workflow(applicant_id: uuid.UUID) -> Any:
+def read_workflow(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """An applicant's plan, steps and clearance as they stand today: when something the plan
     depends on changed since it was kept (a new day, a rule update), it is worked out again for
     this answer; a read writes nothing but its audit event"""
-    return dump_workflow(service.view(get_session(), actor(), rulebook(), applicant_id))
+    return dump_workflow(service.view(db, me, rulebook(), applicant_id))
 
 
 @api.put(
@@ -50,11 +51,10 @@ def read_workflow(applicant_id: uuid.UUID) -> Any:
     body=schemas.FactsIn,
     response=schemas.WorkflowOut,
 )
-def put_facts(applicant_id: uuid.UUID) -> Any:
+def put_facts(db: Session, me: Actor, body: FactsUpdate, applicant_id: uuid.UUID) -> Any:
     """Record the clinical facts the rules ask about (TB history, contact, symptoms, HIV,
     pregnancy, exam date); send the version you read once they exist"""
-    data = load_command(schemas.FactsIn(), FactsUpdate)
-    return dump_workflow(service.set_facts(get_session(), actor(), rulebook(), applicant_id, data))
+    return dump_workflow(service.set_facts(db, me, rulebook(), applicant_id, body))
 
 
 @api.post(
@@ -64,11 +64,11 @@ def put_facts(applicant_id: uuid.UUID) -> Any:
     response=schemas.WorkflowOut,
     status=201,
 )
-def post_result(applicant_id: uuid.UUID) -> Any:
+def post_result(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Record a result for a step of the plan (the role needed depends on the test)"""
     result = load_command(schemas.ResultIn(), NewResult)
-    found = service.record_result(get_session(), actor(), rulebook(), applicant_id, result)
-    return dump_workflow(found), 201
+    found = service.record_result(db, me, rulebook(), applicant_id, result)
+    return dump_workflow(found)
 
 
 @api.post(
@@ -77,19 +77,19 @@ def post_result(applicant_id: uuid.UUID) -> Any:
     body=schemas.TransitionIn,
     response=schemas.WorkflowOut,
 )
-def transition(step_id: uuid.UUID) -> Any:
+def transition(db: Session, me: Actor, step_id: uuid.UUID) -> Any:
     """Move a step: start it, mark it not done (with a coded reason; it never clears), waive it
     (only with a reason the destination's rules allow for that step: a 422
     workflow.waiver_not_allowed names them), block it (with a note) or reopen it; an illegal
     move is a 409 naming the allowed ones"""
     move = load_command(schemas.TransitionIn(), Move)
-    return dump_workflow(service.transition(get_session(), actor(), rulebook(), step_id, move))
+    return dump_workflow(service.transition(db, me, rulebook(), step_id, move))
 
 
 @api.get("/cases/<uuid:case_id>/clearance", "clearance:read", response=schemas.CaseClearanceOut)
-def case_clearance(case_id: uuid.UUID) -> Any:
+def case_clearance(db: Session, me: Actor, case_id: uuid.UUID) -> Any:
     """Each traveller's clearance and the family's, with what still blocks it"""
-    found = service.case_clearance(get_session(), actor(), rulebook(), case_id)
+    found = service.case_clearance(db, me, rulebook(), case_id)
     return schemas.CaseClearanceOut().dump(
         {
             "case_id": found.case.id,
@@ -110,9 +110,9 @@ def case_clearance(case_id: uuid.UUID) -> Any:
 @api.get(
     "/applicants/<uuid:applicant_id>/plan-changes", "exams:sign", response=schemas.PlanChangesOut
 )
-def plan_changes(applicant_id: uuid.UUID) -> Any:
+def plan_changes(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Changes a rule update would make to signed steps, and new requirements, awaiting review"""
-    changes = service.pending_changes(get_session(), actor(), applicant_id)
+    changes = service.pending_changes(db, me, applicant_id)
     return schemas.PlanChangesOut().dump({"changes": changes})
 
 
@@ -122,12 +122,9 @@ def plan_changes(applicant_id: uuid.UUID) -> Any:
     body=schemas.ReviewIn,
     response=schemas.WorkflowOut,
 )
-def review_change(change_id: uuid.UUID) -> Any:
+def review_change(db: Session, me: Actor, body: dict[str, Any], change_id: uuid.UUID) -> Any:
     """Review a change: accept (reopen the step under the new rules) or keep"""
-    data = load_json(schemas.ReviewIn())
-    return dump_workflow(
-        service.review_change(get_session(), actor(), rulebook(), change_id, data["decision"])
-    )
+    return dump_workflow(service.review_change(db, me, rulebook(), change_id, body["decision"]))
 
 
 def _name(applicant: Any) -> str:
@@ -174,9 +171,9 @@ for _group, _permission in WORKLIST_PERMISSION.items():
 
 
 @api.get("/clearance-board", "clearance:read", response=schemas.BoardOut)
-def clearance_board() -> Any:
+def clearance_board(db: Session, me: Actor) -> Any:
     """Families at your sites with each traveller's clearance and the family's"""
-    session, me = get_session(), actor()
+    session, me = db, me
     rows = lists.clearance_board(session, me, rulebook())
     return schemas.BoardOut().dump(
         {

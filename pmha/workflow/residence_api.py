@@ -8,11 +8,10 @@ from typing import Any
 
 from flask import Blueprint
 from marshmallow import fields, validate
+from sqlalchemy.orm import Session
 
-from pmha.core.auth import actor
-from pmha.core.db import get_session
+from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
-from pmha.core.http import load_command
 from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range
 from pmha.web.context import rulebook
 from pmha.workflow import residence
@@ -81,9 +80,9 @@ class PresumptivePlanOut(StrictSchema):
 
 
 @api.get("/applicants/<uuid:applicant_id>/residence", "exams:read", response=ResidenceListOut)
-def list_residence(applicant_id: uuid.UUID) -> Any:
+def list_residence(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The countries an applicant lived in, with dates, oldest first"""
-    rows = residence.periods(get_session(), actor(), applicant_id)
+    rows = residence.periods(db, me, applicant_id)
     return ResidenceListOut().dump({"residence": rows})
 
 
@@ -94,19 +93,18 @@ def list_residence(applicant_id: uuid.UUID) -> Any:
     response=ResidenceOut,
     status=201,
 )
-def add_residence(applicant_id: uuid.UUID) -> Any:
+def add_residence(db: Session, me: Actor, body: NewResidence, applicant_id: uuid.UUID) -> Any:
     """Record a country the applicant lived in (from, to: leave out while still there); the plan
     follows (presumptive treatment by residence)"""
-    data = load_command(ResidenceIn(), NewResidence)
-    row = residence.add_period(get_session(), actor(), rulebook(), applicant_id, data)
-    return ResidenceOut().dump(row), 201
+    row = residence.add_period(db, me, rulebook(), applicant_id, body)
+    return ResidenceOut().dump(row)
 
 
 @api.delete("/applicants/<uuid:applicant_id>/residence/<uuid:period_id>", "exams:write", status=204)
-def remove_residence(applicant_id: uuid.UUID, period_id: uuid.UUID) -> Any:
+def remove_residence(db: Session, me: Actor, applicant_id: uuid.UUID, period_id: uuid.UUID) -> Any:
     """Remove a residence period recorded in error; the plan follows"""
-    residence.remove_period(get_session(), actor(), rulebook(), applicant_id, period_id)
-    return "", 204
+    residence.remove_period(db, me, rulebook(), applicant_id, period_id)
+    return ""
 
 
 @api.get(
@@ -114,12 +112,12 @@ def remove_residence(applicant_id: uuid.UUID, period_id: uuid.UUID) -> Any:
     "exams:read",
     response=PresumptivePlanOut,
 )
-def presumptive_plan(applicant_id: uuid.UUID) -> Any:
+def presumptive_plan(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The presumptive treatment the rules give this applicant (exam country, countries lived in,
     age, pregnancy): drugs to give, each drug left out or held with its reason, and those given"""
     from pmha.travel import handover
 
-    plan, given = handover.suggested_treatment(get_session(), actor(), applicant_id)
+    plan, given = handover.suggested_treatment(db, me, applicant_id)
     return PresumptivePlanOut().dump(
         {
             "rule_id": plan.id if plan else None,
