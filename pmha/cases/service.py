@@ -338,7 +338,8 @@ def _check_version(record: Any, version: int) -> None:
         )
 
 
-# What a case's plans are made from (a new reference changes none of them).
+# What a case's plans are made from: a change that sends none of them (a new reference) plans
+# nothing again.
 PLANNED_FROM = ("destination", "programme", "planned_departure")
 
 
@@ -365,7 +366,7 @@ def update_case(
         before=before,
         after=_snapshot(case, CASE_FIELDS),
     )
-    if any(before[name] != getattr(case, name) for name in PLANNED_FROM):
+    if any(name in data for name in PLANNED_FROM):
         for member in case.applicants:  # destination, departure: every member's plan
             changes.applicant_changed(session, actor, member.id)
     return case
