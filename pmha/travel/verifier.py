@@ -195,7 +195,12 @@ def _decode_sign1(text: str) -> tuple[bytes, dict[Any, Any], bytes, bytes]:
     except (ValueError, KeyError) as exc:
         raise VerifyError("malformed", damaged) from exc
     try:
-        raw = zlib.decompressobj().decompress(compressed, 64 * 1024)
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(compressed, 64 * 1024)
+        # Whole, checked and alone: the stream ends (zlib then checks its Adler-32), nothing
+        # follows it, and it is not larger than a certificate can be.
+        if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+            raise ValueError("incomplete, damaged or oversized zlib stream")
         item = cbor2.loads(raw)
     except (zlib.error, cbor2.CBORDecodeError, ValueError) as exc:
         raise VerifyError("malformed", damaged) from exc

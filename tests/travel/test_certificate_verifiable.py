@@ -410,3 +410,22 @@ def test_verifier_py_alone_checks_a_code(session, world, storage, traveller, tmp
     assert "GENUINE" in good.stdout and "N0012345" in good.stdout
     bad = run(cert.signed_code[:-8] + "AAAAAAAA")
     assert bad.returncode == 1 and bad.stderr.split(":")[0] in {"FORGED", "MALFORMED"}
+
+
+def test_a_code_whose_compressed_stream_is_damaged_is_malformed(session, world, traveller):
+    """Damage that leaves the signed content readable (the zlib stream's Adler-32 check, its
+    end, or bytes after it) still makes the code damaged: scanned codes are read whole
+    (RFC 1950 §2.2: the check value closes every zlib stream)."""
+    cert = issue(session, world, traveller)
+    stream = zlib.decompress(base45.b45decode(cert.signed_code[4:]))
+    whole = zlib.compress(stream, 9)
+    for damaged in (
+        whole[:-4] + bytes(b ^ 0xFF for b in whole[-4:]),  # the check value
+        whole[:-4],  # the check value cut off
+        whole + b"\x00",  # something after the stream
+    ):
+        text = "HC1:" + base45.b45encode(damaged).decode()
+        assert certificates.verify(session, text).status == "malformed"
+    assert certificates.verify(session, "HC1:" + base45.b45encode(whole).decode()).status == (
+        certificates.verify(session, cert.signed_code).status
+    )
