@@ -47,9 +47,11 @@ from pmha.core.auth import Actor, Role
 from pmha.core.db import database, utcnow
 from pmha.core.errors import AppError
 from pmha.exams import lab_service, radiology
+from pmha.exams.commands import NewLabResult, XrayRead
 from pmha.exams.dicom import synthetic
 from pmha.exports import fhir, parts
 from pmha.vaccines import records, stock
+from pmha.vaccines.commands import NewLot, NewVaccination
 from pmha.vaccines.models import RecordKind
 
 out = Path(sys.argv[1])
@@ -62,8 +64,8 @@ def enrich(s, actor, rules, applicant, storage):
     lot = stock.receive_lot(
         s,
         actor,
-        {"cvx": "115", "mvx": "SKB", "lot": "CHECKFHIR1", "expiry": today + dt.timedelta(days=365),
-         "quantity": 5, "received_on": today - dt.timedelta(days=30)},
+        NewLot(cvx="115", mvx="SKB", lot="CHECKFHIR1", expiry=today + dt.timedelta(days=365),
+               quantity=5, received_on=today - dt.timedelta(days=30)),
     )
     given = {"immunosuppressed": False, "pregnant": False, "cvx": "115", "lot_id": lot.id,
              "amount": Decimal("0.5"), "unit": "mL", "route": "IM", "body_site": "LD"}
@@ -77,7 +79,7 @@ def enrich(s, actor, rules, applicant, storage):
         {"kind": RecordKind.EVIDENCE_OF_IMMUNITY, "date": applicant.dob + dt.timedelta(days=2000),
          "immunity_evidence": "physician_diagnosis", "immunity_disease": "38907003"},
     ):
-        records.record_vaccination(s, actor, applicant.id, data)
+        records.record_vaccination(s, actor, applicant.id, NewVaccination(**data))
     # a second chest X-ray, read with findings (DS-3030) by the demo radiologist
     user = s.scalar(select(User).where(User.username == "radiologist"))
     if user is not None:
@@ -85,7 +87,7 @@ def enrich(s, actor, rules, applicant, storage):
         name = f"{applicant.family_name.upper()}^{applicant.given_names.upper()}"
         image = synthetic.chest_xray(name, applicant.sex.value, today, seed=7)
         study = radiology.upload(s, reader, applicant.id, image, storage)
-        findings = {"findings": ["infiltrate_or_consolidation", "cavitary_lesion"]}
+        findings = XrayRead(findings=["infiltrate_or_consolidation", "cavitary_lesion"])
         radiology.read(s, reader, rules, study.id, findings, trusted_signature(user, "radiology:write"))
 
 
@@ -105,7 +107,7 @@ def extra(s, actor, rules, applicant, code):
         with s.begin_nested():
             order = lab_service.order_tests(s, actor, rules, applicant.id, [code])[0]
             result = {"specimen_number": order.accession, "date": utcnow().date(), **EXTRA[code]}
-            lab_service.record_result(s, actor, rules, order.id, result)
+            lab_service.record_result(s, actor, rules, order.id, NewLabResult(**result))
             return True
     except AppError:  # not in this traveller's plan, or already resulted
         return False
