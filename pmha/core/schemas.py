@@ -49,15 +49,13 @@ class StrictSchema(Schema):
 
 class CommandSchema(StrictSchema):
     """A schema whose load is the command its service verb takes (issue 21): a frozen
-    dataclass named by `command`, so no dict crosses into a service. A partial load (an update
-    of some fields) builds it with `given`, the names of the fields sent."""
+    dataclass named by `command`, so no dict crosses into a service. An update's command leaves
+    the fields not sent UNSET (pmha.core.commands)."""
 
     command: ClassVar[type[Any]]
 
     @post_load
-    def _command(self, data: dict[str, Any], *, partial: Any = None, **_: Any) -> Any:
-        if partial:
-            return self.command(given=frozenset(data), **data)
+    def _command(self, data: dict[str, Any], **_: Any) -> Any:
         return self.command(**data)
 
 
