@@ -2,12 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
+from flask import abort, make_response
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from pmha.core.errors import AppError
+from pmha.core.db import get_session
+from pmha.core.errors import AppError, Forbidden, NotFound
+
+T = TypeVar("T")
+
+
+@dataclass
+class Failed:
+    """A refused form: which one, what was sent, what is wrong by field, and the service's
+    refusal when it was the service that refused (its details, e.g. duplicate candidates)."""
+
+    target: str
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    problem: AppError | None = None
+
+    @property
+    def message(self) -> str:
+        """What is wrong, in one message: the service's words, else the fields' messages."""
+        if self.problem is not None:
+            return self.problem.detail or self.problem.title
+        return " ".join(m for messages in self.errors.values() for m in messages)
+
+    def as_a_whole(self) -> Failed:
+        """The refusal as one message about the whole form, for a form whose fields are not
+        where the problem lies."""
+        return Failed(self.target, self.values, {"_form": [self.message]}, self.problem)
 
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
@@ -50,3 +79,58 @@ def app_error_fields(exc: AppError) -> dict[str, list[str]]:
     if exc.errors:
         return flatten(exc.errors)
     return {"_form": [exc.detail]}
+
+
+def form_load(
+    target: str,
+    values: dict[str, Any],
+    page: Callable[[Failed], Any],
+    schema: Schema,
+    typed: Any = None,
+    status: int = 422,
+) -> Any:
+    """The form loaded through the API's schema (`typed`: the values as the schema takes them;
+    default, `values` as sent): a command where the schema builds one. Refused, it answers at
+    once with `page(failed)`, the form shown again with its values and what is wrong by field."""
+    loaded, errors = load_form(schema, values if typed is None else typed)
+    if loaded is None:
+        abort(make_response(_status(page(Failed(target, values, errors)), status)))
+    return loaded
+
+
+def form_action(
+    target: str,
+    values: dict[str, Any],
+    act: Callable[[Any], T],
+    page: Callable[[Failed], Any],
+    *,
+    schema: Schema | None = None,
+    typed: Any = None,
+    status: int | None = None,
+) -> T:
+    """A form's action, the HTML sibling of `pmha.core.endpoint.Api`: the form loaded through
+    the API's schema (`form_load`), then `act(loaded)`, the service call, in a SAVEPOINT; what
+    it returns.
+
+    A refusal answers at once with `page(failed)` (a page function; the refusal sets its status)
+    showing the form again, its values and what is wrong by field: the schema's (422) or the
+    service's (its AppError's status), after which only the savepoint is rolled back. A
+    Forbidden or NotFound answers as itself, not as a field error. `status` answers every
+    refusal with one status."""
+    loaded = None
+    if schema is not None:
+        loaded = form_load(target, values, page, schema, typed, status or 422)
+    try:
+        with get_session().begin_nested():
+            return act(loaded)
+    except (Forbidden, NotFound):
+        raise
+    except AppError as exc:
+        failed = Failed(target, values, app_error_fields(exc), exc)
+        abort(make_response(_status(page(failed), status or exc.status)))
+
+
+def _status(answer: Any, status: int) -> Any:
+    """A page function's answer with the refusal's status (a page answers 200 by default)."""
+    body = answer[0] if isinstance(answer, tuple) else answer
+    return body, status

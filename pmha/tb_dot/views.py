@@ -12,13 +12,12 @@ from pmha.accounts import signatures
 from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
-from pmha.core.errors import AppError, Forbidden, NotFound
-from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.forms import Failed, form_action, form_data
 from pmha.documents.service import document_language
 from pmha.tb_dot import api, chart, classify, letter, service, summary
 from pmha.tb_dot.context import catalogue
 from pmha.web.context import rulebook
-from pmha.web.record import Failed, applicant_of, page_context, refused, version_of
+from pmha.web.record import applicant_of, page_context, version_of
 from pmha.workflow.labels import CLEARANCE, label, outcome_label, value_label
 
 bp = Blueprint("tb_dot", __name__)
@@ -99,26 +98,19 @@ def applicant_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _page(case_id, applicant_id)
 
 
-def _refused(case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed, exc: AppError) -> Any:
-    refused()
-    failed.errors = app_error_fields(exc)
-    return _page(case_id, applicant_id, failed, exc.status)
-
-
 @bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/tb/confirm")
 @require("exams:sign")
 def confirm(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
     raw = form_data(request.form, ["note"])
-    try:
+
+    def act(_: None) -> None:
         signature = confirm_signature(request.form.get("password", "")[:200], "exams:sign")
         classify.confirm(
             get_session(), actor(), rulebook(), applicant.id, raw.get("note"), signature
         )
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        return _refused(case_id, applicant_id, Failed("confirm", raw), exc)
+
+    form_action("confirm", raw, act, lambda failed: _page(case_id, applicant_id, failed))
     flash("TB classification confirmed.")
     return redirect(url_for(".applicant", case_id=case_id, applicant_id=applicant_id))
 
@@ -132,7 +124,6 @@ EPISODE_FIELDS = ["diagnosed_on", "site", "susceptibility", "resistance", "cavit
 def start(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
     raw = form_data(request.form, EPISODE_FIELDS)
-    failed = Failed("start", raw)
     body = dict(raw)
     if body.get("cavitation"):
         body["cavitation"] = body["cavitation"] == "yes"
@@ -149,16 +140,14 @@ def start(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
             for i in (0, 1)
             if drugs[i] or doses[i]
         ]
-    data, errors = load_form(api.EpisodeIn(), body)
-    if data is None:
-        failed.errors = errors
-        return _page(case_id, applicant_id, failed, 422)
-    try:
-        service.start_episode(get_session(), actor(), catalogue(), applicant.id, data)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        return _refused(case_id, applicant_id, failed, exc)
+    form_action(
+        "start",
+        raw,
+        lambda cmd: service.start_episode(get_session(), actor(), catalogue(), applicant.id, cmd),
+        lambda failed: _page(case_id, applicant_id, failed),
+        schema=api.EpisodeIn(),
+        typed=body,
+    )
     flash("Treatment started.")
     return redirect(
         url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="dot")
@@ -173,20 +162,20 @@ def record_dose(episode_id: uuid.UUID) -> Any:
     raw.setdefault("date", utcnow().date().isoformat())
     episode = service.load_episode(get_session(), actor(), episode_id)
     applicant = service.episode_applicant(episode)
-    data, errors = load_form(api.DoseIn(), raw)
-    failed = Failed("dose", raw, errors)
-    if data is not None:
-        try:
-            service.record_dose(get_session(), actor(), catalogue(), episode.id, data)
-        except (Forbidden, NotFound):
-            raise
-        except AppError as exc:
-            refused()
-            failed.errors = app_error_fields(exc)
-    if failed.errors:
+
+    def page(failed: Failed) -> Any:
         if back == "list":
-            return _list(failed, episode_id, 422)
-        return _page(applicant.case_id, applicant.id, failed, 422)
+            return _list(failed, episode_id)
+        return _page(applicant.case_id, applicant.id, failed)
+
+    form_action(
+        "dose",
+        raw,
+        lambda cmd: service.record_dose(get_session(), actor(), catalogue(), episode.id, cmd),
+        page,
+        schema=api.DoseIn(),
+        status=422,
+    )
     flash(f"Dose of {raw['date']} recorded: {DOSE_WORDS[raw['status']].lower()}.")
     if back == "list":
         return redirect(url_for(".dot_list", _anchor=f"e-{episode_id}"))
@@ -201,17 +190,13 @@ def record_sputum(episode_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["collected_on", "smear", "culture"])
     episode = service.load_episode(get_session(), actor(), episode_id)
     applicant = service.episode_applicant(episode)
-    failed = Failed("sputum", raw)
-    data, errors = load_form(api.SputumIn(), raw)
-    if data is None:
-        failed.errors = errors
-        return _page(applicant.case_id, applicant.id, failed, 422)
-    try:
-        found = service.record_sputum(get_session(), actor(), catalogue(), episode.id, data)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        return _refused(applicant.case_id, applicant.id, failed, exc)
+    found = form_action(
+        "sputum",
+        raw,
+        lambda cmd: service.record_sputum(get_session(), actor(), catalogue(), episode.id, cmd),
+        lambda failed: _page(applicant.case_id, applicant.id, failed),
+        schema=api.SputumIn(),
+    )
     text = "Sputum check recorded."
     if found.episode.extended:
         text += " The continuation phase is extended (cavitation and a positive culture)."
@@ -225,22 +210,18 @@ def close(episode_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["outcome", "note", "version"])
     episode = service.load_episode(get_session(), actor(), episode_id)
     applicant = service.episode_applicant(episode)
-    failed = Failed("close", raw)
-    body = {**raw, "version": version_of(raw.get("version"))}
-    data, errors = load_form(api.CloseIn(), body)
-    if data is None:
-        failed.errors = errors
-        return _page(applicant.case_id, applicant.id, failed, 422)
-    try:
-        _, planned = service.close_episode(
-            get_session(), actor(), rulebook(), catalogue(), episode.id, data
-        )
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        return _refused(applicant.case_id, applicant.id, failed, exc)
+    _, planned = form_action(
+        "close",
+        raw,
+        lambda cmd: service.close_episode(
+            get_session(), actor(), rulebook(), catalogue(), episode.id, cmd
+        ),
+        lambda failed: _page(applicant.case_id, applicant.id, failed),
+        schema=api.CloseIn(),
+        typed={**raw, "version": version_of(raw.get("version"))},
+    )
     words = CLEARANCE.get(planned.decision.status, (planned.decision.status, ""))[0]
-    flash(f"Treatment closed: {OUTCOME_WORDS[data.outcome].lower()}. Clearance now: {words}.")
+    flash(f"Treatment closed: {OUTCOME_WORDS[raw['outcome']].lower()}. Clearance now: {words}.")
     return redirect(url_for(".applicant", case_id=applicant.case_id, applicant_id=applicant.id))
 
 

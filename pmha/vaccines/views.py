@@ -17,8 +17,8 @@ from pmha.cases.views import age_text
 from pmha.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
-from pmha.core.errors import AppError, Forbidden, NotFound
-from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.errors import NotFound
+from pmha.core.forms import Failed, form_action, form_data
 from pmha.documents.service import document_language
 from pmha.vaccines import dosing, live, observations, outcome, records, review, service, stock
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot, VaccineObservation
@@ -33,7 +33,7 @@ from pmha.vaccines.schemas import (
 )
 from pmha.web.context import rulebook
 from pmha.web.localtime import from_local
-from pmha.web.record import Failed, applicant_of, page_context, refused, version_of
+from pmha.web.record import applicant_of, page_context, version_of
 from pmha.workflow import lists
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import value_label
@@ -190,23 +190,20 @@ def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     if raw.get("kind") in GIVEN_KINDS and target != "confirm":
         # A dose given here is recorded only from its summary ("Confirm and record").
         return _confirm_page(case_id, applicant_id, raw)
-    failed = Failed(target, raw)
-    data, errors = load_form(VaccinationIn(), _dose_input(raw))
-    if data is None:
-        failed.errors = errors
+
+    def page(failed: Failed) -> Any:
         if target == "confirm":
-            return _confirm_page(case_id, applicant_id, raw, failed, 422)
-        return _page(case_id, applicant_id, failed, 422)
-    try:
-        made = records.record_vaccination(get_session(), actor(), applicant.id, data)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        if target == "confirm":
-            return _confirm_page(case_id, applicant_id, raw, failed, exc.status)
-        return _page(case_id, applicant_id, failed, exc.status)
+            return _confirm_page(case_id, applicant_id, raw, failed)
+        return _page(case_id, applicant_id, failed)
+
+    made = form_action(
+        target,
+        raw,
+        lambda cmd: records.record_vaccination(get_session(), actor(), applicant.id, cmd),
+        page,
+        schema=VaccinationIn(),
+        typed=_dose_input(raw),
+    )
     flash(f"{KIND_WORDS[made.kind]}: {dosing.name(made.cvx)} on {made.occurred_on} recorded.")
     return redirect(
         url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="history")
@@ -220,22 +217,20 @@ def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 @require("vaccines:write")
 def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
-    try:
-        review.complete_review(
+    form_action(
+        "review",
+        {},
+        lambda _: review.complete_review(
             get_session(),
             actor(),
             rulebook(),
             applicant.id,
             confirm_refusal=request.form.get("confirm_refusal") == "yes",
             individual_waivers=request.form.getlist("individual_waiver"),
-        )
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed = Failed("review", {})
-        failed.errors = {"_form": [exc.detail]}
-        return _page(case_id, applicant_id, failed, exc.status)
+        ),
+        # The review's refusal is about the whole review: one message on top, not by field.
+        lambda failed: _page(case_id, applicant_id, failed.as_a_whole()),
+    )
     flash("Vaccination review completed: the plan's vaccination step is settled.")
     return redirect(
         url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="review")
@@ -249,20 +244,13 @@ def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 @require("vaccines:write")
 def add_condition(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
-    raw = form_data(request.form, ["code", "begin", "end"])
-    failed = Failed("condition", raw)
-    data, errors = load_form(ObservationIn(), raw)
-    if data is None:
-        failed.errors = errors
-        return _page(case_id, applicant_id, failed, 422)
-    try:
-        made = observations.add(get_session(), actor(), applicant.id, data)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _page(case_id, applicant_id, failed, exc.status)
+    made = form_action(
+        "condition",
+        form_data(request.form, ["code", "begin", "end"]),
+        lambda cmd: observations.add(get_session(), actor(), applicant.id, cmd),
+        lambda failed: _page(case_id, applicant_id, failed),
+        schema=ObservationIn(),
+    )
     flash(f"{observations.title(made.code)} ({observations.period(made)}) recorded.")
     return redirect(
         url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="conditions")
@@ -280,20 +268,13 @@ def remove_condition(case_id: uuid.UUID, applicant_id: uuid.UUID, observation_id
     found = get_session().get(VaccineObservation, observation_id)
     if found is None or found.applicant_id != applicant.id:
         raise NotFound(observations.NOT_FOUND, code="vaccines.observation_not_found")
-    raw = form_data(request.form, ["reason"])
-    failed = Failed(f"condition-{observation_id}", raw)
-    data, errors = load_form(ObservationRemoveIn(), raw)
-    if data is None:
-        failed.errors = errors
-        return _page(case_id, applicant_id, failed, 422)
-    try:
-        observations.remove(get_session(), actor(), observation_id, data["reason"])
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _page(case_id, applicant_id, failed, exc.status)
+    form_action(
+        f"condition-{observation_id}",
+        form_data(request.form, ["reason"]),
+        lambda data: observations.remove(get_session(), actor(), observation_id, data["reason"]),
+        lambda failed: _page(case_id, applicant_id, failed),
+        schema=ObservationRemoveIn(),
+    )
     flash("The condition is removed; it stays on file.")
     return redirect(
         url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="conditions")
@@ -385,24 +366,19 @@ def confirm_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 def correct_record(case_id: uuid.UUID, applicant_id: uuid.UUID, record_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
     raw = form_data(request.form, ["reason", "version"])
-    failed = Failed(f"correct-{record_id}", raw)
-    data, errors = load_form(
-        CorrectionIn(), {**raw, "version": version_of(raw.get("version"))} if raw else raw
-    )
     found = get_session().get(VaccinationRecord, record_id)
     if found is None or found.applicant_id != applicant.id:
         raise NotFound("No such vaccination record.", code="vaccines.record_not_found")
-    if data is None:
-        failed.errors = errors
-        return _page(case_id, applicant_id, failed, 422)
-    try:
-        records.correct(get_session(), actor(), record_id, data["reason"], data["version"])
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _page(case_id, applicant_id, failed, exc.status)
+    form_action(
+        f"correct-{record_id}",
+        raw,
+        lambda data: records.correct(
+            get_session(), actor(), record_id, data["reason"], data["version"]
+        ),
+        lambda failed: _page(case_id, applicant_id, failed),
+        schema=CorrectionIn(),
+        typed={**raw, "version": version_of(raw.get("version"))} if raw else raw,
+    )
     flash("The record is marked as entered in error; it stays on file.")
     return redirect(
         url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="history")
@@ -496,22 +472,17 @@ def receive() -> Any:
     raw = form_data(
         request.form, ["site_code", "cvx", "mvx", "lot", "expiry", "quantity", "received_on"]
     )
-    failed = Failed("lot", raw)
     typed = dict(raw)
     if "quantity" in typed:
         typed["quantity"] = version_of(typed["quantity"]) or typed["quantity"]
-    data, errors = load_form(LotIn(), typed)
-    if data is None:
-        failed.errors = errors
-        return _stock_page(failed, 422)
-    try:
-        lot = stock.receive_lot(get_session(), actor(), data)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _stock_page(failed, exc.status)
+    lot = form_action(
+        "lot",
+        raw,
+        lambda cmd: stock.receive_lot(get_session(), actor(), cmd),
+        _stock_page,
+        schema=LotIn(),
+        typed=typed,
+    )
     flash(f"Lot {lot.lot} of {dosing.name(lot.cvx)}: {lot.quantity_received} doses received.")
     return redirect(url_for(".stock"))
 

@@ -6,7 +6,6 @@ pieces are the web layer's, not one domain's."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
 from pmha.cases import service as cases
@@ -39,15 +38,6 @@ def applicant_of(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Applicant:
 
 def tabs(who: Actor) -> list[tuple[str, str]]:
     return [(endpoint, text) for endpoint, text, permission in TABS if who.can(permission)]
-
-
-@dataclass
-class Failed:
-    """A refused form: which one, what was sent, and what is wrong, by field."""
-
-    target: str
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 def page_context(applicant: Applicant, current: str) -> dict[str, Any]:

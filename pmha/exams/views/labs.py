@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from functools import partial
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
-from pmha.core.errors import AppError, Forbidden, NotFound
-from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.errors import Forbidden
+from pmha.core.forms import Failed, form_action, form_data, form_load
 from pmha.core.schemas import StrictSchema, date_in_range
 from pmha.exams import lab_ranges, lab_service, lab_values, labs
 from pmha.exams.commands import NewLabResult, Reinterpretation
@@ -21,7 +21,7 @@ from pmha.exams.lab_api import LabDetailsIn
 from pmha.exams.views.common import bp
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
-from pmha.web.record import Failed, applicant_of, page_context, refused
+from pmha.web.record import applicant_of, page_context
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import label, value_label
 from pmha.workflow.models import StepState
@@ -246,20 +246,27 @@ def labs_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 def order_tests(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
     codes = request.form.getlist("codes")
-    failed = Failed("order", {"codes": codes})
     if not codes:
-        failed.errors = {"codes": ["Tick the tests to order."]}
+        failed = Failed("order", {"codes": codes}, {"codes": ["Tick the tests to order."]})
         return _page(case_id, applicant_id, failed, 422)
-    try:
-        made = lab_service.order_tests(get_session(), actor(), rulebook(), applicant.id, codes)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _page(case_id, applicant_id, failed, exc.status)
+    made = form_action(
+        "order",
+        {"codes": codes},
+        lambda _: lab_service.order_tests(get_session(), actor(), rulebook(), applicant.id, codes),
+        partial(_page, case_id, applicant_id),
+    )
     names = ", ".join(dict.fromkeys(label(o.code) for o in made)) or "nothing new"
     return _back(case_id, applicant_id, f"Ordered: {names}.", "orders")
+
+
+def _order_of(applicant_id: uuid.UUID, order_id: uuid.UUID) -> labs.LabOrder | None:
+    """The lab order, if it is one of this applicant's."""
+    order = get_session().get(labs.LabOrder, order_id)
+    return order if order is not None and order.applicant_id == applicant_id else None
+
+
+def _not_theirs(raw: dict[str, Any]) -> Failed:
+    return Failed("result", raw, {"order": ["This is not one of this applicant's lab orders."]})
 
 
 def _details(data: dict[str, Any]) -> dict[str, Any]:
@@ -279,18 +286,12 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
              "assay", "nil", "tb1", "tb2", "mitogen", "panel_a", "panel_b",
              "pre_test_counselling_on", "performing_lab", *ANALYTES]  # fmt: skip
     raw = form_data(request.form, names)
-    failed = Failed(f"result-{raw.get('order', '')}", raw)
-    data, errors = load_form(ResultForm(), raw)
-    if data is None:
-        failed.errors = errors
-        return _page(case_id, applicant_id, failed, 422)
-    db, me = get_session(), actor()
-    order = db.get(labs.LabOrder, data["order"])
-    if order is None or order.applicant_id != applicant.id:
+    target, page = f"result-{raw.get('order', '')}", partial(_page, case_id, applicant_id)
+    data = form_load(target, raw, page, ResultForm())
+    order = _order_of(applicant.id, data["order"])
+    if order is None:
         # Another applicant's order (or none): refused here, whatever that applicant is.
-        failed.target = "result"
-        failed.errors = {"order": ["This is not one of this applicant's lab orders."]}
-        return _page(case_id, applicant_id, failed, 422)
+        return _page(case_id, applicant_id, _not_theirs(raw), 422)
     panel = lab_ranges.PANELS.get(order.code)
     body = NewLabResult(
         specimen_number=data["specimen_number"],
@@ -301,14 +302,12 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         measurements={a.code: data.get(a.code) for a in panel.analytes} if panel else {},
         performing_lab=data.get("performing_lab"),
     )
-    try:
-        result = lab_service.record_result(db, me, rulebook(), order.id, body)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _page(case_id, applicant_id, failed, exc.status)
+    result = form_action(
+        target,
+        raw,
+        lambda _: lab_service.record_result(get_session(), actor(), rulebook(), order.id, body),
+        page,
+    )
     text = f"{label(order.code)}"
     if order.code in labs.SPECIMENS and labs.SPECIMENS[order.code] > 1:
         text += f", specimen {order.specimen}"
@@ -326,31 +325,20 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 def override_interpretation(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
     raw = form_data(request.form, ["order", "value", "reason"])
-    failed = Failed(f"override-{raw.get('order', '')}", raw)
-    data, errors = load_form(OverrideForm(), raw)
-    if data is None:
-        failed.errors = errors
-        return _page(case_id, applicant_id, failed, 422)
-    db = get_session()
-    order = db.get(labs.LabOrder, data["order"])
-    if order is None or order.applicant_id != applicant.id:
-        failed.target = "result"
-        failed.errors = {"order": ["This is not one of this applicant's lab orders."]}
-        return _page(case_id, applicant_id, failed, 422)
-    try:
-        result = lab_service.override_interpretation(
-            db,
-            actor(),
-            rulebook(),
-            order.id,
-            Reinterpretation(value=data["value"], reason=data["reason"]),
-        )
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _page(case_id, applicant_id, failed, exc.status)
+    target, page = f"override-{raw.get('order', '')}", partial(_page, case_id, applicant_id)
+    data = form_load(target, raw, page, OverrideForm())
+    order = _order_of(applicant.id, data["order"])
+    if order is None:
+        return _page(case_id, applicant_id, _not_theirs(raw), 422)
+    change = Reinterpretation(value=data["value"], reason=data["reason"])
+    result = form_action(
+        target,
+        raw,
+        lambda _: lab_service.override_interpretation(
+            get_session(), actor(), rulebook(), order.id, change
+        ),
+        page,
+    )
     return _back(
         case_id,
         applicant_id,
@@ -368,25 +356,23 @@ def record_consent(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         raise Forbidden("Only the staff who counsel or collect specimens record consent.")
     applicant = applicant_of(case_id, applicant_id)
     raw = form_data(request.form, ["kind", "given", "date"])
-    failed = Failed("consent", raw)
-    data, errors = load_form(ConsentForm(), raw)
-    if data is None:
+
+    def page(failed: Failed) -> Any:
         failed.errors = {
             k: ["Choose one." if m == "Missing data for required field." else m for m in v]
-            for k, v in errors.items()
+            for k, v in failed.errors.items()
         }
-        return _page(case_id, applicant_id, failed, 422)
-    day: date = data["date"]
-    try:
-        consent = lab_service.record_consent(
-            get_session(), actor(), applicant.id, data["kind"], data["given"] == "yes", day
-        )
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _page(case_id, applicant_id, failed, exc.status)
+        return _page(case_id, applicant_id, failed)
+
+    consent = form_action(
+        "consent",
+        raw,
+        lambda data: lab_service.record_consent(
+            get_session(), actor(), applicant.id, data["kind"], data["given"] == "yes", data["date"]
+        ),
+        page,
+        schema=ConsentForm(),
+    )
     answer = "given" if consent.given else "refused"
     return _back(
         case_id, applicant_id, f"Consent to {CONSENTS[consent.kind]}: {answer}.", "consent"
@@ -418,13 +404,12 @@ def lab_worklist() -> Any:
 @require("labs:write")
 def mark_collected(order_id: uuid.UUID) -> Any:
     """The specimen is taken today: the order moves to "awaiting result"."""
-    try:
-        order = lab_service.mark_collected(get_session(), actor(), order_id, utcnow().date())
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        return _lab_worklist(exc.detail or exc.title, exc.status)
+    order = form_action(
+        "collected",
+        {},
+        lambda _: lab_service.mark_collected(get_session(), actor(), order_id, utcnow().date()),
+        lambda failed: _lab_worklist(failed.message),
+    )
     flash(f"{label(order.code)}, specimen {order.accession}: collected; it now awaits its result.")
     return redirect(url_for(".lab_worklist"))
 

@@ -14,13 +14,13 @@ from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.errors import AppError, Forbidden, NotFound
-from pmha.core.forms import app_error_fields
+from pmha.core.forms import Failed, app_error_fields
 from pmha.exams import dicom
 from pmha.exams import radiology as xr
 from pmha.exams.commands import XrayRead
 from pmha.exams.views.common import bp
 from pmha.web.context import rulebook, storage
-from pmha.web.record import Failed, applicant_of, page_context, refused
+from pmha.web.record import applicant_of, page_context, refused
 from pmha.workflow.labels import value_label
 
 # The DS-3030 finding groups, by what they mean for the applicant.

@@ -14,7 +14,7 @@ from pmha.cases.models import Sex
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
 from pmha.core.errors import AppError, Forbidden, NotFound, StaleVersion, ValidationFailed
-from pmha.core.forms import app_error_fields
+from pmha.core.forms import Failed, app_error_fields
 from pmha.exams import attachments, service
 from pmha.exams.commands import SectionDraft
 from pmha.exams.models import ExamSection, SectionKind
@@ -28,7 +28,7 @@ from pmha.exams.sections import (
 from pmha.exams.views import form
 from pmha.exams.views.common import bp
 from pmha.web.context import rulebook, storage
-from pmha.web.record import Failed, applicant_of, page_context, refused, version_of
+from pmha.web.record import applicant_of, page_context, refused, version_of
 
 TITLES = {
     SectionKind.MEDICAL_HISTORY: "Medical and immunization history",
