@@ -33,6 +33,12 @@ class Failed:
             return self.problem.detail or self.problem.title
         return " ".join(m for messages in self.errors.values() for m in messages)
 
+    def on(self, name: str) -> Failed:
+        """A refusal that names no field, shown on the field `name` (an upload's file...)."""
+        if set(self.errors) == {"_form"}:
+            return Failed(self.target, self.values, {name: self.errors["_form"]}, self.problem)
+        return self
+
     def as_a_whole(self) -> Failed:
         """The refusal as one message about the whole form, for a form whose fields are not
         where the problem lies."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
 
 from flask import Response, flash, redirect, render_template, request, url_for
@@ -13,14 +14,13 @@ from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.errors import AppError, Forbidden, NotFound
-from pmha.core.forms import Failed, app_error_fields
+from pmha.core.forms import Failed, form_action
 from pmha.exams import dicom
 from pmha.exams import radiology as xr
 from pmha.exams.commands import XrayRead
 from pmha.exams.views.common import bp
 from pmha.web.context import rulebook, storage
-from pmha.web.record import applicant_of, page_context, refused
+from pmha.web.record import applicant_of, page_context
 from pmha.workflow.labels import value_label
 
 # The DS-3030 finding groups, by what they mean for the applicant.
@@ -80,21 +80,18 @@ def xrays_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 @require("radiology:write")
 def upload_xray(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     applicant = applicant_of(case_id, applicant_id)
-    failed = Failed("upload")
     request.max_content_length = dicom.MAX_BYTES + 64 * 1024  # the file and the form around it
     upload = request.files.get("file")  # a larger body is a 413 here
     data = upload.read() if upload is not None else b""
     if not data:
-        failed.errors = {"file": ["Choose the chest X-ray's DICOM file."]}
+        failed = Failed("upload", {}, {"file": ["Choose the chest X-ray's DICOM file."]})
         return _list_page(case_id, applicant_id, failed, 422)
-    try:
-        study = xr.upload(get_session(), actor(), applicant.id, data, storage())
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = {"file": [exc.detail]} if not exc.errors else app_error_fields(exc)
-        return _list_page(case_id, applicant_id, failed, exc.status)
+    study = form_action(
+        "upload",
+        {},
+        lambda _: xr.upload(get_session(), actor(), applicant.id, data, storage()),
+        lambda failed: _list_page(case_id, applicant_id, failed.on("file")),
+    )
     if study.held:
         flash(
             "Chest X-ray uploaded and HELD: its header names someone other than this "
@@ -195,22 +192,13 @@ def read_xray(study_id: uuid.UUID) -> Any:
         return _viewer(study_id, failed, 422)
     if normal:  # the service refuses it together with any finding, naming both
         findings = [*findings, xr.NO_ABNORMAL_FINDING]
-    try:
+    read = XrayRead(findings=findings, comments=comments or None)
+
+    def act(_: None) -> Any:
         signature = confirm_signature(request.form.get("password", "")[:200], "radiology:write")
-        reading = xr.read(
-            get_session(),
-            actor(),
-            rulebook(),
-            study_id,
-            XrayRead(findings=findings, comments=comments or None),
-            signature,
-        )
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _viewer(study_id, failed, exc.status)
+        return xr.read(get_session(), actor(), rulebook(), study_id, read, signature)
+
+    reading = form_action("reading", failed.values, act, partial(_viewer, study_id))
     flash(f"Reading recorded: {DECISIONS[reading.decision][0]}.")
     return redirect(url_for(".viewer", study_id=study_id))
 
@@ -219,14 +207,11 @@ def read_xray(study_id: uuid.UUID) -> Any:
 @require("radiology:write")
 def confirm_xray_identity(study_id: uuid.UUID) -> Any:
     reason = request.form.get("reason", "")
-    failed = Failed("identity", {"reason": reason})
-    try:
-        xr.confirm_identity(get_session(), actor(), study_id, reason)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        failed.errors = {"reason": [exc.detail]} if not exc.errors else app_error_fields(exc)
-        return _viewer(study_id, failed, exc.status)
+    form_action(
+        "identity",
+        {"reason": reason},
+        lambda _: xr.confirm_identity(get_session(), actor(), study_id, reason),
+        lambda failed: _viewer(study_id, failed.on("reason")),
+    )
     flash("Identity confirmed: the X-ray is attached to the applicant and can be read.")
     return redirect(url_for(".viewer", study_id=study_id))

@@ -13,8 +13,8 @@ from pmha.accounts.web_auth import confirm_signature
 from pmha.cases.models import Sex
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.errors import AppError, Forbidden, NotFound, StaleVersion, ValidationFailed
-from pmha.core.forms import Failed, app_error_fields
+from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
+from pmha.core.forms import Failed, form_action
 from pmha.exams import attachments, service
 from pmha.exams.commands import SectionDraft
 from pmha.exams.models import ExamSection, SectionKind
@@ -28,7 +28,7 @@ from pmha.exams.sections import (
 from pmha.exams.views import form
 from pmha.exams.views.common import bp
 from pmha.web.context import rulebook, storage
-from pmha.web.record import applicant_of, page_context, refused, version_of
+from pmha.web.record import applicant_of, page_context, version_of
 
 TITLES = {
     SectionKind.MEDICAL_HISTORY: "Medical and immunization history",
@@ -210,23 +210,21 @@ def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     if signing:
         me.check(SIGN_PERMISSION[section_kind])  # before anything is saved
     applicant = applicant_of(case_id, applicant_id)
-    failed = Failed(section_kind.value, request.form.to_dict())
-    try:
+
+    def act(_: None) -> None:
         data = form.to_data(section_kind, request.form)
         version = version_of(request.form.get("version"))
         draft = SectionDraft(kind=section_kind, content=data, version=version)
         service.save_draft(db, me, applicant.id, draft)
-    except (Forbidden, NotFound):
-        raise
-    except (StaleVersion, service.SectionSigned) as exc:
-        refused()
-        message = STALE if isinstance(exc, StaleVersion) else exc.detail
-        stale = Failed("_stale", {}, {"_form": [message]})
-        return _page(case_id, applicant_id, stale, 409)
-    except AppError as exc:
-        refused()
-        failed.errors = form.humane(section_kind, app_error_fields(exc))
-        return _page(case_id, applicant_id, failed, exc.status)
+
+    def page(failed: Failed) -> Any:
+        if isinstance(failed.problem, StaleVersion | service.SectionSigned):
+            message = STALE if isinstance(failed.problem, StaleVersion) else failed.message
+            return _page(case_id, applicant_id, Failed("_stale", {}, {"_form": [message]}))
+        failed.errors = form.humane(section_kind, failed.errors)
+        return _page(case_id, applicant_id, failed)
+
+    form_action(section_kind.value, request.form.to_dict(), act, page)
     title = TITLES[section_kind]
     if signing:
         flash(f"{title}: draft saved. Check it, then sign with your password.")
@@ -279,31 +277,21 @@ def sign_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     me.check(SIGN_PERMISSION[section_kind])
     applicant = applicant_of(case_id, applicant_id)
     reason = request.form.get("classification_reason", "")[:500]
-    failed = Failed(section_kind.value, {"classification_reason": reason})
-    try:
-        signature = confirm_signature(
-            request.form.get("password", "")[:200], SIGN_PERMISSION[section_kind]
-        )
+    version = version_of(request.form.get("version")) or 0
+
+    def act(_: None) -> None:
+        password = request.form.get("password", "")[:200]
+        signature = confirm_signature(password, SIGN_PERMISSION[section_kind])
         service.sign(
-            db,
-            me,
-            rulebook(),
-            applicant.id,
-            section_kind,
-            version_of(request.form.get("version")) or 0,
-            signature,
-            reason or None,
+            db, me, rulebook(), applicant.id, section_kind, version, signature, reason or None
         )
-    except (Forbidden, NotFound):
-        raise
-    except StaleVersion:
-        refused()
-        failed.errors = {"_form": [STALE_SIGN]}
-        return _sign_page(applicant, section_kind, failed, 409)
-    except AppError as exc:
-        refused()
-        failed.errors = app_error_fields(exc)
-        return _sign_page(applicant, section_kind, failed, exc.status)
+
+    def page(failed: Failed) -> Any:
+        if isinstance(failed.problem, StaleVersion):
+            failed.errors = {"_form": [STALE_SIGN]}
+        return _sign_page(applicant, section_kind, failed)
+
+    form_action(section_kind.value, {"classification_reason": reason}, act, page)
     return _back(case_id, applicant_id, section_kind, f"{TITLES[section_kind]}: signed.")
 
 
@@ -313,16 +301,17 @@ def amend_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any
     section_kind, me = _kind(kind), actor()
     applicant = applicant_of(case_id, applicant_id)
     reason = request.form.get("reason", "")
-    failed = Failed(f"amend-{section_kind.value}", {"reason": reason})
-    try:
-        service.amend(get_session(), me, applicant.id, section_kind, reason)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        refused()
-        errors = app_error_fields(exc)
-        failed.errors = {("reason" if k == "kind" else k): v for k, v in errors.items()}
-        return _page(case_id, applicant_id, failed, exc.status)
+
+    def page(failed: Failed) -> Any:
+        failed.errors = {("reason" if k == "kind" else k): v for k, v in failed.errors.items()}
+        return _page(case_id, applicant_id, failed)
+
+    form_action(
+        f"amend-{section_kind.value}",
+        {"reason": reason},
+        lambda _: service.amend(get_session(), me, applicant.id, section_kind, reason),
+        page,
+    )
     text = f"{TITLES[section_kind]}: amendment opened. Change what needs changing, then sign it."
     return _back(case_id, applicant_id, section_kind, text)
 
