@@ -31,7 +31,12 @@ class Failed:
         """What is wrong, in one message: the service's words, else the fields' messages."""
         if self.problem is not None:
             return self.problem.detail or self.problem.title
-        return " ".join(m for messages in self.errors.values() for m in messages)
+        return " ".join(self.messages)
+
+    @property
+    def messages(self) -> list[str]:
+        """Every field's messages, in order, for a form that shows them in one place."""
+        return [m for messages in self.errors.values() for m in messages]
 
     def on(self, name: str) -> Failed:
         """A refusal that names no field, shown on the field `name` (an upload's file...)."""

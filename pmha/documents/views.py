@@ -17,12 +17,13 @@ from pmha.core import audit, i18n
 from pmha.core.auth import actor, require, require_login
 from pmha.core.db import get_session
 from pmha.core.errors import AppError, Conflict, NotFound
+from pmha.core.forms import form_action
 from pmha.documents import appointment, consent, service
 from pmha.exams import service as exams
 from pmha.exams.labs import ConsentKind
 from pmha.exams.models import SectionKind
 from pmha.tb_dot import service as tb
-from pmha.web.record import applicant_of, refused
+from pmha.web.record import applicant_of
 
 bp = Blueprint("documents", __name__)
 
@@ -104,15 +105,18 @@ def applicant_documents(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 @require("cases:write")
 def applicant_language(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     a = applicant_of(case_id, applicant_id)
-    try:
-        lang = service.set_applicant_language(
+    lang = form_action(
+        "language",
+        {},
+        lambda _: service.set_applicant_language(
             get_session(), actor(), a, request.form.get("language")
-        )
-    except AppError as exc:
-        refused()
-        a = applicant_of(case_id, applicant_id)
-        fallback = service.document_language(get_session(), actor(), a, None)
-        return _page(a, fallback, exc.errors, exc.status)
+        ),
+        lambda failed: _page(
+            a,
+            service.document_language(get_session(), actor(), a, None),
+            failed.on("language").errors,
+        ),
+    )
     flash(f"The applicant's documents will be printed in {i18n.LANGUAGES[lang]} by default.")
     return redirect(url_for(".applicant_documents", case_id=a.case_id, applicant_id=a.id))
 
@@ -152,20 +156,21 @@ def appointment_letter(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 @bp.route("/account/language", methods=["GET", "POST"])
 @require_login
 def my_language() -> Any:
-    db, me = get_session(), actor()
-    errors: dict[str, list[str]] = {}
-    status = 200
-    if request.method == "POST":
-        try:
-            lang = service.set_user_language(db, me, request.form.get("language"))
-        except AppError as exc:
-            refused()
-            errors, status = exc.errors or {"language": [exc.detail]}, exc.status
-        else:
-            flash(f"Documents you print will be in {i18n.LANGUAGES[lang]} unless the applicant's "
-                  "language is recorded or you choose another on the link.")  # fmt: skip
-            return redirect(url_for(".my_language"))
-    current = service.user_language(db, me) or i18n.DEFAULT
+    if request.method == "GET":
+        return _my_language_page()
+    lang = form_action(
+        "language",
+        {},
+        lambda _: service.set_user_language(get_session(), actor(), request.form.get("language")),
+        lambda failed: _my_language_page(failed.on("language").errors),
+    )
+    flash(f"Documents you print will be in {i18n.LANGUAGES[lang]} unless the applicant's "
+          "language is recorded or you choose another on the link.")  # fmt: skip
+    return redirect(url_for(".my_language"))
+
+
+def _my_language_page(errors: dict[str, list[str]] | None = None) -> Any:
+    current = service.user_language(get_session(), actor()) or i18n.DEFAULT
     return render_template(
-        "documents/my_language.html", current=current, errors=errors, nav=None
-    ), status
+        "documents/my_language.html", current=current, errors=errors or {}, nav=None
+    )

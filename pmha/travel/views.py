@@ -26,8 +26,8 @@ from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.errors import AppError, NotFound
-from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.errors import NotFound
+from pmha.core.forms import Failed, form_action, form_data, form_load
 from pmha.core.schemas import StrictSchema
 from pmha.travel import certificates, checks, context, departures, handover, schemas, tb_certificate
 from pmha.travel.models import CheckKind, EscortType, Fitness, MedifStatus, Mobility
@@ -76,6 +76,9 @@ class BookForm(StrictSchema):
     case_number = fields.String(required=True, validate=validate.Length(min=3, max=24))
 
 
+NO_CASE = "No case with this number at your sites."
+
+
 def _common(**extra: Any) -> dict[str, Any]:
     return {"clearance": CLEARANCE, "fitness": FITNESS, "nav": "departures", **extra}
 
@@ -88,9 +91,14 @@ def _when(text: str) -> datetime:
 @bp.get("/departures")
 @require("clearance:read")
 def departure_list() -> Any:
+    return _departures_page()
+
+
+def _departures_page(failed: Failed | None = None) -> Any:
     found = departures.list_departures(get_session(), actor())
+    form, errors = (failed.values, failed.errors) if failed else ({}, {})
     return render_template(
-        "travel/departures.html", departures=found, form={}, errors={}, **_common()
+        "travel/departures.html", departures=found, form=form, errors=errors, **_common()
     )
 
 
@@ -98,27 +106,23 @@ def departure_list() -> Any:
 @require("travel:write")
 def create_departure() -> Any:
     form = form_data(request.form, list(DepartureForm._declared_fields))
-    errors: dict[str, list[str]] = {}
-    data, errors = load_form(DepartureForm(), form)
-    if data is not None:
-        try:
-            data["departs_at"] = _when(data["departs_at"]).isoformat()
-        except ValueError:
-            errors = {"departs_at": ["Give the date and time of departure."]}
-        else:
-            body, errors = load_form(schemas.DepartureIn(), data)
-            if body is not None:
-                try:
-                    made = departures.create_departure(get_session(), actor(), body)
-                except AppError as exc:
-                    errors = app_error_fields(exc)
-                else:
-                    flash(f"Departure {made.label} created.")
-                    return redirect(url_for("travel.departure_board", departure_id=made.id))
-    found = departures.list_departures(get_session(), actor())
-    return render_template(
-        "travel/departures.html", departures=found, form=form, errors=errors, **_common()
-    ), 422
+    data = form_load("departure", form, _departures_page, DepartureForm())
+    try:
+        data["departs_at"] = _when(data["departs_at"]).isoformat()
+    except ValueError:
+        when = {"departs_at": ["Give the date and time of departure."]}
+        return _departures_page(Failed("departure", form, when)), 422
+    made = form_action(
+        "departure",
+        form,
+        lambda cmd: departures.create_departure(get_session(), actor(), cmd),
+        _departures_page,
+        schema=schemas.DepartureIn(),
+        typed=data,
+        status=422,
+    )
+    flash(f"Departure {made.label} created.")
+    return redirect(url_for("travel.departure_board", departure_id=made.id))
 
 
 _SLOT = uuid.UUID(int=0)  # stands for an id in a link built once per page
@@ -180,26 +184,31 @@ def board_csv(departure_id: uuid.UUID) -> Any:
 def book_case(departure_id: uuid.UUID) -> Any:
     db, me = get_session(), actor()
     departures.load_departure(db, me, departure_id)
-    data, errors = load_form(BookForm(), form_data(request.form, ["case_number"]))
-    if data is not None:
-        case = cases.find_case_number(db, me, data["case_number"])
-        if case is None:
-            errors = {"case_number": ["No case with this number at your sites."]}
-        else:
-            try:
-                departures.book_case(db, me, departure_id, case.id)
-            except AppError as exc:
-                errors = {"case_number": [m for v in app_error_fields(exc).values() for m in v]}
-            else:
-                flash(f"Case {case.case_number} booked on this departure.")
-                return redirect(url_for("travel.departure_board", departure_id=departure_id))
-    return _board_page(departure_id, errors, 422)
+    raw = form_data(request.form, ["case_number"])
+
+    def page(failed: Failed) -> Any:
+        # One field on the board: whatever is wrong is said next to the case number.
+        return _board_page(departure_id, {"case_number": failed.messages})
+
+    data = form_load("book", raw, page, BookForm())
+    case = cases.find_case_number(db, me, data["case_number"])
+    if case is None:
+        return _board_page(departure_id, {"case_number": [NO_CASE]}, 422)
+    form_action(
+        "book",
+        raw,
+        lambda _: departures.book_case(db, me, departure_id, case.id),
+        page,
+        status=422,
+    )
+    flash(f"Case {case.case_number} booked on this departure.")
+    return redirect(url_for("travel.departure_board", departure_id=departure_id))
 
 
 def _traveller_page(
     departure_id: uuid.UUID,
     applicant_id: uuid.UUID,
-    failed: tuple[str, dict[str, list[str]], dict[str, Any]] | None = None,
+    failed: Failed | None = None,
     status: int = 200,
 ) -> Any:
     db, me = get_session(), actor()
@@ -212,7 +221,7 @@ def _traveller_page(
     rule, given = (
         handover.suggested_treatment(db, me, applicant.id) if me.can("exams:read") else (None, [])
     )
-    target, errors, form = failed or ("", {}, {})
+    target, errors, form = (failed.target, failed.errors, failed.values) if failed else ("", {}, {})
     tb_cert = None  # the UK TB certificate (health details): for those who may read exams
     if departure.destination == "GB" and me.can("exams:read"):
         tb_cert = tb_certificate.tb_certificate(
@@ -298,23 +307,23 @@ def record_check(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     data["pregnancy_multiple"] = request.form.get("pregnancy_multiple") == "y"
     if data.get("outcome") == "suggested":
         data.pop("outcome")
-    body = None
-    if not errors:
-        body, errors = load_form(schemas.CheckIn(), data)
-    if body is not None:
-        try:
-            found = checks.record_check(get_session(), actor(), applicant_id, body)
-        except AppError as exc:
-            errors = app_error_fields(exc)
-        else:
-            flash(
-                f"{CHECK_NAMES[found.kind.value]} recorded: {FITNESS[found.outcome.value][0]}."
-                + ("" if found.in_window else " It is outside its window: it does not count.")
-            )
-            return redirect(
-                url_for("travel.traveller", departure_id=departure_id, applicant_id=applicant_id)
-            )
-    return _traveller_page(departure_id, applicant_id, ("check", errors, form), 422)
+    page = functools.partial(_traveller_page, departure_id, applicant_id)
+    if errors:
+        return page(Failed("check", form, errors), 422)
+    found = form_action(
+        "check",
+        form,
+        lambda cmd: checks.record_check(get_session(), actor(), applicant_id, cmd),
+        page,
+        schema=schemas.CheckIn(),
+        typed=data,
+        status=422,
+    )
+    flash(
+        f"{CHECK_NAMES[found.kind.value]} recorded: {FITNESS[found.outcome.value][0]}."
+        + ("" if found.in_window else " It is outside its window: it does not count.")
+    )
+    return _to_traveller(departure_id, applicant_id)
 
 
 @bp.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/escort")
@@ -329,35 +338,38 @@ def set_escort(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     data["equipment"] = [e.strip() for e in form.get("equipment", "").split(",") if e.strip()]
     if "version" in data:
         data["version"] = int(data["version"]) if data["version"].isdigit() else -1
-    body, errors = load_form(schemas.EscortIn(), data)
-    if body is not None:
-        try:
-            checks.set_escort(get_session(), actor(), applicant_id, body)
-        except AppError as exc:
-            errors = app_error_fields(exc)
-        else:
-            flash("Escort saved.")
-            return redirect(
-                url_for("travel.traveller", departure_id=departure_id, applicant_id=applicant_id)
-            )
-    return _traveller_page(departure_id, applicant_id, ("escort", errors, form), 422)
+    form_action(
+        "escort",
+        form,
+        lambda cmd: checks.set_escort(get_session(), actor(), applicant_id, cmd),
+        functools.partial(_traveller_page, departure_id, applicant_id),
+        schema=schemas.EscortIn(),
+        typed=data,
+        status=422,
+    )
+    flash("Escort saved.")
+    return _to_traveller(departure_id, applicant_id)
+
+
+def _to_traveller(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+    return redirect(
+        url_for("travel.traveller", departure_id=departure_id, applicant_id=applicant_id)
+    )
 
 
 @bp.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/certificate")
 @require("travel:write")
 def issue_certificate(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
-    try:
+
+    def act(_: None) -> Any:
         signature = confirm_signature(request.form.get("password", "")[:200], "travel:write")
-        cert = certificates.issue_certificate(get_session(), actor(), applicant_id, signature)
-    except AppError as exc:
-        return _traveller_page(
-            departure_id, applicant_id, ("certificate", app_error_fields(exc), {}), exc.status
-        )
+        return certificates.issue_certificate(get_session(), actor(), applicant_id, signature)
+
+    page = functools.partial(_traveller_page, departure_id, applicant_id)
+    cert = form_action("certificate", {}, act, page)
     flash(f"Certificate {cert.code} issued.")
-    return redirect(
-        url_for("travel.traveller", departure_id=departure_id, applicant_id=applicant_id)
-    )
+    return _to_traveller(departure_id, applicant_id)
 
 
 @bp.get("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/certificate.pdf")
@@ -397,11 +409,12 @@ def tb_certificate_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 @require("travel:write")
 def case_certificates(departure_id: uuid.UUID, case_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
-    try:
+
+    def act(_: None) -> bytes:
         signature = confirm_signature(request.form.get("password", "")[:200], "travel:write")
-        data = certificates.render_case_certificates(get_session(), actor(), case_id, signature)
-    except AppError as exc:
-        return _board_page(departure_id, app_error_fields(exc), exc.status)
+        return certificates.render_case_certificates(get_session(), actor(), case_id, signature)
+
+    data = form_action("certificates", {}, act, lambda f: _board_page(departure_id, f.errors))
     return Response(
         data,
         mimetype="application/pdf",

@@ -1,6 +1,6 @@
 """What every page of an applicant's clinical record shares (exam, labs, X-rays, vaccinations,
 TB treatment, documents): the applicant loaded at the caller's sites, the header with its banner
-and tabs, refused forms and the version a form was read at. Each domain owns its pages; these
+and tabs, and the version a form was read at. Each domain owns its pages; these
 pieces are the web layer's, not one domain's."""
 
 from __future__ import annotations
@@ -50,11 +50,6 @@ def page_context(applicant: Applicant, current: str) -> dict[str, Any]:
         "current_tab": current,
         "nav": "cases",
     }
-
-
-def refused() -> None:
-    """Forget the refused change, so that the page shows what is kept (and nothing is written)."""
-    get_session().rollback()
 
 
 def version_of(raw: str | None) -> int | None:
