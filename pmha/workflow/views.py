@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -14,11 +15,12 @@ from pmha.cases.views import age_text, country_choices
 from pmha.core.auth import Actor, actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Conflict, Forbidden, NotFound, StaleVersion
-from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.forms import Failed, form_action, form_data, form_load, load_form
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
 from pmha.workflow import clearance as cl
 from pmha.workflow import lists, owners, schemas, service, validity
+from pmha.workflow.commands import Move
 from pmha.workflow.facts import FLAGS
 from pmha.workflow.labels import (
     CLEARANCE,
@@ -91,15 +93,6 @@ def _can_see_workflow(who: Actor | None) -> bool:
 # An outcome's validity and reporting deadline in words, on every page that shows outcomes.
 bp.add_app_template_global(validity.validity_words, "validity_words")
 bp.add_app_template_global(validity.report_words, "report_words")
-
-
-@dataclass
-class Failed:
-    """A form that was refused: which one, what was sent, and what is wrong, by field."""
-
-    target: str
-    values: dict[str, Any] = field(default_factory=dict)
-    errors: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -305,28 +298,36 @@ def _done(case_id: uuid.UUID, applicant_id: uuid.UUID, found: service.Workflow, 
     return redirect(url_for(".case_workflow", case_id=case_id, _anchor=f"m-{applicant_id}"))
 
 
-def _refused(case_id: uuid.UUID, failed: Failed, status: int) -> Any:
-    get_session().rollback()  # the page shows what is kept, not the refused change
-    return _case_page(case_id, failed, status)
+def _page_with(case_id: uuid.UUID, words: dict[type[AppError], str]) -> Callable[[Failed], Any]:
+    """The case page showing a refused form; a refusal of one of the `words` kinds is said in
+    those words, about the whole form."""
+
+    def page(failed: Failed) -> Any:
+        for kind, said in words.items():
+            if isinstance(failed.problem, kind):
+                failed.errors = {"_form": [said]}
+        return _case_page(case_id, failed)
+
+    return page
 
 
 @bp.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/results")
 @require("cases:read")
 def record_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["code", "value", "date"])
-    failed = Failed(f"r-{applicant_id}-{raw.get('code', '')}", raw)
-    result, errors = load_form(schemas.ResultIn(), raw)
-    if result is None:
-        failed.errors = _result_words(errors)
-        return _refused(case_id, failed, 422)
-    try:
-        found = service.record_result(get_session(), actor(), rulebook(), applicant_id, result)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        failed.errors = _result_words(app_error_fields(exc))
-        return _refused(case_id, failed, exc.status)
-    return _done(case_id, applicant_id, found, f"{label(result.code)}: result recorded.")
+
+    def page(failed: Failed) -> Any:
+        failed.errors = _result_words(failed.errors)
+        return _case_page(case_id, failed)
+
+    found = form_action(
+        f"r-{applicant_id}-{raw.get('code', '')}",
+        raw,
+        lambda cmd: service.record_result(get_session(), actor(), rulebook(), applicant_id, cmd),
+        page,
+        schema=schemas.ResultIn(),
+    )
+    return _done(case_id, applicant_id, found, f"{label(raw['code'])}: result recorded.")
 
 
 def _ints(raw: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -352,31 +353,21 @@ def _result_words(errors: dict[str, list[str]]) -> dict[str, list[str]]:
 @require("cases:read")
 def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["to", "waiver_reason", "not_done_reason", "note", "version"])
-    failed = Failed(f"t-{step_id}", raw)
-    move, errors = load_form(schemas.TransitionIn(), _ints(raw, "version"))
-    if move is None:
-        failed.errors = errors
-        return _refused(case_id, failed, 422)
-    try:
+
+    def act(move: Move) -> service.Workflow:
         # The page showed the plan as it is today; a step new today is kept before it moves.
         service.keep_case_current(get_session(), actor(), rulebook(), case_id)
-        found = service.transition(get_session(), actor(), rulebook(), step_id, move)
-    except IllegalTransition as exc:
-        allowed = move_names(exc.extra.get("allowed", []))
-        failed.errors = {
-            "_form": [f"That move is not allowed from where the step is now. Allowed: {allowed}."]
-        }
-        return _refused(case_id, failed, 409)
-    except StaleVersion:
-        failed.errors = {
-            "_form": ["Someone changed this step meanwhile: here it is as it is now. Try again."]
-        }
-        return _refused(case_id, failed, 409)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        failed.errors = app_error_fields(exc)
-        return _refused(case_id, failed, exc.status)
+        return service.transition(get_session(), actor(), rulebook(), step_id, move)
+
+    def page(failed: Failed) -> Any:
+        if isinstance(failed.problem, IllegalTransition):
+            allowed = move_names(failed.problem.extra.get("allowed", []))
+            said = f"That move is not allowed from where the step is now. Allowed: {allowed}."
+            failed.errors = {"_form": [said]}
+        return _page_with(case_id, {StaleVersion: STEP_CHANGED})(failed)
+
+    move = form_load(f"t-{step_id}", raw, page, schemas.TransitionIn(), _ints(raw, "version"))
+    found = form_action(f"t-{step_id}", raw, lambda _: act(move), page)
     step = next(s for s in found.steps if s.id == step_id)
     text = f"{label(step.code)}: {MOVES[move.to][1]}."
     return _done(case_id, found.applicant.id, found, text)
@@ -395,30 +386,25 @@ def review_change(case_id: uuid.UUID, change_id: uuid.UUID) -> Any:
 @require("exams:write")
 def record_facts(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["exam_date", "gestation_weeks", "version"])
-    failed = Failed(f"f-{applicant_id}", {**raw, **{f: request.form.get(f, "") for f in FLAGS}})
+    target = f"f-{applicant_id}"
+    values = {**raw, **{f: request.form.get(f, "") for f in FLAGS}}
+    unclear: dict[str, list[str]] = {}
     for flag in FLAGS:
         choice = request.form.get(flag, "")
         if choice and choice not in TRI_STATE:
-            failed.errors[flag] = ["Choose yes, no or not asked."]
+            unclear[flag] = ["Choose yes, no or not asked."]
         raw[flag] = TRI_STATE.get(choice)
     raw.setdefault("exam_date", None)
     raw.setdefault("gestation_weeks", None)
     data, errors = load_form(schemas.FactsIn(), _ints(raw, "version", "gestation_weeks"))
-    if data is None or failed.errors:
-        failed.errors = {**errors, **failed.errors}
-        return _refused(case_id, failed, 422)
-    try:
-        found = service.set_facts(get_session(), actor(), rulebook(), applicant_id, data)
-    except (Forbidden, NotFound):
-        raise
-    except Conflict:
-        failed.errors = {
-            "_form": ["Someone changed these facts meanwhile: here they are as they are now."]
-        }
-        return _refused(case_id, failed, 409)
-    except AppError as exc:
-        failed.errors = app_error_fields(exc)
-        return _refused(case_id, failed, exc.status)
+    if data is None or unclear:
+        return _case_page(case_id, Failed(target, values, {**errors, **unclear}), 422)
+    found = form_action(
+        target,
+        values,
+        lambda _: service.set_facts(get_session(), actor(), rulebook(), applicant_id, data),
+        _page_with(case_id, {Conflict: FACTS_CHANGED}),
+    )
     return _done(case_id, applicant_id, found, "Clinical facts recorded; the plan follows them.")
 
 
@@ -431,18 +417,20 @@ def add_residence(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["country", "from", "to"])
     if "country" in raw:
         raw["country"] = raw["country"].upper()
-    failed = Failed(f"res-{applicant_id}", dict(raw))
-    data, errors = load_form(ResidenceIn(), raw)
-    if data is None:
-        failed.errors = {k: [RESIDENCE_WORDS.get(m, m) for m in v] for k, v in errors.items()}
-        return _refused(case_id, failed, 422)
-    try:
-        row = residence.add_period(get_session(), actor(), rulebook(), applicant_id, data)
-    except (Forbidden, NotFound):
-        raise
-    except AppError as exc:
-        failed.errors = app_error_fields(exc)
-        return _refused(case_id, failed, exc.status)
+
+    def worded(failed: Failed) -> Any:
+        failed.errors = {
+            k: [RESIDENCE_WORDS.get(m, m) for m in v] for k, v in failed.errors.items()
+        }
+        return _case_page(case_id, failed)
+
+    data = form_load(f"res-{applicant_id}", dict(raw), worded, ResidenceIn(), raw)
+    row = form_action(
+        f"res-{applicant_id}",
+        dict(raw),
+        lambda _: residence.add_period(get_session(), actor(), rulebook(), applicant_id, data),
+        functools.partial(_case_page, case_id),
+    )
     found = service.current(get_session(), actor(), rulebook(), row.applicant_id)
     return _done(case_id, applicant_id, found, "Residence recorded; the plan follows it.")
 
@@ -457,6 +445,8 @@ def remove_residence(case_id: uuid.UUID, applicant_id: uuid.UUID, period_id: uui
     return _done(case_id, applicant_id, found, "Residence period removed; the plan follows.")
 
 
+STEP_CHANGED = "Someone changed this step meanwhile: here it is as it is now. Try again."
+FACTS_CHANGED = "Someone changed these facts meanwhile: here they are as they are now."
 RESIDENCE_WORDS = {
     "Missing data for required field.": "Give this date.",
     "Not a valid date.": "Give a date like 2015-03-01.",
