@@ -15,8 +15,8 @@ from pmha.accounts.web_auth import SESSION_KEY, policy, throttle
 from pmha.cases.models import Destination
 from pmha.core.auth import Actor, Role, actor, current_actor, require
 from pmha.core.db import get_session
-from pmha.core.errors import AppError, TooManyRequests
-from pmha.core.forms import app_error_fields, load_form
+from pmha.core.errors import TooManyRequests
+from pmha.core.forms import Failed, form_action, form_load
 from pmha.core.http import client_ip, request_id
 from pmha.core.schemas import StrictSchema
 
@@ -125,26 +125,36 @@ def create_user() -> Any:
     }
     if request.form.get("destination"):
         raw["destination"] = request.form["destination"]
-    data, errors = load_form(UserForm(), raw)
     shown = {k: v for k, v in raw.items() if k != "password"}
-    if data is None:
-        return _users_page(shown, errors, 422)
-    try:
-        user = service.create_user(
+    user = form_action(
+        "user",
+        shown,
+        lambda data: service.create_user(
             get_session(),
             actor(),
             username=data["username"],
-            full_name=data["full_name"],
-            registration_number=data["registration_number"],
             password=data["password"],
-            roles=data["roles"],
-            site_codes=data["site_codes"],
-            destination=data["destination"].value if data["destination"] else None,
-        )
-    except AppError as exc:
-        return _users_page(shown, app_error_fields(exc), 422)
+            **_access(data),
+        ),
+        lambda failed: _users_page(shown, failed.errors),
+        schema=UserForm(),
+        typed=raw,
+        status=422,
+    )
     flash(f"User {user.username} created.")
     return redirect(url_for("accounts.users"))
+
+
+def _access(data: dict[str, Any]) -> dict[str, Any]:
+    """A user's access as the form gives it: name, registration, roles, sites, destination."""
+    destination = data["destination"]
+    return {
+        "full_name": data["full_name"],
+        "registration_number": data["registration_number"],
+        "roles": data["roles"],
+        "site_codes": data["site_codes"],
+        "destination": destination.value if destination else None,
+    }
 
 
 def _user_action(username: str, act: str) -> Response:
@@ -217,24 +227,19 @@ def update_user(username: str) -> Any:
     }
     if request.form.get("destination"):
         raw["destination"] = request.form["destination"]
-    data, errors = load_form(AccessForm(), raw)
-    if data is None:
-        return _edit_page(username, raw, errors, 422)
-    db = get_session()
-    user = service.get_user(db, username)
-    try:
-        service.update_access(
-            db,
-            actor(),
-            user,
-            full_name=data["full_name"],
-            registration_number=data["registration_number"],
-            roles=data["roles"],
-            site_codes=data["site_codes"],
-            destination=data["destination"].value if data["destination"] else None,
-        )
-    except AppError as exc:
-        return _edit_page(username, raw, app_error_fields(exc), 422)
+
+    def page(failed: Failed) -> Any:
+        return _edit_page(username, raw, failed.errors)
+
+    data = form_load("access", raw, page, AccessForm())
+    user = service.get_user(get_session(), username)
+    form_action(
+        "access",
+        raw,
+        lambda _: service.update_access(get_session(), actor(), user, **_access(data)),
+        page,
+        status=422,
+    )
     flash(f"{user.username}: roles and sites saved.")
     return redirect(url_for("accounts.users"))
 
@@ -242,12 +247,16 @@ def update_user(username: str) -> Any:
 @bp.post("/admin/users/<username>/password")
 @require("users:manage")
 def reset_password(username: str) -> Any:
-    db = get_session()
-    user = service.get_user(db, username)
-    try:
-        service.reset_password(db, actor(), user, request.form.get("password", ""))
-    except AppError as exc:
-        return _edit_page(username, {}, app_error_fields(exc), 422)
+    user = service.get_user(get_session(), username)
+    form_action(
+        "password",
+        {},
+        lambda _: service.reset_password(
+            get_session(), actor(), user, request.form.get("password", "")
+        ),
+        lambda failed: _edit_page(username, {}, failed.errors),
+        status=422,
+    )
     flash(f"{user.username}: password changed; their open sessions have ended.")
     return redirect(url_for("accounts.users"))
 

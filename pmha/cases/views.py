@@ -17,8 +17,7 @@ from pmha.cases import schemas, service
 from pmha.cases.models import Destination, DocumentType, Programme, Relationship, Sex, Site
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session, utcnow
-from pmha.core.errors import AppError
-from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.forms import Failed, form_action, form_data, load_form
 from pmha.core.schemas import STATELESS_OR_UNKNOWN
 from pmha.rules.regions import country_name as country_words
 
@@ -216,6 +215,14 @@ def _my_sites() -> list[Site]:
     return list(get_session().scalars(mine))
 
 
+def _refusal(failed: Failed, errors: dict[str, list[str]]) -> tuple[dict[str, list[str]], Any]:
+    """A refused registration's field errors (in the page's field names) and, for a possible
+    duplicate, the candidates to compare instead."""
+    if isinstance(failed.problem, service.PossibleDuplicate):
+        return {}, failed.problem.extra["candidates"]
+    return _document_errors(errors), None
+
+
 def _register_page(
     form: MultiDict[str, str] | dict[str, Any],
     errors: dict[str, list[str]],
@@ -243,17 +250,18 @@ def register() -> Any:
     principal = _applicant_input(form)
     principal["relationship"] = Relationship.PRINCIPAL.value
     raw = {**form_data(form, CASE_FIELDS), "principal": principal}
-    data, errors = load_form(schemas.CaseIn(), raw)
-    errors = _document_errors({k.removeprefix("principal."): v for k, v in errors.items()})
-    if data is None:
-        return _register_page(form, errors, status=422)
-    try:
-        case = service.register_case(get_session(), actor(), data)
-    except service.PossibleDuplicate as exc:
-        return _register_page(form, {}, candidates=exc.extra["candidates"], status=409)
-    except AppError as exc:
-        fields = {k.removeprefix("principal."): v for k, v in app_error_fields(exc).items()}
-        return _register_page(form, _document_errors(fields), status=exc.status)
+
+    def page(failed: Failed) -> Any:
+        errors = {k.removeprefix("principal."): v for k, v in failed.errors.items()}
+        return _register_page(form, *_refusal(failed, errors))
+
+    case = form_action(
+        "register",
+        raw,
+        lambda cmd: service.register_case(get_session(), actor(), cmd),
+        page,
+        schema=schemas.CaseIn(),
+    )
     flash(f"Case {case.case_number} registered. Now add the other family members.")
     return redirect(url_for("cases.case_page", case_id=case.id))
 
@@ -285,15 +293,12 @@ def add_member(case_id: uuid.UUID) -> Any:
     if request.method == "GET":
         return _member_page(case, {}, {})
     form = _form_values(request.form)
-    data, errors = load_form(schemas.ApplicantIn(), _applicant_input(form))
-    if data is None:
-        return _member_page(case, form, _document_errors(errors), status=422)
-    try:
-        applicant = service.add_applicant(db, actor(), case.id, data)
-    except service.PossibleDuplicate as exc:
-        return _member_page(case, form, {}, candidates=exc.extra["candidates"], status=409)
-    except AppError as exc:
-        errors = _document_errors(app_error_fields(exc))
-        return _member_page(case, form, errors, status=exc.status)
+    applicant = form_action(
+        "member",
+        _applicant_input(form),
+        lambda cmd: service.add_applicant(db, actor(), case.id, cmd),
+        lambda failed: _member_page(case, form, *_refusal(failed, failed.errors)),
+        schema=schemas.ApplicantIn(),
+    )
     flash(f"{applicant.given_names} {applicant.family_name} added to case {case.case_number}.")
     return redirect(url_for("cases.case_page", case_id=case.id))

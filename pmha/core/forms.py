@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import abort, make_response
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
 
 from pmha.core.db import get_session
 from pmha.core.errors import AppError, Forbidden, NotFound
@@ -142,6 +143,9 @@ def form_action(
 
 
 def _status(answer: Any, status: int) -> Any:
-    """A page function's answer with the refusal's status (a page answers 200 by default)."""
+    """A page function's answer with the refusal's status (a page answers 200 by default); a
+    whole response (back to where the button was, with a message) keeps its own."""
+    if isinstance(answer, Response):
+        return answer
     body = answer[0] if isinstance(answer, tuple) else answer
     return body, status

@@ -12,8 +12,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from pmha.cases import service as cases
 from pmha.core.auth import actor, require
 from pmha.core.db import get_session
-from pmha.core.errors import AppError
-from pmha.core.forms import app_error_fields, form_data, load_form
+from pmha.core.forms import form_action, form_data, load_form
 from pmha.exports import keys, receive, schemas, service, summary
 from pmha.exports.models import ExportBundle, JobState
 from pmha.web.context import rulebook, storage
@@ -63,16 +62,21 @@ def case_exports(case_id: uuid.UUID) -> Any:
 @bp.post("/cases/<uuid:case_id>/exports", endpoint="request_export")
 @require("exports:create")
 def request_export(case_id: uuid.UUID) -> Any:
-    try:
-        service.request_export(get_session(), actor(), case_id)
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        get_session().rollback()
-        flash(exc.detail, "error")
-        return redirect(url_for(".case_exports", case_id=case_id))
+    back = url_for(".case_exports", case_id=case_id)
+    form_action(
+        "export",
+        {},
+        lambda _: service.request_export(get_session(), actor(), case_id),
+        lambda failed: _back_saying(failed.message, back),
+    )
     flash("Bundle requested: it is built in the background.")
-    return redirect(url_for(".case_exports", case_id=case_id))
+    return redirect(back)
+
+
+def _back_saying(message: str, url: str) -> Any:
+    """Back to the page the button was on, saying why nothing was done."""
+    flash(message, "error")
+    return redirect(url)
 
 
 @bp.get("/exports/<uuid:bundle_id>/download", endpoint="download")
@@ -90,14 +94,14 @@ def download(bundle_id: uuid.UUID) -> Any:
 @require("exports:create")
 def log_event(bundle_id: uuid.UUID) -> Any:
     db = get_session()
-    try:
-        entry = service.log_event(db, actor(), bundle_id, request.form.get("event", ""))
-    except AppError as exc:
-        if exc.status == 404:
-            raise
-        db.rollback()
-        flash("Choose delivered or acknowledged.", "error")
-        return redirect(request.referrer or url_for("web.today"))
+    entry = form_action(
+        "log",
+        {},
+        lambda _: service.log_event(db, actor(), bundle_id, request.form.get("event", "")),
+        lambda _: _back_saying(
+            "Choose delivered or acknowledged.", request.referrer or url_for("web.today")
+        ),
+    )
     bundle = db.get(ExportBundle, entry.bundle_id)
     assert bundle is not None
     flash(f"Recorded: {entry.event.value}.")
@@ -155,12 +159,12 @@ def import_bundle() -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return _arrivals_page("Choose a bundle file (.p7m) to import.", 422)
-    db = get_session()
-    try:
-        row = receive.import_bundle(db, actor(), upload.read(), storage())
-    except AppError as exc:
-        db.rollback()
-        return _arrivals_page(exc.detail, exc.status)
+    row = form_action(
+        "import",
+        {},
+        lambda _: receive.import_bundle(get_session(), actor(), upload.read(), storage()),
+        lambda failed: _arrivals_page(failed.message),
+    )
     flash("The bundle was verified and imported.")
     return redirect(url_for(".arrival", import_id=row.id))
 
@@ -270,25 +274,23 @@ def authorities() -> Any:
 def add_authority_certificate() -> Any:
     form = {k: request.form.get(k, "").strip() for k in ("destination", "use_from")}
     upload = request.files.get("certificate")
-    db = get_session()
     try:
         use_from = dt.date.fromisoformat(form["use_from"]) if form["use_from"] else None
     except ValueError:
         return _authorities_page({"use_from": ["Give a date as YYYY-MM-DD."]}, form, 422)
-    try:
-        row = keys.upload_authority_certificate(
-            db,
+    row = form_action(
+        "certificate",
+        form,
+        lambda _: keys.upload_authority_certificate(
+            get_session(),
             actor(),
             rulebook().destinations,
             form["destination"],
             upload.read(64 * 1024) if upload and upload.filename else b"",
             use_from,
-        )
-    except AppError as exc:
-        if exc.status in (401, 403):
-            raise
-        db.rollback()
-        return _authorities_page(app_error_fields(exc), form, exc.status)
+        ),
+        lambda failed: _authorities_page(failed.errors, form),
+    )
     flash(
         f"Certificate for the {row.destination} authority registered, in use from {row.use_from}."
     )
