@@ -13,14 +13,16 @@ from pmha.accounts import service
 from pmha.accounts.api import token_row
 from pmha.accounts.web_auth import SESSION_KEY, policy, throttle
 from pmha.cases.models import Destination
-from pmha.core.auth import Actor, Role, actor, current_actor, require
+from pmha.core.auth import Actor, Role, actor, current_actor
 from pmha.core.db import get_session
 from pmha.core.errors import TooManyRequests
 from pmha.core.forms import Failed, form_action, form_load
 from pmha.core.http import client_ip, request_id
 from pmha.core.schemas import StrictSchema
+from pmha.web.pages import Pages
 
 bp = Blueprint("accounts", __name__)
+pages = Pages(bp)
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,7 +31,7 @@ def _safe_next(target: str | None) -> str:
     return url_for("web.today")
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@pages.route("/login", None, methods=("GET", "POST"))
 def login() -> Any:
     if request.method == "GET":
         if current_actor(optional=True) is not None:
@@ -64,7 +66,7 @@ def login() -> Any:
     return redirect(_safe_next(request.args.get("next")))
 
 
-@bp.post("/logout")
+@pages.post("/logout", None)
 def logout() -> Response:
     who = current_actor(optional=True)
     secret = session.get(SESSION_KEY)
@@ -106,14 +108,12 @@ def _users_page(form: dict[str, Any], errors: dict[str, list[str]], status: int 
     ), status
 
 
-@bp.get("/admin/users")
-@require("users:manage")
+@pages.get("/admin/users", "users:manage")
 def users() -> Any:
     return _users_page({}, {})
 
 
-@bp.post("/admin/users")
-@require("users:manage")
+@pages.post("/admin/users", "users:manage")
 def create_user() -> Any:
     raw = {
         "username": request.form.get("username", "").strip(),
@@ -169,8 +169,7 @@ def _user_action(username: str, act: str) -> Response:
     return redirect(url_for("accounts.users"))
 
 
-@bp.post("/admin/users/<username>/<any(unlock, activate, deactivate):act>")
-@require("users:manage")
+@pages.post("/admin/users/<username>/<any(unlock, activate, deactivate):act>", "users:manage")
 def user_action(username: str, act: str) -> Response:
     return _user_action(username, act)
 
@@ -210,14 +209,12 @@ def _edit_page(
     ), status
 
 
-@bp.get("/admin/users/<username>")
-@require("users:manage")
+@pages.get("/admin/users/<username>", "users:manage")
 def edit_user(username: str) -> Any:
     return _edit_page(username, {}, {})
 
 
-@bp.post("/admin/users/<username>")
-@require("users:manage")
+@pages.post("/admin/users/<username>", "users:manage")
 def update_user(username: str) -> Any:
     raw: dict[str, Any] = {
         "full_name": request.form.get("full_name", "").strip(),
@@ -244,8 +241,7 @@ def update_user(username: str) -> Any:
     return redirect(url_for("accounts.users"))
 
 
-@bp.post("/admin/users/<username>/password")
-@require("users:manage")
+@pages.post("/admin/users/<username>/password", "users:manage")
 def reset_password(username: str) -> Any:
     user = service.get_user(get_session(), username)
     form_action(
@@ -261,8 +257,7 @@ def reset_password(username: str) -> Any:
     return redirect(url_for("accounts.users"))
 
 
-@bp.post("/admin/users/<username>/tokens/<uuid:token_id>/revoke")
-@require("users:manage")
+@pages.post("/admin/users/<username>/tokens/<uuid:token_id>/revoke", "users:manage")
 def revoke_token(username: str, token_id: uuid.UUID) -> Response:
     db = get_session()
     user = service.get_user(db, username)
@@ -271,8 +266,7 @@ def revoke_token(username: str, token_id: uuid.UUID) -> Response:
     return redirect(url_for("accounts.edit_user", username=user.username))
 
 
-@bp.post("/admin/users/<username>/tokens/revoke")
-@require("users:manage")
+@pages.post("/admin/users/<username>/tokens/revoke", "users:manage")
 def revoke_all_tokens(username: str) -> Response:
     db = get_session()
     user = service.get_user(db, username)

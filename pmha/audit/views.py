@@ -12,13 +12,15 @@ from sqlalchemy.orm import Session
 
 from pmha.audit import service
 from pmha.cases.models import Applicant, FamilyCase
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
 from pmha.core.forms import form_data, load_form
 from pmha.core.schemas import PageArgs
 from pmha.web.context import storage
+from pmha.web.pages import Pages
 
 bp = Blueprint("audit", __name__)
+pages = Pages(bp)
 
 
 class EventFilter(PageArgs):
@@ -67,8 +69,7 @@ def case_numbers(db: Session, items: list[Any]) -> dict[str, tuple[str, str]]:
     return found
 
 
-@bp.get("/audit")
-@require("audit:read")
+@pages.get("/audit", "audit:read")
 def events() -> Any:
     raw = form_data(request.args, FILTERS)
     data, errors = load_form(EventFilter(), raw)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from datetime import date
 from functools import cache
 from typing import Any
 
@@ -15,13 +14,16 @@ from werkzeug.datastructures import MultiDict
 
 from pmha.cases import schemas, service
 from pmha.cases.models import Destination, DocumentType, Programme, Relationship, Sex, Site
-from pmha.core.auth import actor, require
-from pmha.core.db import get_session, utcnow
+from pmha.core.auth import actor
+from pmha.core.db import get_session
 from pmha.core.forms import Failed, form_action, form_data, load_form
 from pmha.core.schemas import STATELESS_OR_UNKNOWN
 from pmha.rules.regions import country_name as country_words
+from pmha.web.pages import Pages
+from pmha.web.words import age_text
 
 bp = Blueprint("cases", __name__)
+pages = Pages(bp)
 
 APPLICANT_FIELDS = [
     "family_name",
@@ -142,15 +144,6 @@ def _humane(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     return out
 
 
-def age_text(dob: date, today: date | None = None) -> str:
-    """'40 years'; under two, in months ('8 months'), as clinics count small children."""
-    today = today or utcnow().date()
-    months = (today.year - dob.year) * 12 + today.month - dob.month - (today.day < dob.day)
-    if months >= 24:
-        return f"{months // 12} years"
-    return "1 month" if months == 1 else f"{max(months, 0)} months"
-
-
 def _form_values(form: MultiDict[str, str]) -> MultiDict[str, str]:
     """The submitted form with country codes in capitals (the API insists; people need not)."""
     values = MultiDict(form)
@@ -181,8 +174,7 @@ def _document_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     return _humane(out)
 
 
-@bp.route("/cases", methods=["GET", "POST"])
-@require("cases:read")
+@pages.route("/cases", "cases:read", methods=("GET", "POST"))
 def case_list() -> Any:
     # Searches are POSTed so that names and dates of birth never sit in URLs or logs.
     raw = form_data(request.form, SEARCH_FIELDS) if request.method == "POST" else {}
@@ -203,8 +195,7 @@ def case_list() -> Any:
     ), (422 if errors else 200)
 
 
-@bp.get("/cases/<uuid:case_id>")
-@require("cases:read")
+@pages.get("/cases/<uuid:case_id>", "cases:read")
 def case_page(case_id: uuid.UUID) -> Any:
     case = service.get_case(get_session(), actor(), case_id)
     return render_template("cases/case.html", case=case, age=age_text, nav="cases")
@@ -241,8 +232,7 @@ def _register_page(
     ), status
 
 
-@bp.route("/cases/new", methods=["GET", "POST"])
-@require("cases:write")
+@pages.route("/cases/new", "cases:write", methods=("GET", "POST"))
 def register() -> Any:
     if request.method == "GET":
         return _register_page({}, {})
@@ -285,8 +275,7 @@ def _member_page(
     ), status
 
 
-@bp.route("/cases/<uuid:case_id>/members/new", methods=["GET", "POST"])
-@require("cases:write")
+@pages.route("/cases/<uuid:case_id>/members/new", "cases:write", methods=("GET", "POST"))
 def add_member(case_id: uuid.UUID) -> Any:
     db = get_session()
     case = service.get_case(db, actor(), case_id)

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 
 from pmha.cases.models import Applicant
 from pmha.core import audit, i18n
-from pmha.core.auth import actor, require, require_login
+from pmha.core.auth import actor, require_login
 from pmha.core.db import get_session
 from pmha.core.errors import AppError, Conflict, NotFound
 from pmha.core.forms import form_action
@@ -23,9 +23,12 @@ from pmha.exams import service as exams
 from pmha.exams.labs import ConsentKind
 from pmha.exams.models import SectionKind
 from pmha.tb_dot import service as tb
+from pmha.web.pages import RECORD, Pages
 from pmha.web.record import applicant_of
 
 bp = Blueprint("documents", __name__)
+pages = Pages(bp)
+record_pages = Pages(bp, prefix=RECORD)
 
 _PDF_HEADERS = {"Cache-Control": "no-store"}
 
@@ -89,8 +92,7 @@ def _page(a: Applicant, lang: str, errors: dict[str, list[str]] | None = None,
     ), status
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/documents")
-@require("cases:read")
+@record_pages.get("/documents", "cases:read")
 def applicant_documents(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     a = applicant_of(case_id, applicant_id)
     try:
@@ -101,8 +103,7 @@ def applicant_documents(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _page(a, lang)
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/language")
-@require("cases:write")
+@record_pages.post("/language", "cases:write")
 def applicant_language(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     a = applicant_of(case_id, applicant_id)
     lang = form_action(
@@ -121,8 +122,7 @@ def applicant_language(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return redirect(url_for(".applicant_documents", case_id=a.case_id, applicant_id=a.id))
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/consent-forms/<kind>.pdf")
-@require("labs:read")
+@record_pages.get("/consent-forms/<kind>.pdf", "labs:read")
 def consent_form(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     a = applicant_of(case_id, applicant_id)
     try:
@@ -135,8 +135,7 @@ def consent_form(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     return _pdf(consent.consent_form(a, which, lang), f"consent-{which.value}.pdf")
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/appointment-letter.pdf")
-@require("exams:read")
+@record_pages.get("/appointment-letter.pdf", "exams:read")
 def appointment_letter(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     a = applicant_of(case_id, applicant_id)
     lang = service.document_language(get_session(), actor(), a, request.args.get("lang"))
@@ -153,7 +152,7 @@ def appointment_letter(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _pdf(appointment.appointment_letter(a, referral, lang), "appointment-letter.pdf")
 
 
-@bp.route("/account/language", methods=["GET", "POST"])
+@pages.route("/account/language", None, methods=("GET", "POST"))
 @require_login
 def my_language() -> Any:
     if request.method == "GET":

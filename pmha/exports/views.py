@@ -10,15 +10,17 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from pmha.cases import service as cases
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
 from pmha.core.forms import form_action, form_data, load_form
 from pmha.exports import keys, receive, schemas, service, summary
 from pmha.exports.models import ExportBundle, JobState
 from pmha.web.context import rulebook, storage
+from pmha.web.pages import Pages
 from pmha.workflow.labels import CLEARANCE
 
 bp = Blueprint("exports", __name__)
+pages = Pages(bp)
 
 STEPS = {
     "queued": "Waiting for a worker",
@@ -40,8 +42,7 @@ def _labels(values: list[str]) -> list[str]:
     return [schemas.classification_words(v) for v in values]
 
 
-@bp.get("/cases/<uuid:case_id>/exports", endpoint="case_exports")
-@require("exports:create")
+@pages.get("/cases/<uuid:case_id>/exports", "exports:create")
 def case_exports(case_id: uuid.UUID) -> Any:
     db, me = get_session(), actor()
     case = cases.load_case(db, me, case_id)
@@ -59,8 +60,7 @@ def case_exports(case_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post("/cases/<uuid:case_id>/exports", endpoint="request_export")
-@require("exports:create")
+@pages.post("/cases/<uuid:case_id>/exports", "exports:create")
 def request_export(case_id: uuid.UUID) -> Any:
     back = url_for(".case_exports", case_id=case_id)
     form_action(
@@ -79,8 +79,7 @@ def _back_saying(message: str, url: str) -> Any:
     return redirect(url)
 
 
-@bp.get("/exports/<uuid:bundle_id>/download", endpoint="download")
-@require("exports:create")
+@pages.get("/exports/<uuid:bundle_id>/download", "exports:create")
 def download(bundle_id: uuid.UUID) -> Any:
     data = service.download(get_session(), actor(), bundle_id, storage())
     return Response(
@@ -90,8 +89,7 @@ def download(bundle_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post("/exports/<uuid:bundle_id>/log", endpoint="log_event")
-@require("exports:create")
+@pages.post("/exports/<uuid:bundle_id>/log", "exports:create")
 def log_event(bundle_id: uuid.UUID) -> Any:
     db = get_session()
     entry = form_action(
@@ -134,14 +132,12 @@ def _arrivals_page(
     ), status
 
 
-@bp.get("/arrivals", endpoint="arrivals")
-@require("exports:import")
+@pages.get("/arrivals", "exports:import")
 def arrivals() -> Any:
     return _arrivals_page()
 
 
-@bp.post("/arrivals/search", endpoint="search_arrivals")
-@require("exports:import")
+@pages.post("/arrivals/search", "exports:import")
 def search_arrivals() -> Any:
     # POSTed, as the case search is, so that names never sit in URLs or access logs.
     raw = form_data(request.form, SEARCH_FIELDS)
@@ -152,8 +148,7 @@ def search_arrivals() -> Any:
     return _arrivals_page(form=raw, filters=filters)
 
 
-@bp.post("/arrivals", endpoint="import_bundle")
-@require("exports:import")
+@pages.post("/arrivals", "exports:import")
 def import_bundle() -> Any:
     request.max_content_length = receive.MAX_ENVELOPE + 64 * 1024
     upload = request.files.get("file")
@@ -169,8 +164,7 @@ def import_bundle() -> Any:
     return redirect(url_for(".arrival", import_id=row.id))
 
 
-@bp.get("/arrivals/<uuid:import_id>", endpoint="arrival")
-@require("exports:import")
+@pages.get("/arrivals/<uuid:import_id>", "exports:import")
 def arrival(import_id: uuid.UUID) -> Any:
     found, travellers = receive.arrival(get_session(), actor(), import_id)
     files = found.manifest.get("files", [])
@@ -222,8 +216,7 @@ GROUP_NAMES = {  # summary.Item.group in the analyst's words
 }
 
 
-@bp.get("/arrivals/<uuid:import_id>/files/<int:index>", endpoint="arrival_file")
-@require("exports:import")
+@pages.get("/arrivals/<uuid:import_id>/files/<int:index>", "exports:import")
 def arrival_file(import_id: uuid.UUID, index: int) -> Any:
     data, media_type, ext = receive.arrival_file(
         get_session(), actor(), import_id, index, storage()
@@ -263,14 +256,12 @@ def _authorities_page(
     ), status
 
 
-@bp.get("/exports/authorities", endpoint="authorities")
-@require("exports:keys")
+@pages.get("/exports/authorities", "exports:keys")
 def authorities() -> Any:
     return _authorities_page()
 
 
-@bp.post("/exports/authorities", endpoint="add_authority_certificate")
-@require("exports:keys")
+@pages.post("/exports/authorities", "exports:keys")
 def add_authority_certificate() -> Any:
     form = {k: request.form.get(k, "").strip() for k in ("destination", "use_from")}
     upload = request.files.get("certificate")

@@ -10,17 +10,21 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 
 from pmha.accounts import signatures
 from pmha.accounts.web_auth import confirm_signature
-from pmha.core.auth import actor, require
+from pmha.cases.models import Applicant
+from pmha.core.auth import actor
 from pmha.core.db import get_session, utcnow
 from pmha.core.forms import Failed, form_action, form_data
 from pmha.documents.service import document_language
 from pmha.tb_dot import api, chart, classify, letter, service, summary
 from pmha.tb_dot.context import catalogue
 from pmha.web.context import rulebook
+from pmha.web.pages import RECORD, Pages
 from pmha.web.record import applicant_of, page_context, version_of
 from pmha.workflow.labels import CLEARANCE, label, outcome_label, value_label
 
 bp = Blueprint("tb_dot", __name__)
+pages = Pages(bp)
+record_pages = Pages(bp, prefix=RECORD)
 
 DOSE_WORDS = chart.WORDS
 OUTCOME_WORDS = {
@@ -92,16 +96,13 @@ def _page(
     ), status
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/tb", endpoint="applicant")
-@require("tb_dot:read")
+@record_pages.get("/tb", "tb_dot:read", endpoint="applicant")
 def applicant_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _page(case_id, applicant_id)
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/tb/confirm")
-@require("exams:sign")
-def confirm(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/tb/confirm", "exams:sign")
+def confirm(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
     raw = form_data(request.form, ["note"])
 
     def act(_: None) -> None:
@@ -119,10 +120,8 @@ EPISODE_FIELDS = ["diagnosed_on", "site", "susceptibility", "resistance", "cavit
                   "weight_kg", "regimen", "start_date", "dot_site", "referral_centre"]  # fmt: skip
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/tb/episodes")
-@require("exams:sign")
-def start(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/tb/episodes", "exams:sign")
+def start(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
     raw = form_data(request.form, EPISODE_FIELDS)
     body = dict(raw)
     if body.get("cavitation"):
@@ -154,8 +153,7 @@ def start(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post("/dot/episodes/<uuid:episode_id>/doses")
-@require("tb_dot:write")
+@pages.post("/dot/episodes/<uuid:episode_id>/doses", "tb_dot:write")
 def record_dose(episode_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["date", "status", "description", "back"])
     back = raw.pop("back", "")
@@ -184,8 +182,7 @@ def record_dose(episode_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post("/dot/episodes/<uuid:episode_id>/sputum")
-@require("tb_dot:write")
+@pages.post("/dot/episodes/<uuid:episode_id>/sputum", "tb_dot:write")
 def record_sputum(episode_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["collected_on", "smear", "culture"])
     episode = service.load_episode(get_session(), actor(), episode_id)
@@ -204,8 +201,7 @@ def record_sputum(episode_id: uuid.UUID) -> Any:
     return _episode_page(episode_id)
 
 
-@bp.post("/dot/episodes/<uuid:episode_id>/close")
-@require("exams:sign")
+@pages.post("/dot/episodes/<uuid:episode_id>/close", "exams:sign")
 def close(episode_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["outcome", "note", "version"])
     episode = service.load_episode(get_session(), actor(), episode_id)
@@ -225,8 +221,7 @@ def close(episode_id: uuid.UUID) -> Any:
     return redirect(url_for(".applicant", case_id=applicant.case_id, applicant_id=applicant.id))
 
 
-@bp.get("/dot/episodes/<uuid:episode_id>/referral-letter.pdf")
-@require("tb_dot:read")
+@pages.get("/dot/episodes/<uuid:episode_id>/referral-letter.pdf", "tb_dot:read")
 def referral_letter(episode_id: uuid.UUID) -> Any:
     found = service.get_treatment(get_session(), actor(), catalogue(), episode_id)
     # ?lang=tr|ar|en, else the applicant's recorded language, else the user's (issue 18)
@@ -254,14 +249,12 @@ def _list(failed: Failed | None = None, target: uuid.UUID | None = None, status:
     ), status
 
 
-@bp.get("/dot", endpoint="dot_list")
-@require("tb_dot:read")
+@pages.get("/dot", "tb_dot:read", endpoint="dot_list")
 def dot_list_page() -> Any:
     return _list()
 
 
-@bp.get("/dot/programme")
-@require("tb_dot:read")
+@pages.get("/dot/programme", "tb_dot:read")
 def programme() -> Any:
     found = summary.programme_summary(get_session(), actor(), catalogue())
     return render_template("tb_dot/programme.html", s=found, outcome_words=OUTCOME_WORDS, nav="dot")

@@ -24,7 +24,7 @@ from marshmallow import fields, validate
 
 from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session
 from pmha.core.errors import NotFound
 from pmha.core.forms import Failed, form_action, form_data, form_load
@@ -35,9 +35,12 @@ from pmha.travel.policy import COMMUNICABLE, MENTAL_STATES
 from pmha.travel.rows import FILTERS, SORTS, blocker_lines, select_rows, to_csv, traveller_rows
 from pmha.travel.status import CHECK_NAMES
 from pmha.web import localtime
+from pmha.web.pages import RECORD, Pages
 from pmha.workflow.labels import CLEARANCE, blocker_groups
 
 bp = Blueprint("travel", __name__)
+pages = Pages(bp)
+record_pages = Pages(bp, prefix=RECORD)
 
 FITNESS = {
     "fit": ("Fit to travel", "ok"),
@@ -88,8 +91,7 @@ def _when(text: str) -> datetime:
     return localtime.from_local(text)
 
 
-@bp.get("/departures")
-@require("clearance:read")
+@pages.get("/departures", "clearance:read")
 def departure_list() -> Any:
     return _departures_page()
 
@@ -102,8 +104,7 @@ def _departures_page(failed: Failed | None = None) -> Any:
     )
 
 
-@bp.post("/departures")
-@require("travel:write")
+@pages.post("/departures", "travel:write")
 def create_departure() -> Any:
     form = form_data(request.form, list(DepartureForm._declared_fields))
     data = form_load("departure", form, _departures_page, DepartureForm())
@@ -161,14 +162,12 @@ def _board_page(
     ), status
 
 
-@bp.get("/departures/<uuid:departure_id>")
-@require("clearance:read")
+@pages.get("/departures/<uuid:departure_id>", "clearance:read")
 def departure_board(departure_id: uuid.UUID) -> Any:
     return _board_page(departure_id)
 
 
-@bp.get("/departures/<uuid:departure_id>/board.csv")
-@require("clearance:read")
+@pages.get("/departures/<uuid:departure_id>/board.csv", "clearance:read")
 def board_csv(departure_id: uuid.UUID) -> Any:
     found = departures.board(get_session(), actor(), departure_id)
     text = to_csv(select_rows(traveller_rows(found), "case", "all"))
@@ -179,8 +178,7 @@ def board_csv(departure_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post("/departures/<uuid:departure_id>/cases")
-@require("travel:write")
+@pages.post("/departures/<uuid:departure_id>/cases", "travel:write")
 def book_case(departure_id: uuid.UUID) -> Any:
     db, me = get_session(), actor()
     departures.load_departure(db, me, departure_id)
@@ -261,8 +259,7 @@ def _traveller_page(
     ), status
 
 
-@bp.get("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>")
-@require("clearance:read")
+@pages.get("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>", "clearance:read")
 def traveller(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _traveller_page(departure_id, applicant_id)
 
@@ -284,8 +281,7 @@ CHECK_FIELDS = [
 ]
 
 
-@bp.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/check")
-@require("exams:sign")
+@pages.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/check", "exams:sign")
 def record_check(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
     form = form_data(request.form, CHECK_FIELDS)
@@ -326,8 +322,7 @@ def record_check(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _to_traveller(departure_id, applicant_id)
 
 
-@bp.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/escort")
-@require("travel:write")
+@pages.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/escort", "travel:write")
 def set_escort(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
     form = form_data(
@@ -357,8 +352,9 @@ def _to_traveller(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/certificate")
-@require("travel:write")
+@pages.post(
+    "/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/certificate", "travel:write"
+)
 def issue_certificate(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
 
@@ -372,8 +368,9 @@ def issue_certificate(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _to_traveller(departure_id, applicant_id)
 
 
-@bp.get("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/certificate.pdf")
-@require("travel:write")
+@pages.get(
+    "/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>/certificate.pdf", "travel:write"
+)
 def certificate_pdf(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
     data = certificates.render_certificate(get_session(), actor(), applicant_id)
@@ -384,8 +381,7 @@ def certificate_pdf(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/tb-certificate.pdf")
-@require("exams:read")
+@record_pages.get("/tb-certificate.pdf", "exams:read")
 def tb_certificate_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     """The UK TB certificate PDF for a signed-in page user (the API's needs a token)."""
     db, me = get_session(), actor()
@@ -405,8 +401,7 @@ def tb_certificate_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post("/departures/<uuid:departure_id>/cases/<uuid:case_id>/certificates.pdf")
-@require("travel:write")
+@pages.post("/departures/<uuid:departure_id>/cases/<uuid:case_id>/certificates.pdf", "travel:write")
 def case_certificates(departure_id: uuid.UUID, case_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
 
@@ -442,7 +437,7 @@ VERIFY_WORDS = {
 }
 
 
-@bp.route("/verify", methods=["GET", "POST"])
+@pages.route("/verify", None, methods=("GET", "POST"))
 def verify() -> Any:
     result = None
     code = ""
@@ -460,7 +455,7 @@ def verify() -> Any:
     )
 
 
-@bp.get("/.well-known/pmha-certificate-keys")
+@pages.get("/.well-known/pmha-certificate-keys", None)
 def certificate_keys() -> Any:
     """The published certificate keys (a JWK Set): every key that ever signed a certificate,
     for verifiers offline. Public, like /verify: public keys only."""

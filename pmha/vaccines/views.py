@@ -12,10 +12,9 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from sqlalchemy import func, select
 
 from pmha.accounts import service as accounts
-from pmha.cases.models import Site
-from pmha.cases.views import age_text
+from pmha.cases.models import Applicant, Site
 from pmha.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import NotFound
 from pmha.core.forms import Failed, form_action, form_data
@@ -33,12 +32,16 @@ from pmha.vaccines.schemas import (
 )
 from pmha.web.context import rulebook
 from pmha.web.localtime import from_local
+from pmha.web.pages import RECORD, Pages
 from pmha.web.record import applicant_of, page_context, version_of
+from pmha.web.words import age_text
 from pmha.workflow import lists
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import value_label
 
 bp = Blueprint("vaccines", __name__)
+pages = Pages(bp)
+record_pages = Pages(bp, prefix=RECORD)
 
 STATUS_WORDS = {
     "done": "Done",
@@ -153,8 +156,7 @@ def _page(
     ), status
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations", endpoint="applicant")
-@require("vaccines:read")
+@record_pages.get("/vaccinations", "vaccines:read", endpoint="applicant")
 def applicant_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _page(case_id, applicant_id)
 
@@ -181,10 +183,8 @@ def _dose_input(raw: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations", endpoint="record")
-@require("vaccines:write")
-def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/vaccinations", "vaccines:write", endpoint="record")
+def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
     raw = form_data(request.form, DOSE_FIELDS)
     target = request.form.get("form", "dose")[:60]
     if raw.get("kind") in GIVEN_KINDS and target != "confirm":
@@ -210,13 +210,8 @@ def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post(
-    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/review",
-    endpoint="complete_review",
-)
-@require("vaccines:write")
-def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/vaccinations/review", "vaccines:write")
+def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
     form_action(
         "review",
         {},
@@ -237,13 +232,8 @@ def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post(
-    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/conditions",
-    endpoint="add_condition",
-)
-@require("vaccines:write")
-def add_condition(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/vaccinations/conditions", "vaccines:write")
+def add_condition(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
     made = form_action(
         "condition",
         form_data(request.form, ["code", "begin", "end"]),
@@ -257,14 +247,10 @@ def add_condition(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post(
-    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/conditions/"
-    "<uuid:observation_id>/remove",
-    endpoint="remove_condition",
-)
-@require("vaccines:write")
-def remove_condition(case_id: uuid.UUID, applicant_id: uuid.UUID, observation_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/vaccinations/conditions/<uuid:observation_id>/remove", "vaccines:write")
+def remove_condition(
+    case_id: uuid.UUID, applicant_id: uuid.UUID, observation_id: uuid.UUID, applicant: Applicant
+) -> Any:
     found = get_session().get(VaccineObservation, observation_id)
     if found is None or found.applicant_id != applicant.id:
         raise NotFound(observations.NOT_FOUND, code="vaccines.observation_not_found")
@@ -347,24 +333,17 @@ def _uuid(raw: Any) -> uuid.UUID | None:
         return None
 
 
-@bp.get(
-    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/confirm",
-    endpoint="confirm",
-)
-@require("vaccines:write")
+@record_pages.get("/vaccinations/confirm", "vaccines:write", endpoint="confirm")
 def confirm_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     """The Give button's summary; only its "Confirm and record" writes."""
     values = form_data(request.args, CONFIRM_FIELDS)
     return _confirm_page(case_id, applicant_id, values)
 
 
-@bp.post(
-    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/<uuid:record_id>/correct",
-    endpoint="correct",
-)
-@require("vaccines:write")
-def correct_record(case_id: uuid.UUID, applicant_id: uuid.UUID, record_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/vaccinations/<uuid:record_id>/correct", "vaccines:write", endpoint="correct")
+def correct_record(
+    case_id: uuid.UUID, applicant_id: uuid.UUID, record_id: uuid.UUID, applicant: Applicant
+) -> Any:
     raw = form_data(request.form, ["reason", "version"])
     found = get_session().get(VaccinationRecord, record_id)
     if found is None or found.applicant_id != applicant.id:
@@ -385,13 +364,8 @@ def correct_record(case_id: uuid.UUID, applicant_id: uuid.UUID, record_id: uuid.
     )
 
 
-@bp.get(
-    "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/vaccinations/record.pdf",
-    endpoint="record_pdf",
-)
-@require("vaccines:read")
-def record_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.get("/vaccinations/record.pdf", "vaccines:read")
+def record_pdf(applicant: Applicant) -> Any:
     # ?lang=tr|ar|en, else the applicant's recorded language, else the user's (issue 18)
     lang = document_language(get_session(), actor(), applicant, request.args.get("lang"))
     body = render_record(get_session(), actor(), applicant.id, rules=rulebook(), lang=lang)
@@ -406,8 +380,7 @@ def record_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.get("/vaccinations", endpoint="queue")
-@require("vaccines:read")
+@pages.get("/vaccinations", "vaccines:read")
 def queue() -> Any:
     db, me = get_session(), actor()
     items = lists.worklist(db, me, "nurse", only=frozenset({"vaccination_review"}))
@@ -460,14 +433,12 @@ def _sites(me: Any) -> list[Site]:
     )
 
 
-@bp.get("/vaccinations/stock", endpoint="stock")
-@require("vaccines:read")
+@pages.get("/vaccinations/stock", "vaccines:read", endpoint="stock")
 def stock_page() -> Any:
     return _stock_page()
 
 
-@bp.post("/vaccinations/stock", endpoint="receive")
-@require("vaccines:write")
+@pages.post("/vaccinations/stock", "vaccines:write")
 def receive() -> Any:
     raw = form_data(
         request.form, ["site_code", "cvx", "mvx", "lot", "expiry", "quantity", "received_on"]
@@ -487,8 +458,7 @@ def receive() -> Any:
     return redirect(url_for(".stock"))
 
 
-@bp.get("/vaccinations/stock/<uuid:lot_id>/recall", endpoint="recall")
-@require("vaccines:read")
+@pages.get("/vaccinations/stock/<uuid:lot_id>/recall", "vaccines:read")
 def recall(lot_id: uuid.UUID) -> Any:
     db, me = get_session(), actor()
     applicants = stock.recall(db, me, lot_id)

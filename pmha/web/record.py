@@ -10,11 +10,11 @@ from typing import Any
 
 from pmha.cases import service as cases
 from pmha.cases.models import Applicant
-from pmha.cases.views import age_text
 from pmha.core.auth import Actor, actor
 from pmha.core.db import get_session
 from pmha.core.errors import NotFound
 from pmha.exams import banner
+from pmha.web.words import age_text
 
 # The record's tabs: (endpoint, words, the permission that shows it).
 TABS = (

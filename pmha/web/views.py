@@ -10,8 +10,10 @@ from flask.blueprints import BlueprintSetupState
 from pmha.core.auth import Role, actor, current_actor, require_login
 from pmha.core.openapi import build_spec
 from pmha.web import localtime, words
+from pmha.web.pages import Pages
 
 bp = Blueprint("web", __name__)
+pages = Pages(bp)
 
 # What each role comes to the centre to do: its queues first, then the common pages.
 FIND = ("Find a case", "cases.case_list")
@@ -66,7 +68,7 @@ def _page_context() -> dict[str, Any]:
     return {"me": current_actor(optional=True), "nav": None}
 
 
-@bp.get("/")
+@pages.get("/", None)
 @require_login
 def today() -> str:
     me = actor()
@@ -74,13 +76,13 @@ def today() -> str:
     return render_template("today.html", cards=cards, nav="today")
 
 
-@bp.get("/api/docs")
+@pages.get("/api/docs", None)
 def api_docs() -> str:
     spec = build_spec(current_app._get_current_object())  # type: ignore[attr-defined]
     return render_template("api_docs.html", spec=spec, nav="api")
 
 
-@bp.get("/healthz")
+@pages.get("/healthz", None)
 def healthz() -> tuple[dict[str, str], int]:
     return {"status": "ok"}, 200
 

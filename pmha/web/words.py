@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from flask import Flask, has_request_context
 
 from pmha.core.auth import Role, current_actor
+from pmha.core.db import utcnow
 from pmha.core.i18n import N_
 from pmha.workflow import labels as wl
 
@@ -332,3 +334,12 @@ def init_words(app: Flask) -> None:
     app.add_template_global(awaiting_words, "awaiting_words")
     app.add_template_global(permission_denied, "permission_denied")
     app.add_template_global(rule_details_shown, "rule_details_shown")
+
+
+def age_text(dob: date, today: date | None = None) -> str:
+    """'40 years'; under two, in months ('8 months'), as clinics count small children."""
+    today = today or utcnow().date()
+    months = (today.year - dob.year) * 12 + today.month - dob.month - (today.day < dob.day)
+    if months >= 24:
+        return f"{months // 12} years"
+    return "1 month" if months == 1 else f"{max(months, 0)} months"

@@ -11,13 +11,15 @@ from typing import Any, TypeVar, cast
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from pmha.cases.views import age_text, country_choices
+from pmha.cases.views import country_choices
 from pmha.core.auth import Actor, actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Conflict, Forbidden, NotFound, StaleVersion
 from pmha.core.forms import Failed, form_action, form_data, form_load, load_form
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
+from pmha.web.pages import Pages
+from pmha.web.words import age_text
 from pmha.workflow import clearance as cl
 from pmha.workflow import lists, owners, schemas, service, validity
 from pmha.workflow.commands import Move
@@ -38,6 +40,7 @@ from pmha.workflow.roles import PERMISSION, WORKLIST_PERMISSION, group_of
 from pmha.workflow.steps import TRANSITIONS, IllegalTransition
 
 bp = Blueprint("workflow", __name__)
+pages = Pages(bp)
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Who may open a case's workflow page: anyone who works on its steps or reads its clearance.
@@ -285,7 +288,7 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
     ), status
 
 
-@bp.get("/cases/<uuid:case_id>/workflow")
+@pages.get("/cases/<uuid:case_id>/workflow", None)
 @require_any(*WORKFLOW_READ)
 def case_workflow(case_id: uuid.UUID) -> Any:
     return _case_page(case_id)
@@ -311,8 +314,7 @@ def _page_with(case_id: uuid.UUID, words: dict[type[AppError], str]) -> Callable
     return page
 
 
-@bp.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/results")
-@require("cases:read")
+@pages.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/results", "cases:read")
 def record_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["code", "value", "date"])
 
@@ -349,8 +351,7 @@ def _result_words(errors: dict[str, list[str]]) -> dict[str, list[str]]:
     }
 
 
-@bp.post("/cases/<uuid:case_id>/workflow/steps/<uuid:step_id>")
-@require("cases:read")
+@pages.post("/cases/<uuid:case_id>/workflow/steps/<uuid:step_id>", "cases:read")
 def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["to", "waiver_reason", "not_done_reason", "note", "version"])
 
@@ -373,8 +374,7 @@ def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
     return _done(case_id, found.applicant.id, found, text)
 
 
-@bp.post("/cases/<uuid:case_id>/workflow/changes/<uuid:change_id>")
-@require("exams:sign")
+@pages.post("/cases/<uuid:case_id>/workflow/changes/<uuid:change_id>", "exams:sign")
 def review_change(case_id: uuid.UUID, change_id: uuid.UUID) -> Any:
     decision = request.form.get("decision", "")
     found = service.review_change(get_session(), actor(), rulebook(), change_id, decision)
@@ -382,8 +382,7 @@ def review_change(case_id: uuid.UUID, change_id: uuid.UUID) -> Any:
     return _done(case_id, found.applicant.id, found, text)
 
 
-@bp.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/facts")
-@require("exams:write")
+@pages.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/facts", "exams:write")
 def record_facts(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["exam_date", "gestation_weeks", "version"])
     target = f"f-{applicant_id}"
@@ -408,8 +407,9 @@ def record_facts(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _done(case_id, applicant_id, found, "Clinical facts recorded; the plan follows them.")
 
 
-@bp.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/residence")
-@require("exams:write")
+@pages.post(
+    "/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/residence", "exams:write"
+)
 def add_residence(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     from pmha.workflow import residence
     from pmha.workflow.residence_api import ResidenceIn
@@ -435,8 +435,10 @@ def add_residence(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _done(case_id, applicant_id, found, "Residence recorded; the plan follows it.")
 
 
-@bp.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/residence/<uuid:period_id>")
-@require("exams:write")
+@pages.post(
+    "/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/residence/<uuid:period_id>",
+    "exams:write",
+)
 def remove_residence(case_id: uuid.UUID, applicant_id: uuid.UUID, period_id: uuid.UUID) -> Any:
     from pmha.workflow import residence
 
@@ -489,8 +491,7 @@ SORTS = {
 }
 
 
-@bp.get("/worklists/operations")
-@require("clearance:read")
+@pages.get("/worklists/operations", "clearance:read")
 def clearance_board() -> Any:
     db, me = get_session(), actor()
     sort = request.args.get("sort", "departure")

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from pmha.cases.models import Applicant, FamilyCase
-from pmha.cases.views import age_text
 from pmha.core.db import utcnow
+from pmha.web.words import age_text
 from tests.conftest import csrf_token
 from tests.factories import applicant_data, dob, make_case
 

@@ -10,7 +10,8 @@ from flask import flash, redirect, render_template, request, url_for
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from pmha.core.auth import actor, require
+from pmha.cases.models import Applicant
+from pmha.core.auth import actor
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import Forbidden
 from pmha.core.forms import Failed, form_action, form_data, form_load
@@ -21,11 +22,15 @@ from pmha.exams.lab_api import LabDetailsIn
 from pmha.exams.views.common import bp
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
+from pmha.web.pages import RECORD, Pages
 from pmha.web.record import applicant_of, page_context
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import label, value_label
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import permission_for
+
+pages = Pages(bp)
+record_pages = Pages(bp, prefix=RECORD)
 
 COLLECTION_METHODS = {
     "spontaneous": "Spontaneous",
@@ -235,16 +240,13 @@ def _back(case_id: uuid.UUID, applicant_id: uuid.UUID, text: str, anchor: str) -
     return redirect(url_for(".labs", case_id=case_id, applicant_id=applicant_id, _anchor=anchor))
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs", endpoint="labs")
-@require("labs:read")
+@record_pages.get("/labs", "labs:read", endpoint="labs")
 def labs_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _page(case_id, applicant_id)
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/orders")
-@require("exams:write")
-def order_tests(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/labs/orders", "exams:write")
+def order_tests(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
     codes = request.form.getlist("codes")
     if not codes:
         failed = Failed("order", {"codes": codes}, {"codes": ["Tick the tests to order."]})
@@ -276,10 +278,8 @@ def _details(data: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/results")
-@require("labs:read")
-def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/labs/results", "labs:read")
+def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
     names = ["order", "specimen_number", "value", "date", "collected_on", "placed_on", "read_on",
              "titre", "collection_method", "note", "treponemal", "non_treponemal",
              "second_treponemal", "treatment_documented", "treatment_history", "final_on",
@@ -320,10 +320,10 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _back(case_id, applicant_id, f"{text}: {said}.", f"o-{order.id}")
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/interpretation")
-@require("exams:sign")
-def override_interpretation(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/labs/interpretation", "exams:sign")
+def override_interpretation(
+    case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant
+) -> Any:
     raw = form_data(request.form, ["order", "value", "reason"])
     target, page = f"override-{raw.get('order', '')}", partial(_page, case_id, applicant_id)
     data = form_load(target, raw, page, OverrideForm())
@@ -347,8 +347,7 @@ def override_interpretation(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/labs/consents")
-@require("labs:read")
+@record_pages.post("/labs/consents", "labs:read")
 def record_consent(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     # Recorded by whoever collects the specimen: a nurse or physician, or the lab technician.
     me = actor()
@@ -393,15 +392,13 @@ def _lab_worklist(problem: str | None = None, status: int = 200) -> Any:
     ), status
 
 
-@bp.get("/worklists/lab/orders", endpoint="lab_worklist")
-@require("labs:write")
+@pages.get("/worklists/lab/orders", "labs:write")
 def lab_worklist() -> Any:
     """Orders awaiting their specimen or their result, each leading to its form."""
     return _lab_worklist()
 
 
-@bp.post("/worklists/lab/orders/<uuid:order_id>/collected", endpoint="mark_collected")
-@require("labs:write")
+@pages.post("/worklists/lab/orders/<uuid:order_id>/collected", "labs:write")
 def mark_collected(order_id: uuid.UUID) -> Any:
     """The specimen is taken today: the order moves to "awaiting result"."""
     order = form_action(

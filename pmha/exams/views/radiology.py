@@ -12,7 +12,8 @@ from sqlalchemy import select
 from pmha.accounts import signatures
 from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
-from pmha.core.auth import actor, require
+from pmha.cases.models import Applicant
+from pmha.core.auth import actor
 from pmha.core.db import get_session
 from pmha.core.forms import Failed, form_action
 from pmha.exams import dicom
@@ -20,8 +21,12 @@ from pmha.exams import radiology as xr
 from pmha.exams.commands import XrayRead
 from pmha.exams.views.common import bp
 from pmha.web.context import rulebook, storage
+from pmha.web.pages import RECORD, Pages
 from pmha.web.record import applicant_of, page_context
 from pmha.workflow.labels import value_label
+
+pages = Pages(bp)
+record_pages = Pages(bp, prefix=RECORD)
 
 # The DS-3030 finding groups, by what they mean for the applicant.
 GROUPS = (
@@ -70,16 +75,13 @@ def _list_page(
     ), status
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/xrays", endpoint="xrays")
-@require("radiology:read")
+@record_pages.get("/xrays", "radiology:read", endpoint="xrays")
 def xrays_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _list_page(case_id, applicant_id)
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/xrays")
-@require("radiology:write")
-def upload_xray(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/xrays", "radiology:write")
+def upload_xray(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
     request.max_content_length = dicom.MAX_BYTES + 64 * 1024  # the file and the form around it
     upload = request.files.get("file")  # a larger body is a 413 here
     data = upload.read() if upload is not None else b""
@@ -140,8 +142,7 @@ def _viewer(study_id: uuid.UUID, failed: Failed | None = None, status: int = 200
     ), status
 
 
-@bp.get("/xrays/<uuid:study_id>")
-@require("radiology:read")
+@pages.get("/xrays/<uuid:study_id>", "radiology:read")
 def viewer(study_id: uuid.UUID) -> Any:
     return _viewer(study_id)
 
@@ -151,14 +152,12 @@ def _png(study_id: uuid.UUID, thumbnail: bool) -> Response:
     return Response(png, mimetype="image/png")
 
 
-@bp.get("/xrays/<uuid:study_id>/image.png")
-@require("radiology:read")
+@pages.get("/xrays/<uuid:study_id>/image.png", "radiology:read")
 def xray_image(study_id: uuid.UUID) -> Response:
     return _png(study_id, thumbnail=False)
 
 
-@bp.get("/xrays/<uuid:study_id>/pixels", endpoint="xray_pixels")
-@require("radiology:read")
+@pages.get("/xrays/<uuid:study_id>/pixels", "radiology:read")
 def xray_pixels(study_id: uuid.UUID) -> Response:
     """The full-resolution stored values (16-bit, gzip) for the viewer's canvas; the window is
     applied in the browser. A colour image answers 422 and the viewer keeps the preview."""
@@ -170,14 +169,12 @@ def xray_pixels(study_id: uuid.UUID) -> Response:
     return response
 
 
-@bp.get("/xrays/<uuid:study_id>/thumbnail.png")
-@require("radiology:read")
+@pages.get("/xrays/<uuid:study_id>/thumbnail.png", "radiology:read")
 def xray_thumbnail(study_id: uuid.UUID) -> Response:
     return _png(study_id, thumbnail=True)
 
 
-@bp.post("/xrays/<uuid:study_id>/reading")
-@require("radiology:write")
+@pages.post("/xrays/<uuid:study_id>/reading", "radiology:write")
 def read_xray(study_id: uuid.UUID) -> Any:
     findings = request.form.getlist("findings")
     comments = request.form.get("comments", "").strip()
@@ -203,8 +200,7 @@ def read_xray(study_id: uuid.UUID) -> Any:
     return redirect(url_for(".viewer", study_id=study_id))
 
 
-@bp.post("/xrays/<uuid:study_id>/identity-confirmation")
-@require("radiology:write")
+@pages.post("/xrays/<uuid:study_id>/identity-confirmation", "radiology:write")
 def confirm_xray_identity(study_id: uuid.UUID) -> Any:
     reason = request.form.get("reason", "")
     form_action(

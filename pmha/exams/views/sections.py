@@ -10,8 +10,8 @@ from flask import flash, redirect, render_template, request, url_for
 
 from pmha.accounts import signatures
 from pmha.accounts.web_auth import confirm_signature
-from pmha.cases.models import Sex
-from pmha.core.auth import actor, require
+from pmha.cases.models import Applicant, Sex
+from pmha.core.auth import actor
 from pmha.core.db import get_session
 from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
 from pmha.core.forms import Failed, form_action
@@ -28,7 +28,10 @@ from pmha.exams.sections import (
 from pmha.exams.views import form
 from pmha.exams.views.common import bp
 from pmha.web.context import rulebook, storage
+from pmha.web.pages import RECORD, Pages
 from pmha.web.record import applicant_of, page_context, version_of
+
+record_pages = Pages(bp, prefix=RECORD)
 
 TITLES = {
     SectionKind.MEDICAL_HISTORY: "Medical and immunization history",
@@ -187,8 +190,7 @@ def _kind(name: str) -> SectionKind:
         raise NotFound("No such section.", code="exams.no_section") from None
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam")
-@require("exams:read")
+@record_pages.get("/exam", "exams:read")
 def record(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     return _page(case_id, applicant_id)
 
@@ -200,8 +202,7 @@ def _back(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: SectionKind, text: 
     )
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>")
-@require("exams:write")
+@record_pages.post("/exam/<kind>", "exams:write")
 def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     """Save the draft; with action=sign, save it and go on to sign it: the signing page shows
     what is signed and asks for the password (a click alone is not a signature)."""
@@ -261,16 +262,14 @@ def _sign_page(
     ), status
 
 
-@bp.get("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>/sign")
-@require("exams:write")
+@record_pages.get("/exam/<kind>/sign", "exams:write")
 def sign_review(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     section_kind = _kind(kind)
     actor().check(SIGN_PERMISSION[section_kind])
     return _sign_page(applicant_of(case_id, applicant_id), section_kind)
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>/sign")
-@require("exams:write")
+@record_pages.post("/exam/<kind>/sign", "exams:write")
 def sign_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     """Sign the draft shown on the signing page, with the signer's password."""
     section_kind, me, db = _kind(kind), actor(), get_session()
@@ -295,8 +294,7 @@ def sign_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     return _back(case_id, applicant_id, section_kind, f"{TITLES[section_kind]}: signed.")
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/<kind>/amend")
-@require("exams:write")
+@record_pages.post("/exam/<kind>/amend", "exams:write")
 def amend_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     section_kind, me = _kind(kind), actor()
     applicant = applicant_of(case_id, applicant_id)
@@ -316,10 +314,8 @@ def amend_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any
     return _back(case_id, applicant_id, section_kind, text)
 
 
-@bp.post("/cases/<uuid:case_id>/applicants/<uuid:applicant_id>/exam/specialist_referral/report")
-@require("exams:write")
-def attach_report(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+@record_pages.post("/exam/specialist_referral/report", "exams:write")
+def attach_report(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
     request.max_content_length = attachments.MAX_BYTES + 64 * 1024  # the file and its form
     upload = request.files.get("file")
     data = upload.read() if upload is not None else b""

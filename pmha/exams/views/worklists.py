@@ -7,16 +7,18 @@ from typing import Any
 
 from flask import render_template
 
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor
 from pmha.core.db import get_session, utcnow
 from pmha.exams import worklists
 from pmha.exams.views.common import bp
+from pmha.web.pages import Pages
 from pmha.workflow import lists
 from pmha.workflow.labels import label
 
+pages = Pages(bp)
 
-@bp.get("/worklists/radiology/studies", endpoint="xray_worklist")
-@require("radiology:write")
+
+@pages.get("/worklists/radiology/studies", "radiology:write")
 def xray_worklist() -> Any:
     """Chest X-rays uploaded and not read yet, each leading to the viewer."""
     db, me = get_session(), actor()
