@@ -16,6 +16,7 @@ from pmha.core.http import load_json
 
 bp = Blueprint("cases_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="cases")
+on_applicant = api.under("/applicants/<uuid:applicant_id>")
 
 _case_out = schemas.CaseOut()
 _applicant_out = schemas.ApplicantOut()
@@ -39,14 +40,7 @@ def search_cases(db: Session, me: Actor) -> Any:
     return _page(service.search_cases(db, me, **args))
 
 
-@api.post(
-    "/cases",
-    "cases:write",
-    body=schemas.CaseIn,
-    response=schemas.CaseOut,
-    status=201,
-    also=(409, 413),
-)
+@api.create("/cases", "cases:write", body=schemas.CaseIn, response=schemas.CaseOut, also=(409, 413))
 def create_case(db: Session, me: Actor, body: NewCase) -> Any:
     """Register a family case with its principal applicant"""
     case = service.register_case(db, me, body)
@@ -67,12 +61,11 @@ def update_case(db: Session, me: Actor, body: CaseChanges, case_id: uuid.UUID) -
     return _case_out.dump(service.update_case(db, me, case_id, body))
 
 
-@api.post(
+@api.create(
     "/cases/<uuid:case_id>/applicants",
     "cases:write",
     body=schemas.ApplicantIn,
     response=schemas.ApplicantOut,
-    status=201,
     also=(409, 413),
 )
 def add_applicant(db: Session, me: Actor, body: NewApplicant, case_id: uuid.UUID) -> Any:
@@ -99,12 +92,7 @@ def update_applicant(
     return _applicant_out.dump(service.update_applicant(db, me, applicant_id, body))
 
 
-@api.put(
-    "/applicants/<uuid:applicant_id>/photo",
-    "cases:write",
-    response=schemas.PhotoOut,
-    also=(413, 415, 422),
-)
+@on_applicant.put("/photo", "cases:write", response=schemas.PhotoOut, also=(413, 415, 422))
 def put_photo(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Store or replace an applicant's photo: the body is the image (image/jpeg or image/png, up to
     8 MiB); it is re-encoded as JPEG without metadata"""
@@ -113,14 +101,14 @@ def put_photo(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     return schemas.PhotoOut().dump(photo)
 
 
-@api.get("/applicants/<uuid:applicant_id>/photo", "cases:read")
+@on_applicant.get("/photo", "cases:read")
 def get_photo(db: Session, me: Actor, applicant_id: uuid.UUID) -> Response:
     """An applicant's photo (image/jpeg)"""
     photo = photos.get_photo(db, me, applicant_id)
     return Response(photo.data, mimetype=photo.content_type)
 
 
-@api.delete("/applicants/<uuid:applicant_id>/photo", "cases:write", status=204)
+@on_applicant.delete("/photo", "cases:write", status=204)
 def delete_photo(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Remove an applicant's photo"""
     photos.delete_photo(db, me, applicant_id)

@@ -141,6 +141,38 @@ def require(*permissions: str) -> Callable[[F], F]:
     return decorate
 
 
+def require_any(*permissions: str) -> Callable[[F], F]:
+    """View decorator: 403 unless the caller holds at least one of the permissions (the service
+    then decides which records each may see)."""
+    for permission in permissions:
+        if permission not in PERMISSIONS:
+            raise KeyError(f"unknown permission {permission}")
+
+    def decorate(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            who = actor()
+            if not any(who.can(p) for p in permissions):
+                raise Forbidden("Your role does not allow this.", code="auth.forbidden")
+            return fn(*args, **kwargs)
+
+        wrapper.pmha_permissions = ()  # type: ignore[attr-defined]
+        wrapper.pmha_any_permission = permissions  # type: ignore[attr-defined]
+        return cast(F, wrapper)
+
+    return decorate
+
+
+def guard(permission: str | tuple[str, ...] | None) -> Callable[[F], F]:
+    """The check a route declares: one permission, any one of several (a tuple), or none here
+    (the handler carries its own, e.g. any signed-in user, or the route is public)."""
+    if permission is None:
+        return lambda fn: fn
+    if isinstance(permission, tuple):
+        return require_any(*permission)
+    return require(permission)
+
+
 def require_login(fn: F) -> F:
     """View decorator for pages any signed-in user may see."""
 

@@ -4,8 +4,7 @@ handler's docstring, so the words a caller reads sit with the code they describe
 
     api = Api(bp, tag="vaccines")
 
-    @api.post("/vaccine-lots", "vaccines:write", body=LotIn, response=LotOut, status=201,
-              also=(409,))
+    @api.create("/vaccine-lots", "vaccines:write", body=LotIn, response=LotOut, also=(409,))
     def receive_lot() -> Any:
         \"\"\"Receive a lot into a site's stock; a lot already held is a 409.\"\"\"
         ...
@@ -26,12 +25,14 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response
 from marshmallow import Schema
 
-from pmha.core.auth import actor, require
+from pmha.core.auth import actor, guard
 from pmha.core.db import get_session
 from pmha.core.http import load_args, load_json
 from pmha.core.openapi import doc
 
 F = TypeVar("F", bound=Callable[..., Any])
+# One permission, any one of several, or None: the handler carries its own check.
+Permission = str | tuple[str, ...] | None
 
 
 def derived_errors(rule: str, body: type[Schema] | None, query: type[Schema] | None) -> set[int]:
@@ -51,29 +52,45 @@ def derived_errors(rule: str, body: type[Schema] | None, query: type[Schema] | N
 class Api:
     """A domain's API routes on its blueprint, each declared by one decorator."""
 
-    def __init__(self, bp: Blueprint, *, tag: str) -> None:
-        self.bp, self.tag = bp, tag
+    def __init__(
+        self, bp: Blueprint, *, tag: str, operation_ids: bool = False, prefix: str = ""
+    ) -> None:
+        """`operation_ids`: each operation's id is its handler's name in camelCase (an API
+        whose clients generate code from the document), unless the route names another.
+        `prefix` starts every rule (see `under`)."""
+        self.bp, self.tag, self.operation_ids, self.prefix = bp, tag, operation_ids, prefix
 
-    def get(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+    def under(self, prefix: str) -> Api:
+        """The routes under one resource, e.g. `api.under("/applicants/<uuid:applicant_id>")`:
+        their rules are written from there on."""
+        return Api(
+            self.bp, tag=self.tag, operation_ids=self.operation_ids, prefix=self.prefix + prefix
+        )
+
+    def get(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
         return self.route("GET", rule, permission, **options)
 
-    def post(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+    def post(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
         return self.route("POST", rule, permission, **options)
 
-    def put(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+    def create(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
+        """A POST that makes a record: 201 Created."""
+        return self.route("POST", rule, permission, status=201, **options)
+
+    def put(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
         return self.route("PUT", rule, permission, **options)
 
-    def patch(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+    def patch(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
         return self.route("PATCH", rule, permission, **options)
 
-    def delete(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+    def delete(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
         return self.route("DELETE", rule, permission, **options)
 
     def route(
         self,
         method: str,
         rule: str,
-        permission: str | None,
+        permission: Permission,
         *,
         body: type[Schema] | None = None,
         response: type[Schema] | None = None,
@@ -87,9 +104,11 @@ class Api:
         path: dict[str, list[str]] | None = None,
         summary: str | None = None,
     ) -> Callable[[F], F]:
-        """Register the handler: `permission` is checked first (None: the handler is wrapped
-        by its own permission decorator, e.g. one of several); its docstring is the summary
+        """Register the handler: `permission` is checked first (a tuple: any one of them);
+        its docstring is the summary
         unless `summary` is given (a handler whose docstring speaks to developers)."""
+
+        rule = self.prefix + rule
 
         def decorate(fn: F) -> F:
             said = summary or " ".join((inspect.getdoc(fn) or "").split())
@@ -104,18 +123,24 @@ class Api:
                 status=status,
                 errors=tuple(sorted(errors)),
                 tag=tag or self.tag,
-                operation_id=operation_id,
+                operation_id=operation_id or self._operation_id(fn),
                 body_content=body_content,
                 response_content=response_content,
                 path=path,
             )(fn)
-            view = _prepared(view, body, query, status)
-            if permission is not None:
-                view = require(permission)(view)
+            view = guard(permission)(_prepared(view, body, query, status))
             self.bp.route(rule, methods=[method])(view)
             return view  # type: ignore[no-any-return]
 
         return decorate
+
+    def _operation_id(self, fn: Callable[..., Any]) -> str | None:
+        return _camel(fn.__name__) if self.operation_ids else None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def _prepared(fn: Any, body: type[Schema] | None, query: type[Schema] | None, status: int) -> Any:

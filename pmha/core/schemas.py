@@ -71,6 +71,17 @@ def _nest(flat: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def password_again(who: str) -> fields.String:
+    """The signer's password, asked again by an API call that signs: the bearer token says who
+    calls, not that they sign (accounts.signatures checks it). `who`: "physician", "reader"..."""
+    return fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=200),
+        metadata={"description": f"The {who}'s password again: a bearer token is not a signature."},
+    )
+
+
 def strict_integer(**kwargs: Any) -> fields.Integer:
     """An integer in a JSON body: 1.5 or "1" is an error, not silently 1."""
     return fields.Integer(strict=True, **kwargs)

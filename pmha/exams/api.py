@@ -14,7 +14,7 @@ from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
 from pmha.core.errors import ValidationFailed
-from pmha.core.schemas import StrictSchema, strict_integer
+from pmha.core.schemas import StrictSchema, password_again, strict_integer
 from pmha.exams import attachments, service
 from pmha.exams.commands import SectionDraft
 from pmha.exams.models import SectionKind, SectionStatus
@@ -23,6 +23,9 @@ from pmha.web.context import rulebook, storage
 
 bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="exams")
+# A section kind in a path: one of these.
+KINDS = {"kind": [k.value for k in SectionKind]}
+on_applicant = api.under("/applicants/<uuid:applicant_id>")
 
 
 class DraftIn(StrictSchema):
@@ -34,12 +37,7 @@ class DraftIn(StrictSchema):
 
 class SignIn(StrictSchema):
     version = strict_integer(required=True)
-    password = fields.String(
-        required=True,
-        validate=validate.Length(max=200),
-        load_only=True,
-        metadata={"description": "The signer's password again: a bearer token is not a signature."},
-    )
+    password = password_again("signer")
     classification_reason = fields.String(
         load_default=None,
         validate=validate.Length(max=500),
@@ -100,19 +98,19 @@ def _dump(section: Any) -> dict[str, Any]:
     return out
 
 
-@api.get("/applicants/<uuid:applicant_id>/exam", "exams:read", response=RecordOut)
+@on_applicant.get("/exam", "exams:read", response=RecordOut)
 def read_record(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's exam record: every section, every version"""
     found = service.record(db, me, applicant_id)
     return {"sections": {k.value: [_dump(s) for s in v] for k, v in found.items()}}
 
 
-@api.put(
-    "/applicants/<uuid:applicant_id>/exam/<kind>",
+@on_applicant.put(
+    "/exam/<kind>",
     "exams:write",
     body=DraftIn,
     response=SectionOut,
-    path={"kind": [k.value for k in SectionKind]},
+    path=KINDS,
 )
 def save_draft(
     db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID, kind: str
@@ -124,12 +122,12 @@ def save_draft(
     return _dump(section)
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/exam/<kind>/sign",
+@on_applicant.post(
+    "/exam/<kind>/sign",
     "exams:write",
     body=SignIn,
     response=SectionOut,
-    path={"kind": [k.value for k in SectionKind]},
+    path=KINDS,
     also=(423,),
 )
 def sign(db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID, kind: str) -> Any:
@@ -151,13 +149,12 @@ def sign(db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID, 
     return _dump(section)
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/exam/<kind>/amend",
+@on_applicant.create(
+    "/exam/<kind>/amend",
     "exams:write",
     body=AmendIn,
     response=SectionOut,
-    status=201,
-    path={"kind": [k.value for k in SectionKind]},
+    path=KINDS,
 )
 def amend(db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID, kind: str) -> Any:
     """Open an amendment of a signed section, with its reason"""
@@ -165,10 +162,9 @@ def amend(db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID,
     return _dump(section)
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/attachments/<purpose>",
+@on_applicant.create(
+    "/attachments/<purpose>",
     "exams:write",
-    status=201,
     body_content={
         media: {"schema": {"type": "string", "format": "binary"}}
         for media in ("application/pdf", "image/jpeg", "image/png")

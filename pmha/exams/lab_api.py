@@ -20,6 +20,8 @@ from pmha.web.context import rulebook
 
 bp = Blueprint("labs_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="labs")
+on_applicant = api.under("/applicants/<uuid:applicant_id>")
+on_lab_order = api.under("/lab-orders/<uuid:order_id>")
 
 
 class OrderIn(StrictSchema):
@@ -174,7 +176,7 @@ def _order(
     return out
 
 
-@api.get("/applicants/<uuid:applicant_id>/labs", "labs:read", response=LabsOut)
+@on_applicant.get("/labs", "labs:read", response=LabsOut)
 def read_labs(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's lab orders and results"""
     found = lab_service.labs(db, me, applicant_id)
@@ -184,13 +186,7 @@ def read_labs(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     }
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/lab-orders",
-    "exams:write",
-    body=OrderIn,
-    response=LabsOut,
-    status=201,
-)
+@on_applicant.create("/lab-orders", "exams:write", body=OrderIn, response=LabsOut)
 def order_tests(db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID) -> Any:
     """Order tests of the applicant's plan (sputum: three specimens); a test outside the plan is a
     422"""
@@ -198,14 +194,7 @@ def order_tests(db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid
     return {"orders": [_order(o, None) for o in made]}
 
 
-@api.post(
-    "/lab-orders/<uuid:order_id>/result",
-    "cases:read",
-    body=LabResultIn,
-    response=OrderOut,
-    status=201,
-    also=(409,),
-)
+@on_lab_order.create("/result", "cases:read", body=LabResultIn, response=OrderOut, also=(409,))
 def record_lab_result(db: Session, me: Actor, body: NewLabResult, order_id: uuid.UUID) -> Any:
     """Record the result of an ordered test (the role needed depends on the test): it names the
     order's specimen number (another order's is a 422 labs.specimen_mismatch); syphilis, IGRA
@@ -218,13 +207,7 @@ def record_lab_result(db: Session, me: Actor, body: NewLabResult, order_id: uuid
     return _order(order, result, measured)
 
 
-@api.post(
-    "/lab-orders/<uuid:order_id>/interpretation",
-    "exams:sign",
-    body=OverrideIn,
-    response=OrderOut,
-    also=(409,),
-)
+@on_lab_order.post("/interpretation", "exams:sign", body=OverrideIn, response=OrderOut, also=(409,))
 def override_interpretation(
     db: Session, me: Actor, body: Reinterpretation, order_id: uuid.UUID
 ) -> Any:
@@ -236,7 +219,7 @@ def override_interpretation(
     return _order(order, result)
 
 
-@api.post("/applicants/<uuid:applicant_id>/consents", "labs:read", body=ConsentIn, status=201)
+@on_applicant.create("/consents", "labs:read", body=ConsentIn)
 def record_consent(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Record the applicant's consent or refusal (HIV test, chest X-ray in pregnancy), by the staff
     who counsel or collect: nurse, physician or lab technician"""

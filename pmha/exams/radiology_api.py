@@ -15,13 +15,15 @@ from pmha.core.auth import Actor, actor
 from pmha.core.db import get_session
 from pmha.core.endpoint import Api
 from pmha.core.errors import UnsupportedMediaType
-from pmha.core.schemas import StrictSchema
+from pmha.core.schemas import StrictSchema, password_again
 from pmha.exams import dicom, radiology
 from pmha.exams.commands import XrayRead
 from pmha.web.context import rulebook, storage
 
 bp = Blueprint("radiology_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="radiology")
+on_applicant = api.under("/applicants/<uuid:applicant_id>")
+on_xray = api.under("/xrays/<uuid:study_id>")
 
 
 def _storage() -> Path:
@@ -71,12 +73,7 @@ class StudiesOut(StrictSchema):
 
 
 class ReadingIn(StrictSchema):
-    password = fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(max=200),
-        metadata={"description": "The reader's password again: a bearer token is not a signature."},
-    )
+    password = password_again("reader")
     findings = fields.List(
         fields.String(
             validate=validate.OneOf((*radiology.FINDINGS, radiology.NO_ABNORMAL_FINDING))
@@ -154,13 +151,7 @@ def _study(study: Any, reading: Any) -> dict[str, Any]:
     return out
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/xrays",
-    "radiology:write",
-    response=StudyOut,
-    status=201,
-    also=(413, 415, 422),
-)
+@on_applicant.create("/xrays", "radiology:write", response=StudyOut, also=(413, 415, 422))
 def upload_xray(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Upload a chest X-ray: the body is the DICOM file (application/dicom, up to 200 MiB); it is
     validated, its identity checked and it is stored by SHA-256; the preview and the
@@ -172,14 +163,14 @@ def upload_xray(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     return _study(study, None)
 
 
-@api.get("/applicants/<uuid:applicant_id>/xrays", "radiology:read", response=StudiesOut)
+@on_applicant.get("/xrays", "radiology:read", response=StudiesOut)
 def list_xrays(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's chest X-rays with their readings"""
     found = radiology.studies(db, me, applicant_id)
     return {"studies": [_study(s, r) for s, r in found]}
 
 
-@api.get("/xrays/<uuid:study_id>/preview.png", "radiology:read", also=(409,))
+@on_xray.get("/preview.png", "radiology:read", also=(409,))
 def xray_preview(db: Session, me: Actor, study_id: uuid.UUID) -> Response:
     """The windowed PNG preview (add ?size=thumbnail for the thumbnail); 409 exams.xray_preparing
     (with retry_after, in seconds) while its job has not made it yet"""
@@ -193,14 +184,7 @@ def xray_preview(db: Session, me: Actor, study_id: uuid.UUID) -> Response:
     return Response(png, mimetype="image/png")
 
 
-@api.post(
-    "/xrays/<uuid:study_id>/reading",
-    "radiology:write",
-    body=ReadingIn,
-    response=StudyOut,
-    status=201,
-    also=(423,),
-)
+@on_xray.create("/reading", "radiology:write", body=ReadingIn, response=StudyOut, also=(423,))
 def read_xray(db: Session, me: Actor, body: dict[str, Any], study_id: uuid.UUID) -> Any:
     """The radiologist's reading (DS-3030 findings): it records the chest X-ray result in the plan
     (suggestive of TB, other abnormality or normal)"""
@@ -217,8 +201,8 @@ def read_xray(db: Session, me: Actor, body: dict[str, Any], study_id: uuid.UUID)
     return _study(radiology.load_study(session, me, study_id), reading)
 
 
-@api.post(
-    "/xrays/<uuid:study_id>/identity-confirmation",
+@on_xray.post(
+    "/identity-confirmation",
     "radiology:write",
     body=ConfirmIdentityIn,
     response=StudyOut,

@@ -7,15 +7,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, request, url_for
 from sqlalchemy.orm import Session
 
-from pmha.core.auth import Actor, actor
+from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
-from pmha.core.errors import Forbidden, UnsupportedMediaType
+from pmha.core.errors import UnsupportedMediaType
 from pmha.core.http import load_json
 from pmha.exports import receive, schemas, service, summary
 from pmha.exports.models import ExportJob
@@ -24,7 +23,13 @@ from pmha.web.context import storage
 F = TypeVar("F", bound=Callable[..., Any])
 
 bp = Blueprint("exports_api", __name__, url_prefix="/api/v1")
-api = Api(bp, tag="exports")
+api = Api(bp, tag="exports", operation_ids=True)
+on_bundle = api.under("/bundles/<uuid:bundle_id>")
+on_case = api.under("/cases/<uuid:case_id>")
+# The receiving authority's arrivals: the bundles it imported, one row per traveller.
+arrivals = Api(bp, tag="arrivals", operation_ids=True)
+# Either side of a bundle: the centre that sent it, or the authority it is addressed to.
+EITHER_SIDE = ("exports:create", "exports:import")
 
 BUNDLE_TYPE = "application/pkcs7-mime"
 BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -42,25 +47,6 @@ UPLOAD = {
 _job_out = schemas.JobOut()
 
 
-def require_any(*permissions: str) -> Callable[[F], F]:
-    """View decorator: 403 unless the caller holds at least one of the permissions (the service
-    then decides which records each may see)."""
-
-    def decorate(fn: F) -> F:
-        @wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            who = actor()
-            if not any(who.can(p) for p in permissions):
-                raise Forbidden("Your role does not allow this.", code="auth.forbidden")
-            return fn(*args, **kwargs)
-
-        wrapper.pmha_permissions = ()  # type: ignore[attr-defined]
-        wrapper.pmha_any_permission = permissions  # type: ignore[attr-defined]
-        return cast(F, wrapper)
-
-    return decorate
-
-
 def _job(job: ExportJob) -> dict[str, Any]:
     return _job_out.dump(job)  # type: ignore[no-any-return]
 
@@ -68,12 +54,7 @@ def _job(job: ExportJob) -> dict[str, Any]:
 # --- the sending centre --------------------------------------------------------------------------
 
 
-@api.get(
-    "/cases/<uuid:case_id>/bundles",
-    "exports:create",
-    response=schemas.CaseBundles,
-    operation_id="listCaseBundles",
-)
+@on_case.get("/bundles", "exports:create", response=schemas.CaseBundles)
 def list_case_bundles(db: Session, me: Actor, case_id: uuid.UUID) -> Any:
     """A case's export jobs (the last ten, newest first) and bundles with their logs"""
     found = service.case_exports(db, me, case_id)
@@ -83,8 +64,8 @@ def list_case_bundles(db: Session, me: Actor, case_id: uuid.UUID) -> Any:
     }
 
 
-@api.post(
-    "/cases/<uuid:case_id>/bundles",
+@on_case.post(
+    "/bundles",
     "exports:create",
     response=schemas.JobOut,
     status=202,
@@ -100,12 +81,7 @@ def create_bundle(db: Session, me: Actor, case_id: uuid.UUID) -> Any:
     return _job(job), 202, {"Location": location}
 
 
-@api.get(
-    "/export-jobs/<uuid:job_id>",
-    "exports:create",
-    response=schemas.JobOut,
-    operation_id="readExportJob",
-)
+@api.get("/export-jobs/<uuid:job_id>", "exports:create", response=schemas.JobOut)
 def read_export_job(db: Session, me: Actor, job_id: uuid.UUID) -> Any:
     """An export job's state and progress; once done, its bundle_id"""
     return _job(service.job(db, me, job_id))
@@ -123,21 +99,14 @@ def list_bundles(db: Session, me: Actor) -> Any:
     return {"items": [schemas.bundle_out(b, log) for b, log in rows]}
 
 
-@api.get("/bundles/<uuid:bundle_id>", None, response=schemas.BundleOut, operation_id="readBundle")
-@require_any("exports:create", "exports:import")
+@api.get("/bundles/<uuid:bundle_id>", EITHER_SIDE, response=schemas.BundleOut)
 def read_bundle(db: Session, me: Actor, bundle_id: uuid.UUID) -> Any:
     """One bundle with its log: for its centre, or the authority it is addressed to"""
     found, log = service.bundle_with_log(db, me, bundle_id)
     return schemas.bundle_out(found, log)
 
 
-@api.get(
-    "/bundles/<uuid:bundle_id>/content",
-    None,
-    operation_id="downloadBundle",
-    response_content={BUNDLE_TYPE: BINARY},
-)
-@require_any("exports:create", "exports:import")
+@on_bundle.get("/content", EITHER_SIDE, response_content={BUNDLE_TYPE: BINARY})
 def download_bundle(db: Session, me: Actor, bundle_id: uuid.UUID) -> Response:
     """Download the sealed bundle (CMS, application/pkcs7-mime; opens with stock OpenSSL); the
     download is logged"""
@@ -152,15 +121,7 @@ def download_bundle(db: Session, me: Actor, bundle_id: uuid.UUID) -> Response:
     )
 
 
-@api.post(
-    "/bundles/<uuid:bundle_id>/events",
-    None,
-    body=schemas.BundleEventIn,
-    response=schemas.BundleOut,
-    status=201,
-    operation_id="recordBundleEvent",
-)
-@require_any("exports:create", "exports:import")
+@on_bundle.create("/events", EITHER_SIDE, body=schemas.BundleEventIn, response=schemas.BundleOut)
 def record_bundle_event(db: Session, me: Actor, body: dict[str, Any], bundle_id: uuid.UUID) -> Any:
     """Log a bundle's delivery (the centre) or acknowledgement (the centre, or the authority it is
     addressed to)"""
@@ -190,7 +151,7 @@ def _upload() -> bytes:
     return request.get_data()
 
 
-@api.post(
+@arrivals.post(
     "/arrivals",
     "exports:import",
     response=schemas.ArrivalOut,
@@ -198,7 +159,6 @@ def _upload() -> bytes:
     operation_id="importBundle",
     body_content=UPLOAD,
     also=(404, 409, 413, 415, 422),
-    tag="arrivals",
 )
 def import_arrival(db: Session, me: Actor) -> Any:
     """Import a bundle (the .p7m as the body, or multipart field 'file'): decrypted with your key,
@@ -211,13 +171,8 @@ def import_arrival(db: Session, me: Actor) -> Any:
     return schemas.arrival_out(found, travellers), 201, {"Location": location}
 
 
-@api.get(
-    "/arrivals",
-    "exports:import",
-    response=schemas.ArrivalList,
-    query=schemas.ArrivalListArgs,
-    operation_id="listArrivals",
-    tag="arrivals",
+@arrivals.get(
+    "/arrivals", "exports:import", response=schemas.ArrivalList, query=schemas.ArrivalListArgs
 )
 def list_arrivals(db: Session, me: Actor, args: dict[str, Any]) -> Any:
     """Your arrivals, one row per traveller, newest travel date first; filter by travel date
@@ -226,13 +181,8 @@ def list_arrivals(db: Session, me: Actor, args: dict[str, Any]) -> Any:
     return {"items": [schemas.arrival_row(b, t) for b, t in rows]}
 
 
-@api.post(
-    "/arrivals/search",
-    "exports:import",
-    body=schemas.ArrivalSearch,
-    response=schemas.ArrivalList,
-    operation_id="searchArrivals",
-    tag="arrivals",
+@arrivals.post(
+    "/arrivals/search", "exports:import", body=schemas.ArrivalSearch, response=schemas.ArrivalList
 )
 def search_arrivals(db: Session, me: Actor) -> Any:
     """Search your arrivals by part of a name or the case number, and travel date"""
@@ -241,25 +191,15 @@ def search_arrivals(db: Session, me: Actor) -> Any:
     return {"items": [schemas.arrival_row(b, t) for b, t in rows]}
 
 
-@api.get(
-    "/arrivals/<uuid:import_id>",
-    "exports:import",
-    response=schemas.ArrivalOut,
-    operation_id="readArrival",
-    tag="arrivals",
-)
+@arrivals.get("/arrivals/<uuid:import_id>", "exports:import", response=schemas.ArrivalOut)
 def read_arrival(db: Session, me: Actor, import_id: uuid.UUID) -> Any:
     """One imported bundle: its sender, flight, travellers and files"""
     found, travellers = receive.arrival(db, me, import_id)
     return schemas.arrival_out(found, travellers)
 
 
-@api.get(
-    "/arrival-travellers/<uuid:traveller_id>",
-    "exports:import",
-    response=schemas.TravellerSummary,
-    operation_id="readArrivalTraveller",
-    tag="arrivals",
+@arrivals.get(
+    "/arrival-travellers/<uuid:traveller_id>", "exports:import", response=schemas.TravellerSummary
 )
 def read_arrival_traveller(db: Session, me: Actor, traveller_id: uuid.UUID) -> Any:
     """A traveller's imported summary in words, read from its FHIR resources (results,
@@ -281,12 +221,10 @@ def read_arrival_traveller(db: Session, me: Actor, traveller_id: uuid.UUID) -> A
     )
 
 
-@api.get(
+@arrivals.get(
     "/arrival-travellers/<uuid:traveller_id>/fhir",
     "exports:import",
-    operation_id="readArrivalTravellerFhir",
     response_content={"application/fhir+json": {"schema": {"type": "object"}}},
-    tag="arrivals",
 )
 def read_arrival_traveller_fhir(db: Session, me: Actor, traveller_id: uuid.UUID) -> Response:
     """A traveller's summary as it arrived: the FHIR R4 document Bundle"""

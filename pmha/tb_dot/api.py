@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import Actor
 from pmha.core.endpoint import Api
-from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range, strict_integer
+from pmha.core.schemas import (
+    CommandSchema,
+    StrictSchema,
+    date_in_range,
+    password_again,
+    strict_integer,
+)
 from pmha.tb_dot import adherence, classify, regimens, service, summary
 from pmha.tb_dot.commands import CloseEpisode, NewDose, NewSputum, PhaseSpec, StartEpisode
 from pmha.tb_dot.context import catalogue
@@ -20,6 +26,8 @@ from pmha.web.context import rulebook
 
 bp = Blueprint("tb_dot_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="tb_dot")
+on_applicant = api.under("/applicants/<uuid:applicant_id>")
+on_tb_episode = api.under("/tb-episodes/<uuid:episode_id>")
 RESULT = validate.OneOf(["positive", "negative", "inconclusive"])
 
 
@@ -76,12 +84,7 @@ class CloseIn(CommandSchema):
 
 class ConfirmIn(StrictSchema):
     note = fields.String(validate=validate.Length(max=500))
-    password = fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(max=200),
-        metadata={"description": "The physician's password again: a token is not a signature."},
-    )
+    password = password_again("physician")
 
 
 class TreatmentOut(StrictSchema):
@@ -114,7 +117,7 @@ def _treatment(found: service.Treatment) -> dict[str, Any]:
     return out
 
 
-@api.get("/applicants/<uuid:applicant_id>/tb", "tb_dot:read", response=SummaryOut)
+@on_applicant.get("/tb", "tb_dot:read", response=SummaryOut)
 def read_tb(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's TB classification (per the destination's rules, with its trace), latest
     treatment episode, adherence and outcome"""
@@ -122,13 +125,7 @@ def read_tb(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     return SummaryOut().dump(found)
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/tb/classification",
-    "exams:sign",
-    body=ConfirmIn,
-    status=201,
-    also=(409, 423),
-)
+@on_applicant.create("/tb/classification", "exams:sign", body=ConfirmIn, also=(409, 423))
 def confirm_classification(
     db: Session, me: Actor, body: dict[str, Any], applicant_id: uuid.UUID
 ) -> Any:
@@ -139,13 +136,8 @@ def confirm_classification(
     return found.to_dict()
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/tb-episodes",
-    "exams:sign",
-    body=EpisodeIn,
-    response=TreatmentOut,
-    status=201,
-    also=(409,),
+@on_applicant.create(
+    "/tb-episodes", "exams:sign", body=EpisodeIn, response=TreatmentOut, also=(409,)
 )
 def start_episode(db: Session, me: Actor, body: StartEpisode, applicant_id: uuid.UUID) -> Any:
     """Start TB treatment under DOT; a regimen the applicant is not eligible for is a 422"""
@@ -153,14 +145,7 @@ def start_episode(db: Session, me: Actor, body: StartEpisode, applicant_id: uuid
     return _treatment(found)
 
 
-@api.post(
-    "/tb-episodes/<uuid:episode_id>/doses",
-    "tb_dot:write",
-    body=DoseIn,
-    response=DoseOut,
-    status=201,
-    also=(409,),
-)
+@on_tb_episode.create("/doses", "tb_dot:write", body=DoseIn, response=DoseOut, also=(409,))
 def record_dose(db: Session, me: Actor, body: NewDose, episode_id: uuid.UUID) -> Any:
     """Record one scheduled dose (observed, missed, self_administered, refused, adverse_event); a
     second entry for the same day is a 409, a date before the start or in the future a 422"""
@@ -168,21 +153,14 @@ def record_dose(db: Session, me: Actor, body: NewDose, episode_id: uuid.UUID) ->
     return DoseOut().dump({"id": made.id, "date": made.dose_date, "status": made.status.value})
 
 
-@api.post(
-    "/tb-episodes/<uuid:episode_id>/sputum",
-    "tb_dot:write",
-    body=SputumIn,
-    response=TreatmentOut,
-    status=201,
-    also=(409,),
-)
+@on_tb_episode.create("/sputum", "tb_dot:write", body=SputumIn, response=TreatmentOut, also=(409,))
 def record_sputum(db: Session, me: Actor, body: NewSputum, episode_id: uuid.UUID) -> Any:
     """Record a monthly sputum check (smear and/or culture)"""
     found = service.record_sputum(db, me, catalogue(), episode_id, body)
     return _treatment(found)
 
 
-@api.post("/tb-episodes/<uuid:episode_id>/close", "exams:sign", body=CloseIn, response=TreatmentOut)
+@on_tb_episode.post("/close", "exams:sign", body=CloseIn, response=TreatmentOut)
 def close_episode(db: Session, me: Actor, body: CloseEpisode, episode_id: uuid.UUID) -> Any:
     """Close the episode with its WHO outcome; the workflow re-plans (e.g. Class A -> B0). Closing
     as completed or cured with doses outstanding is a 422"""

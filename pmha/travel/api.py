@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response
-from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
 from pmha.accounts.web_auth import confirm_signature
@@ -17,7 +16,7 @@ from pmha.core.auth import Actor
 from pmha.core.db import utcnow
 from pmha.core.endpoint import Api
 from pmha.core.http import load_json
-from pmha.core.schemas import StrictSchema
+from pmha.core.schemas import StrictSchema, password_again
 from pmha.travel import certificates, checks, context, departures, handover, schemas
 from pmha.travel import tb_certificate as tb
 from pmha.travel.commands import FollowUpDone, NewCheck, NewDeparture, NewTreatment, SetEscort
@@ -25,6 +24,8 @@ from pmha.travel.rows import traveller_rows
 
 bp = Blueprint("travel_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="travel")
+on_applicant = api.under("/applicants/<uuid:applicant_id>")
+on_departure = api.under("/departures/<uuid:departure_id>")
 TAG = "travel"
 
 
@@ -40,22 +41,14 @@ def list_departures(db: Session, me: Actor) -> Any:
     return {"departures": [{**_departure(d), "cases": n} for d, n in found]}
 
 
-@api.post(
-    "/departures",
-    "travel:write",
-    body=schemas.DepartureIn,
-    response=schemas.DepartureOut,
-    status=201,
-)
+@api.create("/departures", "travel:write", body=schemas.DepartureIn, response=schemas.DepartureOut)
 def create_departure(db: Session, me: Actor, body: NewDeparture) -> Any:
     """Create a departure; a flight in the past or a carrier with no rule in the destination's file
     is a 422"""
     return _departure(departures.create_departure(db, me, body))
 
 
-@api.get(
-    "/departures/<uuid:departure_id>/board", "clearance:read", response=schemas.DepartureBoardOut
-)
+@on_departure.get("/board", "clearance:read", response=schemas.DepartureBoardOut)
 def board(db: Session, me: Actor, departure_id: uuid.UUID) -> Any:
     """The departure board: each traveller's clearance, blockers, due checks and escort"""
     found = departures.board(db, me, departure_id)
@@ -77,26 +70,15 @@ def board(db: Session, me: Actor, departure_id: uuid.UUID) -> Any:
     )
 
 
-@api.post(
-    "/departures/<uuid:departure_id>/cases",
-    "travel:write",
-    body=schemas.BookingIn,
-    status=201,
-    also=(409,),
-)
+@on_departure.create("/cases", "travel:write", body=schemas.BookingIn, also=(409,))
 def book_case(db: Session, me: Actor, body: dict[str, Any], departure_id: uuid.UUID) -> Any:
     """Book a family case on the departure (its planned departure follows)"""
     departures.book_case(db, me, departure_id, body["case_id"])
     return {"departure_id": str(departure_id), "case_id": str(body["case_id"])}
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/fitness-checks",
-    "exams:sign",
-    body=schemas.CheckIn,
-    response=schemas.CheckOut,
-    status=201,
-    also=(409,),
+@on_applicant.create(
+    "/fitness-checks", "exams:sign", body=schemas.CheckIn, response=schemas.CheckOut, also=(409,)
 )
 def record_check(db: Session, me: Actor, body: NewCheck, applicant_id: uuid.UUID) -> Any:
     """Record a PDMS, PEC or DHC with the suggested outcome and the physician's (an override needs
@@ -112,7 +94,7 @@ def record_check(db: Session, me: Actor, body: NewCheck, applicant_id: uuid.UUID
     ), 201
 
 
-@api.put("/applicants/<uuid:applicant_id>/escort", "travel:write", body=schemas.EscortIn)
+@on_applicant.put("/escort", "travel:write", body=schemas.EscortIn)
 def set_escort(db: Session, me: Actor, body: SetEscort, applicant_id: uuid.UUID) -> Any:
     """Arrange the traveller's escort on their departure (type, MEDIF, plan, equipment)"""
     escort = checks.set_escort(db, me, applicant_id, body)
@@ -125,21 +107,11 @@ def set_escort(db: Session, me: Actor, body: SetEscort, applicant_id: uuid.UUID)
 
 
 class IssueIn(StrictSchema):
-    password = fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(max=200),
-        metadata={"description": "The issuer's password again: a token is not a signature."},
-    )
+    password = password_again("issuer")
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/certificate",
-    "travel:write",
-    body=IssueIn,
-    response=schemas.CertificateOut,
-    status=201,
-    also=(409, 423),
+@on_applicant.create(
+    "/certificate", "travel:write", body=IssueIn, response=schemas.CertificateOut, also=(409, 423)
 )
 def issue_certificate(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Issue the traveller's clearance certificate, signed with the issuer's password (409
@@ -157,7 +129,7 @@ def issue_certificate(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     ), 201
 
 
-@api.get("/applicants/<uuid:applicant_id>/certificate.pdf", "travel:write", also=(409,))
+@on_applicant.get("/certificate.pdf", "travel:write", also=(409,))
 def certificate_pdf(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The traveller's clearance certificate as PDF"""
     data = certificates.render_certificate(db, me, applicant_id)
@@ -168,7 +140,7 @@ def certificate_pdf(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@api.get("/applicants/<uuid:applicant_id>/tb-certificate", "exams:read")
+@on_applicant.get("/tb-certificate", "exams:read")
 def tb_certificate(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The UK TB clearance certificate as the current plan gives it: issued or not (and why),
     whether the chest X-ray was taken and, if not, the reason in the UK's words, and the sputum
@@ -177,7 +149,7 @@ def tb_certificate(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     return tb.as_dict(cert)
 
 
-@api.get("/applicants/<uuid:applicant_id>/tb-certificate.pdf", "exams:read", also=(409,))
+@on_applicant.get("/tb-certificate.pdf", "exams:read", also=(409,))
 def tb_certificate_pdf(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The UK TB clearance certificate as PDF (409 for other destinations)"""
     session = db
@@ -190,7 +162,7 @@ def tb_certificate_pdf(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     )
 
 
-@api.get("/applicants/<uuid:applicant_id>/follow-up", "clearance:read")
+@on_applicant.get("/follow-up", "clearance:read")
 def follow_up(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The post-arrival handover: follow-ups, medications in progress, escort notes"""
     return {"items": handover.follow_up(db, me, applicant_id)}
@@ -208,12 +180,7 @@ def complete_follow_up(db: Session, me: Actor, body: FollowUpDone, follow_up_id:
     }
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/treatments",
-    "exams:write",
-    body=schemas.TreatmentIn,
-    status=201,
-)
+@on_applicant.create("/treatments", "exams:write", body=schemas.TreatmentIn)
 def record_treatment(db: Session, me: Actor, body: NewTreatment, applicant_id: uuid.UUID) -> Any:
     """Record presumptive treatment given under the rule file (drug, dose, date)"""
     row = handover.record_treatment(db, me, applicant_id, body)

@@ -35,6 +35,7 @@ from pmha.web.context import rulebook
 
 bp = Blueprint("vaccines_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="vaccines")
+on_applicant = api.under("/applicants/<uuid:applicant_id>")
 
 _RECORD_FIELDS = [
     name for name in VaccinationOut().fields if name not in {"kind", "vaccine", "date", "id"}
@@ -59,20 +60,14 @@ def _lot(lot: VaccineLot) -> dict[str, Any]:
     return out
 
 
-@api.get("/applicants/<uuid:applicant_id>/vaccinations", "vaccines:read", response=VaccinationsOut)
+@on_applicant.get("/vaccinations", "vaccines:read", response=VaccinationsOut)
 def list_vaccinations(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's vaccination records, corrections included"""
     found = records.records(db, me, applicant_id)
     return {"records": [_record(r) for r in found]}
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/vaccinations",
-    "vaccines:write",
-    body=VaccinationIn,
-    response=VaccinationOut,
-    status=201,
-)
+@on_applicant.create("/vaccinations", "vaccines:write", body=VaccinationIn, response=VaccinationOut)
 def record_vaccination(
     db: Session, me: Actor, body: NewVaccination, applicant_id: uuid.UUID
 ) -> Any:
@@ -114,11 +109,7 @@ def _observation(o: VaccineObservation) -> dict[str, Any]:
     return out
 
 
-@api.get(
-    "/applicants/<uuid:applicant_id>/vaccine-observations",
-    "vaccines:read",
-    response=ObservationsOut,
-)
+@on_applicant.get("/vaccine-observations", "vaccines:read", response=ObservationsOut)
 def list_observations(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The applicant's conditions that change the vaccine schedule (CDSi observations with their
     dates), removed ones included"""
@@ -126,12 +117,8 @@ def list_observations(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     return {"observations": [_observation(o) for o in found]}
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/vaccine-observations",
-    "vaccines:write",
-    body=ObservationIn,
-    response=ObservationOut,
-    status=201,
+@on_applicant.create(
+    "/vaccine-observations", "vaccines:write", body=ObservationIn, response=ObservationOut
 )
 def add_observation(db: Session, me: Actor, body: NewObservation, applicant_id: uuid.UUID) -> Any:
     """Record a condition that changes the vaccine schedule (a CDSi observation code, from and
@@ -162,7 +149,7 @@ def list_lots(db: Session, me: Actor) -> Any:
     return {"lots": [_lot(lot) for lot in stock.lots(db, me)]}
 
 
-@api.post("/vaccine-lots", "vaccines:write", body=LotIn, response=LotOut, status=201, also=(409,))
+@api.create("/vaccine-lots", "vaccines:write", body=LotIn, response=LotOut, also=(409,))
 def receive_lot(db: Session, me: Actor, body: NewLot) -> Any:
     """Receive a lot into a site's stock; an unknown CVX/MVX is a 422, a lot already held a 409"""
     return _lot(stock.receive_lot(db, me, body))
@@ -189,12 +176,11 @@ def lot_recall(db: Session, me: Actor, lot_id: uuid.UUID) -> Any:
     }
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/vaccination-review",
+@on_applicant.create(
+    "/vaccination-review",
     "vaccines:write",
     body=VaccinationReviewIn,
     response=ReviewOut,
-    status=201,
     also=(403, 409),
 )
 def complete_review(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:

@@ -21,10 +21,11 @@ from typing import Any, TypeVar
 
 from flask import Blueprint
 
-from pmha.core.auth import require
+from pmha.core.auth import guard
 from pmha.web.record import applicant_of
 
 F = TypeVar("F", bound=Callable[..., Any])
+Permission = str | tuple[str, ...] | None
 
 # The pages of one applicant's clinical record (exam, labs, X-rays, vaccinations, TB...).
 RECORD = "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>"
@@ -36,27 +37,25 @@ class Pages:
     def __init__(self, bp: Blueprint, *, prefix: str = "") -> None:
         self.bp, self.prefix = bp, prefix
 
-    def get(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+    def get(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
         return self.route(rule, permission, methods=("GET",), **options)
 
-    def post(self, rule: str, permission: str | None, **options: Any) -> Callable[[F], F]:
+    def post(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
         return self.route(rule, permission, methods=("POST",), **options)
 
     def route(
         self,
         rule: str,
-        permission: str | None,
+        permission: Permission,
         *,
         methods: tuple[str, ...],
         endpoint: str | None = None,
     ) -> Callable[[F], F]:
-        """Register the page: `permission` is checked first (None: the handler carries its own
-        check, e.g. one of several permissions, or any signed-in user)."""
+        """Register the page: `permission` is checked first (a tuple: any one of them; None:
+        the handler carries its own check, e.g. any signed-in user, or the page is public)."""
 
         def decorate(fn: F) -> F:
-            view: Any = _given(fn)
-            if permission is not None:
-                view = require(permission)(view)
+            view: Any = guard(permission)(_given(fn))
             self.bp.route(self.prefix + rule, methods=list(methods), endpoint=endpoint)(view)
             return view  # type: ignore[no-any-return]
 

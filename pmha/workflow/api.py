@@ -20,6 +20,7 @@ from pmha.workflow.roles import WORKLIST_PERMISSION
 
 bp = Blueprint("workflow_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="workflow")
+on_applicant = api.under("/applicants/<uuid:applicant_id>")
 
 
 def dump_workflow(found: service.Workflow) -> dict[str, Any]:
@@ -37,7 +38,7 @@ def dump_workflow(found: service.Workflow) -> dict[str, Any]:
     )
 
 
-@api.get("/applicants/<uuid:applicant_id>/workflow", "exams:read", response=schemas.WorkflowOut)
+@on_applicant.get("/workflow", "exams:read", response=schemas.WorkflowOut)
 def read_workflow(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """An applicant's plan, steps and clearance as they stand today: when something the plan
     depends on changed since it was kept (a new day, a rule update), it is worked out again for
@@ -45,25 +46,14 @@ def read_workflow(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     return dump_workflow(service.view(db, me, rulebook(), applicant_id))
 
 
-@api.put(
-    "/applicants/<uuid:applicant_id>/facts",
-    "exams:write",
-    body=schemas.FactsIn,
-    response=schemas.WorkflowOut,
-)
+@on_applicant.put("/facts", "exams:write", body=schemas.FactsIn, response=schemas.WorkflowOut)
 def put_facts(db: Session, me: Actor, body: FactsUpdate, applicant_id: uuid.UUID) -> Any:
     """Record the clinical facts the rules ask about (TB history, contact, symptoms, HIV,
     pregnancy, exam date); send the version you read once they exist"""
     return dump_workflow(service.set_facts(db, me, rulebook(), applicant_id, body))
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/results",
-    "cases:read",
-    body=schemas.ResultIn,
-    response=schemas.WorkflowOut,
-    status=201,
-)
+@on_applicant.create("/results", "cases:read", body=schemas.ResultIn, response=schemas.WorkflowOut)
 def post_result(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Record a result for a step of the plan (the role needed depends on the test)"""
     result = load_command(schemas.ResultIn(), NewResult)
@@ -107,9 +97,7 @@ def case_clearance(db: Session, me: Actor, case_id: uuid.UUID) -> Any:
     )
 
 
-@api.get(
-    "/applicants/<uuid:applicant_id>/plan-changes", "exams:sign", response=schemas.PlanChangesOut
-)
+@on_applicant.get("/plan-changes", "exams:sign", response=schemas.PlanChangesOut)
 def plan_changes(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """Changes a rule update would make to signed steps, and new requirements, awaiting review"""
     changes = service.pending_changes(db, me, applicant_id)

@@ -19,6 +19,7 @@ from pmha.workflow.commands import NewResidence
 
 bp = Blueprint("residence_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="workflow")
+on_applicant = api.under("/applicants/<uuid:applicant_id>")
 
 
 class ResidenceIn(CommandSchema):
@@ -79,20 +80,14 @@ class PresumptivePlanOut(StrictSchema):
     given = fields.List(fields.Nested(GivenOut))
 
 
-@api.get("/applicants/<uuid:applicant_id>/residence", "exams:read", response=ResidenceListOut)
+@on_applicant.get("/residence", "exams:read", response=ResidenceListOut)
 def list_residence(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The countries an applicant lived in, with dates, oldest first"""
     rows = residence.periods(db, me, applicant_id)
     return ResidenceListOut().dump({"residence": rows})
 
 
-@api.post(
-    "/applicants/<uuid:applicant_id>/residence",
-    "exams:write",
-    body=ResidenceIn,
-    response=ResidenceOut,
-    status=201,
-)
+@on_applicant.create("/residence", "exams:write", body=ResidenceIn, response=ResidenceOut)
 def add_residence(db: Session, me: Actor, body: NewResidence, applicant_id: uuid.UUID) -> Any:
     """Record a country the applicant lived in (from, to: leave out while still there); the plan
     follows (presumptive treatment by residence)"""
@@ -100,18 +95,14 @@ def add_residence(db: Session, me: Actor, body: NewResidence, applicant_id: uuid
     return ResidenceOut().dump(row)
 
 
-@api.delete("/applicants/<uuid:applicant_id>/residence/<uuid:period_id>", "exams:write", status=204)
+@on_applicant.delete("/residence/<uuid:period_id>", "exams:write", status=204)
 def remove_residence(db: Session, me: Actor, applicant_id: uuid.UUID, period_id: uuid.UUID) -> Any:
     """Remove a residence period recorded in error; the plan follows"""
     residence.remove_period(db, me, rulebook(), applicant_id, period_id)
     return ""
 
 
-@api.get(
-    "/applicants/<uuid:applicant_id>/presumptive-treatment",
-    "exams:read",
-    response=PresumptivePlanOut,
-)
+@on_applicant.get("/presumptive-treatment", "exams:read", response=PresumptivePlanOut)
 def presumptive_plan(db: Session, me: Actor, applicant_id: uuid.UUID) -> Any:
     """The presumptive treatment the rules give this applicant (exam country, countries lived in,
     age, pregnancy): drugs to give, each drug left out or held with its reason, and those given"""

@@ -6,15 +6,14 @@ import functools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pmha.cases.views import country_choices
 from pmha.core.auth import Actor, actor, require
 from pmha.core.db import get_session, utcnow
-from pmha.core.errors import AppError, Conflict, Forbidden, NotFound, StaleVersion
+from pmha.core.errors import AppError, Conflict, NotFound, StaleVersion
 from pmha.core.forms import Failed, form_action, form_data, form_load, load_form
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
@@ -64,24 +63,6 @@ WORKLISTS = {group: (WORKLIST_PERMISSION[group], title) for group, title in TITL
 TRI_STATE = {"yes": True, "no": False}
 
 # --- the words the pages use ----------------------------------------------------------------------
-
-
-def require_any(*permissions: str) -> Callable[[F], F]:
-    """View decorator: 403 unless one of the caller's roles holds at least one permission."""
-
-    def decorate(fn: F) -> F:
-        @wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            who = actor()
-            if not any(who.can(p) for p in permissions):
-                raise Forbidden("Your role does not allow this page.", code="auth.forbidden")
-            return fn(*args, **kwargs)
-
-        wrapper.pmha_permissions = ()  # type: ignore[attr-defined]
-        wrapper.pmha_any_permission = permissions  # type: ignore[attr-defined]
-        return cast(F, wrapper)
-
-    return decorate
 
 
 def can_see_workflow(who: Actor | None) -> bool:
@@ -288,8 +269,7 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
     ), status
 
 
-@pages.get("/cases/<uuid:case_id>/workflow", None)
-@require_any(*WORKFLOW_READ)
+@pages.get("/cases/<uuid:case_id>/workflow", WORKFLOW_READ)
 def case_workflow(case_id: uuid.UUID) -> Any:
     return _case_page(case_id)
 
