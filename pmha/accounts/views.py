@@ -91,7 +91,11 @@ class UserForm(StrictSchema):
     destination = fields.Enum(Destination, by_value=True, load_default=None)
 
 
-def _users_page(form: dict[str, Any], errors: dict[str, list[str]], status: int = 200) -> Any:
+def _users_page(
+    form: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+) -> Any:
     db = get_session()
     sites = service.sites(db)
     codes = {s.id: s.code for s in sites}
@@ -102,15 +106,13 @@ def _users_page(form: dict[str, Any], errors: dict[str, list[str]], status: int 
         sites=sites,
         roles=list(Role),
         destinations=list(Destination),
-        form=form,
-        errors=errors,
+        form=form or {},
+        errors=errors or {},
         nav="users",
     ), status
 
 
-@pages.get("/admin/users", "users:manage")
-def users() -> Any:
-    return _users_page({}, {})
+pages.show("/admin/users", "users:manage", _users_page, endpoint="users")
 
 
 @pages.post("/admin/users", "users:manage")
@@ -185,7 +187,10 @@ class AccessForm(StrictSchema):
 
 
 def _edit_page(
-    username: str, form: dict[str, Any], errors: dict[str, list[str]], status: int = 200
+    username: str,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
 ) -> Any:
     db = get_session()
     user = service.get_user(db, username)
@@ -200,7 +205,7 @@ def _edit_page(
         "accounts/user_edit.html",
         user=service.describe(user, codes),
         form=shown,
-        errors=errors,
+        errors=errors or {},
         sites=sites,
         roles=list(Role),
         destinations=list(Destination),
@@ -209,9 +214,7 @@ def _edit_page(
     ), status
 
 
-@pages.get("/admin/users/<username>", "users:manage")
-def edit_user(username: str) -> Any:
-    return _edit_page(username, {}, {})
+pages.show("/admin/users/<username>", "users:manage", _edit_page, endpoint="edit_user")
 
 
 @pages.post("/admin/users/<username>", "users:manage")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import pycountry
@@ -190,7 +190,6 @@ def case_list() -> Any:
         errors=_humane(errors),
         labels=FIELD_LABELS,
         searched=searched,
-        age=age_text,
         nav="cases",
     ), (422 if errors else 200)
 
@@ -206,73 +205,56 @@ def _my_sites() -> list[Site]:
     return list(get_session().scalars(mine))
 
 
-def _refusal(failed: Failed, errors: dict[str, list[str]]) -> tuple[dict[str, list[str]], Any]:
-    """A refused registration's field errors (in the page's field names) and, for a possible
-    duplicate, the candidates to compare instead."""
-    if isinstance(failed.problem, service.PossibleDuplicate):
-        return {}, failed.problem.extra["candidates"]
-    return _document_errors(errors), None
-
-
-def _register_page(
-    form: MultiDict[str, str] | dict[str, Any],
-    errors: dict[str, list[str]],
-    candidates: Any = None,
-    status: int = 200,
+def _identity_page(
+    template: str, form: MultiDict[str, str] | dict[str, Any], failed: Failed | None, **extra: Any
 ) -> Any:
+    """A form for a person's identity and document (a case's principal, a new member): refused,
+    with the errors by field in the page's field names, or, for a person who may already be on
+    file, the candidates to compare instead."""
+    errors, candidates = {}, None
+    if failed is not None and isinstance(failed.problem, service.PossibleDuplicate):
+        candidates = failed.problem.extra["candidates"]
+    elif failed is not None:
+        errors = _document_errors(
+            {k.removeprefix("principal."): v for k, v in failed.errors.items()}
+        )
     return render_template(
-        "cases/register.html",
+        template,
         form=form,
         errors=errors,
+        candidates=candidates,
         labels=FIELD_LABELS,
         choices=_choices(),
-        site_choices=[(s.code, f"{s.code} · {s.name}") for s in _my_sites()],
-        candidates=candidates,
-        nav="register",
-    ), status
+        **extra,
+    )
+
+
+def _register_page(form: MultiDict[str, str] | dict[str, Any], failed: Failed | None = None) -> Any:
+    sites = [(s.code, f"{s.code} · {s.name}") for s in _my_sites()]
+    return _identity_page("cases/register.html", form, failed, site_choices=sites, nav="register")
 
 
 @pages.route("/cases/new", "cases:write", methods=("GET", "POST"))
 def register() -> Any:
     if request.method == "GET":
-        return _register_page({}, {})
+        return _register_page({})
     form = _form_values(request.form)
     principal = _applicant_input(form)
     principal["relationship"] = Relationship.PRINCIPAL.value
     raw = {**form_data(form, CASE_FIELDS), "principal": principal}
-
-    def page(failed: Failed) -> Any:
-        errors = {k.removeprefix("principal."): v for k, v in failed.errors.items()}
-        return _register_page(form, *_refusal(failed, errors))
-
     case = form_action(
         "register",
         raw,
         lambda cmd: service.register_case(get_session(), actor(), cmd),
-        page,
+        partial(_register_page, form),
         schema=schemas.CaseIn(),
     )
     flash(f"Case {case.case_number} registered. Now add the other family members.")
     return redirect(url_for("cases.case_page", case_id=case.id))
 
 
-def _member_page(
-    case: Any,
-    form: MultiDict[str, str] | dict[str, Any],
-    errors: dict[str, list[str]],
-    candidates: Any = None,
-    status: int = 200,
-) -> Any:
-    return render_template(
-        "cases/member.html",
-        case=case,
-        form=form,
-        errors=errors,
-        labels=FIELD_LABELS,
-        choices=_choices(),
-        candidates=candidates,
-        nav="cases",
-    ), status
+def _member_page(case: Any, form: Any, failed: Failed | None = None) -> Any:
+    return _identity_page("cases/member.html", form, failed, case=case, nav="cases")
 
 
 @pages.route("/cases/<uuid:case_id>/members/new", "cases:write", methods=("GET", "POST"))
@@ -280,13 +262,13 @@ def add_member(case_id: uuid.UUID) -> Any:
     db = get_session()
     case = service.get_case(db, actor(), case_id)
     if request.method == "GET":
-        return _member_page(case, {}, {})
+        return _member_page(case, {})
     form = _form_values(request.form)
     applicant = form_action(
         "member",
         _applicant_input(form),
         lambda cmd: service.add_applicant(db, actor(), case.id, cmd),
-        lambda failed: _member_page(case, form, *_refusal(failed, failed.errors)),
+        partial(_member_page, case, form),
         schema=schemas.ApplicantIn(),
     )
     flash(f"{applicant.given_names} {applicant.family_name} added to case {case.case_number}.")

@@ -51,6 +51,31 @@ class Failed:
         return Failed(self.target, self.values, {"_form": [self.message]}, self.problem)
 
 
+def error_summary(
+    failed: Failed | None, label: Callable[[str], str], *, prefix: str | None = None
+) -> dict[str, Any]:
+    """What a page's error summary shows of a refused form, to pass to its template: `failed`,
+    and each field's messages and label, keyed by the field's id on the page ("<prefix>-<name>",
+    the prefix being the form's target unless given; a message about the whole form keeps its
+    "_" name and links nowhere)."""
+    summary: dict[str, list[str]] = {}
+    labels: dict[str, str] = {}
+    if failed is not None:
+        for name, messages in failed.errors.items():
+            key = name if name.startswith("_") else f"{prefix or failed.target}-{name}"
+            summary[key] = messages
+            labels[key] = label(name)
+    return shown(failed, summary, labels)
+
+
+def shown(
+    failed: Failed | None, summary: dict[str, list[str]], labels: dict[str, str]
+) -> dict[str, Any]:
+    """A refused form as its page's template takes it: the form, and its error summary (the
+    messages and labels by field id), for the macros in macros.html."""
+    return {"failed": failed, "summary_errors": summary, "summary_labels": labels}
+
+
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """{"principal": {"dob": ["..."]}} -> {"principal.dob": ["..."]}, for inline errors."""
     out: dict[str, list[str]] = {}

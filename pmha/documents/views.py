@@ -23,6 +23,7 @@ from pmha.exams import service as exams
 from pmha.exams.labs import ConsentKind
 from pmha.exams.models import SectionKind
 from pmha.tb_dot import service as tb
+from pmha.web.files import sent_file
 from pmha.web.pages import RECORD, Pages
 from pmha.web.record import applicant_of
 
@@ -30,13 +31,9 @@ bp = Blueprint("documents", __name__)
 pages = Pages(bp)
 record_pages = Pages(bp, prefix=RECORD)
 
-_PDF_HEADERS = {"Cache-Control": "no-store"}
-
 
 def _pdf(body: bytes, name: str) -> Response:
-    # A generic file name: nothing identifying in names that browsers and disks keep.
-    headers = {**_PDF_HEADERS, "Content-Disposition": f'inline; filename="{name}"'}
-    return Response(body, mimetype="application/pdf", headers=headers)
+    return sent_file(body, "application/pdf", name)
 
 
 def _referral(a: Applicant) -> dict[str, Any] | None:

@@ -7,7 +7,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pmha.cases import service as cases
 from pmha.core.auth import actor
@@ -16,6 +16,7 @@ from pmha.core.forms import form_action, form_data, load_form
 from pmha.exports import keys, receive, schemas, service, summary
 from pmha.exports.models import ExportBundle, JobState
 from pmha.web.context import rulebook, storage
+from pmha.web.files import sent_file
 from pmha.web.pages import Pages
 from pmha.workflow.labels import CLEARANCE
 
@@ -82,11 +83,7 @@ def _back_saying(message: str, url: str) -> Any:
 @pages.get("/exports/<uuid:bundle_id>/download", "exports:create")
 def download(bundle_id: uuid.UUID) -> Any:
     data = service.download(get_session(), actor(), bundle_id, storage())
-    return Response(
-        data,
-        mimetype="application/pkcs7-mime",
-        headers={"Content-Disposition": f'attachment; filename="{bundle_id}.p7m"'},
-    )
+    return sent_file(data, "application/pkcs7-mime", f"{bundle_id}.p7m", download=True)
 
 
 @pages.post("/exports/<uuid:bundle_id>/log", "exports:create")
@@ -132,9 +129,7 @@ def _arrivals_page(
     ), status
 
 
-@pages.get("/arrivals", "exports:import")
-def arrivals() -> Any:
-    return _arrivals_page()
+pages.show("/arrivals", "exports:import", _arrivals_page, endpoint="arrivals")
 
 
 @pages.post("/arrivals/search", "exports:import")
@@ -221,12 +216,8 @@ def arrival_file(import_id: uuid.UUID, index: int) -> Any:
     data, media_type, ext = receive.arrival_file(
         get_session(), actor(), import_id, index, storage()
     )
-    disposition = "inline" if ext == "pdf" else "attachment"
-    return Response(
-        data,
-        mimetype=media_type,
-        headers={"Content-Disposition": f'{disposition}; filename="{import_id}-{index}.{ext}"'},
-    )
+    # A PDF is read in the browser; an image (DICOM) is saved for a viewer.
+    return sent_file(data, media_type, f"{import_id}-{index}.{ext}", download=ext != "pdf")
 
 
 CERTIFICATE_STATUS = {
@@ -256,9 +247,7 @@ def _authorities_page(
     ), status
 
 
-@pages.get("/exports/authorities", "exports:keys")
-def authorities() -> Any:
-    return _authorities_page()
+pages.show("/exports/authorities", "exports:keys", _authorities_page, endpoint="authorities")
 
 
 @pages.post("/exports/authorities", "exports:keys")

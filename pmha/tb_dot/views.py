@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pmha.accounts import signatures
 from pmha.accounts.web_auth import confirm_signature
@@ -18,9 +18,10 @@ from pmha.documents.service import document_language
 from pmha.tb_dot import api, chart, classify, letter, service, summary
 from pmha.tb_dot.context import catalogue
 from pmha.web.context import rulebook
+from pmha.web.files import sent_file
 from pmha.web.pages import RECORD, Pages
-from pmha.web.record import applicant_of, page_context, version_of
-from pmha.workflow.labels import CLEARANCE, label, outcome_label, value_label
+from pmha.web.record import page_context, version_of
+from pmha.workflow.labels import CLEARANCE
 
 bp = Blueprint("tb_dot", __name__)
 pages = Pages(bp)
@@ -53,10 +54,7 @@ def _episode_page(episode_id: uuid.UUID) -> Any:
     )
 
 
-def _page(
-    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
-) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     db, me = get_session(), actor()
     found = classify.classify(db, me, rulebook(), applicant.id)
     episode = service.latest_episode(db, applicant.id)
@@ -83,10 +81,6 @@ def _page(
         outcome_words=OUTCOME_WORDS,
         clearance_words=CLEARANCE,
         failed=failed,
-        label=label,
-        value_label=value_label,
-        outcome_label=outcome_label,
-        today=utcnow().date(),
         can_sign=me.can("exams:sign"),
         signer=signatures.preview(get_session(), me, "exams:sign")[0]
         if me.can("exams:sign")
@@ -96,13 +90,11 @@ def _page(
     ), status
 
 
-@record_pages.get("/tb", "tb_dot:read", endpoint="applicant")
-def applicant_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    return _page(case_id, applicant_id)
+record_pages.show("/tb", "tb_dot:read", _page, endpoint="applicant")
 
 
 @record_pages.post("/tb/confirm", "exams:sign")
-def confirm(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
+def confirm(applicant: Applicant) -> Any:
     raw = form_data(request.form, ["note"])
 
     def act(_: None) -> None:
@@ -111,9 +103,9 @@ def confirm(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -
             get_session(), actor(), rulebook(), applicant.id, raw.get("note"), signature
         )
 
-    form_action("confirm", raw, act, lambda failed: _page(case_id, applicant_id, failed))
+    form_action("confirm", raw, act, lambda failed: _page(applicant, failed))
     flash("TB classification confirmed.")
-    return redirect(url_for(".applicant", case_id=case_id, applicant_id=applicant_id))
+    return redirect(url_for(".applicant", case_id=applicant.case_id, applicant_id=applicant.id))
 
 
 EPISODE_FIELDS = ["diagnosed_on", "site", "susceptibility", "resistance", "cavitation",
@@ -121,7 +113,7 @@ EPISODE_FIELDS = ["diagnosed_on", "site", "susceptibility", "resistance", "cavit
 
 
 @record_pages.post("/tb/episodes", "exams:sign")
-def start(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
+def start(applicant: Applicant) -> Any:
     raw = form_data(request.form, EPISODE_FIELDS)
     body = dict(raw)
     if body.get("cavitation"):
@@ -143,13 +135,13 @@ def start(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> 
         "start",
         raw,
         lambda cmd: service.start_episode(get_session(), actor(), catalogue(), applicant.id, cmd),
-        lambda failed: _page(case_id, applicant_id, failed),
+        lambda failed: _page(applicant, failed),
         schema=api.EpisodeIn(),
         typed=body,
     )
     flash("Treatment started.")
     return redirect(
-        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="dot")
+        url_for(".applicant", case_id=applicant.case_id, applicant_id=applicant.id, _anchor="dot")
     )
 
 
@@ -164,7 +156,7 @@ def record_dose(episode_id: uuid.UUID) -> Any:
     def page(failed: Failed) -> Any:
         if back == "list":
             return _list(failed, episode_id)
-        return _page(applicant.case_id, applicant.id, failed)
+        return _page(applicant, failed)
 
     form_action(
         "dose",
@@ -191,7 +183,7 @@ def record_sputum(episode_id: uuid.UUID) -> Any:
         "sputum",
         raw,
         lambda cmd: service.record_sputum(get_session(), actor(), catalogue(), episode.id, cmd),
-        lambda failed: _page(applicant.case_id, applicant.id, failed),
+        lambda failed: _page(applicant, failed),
         schema=api.SputumIn(),
     )
     text = "Sputum check recorded."
@@ -212,7 +204,7 @@ def close(episode_id: uuid.UUID) -> Any:
         lambda cmd: service.close_episode(
             get_session(), actor(), rulebook(), catalogue(), episode.id, cmd
         ),
-        lambda failed: _page(applicant.case_id, applicant.id, failed),
+        lambda failed: _page(applicant, failed),
         schema=api.CloseIn(),
         typed={**raw, "version": version_of(raw.get("version"))},
     )
@@ -227,11 +219,7 @@ def referral_letter(episode_id: uuid.UUID) -> Any:
     # ?lang=tr|ar|en, else the applicant's recorded language, else the user's (issue 18)
     lang = document_language(get_session(), actor(), found.applicant, request.args.get("lang"))
     body = letter.referral_letter(found, lang)
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": "inline; filename=dot-referral.pdf"},
-    )
+    return sent_file(body, "application/pdf", "dot-referral.pdf")
 
 
 def _list(failed: Failed | None = None, target: uuid.UUID | None = None, status: int = 200) -> Any:
@@ -243,15 +231,12 @@ def _list(failed: Failed | None = None, target: uuid.UUID | None = None, status:
         target=target,
         flag_words=FLAG_WORDS,
         dose_words=DOSE_WORDS,
-        today=utcnow().date(),
         can_write=actor().can("tb_dot:write"),
         nav="dot",
     ), status
 
 
-@pages.get("/dot", "tb_dot:read", endpoint="dot_list")
-def dot_list_page() -> Any:
-    return _list()
+pages.show("/dot", "tb_dot:read", _list, endpoint="dot_list")
 
 
 @pages.get("/dot/programme", "tb_dot:read")

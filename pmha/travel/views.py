@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     jsonify,
@@ -35,6 +34,7 @@ from pmha.travel.policy import COMMUNICABLE, MENTAL_STATES
 from pmha.travel.rows import FILTERS, SORTS, blocker_lines, select_rows, to_csv, traveller_rows
 from pmha.travel.status import CHECK_NAMES
 from pmha.web import localtime
+from pmha.web.files import sent_file
 from pmha.web.pages import RECORD, Pages
 from pmha.workflow.labels import CLEARANCE, blocker_groups
 
@@ -91,17 +91,15 @@ def _when(text: str) -> datetime:
     return localtime.from_local(text)
 
 
-@pages.get("/departures", "clearance:read")
-def departure_list() -> Any:
-    return _departures_page()
-
-
 def _departures_page(failed: Failed | None = None) -> Any:
     found = departures.list_departures(get_session(), actor())
     form, errors = (failed.values, failed.errors) if failed else ({}, {})
     return render_template(
         "travel/departures.html", departures=found, form=form, errors=errors, **_common()
     )
+
+
+pages.show("/departures", "clearance:read", _departures_page, endpoint="departure_list")
 
 
 @pages.post("/departures", "travel:write")
@@ -162,20 +160,16 @@ def _board_page(
     ), status
 
 
-@pages.get("/departures/<uuid:departure_id>", "clearance:read")
-def departure_board(departure_id: uuid.UUID) -> Any:
-    return _board_page(departure_id)
+pages.show(
+    "/departures/<uuid:departure_id>", "clearance:read", _board_page, endpoint="departure_board"
+)
 
 
 @pages.get("/departures/<uuid:departure_id>/board.csv", "clearance:read")
 def board_csv(departure_id: uuid.UUID) -> Any:
     found = departures.board(get_session(), actor(), departure_id)
     text = to_csv(select_rows(traveller_rows(found), "case", "all"))
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=departure-{departure_id}.csv"},
-    )
+    return sent_file(text, "text/csv", f"departure-{departure_id}.csv", download=True)
 
 
 @pages.post("/departures/<uuid:departure_id>/cases", "travel:write")
@@ -259,9 +253,12 @@ def _traveller_page(
     ), status
 
 
-@pages.get("/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>", "clearance:read")
-def traveller(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    return _traveller_page(departure_id, applicant_id)
+pages.show(
+    "/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>",
+    "clearance:read",
+    _traveller_page,
+    endpoint="traveller",
+)
 
 
 CHECK_FIELDS = [
@@ -374,11 +371,7 @@ def issue_certificate(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 def certificate_pdf(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     departures.load_departure(get_session(), actor(), departure_id)
     data = certificates.render_certificate(get_session(), actor(), applicant_id)
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": "inline; filename=certificate.pdf"},
-    )
+    return sent_file(data, "application/pdf", "certificate.pdf")
 
 
 @record_pages.get("/tb-certificate.pdf", "exams:read")
@@ -391,14 +384,8 @@ def tb_certificate_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     cert = tb_certificate.tb_certificate(
         db, me, context.rulebook(), applicant.id, datetime.now(UTC).date()
     )
-    return Response(
-        tb_certificate.render_pdf(cert, applicant.case.site.name),
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": "inline; filename=tb-certificate.pdf",
-            "Cache-Control": "no-store",
-        },
-    )
+    pdf = tb_certificate.render_pdf(cert, applicant.case.site.name)
+    return sent_file(pdf, "application/pdf", "tb-certificate.pdf")
 
 
 @pages.post("/departures/<uuid:departure_id>/cases/<uuid:case_id>/certificates.pdf", "travel:write")
@@ -410,11 +397,7 @@ def case_certificates(departure_id: uuid.UUID, case_id: uuid.UUID) -> Any:
         return certificates.render_case_certificates(get_session(), actor(), case_id, signature)
 
     data = form_action("certificates", {}, act, lambda f: _board_page(departure_id, f.errors))
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": "attachment; filename=certificates.pdf"},
-    )
+    return sent_file(data, "application/pdf", "certificates.pdf", download=True)
 
 
 VERIFY_WORDS = {

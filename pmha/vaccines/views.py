@@ -8,7 +8,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from pmha.accounts import service as accounts
@@ -17,7 +17,7 @@ from pmha.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
 from pmha.core.auth import actor
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import NotFound
-from pmha.core.forms import Failed, form_action, form_data
+from pmha.core.forms import Failed, error_summary, form_action, form_data
 from pmha.documents.service import document_language
 from pmha.vaccines import dosing, live, observations, outcome, records, review, service, stock
 from pmha.vaccines.models import RecordKind, VaccinationRecord, VaccineLot, VaccineObservation
@@ -31,13 +31,12 @@ from pmha.vaccines.schemas import (
     VaccinationIn,
 )
 from pmha.web.context import rulebook
+from pmha.web.files import sent_file
 from pmha.web.localtime import from_local
 from pmha.web.pages import RECORD, Pages
-from pmha.web.record import applicant_of, page_context, version_of
-from pmha.web.words import age_text
+from pmha.web.record import page_context, version_of
 from pmha.workflow import lists
 from pmha.workflow import service as workflow
-from pmha.workflow.labels import value_label
 
 bp = Blueprint("vaccines", __name__)
 pages = Pages(bp)
@@ -96,6 +95,10 @@ COMMON_CVX = ["03", "94", "21", "20", "106", "115", "10", "110", "120", "08", "4
               "116", "119", "37", "25", "09", "113", "139"]  # fmt: skip
 
 
+def _word(name: str) -> str:
+    return WORDS.get(name, name.replace("_", " "))
+
+
 def _lists() -> dict[str, Any]:
     common = [c for c in COMMON_CVX if c in CVX]
     return {
@@ -111,7 +114,6 @@ def _lists() -> dict[str, Any]:
         "vaccine_name": dosing.name,
         "is_live": live.is_live,
         "defaults": dosing.defaults,
-        "value_label": value_label,
         "season_note": outcome.season_note,
         "state_words": outcome.STATE_WORDS,
         "condition_choices": observations.choices(),
@@ -120,18 +122,8 @@ def _lists() -> dict[str, Any]:
     }
 
 
-def _page(
-    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
-) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     view = service.overview(get_session(), actor(), rulebook(), applicant.id)
-    summary: dict[str, list[str]] = {}
-    words: dict[str, str] = {}
-    if failed is not None:
-        for name, messages in failed.errors.items():
-            key = name if name.startswith("_") else f"{failed.target}-{name}"
-            summary[key] = messages
-            words[key] = WORDS.get(name, name.replace("_", " "))
     facts = workflow.clinical_facts(get_session(), applicant.id)
     flow = workflow.view(get_session(), actor(), rulebook(), applicant.id)
     review_step = next(
@@ -144,21 +136,23 @@ def _page(
         review=review.latest_review(get_session(), applicant.id),
         review_step=review_step,
         facts=facts,
-        failed=failed,
-        summary_errors=summary,
-        summary_labels=words,
+        **error_summary(failed, _word),
         can_write=actor().can("vaccines:write"),
         can_confirm=actor().can(review.PHYSICIAN),
-        today=utcnow().date(),
         now=utcnow(),
         **_lists(),
         **page_context(applicant, "vaccines.applicant"),
     ), status
 
 
-@record_pages.get("/vaccinations", "vaccines:read", endpoint="applicant")
-def applicant_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    return _page(case_id, applicant_id)
+record_pages.show("/vaccinations", "vaccines:read", _page, endpoint="applicant")
+
+
+def _to(applicant: Applicant, anchor: str) -> Any:
+    """Back to the applicant's vaccinations, at the part just changed."""
+    return redirect(
+        url_for(".applicant", case_id=applicant.case_id, applicant_id=applicant.id, _anchor=anchor)
+    )
 
 
 def _dose_input(raw: dict[str, Any]) -> dict[str, Any]:
@@ -184,17 +178,17 @@ def _dose_input(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 @record_pages.post("/vaccinations", "vaccines:write", endpoint="record")
-def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
+def record_dose(applicant: Applicant) -> Any:
     raw = form_data(request.form, DOSE_FIELDS)
     target = request.form.get("form", "dose")[:60]
     if raw.get("kind") in GIVEN_KINDS and target != "confirm":
         # A dose given here is recorded only from its summary ("Confirm and record").
-        return _confirm_page(case_id, applicant_id, raw)
+        return _confirm_page(applicant, raw)
 
     def page(failed: Failed) -> Any:
         if target == "confirm":
-            return _confirm_page(case_id, applicant_id, raw, failed)
-        return _page(case_id, applicant_id, failed)
+            return _confirm_page(applicant, raw, failed)
+        return _page(applicant, failed)
 
     made = form_action(
         target,
@@ -205,13 +199,11 @@ def record_dose(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applican
         typed=_dose_input(raw),
     )
     flash(f"{KIND_WORDS[made.kind]}: {dosing.name(made.cvx)} on {made.occurred_on} recorded.")
-    return redirect(
-        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="history")
-    )
+    return _to(applicant, "history")
 
 
 @record_pages.post("/vaccinations/review", "vaccines:write")
-def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
+def complete_review(applicant: Applicant) -> Any:
     form_action(
         "review",
         {},
@@ -224,33 +216,27 @@ def complete_review(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Appl
             individual_waivers=request.form.getlist("individual_waiver"),
         ),
         # The review's refusal is about the whole review: one message on top, not by field.
-        lambda failed: _page(case_id, applicant_id, failed.as_a_whole()),
+        lambda failed: _page(applicant, failed.as_a_whole()),
     )
     flash("Vaccination review completed: the plan's vaccination step is settled.")
-    return redirect(
-        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="review")
-    )
+    return _to(applicant, "review")
 
 
 @record_pages.post("/vaccinations/conditions", "vaccines:write")
-def add_condition(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
+def add_condition(applicant: Applicant) -> Any:
     made = form_action(
         "condition",
         form_data(request.form, ["code", "begin", "end"]),
         lambda cmd: observations.add(get_session(), actor(), applicant.id, cmd),
-        lambda failed: _page(case_id, applicant_id, failed),
+        lambda failed: _page(applicant, failed),
         schema=ObservationIn(),
     )
     flash(f"{observations.title(made.code)} ({observations.period(made)}) recorded.")
-    return redirect(
-        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="conditions")
-    )
+    return _to(applicant, "conditions")
 
 
 @record_pages.post("/vaccinations/conditions/<uuid:observation_id>/remove", "vaccines:write")
-def remove_condition(
-    case_id: uuid.UUID, applicant_id: uuid.UUID, observation_id: uuid.UUID, applicant: Applicant
-) -> Any:
+def remove_condition(observation_id: uuid.UUID, applicant: Applicant) -> Any:
     found = get_session().get(VaccineObservation, observation_id)
     if found is None or found.applicant_id != applicant.id:
         raise NotFound(observations.NOT_FOUND, code="vaccines.observation_not_found")
@@ -258,13 +244,11 @@ def remove_condition(
         f"condition-{observation_id}",
         form_data(request.form, ["reason"]),
         lambda data: observations.remove(get_session(), actor(), observation_id, data["reason"]),
-        lambda failed: _page(case_id, applicant_id, failed),
+        lambda failed: _page(applicant, failed),
         schema=ObservationRemoveIn(),
     )
     flash("The condition is removed; it stays on file.")
-    return redirect(
-        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="conditions")
-    )
+    return _to(applicant, "conditions")
 
 
 def _giver() -> str:
@@ -277,34 +261,26 @@ def _giver() -> str:
 
 
 def _confirm_page(
-    case_id: uuid.UUID,
-    applicant_id: uuid.UUID,
+    applicant: Applicant,
     values: dict[str, Any],
     failed: Failed | None = None,
     status: int = 200,
 ) -> Any:
     """The summary of a dose before it is recorded: what, from which lot, how, by whom, to whom,
     and the questions before a live vaccine, unanswered. Reading it writes nothing."""
-    applicant = applicant_of(case_id, applicant_id)
     view = service.overview(get_session(), actor(), rulebook(), applicant.id)
     lot_id = _uuid(values.get("lot_id"))
     lot = view.lot(lot_id)
     if lot is None:
         # The lot is gone (used up, expired) or was never chosen: back to the page, saying so.
         refused_form = Failed("given", values, {"lot_id": ["Choose a lot in this site's stock."]})
-        return _page(case_id, applicant_id, refused_form, 422)
+        return _page(applicant, refused_form, 422)
     dose = {**dosing.defaults(lot.cvx), **{k: v for k, v in values.items() if v}}
     dose["kind"] = dose.get("kind") if dose.get("kind") in GIVEN_KINDS else "administered"
     dose.setdefault("given_at", "now")
     facts = workflow.clinical_facts(get_session(), applicant.id)
     departure = applicant.case.planned_departure
     today = utcnow().date()
-    summary: dict[str, list[str]] = {}
-    words: dict[str, str] = {}
-    if failed is not None:
-        for name, messages in failed.errors.items():
-            summary[f"confirm-{name}"] = messages
-            words[f"confirm-{name}"] = WORDS.get(name, name.replace("_", " "))
     return render_template(
         "vaccines/confirm.html",
         lot=lot,
@@ -318,9 +294,7 @@ def _confirm_page(
         near_departure=departure is not None
         and today <= departure < today + timedelta(days=live.DEPARTURE_DAYS),
         departure=departure,
-        failed=failed,
-        summary_errors=summary,
-        summary_labels=words,
+        **error_summary(failed, _word, prefix="confirm"),
         **_lists(),
         **page_context(applicant, "vaccines.applicant"),
     ), status
@@ -334,16 +308,14 @@ def _uuid(raw: Any) -> uuid.UUID | None:
 
 
 @record_pages.get("/vaccinations/confirm", "vaccines:write", endpoint="confirm")
-def confirm_dose(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+def confirm_dose(applicant: Applicant) -> Any:
     """The Give button's summary; only its "Confirm and record" writes."""
     values = form_data(request.args, CONFIRM_FIELDS)
-    return _confirm_page(case_id, applicant_id, values)
+    return _confirm_page(applicant, values)
 
 
 @record_pages.post("/vaccinations/<uuid:record_id>/correct", "vaccines:write", endpoint="correct")
-def correct_record(
-    case_id: uuid.UUID, applicant_id: uuid.UUID, record_id: uuid.UUID, applicant: Applicant
-) -> Any:
+def correct_record(record_id: uuid.UUID, applicant: Applicant) -> Any:
     raw = form_data(request.form, ["reason", "version"])
     found = get_session().get(VaccinationRecord, record_id)
     if found is None or found.applicant_id != applicant.id:
@@ -354,30 +326,20 @@ def correct_record(
         lambda data: records.correct(
             get_session(), actor(), record_id, data["reason"], data["version"]
         ),
-        lambda failed: _page(case_id, applicant_id, failed),
+        lambda failed: _page(applicant, failed),
         schema=CorrectionIn(),
         typed={**raw, "version": version_of(raw.get("version"))} if raw else raw,
     )
     flash("The record is marked as entered in error; it stays on file.")
-    return redirect(
-        url_for(".applicant", case_id=case_id, applicant_id=applicant_id, _anchor="history")
-    )
+    return _to(applicant, "history")
 
 
 @record_pages.get("/vaccinations/record.pdf", "vaccines:read")
 def record_pdf(applicant: Applicant) -> Any:
-    # ?lang=tr|ar|en, else the applicant's recorded language, else the user's (issue 18)
     lang = document_language(get_session(), actor(), applicant, request.args.get("lang"))
     body = render_record(get_session(), actor(), applicant.id, rules=rulebook(), lang=lang)
     # A generic file name: nothing identifying in names that browsers and disks keep.
-    return Response(
-        body,
-        mimetype="application/pdf",
-        headers={
-            "Content-Disposition": 'inline; filename="vaccination-record.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return sent_file(body, "application/pdf", "vaccination-record.pdf")
 
 
 @pages.get("/vaccinations", "vaccines:read")
@@ -400,7 +362,6 @@ def queue() -> Any:
         given_today=given_today or 0,
         low=low,
         today=today,
-        age=age_text,
         vaccine_name=dosing.name,
         nav="vaccinations",
     )
@@ -433,9 +394,7 @@ def _sites(me: Any) -> list[Site]:
     )
 
 
-@pages.get("/vaccinations/stock", "vaccines:read", endpoint="stock")
-def stock_page() -> Any:
-    return _stock_page()
+pages.show("/vaccinations/stock", "vaccines:read", _stock_page, endpoint="stock")
 
 
 @pages.post("/vaccinations/stock", "vaccines:write")
@@ -467,7 +426,6 @@ def recall(lot_id: uuid.UUID) -> Any:
         "vaccines/recall.html",
         lot=lot,
         applicants=applicants,
-        age=age_text,
         vaccine_name=dosing.name,
         nav="vaccinations",
     )

@@ -43,6 +43,14 @@ class Pages:
     def post(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
         return self.route(rule, permission, methods=("POST",), **options)
 
+    def show(
+        self, rule: str, permission: Permission, page: Callable[..., Any], *, endpoint: str
+    ) -> None:
+        """A page that is only shown: a GET answered by `page`, a page function, given what the
+        path names (and the applicant, where it takes one) and its defaults for the rest (no
+        refused form, 200)."""
+        self.get(rule, permission, endpoint=endpoint)(page)
+
     def route(
         self,
         rule: str,

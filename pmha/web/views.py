@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, current_app, render_template
 from flask.blueprints import BlueprintSetupState
 
 from pmha.core.auth import Role, actor, current_actor, require_login
+from pmha.core.db import utcnow
 from pmha.core.openapi import build_spec
 from pmha.web import localtime, words
 from pmha.web.pages import Pages
@@ -65,7 +66,8 @@ ROLE_NOTES: dict[Role, str] = {
 
 @bp.app_context_processor
 def _page_context() -> dict[str, Any]:
-    return {"me": current_actor(optional=True), "nav": None}
+    # "today" as the pages' lists and forms count it (UTC, as the database dates are kept).
+    return {"me": current_actor(optional=True), "nav": None, "today": utcnow().date()}
 
 
 @pages.get("/", None)

@@ -332,6 +332,11 @@ def init_words(app: Flask) -> None:
     app.add_template_filter(status_words, "status_words")
     app.add_template_filter(reason_words, "reason_words")
     app.add_template_global(awaiting_words, "awaiting_words")
+    # Codes in words on every page: requirement and test names, values, outcomes; ages.
+    app.add_template_global(wl.label, "label")
+    app.add_template_global(wl.value_label, "value_label")
+    app.add_template_global(wl.outcome_label, "outcome_label")
+    app.add_template_global(age_text, "age")
     app.add_template_global(permission_denied, "permission_denied")
     app.add_template_global(rule_details_shown, "rule_details_shown")
 

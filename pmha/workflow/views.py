@@ -14,11 +14,10 @@ from pmha.cases.views import country_choices
 from pmha.core.auth import Actor, actor, require
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Conflict, NotFound, StaleVersion
-from pmha.core.forms import Failed, form_action, form_data, form_load, load_form
+from pmha.core.forms import Failed, form_action, form_data, form_load, load_form, shown
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
 from pmha.web.pages import Pages
-from pmha.web.words import age_text
 from pmha.workflow import clearance as cl
 from pmha.workflow import lists, owners, schemas, service, validity
 from pmha.workflow.commands import Move
@@ -32,7 +31,6 @@ from pmha.workflow.labels import (
     label,
     move_names,
     outcome_label,
-    value_label,
 )
 from pmha.workflow.models import Step, StepState
 from pmha.workflow.roles import PERMISSION, WORKLIST_PERMISSION, group_of
@@ -152,7 +150,7 @@ FORM_WORDS = {
 RESIDENCE_FIELDS = {"country": "Country", "from": "From", "to": "To"}
 
 
-def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str]]:
+def _errors(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str]]:
     """The refused form's errors for the summary at the top, each linked to its field."""
     if failed is None:
         return {}, {}
@@ -230,7 +228,6 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
                 "next": next_action(w, detail.facts, steps),
             }
         )
-    summary, words = _summary(failed)
     from pmha.exports import service as exports  # the export step's state, shown by the link
     from pmha.travel.departures import booking_of  # the traveller page a check is recorded on
 
@@ -240,13 +237,9 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
         "workflow/case.html",
         found=found,
         export_state=exports.export_state(db, me, case_id) if me.can("exports:create") else None,
-        summary_errors=summary,
-        summary_labels=words,
-        age=age_text,
+        **shown(failed, *_errors(failed)),
         members=members,
         rights=_view_rights(me),
-        failed=failed,
-        today=utcnow().date(),
         result_values=vocab.RESULT_VALUES,
         waiver_words=vocab.WAIVER_WORDS,
         not_done_reasons=vocab.NOT_DONE_REASONS,
@@ -257,9 +250,6 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
         history_facts=service.HISTORY_FACTS,
         fact_labels=FACT_LABELS,
         clearance=CLEARANCE,
-        label=label,
-        value_label=value_label,
-        outcome_label=outcome_label,
         awaited=awaited,
         blocker_groups=blocker_groups,
         group_of=group_of,
@@ -269,9 +259,7 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
     ), status
 
 
-@pages.get("/cases/<uuid:case_id>/workflow", WORKFLOW_READ)
-def case_workflow(case_id: uuid.UUID) -> Any:
-    return _case_page(case_id)
+pages.show("/cases/<uuid:case_id>/workflow", WORKFLOW_READ, _case_page, endpoint="case_workflow")
 
 
 def _done(case_id: uuid.UUID, applicant_id: uuid.UUID, found: service.Workflow, text: str) -> Any:
@@ -448,8 +436,6 @@ def _worklist_view(group: str, permission: str, title: str) -> Callable[[], Any]
             items=items,
             group=group,
             title=title,
-            label=label,
-            today=utcnow().date(),
             nav="today",
         )
 
@@ -490,6 +476,5 @@ def clearance_board() -> Any:
         sorts=SORTS,
         clearance=CLEARANCE,
         blocker_groups=blocker_groups,
-        today=utcnow().date(),
         nav="today",
     )

@@ -8,8 +8,11 @@ import uuid
 from flask import Blueprint
 
 from pmha.core.db import get_session
+from pmha.web.pages import RECORD, Pages
 
 bp = Blueprint("exams", __name__)
+pages = Pages(bp)
+record_pages = Pages(bp, prefix=RECORD)
 
 
 @bp.app_template_global("latest_xray")

@@ -14,23 +14,19 @@ from pmha.cases.models import Applicant
 from pmha.core.auth import actor
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import Forbidden
-from pmha.core.forms import Failed, form_action, form_data, form_load
+from pmha.core.forms import Failed, error_summary, form_action, form_data, form_load
 from pmha.core.schemas import StrictSchema, date_in_range
 from pmha.exams import lab_ranges, lab_service, lab_values, labs
 from pmha.exams.commands import NewLabResult, Reinterpretation
 from pmha.exams.lab_api import LabDetailsIn
-from pmha.exams.views.common import bp
+from pmha.exams.views.common import pages, record_pages
 from pmha.rules import vocabulary as vocab
 from pmha.web.context import rulebook
-from pmha.web.pages import RECORD, Pages
-from pmha.web.record import applicant_of, page_context
+from pmha.web.record import page_context
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import label, value_label
 from pmha.workflow.models import StepState
 from pmha.workflow.roles import permission_for
-
-pages = Pages(bp)
-record_pages = Pages(bp, prefix=RECORD)
 
 COLLECTION_METHODS = {
     "spontaneous": "Spontaneous",
@@ -100,13 +96,18 @@ def _measurement() -> Any:
     )
 
 
+def _required(longest: int, missing: str) -> fields.String:
+    """A text the form needs, with what to say when it is left empty."""
+    return fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=longest),
+        error_messages={"required": missing},
+    )
+
+
 class ResultForm(StrictSchema):
     order = fields.UUID(required=True)
-    specimen_number = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=20),
-        error_messages={"required": "Give the specimen number from the tube's label."},
-    )
+    specimen_number = _required(20, "Give the specimen number from the tube's label.")
     value = fields.String(validate=validate.Length(min=1, max=40))
     date = fields.Date(required=True, validate=date_in_range)
     collected_on = fields.Date(validate=date_in_range)
@@ -140,11 +141,7 @@ class ResultForm(StrictSchema):
 
 class OverrideForm(StrictSchema):
     order = fields.UUID(required=True)
-    value = fields.String(
-        required=True,
-        validate=validate.Length(min=1, max=40),
-        error_messages={"required": "Choose the interpretation."},
-    )
+    value = _required(40, "Choose the interpretation.")
     reason = fields.String(validate=validate.Length(max=500), load_default="")
 
 
@@ -175,10 +172,7 @@ def _consents(applicant_id: uuid.UUID) -> list[labs.Consent]:
     )
 
 
-def _page(
-    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
-) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     me = actor()
     orders = lab_service.labs(get_session(), me, applicant.id)
     ordered = {o.code for o, _ in orders if o.status != labs.OrderStatus.CANCELLED}
@@ -189,13 +183,6 @@ def _page(
         - ((today.month, today.day) < (applicant.dob.month, applicant.dob.day))
     )
     planned = _planned_labs(applicant.id)
-    summary: dict[str, list[str]] = {}
-    words: dict[str, str] = {}
-    if failed is not None:
-        for name, messages in failed.errors.items():
-            key = name if name.startswith("_") else f"{failed.target}-{name}"
-            summary[key] = messages
-            words[key] = WORDS.get(name, name)
     return render_template(
         "exams/labs.html",
         orders=orders,
@@ -224,41 +211,37 @@ def _page(
         result_values=vocab.RESULT_VALUES,
         methods=COLLECTION_METHODS,
         status_words=STATUS_WORDS,
-        failed=failed,
-        summary_errors=summary,
-        summary_labels=words,
+        **error_summary(failed, lambda name: WORDS.get(name, name)),
         detail_label=lambda key: WORDS.get(key, key.replace("_", " ").capitalize()),
-        label=label,
-        value_label=value_label,
         today=today,
         **page_context(applicant, "exams.labs"),
     ), status
 
 
-def _back(case_id: uuid.UUID, applicant_id: uuid.UUID, text: str, anchor: str) -> Any:
+def _back(applicant: Applicant, text: str, anchor: str) -> Any:
     flash(text)
-    return redirect(url_for(".labs", case_id=case_id, applicant_id=applicant_id, _anchor=anchor))
+    return redirect(
+        url_for(".labs", case_id=applicant.case_id, applicant_id=applicant.id, _anchor=anchor)
+    )
 
 
-@record_pages.get("/labs", "labs:read", endpoint="labs")
-def labs_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    return _page(case_id, applicant_id)
+record_pages.show("/labs", "labs:read", _page, endpoint="labs")
 
 
 @record_pages.post("/labs/orders", "exams:write")
-def order_tests(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
+def order_tests(applicant: Applicant) -> Any:
     codes = request.form.getlist("codes")
     if not codes:
         failed = Failed("order", {"codes": codes}, {"codes": ["Tick the tests to order."]})
-        return _page(case_id, applicant_id, failed, 422)
+        return _page(applicant, failed, 422)
     made = form_action(
         "order",
         {"codes": codes},
         lambda _: lab_service.order_tests(get_session(), actor(), rulebook(), applicant.id, codes),
-        partial(_page, case_id, applicant_id),
+        partial(_page, applicant),
     )
     names = ", ".join(dict.fromkeys(label(o.code) for o in made)) or "nothing new"
-    return _back(case_id, applicant_id, f"Ordered: {names}.", "orders")
+    return _back(applicant, f"Ordered: {names}.", "orders")
 
 
 def _order_of(applicant_id: uuid.UUID, order_id: uuid.UUID) -> labs.LabOrder | None:
@@ -279,19 +262,19 @@ def _details(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @record_pages.post("/labs/results", "labs:read")
-def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
+def record_lab_result(applicant: Applicant) -> Any:
     names = ["order", "specimen_number", "value", "date", "collected_on", "placed_on", "read_on",
              "titre", "collection_method", "note", "treponemal", "non_treponemal",
              "second_treponemal", "treatment_documented", "treatment_history", "final_on",
              "assay", "nil", "tb1", "tb2", "mitogen", "panel_a", "panel_b",
              "pre_test_counselling_on", "performing_lab", *ANALYTES]  # fmt: skip
     raw = form_data(request.form, names)
-    target, page = f"result-{raw.get('order', '')}", partial(_page, case_id, applicant_id)
+    target, page = f"result-{raw.get('order', '')}", partial(_page, applicant)
     data = form_load(target, raw, page, ResultForm())
     order = _order_of(applicant.id, data["order"])
     if order is None:
         # Another applicant's order (or none): refused here, whatever that applicant is.
-        return _page(case_id, applicant_id, _not_theirs(raw), 422)
+        return _page(applicant, _not_theirs(raw), 422)
     panel = lab_ranges.PANELS.get(order.code)
     body = NewLabResult(
         specimen_number=data["specimen_number"],
@@ -317,19 +300,17 @@ def record_lab_result(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Ap
         said = f"{result.value} mm recorded, {value_label(result.derived or '')}"
     else:
         said = f"result {value_label(result.value)} recorded"
-    return _back(case_id, applicant_id, f"{text}: {said}.", f"o-{order.id}")
+    return _back(applicant, f"{text}: {said}.", f"o-{order.id}")
 
 
 @record_pages.post("/labs/interpretation", "exams:sign")
-def override_interpretation(
-    case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant
-) -> Any:
+def override_interpretation(applicant: Applicant) -> Any:
     raw = form_data(request.form, ["order", "value", "reason"])
-    target, page = f"override-{raw.get('order', '')}", partial(_page, case_id, applicant_id)
+    target, page = f"override-{raw.get('order', '')}", partial(_page, applicant)
     data = form_load(target, raw, page, OverrideForm())
     order = _order_of(applicant.id, data["order"])
     if order is None:
-        return _page(case_id, applicant_id, _not_theirs(raw), 422)
+        return _page(applicant, _not_theirs(raw), 422)
     change = Reinterpretation(value=data["value"], reason=data["reason"])
     result = form_action(
         target,
@@ -340,20 +321,17 @@ def override_interpretation(
         page,
     )
     return _back(
-        case_id,
-        applicant_id,
+        applicant,
         f"{label(order.code)}: interpretation overridden, now {value_label(result.value)}.",
         f"o-{order.id}",
     )
 
 
 @record_pages.post("/labs/consents", "labs:read")
-def record_consent(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    # Recorded by whoever collects the specimen: a nurse or physician, or the lab technician.
+def record_consent(applicant: Applicant) -> Any:
     me = actor()
     if not (me.can("exams:write") or me.can("labs:write")):
         raise Forbidden("Only the staff who counsel or collect specimens record consent.")
-    applicant = applicant_of(case_id, applicant_id)
     raw = form_data(request.form, ["kind", "given", "date"])
 
     def page(failed: Failed) -> Any:
@@ -361,7 +339,7 @@ def record_consent(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
             k: ["Choose one." if m == "Missing data for required field." else m for m in v]
             for k, v in failed.errors.items()
         }
-        return _page(case_id, applicant_id, failed)
+        return _page(applicant, failed)
 
     consent = form_action(
         "consent",
@@ -373,9 +351,7 @@ def record_consent(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
         schema=ConsentForm(),
     )
     answer = "given" if consent.given else "refused"
-    return _back(
-        case_id, applicant_id, f"Consent to {CONSENTS[consent.kind]}: {answer}.", "consent"
-    )
+    return _back(applicant, f"Consent to {CONSENTS[consent.kind]}: {answer}.", "consent")
 
 
 def _lab_worklist(problem: str | None = None, status: int = 200) -> Any:
@@ -383,10 +359,8 @@ def _lab_worklist(problem: str | None = None, status: int = 200) -> Any:
     return render_template(
         "exams/lab_worklist.html",
         rows=rows,
-        label=label,
         status_words=AWAITING_WORDS,
         specimen_of=lab_ranges.SPECIMEN_OF,
-        today=utcnow().date(),
         problem=problem,
         nav="today",
     ), status

@@ -15,18 +15,13 @@ from pmha.cases import service as cases
 from pmha.cases.models import Applicant
 from pmha.core.auth import actor
 from pmha.core.db import get_session
-from pmha.core.forms import Failed, form_action
+from pmha.core.forms import Failed, error_summary, form_action
 from pmha.exams import dicom
 from pmha.exams import radiology as xr
 from pmha.exams.commands import XrayRead
-from pmha.exams.views.common import bp
+from pmha.exams.views.common import pages, record_pages
 from pmha.web.context import rulebook, storage
-from pmha.web.pages import RECORD, Pages
-from pmha.web.record import applicant_of, page_context
-from pmha.workflow.labels import value_label
-
-pages = Pages(bp)
-record_pages = Pages(bp, prefix=RECORD)
+from pmha.web.record import page_context
 
 # The DS-3030 finding groups, by what they mean for the applicant.
 GROUPS = (
@@ -51,23 +46,14 @@ OUTCOME_WORDS = {"same": "Same", "differs": "Differs", "missing": "Not in the he
                  "other": "Not compared"}  # fmt: skip
 
 
-def _list_page(
-    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
-) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+def _list_page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     me = actor()
     found = xr.studies(get_session(), me, applicant.id)
-    summary = {
-        f"upload-{k}" if not k.startswith("_") else k: v
-        for k, v in (failed.errors.items() if failed else [])
-    }
     return render_template(
         "exams/xrays.html",
         studies=found[::-1],
         can_upload=me.can("radiology:write"),
-        failed=failed,
-        summary_errors=summary,
-        summary_labels={"upload-file": UPLOAD_WORDS["file"]},
+        **error_summary(failed, lambda name: UPLOAD_WORDS.get(name, name), prefix="upload"),
         decisions=DECISIONS,
         identity_words=IDENTITY_WORDS,
         max_mib=dicom.MAX_BYTES // (1024 * 1024),
@@ -75,24 +61,22 @@ def _list_page(
     ), status
 
 
-@record_pages.get("/xrays", "radiology:read", endpoint="xrays")
-def xrays_page(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    return _list_page(case_id, applicant_id)
+record_pages.show("/xrays", "radiology:read", _list_page, endpoint="xrays")
 
 
 @record_pages.post("/xrays", "radiology:write")
-def upload_xray(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
+def upload_xray(applicant: Applicant) -> Any:
     request.max_content_length = dicom.MAX_BYTES + 64 * 1024  # the file and the form around it
     upload = request.files.get("file")  # a larger body is a 413 here
     data = upload.read() if upload is not None else b""
     if not data:
         failed = Failed("upload", {}, {"file": ["Choose the chest X-ray's DICOM file."]})
-        return _list_page(case_id, applicant_id, failed, 422)
+        return _list_page(applicant, failed, 422)
     study = form_action(
         "upload",
         {},
         lambda _: xr.upload(get_session(), actor(), applicant.id, data, storage()),
-        lambda failed: _list_page(case_id, applicant_id, failed.on("file")),
+        lambda failed: _list_page(applicant, failed.on("file")),
     )
     if study.held:
         flash(
@@ -132,7 +116,6 @@ def _viewer(study_id: uuid.UUID, failed: Failed | None = None, status: int = 200
         groups=GROUPS,
         finding_words=FINDING_WORDS,
         decisions=DECISIONS,
-        value_label=value_label,
         chosen=chosen,
         failed=failed,
         summary_errors={k: v for k, v in (failed.errors.items() if failed else [])},
@@ -142,9 +125,7 @@ def _viewer(study_id: uuid.UUID, failed: Failed | None = None, status: int = 200
     ), status
 
 
-@pages.get("/xrays/<uuid:study_id>", "radiology:read")
-def viewer(study_id: uuid.UUID) -> Any:
-    return _viewer(study_id)
+pages.show("/xrays/<uuid:study_id>", "radiology:read", _viewer, endpoint="viewer")
 
 
 def _png(study_id: uuid.UUID, thumbnail: bool) -> Response:

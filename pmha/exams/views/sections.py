@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +13,7 @@ from pmha.cases.models import Applicant, Sex
 from pmha.core.auth import actor
 from pmha.core.db import get_session
 from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
-from pmha.core.forms import Failed, form_action
+from pmha.core.forms import Failed, form_action, shown
 from pmha.exams import attachments, service
 from pmha.exams.commands import SectionDraft
 from pmha.exams.models import ExamSection, SectionKind
@@ -26,12 +25,9 @@ from pmha.exams.sections import (
     class_mismatch,
 )
 from pmha.exams.views import form
-from pmha.exams.views.common import bp
+from pmha.exams.views.common import record_pages
 from pmha.web.context import rulebook, storage
-from pmha.web.pages import RECORD, Pages
-from pmha.web.record import applicant_of, page_context, version_of
-
-record_pages = Pages(bp, prefix=RECORD)
+from pmha.web.record import page_context, version_of
 
 TITLES = {
     SectionKind.MEDICAL_HISTORY: "Medical and immunization history",
@@ -123,7 +119,7 @@ def _panels(record: dict[SectionKind, list[ExamSection]], failed: Failed | None)
     return out
 
 
-def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str]]:
+def _errors(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str]]:
     """The refused form's errors for the summary at the top, each linked to its field."""
     if failed is None:
         return {}, {}
@@ -142,20 +138,14 @@ def _summary(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str
     return errors, labels
 
 
-def _page(
-    case_id: uuid.UUID, applicant_id: uuid.UUID, failed: Failed | None = None, status: int = 200
-) -> Any:
-    applicant = applicant_of(case_id, applicant_id)
+def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     record = service.record(get_session(), actor(), applicant.id)
-    summary, labels = _summary(failed)
     return render_template(
         "exams/record.html",
         reports=attachments.listed(get_session(), actor(), applicant.id),
         rights_write=actor().can("exams:write"),
         panels=_panels(record, failed),
-        failed=failed,
-        summary_errors=summary,
-        summary_labels=labels,
+        **shown(failed, *_errors(failed)),
         forms=form.FORMS,
         row_counts=form.row_counts,
         choice_words=form.choice_words,
@@ -190,27 +180,29 @@ def _kind(name: str) -> SectionKind:
         raise NotFound("No such section.", code="exams.no_section") from None
 
 
-@record_pages.get("/exam", "exams:read")
-def record(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    return _page(case_id, applicant_id)
+record_pages.show("/exam", "exams:read", _page, endpoint="record")
 
 
-def _back(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: SectionKind, text: str) -> Any:
+def _back(applicant: Applicant, kind: SectionKind, text: str) -> Any:
     flash(text)
     return redirect(
-        url_for(".record", case_id=case_id, applicant_id=applicant_id, _anchor=f"sec-{kind.value}")
+        url_for(
+            ".record",
+            case_id=applicant.case_id,
+            applicant_id=applicant.id,
+            _anchor=f"sec-{kind.value}",
+        )
     )
 
 
 @record_pages.post("/exam/<kind>", "exams:write")
-def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
+def save_section(kind: str, applicant: Applicant) -> Any:
     """Save the draft; with action=sign, save it and go on to sign it: the signing page shows
     what is signed and asks for the password (a click alone is not a signature)."""
     section_kind, me, db = _kind(kind), actor(), get_session()
     signing = request.form.get("action") == "sign"
     if signing:
         me.check(SIGN_PERMISSION[section_kind])  # before anything is saved
-    applicant = applicant_of(case_id, applicant_id)
 
     def act(_: None) -> None:
         data = form.to_data(section_kind, request.form)
@@ -221,18 +213,18 @@ def save_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
     def page(failed: Failed) -> Any:
         if isinstance(failed.problem, StaleVersion | service.SectionSigned):
             message = STALE if isinstance(failed.problem, StaleVersion) else failed.message
-            return _page(case_id, applicant_id, Failed("_stale", {}, {"_form": [message]}))
+            return _page(applicant, Failed("_stale", {}, {"_form": [message]}))
         failed.errors = form.humane(section_kind, failed.errors)
-        return _page(case_id, applicant_id, failed)
+        return _page(applicant, failed)
 
     form_action(section_kind.value, request.form.to_dict(), act, page)
     title = TITLES[section_kind]
     if signing:
         flash(f"{title}: draft saved. Check it, then sign with your password.")
         return redirect(
-            url_for(".sign_review", case_id=case_id, applicant_id=applicant_id, kind=kind)
+            url_for(".sign_review", case_id=applicant.case_id, applicant_id=applicant.id, kind=kind)
         )
-    return _back(case_id, applicant_id, section_kind, f"{title}: draft saved.")
+    return _back(applicant, section_kind, f"{title}: draft saved.")
 
 
 def _sign_page(
@@ -263,18 +255,17 @@ def _sign_page(
 
 
 @record_pages.get("/exam/<kind>/sign", "exams:write")
-def sign_review(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
+def sign_review(kind: str, applicant: Applicant) -> Any:
     section_kind = _kind(kind)
     actor().check(SIGN_PERMISSION[section_kind])
-    return _sign_page(applicant_of(case_id, applicant_id), section_kind)
+    return _sign_page(applicant, section_kind)
 
 
 @record_pages.post("/exam/<kind>/sign", "exams:write")
-def sign_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
+def sign_section(kind: str, applicant: Applicant) -> Any:
     """Sign the draft shown on the signing page, with the signer's password."""
     section_kind, me, db = _kind(kind), actor(), get_session()
     me.check(SIGN_PERMISSION[section_kind])
-    applicant = applicant_of(case_id, applicant_id)
     reason = request.form.get("classification_reason", "")[:500]
     version = version_of(request.form.get("version")) or 0
 
@@ -291,18 +282,17 @@ def sign_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
         return _sign_page(applicant, section_kind, failed)
 
     form_action(section_kind.value, {"classification_reason": reason}, act, page)
-    return _back(case_id, applicant_id, section_kind, f"{TITLES[section_kind]}: signed.")
+    return _back(applicant, section_kind, f"{TITLES[section_kind]}: signed.")
 
 
 @record_pages.post("/exam/<kind>/amend", "exams:write")
-def amend_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
+def amend_section(kind: str, applicant: Applicant) -> Any:
     section_kind, me = _kind(kind), actor()
-    applicant = applicant_of(case_id, applicant_id)
     reason = request.form.get("reason", "")
 
     def page(failed: Failed) -> Any:
         failed.errors = {("reason" if k == "kind" else k): v for k, v in failed.errors.items()}
-        return _page(case_id, applicant_id, failed)
+        return _page(applicant, failed)
 
     form_action(
         f"amend-{section_kind.value}",
@@ -311,11 +301,11 @@ def amend_section(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any
         page,
     )
     text = f"{TITLES[section_kind]}: amendment opened. Change what needs changing, then sign it."
-    return _back(case_id, applicant_id, section_kind, text)
+    return _back(applicant, section_kind, text)
 
 
 @record_pages.post("/exam/specialist_referral/report", "exams:write")
-def attach_report(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applicant) -> Any:
+def attach_report(applicant: Applicant) -> Any:
     request.max_content_length = attachments.MAX_BYTES + 64 * 1024  # the file and its form
     upload = request.files.get("file")
     data = upload.read() if upload is not None else b""
@@ -323,10 +313,9 @@ def attach_report(case_id: uuid.UUID, applicant_id: uuid.UUID, applicant: Applic
     try:
         attachments.attach(get_session(), actor(), applicant.id, "specialist_report", data, where)
     except ValidationFailed as exc:
-        return _page(case_id, applicant_id, Failed("report", errors=dict(exc.errors or {})), 422)
+        return _page(applicant, Failed("report", errors=dict(exc.errors or {})), 422)
     return _back(
-        case_id,
-        applicant_id,
+        applicant,
         SectionKind.SPECIALIST_REFERRAL,
         "The specialist's report is attached.",
     )

@@ -10,12 +10,8 @@ from flask import render_template
 from pmha.core.auth import actor
 from pmha.core.db import get_session, utcnow
 from pmha.exams import worklists
-from pmha.exams.views.common import bp
-from pmha.web.pages import Pages
+from pmha.exams.views.common import bp, pages
 from pmha.workflow import lists
-from pmha.workflow.labels import label
-
-pages = Pages(bp)
 
 
 @pages.get("/worklists/radiology/studies", "radiology:write")
@@ -31,8 +27,6 @@ def xray_worklist() -> Any:
         "exams/xray_worklist.html",
         rows=rows,
         untaken=untaken,
-        label=label,
-        today=utcnow().date(),
         nav="today",
     )
 
