@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from pmha.audit import service
 from pmha.cases.models import Applicant, FamilyCase
 from pmha.core.auth import actor
+from pmha.core.context import storage
 from pmha.core.db import get_session
 from pmha.core.forms import form_data, load_form
 from pmha.core.schemas import PageArgs
-from pmha.web.context import storage
 from pmha.web.pages import Pages
 
 bp = Blueprint("audit", __name__)

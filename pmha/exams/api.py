@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import Actor
+from pmha.core.context import rulebook, storage
 from pmha.core.endpoint import Api
 from pmha.core.errors import ValidationFailed
 from pmha.core.schemas import StrictSchema, password_again, strict_integer
@@ -19,7 +20,6 @@ from pmha.exams import attachments, service
 from pmha.exams.commands import SectionDraft
 from pmha.exams.models import SectionKind, SectionStatus
 from pmha.exams.sections import SIGN_PERMISSION, bmi
-from pmha.web.context import rulebook, storage
 
 bp = Blueprint("exams_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="exams")

@@ -10,13 +10,13 @@ from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
 from pmha.core.auth import Actor
+from pmha.core.context import rulebook
 from pmha.core.endpoint import Api
 from pmha.core.errors import Forbidden
 from pmha.core.http import load_json
 from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range
 from pmha.exams import lab_service, labs
 from pmha.exams.commands import NewLabResult, Reinterpretation
-from pmha.web.context import rulebook
 
 bp = Blueprint("labs_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="labs")

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import Actor, actor
+from pmha.core.context import rulebook, storage
 from pmha.core.db import get_session
 from pmha.core.endpoint import Api
 from pmha.core.errors import UnsupportedMediaType
 from pmha.core.schemas import StrictSchema, password_again
 from pmha.exams import dicom, radiology
 from pmha.exams.commands import XrayRead
-from pmha.web.context import rulebook, storage
 
 bp = Blueprint("radiology_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="radiology")

@@ -13,12 +13,12 @@ from flask import Blueprint, Response, request, url_for
 from sqlalchemy.orm import Session
 
 from pmha.core.auth import Actor
+from pmha.core.context import storage
 from pmha.core.endpoint import Api
 from pmha.core.errors import UnsupportedMediaType
 from pmha.core.http import load_json
 from pmha.exports import receive, schemas, service, summary
 from pmha.exports.models import ExportJob
-from pmha.web.context import storage
 
 F = TypeVar("F", bound=Callable[..., Any])
 

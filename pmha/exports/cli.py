@@ -96,9 +96,9 @@ def list_certificates() -> None:
 @click.option("--destination", required=True, help="the receiving authority's destination")
 def import_command(bundle: Path, destination: str) -> None:
     """Verify and load a bundle (.p7m) for a receiving authority, all or nothing."""
+    from pmha.core.context import storage
     from pmha.core.db import database
     from pmha.exports import receive
-    from pmha.web.context import storage
 
     app = app_from_env()
     actor = Actor(

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pmha.exports.parts import CONTRIBUTORS, Export, Part, _json, _optional
+from pmha.exports.parts import CONTRIBUTORS, Export, Part, _json
+from pmha.travel.departures import booking_of
 
 PATH = "travel/journey.json"
 
 
 def journey(ex: Export) -> list[Part]:
     """The case's departure, when it is booked on one (nothing otherwise)."""
-    booking_of = _optional("pmha.travel.departures", "booking_of")
-    if booking_of is None:
-        return []
     departure: Any = booking_of(ex.session, ex.case.id)
     if departure is None:
         return []

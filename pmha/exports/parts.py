@@ -9,7 +9,6 @@ same case content gives the same bundle id.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import json
 import uuid
 from collections.abc import Callable
@@ -28,8 +27,11 @@ from pmha.exams.models import SectionKind, SectionStatus
 from pmha.exports import fhir, hl7, updates
 from pmha.exports.immunization import Facility, ImmunizationRecord
 from pmha.rules import RuleBook
+from pmha.tb_dot.summary import tb_summary
+from pmha.travel import certificates, handover
 from pmha.vaccines import records as vaccinations
 from pmha.vaccines.export import patient_of, to_immunization_records
+from pmha.vaccines.record_pdf import render_record
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import CLEARANCE, OUTCOMES, label, value_label
 
@@ -379,25 +381,13 @@ def clinical_summary(ex: Export) -> list[Part]:
     return parts + vxu_parts(ex, vaccinated)
 
 
-def _optional(module: str, name: str) -> Callable[..., Any] | None:
-    """A public function of another domain, when that domain is installed yet."""
-    try:
-        found = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return None
-    return found if callable(found) else None
-
-
 def vaccination_records(ex: Export) -> list[Part]:
     """The vaccination record PDF of each traveller (the vaccines domain renders it)."""
-    render = _optional("pmha.vaccines.record_pdf", "render_record")
-    if render is None:
-        return []
     return [
         Part(
             f"pdf/vaccination-record-{a.id}.pdf",
             "application/pdf",
-            render(ex.session, ex.actor, a.id, rules=ex.rules),
+            render_record(ex.session, ex.actor, a.id, rules=ex.rules),
             stable=False,
         )
         for a in ex.case.applicants
@@ -406,14 +396,11 @@ def vaccination_records(ex: Export) -> list[Part]:
 
 def clearance_certificates(ex: Export) -> list[Part]:
     """Each traveller's clearance certificate PDF (travel), when one can be issued."""
-    render = _optional("pmha.travel.certificates", "render_certificate")
-    if render is None:
-        return []
     parts = []
     for a in ex.case.applicants:
         try:
             with ex.session.begin_nested():
-                data = render(ex.session, ex.actor, a.id)
+                data = certificates.render_certificate(ex.session, ex.actor, a.id)
         except AppError:  # not cleared, or not booked on a departure yet: no certificate
             continue
         parts.append(Part(f"pdf/clearance-{a.id}.pdf", "application/pdf", data, stable=False))
@@ -423,24 +410,20 @@ def clearance_certificates(ex: Export) -> list[Part]:
 def handover_and_tb(ex: Export) -> list[Part]:
     """Travel's post-arrival handover and the TB programme's summary, per traveller, as JSON;
     the handover's follow-ups join the arrival list's."""
-    handover = _optional("pmha.travel.handover", "follow_up")
-    tb = _optional("pmha.tb_dot.summary", "tb_summary")
     parts = []
     by_id = {t["id"]: t for t in ex.travellers}
     for a in ex.case.applicants:
-        if handover is not None:
-            items: Any = handover(ex.session, ex.actor, a.id)
-            parts.append(Part(f"handover/{a.id}.json", "application/json", _json(items)))
-            told = by_id.get(str(a.id))
-            if told is not None:
-                for item in items:
-                    if item.get("kind") == "follow_up" and item.get("what"):
-                        days = item.get("within_days")
-                        text = f"{item['what']} (within {days} days)" if days else item["what"]
-                        told["follow_up"].append(text)
-        if tb is not None:
-            summary: Any = tb(ex.session, ex.actor, a.id, rules=ex.rules)
-            parts.append(Part(f"tb/{a.id}.json", "application/json", _json(summary)))
+        items: Any = handover.follow_up(ex.session, ex.actor, a.id)
+        parts.append(Part(f"handover/{a.id}.json", "application/json", _json(items)))
+        told = by_id.get(str(a.id))
+        if told is not None:
+            for item in items:
+                if item.get("kind") == "follow_up" and item.get("what"):
+                    days = item.get("within_days")
+                    text = f"{item['what']} (within {days} days)" if days else item["what"]
+                    told["follow_up"].append(text)
+        summary: Any = tb_summary(ex.session, ex.actor, a.id, rules=ex.rules)
+        parts.append(Part(f"tb/{a.id}.json", "application/json", _json(summary)))
     return parts
 
 

@@ -11,11 +11,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pmha.cases import service as cases
 from pmha.core.auth import actor
+from pmha.core.context import rulebook, storage
 from pmha.core.db import get_session
 from pmha.core.forms import form_action, form_data, load_form
 from pmha.exports import keys, receive, schemas, service, summary
 from pmha.exports.models import ExportBundle, JobState
-from pmha.web.context import rulebook, storage
 from pmha.web.files import sent_file
 from pmha.web.pages import Pages
 from pmha.workflow.labels import CLEARANCE

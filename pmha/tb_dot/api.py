@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pmha.accounts.web_auth import confirm_signature
 from pmha.core.auth import Actor
+from pmha.core.context import rulebook
 from pmha.core.endpoint import Api
 from pmha.core.schemas import (
     CommandSchema,
@@ -22,7 +23,6 @@ from pmha.core.schemas import (
 from pmha.tb_dot import adherence, classify, regimens, service, summary
 from pmha.tb_dot.commands import CloseEpisode, NewDose, NewSputum, PhaseSpec, StartEpisode
 from pmha.tb_dot.context import catalogue
-from pmha.web.context import rulebook
 
 bp = Blueprint("tb_dot_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="tb_dot")

@@ -16,10 +16,12 @@ from pmha.cases import service as cases
 from pmha.cases.models import Applicant
 from pmha.core import audit
 from pmha.core.auth import Actor
+from pmha.core.context import rulebook
 from pmha.core.db import utcnow
 from pmha.rules import RuleBook
 from pmha.tb_dot import classify as cls
 from pmha.tb_dot import service as svc
+from pmha.tb_dot.context import catalogue as app_catalogue
 from pmha.tb_dot.models import EpisodeStatus, TbAlert, TbEpisode
 
 # Adherence bands of the programme summary (a display choice, not a clinical threshold).
@@ -214,11 +216,7 @@ def tb_summary(
 ) -> dict[str, Any]:
     """Classification, episode, regimen, adherence and outcome as plain data (export bundles).
     Without `rules` and `catalogue`, the running app's are used."""
-    if rules is None or catalogue is None:
-        from pmha.tb_dot.context import catalogue as app_catalogue
-        from pmha.web.context import rulebook
-
-        rules, catalogue = rules or rulebook(), catalogue or app_catalogue()
+    rules, catalogue = rules or rulebook(), catalogue or app_catalogue()
     actor.check("tb_dot:read")
     applicant = cases.load_applicant(session, actor, applicant_id)
     found = cls.classify(session, actor, rules, applicant.id)

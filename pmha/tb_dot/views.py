@@ -12,12 +12,12 @@ from pmha.accounts import signatures
 from pmha.accounts.web_auth import confirm_signature
 from pmha.cases.models import Applicant
 from pmha.core.auth import actor
+from pmha.core.context import rulebook
 from pmha.core.db import get_session, utcnow
 from pmha.core.forms import Failed, form_action, form_data
 from pmha.documents.service import document_language
 from pmha.tb_dot import api, chart, classify, letter, service, summary
 from pmha.tb_dot.context import catalogue
-from pmha.web.context import rulebook
 from pmha.web.files import sent_file
 from pmha.web.pages import RECORD, Pages
 from pmha.web.record import page_context, version_of

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from pmha.codes import CVX
 from pmha.core.auth import Actor
+from pmha.core.context import rulebook
 from pmha.core.endpoint import Api
 from pmha.core.http import load_json
 from pmha.vaccines import observations, records, review, stock
@@ -31,7 +32,6 @@ from pmha.vaccines.schemas import (
     VaccinationReviewIn,
     VaccinationsOut,
 )
-from pmha.web.context import rulebook
 
 bp = Blueprint("vaccines_api", __name__, url_prefix="/api/v1")
 api = Api(bp, tag="vaccines")

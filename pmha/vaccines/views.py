@@ -15,6 +15,7 @@ from pmha.accounts import service as accounts
 from pmha.cases.models import Applicant, Site
 from pmha.codes import CVX, HL70162, HL70163, MVX, NIP001, NIP002
 from pmha.core.auth import actor
+from pmha.core.context import rulebook
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import NotFound
 from pmha.core.forms import Failed, error_summary, form_action, form_data
@@ -30,7 +31,6 @@ from pmha.vaccines.schemas import (
     ObservationRemoveIn,
     VaccinationIn,
 )
-from pmha.web.context import rulebook
 from pmha.web.files import sent_file
 from pmha.web.localtime import from_local
 from pmha.web.pages import RECORD, Pages

@@ -9,11 +9,11 @@ from flask import Blueprint
 from sqlalchemy.orm import Session
 
 from pmha.core.auth import Actor, actor, require
+from pmha.core.context import rulebook
 from pmha.core.db import get_session
 from pmha.core.endpoint import Api
 from pmha.core.http import load_command
 from pmha.core.openapi import doc
-from pmha.web.context import rulebook
 from pmha.workflow import lists, schemas, service
 from pmha.workflow.commands import FactsUpdate, Move, NewResult
 from pmha.workflow.roles import WORKLIST_PERMISSION

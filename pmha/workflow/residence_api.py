@@ -11,9 +11,9 @@ from marshmallow import fields, validate
 from sqlalchemy.orm import Session
 
 from pmha.core.auth import Actor
+from pmha.core.context import rulebook
 from pmha.core.endpoint import Api
 from pmha.core.schemas import CommandSchema, StrictSchema, date_in_range
-from pmha.web.context import rulebook
 from pmha.workflow import residence
 from pmha.workflow.commands import NewResidence
 

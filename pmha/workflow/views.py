@@ -12,11 +12,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from pmha.cases.views import country_choices
 from pmha.core.auth import Actor, actor, require
+from pmha.core.context import rulebook
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import AppError, Conflict, NotFound, StaleVersion
 from pmha.core.forms import Failed, form_action, form_data, form_load, load_form, shown
 from pmha.rules import vocabulary as vocab
-from pmha.web.context import rulebook
 from pmha.web.pages import Pages
 from pmha.workflow import clearance as cl
 from pmha.workflow import lists, owners, schemas, service, validity

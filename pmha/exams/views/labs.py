@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from pmha.cases.models import Applicant
 from pmha.core.auth import actor
+from pmha.core.context import rulebook
 from pmha.core.db import get_session, utcnow
 from pmha.core.errors import Forbidden
 from pmha.core.forms import Failed, error_summary, form_action, form_data, form_load
@@ -21,7 +22,6 @@ from pmha.exams.commands import NewLabResult, Reinterpretation
 from pmha.exams.lab_api import LabDetailsIn
 from pmha.exams.views.common import pages, record_pages
 from pmha.rules import vocabulary as vocab
-from pmha.web.context import rulebook
 from pmha.web.record import page_context
 from pmha.workflow import service as workflow
 from pmha.workflow.labels import label, value_label

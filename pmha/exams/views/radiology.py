@@ -14,13 +14,13 @@ from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
 from pmha.cases.models import Applicant
 from pmha.core.auth import actor
+from pmha.core.context import rulebook, storage
 from pmha.core.db import get_session
 from pmha.core.forms import Failed, error_summary, form_action
 from pmha.exams import dicom
 from pmha.exams import radiology as xr
 from pmha.exams.commands import XrayRead
 from pmha.exams.views.common import pages, record_pages
-from pmha.web.context import rulebook, storage
 from pmha.web.record import page_context
 
 # The DS-3030 finding groups, by what they mean for the applicant.

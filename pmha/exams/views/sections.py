@@ -11,6 +11,7 @@ from pmha.accounts import signatures
 from pmha.accounts.web_auth import confirm_signature
 from pmha.cases.models import Applicant, Sex
 from pmha.core.auth import actor
+from pmha.core.context import rulebook, storage
 from pmha.core.db import get_session
 from pmha.core.errors import NotFound, StaleVersion, ValidationFailed
 from pmha.core.forms import Failed, form_action, shown
@@ -26,7 +27,6 @@ from pmha.exams.sections import (
 )
 from pmha.exams.views import form
 from pmha.exams.views.common import record_pages
-from pmha.web.context import rulebook, storage
 from pmha.web.record import page_context, version_of
 
 TITLES = {

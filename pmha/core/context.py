@@ -1,4 +1,5 @@
-"""What views and API endpoints read from the running app: the rule book and the file store."""
+"""What code running in the app reads from it: the rule book and the file store (views, API
+endpoints, and a service that defaults to the app's own)."""
 
 from __future__ import annotations
 
