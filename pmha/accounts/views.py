@@ -16,7 +16,7 @@ from pmha.cases.models import Destination
 from pmha.core.auth import Actor, Role, actor, current_actor
 from pmha.core.db import get_session
 from pmha.core.errors import TooManyRequests
-from pmha.core.forms import Failed, form_action, form_load
+from pmha.core.forms import Failed, form_action, form_load, sent_back
 from pmha.core.http import client_ip, request_id
 from pmha.core.schemas import StrictSchema
 from pmha.web.pages import Pages
@@ -91,11 +91,8 @@ class UserForm(StrictSchema):
     destination = fields.Enum(Destination, by_value=True, load_default=None)
 
 
-def _users_page(
-    form: dict[str, Any] | None = None,
-    errors: dict[str, list[str]] | None = None,
-    status: int = 200,
-) -> Any:
+@pages.page("/admin/users", "users:manage", endpoint="users")
+def _users_page(failed: Failed | None = None, status: int = 200) -> Any:
     db = get_session()
     sites = service.sites(db)
     codes = {s.id: s.code for s in sites}
@@ -106,13 +103,9 @@ def _users_page(
         sites=sites,
         roles=list(Role),
         destinations=list(Destination),
-        form=form or {},
-        errors=errors or {},
+        **sent_back(failed),
         nav="users",
     ), status
-
-
-pages.show("/admin/users", "users:manage", _users_page, endpoint="users")
 
 
 @pages.post("/admin/users", "users:manage")
@@ -138,7 +131,7 @@ def create_user() -> Any:
             password=data["password"],
             **_access(data),
         ),
-        lambda failed: _users_page(shown, failed.errors),
+        _users_page,
         schema=UserForm(),
         typed=raw,
         status=422,
@@ -186,6 +179,7 @@ class AccessForm(StrictSchema):
     destination = fields.Enum(Destination, by_value=True, load_default=None)
 
 
+@pages.page("/admin/users/<username>", "users:manage", endpoint="edit_user")
 def _edit_page(
     username: str,
     form: dict[str, Any] | None = None,
@@ -212,9 +206,6 @@ def _edit_page(
         tokens=[token_row(t) for t in service.tokens_of(db, user)],
         nav="users",
     ), status
-
-
-pages.show("/admin/users/<username>", "users:manage", _edit_page, endpoint="edit_user")
 
 
 @pages.post("/admin/users/<username>", "users:manage")

@@ -68,6 +68,12 @@ def error_summary(
     return shown(failed, summary, labels)
 
 
+def sent_back(failed: Failed | None) -> dict[str, Any]:
+    """A refused form as a page whose template reads `form` (the values sent) and `errors` (by
+    field) takes it: empty when nothing was refused."""
+    return {"form": failed.values if failed else {}, "errors": failed.errors if failed else {}}
+
+
 def shown(
     failed: Failed | None, summary: dict[str, list[str]], labels: dict[str, str]
 ) -> dict[str, Any]:

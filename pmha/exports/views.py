@@ -13,11 +13,12 @@ from pmha.cases import service as cases
 from pmha.core.auth import actor
 from pmha.core.context import rulebook, storage
 from pmha.core.db import get_session
-from pmha.core.forms import form_action, form_data, load_form
+from pmha.core.forms import Failed, form_action, form_data, load_form, sent_back
 from pmha.exports import keys, receive, schemas, service, summary
 from pmha.exports.models import ExportBundle, JobState
 from pmha.web.files import sent_file
 from pmha.web.pages import Pages
+from pmha.web.words import CERTIFICATE_STATUS
 from pmha.workflow.labels import CLEARANCE
 
 bp = Blueprint("exports", __name__)
@@ -107,6 +108,7 @@ SEARCH_FIELDS = ["name", "from", "to"]
 SEARCH_LABELS = {"name": "Name or case number", "from": "Travel date from", "to": "Travel date to"}
 
 
+@pages.page("/arrivals", "exports:import", endpoint="arrivals")
 def _arrivals_page(
     error: str | None = None,
     status: int = 200,
@@ -127,9 +129,6 @@ def _arrivals_page(
         words=_labels,
         nav="arrivals",
     ), status
-
-
-pages.show("/arrivals", "exports:import", _arrivals_page, endpoint="arrivals")
 
 
 @pages.post("/arrivals/search", "exports:import")
@@ -220,20 +219,8 @@ def arrival_file(import_id: uuid.UUID, index: int) -> Any:
     return sent_file(data, media_type, f"{import_id}-{index}.{ext}", download=ext != "pdf")
 
 
-CERTIFICATE_STATUS = {
-    "in_use": ("In use", "ok"),
-    "scheduled": ("Waiting for its first day of use", "wait"),
-    "replaced": ("Replaced: no longer used for new bundles", "plain"),
-    "not_yet_valid": ("Not yet valid", "wait"),
-    "expired": ("Expired", "bad"),
-}
-
-
-def _authorities_page(
-    errors: dict[str, list[str]] | None = None,
-    form: dict[str, str] | None = None,
-    status: int = 200,
-) -> Any:
+@pages.page("/exports/authorities", "exports:keys", endpoint="authorities")
+def _authorities_page(failed: Failed | None = None, status: int = 200) -> Any:
     destinations = rulebook().destinations
     found = keys.registry(get_session(), actor(), destinations, dt.date.today())
     return render_template(
@@ -241,13 +228,9 @@ def _authorities_page(
         registry=found,
         destinations=destinations,
         statuses=CERTIFICATE_STATUS,
-        errors=errors or {},
-        form=form or {},
+        **sent_back(failed),
         nav="authorities",
     ), status
-
-
-pages.show("/exports/authorities", "exports:keys", _authorities_page, endpoint="authorities")
 
 
 @pages.post("/exports/authorities", "exports:keys")
@@ -257,7 +240,8 @@ def add_authority_certificate() -> Any:
     try:
         use_from = dt.date.fromisoformat(form["use_from"]) if form["use_from"] else None
     except ValueError:
-        return _authorities_page({"use_from": ["Give a date as YYYY-MM-DD."]}, form, 422)
+        when = {"use_from": ["Give a date as YYYY-MM-DD."]}
+        return _authorities_page(Failed("certificate", form, when), 422)
     row = form_action(
         "certificate",
         form,
@@ -269,7 +253,7 @@ def add_authority_certificate() -> Any:
             upload.read(64 * 1024) if upload and upload.filename else b"",
             use_from,
         ),
-        lambda failed: _authorities_page(failed.errors, form),
+        _authorities_page,
     )
     flash(
         f"Certificate for the {row.destination} authority registered, in use from {row.use_from}."

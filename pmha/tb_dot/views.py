@@ -21,6 +21,7 @@ from pmha.tb_dot.context import catalogue
 from pmha.web.files import sent_file
 from pmha.web.pages import RECORD, Pages
 from pmha.web.record import page_context, version_of
+from pmha.web.words import FLAG_WORDS
 from pmha.workflow.labels import CLEARANCE
 
 bp = Blueprint("tb_dot", __name__)
@@ -36,14 +37,6 @@ OUTCOME_WORDS = {
     "died": "Died",
     "not_evaluated": "Not evaluated (e.g. transferred out)",
 }
-FLAG_WORDS = {
-    "lost_to_follow_up": ("Lost to follow-up: 2 months without a dose", "bad"),
-    "interruption": ("Treatment interrupted", "bad"),
-    "missed_dose": ("Missed dose", "wait"),
-    "sputum_overdue": ("Sputum check overdue", "wait"),
-    "phase_late": ("Phase past its window", "bad"),
-    "doses_complete": ("All doses taken: ready to close", "ok"),
-}
 
 
 def _episode_page(episode_id: uuid.UUID) -> Any:
@@ -54,6 +47,7 @@ def _episode_page(episode_id: uuid.UUID) -> Any:
     )
 
 
+@record_pages.page("/tb", "tb_dot:read", endpoint="applicant")
 def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     db, me = get_session(), actor()
     found = classify.classify(db, me, rulebook(), applicant.id)
@@ -88,9 +82,6 @@ def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200)
         can_write=me.can("tb_dot:write"),
         **page_context(applicant, "tb_dot.applicant"),
     ), status
-
-
-record_pages.show("/tb", "tb_dot:read", _page, endpoint="applicant")
 
 
 @record_pages.post("/tb/confirm", "exams:sign")
@@ -222,6 +213,7 @@ def referral_letter(episode_id: uuid.UUID) -> Any:
     return sent_file(body, "application/pdf", "dot-referral.pdf")
 
 
+@pages.page("/dot", "tb_dot:read", endpoint="dot_list")
 def _list(failed: Failed | None = None, target: uuid.UUID | None = None, status: int = 200) -> Any:
     rows = summary.dot_list(get_session(), actor(), catalogue())
     return render_template(
@@ -234,9 +226,6 @@ def _list(failed: Failed | None = None, target: uuid.UUID | None = None, status:
         can_write=actor().can("tb_dot:write"),
         nav="dot",
     ), status
-
-
-pages.show("/dot", "tb_dot:read", _list, endpoint="dot_list")
 
 
 @pages.get("/dot/programme", "tb_dot:read")

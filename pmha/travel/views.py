@@ -26,7 +26,7 @@ from pmha.cases import service as cases
 from pmha.core.auth import actor
 from pmha.core.db import get_session
 from pmha.core.errors import NotFound
-from pmha.core.forms import Failed, form_action, form_data, form_load
+from pmha.core.forms import Failed, form_action, form_data, form_load, sent_back
 from pmha.core.schemas import StrictSchema
 from pmha.travel import certificates, checks, context, departures, handover, schemas, tb_certificate
 from pmha.travel.models import CheckKind, EscortType, Fitness, MedifStatus, Mobility
@@ -36,20 +36,13 @@ from pmha.travel.status import CHECK_NAMES
 from pmha.web import localtime
 from pmha.web.files import sent_file
 from pmha.web.pages import RECORD, Pages
+from pmha.web.words import FITNESS
 from pmha.workflow.labels import CLEARANCE, blocker_groups
 
 bp = Blueprint("travel", __name__)
 pages = Pages(bp)
 record_pages = Pages(bp, prefix=RECORD)
 
-FITNESS = {
-    "fit": ("Fit to travel", "ok"),
-    "fit_with_conditions": ("Fit with conditions", "ok"),
-    "fit_with_escort": ("Fit with escort", "wait"),
-    "fit_with_medical_escort": ("Fit with medical escort", "wait"),
-    "deferred": ("Deferred", "bad"),
-    "unfit": ("Unfit to travel", "bad"),
-}
 MOBILITY = {
     "none": "Walks unaided",
     "WCHR": "WCHR: wheelchair to the aircraft door",
@@ -91,15 +84,12 @@ def _when(text: str) -> datetime:
     return localtime.from_local(text)
 
 
+@pages.page("/departures", "clearance:read", endpoint="departure_list")
 def _departures_page(failed: Failed | None = None) -> Any:
     found = departures.list_departures(get_session(), actor())
-    form, errors = (failed.values, failed.errors) if failed else ({}, {})
     return render_template(
-        "travel/departures.html", departures=found, form=form, errors=errors, **_common()
+        "travel/departures.html", departures=found, **sent_back(failed), **_common()
     )
-
-
-pages.show("/departures", "clearance:read", _departures_page, endpoint="departure_list")
 
 
 @pages.post("/departures", "travel:write")
@@ -127,6 +117,7 @@ def create_departure() -> Any:
 _SLOT = uuid.UUID(int=0)  # stands for an id in a link built once per page
 
 
+@pages.page("/departures/<uuid:departure_id>", "clearance:read", endpoint="departure_board")
 def _board_page(
     departure_id: uuid.UUID, errors: dict[str, list[str]] | None = None, status: int = 200
 ) -> Any:
@@ -158,11 +149,6 @@ def _board_page(
         errors=errors or {},
         **_common(),
     ), status
-
-
-pages.show(
-    "/departures/<uuid:departure_id>", "clearance:read", _board_page, endpoint="departure_board"
-)
 
 
 @pages.get("/departures/<uuid:departure_id>/board.csv", "clearance:read")
@@ -197,6 +183,11 @@ def book_case(departure_id: uuid.UUID) -> Any:
     return redirect(url_for("travel.departure_board", departure_id=departure_id))
 
 
+@pages.page(
+    "/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>",
+    "clearance:read",
+    endpoint="traveller",
+)
 def _traveller_page(
     departure_id: uuid.UUID,
     applicant_id: uuid.UUID,
@@ -251,14 +242,6 @@ def _traveller_page(
         escort_version=checks.escort_version(db, departure.id, applicant.id),
         **_common(),
     ), status
-
-
-pages.show(
-    "/departures/<uuid:departure_id>/travellers/<uuid:applicant_id>",
-    "clearance:read",
-    _traveller_page,
-    endpoint="traveller",
-)
 
 
 CHECK_FIELDS = [

@@ -122,6 +122,7 @@ def _lists() -> dict[str, Any]:
     }
 
 
+@record_pages.page("/vaccinations", "vaccines:read", endpoint="applicant")
 def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     view = service.overview(get_session(), actor(), rulebook(), applicant.id)
     facts = workflow.clinical_facts(get_session(), applicant.id)
@@ -143,9 +144,6 @@ def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200)
         **_lists(),
         **page_context(applicant, "vaccines.applicant"),
     ), status
-
-
-record_pages.show("/vaccinations", "vaccines:read", _page, endpoint="applicant")
 
 
 def _to(applicant: Applicant, anchor: str) -> Any:
@@ -371,6 +369,7 @@ def _low(lot: VaccineLot, today: date) -> bool:
     return lot.quantity_left > 0 and (lot.quantity_left <= 5 or (lot.expiry - today).days <= 30)
 
 
+@pages.page("/vaccinations/stock", "vaccines:read", endpoint="stock")
 def _stock_page(failed: Failed | None = None, status: int = 200) -> Any:
     db, me = get_session(), actor()
     today = utcnow().date()
@@ -392,9 +391,6 @@ def _sites(me: Any) -> list[Site]:
     return list(
         get_session().scalars(select(Site).where(Site.id.in_(me.site_ids)).order_by(Site.code))
     )
-
-
-pages.show("/vaccinations/stock", "vaccines:read", _stock_page, endpoint="stock")
 
 
 @pages.post("/vaccinations/stock", "vaccines:write")

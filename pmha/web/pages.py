@@ -1,9 +1,13 @@
 """One decorator per HTML page (issue 21), the sibling of `pmha.core.endpoint.Api`: the route,
 the permission it needs, and the records its path names, loaded for the caller.
 
-    record = Pages(bp, prefix=RECORD)
+    record_pages = Pages(bp, prefix=RECORD)
 
-    @record.post("/labs/orders", "exams:write")
+    @record_pages.page("/labs", "labs:read", endpoint="labs")
+    def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
+        ...  # the labs page, with a refused form when there is one
+
+    @record_pages.post("/labs/orders", "exams:write")
     def order_tests(applicant: Applicant) -> Any:
         ...
 
@@ -43,13 +47,16 @@ class Pages:
     def post(self, rule: str, permission: Permission, **options: Any) -> Callable[[F], F]:
         return self.route(rule, permission, methods=("POST",), **options)
 
-    def show(
-        self, rule: str, permission: Permission, page: Callable[..., Any], *, endpoint: str
-    ) -> None:
-        """A page that is only shown: a GET answered by `page`, a page function, given what the
-        path names (and the applicant, where it takes one) and its defaults for the rest (no
-        refused form, 200)."""
-        self.get(rule, permission, endpoint=endpoint)(page)
+    def page(self, rule: str, permission: Permission, *, endpoint: str) -> Callable[[F], F]:
+        """Decorates a page function: a GET of `rule` shows it, given what the path names (and
+        the applicant, where it takes one) and its defaults for the rest (no refused form, 200).
+        The function is left as it is, for the form handlers that show the page again."""
+
+        def decorate(fn: F) -> F:
+            self.get(rule, permission, endpoint=endpoint)(fn)
+            return fn
+
+        return decorate
 
     def route(
         self,

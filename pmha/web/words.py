@@ -133,6 +133,36 @@ PERMISSION_WORDS = {
 ASK = "Ask your centre's administrator if your work needs it."
 
 
+# Fitness to travel (a check's outcome), in words and the tone of its badge.
+FITNESS = {
+    "fit": ("Fit to travel", "ok"),
+    "fit_with_conditions": ("Fit with conditions", "ok"),
+    "fit_with_escort": ("Fit with escort", "wait"),
+    "fit_with_medical_escort": ("Fit with medical escort", "wait"),
+    "deferred": ("Deferred", "bad"),
+    "unfit": ("Unfit to travel", "bad"),
+}
+
+# What a TB treatment's flags say, and the tone of their badge.
+FLAG_WORDS = {
+    "lost_to_follow_up": ("Lost to follow-up: 2 months without a dose", "bad"),
+    "interruption": ("Treatment interrupted", "bad"),
+    "missed_dose": ("Missed dose", "wait"),
+    "sputum_overdue": ("Sputum check overdue", "wait"),
+    "phase_late": ("Phase past its window", "bad"),
+    "doses_complete": ("All doses taken: ready to close", "ok"),
+}
+
+# An authority certificate's state in the registry, and the tone of its badge.
+CERTIFICATE_STATUS = {
+    "in_use": ("In use", "ok"),
+    "scheduled": ("Waiting for its first day of use", "wait"),
+    "replaced": ("Replaced: no longer used for new bundles", "plain"),
+    "not_yet_valid": ("Not yet valid", "wait"),
+    "expired": ("Expired", "bad"),
+}
+
+
 def humanise(code: str) -> str:
     """The last resort for a code nobody worded: 'class_b1_pulmonary' -> 'Class b1 pulmonary'."""
     return code.replace("_", " ").replace(":", " ").strip().capitalize()

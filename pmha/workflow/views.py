@@ -197,6 +197,7 @@ def _treatment(db: Any, me: Actor, w: service.Workflow) -> Any:
     return rule
 
 
+@pages.page("/cases/<uuid:case_id>/workflow", WORKFLOW_READ, endpoint="case_workflow")
 def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 200) -> Any:
     db, me = get_session(), actor()
     found = service.case_clearance(db, me, rulebook(), case_id)
@@ -257,9 +258,6 @@ def _case_page(case_id: uuid.UUID, failed: Failed | None = None, status: int = 2
         departure_id=booked.id if booked else None,
         nav="cases",
     ), status
-
-
-pages.show("/cases/<uuid:case_id>/workflow", WORKFLOW_READ, _case_page, endpoint="case_workflow")
 
 
 def _done(case_id: uuid.UUID, applicant_id: uuid.UUID, found: service.Workflow, text: str) -> Any:

@@ -172,6 +172,7 @@ def _consents(applicant_id: uuid.UUID) -> list[labs.Consent]:
     )
 
 
+@record_pages.page("/labs", "labs:read", endpoint="labs")
 def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     me = actor()
     orders = lab_service.labs(get_session(), me, applicant.id)
@@ -223,9 +224,6 @@ def _back(applicant: Applicant, text: str, anchor: str) -> Any:
     return redirect(
         url_for(".labs", case_id=applicant.case_id, applicant_id=applicant.id, _anchor=anchor)
     )
-
-
-record_pages.show("/labs", "labs:read", _page, endpoint="labs")
 
 
 @record_pages.post("/labs/orders", "exams:write")

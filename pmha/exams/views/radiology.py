@@ -46,6 +46,7 @@ OUTCOME_WORDS = {"same": "Same", "differs": "Differs", "missing": "Not in the he
                  "other": "Not compared"}  # fmt: skip
 
 
+@record_pages.page("/xrays", "radiology:read", endpoint="xrays")
 def _list_page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     me = actor()
     found = xr.studies(get_session(), me, applicant.id)
@@ -59,9 +60,6 @@ def _list_page(applicant: Applicant, failed: Failed | None = None, status: int =
         max_mib=dicom.MAX_BYTES // (1024 * 1024),
         **page_context(applicant, "exams.xrays"),
     ), status
-
-
-record_pages.show("/xrays", "radiology:read", _list_page, endpoint="xrays")
 
 
 @record_pages.post("/xrays", "radiology:write")
@@ -89,6 +87,7 @@ def upload_xray(applicant: Applicant) -> Any:
     return redirect(url_for(".viewer", study_id=study.id))
 
 
+@pages.page("/xrays/<uuid:study_id>", "radiology:read", endpoint="viewer")
 def _viewer(study_id: uuid.UUID, failed: Failed | None = None, status: int = 200) -> Any:
     db, me = get_session(), actor()
     study = xr.load_study(db, me, study_id)
@@ -123,9 +122,6 @@ def _viewer(study_id: uuid.UUID, failed: Failed | None = None, status: int = 200
         signer=signatures.preview(db, me, "radiology:write") if me.can("radiology:write") else None,
         **page_context(applicant, "exams.xrays"),
     ), status
-
-
-pages.show("/xrays/<uuid:study_id>", "radiology:read", _viewer, endpoint="viewer")
 
 
 def _png(study_id: uuid.UUID, thumbnail: bool) -> Response:

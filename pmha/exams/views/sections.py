@@ -138,6 +138,7 @@ def _errors(failed: Failed | None) -> tuple[dict[str, list[str]], dict[str, str]
     return errors, labels
 
 
+@record_pages.page("/exam", "exams:read", endpoint="record")
 def _page(applicant: Applicant, failed: Failed | None = None, status: int = 200) -> Any:
     record = service.record(get_session(), actor(), applicant.id)
     return render_template(
@@ -178,9 +179,6 @@ def _kind(name: str) -> SectionKind:
         return SectionKind(name)
     except ValueError:
         raise NotFound("No such section.", code="exams.no_section") from None
-
-
-record_pages.show("/exam", "exams:read", _page, endpoint="record")
 
 
 def _back(applicant: Applicant, kind: SectionKind, text: str) -> Any:
