@@ -157,7 +157,11 @@ def _required(permissions: tuple[str, ...], *, every: bool) -> Callable[[F], F]:
     return decorate
 
 
-def guard(permission: str | tuple[str, ...] | None) -> Callable[[F], F]:
+# What a route declares it needs: one permission, any one of several, or None (its own check).
+Permission = str | tuple[str, ...] | None
+
+
+def guard(permission: Permission) -> Callable[[F], F]:
     """The check a route declares: one permission, any one of several (a tuple), or none here
     (the handler carries its own, e.g. any signed-in user, or the route is public)."""
     if permission is None:

@@ -25,14 +25,12 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response
 from marshmallow import Schema
 
-from pmha.core.auth import actor, guard
+from pmha.core.auth import Permission, actor, guard
 from pmha.core.db import get_session
 from pmha.core.http import load_args, load_json
 from pmha.core.openapi import doc
 
 F = TypeVar("F", bound=Callable[..., Any])
-# One permission, any one of several, or None: the handler carries its own check.
-Permission = str | tuple[str, ...] | None
 
 
 def derived_errors(rule: str, body: type[Schema] | None, query: type[Schema] | None) -> set[int]:
@@ -105,8 +103,8 @@ class Api:
         summary: str | None = None,
     ) -> Callable[[F], F]:
         """Register the handler: `permission` is checked first (a tuple: any one of them);
-        its docstring is the summary
-        unless `summary` is given (a handler whose docstring speaks to developers)."""
+        its docstring is the summary unless `summary` is given (a handler whose docstring
+        speaks to developers)."""
 
         rule = self.prefix + rule
 

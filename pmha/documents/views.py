@@ -7,7 +7,6 @@ is printed is what the applicant chose. Staff pages stay in English.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
@@ -25,7 +24,6 @@ from pmha.exams.models import SectionKind
 from pmha.tb_dot import service as tb
 from pmha.web.files import sent_file
 from pmha.web.pages import RECORD, Pages
-from pmha.web.record import applicant_of
 
 bp = Blueprint("documents", __name__)
 pages = Pages(bp)
@@ -90,8 +88,8 @@ def _page(a: Applicant, lang: str, errors: dict[str, list[str]] | None = None,
 
 
 @record_pages.get("/documents", "cases:read")
-def applicant_documents(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    a = applicant_of(case_id, applicant_id)
+def applicant_documents(applicant: Applicant) -> Any:
+    a = applicant
     try:
         lang = service.document_language(get_session(), actor(), a, request.args.get("lang"))
     except AppError as exc:
@@ -101,8 +99,8 @@ def applicant_documents(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 
 
 @record_pages.post("/language", "cases:write")
-def applicant_language(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    a = applicant_of(case_id, applicant_id)
+def applicant_language(applicant: Applicant) -> Any:
+    a = applicant
     lang = form_action(
         "language",
         {},
@@ -120,8 +118,8 @@ def applicant_language(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 
 
 @record_pages.get("/consent-forms/<kind>.pdf", "labs:read")
-def consent_form(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
-    a = applicant_of(case_id, applicant_id)
+def consent_form(kind: str, applicant: Applicant) -> Any:
+    a = applicant
     try:
         which = ConsentKind(kind)
     except ValueError:
@@ -133,8 +131,8 @@ def consent_form(case_id: uuid.UUID, applicant_id: uuid.UUID, kind: str) -> Any:
 
 
 @record_pages.get("/appointment-letter.pdf", "exams:read")
-def appointment_letter(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
-    a = applicant_of(case_id, applicant_id)
+def appointment_letter(applicant: Applicant) -> Any:
+    a = applicant
     lang = service.document_language(get_session(), actor(), a, request.args.get("lang"))
     referral = _referral(a)
     if not appointment.booked(referral):

@@ -23,6 +23,7 @@ from marshmallow import fields, validate
 
 from pmha.accounts.web_auth import confirm_signature
 from pmha.cases import service as cases
+from pmha.cases.models import Applicant
 from pmha.core.auth import actor
 from pmha.core.db import get_session
 from pmha.core.errors import NotFound
@@ -358,12 +359,9 @@ def certificate_pdf(departure_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
 
 
 @record_pages.get("/tb-certificate.pdf", "exams:read")
-def tb_certificate_pdf(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
+def tb_certificate_pdf(applicant: Applicant) -> Any:
     """The UK TB certificate PDF for a signed-in page user (the API's needs a token)."""
     db, me = get_session(), actor()
-    applicant = cases.load_applicant(db, me, applicant_id)
-    if applicant.case_id != case_id:
-        raise NotFound("No such applicant.", code="applicants.not_found")
     cert = tb_certificate.tb_certificate(
         db, me, context.rulebook(), applicant.id, datetime.now(UTC).date()
     )

@@ -25,11 +25,10 @@ from typing import Any, TypeVar
 
 from flask import Blueprint
 
-from pmha.core.auth import guard
+from pmha.core.auth import Permission, guard
 from pmha.web.record import applicant_of
 
 F = TypeVar("F", bound=Callable[..., Any])
-Permission = str | tuple[str, ...] | None
 
 # The pages of one applicant's clinical record (exam, labs, X-rays, vaccinations, TB...).
 RECORD = "/cases/<uuid:case_id>/applicants/<uuid:applicant_id>"

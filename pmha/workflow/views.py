@@ -14,7 +14,7 @@ from pmha.cases.views import country_choices
 from pmha.core.auth import Actor, actor, require
 from pmha.core.context import rulebook
 from pmha.core.db import get_session, utcnow
-from pmha.core.errors import AppError, Conflict, NotFound, StaleVersion
+from pmha.core.errors import Conflict, NotFound, StaleVersion
 from pmha.core.forms import Failed, form_action, form_data, form_load, load_form, shown
 from pmha.rules import vocabulary as vocab
 from pmha.web.pages import Pages
@@ -267,19 +267,6 @@ def _done(case_id: uuid.UUID, applicant_id: uuid.UUID, found: service.Workflow, 
     return redirect(url_for(".case_workflow", case_id=case_id, _anchor=f"m-{applicant_id}"))
 
 
-def _page_with(case_id: uuid.UUID, words: dict[type[AppError], str]) -> Callable[[Failed], Any]:
-    """The case page showing a refused form; a refusal of one of the `words` kinds is said in
-    those words, about the whole form."""
-
-    def page(failed: Failed) -> Any:
-        for kind, said in words.items():
-            if isinstance(failed.problem, kind):
-                failed.errors = {"_form": [said]}
-        return _case_page(case_id, failed)
-
-    return page
-
-
 @pages.post("/cases/<uuid:case_id>/workflow/applicants/<uuid:applicant_id>/results", "cases:read")
 def record_result(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     raw = form_data(request.form, ["code", "value", "date"])
@@ -331,7 +318,9 @@ def move_step(case_id: uuid.UUID, step_id: uuid.UUID) -> Any:
             allowed = move_names(failed.problem.extra.get("allowed", []))
             said = f"That move is not allowed from where the step is now. Allowed: {allowed}."
             failed.errors = {"_form": [said]}
-        return _page_with(case_id, {StaleVersion: STEP_CHANGED})(failed)
+        elif isinstance(failed.problem, StaleVersion):
+            failed.errors = {"_form": [STEP_CHANGED]}
+        return _case_page(case_id, failed)
 
     move = form_load(f"t-{step_id}", raw, page, schemas.TransitionIn(), _ints(raw, "version"))
     found = form_action(f"t-{step_id}", raw, lambda _: act(move), page)
@@ -364,11 +353,17 @@ def record_facts(case_id: uuid.UUID, applicant_id: uuid.UUID) -> Any:
     data, errors = load_form(schemas.FactsIn(), _ints(raw, "version", "gestation_weeks"))
     if data is None or unclear:
         return _case_page(case_id, Failed(target, values, {**errors, **unclear}), 422)
+
+    def page(failed: Failed) -> Any:
+        if isinstance(failed.problem, Conflict):  # changed by someone else meanwhile
+            failed.errors = {"_form": [FACTS_CHANGED]}
+        return _case_page(case_id, failed)
+
     found = form_action(
         target,
         values,
         lambda _: service.set_facts(get_session(), actor(), rulebook(), applicant_id, data),
-        _page_with(case_id, {Conflict: FACTS_CHANGED}),
+        page,
     )
     return _done(case_id, applicant_id, found, "Clinical facts recorded; the plan follows them.")
 

@@ -1,5 +1,6 @@
-"""The exam pages' blueprint and the template globals its worklists use; what every record page
-shares (header, tabs, refused forms) is in pmha/web/record.py."""
+"""The exam pages' blueprint, its page decorators (one set for labs, X-rays, sections and
+worklists), and the template globals its worklists use; what every record page
+shares (header, tabs) is in pmha/web/record.py; a refused form, in pmha/core/forms.py."""
 
 from __future__ import annotations
 
